@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { appName, appVersion } from '../app-version';
+import { createAppServices } from '../app-services';
+import { resolvePtwHome } from '../services/ptw-home';
+import { startServeServer } from '../transports/serve-server';
+
+/** Exit codes shared by every subcommand: 0 ok, 1 a check failed, 2 usage or connection error. */
+export const exitCodes = { ok: 0, checkFailed: 1, usage: 2 } as const;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const defaultIo: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+/** Where the built renderer lives relative to the bundled CLI (dist/main/cli.cjs → dist/renderer). */
+export function defaultStaticDir(): string {
+  return path.resolve(__dirname, '..', 'renderer');
+}
+
+export function buildCli(io: CliIo = defaultIo): Command {
+  const program = new Command('ptw')
+    .description(`${appName}: run, watch, score and inspect LLM post-training agents on GPU hosts.\nState lives under PTW_HOME (default ~/.posttrain-workbench).`)
+    .version(appVersion, '-v, --version')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('Serve the app to a browser on this machine, behind a random token (prints the URL to open)')
+    .addOption(new Option('--host <host>', 'address to bind; anything but loopback exposes the app to your network').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port to bind (0 picks a free one)').default('0').argParser(parsePort))
+    .option('--static-dir <dir>', 'built renderer to serve', defaultStaticDir())
+    .action(async (opts: { host: string; port: number | string; staticDir: string }) => {
+      const home = resolvePtwHome();
+      const services = await createAppServices({ home, shell: 'serve' });
+      const server = await startServeServer({ services, staticDir: opts.staticDir, host: opts.host, port: Number(opts.port) });
+      io.out(`${appName} ${appVersion} is serving (state in ${home}).\n`);
+      if (!['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
+        io.err(`Warning: bound to ${opts.host}; anyone who can reach it and has the token controls your hosts.\n`);
+      }
+      io.out(`Open this URL in a browser:\n\n    ${server.url}\n\nPress Ctrl+C to stop.\n`);
+      const stop = (): void => {
+        void server
+          .close()
+          .then(() => services.dispose())
+          .finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('info')
+    .description('Show the version and where state lives')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const services = await createAppServices({ home: resolvePtwHome(), shell: 'serve' });
+      const info = await services.router.call('app.info', {}, { peerId: 'cli', transport: 'cli' });
+      const hosts = await services.router.call('hosts.list', {}, { peerId: 'cli', transport: 'cli' });
+      const runs = await services.router.call('runs.list', {}, { peerId: 'cli', transport: 'cli' });
+      if (opts.json) {
+        io.out(JSON.stringify({ ...info, hosts: hosts.length, runs: runs.length }, null, 2) + '\n');
+      } else {
+        io.out(`${info.name} ${info.version}\nhome:  ${info.home}\nhosts: ${hosts.length}\nruns:  ${runs.length}\n`);
+      }
+      await services.dispose();
+    });
+
+  return program;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535, got ${value}`);
+  return n;
+}
+
+/** Entry used by bin/ptw.cjs. Returns the exit code instead of exiting, so tests can call it. */
+export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const program = buildCli(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCodes.ok;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return exitCodes.ok;
+    if (typeof code === 'string' && code.startsWith('commander.')) return exitCodes.usage;
+    io.err(`ptw: ${err instanceof Error ? err.message : String(err)}\n`);
+    return exitCodes.usage;
+  }
+}

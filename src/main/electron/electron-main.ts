@@ -1,0 +1,76 @@
+// The thin Electron shell: one hardened window over the same services `ptw serve` uses.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BrowserWindow, app, ipcMain, nativeTheme, session, shell } from 'electron';
+import { createAppServices } from '../app-services';
+import { resolvePtwHome } from '../services/ptw-home';
+import { registerIpcTransport } from '../transports/ipc-transport';
+import { applyNavigationGuards, applySessionSecurity, isTrustedFrameUrl, secureWebPreferences } from './window-security';
+
+// Bundled next to this file by scripts/build.mjs.
+const distDir = path.resolve(__dirname, '..');
+const rendererIndex = path.join(distDir, 'renderer', 'index.html');
+const appUrl = pathToFileURL(rendererIndex).toString();
+
+app.enableSandbox();
+if (!app.requestSingleInstanceLock()) app.quit();
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  nativeTheme.themeSource = 'system';
+  applySessionSecurity(session.defaultSession);
+
+  const services = await createAppServices({ home: resolvePtwHome(), shell: 'electron' });
+  const windows = new Set<BrowserWindow>();
+
+  const disposeIpc = registerIpcTransport({
+    ipc: ipcMain,
+    services,
+    isTrustedSender: (event) =>
+      [...windows].some((w) => !w.isDestroyed() && w.webContents.id === event.sender.id) &&
+      isTrustedFrameUrl(event.senderFrame?.url, appUrl),
+    broadcast: (channel, payload) => {
+      for (const w of windows) if (!w.isDestroyed()) w.webContents.send(channel, payload);
+    },
+  });
+
+  const openWindow = (): void => {
+    const win = new BrowserWindow({
+      width: 1280,
+      height: 820,
+      minWidth: 900,
+      minHeight: 560,
+      title: 'PostTrain Workbench',
+      show: false,
+      backgroundColor: nativeTheme.shouldUseDarkColors ? '#16181d' : '#ffffff',
+      webPreferences: secureWebPreferences(path.join(distDir, 'main', 'preload.cjs')),
+    });
+    windows.add(win);
+    win.on('closed', () => windows.delete(win));
+    applyNavigationGuards(win.webContents, appUrl, (url) => void shell.openExternal(url));
+    win.once('ready-to-show', () => win.show());
+    void win.loadURL(appUrl);
+  };
+
+  app.on('second-instance', () => {
+    const first = [...windows][0];
+    if (first) first.focus();
+    else openWindow();
+  });
+  app.on('activate', () => {
+    if (windows.size === 0) openWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('will-quit', () => {
+    disposeIpc();
+    void services.dispose();
+  });
+  openWindow();
+}
+
+main().catch((err: unknown) => {
+  console.error('PostTrain Workbench failed to start:', err);
+  app.exit(1);
+});

@@ -1,0 +1,94 @@
+import type { z } from 'zod';
+import {
+  commands,
+  events,
+  isCommandName,
+  type CommandInput,
+  type CommandName,
+  type CommandOutput,
+  type EventName,
+  type EventPayload,
+} from '../../shared/contract';
+import { AppError, toErrorData } from '../../shared/errors';
+import type { WireResult } from '../../shared/rpc/wire';
+
+/** Who is calling: transports fill this in so handlers can, e.g., send events to one window only. */
+export interface CallContext {
+  readonly peerId: string;
+  readonly transport: 'ipc' | 'websocket' | 'cli';
+}
+
+type ParsedInput<K extends CommandName> = z.output<(typeof commands)[K]['input']>;
+
+export type CommandHandlers = {
+  [K in CommandName]: (input: ParsedInput<K>, ctx: CallContext) => Promise<CommandOutput<K>> | CommandOutput<K>;
+};
+
+/**
+ * Validates every input against the contract, runs the handler, validates its output, and turns any
+ * failure into a typed error. Both transports go through {@link ContractRouter.invoke}; nothing throws out of it.
+ */
+export class ContractRouter {
+  constructor(private readonly handlers: CommandHandlers) {}
+
+  async invoke(command: unknown, input: unknown, ctx: CallContext): Promise<WireResult> {
+    if (!isCommandName(command)) {
+      return { ok: false, error: { code: 'UNKNOWN_COMMAND', message: `Unknown command: ${String(command)}`, retryable: false } };
+    }
+    const spec = commands[command];
+    const parsed = spec.input.safeParse(input ?? {});
+    if (!parsed.success) {
+      return {
+        ok: false,
+        error: { code: 'INVALID_INPUT', message: `Invalid input for ${command}: ${formatIssues(parsed.error.issues)}`, retryable: false },
+      };
+    }
+    try {
+      const handler = this.handlers[command] as (input: unknown, ctx: CallContext) => unknown;
+      const output = await handler(parsed.data, ctx);
+      const checked = spec.output.safeParse(output);
+      if (!checked.success) {
+        throw new AppError('INTERNAL', `Handler for ${command} returned data outside the contract: ${formatIssues(checked.error.issues)}`);
+      }
+      return { ok: true, data: checked.data };
+    } catch (err) {
+      return { ok: false, error: toErrorData(err) };
+    }
+  }
+
+  /** Direct typed call for in-process users (the CLI), with the same validation as the transports. */
+  async call<K extends CommandName>(command: K, input: CommandInput<K>, ctx: CallContext): Promise<CommandOutput<K>> {
+    const result = await this.invoke(command, input, ctx);
+    if (!result.ok) throw new AppError(result.error.code, result.error.message, { retryable: result.error.retryable });
+    return result.data as CommandOutput<K>;
+  }
+}
+
+function formatIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
+}
+
+export type EventSink = (event: EventName, payload: unknown) => void;
+
+/** Fan-out of contract events to every connected peer (each Electron window, each WebSocket). */
+export class EventHub {
+  private readonly sinks = new Set<EventSink>();
+
+  /** Registers a peer; returns its dispose. */
+  attach(sink: EventSink): () => void {
+    this.sinks.add(sink);
+    return () => {
+      this.sinks.delete(sink);
+    };
+  }
+
+  get peerCount(): number {
+    return this.sinks.size;
+  }
+
+  emit<K extends EventName>(event: K, payload: EventPayload<K>): void {
+    // Validate on the way out so a service bug shows up here, not as a silently dropped event in the renderer.
+    const checked = events[event].parse(payload);
+    for (const sink of this.sinks) sink(event, checked);
+  }
+}

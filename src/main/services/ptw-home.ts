@@ -1,0 +1,33 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** All state lives under PTW_HOME (default ~/.posttrain-workbench) so tests and users can isolate it. */
+export function resolvePtwHome(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.PTW_HOME?.trim();
+  return path.resolve(fromEnv ? fromEnv : path.join(os.homedir(), '.posttrain-workbench'));
+}
+
+/** Reads a JSON file; `undefined` when it does not exist. A corrupt file is an error naming the file. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Writes through a temp file and rename, so a crash mid-write never leaves a half-written state file. */
+export async function writeJsonFileAtomic(file: string, value: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  await rename(tmp, file);
+}

@@ -1,0 +1,230 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { isEventName } from '../../shared/contract';
+import { clientMessageSchema, wsCloseCodes, type ServerMessage } from '../../shared/rpc/wire';
+import { contentSecurityPolicyHeader } from '../../shared/security/content-security-policy';
+import type { AppServices } from '../app-services';
+
+export interface ServeOptions {
+  services: AppServices;
+  /** Folder with the built renderer (index.html and assets). */
+  staticDir: string;
+  host?: string;
+  port?: number;
+  /** Fixed token (tests); a random one by default. */
+  token?: string;
+}
+
+export interface ServeServer {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+const tokenCookie = 'ptw_token';
+
+const contentTypes: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.wasm': 'application/wasm',
+};
+
+const securityHeaders = {
+  'Content-Security-Policy': contentSecurityPolicyHeader,
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'X-Frame-Options': 'DENY',
+};
+
+/**
+ * `ptw serve`: the renderer over HTTP and the contract over a WebSocket, both behind a random token
+ * (like Jupyter). The page URL carries the token once; the server answers with an HttpOnly cookie so the
+ * page's own assets load, and the WebSocket handshake and every request message must carry it again.
+ */
+export async function startServeServer(options: ServeOptions): Promise<ServeServer> {
+  const token = options.token ?? randomBytes(24).toString('hex');
+  const host = options.host ?? '127.0.0.1';
+  const staticDir = path.resolve(options.staticDir);
+  const { services } = options;
+  const tokenMatches = (candidate: string | undefined | null): boolean => safeEqual(candidate ?? '', token);
+
+  const server = http.createServer((req, res) => {
+    void handleHttp(req, res).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders });
+      res.end(`Internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    });
+  });
+
+  async function handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const queryToken = url.searchParams.get('token');
+    const cookieToken = parseCookies(req.headers.cookie)[tokenCookie];
+    if (!tokenMatches(queryToken) && !tokenMatches(cookieToken)) {
+      res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders });
+      res.end('PostTrain Workbench: this server needs its token. Open the URL that `ptw serve` printed, including ?token=…\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', ...securityHeaders });
+      res.end();
+      return;
+    }
+    const headers: Record<string, string> = { ...securityHeaders };
+    if (tokenMatches(queryToken)) {
+      headers['Set-Cookie'] = `${tokenCookie}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+    }
+    const file = await resolveStaticFile(staticDir, url.pathname);
+    if (!file) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+      res.end('Not found\n');
+      return;
+    }
+    const body = await readFile(file);
+    headers['Content-Type'] = contentTypes[path.extname(file)] ?? 'application/octet-stream';
+    headers['Cache-Control'] = file.endsWith('index.html') ? 'no-store' : 'private, max-age=300';
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const cookieToken = parseCookies(req.headers.cookie)[tokenCookie];
+    const authorised = tokenMatches(url.searchParams.get('token')) || tokenMatches(cookieToken);
+    // A page on another origin must not drive this server even if it learnt the port (cross-site WebSocket hijacking).
+    const origin = req.headers.origin;
+    const sameOrigin = origin === undefined || sameHost(origin, req.headers.host);
+    if (url.pathname !== '/ws' || !authorised || !sameOrigin) {
+      const status = url.pathname !== '/ws' ? '404 Not Found' : '401 Unauthorized';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => attachPeer(ws));
+  });
+
+  let peerSeq = 0;
+  function attachPeer(ws: WebSocket): void {
+    const peerId = `ws-${++peerSeq}`;
+    const send = (msg: ServerMessage): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    };
+    const detach = services.events.attach((event, payload) => {
+      if (isEventName(event)) send({ t: 'evt', event, payload });
+    });
+    ws.on('close', detach);
+    ws.on('error', detach);
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        ws.close(wsCloseCodes.badMessage, 'binary frames are not part of the contract');
+        return;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(String(data));
+      } catch {
+        ws.close(wsCloseCodes.badMessage, 'message is not JSON');
+        return;
+      }
+      const msg = clientMessageSchema.safeParse(json);
+      if (!msg.success) {
+        ws.close(wsCloseCodes.badMessage, 'message does not match the wire format');
+        return;
+      }
+      if (!tokenMatches(msg.data.token)) {
+        send({
+          t: 'res',
+          id: msg.data.id,
+          result: { ok: false, error: { code: 'UNAUTHORIZED', message: 'Request without a valid token', retryable: false } },
+        });
+        ws.close(wsCloseCodes.unauthorized, 'invalid token');
+        return;
+      }
+      void services.router
+        .invoke(msg.data.cmd, msg.data.input, { peerId, transport: 'websocket' })
+        .then((result) => send({ t: 'res', id: msg.data.id, result }));
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${port}/?token=${token}`,
+    host,
+    port,
+    token,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+function sameHost(origin: string, hostHeader: string | undefined): boolean {
+  try {
+    return new URL(origin).host === hostHeader;
+  } catch {
+    return false;
+  }
+}
+
+async function resolveStaticFile(root: string, pathname: string): Promise<string | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+  const candidate = path.resolve(root, '.' + (decoded.endsWith('/') ? decoded + 'index.html' : decoded));
+  if (candidate !== root && !candidate.startsWith(root + path.sep)) return undefined;
+  try {
+    const info = await stat(candidate);
+    if (info.isFile()) return candidate;
+  } catch {
+    // Unknown paths fall through to the app page, so deep links work.
+  }
+  if (path.extname(decoded) === '') {
+    const index = path.join(root, 'index.html');
+    return (await stat(index).catch(() => undefined))?.isFile() ? index : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/**
+ * Error codes are named for what the user (or the calling code) must do about them.
+ * Later features add their own codes here so the renderer can switch on them exhaustively.
+ */
+export const errorCodes = [
+  'INVALID_INPUT',
+  'UNKNOWN_COMMAND',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'TRANSPORT_CLOSED',
+  'TIMEOUT',
+  'INTERNAL',
+] as const;
+
+export const errorCodeSchema = z.enum(errorCodes);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+export const appErrorSchema = z.object({
+  code: errorCodeSchema,
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type AppErrorData = z.infer<typeof appErrorSchema>;
+
+/** Thrown inside services; converted to {@link AppErrorData} at the process boundary, never thrown across it. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+
+  toData(): AppErrorData {
+    return { code: this.code, message: this.message, retryable: this.retryable };
+  }
+}
+
+export type Result<T> = { ok: true; data: T } | { ok: false; error: AppErrorData };
+
+export function toErrorData(err: unknown): AppErrorData {
+  if (err instanceof AppError) return err.toData();
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'INTERNAL', message, retryable: false };
+}
