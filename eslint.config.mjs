@@ -69,19 +69,22 @@ export default tseslint.config(
     },
   },
   {
-    // The Electron shell is the one place that touches electron and raw IPC.
+    // The Electron shell is the one place that touches electron; raw IPC objects stay in the preload and main entry.
     files: ['src/main/electron/**/*.ts'],
-    rules: { 'no-restricted-imports': 'off' },
-  },
-  {
-    files: ['src/main/**/*.ts', 'test/**/*.ts', 'scripts/**/*.mjs'],
-    ignores: ['src/main/electron/**'],
     rules: {
-      'no-restricted-syntax': [
+      'no-restricted-imports': [
         'error',
-        { selector: "Identifier[name='ipcRenderer']", message: 'Raw ipcRenderer is confined to the preload.' },
-        { selector: "Identifier[name='ipcMain']", message: 'Raw ipcMain is confined to the Electron shell.' },
+        {
+          paths: [
+            { name: 'electron', importNames: ['ipcRenderer'], message: 'Raw ipcRenderer is confined to the preload.' },
+            { name: 'electron', importNames: ['ipcMain'], message: 'Raw ipcMain is confined to the Electron main entry.' },
+          ],
+        },
       ],
     },
+  },
+  {
+    files: ['src/main/electron/preload.ts', 'src/main/electron/electron-main.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
 );

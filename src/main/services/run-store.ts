@@ -1,6 +1,5 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import { runSummarySchema, type RunSummary } from '../../shared/contract';
 import { readJsonFile } from './ptw-home';
 

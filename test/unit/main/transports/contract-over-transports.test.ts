@@ -12,7 +12,7 @@ import {
   type IpcInvokeEventLike,
   type IpcMainLike,
 } from '../../../../src/main/transports/ipc-transport';
-import { startServeServer, type ServeServer } from '../../../../src/main/transports/serve-server';
+import { startServeServer } from '../../../../src/main/transports/serve-server';
 import type { ClientTransport } from '../../../../src/shared/rpc/client-transport';
 import { createContractClient, type ContractClient } from '../../../../src/shared/rpc/contract-client';
 import { createWebSocketClientTransport, type WebSocketLike } from '../../../../src/shared/rpc/websocket-client';

@@ -1,0 +1,111 @@
+// `ptw serve` behind its token: every HTTP request and WebSocket needs it, and the CSP goes out as a header.
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createAppServices, type AppServices } from '../../../../src/main/app-services';
+import { startServeServer, type ServeServer } from '../../../../src/main/transports/serve-server';
+import { contentSecurityPolicyHeader } from '../../../../src/shared/security/content-security-policy';
+
+let home: string;
+let staticDir: string;
+let services: AppServices;
+let server: ServeServer;
+let base: string;
+
+beforeAll(async () => {
+  home = await mkdtemp(path.join(os.tmpdir(), 'ptw-home-'));
+  staticDir = await mkdtemp(path.join(os.tmpdir(), 'ptw-static-'));
+  await writeFile(path.join(staticDir, 'index.html'), '<!doctype html><title>app</title>');
+  await mkdir(path.join(staticDir, 'assets'));
+  await writeFile(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
+  await writeFile(path.join(home, 'secret.txt'), 'do not serve');
+  services = await createAppServices({ home, shell: 'serve' });
+  server = await startServeServer({ services, staticDir });
+  base = `http://127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await server.close();
+  await services.dispose();
+  await rm(home, { recursive: true, force: true });
+  await rm(staticDir, { recursive: true, force: true });
+});
+
+function openSocket(url: string, headers: Record<string, string> = {}): Promise<{ opened: boolean; status?: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve({ opened: true });
+    });
+    ws.on('unexpected-response', (_req, res) => resolve({ opened: false, status: res.statusCode }));
+    ws.on('error', () => resolve({ opened: false }));
+  });
+}
+
+describe('ptw serve security', () => {
+  it('binds loopback and prints a Jupyter-style URL with a long random token', () => {
+    expect(server.host).toBe('127.0.0.1');
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+    expect(server.token).toMatch(/^[0-9a-f]{48}$/);
+  });
+
+  it('refuses every HTTP request without the token', async () => {
+    for (const p of ['/', '/index.html', '/assets/app.js', '/?token=wrong']) {
+      const res = await fetch(base + p);
+      expect(res.status, p).toBe(401);
+      expect(await res.text()).toContain('needs its token');
+    }
+  });
+
+  it('serves the page with the token, sets an HttpOnly cookie and sends the CSP header', async () => {
+    const res = await fetch(`${base}/?token=${server.token}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe(contentSecurityPolicyHeader);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const cookie = res.headers.get('set-cookie') ?? '';
+    expect(cookie).toContain(`ptw_token=${server.token}`);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const asset = await fetch(`${base}/assets/app.js`, { headers: { cookie: `ptw_token=${server.token}` } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toContain('javascript');
+  });
+
+  it('never serves files outside the renderer folder', async () => {
+    const headers = { cookie: `ptw_token=${server.token}` };
+    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e/%2e%2e/secret.txt']) {
+      const res = await fetch(base + p, { headers });
+      expect(await res.text()).not.toContain('do not serve');
+    }
+  });
+
+  it('refuses a WebSocket without the token, with a wrong one, or from another origin', async () => {
+    const ws = `ws://127.0.0.1:${server.port}/ws`;
+    expect(await openSocket(ws)).toEqual({ opened: false, status: 401 });
+    expect(await openSocket(`${ws}?token=nope`)).toEqual({ opened: false, status: 401 });
+    expect(await openSocket(`${ws}?token=${server.token}`, { Origin: 'https://evil.example' })).toEqual({ opened: false, status: 401 });
+    expect(await openSocket(`${ws}?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` })).toEqual({ opened: true });
+  });
+
+  it('answers a request message without the token with UNAUTHORIZED and closes the socket', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+    await new Promise((r) => ws.once('open', r));
+    const reply = new Promise<unknown>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.send(JSON.stringify({ t: 'req', id: 1, token: 'forged', cmd: 'prefs.set', input: { theme: 'dark' } }));
+    expect(await reply).toMatchObject({ t: 'res', id: 1, result: { ok: false, error: { code: 'UNAUTHORIZED' } } });
+    expect(await closed).toBe(4401);
+    expect((await services.prefs.get()).theme).toBe('system');
+  });
+
+  it('closes the socket on a message outside the wire format', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+    await new Promise((r) => ws.once('open', r));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.send('not json');
+    expect(await closed).toBe(4400);
+  });
+});
