@@ -17,10 +17,12 @@ if (!app.requestSingleInstanceLock()) app.quit();
 
 async function main(): Promise<void> {
   await app.whenReady();
-  nativeTheme.themeSource = 'system';
   applySessionSecurity(session.defaultSession);
 
   const services = await createAppServices({ home: resolvePtwHome(), shell: 'electron' });
+  // Native controls (scrollbars, menus) follow the user's theme choice too.
+  nativeTheme.themeSource = (await services.prefs.get().catch(() => ({ theme: 'system' as const }))).theme;
+  const disposeTheme = services.prefs.onChange((p) => (nativeTheme.themeSource = p.theme));
   const windows = new Set<BrowserWindow>();
 
   const disposeIpc = registerIpcTransport({
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
   });
   app.on('will-quit', () => {
     disposeIpc();
+    disposeTheme();
     void services.dispose();
   });
   openWindow();

@@ -109,12 +109,16 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
     // A page on another origin must not drive this server even if it learnt the port (cross-site WebSocket hijacking).
     const origin = req.headers.origin;
     const sameOrigin = origin === undefined || sameHost(origin, req.headers.host);
-    if (url.pathname !== '/ws' || !authorised || !sameOrigin) {
-      const status = url.pathname !== '/ws' ? '404 Not Found' : '401 Unauthorized';
+    if (url.pathname !== '/ws' || !sameOrigin) {
+      const status = url.pathname !== '/ws' ? '404 Not Found' : '403 Forbidden';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => attachPeer(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // A browser sees only 1006 for a refused handshake; closing with 4401 lets the page say "token not accepted".
+      if (authorised) attachPeer(ws);
+      else ws.close(wsCloseCodes.unauthorized, 'invalid token');
+    });
   });
 
   let peerSeq = 0;

@@ -33,15 +33,23 @@ afterAll(async () => {
   await rm(staticDir, { recursive: true, force: true });
 });
 
-function openSocket(url: string, headers: Record<string, string> = {}): Promise<{ opened: boolean; status?: number }> {
+/** Opens a socket and reports whether the handshake succeeded and, if so, how the server then closed it. */
+function openSocket(url: string, headers: Record<string, string> = {}): Promise<{ status?: number; closeCode?: number; attached?: boolean }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
     ws.on('open', () => {
-      ws.close();
-      resolve({ opened: true });
+      // A socket the server kept open is an attached peer: close it ourselves after a moment.
+      const timer = setTimeout(() => {
+        ws.close(1000);
+        resolve({ status: 101, attached: true });
+      }, 150);
+      ws.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ status: 101, closeCode: code });
+      });
     });
-    ws.on('unexpected-response', (_req, res) => resolve({ opened: false, status: res.statusCode }));
-    ws.on('error', () => resolve({ opened: false }));
+    ws.on('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
+    ws.on('error', () => resolve({}));
   });
 }
 
@@ -84,10 +92,15 @@ describe('ptw serve security', () => {
 
   it('refuses a WebSocket without the token, with a wrong one, or from another origin', async () => {
     const ws = `ws://127.0.0.1:${server.port}/ws`;
-    expect(await openSocket(ws)).toEqual({ opened: false, status: 401 });
-    expect(await openSocket(`${ws}?token=nope`)).toEqual({ opened: false, status: 401 });
-    expect(await openSocket(`${ws}?token=${server.token}`, { Origin: 'https://evil.example' })).toEqual({ opened: false, status: 401 });
-    expect(await openSocket(`${ws}?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` })).toEqual({ opened: true });
+    expect(await openSocket(ws)).toEqual({ status: 101, closeCode: 4401 });
+    expect(await openSocket(`${ws}?token=nope`)).toEqual({ status: 101, closeCode: 4401 });
+    expect(await openSocket(`${ws}?token=${server.token}`, { Origin: 'https://evil.example' })).toEqual({ status: 403 });
+    expect(await openSocket(`ws://127.0.0.1:${server.port}/other?token=${server.token}`)).toEqual({ status: 404 });
+    expect(services.events.peerCount).toBe(0);
+    expect(await openSocket(`${ws}?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` })).toEqual({
+      status: 101,
+      attached: true,
+    });
   });
 
   it('answers a request message without the token with UNAUTHORIZED and closes the socket', async () => {

@@ -1,0 +1,48 @@
+import { useEffect } from 'react';
+import { HostsView } from './hosts/hosts-view';
+import { LeaderboardView } from './leaderboard/leaderboard-view';
+import { RunsView } from './runs/runs-view';
+import { ConnectionScreen } from './shell/connection-screen';
+import { ErrorBanner } from './shell/error-banner';
+import { Sidebar } from './shell/sidebar';
+import { useAppStore } from './store/store-context';
+import { effectivePrefs } from './store/slices/prefs-slice';
+import type { Section } from './store/slices/nav-slice';
+import { applyTheme } from './theme/theme';
+import { describeConnection } from './transport/connection-state';
+
+function SectionView({ section }: { section: Section }) {
+  switch (section) {
+    case 'hosts':
+      return <HostsView />;
+    case 'runs':
+      return <RunsView />;
+    case 'leaderboard':
+      return <LeaderboardView />;
+  }
+}
+
+export function App() {
+  const section = useAppStore((s) => s.nav.section);
+  const theme = useAppStore((s) => effectivePrefs(s.prefs).theme);
+  const connection = useAppStore((s) => s.app.connection);
+  const shell = useAppStore((s) => s.app.shell);
+  const reconnect = useAppStore((s) => s.app.reconnect);
+
+  useEffect(() => applyTheme(document.documentElement, theme), [theme]);
+
+  const problem = describeConnection(connection, shell.kind === 'serve' ? shell.address : 'the main process');
+  return (
+    <>
+      {/* `inert` keeps focus and clicks out of the app while the connection screen covers it. */}
+      <div className="app-shell" inert={problem !== null}>
+        <Sidebar />
+        <main className="main">
+          <ErrorBanner />
+          <SectionView section={section} />
+        </main>
+      </div>
+      {problem ? <ConnectionScreen problem={problem} onReconnect={reconnect} /> : null}
+    </>
+  );
+}

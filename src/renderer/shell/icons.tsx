@@ -1,0 +1,66 @@
+import type { ReactNode } from 'react';
+
+/** Small line icons drawn inline (no image requests, no icon font); decorative, hidden from screen readers. */
+
+function Icon({ children }: { children: ReactNode }) {
+  return (
+    <svg
+      className="icon"
+      viewBox="0 0 24 24"
+      width="16"
+      height="16"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="1.8"
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+      focusable="false"
+    >
+      {children}
+    </svg>
+  );
+}
+
+export function HostsIcon() {
+  return (
+    <Icon>
+      <rect x="3" y="4" width="18" height="7" rx="1.5" />
+      <rect x="3" y="13" width="18" height="7" rx="1.5" />
+      <path d="M7 7.5h.01M7 16.5h.01" />
+    </Icon>
+  );
+}
+
+export function RunsIcon() {
+  return (
+    <Icon>
+      <path d="M4 6h10M4 12h16M4 18h7" />
+      <path d="M17 4l3 2-3 2z" />
+    </Icon>
+  );
+}
+
+export function LeaderboardIcon() {
+  return (
+    <Icon>
+      <path d="M5 20V11M12 20V5M19 20v-6" />
+    </Icon>
+  );
+}
+
+export function BrandMark() {
+  return (
+    <svg className="brand-mark" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+      <rect x="1" y="1" width="22" height="22" rx="6" fill="currentColor" />
+      <path
+        className="brand-mark-line"
+        d="M6 16l4-5 3 3 5-7"
+        fill="none"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+    </svg>
+  );
+}

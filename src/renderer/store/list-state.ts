@@ -1,0 +1,35 @@
+import type { AppErrorData, Result } from '../../shared/errors';
+
+/** A list fetched from the node side (hosts, runs): the items plus the facts about the last request. */
+export interface ListState<T> {
+  readonly items: readonly T[];
+  /** True once a load has succeeded, so an empty list means "there are none", not "not asked yet". */
+  readonly loaded: boolean;
+  readonly loading: boolean;
+  readonly error: AppErrorData | null;
+  /** Number of the latest request; replies to older ones are dropped so a slow reply cannot win. */
+  readonly requestSeq: number;
+}
+
+export function emptyList<T>(): ListState<T> {
+  return { items: [], loaded: false, loading: false, error: null, requestSeq: 0 };
+}
+
+export function listLoadStarted<S extends ListState<unknown>>(state: S): S {
+  return { ...state, loading: true, requestSeq: state.requestSeq + 1 };
+}
+
+/** Applies the reply to request `seq`. A failure keeps the items already shown. */
+export function listLoadFinished<S extends ListState<unknown>>(state: S, seq: number, result: Result<S['items']>): S {
+  if (seq !== state.requestSeq) return state;
+  if (result.ok) return { ...state, items: result.data, loaded: true, loading: false, error: null };
+  return { ...state, loading: false, error: result.error };
+}
+
+export type ListView = 'loading' | 'error' | 'empty' | 'items';
+
+/** What a section shows as its body. Errors after a successful load are shown above the items instead. */
+export function listView(state: ListState<unknown>): ListView {
+  if (!state.loaded) return state.error && !state.loading ? 'error' : 'loading';
+  return state.items.length === 0 ? 'empty' : 'items';
+}

@@ -1,0 +1,121 @@
+// The built app in Debian's Chromium over `ptw serve`: the shell renders through the WebSocket transport,
+// commands round-trip, events reach a second window, and nothing loads without the token.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { startServeProcess, type ServeProcess } from '../support/serve-process';
+
+const available = chromiumAvailability();
+if (!available.ok) console.warn(`e2e skipped: ${available.reason}`);
+const shots = path.resolve('test-results', 'screenshots');
+
+describe.skipIf(!available.ok && process.env.CI !== 'true')('app shell in Chromium over ptw serve', () => {
+  let serve: ServeProcess;
+  let chrome: LaunchedChromium;
+  const consoleProblems: string[] = [];
+
+  beforeAll(async () => {
+    if (!available.ok) throw new Error(`CI needs Chromium for the e2e tests: ${available.reason}`);
+    await mkdir(shots, { recursive: true });
+    serve = await startServeProcess();
+    chrome = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await chrome?.stop();
+    await serve?.stop();
+    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
+    if (serve) expect(isAlive(serve.pid)).toBe(false);
+  });
+
+  async function openApp(url = serve.url): Promise<Page> {
+    const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleProblems.push(e.message));
+    await page.goto(url);
+    return page;
+  }
+
+  it('prints a loopback URL with a token, and refuses requests without it', async () => {
+    expect(serve.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
+    const bare = await fetch(serve.origin + '/');
+    expect(bare.status).toBe(401);
+    const page = await chrome.browser.newPage();
+    const response = await page.goto(serve.origin + '/');
+    expect(response?.status()).toBe(401);
+    expect(await page.textContent('body')).toContain('needs its token');
+    await page.close();
+  });
+
+  it('shows the app shell with empty states, talking to main over the WebSocket', async () => {
+    const page = await openApp();
+    await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
+    // app.info round-tripped: the footer shows the version the server reported.
+    await expect.poll(() => page.getByTestId('app-version').textContent()).toContain('0.1.0');
+    // The token leaves the address bar once read, like Jupyter.
+    expect(page.url()).not.toContain('token=');
+    await expect.poll(() => page.getByTestId('empty-hosts').isVisible()).toBe(true);
+    expect(await page.getByTestId('empty-hosts').textContent()).toContain('ptw host add');
+    for (const section of ['runs', 'leaderboard', 'hosts'] as const) {
+      await page.getByTestId(`nav-${section}`).click();
+      await expect.poll(() => page.getByTestId(`nav-${section}`).getAttribute('aria-current')).toBe('page');
+      await expect.poll(() => page.getByTestId(`heading-${section}`).isVisible()).toBe(true);
+      await expect.poll(() => page.getByTestId(`empty-${section}`).isVisible()).toBe(true);
+    }
+    await page.screenshot({ path: path.join(shots, 'app-shell-light.png') });
+    await page.close();
+  });
+
+  it('follows the OS colour scheme and shows dark when the OS is dark', async () => {
+    const page = await chrome.browser.newPage({ colorScheme: 'dark', viewport: { width: 1280, height: 800 } });
+    await page.goto(serve.url);
+    await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = (background.match(/\d+/g) ?? []).map(Number);
+    expect((r ?? 255) + (g ?? 255) + (b ?? 255)).toBeLessThan(200);
+    await page.screenshot({ path: path.join(shots, 'app-shell-dark.png') });
+    await page.close();
+  });
+
+  it('sends a theme change from one window to another through prefs.changed', async () => {
+    const a = await openApp();
+    const b = await openApp();
+    for (const p of [a, b]) {
+      await expect.poll(() => p.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
+    }
+    await a.getByTestId('theme-select').selectOption('dark');
+    await expect.poll(() => b.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await a.getByTestId('theme-select').selectOption('system');
+    await expect.poll(() => b.evaluate(() => document.documentElement.dataset.theme ?? 'system')).toBe('system');
+    await a.close();
+    await b.close();
+  });
+
+  it('lists hosts and runs from PTW_HOME, rendering untrusted labels as text', async () => {
+    await writeFile(
+      path.join(serve.home, 'hosts.json'),
+      JSON.stringify({ hosts: [{ name: 'h100-a', kind: 'ssh', hostname: 'gpu1.lab', user: 'ana' }] }),
+    );
+    await mkdir(path.join(serve.home, 'runs', 'r1'), { recursive: true });
+    await writeFile(
+      path.join(serve.home, 'runs', 'r1', 'run.json'),
+      JSON.stringify({ id: 'r1', label: '<img src=x onerror="window.__pwned=1">', host: 'h100-a', status: 'scored', createdAt: '2026-11-23T10:00:00Z' }),
+    );
+    const page = await openApp();
+    await expect.poll(() => page.getByTestId('hosts-table').textContent()).toContain('ana@gpu1.lab');
+    await page.getByTestId('nav-runs').click();
+    await expect.poll(() => page.getByTestId('runs-table').textContent()).toContain('<img src=x onerror=');
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.screenshot({ path: path.join(shots, 'runs-list.png') });
+    await page.close();
+  });
+
+  it('ran without CSP violations or console errors', () => {
+    expect(consoleProblems).toEqual([]);
+  });
+});

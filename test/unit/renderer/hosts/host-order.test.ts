@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { hostKindLabel, sortHostsByName } from '../../../../src/renderer/hosts/host-order';
+import type { HostSummary } from '../../../../src/shared/contract';
+
+const host = (name: string): HostSummary => ({ name, kind: 'ssh', address: `u@${name}:22` });
+
+describe('sortHostsByName', () => {
+  it('sorts case-insensitively with numbers in numeric order', () => {
+    expect(sortHostsByName([host('gpu10'), host('GPU2'), host('alpha')]).map((h) => h.name)).toEqual([
+      'alpha',
+      'GPU2',
+      'gpu10',
+    ]);
+  });
+
+  it('labels kinds', () => {
+    expect(hostKindLabel('ssh')).toBe('SSH');
+    expect(hostKindLabel('local')).toBe('Local');
+  });
+});
