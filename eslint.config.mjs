@@ -17,7 +17,10 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only src/main/electron may import electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only src/main/electron may import electron.' }] },
+      ],
     },
   },
   {
@@ -36,7 +39,9 @@ export default tseslint.config(
             name,
             message: 'src/shared runs anywhere: no electron, node, DOM or UI imports.',
           })),
-          patterns: [{ group: ['**/main/**', '**/renderer/**'], message: 'src/shared must not depend on main or renderer.' }],
+          patterns: [
+            { group: ['**/main/**', '**/renderer/**'], message: 'src/shared must not depend on main or renderer.' },
+          ],
         },
       ],
     },
@@ -54,7 +59,9 @@ export default tseslint.config(
             name,
             message: 'The renderer imports only src/shared and browser libraries.',
           })),
-          patterns: [{ group: ['**/main/**', '**/main'], message: 'The renderer talks to main only through the contract.' }],
+          patterns: [
+            { group: ['**/main/**', '**/main'], message: 'The renderer talks to main only through the contract.' },
+          ],
         },
       ],
       'react/no-danger': 'off',
@@ -64,7 +71,10 @@ export default tseslint.config(
           selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
           message: 'Untrusted text is rendered as text, never as HTML.',
         },
-        { selector: "MemberExpression[property.name='innerHTML']", message: 'Untrusted text is rendered as text, never as HTML.' },
+        {
+          selector: "MemberExpression[property.name='innerHTML']",
+          message: 'Untrusted text is rendered as text, never as HTML.',
+        },
       ],
     },
   },
@@ -77,7 +87,11 @@ export default tseslint.config(
         {
           paths: [
             { name: 'electron', importNames: ['ipcRenderer'], message: 'Raw ipcRenderer is confined to the preload.' },
-            { name: 'electron', importNames: ['ipcMain'], message: 'Raw ipcMain is confined to the Electron main entry.' },
+            {
+              name: 'electron',
+              importNames: ['ipcMain'],
+              message: 'Raw ipcMain is confined to the Electron main entry.',
+            },
           ],
         },
       ],

@@ -41,4 +41,8 @@ await Promise.all([
   }),
 ]);
 
-await viteBuild({ root: path.join(root, 'src', 'renderer'), configFile: path.join(root, 'vite.config.ts'), logLevel: quiet ? 'warn' : 'info' });
+await viteBuild({
+  root: path.join(root, 'src', 'renderer'),
+  configFile: path.join(root, 'vite.config.ts'),
+  logLevel: quiet ? 'warn' : 'info',
+});

@@ -12,6 +12,8 @@ export const errorCodes = [
   'CONFLICT',
   'TRANSPORT_CLOSED',
   'TIMEOUT',
+  'DOCKER_UNAVAILABLE',
+  'DOCKER_UNSUPPORTED',
   'INTERNAL',
 ] as const;
 

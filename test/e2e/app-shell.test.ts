@@ -103,7 +103,13 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('app shell in Chromi
     await mkdir(path.join(serve.home, 'runs', 'r1'), { recursive: true });
     await writeFile(
       path.join(serve.home, 'runs', 'r1', 'run.json'),
-      JSON.stringify({ id: 'r1', label: '<img src=x onerror="window.__pwned=1">', host: 'h100-a', status: 'scored', createdAt: '2026-11-23T10:00:00Z' }),
+      JSON.stringify({
+        id: 'r1',
+        label: '<img src=x onerror="window.__pwned=1">',
+        host: 'h100-a',
+        status: 'scored',
+        createdAt: '2026-11-23T10:00:00Z',
+      }),
     );
     const page = await openApp();
     await expect.poll(() => page.getByTestId('hosts-table').textContent()).toContain('ana@gpu1.lab');

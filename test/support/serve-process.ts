@@ -17,7 +17,9 @@ export interface ServeProcess {
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
-export async function startServeProcess(options: { env?: Record<string, string>; home?: string } = {}): Promise<ServeProcess> {
+export async function startServeProcess(
+  options: { env?: Record<string, string>; home?: string } = {},
+): Promise<ServeProcess> {
   const cli = path.join(repoRoot, 'dist', 'main', 'cli.cjs');
   if (!existsSync(cli) || !existsSync(path.join(repoRoot, 'dist', 'renderer', 'index.html'))) {
     throw new Error('The app is not built: run `npm run build` (npm test does it) before the e2e tests.');

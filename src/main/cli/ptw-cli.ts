@@ -25,7 +25,9 @@ export function defaultStaticDir(): string {
 
 export function buildCli(io: CliIo = defaultIo): Command {
   const program = new Command('ptw')
-    .description(`${appName}: run, watch, score and inspect LLM post-training agents on GPU hosts.\nState lives under PTW_HOME (default ~/.posttrain-workbench).`)
+    .description(
+      `${appName}: run, watch, score and inspect LLM post-training agents on GPU hosts.\nState lives under PTW_HOME (default ~/.posttrain-workbench).`,
+    )
     .version(appVersion, '-v, --version')
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -34,13 +36,22 @@ export function buildCli(io: CliIo = defaultIo): Command {
   program
     .command('serve')
     .description('Serve the app to a browser on this machine, behind a random token (prints the URL to open)')
-    .addOption(new Option('--host <host>', 'address to bind; anything but loopback exposes the app to your network').default('127.0.0.1'))
+    .addOption(
+      new Option('--host <host>', 'address to bind; anything but loopback exposes the app to your network').default(
+        '127.0.0.1',
+      ),
+    )
     .addOption(new Option('--port <port>', 'port to bind (0 picks a free one)').default('0').argParser(parsePort))
     .option('--static-dir <dir>', 'built renderer to serve', defaultStaticDir())
     .action(async (opts: { host: string; port: number | string; staticDir: string }) => {
       const home = resolvePtwHome();
       const services = await createAppServices({ home, shell: 'serve' });
-      const server = await startServeServer({ services, staticDir: opts.staticDir, host: opts.host, port: Number(opts.port) });
+      const server = await startServeServer({
+        services,
+        staticDir: opts.staticDir,
+        host: opts.host,
+        port: Number(opts.port),
+      });
       io.out(`${appName} ${appVersion} is serving (state in ${home}).\n`);
       if (!['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
         io.err(`Warning: bound to ${opts.host}; anyone who can reach it and has the token controls your hosts.\n`);
@@ -90,7 +101,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     return exitCodes.ok;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return exitCodes.ok;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
+      return exitCodes.ok;
     if (typeof code === 'string' && code.startsWith('commander.')) return exitCodes.usage;
     io.err(`ptw: ${err instanceof Error ? err.message : String(err)}\n`);
     return exitCodes.usage;

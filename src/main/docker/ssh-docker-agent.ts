@@ -45,6 +45,7 @@ export class SshDockerAgent extends http.Agent {
     super(agentOptions);
     this.#client = client;
     this.socketPath = socketPath;
+    client.on('close', this.#onClientClose);
   }
 
   /** SSH channels this agent has open right now; 0 once every request (and stream) has finished. */
@@ -88,8 +89,14 @@ export class SshDockerAgent extends http.Agent {
         callback?.(null, socket);
       });
     } catch (err) {
-      // ssh2 throws synchronously when the connection is already gone.
-      fail(this.#describeOpenFailure(err));
+      // ssh2 throws synchronously ("Not connected") when the connection is already gone.
+      fail(
+        new DockerSocketUnreachableError(
+          this.socketPath,
+          `Cannot reach the Docker socket ${this.socketPath} on the host: the SSH connection is closed`,
+          { cause: err },
+        ),
+      );
     }
     return undefined;
   }
@@ -100,6 +107,7 @@ export class SshDockerAgent extends http.Agent {
    */
   async dispose(timeoutMs = 5_000): Promise<void> {
     this.#disposed = true;
+    this.#client.off('close', this.#onClientClose);
     super.destroy();
     for (const socket of this.#sockets) socket.destroy();
     const pending = [...this.#channels].map(
@@ -117,13 +125,22 @@ export class SshDockerAgent extends http.Agent {
     clearTimeout(timer);
   }
 
+  /** With the connection gone no channel will ever see a close from the server; fail them all now. */
+  readonly #onClientClose = (): void => {
+    const err = new Error(`SSH connection closed under the Docker connection to ${this.socketPath}`);
+    for (const socket of this.#sockets) socket.destroy(err);
+    this.#channels.clear();
+  };
+
   #describeOpenFailure(err: unknown): Error {
     const cause = err instanceof Error ? err : new Error(String(err));
     const reason = (cause as { reason?: unknown }).reason;
     const detail =
       reason === OPEN_ADMINISTRATIVELY_PROHIBITED
         ? 'the SSH server refuses stream-local forwarding (set AllowStreamLocalForwarding yes in sshd_config)'
-        : `${cause.message}; is dockerd running there, and may this SSH user open the socket?`;
+        : // OpenSSH answers every failed stream-local open alike (CONNECT_FAILED, "open failed"),
+          // whether the socket is missing, unreadable or forwarding is off; name all three.
+          `${cause.message}. Check that dockerd is running and listening there, that this SSH user may open the socket (root or the docker group), and that sshd allows it (AllowStreamLocalForwarding yes)`;
     return new DockerSocketUnreachableError(
       this.socketPath,
       `Cannot reach the Docker socket ${this.socketPath} on the host over SSH: ${detail}`,

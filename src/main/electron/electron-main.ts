@@ -5,7 +5,12 @@ import { BrowserWindow, app, ipcMain, nativeTheme, session, shell } from 'electr
 import { createAppServices } from '../app-services';
 import { resolvePtwHome } from '../services/ptw-home';
 import { registerIpcTransport } from '../transports/ipc-transport';
-import { applyNavigationGuards, applySessionSecurity, isTrustedFrameUrl, secureWebPreferences } from './window-security';
+import {
+  applyNavigationGuards,
+  applySessionSecurity,
+  isTrustedFrameUrl,
+  secureWebPreferences,
+} from './window-security';
 
 // Bundled next to this file by scripts/build.mjs.
 const distDir = path.resolve(__dirname, '..');

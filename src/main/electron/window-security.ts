@@ -21,7 +21,10 @@ export function secureWebPreferences(preloadPath: string) {
 /** Structural slices of Electron's WebContents and Session, so the guards can be tested without Electron. */
 export interface GuardedWebContents {
   setWindowOpenHandler(handler: (details: { url: string }) => { action: 'deny' } | { action: 'allow' }): void;
-  on(event: 'will-navigate' | 'will-redirect' | 'will-attach-webview', listener: (event: { preventDefault(): void }, ...args: unknown[]) => void): unknown;
+  on(
+    event: 'will-navigate' | 'will-redirect' | 'will-attach-webview',
+    listener: (event: { preventDefault(): void }, ...args: unknown[]) => void,
+  ): unknown;
 }
 
 export interface GuardedSession {
@@ -46,7 +49,11 @@ export const allowedPermissions: ReadonlySet<string> = new Set(['notifications',
  * No new windows (links to http(s) go to the system browser instead), no navigation away from the app page,
  * no <webview>. `appUrl` is the one page the window may show.
  */
-export function applyNavigationGuards(contents: GuardedWebContents, appUrl: string, openExternal: (url: string) => void): void {
+export function applyNavigationGuards(
+  contents: GuardedWebContents,
+  appUrl: string,
+  openExternal: (url: string) => void,
+): void {
   contents.setWindowOpenHandler(({ url }) => {
     if (/^https:\/\//i.test(url)) openExternal(url);
     return { action: 'deny' };
@@ -61,7 +68,9 @@ export function applyNavigationGuards(contents: GuardedWebContents, appUrl: stri
 /** The CSP as a response header too (the page's meta tag is the fallback), and a deny-by-default permission policy. */
 export function applySessionSecurity(session: GuardedSession): void {
   session.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicyHeader] } });
+    callback({
+      responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicyHeader] },
+    });
   });
   session.setPermissionRequestHandler((_wc, permission, callback) => callback(allowedPermissions.has(permission)));
   session.setPermissionCheckHandler((_wc, permission) => allowedPermissions.has(permission));

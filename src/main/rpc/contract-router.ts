@@ -33,14 +33,21 @@ export class ContractRouter {
 
   async invoke(command: unknown, input: unknown, ctx: CallContext): Promise<WireResult> {
     if (!isCommandName(command)) {
-      return { ok: false, error: { code: 'UNKNOWN_COMMAND', message: `Unknown command: ${String(command)}`, retryable: false } };
+      return {
+        ok: false,
+        error: { code: 'UNKNOWN_COMMAND', message: `Unknown command: ${String(command)}`, retryable: false },
+      };
     }
     const spec = commands[command];
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) {
       return {
         ok: false,
-        error: { code: 'INVALID_INPUT', message: `Invalid input for ${command}: ${formatIssues(parsed.error.issues)}`, retryable: false },
+        error: {
+          code: 'INVALID_INPUT',
+          message: `Invalid input for ${command}: ${formatIssues(parsed.error.issues)}`,
+          retryable: false,
+        },
       };
     }
     try {
@@ -48,7 +55,10 @@ export class ContractRouter {
       const output = await handler(parsed.data, ctx);
       const checked = spec.output.safeParse(output);
       if (!checked.success) {
-        throw new AppError('INTERNAL', `Handler for ${command} returned data outside the contract: ${formatIssues(checked.error.issues)}`);
+        throw new AppError(
+          'INTERNAL',
+          `Handler for ${command} returned data outside the contract: ${formatIssues(checked.error.issues)}`,
+        );
       }
       return { ok: true, data: checked.data };
     } catch (err) {

@@ -29,7 +29,8 @@ export class HostStore {
     const raw = await readJsonFile(this.file);
     if (raw === undefined) return [];
     const parsed = hostsFileSchema.safeParse(raw);
-    if (!parsed.success) throw new AppError('CONFLICT', `${this.file} is not a valid hosts file: ${parsed.error.message}`);
+    if (!parsed.success)
+      throw new AppError('CONFLICT', `${this.file} is not a valid hosts file: ${parsed.error.message}`);
     return parsed.data.hosts;
   }
 
@@ -39,7 +40,8 @@ export class HostStore {
 }
 
 export function toSummary(host: HostProfile): HostSummary {
-  if (host.kind === 'local') return { name: host.name, kind: 'local', address: host.dockerSocket ?? '/var/run/docker.sock' };
+  if (host.kind === 'local')
+    return { name: host.name, kind: 'local', address: host.dockerSocket ?? '/var/run/docker.sock' };
   const user = host.user ? `${host.user}@` : '';
   const port = host.port && host.port !== 22 ? `:${host.port}` : '';
   return { name: host.name, kind: 'ssh', address: `${user}${host.hostname ?? host.name}${port}` };

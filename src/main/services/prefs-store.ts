@@ -20,7 +20,10 @@ export class PrefsStore {
     if (raw === undefined) return { ...defaultPrefs };
     const parsed = prefsSchema.partial().safeParse(raw);
     if (!parsed.success) {
-      throw new AppError('CONFLICT', `${this.file} does not hold valid preferences: ${parsed.error.message}. Fix or delete the file.`);
+      throw new AppError(
+        'CONFLICT',
+        `${this.file} does not hold valid preferences: ${parsed.error.message}. Fix or delete the file.`,
+      );
     }
     return { ...defaultPrefs, ...parsed.data };
   }

@@ -29,7 +29,10 @@ export function registerIpcTransport(options: IpcTransportOptions): () => void {
   for (const command of commandNames) {
     ipc.handle(commandChannel(command), async (event, input) => {
       if (!options.isTrustedSender(event)) {
-        return { ok: false, error: { code: 'UNAUTHORIZED', message: 'IPC from an untrusted sender', retryable: false } };
+        return {
+          ok: false,
+          error: { code: 'UNAUTHORIZED', message: 'IPC from an untrusted sender', retryable: false },
+        };
       }
       return services.router.invoke(command, input, { peerId: `ipc-${event.sender.id}`, transport: 'ipc' });
     });

@@ -76,7 +76,9 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
     const cookieToken = parseCookies(req.headers.cookie)[tokenCookie];
     if (!tokenMatches(queryToken) && !tokenMatches(cookieToken)) {
       res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders });
-      res.end('PostTrain Workbench: this server needs its token. Open the URL that `ptw serve` printed, including ?token=…\n');
+      res.end(
+        'PostTrain Workbench: this server needs its token. Open the URL that `ptw serve` printed, including ?token=…\n',
+      );
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -153,7 +155,10 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
         send({
           t: 'res',
           id: msg.data.id,
-          result: { ok: false, error: { code: 'UNAUTHORIZED', message: 'Request without a valid token', retryable: false } },
+          result: {
+            ok: false,
+            error: { code: 'UNAUTHORIZED', message: 'Request without a valid token', retryable: false },
+          },
         });
         ws.close(wsCloseCodes.unauthorized, 'invalid token');
         return;

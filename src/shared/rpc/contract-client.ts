@@ -25,7 +25,10 @@ export function createContractClient(
   return {
     async call(command, input) {
       if (!isCommandName(command)) {
-        return { ok: false, error: { code: 'UNKNOWN_COMMAND', message: `Unknown command ${String(command)}`, retryable: false } };
+        return {
+          ok: false,
+          error: { code: 'UNKNOWN_COMMAND', message: `Unknown command ${String(command)}`, retryable: false },
+        };
       }
       let raw: unknown;
       try {
@@ -43,7 +46,11 @@ export function createContractClient(
       if (!parsed.success) {
         return {
           ok: false,
-          error: { code: 'INTERNAL', message: `Reply to ${command} does not match the contract: ${parsed.error.message}`, retryable: false },
+          error: {
+            code: 'INTERNAL',
+            message: `Reply to ${command} does not match the contract: ${parsed.error.message}`,
+            retryable: false,
+          },
         };
       }
       return { ok: true, data: parsed.data as CommandOutput<typeof command> };

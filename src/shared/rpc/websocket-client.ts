@@ -35,7 +35,9 @@ export function createWebSocketClientTransport(socket: WebSocketLike, token: str
   const ready = new Promise<void>((resolve, reject) => {
     if (socket.readyState === OPEN) resolve();
     socket.addEventListener('open', () => resolve());
-    socket.addEventListener('close', (ev) => reject(new Error(`Connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`)));
+    socket.addEventListener('close', (ev) =>
+      reject(new Error(`Connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`)),
+    );
   });
   ready.catch(() => undefined);
 

@@ -92,7 +92,13 @@ describe('Electron window hardening', () => {
     for (const p of ['notifications', 'media', 'geolocation', 'openExternal', 'clipboard-read']) {
       requestHandler!(null, p, (g) => (answers[p] = g));
     }
-    expect(answers).toEqual({ notifications: true, media: false, geolocation: false, openExternal: false, 'clipboard-read': false });
+    expect(answers).toEqual({
+      notifications: true,
+      media: false,
+      geolocation: false,
+      openExternal: false,
+      'clipboard-read': false,
+    });
     expect(checkHandler!(null, 'camera')).toBe(false);
     expect([...allowedPermissions].sort()).toEqual(['clipboard-sanitized-write', 'notifications']);
   });

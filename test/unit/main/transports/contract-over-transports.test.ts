@@ -163,15 +163,27 @@ describe.each(harnesses)('contract over $name', (harness) => {
       expect(result.error.code).toBe('INTERNAL');
       expect(result.error.message).toContain(path.join(home, 'hosts.json'));
     }
-    await writeFile(path.join(home, 'hosts.json'), JSON.stringify({ hosts: [{ name: 'h100', kind: 'ssh', hostname: 'gpu1', user: 'ana', port: 2222 }] }));
-    expect(await client.call('hosts.list', {})).toEqual({ ok: true, data: [{ name: 'h100', kind: 'ssh', address: 'ana@gpu1:2222' }] });
+    await writeFile(
+      path.join(home, 'hosts.json'),
+      JSON.stringify({ hosts: [{ name: 'h100', kind: 'ssh', hostname: 'gpu1', user: 'ana', port: 2222 }] }),
+    );
+    expect(await client.call('hosts.list', {})).toEqual({
+      ok: true,
+      data: [{ name: 'h100', kind: 'ssh', address: 'ana@gpu1:2222' }],
+    });
   });
 
   it('lists run folders, keeping unreadable ones visible', async () => {
     await mkdir(path.join(home, 'runs', 'r1'), { recursive: true });
     await writeFile(
       path.join(home, 'runs', 'r1', 'run.json'),
-      JSON.stringify({ id: 'r1', label: 'rehearsal', host: 'h100', status: 'scored', createdAt: '2026-11-23T10:00:00Z' }),
+      JSON.stringify({
+        id: 'r1',
+        label: 'rehearsal',
+        host: 'h100',
+        status: 'scored',
+        createdAt: '2026-11-23T10:00:00Z',
+      }),
     );
     await mkdir(path.join(home, 'runs', 'r2'), { recursive: true });
     await writeFile(path.join(home, 'runs', 'r2', 'run.json'), '{"id":');
@@ -199,7 +211,10 @@ describe('Electron IPC transport specifics', () => {
       broadcast: pair.broadcast,
     });
     const client = createContractClient(createPreloadBridge(pair.ipcRenderer));
-    expect(await client.call('prefs.set', { theme: 'dark' })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    expect(await client.call('prefs.set', { theme: 'dark' })).toMatchObject({
+      ok: false,
+      error: { code: 'UNAUTHORIZED' },
+    });
     expect((await services.prefs.get()).theme).toBe('system');
     dispose();
   });

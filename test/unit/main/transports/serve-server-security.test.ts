@@ -34,7 +34,10 @@ afterAll(async () => {
 });
 
 /** Opens a socket and reports whether the handshake succeeded and, if so, how the server then closed it. */
-function openSocket(url: string, headers: Record<string, string> = {}): Promise<{ status?: number; closeCode?: number; attached?: boolean }> {
+function openSocket(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status?: number; closeCode?: number; attached?: boolean }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
     ws.on('open', () => {
@@ -94,7 +97,9 @@ describe('ptw serve security', () => {
     const ws = `ws://127.0.0.1:${server.port}/ws`;
     expect(await openSocket(ws)).toEqual({ status: 101, closeCode: 4401 });
     expect(await openSocket(`${ws}?token=nope`)).toEqual({ status: 101, closeCode: 4401 });
-    expect(await openSocket(`${ws}?token=${server.token}`, { Origin: 'https://evil.example' })).toEqual({ status: 403 });
+    expect(await openSocket(`${ws}?token=${server.token}`, { Origin: 'https://evil.example' })).toEqual({
+      status: 403,
+    });
     expect(await openSocket(`ws://127.0.0.1:${server.port}/other?token=${server.token}`)).toEqual({ status: 404 });
     expect(services.events.peerCount).toBe(0);
     expect(await openSocket(`${ws}?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` })).toEqual({
