@@ -1,7 +1,12 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { ContractRouter, EventHub } from './rpc/contract-router';
 import { appName, appVersion } from './app-version';
 import { HostStore } from './services/host-store';
+import { HostConnectionManager } from './hosts/host-connection-manager';
+import { FileHostKeyTrust } from './hosts/host-key-trust';
+import { HostService } from './hosts/host-service';
+import { PromptBroker } from './hosts/prompt-broker';
 import { PrefsStore } from './services/prefs-store';
 import { RunStore } from './services/run-store';
 
@@ -10,7 +15,8 @@ export interface AppServices {
   readonly router: ContractRouter;
   readonly events: EventHub;
   readonly prefs: PrefsStore;
-  readonly hosts: HostStore;
+  readonly hosts: HostService;
+  readonly hostStore: HostStore;
   readonly runs: RunStore;
   dispose(): Promise<void>;
 }
@@ -19,11 +25,27 @@ export interface AppServices {
  * The composition root: every main-process service is created here with its dependencies passed in,
  * and wired to the contract. The Electron shell, `ptw serve` and the CLI all start from this.
  */
-export async function createAppServices(options: { home: string; shell: 'electron' | 'serve' }): Promise<AppServices> {
+export async function createAppServices(options: {
+  home: string;
+  shell: 'electron' | 'serve' | 'cli';
+}): Promise<AppServices> {
   await mkdir(options.home, { recursive: true, mode: 0o700 });
   const events = new EventHub();
   const prefs = new PrefsStore(options.home);
-  const hosts = new HostStore(options.home);
+  const hostStore = new HostStore(options.home);
+  const prompts = new PromptBroker(events);
+  const trust = new FileHostKeyTrust({ appKnownHostsFile: path.join(options.home, 'known_hosts') });
+  const hosts = new HostService({
+    store: hostStore,
+    connector: new HostConnectionManager({
+      trust,
+      confirmHostKey: (p) => prompts.confirmHostKey(p),
+      askPassphrase: (p) => prompts.askPassphrase(p),
+    }),
+    prompts,
+    home: options.home,
+    onChanged: (list) => events.emit('hosts.changed', list),
+  });
   const runs = new RunStore(options.home);
 
   const disposers: Array<() => void> = [prefs.onChange((p) => events.emit('prefs.changed', p))];
@@ -40,6 +62,19 @@ export async function createAppServices(options: { home: string; shell: 'electro
     'prefs.get': () => prefs.get(),
     'prefs.set': (patch) => prefs.set(patch),
     'hosts.list': () => hosts.summaries(),
+    'hosts.add': (profile) => hosts.add(profile),
+    'hosts.remove': async ({ name }) => ({ removed: await hosts.remove(name) }),
+    'hosts.previewSshConfig': ({ file }) => hosts.previewSshConfig(file),
+    'hosts.importSshConfig': ({ file, aliases }) => hosts.importSshConfig(aliases, file),
+    'hosts.connect': ({ name }) => hosts.connect(name),
+    'hosts.disconnect': ({ name }) => hosts.disconnect(name),
+    'hosts.check': ({ name }) =>
+      hosts.check(name, { onProgress: (check) => events.emit('hosts.preflightProgress', { name, check }) }),
+    'hosts.lastCheck': ({ name }) => hosts.lastCheck(name),
+    'hosts.answerHostKey': ({ promptId, decision }) => ({ accepted: prompts.answerHostKey(promptId, decision) }),
+    'hosts.answerPassphrase': ({ promptId, passphrase }) => ({
+      accepted: prompts.answerPassphrase(promptId, passphrase),
+    }),
     'runs.list': () => runs.list(),
   });
 
@@ -49,9 +84,12 @@ export async function createAppServices(options: { home: string; shell: 'electro
     events,
     prefs,
     hosts,
+    hostStore,
     runs,
     async dispose() {
       for (const dispose of disposers.splice(0)) dispose();
+      prompts.dispose();
+      await hosts.dispose();
     },
   };
 }

@@ -34,6 +34,8 @@ export const hostProfileSchema = z.object({
   dockerSocket: z.string().default('/var/run/docker.sock'),
   /** Where run folders go on the host. */
   runRoot: z.string().default('~/posttrain-runs'),
+  /** Images a run on this host needs (agent sandbox, evaluator); preflight checks they are present. */
+  requiredImages: z.array(z.string()).default([]),
   /** Where imported from, e.g. `~/.ssh/config:12`. */
   source: z.string().optional(),
 });

@@ -4,6 +4,7 @@ import { appName, appVersion } from '../app-version';
 import { createAppServices } from '../app-services';
 import { resolvePtwHome } from '../services/ptw-home';
 import { startServeServer } from '../transports/serve-server';
+import { addHostCommand } from './host-commands';
 
 /** Exit codes shared by every subcommand: 0 ok, 1 a check failed, 2 usage or connection error. */
 export const exitCodes = { ok: 0, checkFailed: 1, usage: 2 } as const;
@@ -23,7 +24,7 @@ export function defaultStaticDir(): string {
   return path.resolve(__dirname, '..', 'renderer');
 }
 
-export function buildCli(io: CliIo = defaultIo): Command {
+export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => void = () => undefined): Command {
   const program = new Command('ptw')
     .description(
       `${appName}: run, watch, score and inspect LLM post-training agents on GPU hosts.\nState lives under PTW_HOME (default ~/.posttrain-workbench).`,
@@ -72,7 +73,7 @@ export function buildCli(io: CliIo = defaultIo): Command {
     .description('Show the version and where state lives')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      const services = await createAppServices({ home: resolvePtwHome(), shell: 'serve' });
+      const services = await createAppServices({ home: resolvePtwHome(), shell: 'cli' });
       const info = await services.router.call('app.info', {}, { peerId: 'cli', transport: 'cli' });
       const hosts = await services.router.call('hosts.list', {}, { peerId: 'cli', transport: 'cli' });
       const runs = await services.router.call('runs.list', {}, { peerId: 'cli', transport: 'cli' });
@@ -83,6 +84,12 @@ export function buildCli(io: CliIo = defaultIo): Command {
       }
       await services.dispose();
     });
+
+  addHostCommand(
+    program,
+    { ...io, setExitCode, isInteractive: Boolean(process.stdin.isTTY && process.stderr.isTTY) },
+    () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }),
+  );
 
   return program;
 }
@@ -95,10 +102,11 @@ function parsePort(value: string): number {
 
 /** Entry used by bin/ptw.cjs. Returns the exit code instead of exiting, so tests can call it. */
 export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<number> {
-  const program = buildCli(io);
+  let exitCode: number = exitCodes.ok;
+  const program = buildCli(io, (code) => (exitCode = code));
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return exitCodes.ok;
+    return exitCode;
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')

@@ -1,25 +1,15 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { HostSummary } from '../../shared/contract';
+import { hostProfileSchema, type HostProfile, type HostProfileInput } from '../../shared/hosts';
 import { AppError } from '../../shared/errors';
-import { readJsonFile } from './ptw-home';
-
-/** The saved host profile. The hosts feature extends this (identity, jump chain, run root). */
-export const hostProfileSchema = z.object({
-  name: z.string().min(1),
-  kind: z.enum(['ssh', 'local']),
-  hostname: z.string().optional(),
-  user: z.string().optional(),
-  port: z.number().int().positive().optional(),
-  dockerSocket: z.string().optional(),
-});
-export type HostProfile = z.infer<typeof hostProfileSchema>;
+import { readJsonFile, writeJsonFileAtomic } from './ptw-home';
 
 const hostsFileSchema = z.object({ hosts: z.array(hostProfileSchema) });
 
-/** Host profiles saved in `PTW_HOME/hosts.json`. */
+/** Host profiles saved in `PTW_HOME/hosts.json`. Writes are serialised so concurrent edits never lose one. */
 export class HostStore {
-  private readonly file: string;
+  readonly file: string;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(home: string) {
     this.file = path.join(home, 'hosts.json');
@@ -29,20 +19,57 @@ export class HostStore {
     const raw = await readJsonFile(this.file);
     if (raw === undefined) return [];
     const parsed = hostsFileSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new AppError('CONFLICT', `${this.file} is not a valid hosts file: ${parsed.error.message}`);
+    if (!parsed.success) {
+      throw new AppError(
+        'CONFLICT',
+        `${this.file} is not a valid hosts file: ${parsed.error.message}. Fix or remove it.`,
+      );
+    }
     return parsed.data.hosts;
   }
 
-  async summaries(): Promise<HostSummary[]> {
-    return (await this.list()).map(toSummary);
+  async get(name: string): Promise<HostProfile> {
+    const host = (await this.list()).find((h) => h.name === name);
+    if (!host) throw new AppError('NOT_FOUND', `No host named '${name}'. \`ptw host ls\` lists the saved hosts.`);
+    return host;
+  }
+
+  /** Adds profiles, replacing any with the same name. */
+  upsert(profiles: HostProfileInput[]): Promise<HostProfile[]> {
+    return this.serialise(async () => {
+      const parsed = profiles.map((p) => hostProfileSchema.parse(p));
+      const byName = new Map((await this.list()).map((h) => [h.name, h]));
+      for (const p of parsed) byName.set(p.name, p);
+      await writeJsonFileAtomic(this.file, { hosts: [...byName.values()] });
+      return parsed;
+    });
+  }
+
+  remove(name: string): Promise<boolean> {
+    return this.serialise(async () => {
+      const hosts = await this.list();
+      const rest = hosts.filter((h) => h.name !== name);
+      if (rest.length === hosts.length) return false;
+      await writeJsonFileAtomic(this.file, { hosts: rest });
+      return true;
+    });
+  }
+
+  private serialise<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 }
 
-export function toSummary(host: HostProfile): HostSummary {
-  if (host.kind === 'local')
-    return { name: host.name, kind: 'local', address: host.dockerSocket ?? '/var/run/docker.sock' };
+/** `user@host:port` as a person would type it to ssh. */
+export function formatSshAddress(host: {
+  hostname?: string | undefined;
+  name: string;
+  user?: string | undefined;
+  port?: number | undefined;
+}): string {
   const user = host.user ? `${host.user}@` : '';
   const port = host.port && host.port !== 22 ? `:${host.port}` : '';
-  return { name: host.name, kind: 'ssh', address: `${user}${host.hostname ?? host.name}${port}` };
+  return `${user}${host.hostname ?? host.name}${port}`;
 }

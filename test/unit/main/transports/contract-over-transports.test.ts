@@ -169,7 +169,16 @@ describe.each(harnesses)('contract over $name', (harness) => {
     );
     expect(await client.call('hosts.list', {})).toEqual({
       ok: true,
-      data: [{ name: 'h100', kind: 'ssh', address: 'ana@gpu1:2222' }],
+      data: [
+        {
+          name: 'h100',
+          kind: 'ssh',
+          address: 'ana@gpu1:2222',
+          jump: '',
+          dockerSocket: '/var/run/docker.sock',
+          runRoot: '~/posttrain-runs',
+        },
+      ],
     });
   });
 

@@ -1,0 +1,273 @@
+import readline from 'node:readline';
+import { Option, type Command } from 'commander';
+import type { HostSummary } from '../../shared/contract';
+import { AppError } from '../../shared/errors';
+import type { CheckStatus, HostKeyDecision, PreflightCheck, PreflightReport } from '../../shared/hosts';
+import type { AppServices } from '../app-services';
+import type { ConnectPrompts } from '../hosts/host-service';
+import { parseJumpSpec } from '../hosts/ssh-config-import';
+
+export interface HostCliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Exit code for the command that just ran (commander actions cannot return one). */
+  setExitCode(code: number): void;
+  isInteractive: boolean;
+}
+
+type ServicesFactory = () => Promise<AppServices>;
+
+const statusMark: Record<CheckStatus, string> = {
+  pass: 'PASS',
+  warn: 'WARN',
+  fail: 'FAIL',
+  skip: 'SKIP',
+  pending: '....',
+  running: '....',
+};
+
+/** `ptw host …`: the same HostService the Hosts screen uses, with prompts answered by flags or the terminal. */
+export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFactory): Command {
+  // Created through the parent so it inherits exitOverride and the output settings.
+  const host = program.command('host').description('GPU hosts: add, import from ~/.ssh/config, list, check, remove');
+
+  const withServices = async <T>(work: (services: AppServices) => Promise<T>): Promise<T> => {
+    const services = await open();
+    try {
+      return await work(services);
+    } finally {
+      await services.dispose();
+    }
+  };
+
+  host
+    .command('add')
+    .description('Add a host (or replace the one with this name)')
+    .argument('<name>', 'a short name for the host')
+    .option('--ssh <target>', 'SSH target, [user@]host[:port]')
+    .option('--local', "this machine's own Docker (no SSH)")
+    .option('--identity <file>', 'private key file (repeatable)', collect, [])
+    .option('--jump <spec>', 'ProxyJump chain, [user@]host[:port][,…]')
+    .option('--docker-socket <path>', 'Docker socket on the host', '/var/run/docker.sock')
+    .option('--run-root <path>', 'where run folders go on the host', '~/posttrain-runs')
+    .option('--image <name>', 'an image runs need, checked by preflight (repeatable)', collect, [])
+    .option('--json', 'machine-readable output')
+    .action(async (name: string, opts: AddOptions) => {
+      if (Boolean(opts.ssh) === Boolean(opts.local))
+        throw usage('give exactly one of --ssh [user@]host[:port] or --local');
+      const target = opts.ssh ? parseSshTarget(opts.ssh) : {};
+      const summary = await withServices((s) =>
+        s.hosts.add({
+          name,
+          kind: opts.local ? 'local' : 'ssh',
+          ...target,
+          identityFiles: opts.identity,
+          proxyJump: opts.jump ? parseJumpSpec(opts.jump) : [],
+          dockerSocket: opts.dockerSocket,
+          runRoot: opts.runRoot,
+          requiredImages: opts.image,
+        }),
+      );
+      io.out(
+        opts.json
+          ? json(summary)
+          : `Added ${summary.name} (${summary.address}). Next: ptw host check ${summary.name}\n`,
+      );
+    });
+
+  host
+    .command('import-ssh-config')
+    .description('Import Host entries from an ssh_config (all concrete ones, or the aliases given)')
+    .argument('[aliases...]', 'which Host aliases to import')
+    .option('--file <file>', 'the ssh_config to read (default ~/.ssh/config)')
+    .option('--json', 'machine-readable output')
+    .action(async (aliases: string[], opts: { file?: string; json?: boolean }) => {
+      await withServices(async (s) => {
+        const preview = await s.hosts.previewSshConfig(opts.file);
+        for (const p of preview.problems) io.err(`${p.file}:${p.line}: ${p.message}\n`);
+        const chosen = aliases.length > 0 ? aliases : preview.candidates.map((c) => c.alias);
+        if (chosen.length === 0) {
+          io.err(`No concrete Host entries in ${preview.file} (patterns like 'Host *' are not hosts).\n`);
+          if (opts.json) io.out(json({ imported: [], problems: preview.problems }));
+          return;
+        }
+        const imported = await s.hosts.importSshConfig(chosen, opts.file);
+        if (opts.json) io.out(json({ imported, problems: preview.problems }));
+        else for (const h of imported) io.out(`Imported ${h.name} (${h.address}${h.jump ? ` via ${h.jump}` : ''})\n`);
+      });
+    });
+
+  host
+    .command('ls')
+    .description('List hosts')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { json?: boolean }) => {
+      const hosts = await withServices((s) => s.hosts.summaries());
+      if (opts.json) io.out(json(hosts));
+      else if (hosts.length === 0) io.out('No hosts yet. Add one with: ptw host add NAME --ssh user@host\n');
+      else io.out(formatHostTable(hosts));
+    });
+
+  host
+    .command('check')
+    .description(
+      'Preflight a host: SSH, Docker, NVIDIA runtime, GPUs, free disk, images (exit 0 pass, 1 a check failed, 2 no connection)',
+    )
+    .argument('<name>')
+    .option('--json', 'machine-readable output')
+    .option(
+      '--accept-new-host-key',
+      'trust an unknown host key and remember it (like StrictHostKeyChecking=accept-new); a changed key is still refused',
+    )
+    .addOption(
+      new Option('--passphrase-env <var>', 'read an encrypted key’s passphrase from this environment variable'),
+    )
+    .action(async (name: string, opts: { json?: boolean; acceptNewHostKey?: boolean; passphraseEnv?: string }) => {
+      const prompts = cliPrompts(io, opts);
+      const report = await withServices((s) =>
+        s.hosts.check(name, {
+          prompts,
+          onProgress: (check) => {
+            if (check.status !== 'running' && check.status !== 'pending') io.err(formatCheckLine(check));
+          },
+        }),
+      );
+      io.out(opts.json ? json(report) : formatReport(report));
+      io.setExitCode(report.overall === 'fail' ? 1 : 0);
+    });
+
+  host
+    .command('rm')
+    .description('Remove a host profile (nothing on the host is touched)')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const removed = await withServices((s) => s.hosts.remove(name));
+      if (!removed) throw new AppError('NOT_FOUND', `No host named '${name}'.`);
+      io.out(`Removed ${name}.\n`);
+    });
+
+  return host;
+}
+
+interface AddOptions {
+  ssh?: string;
+  local?: boolean;
+  identity: string[];
+  jump?: string;
+  dockerSocket: string;
+  runRoot: string;
+  image: string[];
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function usage(message: string): AppError {
+  return new AppError('INVALID_INPUT', message);
+}
+
+/** `[user@]host[:port]`, with `[v6addr]:port` for IPv6. */
+export function parseSshTarget(target: string): { hostname: string; user?: string; port?: number } {
+  const [hop] = parseJumpSpec(target);
+  if (!hop || target.includes(',')) throw usage(`--ssh takes one [user@]host[:port], got '${target}'`);
+  return { hostname: hop.host, ...(hop.user ? { user: hop.user } : {}), ...(hop.port ? { port: hop.port } : {}) };
+}
+
+function cliPrompts(io: HostCliIo, opts: { acceptNewHostKey?: boolean; passphraseEnv?: string }): ConnectPrompts {
+  return {
+    async confirmHostKey(prompt): Promise<HostKeyDecision> {
+      io.err(
+        `The authenticity of host '${prompt.address}' can't be established.\n${prompt.keyType} key fingerprint is ${prompt.fingerprint}.\n`,
+      );
+      if (opts.acceptNewHostKey) {
+        io.err('Accepted (--accept-new-host-key) and remembered in the app’s known_hosts.\n');
+        return 'always';
+      }
+      if (io.isInteractive) {
+        const answer = await ask('Trust this key and remember it? [y/N] ', false);
+        if (/^y(es)?$/i.test(answer.trim())) return 'always';
+      } else {
+        io.err(
+          'Refused. Verify the fingerprint with the host’s administrator, then re-run with --accept-new-host-key.\n',
+        );
+      }
+      return 'refuse';
+    },
+    async askPassphrase(prompt): Promise<string | undefined> {
+      if (opts.passphraseEnv) {
+        const value = process.env[opts.passphraseEnv];
+        if (value === undefined) io.err(`--passphrase-env ${opts.passphraseEnv}: that variable is not set.\n`);
+        // Asking again with the same wrong value would loop: give up on this key instead.
+        return prompt.retry ? undefined : value;
+      }
+      if (!io.isInteractive) return undefined;
+      return ask(`${prompt.retry ? 'Wrong passphrase. ' : ''}Passphrase for ${prompt.keyPath}: `, true);
+    },
+  };
+}
+
+/** Reads a line from the terminal; `hidden` keeps a passphrase off the screen. */
+function ask(question: string, hidden: boolean): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    if (hidden) {
+      const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput.bind(rl);
+      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+        if (s.startsWith(question)) write(s);
+      };
+    }
+    rl.question(question, (answer) => {
+      rl.close();
+      if (hidden) process.stderr.write('\n');
+      resolve(answer);
+    });
+  });
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}
+
+export function formatHostTable(hosts: HostSummary[]): string {
+  const rows = hosts.map((h) => [
+    h.name,
+    h.kind,
+    h.address + (h.jump ? ` via ${h.jump}` : ''),
+    h.state?.status ?? 'disconnected',
+    h.lastCheck ? `${h.lastCheck.overall} (${h.lastCheck.finishedAt})` : 'never checked',
+  ]);
+  return table([['NAME', 'KIND', 'ADDRESS', 'STATE', 'LAST CHECK'], ...rows]);
+}
+
+export function formatCheckLine(check: PreflightCheck): string {
+  const time = check.durationMs === undefined ? '' : ` (${Math.round(check.durationMs)} ms)`;
+  return `[${statusMark[check.status]}] ${check.title}: ${check.summary}${time}\n`;
+}
+
+export function formatReport(report: PreflightReport): string {
+  const lines = [`Preflight of ${report.host}: ${report.overall.toUpperCase()}`, ''];
+  for (const check of report.checks) {
+    lines.push(formatCheckLine(check).trimEnd());
+    for (const detail of check.details) lines.push(`       ${detail}`);
+    if (check.fix && (check.status === 'fail' || check.status === 'warn')) lines.push(`       fix: ${check.fix}`);
+  }
+  if (report.gpus.length > 0)
+    lines.push('', `Free GPUs: ${report.freeGpus.length > 0 ? report.freeGpus.join(', ') : 'none'}`);
+  return lines.join('\n') + '\n';
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}

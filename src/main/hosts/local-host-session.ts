@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import type Dockerode from 'dockerode';
+import { AppError } from '../../shared/errors';
+import { negotiateApiVersion } from '../docker/docker-api-version';
+import { createLocalDocker, type LocalDocker } from '../docker/local-docker';
+import type { ExecResult, HostSession } from './host-exec-types';
+
+/** A `local` host: this machine's own Docker socket and shell, no SSH (a workstation with its own GPU). */
+export class LocalHostSession implements HostSession {
+  private local: LocalDocker | undefined;
+  private negotiated: Promise<Dockerode> | undefined;
+
+  constructor(private readonly dockerSocket: string) {}
+
+  exec(command: string, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+    return new Promise((resolve) => {
+      execFile(
+        '/bin/sh',
+        ['-c', command],
+        { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+        (error, stdout, stderr) => {
+          const err = error as (Error & { code?: number | string; signal?: string }) | null;
+          // A number is the exit status; a string (ENOENT…) means the shell itself could not start.
+          const code = !err ? 0 : typeof err.code === 'number' ? err.code : err.signal ? null : 127;
+          resolve({ code, signal: err?.signal ?? undefined, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  docker(): Promise<Dockerode> {
+    this.negotiated ??= (async () => {
+      this.local = createLocalDocker({ socketPath: this.dockerSocket });
+      try {
+        await negotiateApiVersion(this.local.docker);
+      } catch (err) {
+        this.negotiated = undefined;
+        throw new AppError(
+          'DOCKER_UNAVAILABLE',
+          `Docker is not answering on ${this.dockerSocket}: ${(err as Error).message}. Is dockerd running, and can this user open the socket?`,
+          { retryable: true, cause: err },
+        );
+      }
+      return this.local.docker;
+    })();
+    return this.negotiated;
+  }
+
+  async ping(): Promise<number> {
+    const started = performance.now();
+    await this.exec('true');
+    return performance.now() - started;
+  }
+
+  dispose(): void {
+    this.local?.dispose();
+    this.local = undefined;
+    this.negotiated = undefined;
+  }
+}
