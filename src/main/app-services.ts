@@ -7,6 +7,7 @@ import { HostConnectionManager } from './hosts/host-connection-manager';
 import { FileHostKeyTrust } from './hosts/host-key-trust';
 import { HostService } from './hosts/host-service';
 import { PromptBroker } from './hosts/prompt-broker';
+import { AgentSecretStore, type OsEncryption } from './secrets/secret-store';
 import { PrefsStore } from './services/prefs-store';
 import { RunStore } from './services/run-store';
 
@@ -18,6 +19,7 @@ export interface AppServices {
   readonly hosts: HostService;
   readonly hostStore: HostStore;
   readonly runs: RunStore;
+  readonly secrets: AgentSecretStore;
   dispose(): Promise<void>;
 }
 
@@ -28,6 +30,9 @@ export interface AppServices {
 export async function createAppServices(options: {
   home: string;
   shell: 'electron' | 'serve' | 'cli';
+  /** Electron's safeStorage; absent in CLI and serve mode, where secrets come from PTW_SECRET_<NAME>. */
+  encryption?: OsEncryption;
+  env?: NodeJS.ProcessEnv;
 }): Promise<AppServices> {
   await mkdir(options.home, { recursive: true, mode: 0o700 });
   const events = new EventHub();
@@ -47,6 +52,7 @@ export async function createAppServices(options: {
     onChanged: (list) => events.emit('hosts.changed', list),
   });
   const runs = new RunStore(options.home);
+  const secrets = new AgentSecretStore(options.home, options.env ?? process.env, options.encryption);
 
   const disposers: Array<() => void> = [prefs.onChange((p) => events.emit('prefs.changed', p))];
 
@@ -76,6 +82,12 @@ export async function createAppServices(options: {
       accepted: prompts.answerPassphrase(promptId, passphrase),
     }),
     'runs.list': () => runs.list(),
+    'secrets.status': async ({ names }) => ({ writable: secrets.writable, secrets: await secrets.status(names) }),
+    'secrets.set': async ({ name, value }) => {
+      await secrets.set(name, value);
+      return { stored: true };
+    },
+    'secrets.delete': async ({ name }) => ({ deleted: await secrets.delete(name) }),
   });
 
   return {
@@ -86,6 +98,7 @@ export async function createAppServices(options: {
     hosts,
     hostStore,
     runs,
+    secrets,
     async dispose() {
       for (const dispose of disposers.splice(0)) dispose();
       prompts.dispose();

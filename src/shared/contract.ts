@@ -66,6 +66,7 @@ export type RunSummary = z.infer<typeof runSummarySchema>;
 const empty = z.object({}).strict();
 
 const hostName = z.object({ name: hostNameSchema }).strict();
+const secretName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment-variable name such as ANTHROPIC_API_KEY');
 
 export const sshConfigPreviewSchema = z.object({
   file: z.string(),
@@ -109,6 +110,20 @@ export const commands = {
     output: z.object({ accepted: z.boolean() }),
   },
   'runs.list': { input: empty, output: z.array(runSummarySchema) },
+  /** Which agent keys are available and from where (never their values). */
+  'secrets.status': {
+    input: z.object({ names: z.array(secretName) }).strict(),
+    output: z.object({
+      writable: z.boolean(),
+      secrets: z.array(z.object({ name: z.string(), source: z.enum(['environment', 'keychain']).nullable() })),
+    }),
+  },
+  /** Stores a key in the OS keychain (desktop app only); the value is never sent back. */
+  'secrets.set': {
+    input: z.object({ name: secretName, value: z.string().min(1) }).strict(),
+    output: z.object({ stored: z.boolean() }),
+  },
+  'secrets.delete': { input: z.object({ name: secretName }).strict(), output: z.object({ deleted: z.boolean() }) },
 } as const;
 
 export const events = {

@@ -1,7 +1,7 @@
 // The thin Electron shell: one hardened window over the same services `ptw serve` uses.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BrowserWindow, app, ipcMain, nativeTheme, session, shell } from 'electron';
+import { BrowserWindow, app, ipcMain, nativeTheme, safeStorage, session, shell } from 'electron';
 import { createAppServices } from '../app-services';
 import { resolvePtwHome } from '../services/ptw-home';
 import { registerIpcTransport } from '../transports/ipc-transport';
@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   await app.whenReady();
   applySessionSecurity(session.defaultSession);
 
-  const services = await createAppServices({ home: resolvePtwHome(), shell: 'electron' });
+  // Agent keys set in the app are encrypted with the OS keychain (Keychain, DPAPI, libsecret).
+  const services = await createAppServices({ home: resolvePtwHome(), shell: 'electron', encryption: safeStorage });
   // Native controls (scrollbars, menus) follow the user's theme choice too.
   nativeTheme.themeSource = (await services.prefs.get().catch(() => ({ theme: 'system' as const }))).theme;
   const disposeTheme = services.prefs.onChange((p) => (nativeTheme.themeSource = p.theme));
