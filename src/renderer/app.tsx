@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { HostPromptDialogs } from './hosts/host-prompt-dialogs';
 import { HostsView } from './hosts/hosts-view';
 import { LeaderboardView } from './leaderboard/leaderboard-view';
 import { RunsView } from './runs/runs-view';
@@ -42,7 +43,8 @@ export function App() {
           <SectionView section={section} />
         </main>
       </div>
-      {problem ? <ConnectionScreen problem={problem} onReconnect={reconnect} /> : null}
+      {/* Host-key and passphrase questions can come while any section is shown; none can be answered offline. */}
+      {problem ? <ConnectionScreen problem={problem} onReconnect={reconnect} /> : <HostPromptDialogs />}
     </>
   );
 }

@@ -1,51 +1,108 @@
-import { useAppStore } from '../store/store-context';
-import { listView } from '../store/list-state';
+import { ImportIcon, PlusIcon } from '../shell/icons';
 import { EmptyState, ListError, LoadingState, RefreshButton, SectionLayout } from '../shell/section-layout';
-import { hostKindLabel, sortHostsByName } from './host-order';
+import { useNow } from '../shell/use-now';
+import { listView } from '../store/list-state';
+import { selectedHost } from '../store/slices/hosts-slice';
+import { useAppStore } from '../store/store-context';
+import { AddHostFormView } from './add-host-form-view';
+import { HostDetail } from './host-detail';
+import { HostList } from './host-list';
+import { connectionTextTicks } from './host-state-text';
+import { SshImportView } from './ssh-import-view';
 
 export function HostsView() {
   const hosts = useAppStore((s) => s.hosts);
   const view = listView(hosts);
+  const current = selectedHost(hosts);
+  // A countdown ("next in 4 s") needs the clock every second; "5 min ago" is fine every 15 s.
+  const now = useNow(hosts.items.some((h) => connectionTextTicks(h.state)) ? 1_000 : 15_000);
+  const close = () => hosts.showPane('detail');
+
+  const pane =
+    hosts.pane === 'add' ? (
+      <AddHostFormView onCancel={close} />
+    ) : hosts.pane === 'import' ? (
+      <SshImportView onCancel={close} />
+    ) : current ? (
+      <HostDetail key={current.name} host={current} now={now} />
+    ) : null;
+
   return (
     <SectionLayout
       section="hosts"
       title="Hosts"
-      actions={<RefreshButton testId="refresh-hosts" busy={hosts.loading} onClick={() => void hosts.load()} />}
+      actions={
+        <>
+          <RefreshButton testId="refresh-hosts" busy={hosts.loading} onClick={() => void hosts.load()} />
+          <button
+            type="button"
+            className="button button-with-icon"
+            data-testid="import-hosts-button"
+            aria-pressed={hosts.pane === 'import'}
+            onClick={() => hosts.showPane('import')}
+          >
+            <ImportIcon />
+            Import from ~/.ssh/config
+          </button>
+          <button
+            type="button"
+            className="button button-primary button-with-icon"
+            data-testid="add-host-button"
+            aria-pressed={hosts.pane === 'add'}
+            onClick={() => hosts.showPane('add')}
+          >
+            <PlusIcon />
+            Add host
+          </button>
+        </>
+      }
     >
       {hosts.error ? (
         <ListError testId="error-hosts" what="hosts" error={hosts.error} onRetry={() => void hosts.load()} />
       ) : null}
       {view === 'loading' ? <LoadingState testId="loading-hosts" text="Loading hosts…" /> : null}
-      {view === 'empty' ? (
+      {view === 'empty' && hosts.pane === 'detail' ? (
         <EmptyState testId="empty-hosts" title="No GPU hosts yet.">
           <p>
-            Add one with <code>ptw host add NAME --ssh user@host</code> or import from <code>~/.ssh/config</code>.
+            Add one with <strong>Add host</strong> (an SSH address, or this machine’s own Docker), or pick entries from
+            your <code>~/.ssh/config</code> with <strong>Import</strong>. Then run preflight to check it is ready.
           </p>
+          <div className="empty-actions">
+            <button
+              type="button"
+              className="button button-primary button-with-icon"
+              data-testid="empty-add-host"
+              onClick={() => hosts.showPane('add')}
+            >
+              <PlusIcon />
+              Add host
+            </button>
+            <button
+              type="button"
+              className="button button-with-icon"
+              data-testid="empty-import-hosts"
+              onClick={() => hosts.showPane('import')}
+            >
+              <ImportIcon />
+              Import from ~/.ssh/config
+            </button>
+          </div>
           <p className="muted">
-            Adding and importing hosts from this window comes in a later version; for now, use the command line.
+            From a terminal: <code>ptw host add NAME --ssh user@host</code>.
           </p>
         </EmptyState>
       ) : null}
+      {view === 'empty' && hosts.pane !== 'detail' ? <div className="hosts-single">{pane}</div> : null}
       {view === 'items' ? (
-        <div className="table-wrap">
-          <table className="table" data-testid="hosts-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Address</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sortHostsByName(hosts.items).map((host) => (
-                <tr key={host.name}>
-                  <td className="cell-strong">{host.name}</td>
-                  <td>{hostKindLabel(host.kind)}</td>
-                  <td className="cell-mono">{host.address}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+        // `hosts-table` is the id the app-shell e2e test has known the host list by since it was a table.
+        <div className="hosts-layout" data-testid="hosts-table">
+          <HostList
+            hosts={hosts.items}
+            selected={hosts.pane === 'detail' ? (current?.name ?? null) : null}
+            now={now}
+            onSelect={hosts.select}
+          />
+          <div className="hosts-pane">{pane}</div>
         </div>
       ) : null}
     </SectionLayout>

@@ -5,6 +5,7 @@ import { createAppSlice, type AppSlice, type Shell } from './slices/app-slice';
 import { createHostsSlice, type HostsSlice } from './slices/hosts-slice';
 import { createNavSlice, type NavSlice } from './slices/nav-slice';
 import { createPrefsSlice, type PrefsSlice } from './slices/prefs-slice';
+import { createPromptsSlice, type PromptsSlice } from './slices/prompts-slice';
 import { createRunsSlice, type RunsSlice } from './slices/runs-slice';
 import type { SliceUpdate } from './slice';
 
@@ -12,6 +13,7 @@ export interface AppStoreState {
   readonly app: AppSlice;
   readonly prefs: PrefsSlice;
   readonly hosts: HostsSlice;
+  readonly prompts: PromptsSlice;
   readonly runs: RunsSlice;
   readonly nav: NavSlice;
 }
@@ -47,12 +49,20 @@ export function createAppStore(client: ContractClient, options: AppStoreOptions)
       }),
       prefs: createPrefsSlice(client, updater('prefs'), () => get().prefs, reportError),
       hosts: createHostsSlice(client, updater('hosts'), () => get().hosts),
+      prompts: createPromptsSlice(client, updater('prompts'), reportError),
       runs: createRunsSlice(client, updater('runs'), () => get().runs),
       nav: createNavSlice(updater('nav')),
     };
   });
 
-  const subscriptions = [client.on('prefs.changed', (prefs) => api.getState().prefs.receive(prefs))];
+  const subscriptions = [
+    client.on('prefs.changed', (prefs) => api.getState().prefs.receive(prefs)),
+    client.on('hosts.changed', (hosts) => api.getState().hosts.receive(hosts)),
+    client.on('hosts.preflightProgress', ({ name, check }) => api.getState().hosts.receiveProgress(name, check)),
+    client.on('hosts.hostKeyPrompt', (prompt) => api.getState().prompts.receive({ kind: 'hostKey', ...prompt })),
+    client.on('hosts.passphrasePrompt', (prompt) => api.getState().prompts.receive({ kind: 'passphrase', ...prompt })),
+    client.on('hosts.promptClosed', ({ promptId }) => api.getState().prompts.close(promptId)),
+  ];
 
   return Object.assign(api, {
     async refresh() {

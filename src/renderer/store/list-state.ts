@@ -33,3 +33,11 @@ export function listView(state: ListState<unknown>): ListView {
   if (!state.loaded) return state.error && !state.loading ? 'error' : 'loading';
   return state.items.length === 0 ? 'empty' : 'items';
 }
+
+/**
+ * The whole list pushed by an event (e.g. `hosts.changed`). It supersedes any request in flight, whose
+ * older reply is then dropped like any stale one.
+ */
+export function listReplaced<S extends ListState<unknown>>(state: S, items: S['items']): S {
+  return { ...state, items, loaded: true, loading: false, error: null, requestSeq: state.requestSeq + 1 };
+}

@@ -1,5 +1,12 @@
 import { vi } from 'vitest';
-import type { CommandInput, CommandName, CommandOutput, EventName, EventPayload } from '../../../src/shared/contract';
+import type {
+  CommandInput,
+  CommandName,
+  CommandOutput,
+  EventName,
+  EventPayload,
+  HostSummary,
+} from '../../../src/shared/contract';
 import type { Result } from '../../../src/shared/errors';
 import type { ContractClient } from '../../../src/shared/rpc/contract-client';
 import type { WebSocketLike } from '../../../src/shared/rpc/websocket-client';
@@ -99,3 +106,16 @@ export class FakeSocket implements WebSocketLike {
 
 /** Lets pending promise callbacks run. */
 export const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** A host summary with the contract's defaults filled in. */
+export function hostSummary(name: string, overrides: Partial<HostSummary> = {}): HostSummary {
+  return {
+    name,
+    kind: 'ssh',
+    address: `u@${name}`,
+    jump: '',
+    dockerSocket: '/var/run/docker.sock',
+    runRoot: '~/posttrain-runs',
+    ...overrides,
+  };
+}

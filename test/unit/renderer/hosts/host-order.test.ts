@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { hostKindLabel, sortHostsByName } from '../../../../src/renderer/hosts/host-order';
-import type { HostSummary } from '../../../../src/shared/contract';
+import { hostSummary } from '../fakes';
 
-const host = (name: string): HostSummary => ({ name, kind: 'ssh', address: `u@${name}:22` });
+const host = (name: string) => hostSummary(name);
 
 describe('sortHostsByName', () => {
   it('sorts case-insensitively with numbers in numeric order', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createAppStore } from '../../../../src/renderer/store/app-store';
 import type { HostSummary, RunSummary } from '../../../../src/shared/contract';
-import { deferred, fakeClient } from '../fakes';
+import { deferred, fakeClient, hostSummary } from '../fakes';
 
 const info = {
   name: 'posttrain-workbench',
@@ -11,7 +11,7 @@ const info = {
   platform: 'linux',
   nodeVersion: '20.19.0',
 };
-const host: HostSummary = { name: 'gpu1', kind: 'ssh', address: 'me@gpu1:22' };
+const host: HostSummary = hostSummary('gpu1', { address: 'me@gpu1:22' });
 const run: RunSummary = {
   id: 'r1',
   label: 'qwen gsm8k',
@@ -117,16 +117,24 @@ describe('createAppStore', () => {
     expect(reconnect).toHaveBeenCalledOnce();
   });
 
-  it('dispose ends the prefs.changed subscription', () => {
+  it('dispose ends every event subscription, once', () => {
     const { store, unsubscribes, listenerCount, emit } = setup();
-    expect(listenerCount('prefs.changed')).toBe(1);
+    const subscribed = [
+      'prefs.changed',
+      'hosts.changed',
+      'hosts.preflightProgress',
+      'hosts.hostKeyPrompt',
+      'hosts.passphrasePrompt',
+      'hosts.promptClosed',
+    ] as const;
+    for (const event of subscribed) expect(listenerCount(event)).toBe(1);
     store.dispose();
-    expect(unsubscribes).toHaveLength(1);
-    expect(unsubscribes[0]).toHaveBeenCalledOnce();
-    expect(listenerCount('prefs.changed')).toBe(0);
+    expect(unsubscribes).toHaveLength(subscribed.length);
+    for (const unsubscribe of unsubscribes) expect(unsubscribe).toHaveBeenCalledOnce();
+    for (const event of subscribed) expect(listenerCount(event)).toBe(0);
     emit('prefs.changed', { theme: 'light' });
     expect(store.getState().prefs.value).toEqual({ theme: 'system' });
     store.dispose();
-    expect(unsubscribes[0]).toHaveBeenCalledOnce();
+    for (const unsubscribe of unsubscribes) expect(unsubscribe).toHaveBeenCalledOnce();
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { emptyList, listLoadFinished, listLoadStarted, listView } from '../../../../src/renderer/store/list-state';
+import {
+  emptyList,
+  listLoadFinished,
+  listLoadStarted,
+  listReplaced,
+  listView,
+} from '../../../../src/renderer/store/list-state';
 import type { AppErrorData } from '../../../../src/shared/errors';
 
 const failure: AppErrorData = { code: 'TRANSPORT_CLOSED', message: 'Connection closed', retryable: true };
@@ -50,5 +56,19 @@ describe('list state', () => {
     const state = { ...emptyList<string>(), load };
     expect(listLoadStarted(state).load).toBe(load);
     expect(listLoadFinished(listLoadStarted(state), 1, { ok: true, data: [] }).load).toBe(load);
+  });
+});
+
+describe('listReplaced', () => {
+  it('takes a pushed list and drops the reply to a request already in flight', () => {
+    const inFlight = listLoadStarted(emptyList<string>());
+    const pushed = listReplaced(inFlight, ['pushed']);
+    expect(pushed).toMatchObject({ items: ['pushed'], loaded: true, loading: false, error: null });
+    expect(listLoadFinished(pushed, inFlight.requestSeq, { ok: true, data: ['stale'] }).items).toEqual(['pushed']);
+  });
+
+  it('clears an earlier load error', () => {
+    const failed = listLoadFinished(listLoadStarted(emptyList<string>()), 1, { ok: false, error: failure });
+    expect(listReplaced(failed, []).error).toBeNull();
   });
 });

@@ -1,0 +1,293 @@
+import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import type { AppErrorData } from '../../shared/errors';
+import { useAppStore } from '../store/store-context';
+import {
+  defaultDockerSocket,
+  defaultRunRoot,
+  emptyAddHostForm,
+  suggestHostName,
+  validateAddHostForm,
+  type AddHostField,
+  type AddHostFieldErrors,
+  type AddHostFormValues,
+} from './add-host-form';
+import { HostErrorPanel } from './host-error-panel';
+
+const fieldTestIds: Record<AddHostField, string> = {
+  name: 'add-host-name',
+  target: 'add-host-target',
+  identityFile: 'add-host-identity',
+  jump: 'add-host-jump',
+  dockerSocket: 'add-host-docker-socket',
+  runRoot: 'add-host-run-root',
+};
+
+/** Add (or replace) a host by hand: over SSH, or this machine's own Docker. */
+export function AddHostFormView({ onCancel }: { onCancel: () => void }) {
+  const add = useAppStore((s) => s.hosts.add);
+  const existing = useAppStore((s) => s.hosts.items);
+  const [values, setValues] = useState<AddHostFormValues>(emptyAddHostForm);
+  // The name follows the address until the user types one.
+  const [nameEdited, setNameEdited] = useState(false);
+  const [errors, setErrors] = useState<AddHostFieldErrors>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [saving, setSaving] = useState(false);
+  const [failure, setFailure] = useState<AppErrorData | null>(null);
+
+  const set = (field: AddHostField, value: string) => {
+    const next = { ...values, [field]: value };
+    if (field === 'target' && !nameEdited) next.name = suggestHostName(value);
+    if (field === 'name') setNameEdited(value !== '');
+    setValues(next);
+    // After a first submit, errors follow the typing so a fixed field stops being red at once.
+    if (submitted) {
+      const check = validateAddHostForm(next);
+      setErrors(check.ok ? {} : check.errors);
+    }
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    const check = validateAddHostForm(values);
+    if (!check.ok) {
+      setErrors(check.errors);
+      return;
+    }
+    setErrors({});
+    setSaving(true);
+    setFailure(null);
+    const result = await add(check.input);
+    setSaving(false);
+    if (!result.ok) setFailure(result.error);
+  };
+
+  const replaces = existing.some((h) => h.name === values.name.trim());
+  const ssh = values.kind === 'ssh';
+
+  return (
+    <form className="form-card" data-testid="add-host-form" noValidate onSubmit={(e) => void submit(e)}>
+      <h2 className="form-title">Add a host</h2>
+      <fieldset className="kind-choice">
+        <legend className="field-label">Where runs go</legend>
+        <KindOption
+          testId="add-host-kind-ssh"
+          checked={ssh}
+          onSelect={() => setValues({ ...values, kind: 'ssh' })}
+          title="A GPU host over SSH"
+          hint="Docker on the host is reached through the SSH connection."
+        />
+        <KindOption
+          testId="add-host-kind-local"
+          checked={!ssh}
+          onSelect={() => setValues({ ...values, kind: 'local' })}
+          title="This machine (local Docker)"
+          hint="No SSH: runs use the Docker daemon on this computer."
+        />
+      </fieldset>
+
+      <div className="form-grid">
+        <Field
+          field="name"
+          label="Name"
+          hint={replaces ? undefined : 'A short name for lists and the CLI, e.g. gpu1.'}
+          note={replaces ? `A host named ${values.name.trim()} exists; adding replaces it.` : undefined}
+          error={errors.name}
+        >
+          {(props) => (
+            <input
+              {...props}
+              className="input"
+              value={values.name}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="gpu1"
+              onChange={(e) => set('name', e.target.value)}
+            />
+          )}
+        </Field>
+        {ssh ? (
+          <>
+            <Field
+              field="target"
+              label="SSH address"
+              hint="[user@]host[:port], as you would give it to ssh."
+              error={errors.target}
+            >
+              {(props) => (
+                <input
+                  {...props}
+                  className="input input-mono"
+                  value={values.target}
+                  autoComplete="off"
+                  spellCheck={false}
+                  placeholder="ana@gpu1.lab.example.org"
+                  onChange={(e) => set('target', e.target.value)}
+                />
+              )}
+            </Field>
+            <Field
+              field="identityFile"
+              label="Identity file"
+              optional
+              hint="Private key to use; empty means the ssh-agent's keys and the default ones."
+              error={errors.identityFile}
+            >
+              {(props) => (
+                <input
+                  {...props}
+                  className="input input-mono"
+                  value={values.identityFile}
+                  autoComplete="off"
+                  spellCheck={false}
+                  placeholder="~/.ssh/id_ed25519"
+                  onChange={(e) => set('identityFile', e.target.value)}
+                />
+              )}
+            </Field>
+            <Field
+              field="jump"
+              label="ProxyJump"
+              optional
+              hint="Jump hosts, outermost first, separated by commas; empty connects directly."
+              error={errors.jump}
+            >
+              {(props) => (
+                <input
+                  {...props}
+                  className="input input-mono"
+                  value={values.jump}
+                  autoComplete="off"
+                  spellCheck={false}
+                  placeholder="bastion.lab.example.org"
+                  onChange={(e) => set('jump', e.target.value)}
+                />
+              )}
+            </Field>
+          </>
+        ) : null}
+        <Field
+          field="dockerSocket"
+          label="Docker socket"
+          optional
+          hint={ssh ? 'The Docker socket on the host.' : 'The Docker socket on this machine.'}
+          error={errors.dockerSocket}
+        >
+          {(props) => (
+            <input
+              {...props}
+              className="input input-mono"
+              value={values.dockerSocket}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder={defaultDockerSocket}
+              onChange={(e) => set('dockerSocket', e.target.value)}
+            />
+          )}
+        </Field>
+        <Field
+          field="runRoot"
+          label="Run folders"
+          optional
+          hint={ssh ? 'Where run folders go on the host.' : 'Where run folders go on this machine.'}
+          error={errors.runRoot}
+        >
+          {(props) => (
+            <input
+              {...props}
+              className="input input-mono"
+              value={values.runRoot}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder={defaultRunRoot}
+              onChange={(e) => set('runRoot', e.target.value)}
+            />
+          )}
+        </Field>
+      </div>
+
+      {failure ? <HostErrorPanel error={failure} action="Adding the host" testId="add-host-error" /> : null}
+
+      <div className="form-actions">
+        <button type="button" className="button" data-testid="add-host-cancel" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="button button-primary" data-testid="add-host-submit" disabled={saving}>
+          {saving ? 'Adding…' : replaces ? 'Replace host' : 'Add host'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+interface InputProps {
+  id: string;
+  'data-testid': string;
+  'aria-invalid': boolean;
+  'aria-describedby': string;
+}
+
+function Field({
+  field,
+  label,
+  hint,
+  note,
+  error,
+  optional = false,
+  children,
+}: {
+  field: AddHostField;
+  label: string;
+  hint?: string | undefined;
+  note?: string | undefined;
+  error?: string | undefined;
+  optional?: boolean;
+  children: (props: InputProps) => ReactNode;
+}) {
+  const id = useId();
+  const testId = fieldTestIds[field];
+  return (
+    <div className={`field${error ? ' field-invalid' : ''}`}>
+      <label className="field-label" htmlFor={id}>
+        {label}
+        {optional ? <span className="field-optional"> optional</span> : null}
+      </label>
+      {children({ id, 'data-testid': testId, 'aria-invalid': Boolean(error), 'aria-describedby': `${id}-help` })}
+      <p className="field-help" id={`${id}-help`}>
+        {error ? (
+          <span className="field-error" data-testid={`${testId}-error`}>
+            {error}
+          </span>
+        ) : note ? (
+          <span className="field-note">{note}</span>
+        ) : (
+          hint
+        )}
+      </p>
+    </div>
+  );
+}
+
+function KindOption({
+  testId,
+  checked,
+  onSelect,
+  title,
+  hint,
+}: {
+  testId: string;
+  checked: boolean;
+  onSelect: () => void;
+  title: string;
+  hint: string;
+}) {
+  return (
+    <label className={`kind-option${checked ? ' kind-option-checked' : ''}`}>
+      <input type="radio" name="add-host-kind" data-testid={testId} checked={checked} onChange={onSelect} />
+      <span className="kind-option-text">
+        <span className="kind-option-title">{title}</span>
+        <span className="kind-option-hint">{hint}</span>
+      </span>
+    </label>
+  );
+}

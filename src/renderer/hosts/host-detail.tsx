@@ -1,0 +1,153 @@
+import { useEffect, useState } from 'react';
+import type { HostSummary } from '../../shared/contract';
+import { useAppStore } from '../store/store-context';
+import { preflightOf } from '../store/slices/hosts-slice';
+import { HostErrorPanel } from './host-error-panel';
+import { hostKindLabel } from './host-order';
+import { connectionStateText, connectionTone, jumpHops } from './host-state-text';
+import { PreflightPanel } from './preflight-panel';
+
+/** One host: its facts, connect / disconnect, preflight, and removal. */
+export function HostDetail({ host, now }: { host: HostSummary; now: number }) {
+  const run = useAppStore((s) => preflightOf(s.hosts, host.name));
+  const pending = useAppStore((s) => s.hosts.pending.get(host.name));
+  const problem = useAppStore((s) => s.hosts.problems.get(host.name));
+  const ensureLastCheck = useAppStore((s) => s.hosts.ensureLastCheck);
+  const connect = useAppStore((s) => s.hosts.connect);
+  const disconnect = useAppStore((s) => s.hosts.disconnect);
+  const runPreflight = useAppStore((s) => s.hosts.runPreflight);
+  const remove = useAppStore((s) => s.hosts.remove);
+  const [confirmingRemove, setConfirmingRemove] = useState(false);
+
+  useEffect(() => ensureLastCheck(host.name), [ensureLastCheck, host.name]);
+
+  const status = host.state?.status ?? 'disconnected';
+  const tone = connectionTone(host.state);
+  const live = status === 'connected' || status === 'connecting' || status === 'reconnecting';
+  const busy = pending !== undefined || run.running;
+  // The failure to show: this window's last command on the host, else what main says about the connection.
+  const shown =
+    problem ?? (host.state?.error && status !== 'connected' ? { action: '', error: host.state.error } : null);
+  const hops = jumpHops(host.jump);
+
+  return (
+    <article className="host-detail" data-testid="host-detail" aria-labelledby="host-detail-name">
+      <header className="host-detail-header">
+        <div className="host-detail-title">
+          <h2 id="host-detail-name" className="host-detail-name">
+            {host.name}
+          </h2>
+          <span className="badge">{hostKindLabel(host.kind)}</span>
+        </div>
+        <div className="host-detail-actions">
+          {host.kind === 'ssh' ? (
+            live ? (
+              <button
+                type="button"
+                className="button"
+                data-testid="disconnect-host"
+                disabled={busy}
+                onClick={() => void disconnect(host.name)}
+              >
+                {pending === 'disconnect' ? 'Disconnecting…' : 'Disconnect'}
+              </button>
+            ) : (
+              <button
+                type="button"
+                className="button"
+                data-testid="connect-host"
+                disabled={busy}
+                onClick={() => void connect(host.name)}
+              >
+                {pending === 'connect' ? 'Connecting…' : 'Connect'}
+              </button>
+            )
+          ) : null}
+          <button
+            type="button"
+            className="button button-primary"
+            data-testid="run-preflight"
+            disabled={busy}
+            onClick={() => void runPreflight(host.name)}
+          >
+            {run.running ? 'Checking…' : 'Run preflight'}
+          </button>
+        </div>
+      </header>
+
+      <p className="host-detail-state">
+        <span className={`status-dot status-${tone}`} aria-hidden="true" />
+        <span className={`state-text-${tone}`} data-testid="host-detail-state" data-status={status}>
+          {connectionStateText(host.state, now)}
+        </span>
+      </p>
+
+      {shown ? <HostErrorPanel error={shown.error} {...(shown.action ? { action: shown.action } : {})} /> : null}
+
+      <dl className="host-facts">
+        <dt>{host.kind === 'ssh' ? 'Address' : 'Docker socket'}</dt>
+        <dd className="cell-mono" data-testid="host-detail-address">
+          {host.address}
+        </dd>
+        {host.kind === 'ssh' ? (
+          <>
+            <dt>Jump hosts</dt>
+            <dd className={hops.length > 0 ? 'cell-mono' : 'muted'}>{hops.length > 0 ? hops.join(' → ') : 'direct'}</dd>
+            <dt>Docker socket</dt>
+            <dd className="cell-mono">{host.dockerSocket}</dd>
+          </>
+        ) : null}
+        <dt>Run folders</dt>
+        <dd className="cell-mono">{host.runRoot || '~/posttrain-runs'}</dd>
+        {host.source ? (
+          <>
+            <dt>Imported from</dt>
+            <dd className="cell-mono">{host.source}</dd>
+          </>
+        ) : null}
+      </dl>
+
+      <PreflightPanel run={run} now={now} />
+
+      <footer className="host-detail-footer">
+        {confirmingRemove ? (
+          <div className="confirm-row" role="group" aria-label="Confirm removal">
+            <span>
+              Remove <strong>{host.name}</strong> from the workbench? Its profile is forgotten; nothing on the host
+              changes.
+            </span>
+            <span className="confirm-buttons">
+              <button
+                type="button"
+                className="button"
+                data-testid="remove-host-cancel"
+                onClick={() => setConfirmingRemove(false)}
+              >
+                Cancel
+              </button>
+              <button
+                type="button"
+                className="button button-danger"
+                data-testid="remove-host-confirm"
+                disabled={pending === 'remove'}
+                onClick={() => void remove(host.name)}
+              >
+                {pending === 'remove' ? 'Removing…' : 'Remove'}
+              </button>
+            </span>
+          </div>
+        ) : (
+          <button
+            type="button"
+            className="button button-quiet button-danger-text"
+            data-testid="remove-host"
+            disabled={busy}
+            onClick={() => setConfirmingRemove(true)}
+          >
+            Remove host…
+          </button>
+        )}
+      </footer>
+    </article>
+  );
+}
