@@ -47,6 +47,8 @@ export const hostSummarySchema = z.object({
   jump: z.string().default(''),
   dockerSocket: z.string().default('/var/run/docker.sock'),
   runRoot: z.string().default(''),
+  identityFiles: z.array(z.string()).default([]),
+  requiredImages: z.array(z.string()).default([]),
   source: z.string().optional(),
   state: connectionStateSchema.optional(),
   /** The last preflight, if one ran in this app session or was saved. */

@@ -200,6 +200,8 @@ export class HostService {
       jump: profile.proxyJump.map(formatJumpHop).join(','),
       dockerSocket: profile.dockerSocket,
       runRoot: profile.runRoot,
+      identityFiles: profile.identityFiles,
+      requiredImages: profile.requiredImages,
       ...(profile.source === undefined ? {} : { source: profile.source }),
       ...(state === undefined ? {} : { state }),
       ...(last?.finishedAt ? { lastCheck: { overall: last.overall, finishedAt: last.finishedAt } } : {}),

@@ -481,6 +481,9 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     }
   };
 
+  // Announce the whole checklist first, so a UI can show "n of N" from the start.
+  for (const c of PREFLIGHT_CHECKS) emit({ id: c.id, title: c.title, status: 'pending', summary: '', details: [] });
+
   const exec = (command: string): Promise<ExecResult> => session.exec(command, { timeoutMs: timeouts.execMs });
 
   const run = async (id: PreflightCheckId, body: () => Promise<CheckOutcome>): Promise<PreflightCheck> => {

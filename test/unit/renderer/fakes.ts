@@ -116,6 +116,8 @@ export function hostSummary(name: string, overrides: Partial<HostSummary> = {}):
     jump: '',
     dockerSocket: '/var/run/docker.sock',
     runRoot: '~/posttrain-runs',
+    identityFiles: [],
+    requiredImages: [],
     ...overrides,
   };
 }

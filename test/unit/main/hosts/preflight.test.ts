@@ -378,20 +378,29 @@ function stubHost(
 
 async function preflight(host: StubHost, extra: Partial<Parameters<typeof runPreflight>[0]> = {}) {
   const progress: PreflightCheck[] = [];
+  const announced: PreflightCheck[] = [];
   const report = await runPreflight({
     host: 'h100-box',
     session: host.session,
     dockerSocket: '/var/run/docker.sock',
     runRoot: '~/posttrain-runs',
     requiredImages: ['ptw/sandbox:1'],
-    onProgress: (check) => progress.push(check),
+    // The checklist is announced as pending first; the assertions below follow each check after that.
+    onProgress: (check) => (check.status === 'pending' ? announced : progress).push(check),
     ...extra,
   });
   const byId = Object.fromEntries(report.checks.map((c) => [c.id, c]));
-  return { report, progress, byId };
+  return { report, progress, announced, byId };
 }
 
 describe('runPreflight', () => {
+  it('announces the whole checklist as pending before running anything', async () => {
+    const host = stubHost();
+    const { announced, progress } = await preflight(host);
+    expect(announced.map((c) => c.id)).toEqual(PREFLIGHT_CHECKS.map((c) => c.id));
+    expect(progress.every((c) => c.status !== 'pending')).toBe(true);
+  });
+
   it('runs every check in order, each reported running and then done, on a healthy GPU host', async () => {
     const host = stubHost();
     const { report, progress, byId } = await preflight(host);
@@ -541,7 +550,7 @@ describe('runPreflight', () => {
     const { report } = await preflight(host, {
       signal: controller.signal,
       onProgress: (check) => {
-        if (check.id === 'docker' && check.status !== 'running') controller.abort();
+        if (check.id === 'docker' && check.status !== 'running' && check.status !== 'pending') controller.abort();
       },
     });
     expect(report.checks.map((c) => c.status)).toEqual([

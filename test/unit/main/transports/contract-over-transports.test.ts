@@ -177,6 +177,8 @@ describe.each(harnesses)('contract over $name', (harness) => {
           jump: '',
           dockerSocket: '/var/run/docker.sock',
           runRoot: '~/posttrain-runs',
+          identityFiles: [],
+          requiredImages: [],
         },
       ],
     });
