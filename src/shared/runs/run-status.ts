@@ -1,0 +1,187 @@
+import { z } from 'zod';
+
+/**
+ * What the host supervisor writes about a run (docs/run-folder.md): `state.json`, replaced atomically on every
+ * change, and `record/events.jsonl`, append-only lifecycle events. The app reads both to rebuild a run's story
+ * after a crash or from an imported bundle.
+ */
+
+export const RUN_STATUSES = [
+  'starting',
+  'running',
+  'stopping',
+  'evaluating',
+  'scored',
+  'evaluation-failed',
+  'no-model',
+  'failed',
+] as const;
+export const runStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+/** Statuses after which nothing more happens to the run. */
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['scored', 'evaluation-failed', 'no-model', 'failed'];
+
+export function isFinalRunStatus(status: RunStatus): boolean {
+  return FINAL_RUN_STATUSES.includes(status);
+}
+
+/** Why the agent stopped: its deadline, on its own, the user's stop (SIGTERM, then SIGKILL), or the user's kill. */
+export const stopReasonSchema = z.enum(['budget', 'agent-exited', 'user-stop', 'killed']);
+export type StopReason = z.infer<typeof stopReasonSchema>;
+
+/** How the evaluation ended; the same words as the final statuses. */
+export const evaluationOutcomeSchema = z.enum(['scored', 'evaluation-failed', 'no-model']);
+export type EvaluationOutcome = z.infer<typeof evaluationOutcomeSchema>;
+
+/**
+ * `metrics.json` as the evaluator writes it: a flat object with `accuracy` (0..1) and usually `stderr`; some
+ * benchmarks (HealthBench) add nested breakdowns, kept as they are.
+ */
+export const evaluationMetricsSchema = z.looseObject({
+  accuracy: z.number(),
+  stderr: z.number().optional(),
+});
+export type EvaluationMetrics = z.infer<typeof evaluationMetricsSchema>;
+
+const epochMs = z.number().nonnegative();
+
+export const runStateSchema = z.object({
+  status: runStatusSchema,
+  supervisorPid: z.number().int().nullable().default(null),
+  /** Refreshed every 5 s while the supervisor lives. */
+  heartbeatAt: epochMs,
+  agentContainerId: z.string().nullable().default(null),
+  startedAt: epochMs.nullable().default(null),
+  deadline: epochMs.nullable().default(null),
+  /** `warnSecondsBefore` entries already announced. */
+  warningsSent: z.array(z.number()).default([]),
+  stoppedAt: epochMs.nullable().default(null),
+  stopReason: stopReasonSchema.nullable().default(null),
+  exitCode: z.number().int().nullable().default(null),
+  evaluation: z
+    .object({
+      attempts: z.number().int().nonnegative().default(0),
+      outcome: evaluationOutcomeSchema.nullable().default(null),
+      metrics: evaluationMetricsSchema.nullable().default(null),
+    })
+    .default({ attempts: 0, outcome: null, metrics: null }),
+  /** With `failed`: why the supervisor could not start the agent. */
+  error: z.string().nullable().optional(),
+});
+export type RunState = z.infer<typeof runStateSchema>;
+
+/** Heartbeats come every 5 s; four missed ones mean the supervisor is gone (or the host's clock is off). */
+export const SUPERVISOR_STALE_AFTER_MS = 20_000;
+
+/** True while the state says the supervisor is working and its heartbeat is fresh. */
+export function isSupervisorAlive(state: RunState, now: number, staleAfterMs = SUPERVISOR_STALE_AFTER_MS): boolean {
+  return !isFinalRunStatus(state.status) && now - state.heartbeatAt < staleAfterMs;
+}
+
+// --- events.jsonl -------------------------------------------------------------------------------------------
+
+function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
+  return z.object({ t: epochMs, type: z.literal(type), ...shape });
+}
+
+export const interventionActionSchema = z.enum(['stop', 'kill', 'extend', 'peek-shell']);
+
+export const runEventSchema = z.discriminatedUnion('type', [
+  event('supervisor-started', { pid: z.number().int().optional() }),
+  event('agent-started', { deadline: epochMs }),
+  event('warning', { secondsLeft: z.number() }),
+  event('resize', { cols: z.number().int().positive(), rows: z.number().int().positive() }),
+  event('intervention', {
+    action: interventionActionSchema,
+    /** Who asked: the app, the CLI, a user name. */
+    by: z.string(),
+    newDeadline: epochMs.optional(),
+    seconds: z.number().optional(),
+  }),
+  event('stopping', { reason: stopReasonSchema, signal: z.string() }),
+  event('agent-stopped', { reason: stopReasonSchema, exitCode: z.number().int().nullable() }),
+  event('gpu-sampling', { available: z.boolean(), error: z.string().nullable().optional() }),
+  event('evaluation-started', {}),
+  event('evaluation-attempt', {
+    n: z.number().int().positive(),
+    exitCode: z.number().int().nullable(),
+    timedOut: z.boolean(),
+    /** Path of the attempt's log, relative to the run folder (`eval/attempt-1.log`). */
+    log: z.string(),
+  }),
+  event('evaluation-finished', { outcome: evaluationOutcomeSchema, metrics: evaluationMetricsSchema.nullable() }),
+  event('supervisor-error', { message: z.string() }),
+]);
+export type RunEvent = z.infer<typeof runEventSchema>;
+export type RunEventType = RunEvent['type'];
+
+export interface JsonlProblem {
+  /** The file (or stream) the text came from, as the caller named it. */
+  source: string;
+  /** 1-based. */
+  line: number;
+  message: string;
+  /** The offending line, cut to 200 characters. */
+  text: string;
+}
+
+export interface ParsedEvents {
+  events: RunEvent[];
+  problems: JsonlProblem[];
+  /**
+   * An unfinished last line (no newline yet, not valid JSON): the supervisor is still writing it. A tailing reader
+   * prepends it to the next chunk; it is not reported as a problem.
+   */
+  partialTail: string;
+}
+
+function shorten(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * Parses events.jsonl text. A malformed line (not JSON, not an object, an unknown type, a missing field) becomes a
+ * problem with its line number and the rest are kept, so one bad write never hides a run's history.
+ */
+export function parseEventsJsonl(text: string, source: string): ParsedEvents {
+  const events: RunEvent[] = [];
+  const problems: JsonlProblem[] = [];
+  let partialTail = '';
+  const lines = text.split('\n');
+  const endsWithNewline = text.endsWith('\n');
+  lines.forEach((raw, i) => {
+    const isLast = i === lines.length - 1;
+    if (isLast && endsWithNewline) return; // the empty string after the final newline
+    const line = raw.replace(/\r$/, '');
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      if (isLast) {
+        partialTail = raw;
+        return;
+      }
+      problems.push({ source, line: i + 1, message: `not JSON (${(err as Error).message})`, text: shorten(line) });
+      return;
+    }
+    const parsed = runEventSchema.safeParse(value);
+    if (parsed.success) {
+      events.push(parsed.data);
+      return;
+    }
+    const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+    const known = runEventSchema.options.some((option) => option.shape.type.value === type);
+    const message =
+      typeof value !== 'object' || value === null || Array.isArray(value)
+        ? 'not a JSON object'
+        : !known
+          ? `unknown event type ${JSON.stringify(type)} (written by a newer supervisor?)`
+          : `${String(type)} event: ${parsed.error.issues
+              .map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`)
+              .join('; ')}`;
+    problems.push({ source, line: i + 1, message, text: shorten(line) });
+  });
+  return { events, problems, partialTail };
+}
