@@ -5,6 +5,8 @@ import { DockerApiVersionError, negotiateApiVersion } from '../../src/main/docke
 import { createDockerOverSsh, type DockerOverSsh } from '../../src/main/docker/docker-over-ssh';
 import type { ExecResult, HostSession } from '../../src/main/hosts/host-exec-types';
 import { connectSsh } from '../../src/main/ssh/connect-ssh';
+import { sftpReadFile, sftpWriteFile } from '../../src/main/hosts/sftp-files';
+import type { SFTPWrapper } from 'ssh2';
 
 /**
  * A HostSession over one plain ssh2 Client, for tests that need a session without the app's connection manager
@@ -25,6 +27,28 @@ export class DirectHostSession implements HostSession {
     client.once('close', () => {
       this.#closed = true;
     });
+  }
+
+  async writeFile(path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
+    const sftp = await this.#sftp();
+    try {
+      await sftpWriteFile(sftp, path, Buffer.isBuffer(data) ? data : Buffer.from(data), options.mode);
+    } finally {
+      sftp.end();
+    }
+  }
+
+  async readFile(path: string, options: { offset?: number; maxBytes?: number } = {}): Promise<Buffer> {
+    const sftp = await this.#sftp();
+    try {
+      return await sftpReadFile(sftp, path, options);
+    } finally {
+      sftp.end();
+    }
+  }
+
+  #sftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) => this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
   }
 
   static async connect(config: ConnectConfig, opts: { dockerSocket: string }): Promise<DirectHostSession> {

@@ -17,6 +17,7 @@ import type { ExecResult, HostSession } from './host-exec-types';
 import type { HostKeyTrust } from './host-key-trust-types';
 import { isIdentityFault, planReconnect, type ReconnectOptions } from './reconnect-policy';
 import { identityFilesFor, KeyVault } from './ssh-auth';
+import { sftpReadFile, sftpWriteFile } from './sftp-files';
 import { execOverSsh } from './ssh-exec';
 import { describeHop, type OpenedHop, openHop, type SshHop } from './ssh-hop';
 
@@ -200,7 +201,28 @@ export class HostConnection {
       exec: (command, execOptions) => this.exec(command, execOptions),
       docker: () => this.docker(),
       ping: () => this.ping(),
+      writeFile: (path, data, fileOptions) => this.writeFile(path, data, fileOptions),
+      readFile: (path, readOptions) => this.readFile(path, readOptions),
     };
+  }
+
+  /** Writes a file over a short-lived SFTP session on the shared connection. */
+  async writeFile(path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
+    const sftp = await this.sftp();
+    try {
+      await sftpWriteFile(sftp, path, Buffer.isBuffer(data) ? data : Buffer.from(data), options.mode);
+    } finally {
+      sftp.end();
+    }
+  }
+
+  async readFile(path: string, options: { offset?: number; maxBytes?: number } = {}): Promise<Buffer> {
+    const sftp = await this.sftp();
+    try {
+      return await sftpReadFile(sftp, path, options);
+    } finally {
+      sftp.end();
+    }
   }
 
   get state(): ConnectionState {

@@ -8,6 +8,13 @@ export interface HostSession {
   docker(): Promise<Dockerode>;
   /** Round-trip time of a no-op over the connection, in ms. */
   ping(): Promise<number>;
+  /** Writes a whole file on the host (absolute path; `~` is not expanded). */
+  writeFile(path: string, data: Buffer | string, options?: { mode?: number }): Promise<void>;
+  /**
+   * Reads a file on the host from `offset` (default 0), at most `maxBytes` (default all): the way run records are
+   * tailed, so a dropped connection resumes at the last byte with nothing lost or repeated. NOT_FOUND when absent.
+   */
+  readFile(path: string, options?: { offset?: number; maxBytes?: number }): Promise<Buffer>;
 }
 
 export interface ExecResult {

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { chmod, open, writeFile } from 'node:fs/promises';
 import type Dockerode from 'dockerode';
 import { AppError } from '../../shared/errors';
 import { negotiateApiVersion } from '../docker/docker-api-version';
@@ -50,6 +51,31 @@ export class LocalHostSession implements HostSession {
     const started = performance.now();
     await this.exec('true');
     return performance.now() - started;
+  }
+
+  async writeFile(path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
+    await writeFile(path, data, { mode: options.mode ?? 0o644 });
+    await chmod(path, options.mode ?? 0o644);
+  }
+
+  async readFile(path: string, options: { offset?: number; maxBytes?: number } = {}): Promise<Buffer> {
+    let handle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError('NOT_FOUND', `${path} does not exist`);
+      throw err;
+    }
+    try {
+      const size = (await handle.stat()).size;
+      const start = Math.min(options.offset ?? 0, size);
+      const length = Math.min(size - start, options.maxBytes ?? size);
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, start);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
   }
 
   dispose(): void {

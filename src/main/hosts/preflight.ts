@@ -64,7 +64,7 @@ export const DEFAULT_SLOW_LATENCY_MS = 500;
 export interface PreflightInput {
   /** The host profile's name, copied into the report. */
   host: string;
-  session: HostSession;
+  session: Pick<HostSession, 'exec' | 'docker' | 'ping'>;
   /** The Docker socket the session talks to; named in messages. */
   dockerSocket: string;
   /** Where run folders go on the host; `~` and `~/…` are expanded by the host's shell. Nothing is created. */
@@ -551,7 +551,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
 }
 
 async function checkSsh(
-  session: HostSession,
+  session: Pick<HostSession, 'exec' | 'docker' | 'ping'>,
   exec: (command: string) => Promise<ExecResult>,
   slowLatencyMs: number,
 ): Promise<CheckOutcome> {

@@ -299,7 +299,7 @@ function ok(stdout: string): ExecResult {
 }
 
 interface StubHost {
-  session: HostSession;
+  session: Pick<HostSession, 'exec' | 'docker' | 'ping'>;
   commands: string[];
   containers: { options: Dockerode.ContainerCreateOptions; removed: boolean }[];
 }
@@ -351,7 +351,7 @@ function stubHost(
       });
     },
   } as unknown as Dockerode;
-  const session: HostSession = {
+  const session: Pick<HostSession, 'exec' | 'docker' | 'ping'> = {
     exec: (command) => {
       commands.push(command);
       const custom = overrides.exec?.(command);
