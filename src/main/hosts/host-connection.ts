@@ -283,12 +283,37 @@ export class HostConnection {
     }
   }
 
-  /** Round trip of `true` over the connection, in ms (connecting first is not counted). */
+  /**
+   * Round trip over the connection, in ms (connecting first is not counted): the time for sshd to open a session
+   * channel and accept `exec true`, not for the command to finish, so a slow login shell (pyenv, conda in .bashrc)
+   * does not read as network latency.
+   */
   async ping(): Promise<number> {
-    await this.#client();
+    const client = await this.#client();
+    const release = await this.#execSlots.acquire();
     const started = performance.now();
-    await this.exec('true', { timeoutMs: 10_000 });
-    return performance.now() - started;
+    return new Promise<number>((resolve, reject) => {
+      try {
+        client.exec('true', (err, channel) => {
+          const elapsed = performance.now() - started;
+          if (err) {
+            release();
+            reject(
+              new AppError('HOST_UNREACHABLE', `${this.address} did not answer: ${err.message}`, { retryable: true }),
+            );
+            return;
+          }
+          // Drain and let the command finish so the session slot is given back.
+          channel.on('data', () => undefined);
+          channel.stderr.on('data', () => undefined);
+          channel.once('close', release);
+          resolve(elapsed);
+        });
+      } catch (err) {
+        release();
+        reject(err);
+      }
+    });
   }
 
   /**

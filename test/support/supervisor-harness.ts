@@ -1,0 +1,530 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Dockerode from 'dockerode';
+import { isProcessAlive, terminateChild, waitForChildExit } from './process-tree';
+
+/**
+ * Test-side stand-in for what the app does before and around the host supervisor (docs/run-folder.md): lay out a
+ * run folder with run.json, create the agent container the way the launcher will (TTY, open stdin, labels, bind
+ * mounts, no network, no capabilities, no new privileges, a PID limit), start `ptw-supervisor.py` detached, and
+ * read back what it wrote. The pure parts (`agentContainerSpec`, `buildRunJson`) are the app's launch plan in
+ * miniature, kept here until the launcher owns them.
+ */
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SUPERVISOR_SOURCE = path.join(repoRoot, 'resources', 'host', 'ptw-supervisor.py');
+
+/** `run.json` `supervisor.evaluation`. */
+export interface EvaluationPlan {
+  image: string;
+  workdir: string;
+  command: string[];
+  attempts: { extraArgs: string[]; timeoutSeconds: number }[];
+  deviceRequests?: unknown[];
+  networkMode?: string;
+  labels?: Record<string, string>;
+  shmSizeBytes?: number;
+}
+
+/** `run.json` `supervisor`, less the container id (known once the container exists). */
+export interface SupervisorPlan {
+  budgetSeconds: number;
+  graceSeconds: number;
+  warnSecondsBefore: number[];
+  gpuIndices: number[];
+  sampleGpus: boolean;
+  tty?: { cols: number; rows: number };
+  evaluation?: EvaluationPlan;
+}
+
+export interface RunFolderPaths {
+  dir: string;
+  runJson: string;
+  task: string;
+  workspace: string;
+  finalModel: string;
+  ptw: string;
+  deadline: string;
+  record: string;
+  cast: string;
+  agentStream: string;
+  gpuCsv: string;
+  events: string;
+  supervisorLog: string;
+  control: string;
+  eval: string;
+  state: string;
+  supervisorDir: string;
+  supervisorScript: string;
+  pidFile: string;
+}
+
+export function runFolderPaths(dir: string): RunFolderPaths {
+  const p = (...parts: string[]): string => path.join(dir, ...parts);
+  return {
+    dir,
+    runJson: p('run.json'),
+    task: p('task'),
+    workspace: p('workspace'),
+    finalModel: p('workspace', 'final_model'),
+    ptw: p('ptw'),
+    deadline: p('ptw', 'deadline'),
+    record: p('record'),
+    cast: p('record', 'terminal.cast'),
+    agentStream: p('record', 'agent-stream.jsonl'),
+    gpuCsv: p('record', 'gpu.csv'),
+    events: p('record', 'events.jsonl'),
+    supervisorLog: p('record', 'supervisor.log'),
+    control: p('control'),
+    eval: p('eval'),
+    state: p('state.json'),
+    supervisorDir: p('.supervisor'),
+    supervisorScript: p('.supervisor', 'ptw-supervisor.py'),
+    pidFile: p('.supervisor', 'supervisor.pid'),
+  };
+}
+
+export interface RunFolder {
+  id: string;
+  paths: RunFolderPaths;
+  spec: Record<string, unknown>;
+  specHash: string;
+  supervisor: SupervisorPlan;
+  /** Task files the rules protect: bind-mounted read-only over their workspace copies. */
+  protectedTaskFiles: string[];
+}
+
+export interface PrepareRunFolderOptions {
+  /** The host's run root; the folder is `<runRoot>/<runId>`. */
+  runRoot: string;
+  runId?: string;
+  supervisor: Partial<SupervisorPlan> & { budgetSeconds: number };
+  /** The run spec as the app validated it (no secrets); a small placeholder by default. */
+  spec?: Record<string, unknown>;
+  /** Written to task/ and copied into workspace/. */
+  taskFiles?: Record<string, string>;
+  /** Names from taskFiles mounted read-only over their copies in the agent's workspace. */
+  protectedTaskFiles?: string[];
+  prompt?: string;
+  /** Files the agent "already wrote" into workspace/final_model (e.g. `{ 'config.json': '{}' }`). */
+  finalModel?: Record<string, string>;
+}
+
+/** Stable key order, so equal specs hash equally (the app uses RFC 8785 canonical JSON; the same for these). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+let runCounter = 0;
+
+function newRunId(): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  runCounter += 1;
+  return `r-${stamp}-${process.pid.toString(36)}${runCounter.toString(36)}`;
+}
+
+/** What the app prints for the agent's `timer`: time left until /ptw/deadline. POSIX sh (busybox has it). */
+export const TIMER_SCRIPT = `#!/bin/sh
+deadline=$(cat /ptw/deadline 2>/dev/null)
+if [ -z "$deadline" ]; then echo "the run has not started"; exit 1; fi
+left=$((deadline - $(date +%s)))
+if [ "$left" -lt 0 ]; then left=0; fi
+printf '%02d:%02d:%02d left\\n' $((left / 3600)) $((left % 3600 / 60)) $((left % 60))
+`;
+
+export function buildRunJson(run: RunFolder, agentContainerId: string | null): Record<string, unknown> {
+  return {
+    schema: 1,
+    id: run.id,
+    createdAt: new Date().toISOString(),
+    spec: run.spec,
+    specHash: run.specHash,
+    supervisor: { agentContainerId, ...run.supervisor },
+  };
+}
+
+/** Lays out `<runRoot>/<runId>/` with run.json, task/, workspace/, ptw/, record/, control/, eval/, .supervisor/. */
+export async function prepareRunFolder(opts: PrepareRunFolderOptions): Promise<RunFolder> {
+  const id = opts.runId ?? newRunId();
+  const paths = runFolderPaths(path.join(opts.runRoot, id));
+  for (const dir of [
+    paths.task,
+    paths.workspace,
+    paths.ptw,
+    paths.record,
+    paths.control,
+    paths.eval,
+    paths.supervisorDir,
+  ]) {
+    await mkdir(dir, { recursive: true });
+  }
+  const taskFiles = opts.taskFiles ?? {};
+  for (const [name, content] of Object.entries(taskFiles)) {
+    await writeFile(path.join(paths.task, name), content);
+    await writeFile(path.join(paths.workspace, name), content);
+  }
+  if (opts.finalModel) {
+    await mkdir(paths.finalModel, { recursive: true });
+    for (const [name, content] of Object.entries(opts.finalModel)) {
+      await writeFile(path.join(paths.finalModel, name), content);
+    }
+  }
+  await writeFile(path.join(paths.ptw, 'prompt.txt'), opts.prompt ?? 'Post-train the base model.\n');
+  await writeFile(path.join(paths.ptw, 'timer'), TIMER_SCRIPT);
+  await chmod(path.join(paths.ptw, 'timer'), 0o755);
+  await copyFile(SUPERVISOR_SOURCE, paths.supervisorScript);
+
+  const spec = opts.spec ?? { task: { kind: 'rehearsal' }, agent: { id: 'rehearsal' }, label: 'supervisor test' };
+  const supervisor: SupervisorPlan = {
+    graceSeconds: 30,
+    warnSecondsBefore: [],
+    gpuIndices: [],
+    sampleGpus: false,
+    ...opts.supervisor,
+  };
+  const run: RunFolder = {
+    id,
+    paths,
+    spec,
+    specHash: createHash('sha256').update(canonical(spec)).digest('hex'),
+    supervisor,
+    protectedTaskFiles: opts.protectedTaskFiles ?? [],
+  };
+  await writeFile(paths.runJson, `${JSON.stringify(buildRunJson(run, null), null, 2)}\n`);
+  return run;
+}
+
+export interface AgentContainerOptions {
+  image: string;
+  /** The agent's command line (PID 1's child when `init` is on). */
+  cmd: string[];
+  /** The agent's environment: its API key goes here and nowhere else. */
+  env?: Record<string, string>;
+  user?: string;
+  /** Default 1024. */
+  pidsLimit?: number;
+  /**
+   * Docker's tini as PID 1 (default true): it forwards the supervisor's SIGTERM to the agent, which as PID 1
+   * would ignore every signal it installs no handler for, and reaps the zombies a long agent session leaves.
+   */
+  init?: boolean;
+  networkMode?: string;
+  deviceRequests?: unknown[];
+}
+
+/** The create body for the agent container (POST /containers/create), as the launcher builds it. Pure. */
+export function agentContainerSpec(run: RunFolder, opts: AgentContainerOptions): Dockerode.ContainerCreateOptions {
+  const mounts = [
+    { Type: 'bind' as const, Source: run.paths.workspace, Target: '/workspace', ReadOnly: false },
+    // The deadline and timer are the supervisor's: the agent can read them, never change them.
+    { Type: 'bind' as const, Source: run.paths.ptw, Target: '/ptw', ReadOnly: true },
+    ...run.protectedTaskFiles.map((name) => ({
+      Type: 'bind' as const,
+      Source: path.join(run.paths.task, name),
+      Target: `/workspace/${name}`,
+      ReadOnly: true,
+    })),
+  ];
+  return {
+    Image: opts.image,
+    Cmd: opts.cmd,
+    WorkingDir: '/workspace',
+    ...(opts.user === undefined ? {} : { User: opts.user }),
+    Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    Tty: true,
+    OpenStdin: true,
+    StdinOnce: false,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    Labels: {
+      'ptw.run': run.id,
+      'ptw.role': 'agent',
+      'ptw.run-dir': run.paths.dir,
+      'ptw.spec-hash': run.specHash,
+      'ptw.budget-seconds': String(run.supervisor.budgetSeconds),
+    },
+    HostConfig: {
+      Mounts: mounts,
+      NetworkMode: opts.networkMode ?? 'none',
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      PidsLimit: opts.pidsLimit ?? 1024,
+      Init: opts.init ?? true,
+      AutoRemove: false,
+      ...(opts.deviceRequests ? { DeviceRequests: opts.deviceRequests as Dockerode.DeviceRequest[] } : {}),
+    },
+  };
+}
+
+/** Creates the agent container (not started: the supervisor attaches first) and records its id in run.json. */
+export async function createAgentContainer(
+  docker: Dockerode,
+  run: RunFolder,
+  opts: AgentContainerOptions,
+): Promise<string> {
+  const container = await docker.createContainer(agentContainerSpec(run, opts));
+  await writeFile(run.paths.runJson, `${JSON.stringify(buildRunJson(run, container.id), null, 2)}\n`);
+  return container.id;
+}
+
+/** Removes every container labelled with the run (agent and evaluators). */
+export async function removeRunContainers(docker: Dockerode, runId: string): Promise<void> {
+  const containers = await docker.listContainers({ all: true, filters: { label: [`ptw.run=${runId}`] } });
+  await Promise.allSettled(containers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+}
+
+// --- the supervisor process ---------------------------------------------------------------------------------
+
+export interface StartSupervisorOptions {
+  run: RunFolder;
+  dockerSocket: string;
+  containerId: string;
+  resume?: boolean;
+  /** The supervisor's environment (PATH decides which nvidia-smi it finds); default: this process's. */
+  env?: NodeJS.ProcessEnv;
+  /** Default `PTW_SUPERVISOR_PYTHON` or `python3`. */
+  python?: string;
+}
+
+/**
+ * The supervisor as the app starts it (`setsid python3 .supervisor/ptw-supervisor.py … >> record/supervisor.log
+ * 2>&1 &`), but as our child, so tests can wait for it and stop it by PID.
+ */
+export class SupervisorProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+  }
+
+  static start(opts: StartSupervisorOptions): SupervisorProcess {
+    const paths = opts.run.paths;
+    const args = [
+      paths.supervisorScript,
+      '--run-dir',
+      paths.dir,
+      '--docker-socket',
+      opts.dockerSocket,
+      '--agent-container',
+      opts.containerId,
+      ...(opts.resume ? ['--resume'] : []),
+    ];
+    const logFd = openSync(paths.supervisorLog, 'a');
+    try {
+      const python = opts.python ?? process.env.PTW_SUPERVISOR_PYTHON ?? 'python3';
+      const child = spawn(python, args, {
+        cwd: paths.dir,
+        env: opts.env ?? process.env,
+        // setsid, as on the host: the supervisor must not share our process group's signals.
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+      });
+      child.once('error', () => undefined);
+      return new SupervisorProcess(child);
+    } finally {
+      closeSync(logFd);
+    }
+  }
+
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error('the supervisor did not start');
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null && isProcessAlive(this.pid);
+  }
+
+  /** Resolves with the exit status; rejects after `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!(await waitForChildExit(this.child, timeoutMs))) {
+      throw new Error(`the supervisor (pid ${this.child.pid}) did not exit within ${timeoutMs} ms`);
+    }
+    return this.exited;
+  }
+
+  /** SIGKILL by PID, as a crash or the OOM killer would, and waits until it is reaped. */
+  async killHard(): Promise<void> {
+    this.child.kill('SIGKILL');
+    await waitForChildExit(this.child, 5_000);
+  }
+
+  /** Stops it by PID if it still runs (SIGTERM: it exits without touching the containers). */
+  async stop(): Promise<void> {
+    await terminateChild(this.child, 5_000);
+  }
+}
+
+// --- reading back what it wrote -----------------------------------------------------------------------------
+
+export interface SupervisorEvent {
+  t: number;
+  type: string;
+  [field: string]: unknown;
+}
+
+export interface SupervisorState {
+  status: string;
+  supervisorPid: number | null;
+  heartbeatAt: number;
+  agentContainerId: string | null;
+  startedAt: number | null;
+  deadline: number | null;
+  warningsSent: number[];
+  stoppedAt: number | null;
+  stopReason: string | null;
+  exitCode: number | null;
+  evaluation: { attempts: number; outcome: string | null; metrics: Record<string, unknown> | null };
+  error?: string;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The complete lines of events.jsonl (a line still being written is left out). */
+export function readEvents(run: RunFolder): SupervisorEvent[] {
+  const text = readText(run.paths.events);
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  return complete
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as SupervisorEvent);
+}
+
+export function eventsOfType(run: RunFolder, type: string): SupervisorEvent[] {
+  return readEvents(run).filter((event) => event.type === type);
+}
+
+export function readState(run: RunFolder): SupervisorState | undefined {
+  const text = readText(run.paths.state);
+  return text ? (JSON.parse(text) as SupervisorState) : undefined;
+}
+
+export interface CastHeader {
+  version: number;
+  width: number;
+  height: number;
+  timestamp?: number;
+  [field: string]: unknown;
+}
+
+export type CastEvent = [number, string, string];
+
+export interface ParsedCast {
+  header: CastHeader;
+  events: CastEvent[];
+}
+
+/** Parses terminal.cast strictly as asciicast v2: a header object, then `[t, code, data]` arrays, one per line. */
+export function parseCast(text: string): ParsedCast {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const [first, ...rest] = lines;
+  if (first === undefined) throw new Error('the cast is empty');
+  const header = JSON.parse(first) as CastHeader;
+  if (header.version !== 2 || !Number.isInteger(header.width) || !Number.isInteger(header.height)) {
+    throw new Error(`not an asciicast v2 header: ${first}`);
+  }
+  const events = rest.map((line, i) => {
+    const event = JSON.parse(line) as unknown;
+    if (
+      !Array.isArray(event) ||
+      event.length !== 3 ||
+      typeof event[0] !== 'number' ||
+      typeof event[1] !== 'string' ||
+      typeof event[2] !== 'string'
+    ) {
+      throw new Error(`cast line ${i + 2} is not [t, code, data]: ${line.slice(0, 200)}`);
+    }
+    return event as CastEvent;
+  });
+  return { header, events };
+}
+
+export function readCast(run: RunFolder): ParsedCast {
+  return parseCast(readFileSync(run.paths.cast, 'utf8'));
+}
+
+/** Everything the terminal showed: the `o` events' data, concatenated. */
+export function castOutput(cast: ParsedCast): string {
+  return cast.events
+    .filter((event) => event[1] === 'o')
+    .map((event) => event[2])
+    .join('');
+}
+
+/** The supervisor's budget warnings as they appear in the terminal (its printf, through the TTY's onlcr). */
+export const WARNING_IN_TERMINAL = /\r*\n\[ptw\] [^\r\n]*\r*\n/g;
+
+export async function waitFor<T>(
+  probe: () => T | undefined | false | null,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false && value !== null) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export function waitForEvent(
+  run: RunFolder,
+  type: string,
+  timeoutMs: number,
+  predicate: (event: SupervisorEvent) => boolean = () => true,
+): Promise<SupervisorEvent> {
+  return waitFor(
+    () => readEvents(run).find((event) => event.type === type && predicate(event)),
+    timeoutMs,
+    `a ${type} event in ${run.paths.events}`,
+  );
+}
+
+export type ControlRequest =
+  | { action: 'stop'; by?: string }
+  | { action: 'kill'; by?: string }
+  | { action: 'extend'; seconds: number; by?: string }
+  | { action: 'resize'; cols: number; rows: number; by?: string }
+  | { action: 'peek-shell'; by?: string };
+
+let controlCounter = 0;
+
+/** Drops a request into control/ atomically (written under a dot-name, then renamed), as the app does. */
+export async function writeControlRequest(run: RunFolder, request: ControlRequest): Promise<string> {
+  controlCounter += 1;
+  const name = `${request.action}-${Date.now()}-${controlCounter}.json`;
+  const tmp = path.join(run.paths.control, `.${name}.tmp`);
+  await writeFile(tmp, `${JSON.stringify(request)}\n`);
+  await rename(tmp, path.join(run.paths.control, name));
+  return name;
+}
+
+/** The supervisor's own log, for failure messages. */
+export async function supervisorLog(run: RunFolder): Promise<string> {
+  return existsSync(run.paths.supervisorLog) ? readFile(run.paths.supervisorLog, 'utf8') : '';
+}
