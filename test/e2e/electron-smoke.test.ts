@@ -58,10 +58,11 @@ describe.skipIf(skipReason !== undefined)('Electron shell smoke test', () => {
       const contents = w.webContents as unknown as {
         getLastWebPreferences?: () => { contextIsolation?: boolean; sandbox?: boolean; nodeIntegration?: boolean };
       };
-      const p = contents.getLastWebPreferences?.() ?? { contextIsolation: true, sandbox: true, nodeIntegration: false };
+      const p = contents.getLastWebPreferences?.();
+      if (!p) return null;
       return { contextIsolation: p?.contextIsolation, sandbox: p?.sandbox, nodeIntegration: p?.nodeIntegration };
     });
-    expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    if (prefs) expect(prefs).toEqual({ contextIsolation: true, sandbox: true, nodeIntegration: false });
     const page = await app.firstWindow();
     expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
     expect(await page.evaluate(() => window.open('https://example.com') === null)).toBe(true);
