@@ -5,11 +5,11 @@ import { appName, appVersion } from './app-version';
 import { HostStore } from './services/host-store';
 import { HostConnectionManager } from './hosts/host-connection-manager';
 import { FileHostKeyTrust } from './hosts/host-key-trust';
-import { HostService } from './hosts/host-service';
+import { HostService, type ConnectPrompts } from './hosts/host-service';
 import { PromptBroker } from './hosts/prompt-broker';
 import { AgentSecretStore, type OsEncryption } from './secrets/secret-store';
 import { PrefsStore } from './services/prefs-store';
-import { RunStore } from './services/run-store';
+import { RunService } from './runs/run-service';
 
 export interface AppServices {
   readonly home: string;
@@ -18,7 +18,7 @@ export interface AppServices {
   readonly prefs: PrefsStore;
   readonly hosts: HostService;
   readonly hostStore: HostStore;
-  readonly runs: RunStore;
+  readonly runs: RunService;
   readonly secrets: AgentSecretStore;
   dispose(): Promise<void>;
 }
@@ -33,6 +33,12 @@ export async function createAppServices(options: {
   /** Electron's safeStorage; absent in CLI and serve mode, where secrets come from PTW_SECRET_<NAME>. */
   encryption?: OsEncryption;
   env?: NodeJS.ProcessEnv;
+  /** How the CLI answers host-key and passphrase questions (the app asks its windows through the PromptBroker). */
+  connectPrompts?: ConnectPrompts;
+  /** Keep live runs in sync and rediscover runs on hosts in the background; default: not in the CLI. */
+  backgroundSync?: boolean;
+  /** For tests: the app's resources/ folder (found from the bundle's location otherwise). */
+  resourcesDir?: string;
 }): Promise<AppServices> {
   await mkdir(options.home, { recursive: true, mode: 0o700 });
   const events = new EventHub();
@@ -51,8 +57,20 @@ export async function createAppServices(options: {
     home: options.home,
     onChanged: (list) => events.emit('hosts.changed', list),
   });
-  const runs = new RunStore(options.home);
   const secrets = new AgentSecretStore(options.home, options.env ?? process.env, options.encryption);
+  // Background work never asks a person: an unknown host key or a locked key fails quietly until the user connects.
+  const silent: ConnectPrompts = { confirmHostKey: async () => 'refuse', askPassphrase: async () => undefined };
+  const runs = new RunService({
+    home: options.home,
+    session: (host, o) => hosts.session(host, o?.background ? silent : options.connectPrompts),
+    profile: (host) => hostStore.get(host),
+    profiles: () => hostStore.list(),
+    secrets,
+    appVersion,
+    by: options.shell === 'cli' ? 'cli' : 'app',
+    ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
+    onChanged: (list) => events.emit('runs.changed', list),
+  });
 
   const disposers: Array<() => void> = [prefs.onChange((p) => events.emit('prefs.changed', p))];
 
@@ -82,6 +100,12 @@ export async function createAppServices(options: {
       accepted: prompts.answerPassphrase(promptId, passphrase),
     }),
     'runs.list': () => runs.list(),
+    'runs.start': async ({ spec }) => (await runs.start(spec)).summary,
+    'runs.get': ({ id }) => runs.get(id),
+    'runs.stop': ({ id }) => runs.control(id, { action: 'stop' }),
+    'runs.kill': ({ id }) => runs.control(id, { action: 'kill' }),
+    'runs.extend': ({ id, seconds }) => runs.control(id, { action: 'extend', seconds }),
+    'catalog.tasks': ({ name }) => runs.catalogTasks(name),
     'secrets.status': async ({ names }) => ({ writable: secrets.writable, secrets: await secrets.status(names) }),
     'secrets.set': async ({ name, value }) => {
       await secrets.set(name, value);
@@ -89,6 +113,16 @@ export async function createAppServices(options: {
     },
     'secrets.delete': async ({ name }) => ({ deleted: await secrets.delete(name) }),
   });
+
+  if (options.backgroundSync ?? options.shell !== 'cli') {
+    runs.startBackgroundSync({
+      usedHosts: async () => {
+        const names: string[] = [];
+        for (const profile of await hostStore.list()) if (await hosts.lastCheck(profile.name)) names.push(profile.name);
+        return names;
+      },
+    });
+  }
 
   return {
     home: options.home,
@@ -101,6 +135,7 @@ export async function createAppServices(options: {
     secrets,
     async dispose() {
       for (const dispose of disposers.splice(0)) dispose();
+      await runs.dispose();
       prompts.dispose();
       await hosts.dispose();
     },

@@ -60,14 +60,80 @@ export const runSummarySchema = z.object({
   id: z.string(),
   label: z.string(),
   host: z.string(),
+  /** A RunStatus from src/shared/runs/run-status.ts, or `unreadable` / `unknown` when the record cannot say. */
   status: z.string(),
   createdAt: z.string(),
+  /** e.g. `gsm8k · Qwen3-4B-Base` or `rehearsal`. */
+  task: z.string().default(''),
+  /** e.g. `claude-code · claude-opus-4-6`. */
+  agent: z.string().default(''),
+  budgetSeconds: z.number().optional(),
+  /** Epoch ms, from the host's supervisor (the source of truth for the countdown). */
+  startedAt: z.number().nullable().optional(),
+  deadline: z.number().nullable().optional(),
+  stoppedAt: z.number().nullable().optional(),
+  stopReason: z.string().nullable().optional(),
+  /** metrics.json `accuracy` × 100, once scored. */
+  score: z.number().nullable().optional(),
+  /** Whether the host's supervisor has been heard from in the last 20 s (live runs only). */
+  supervisorAlive: z.boolean().optional(),
+  /** Why the run failed to start (state.json `error`), when it did. */
+  error: z.string().nullable().optional(),
+  /** When the local record last caught up with the host (epoch ms). */
+  syncedAt: z.number().nullable().optional(),
+  /** Why the last catch-up with the host failed (e.g. the host is unreachable); null when it worked. */
+  syncError: z.string().nullable().optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
+
+/** `final-model-manifest.json`: the agent's final_model/ as found on the host (the weights stay there). */
+export const finalModelManifestSchema = z.object({
+  schema: z.literal(1),
+  /** Absolute path of final_model/ on the host. */
+  root: z.string(),
+  computedAt: z.number(),
+  exists: z.boolean(),
+  /** Why there is nothing to list (no folder, a symlink out of the workspace…). */
+  reason: z.string().nullable().optional(),
+  files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })),
+  /** Links are listed, never followed (a link out of the workspace would hash a host file of the agent's choice). */
+  symlinks: z.array(z.object({ path: z.string(), target: z.string() })).default([]),
+  totalBytes: z.number(),
+});
+export type FinalModelManifest = z.infer<typeof finalModelManifestSchema>;
+
+export const runDetailSchema = z.object({
+  summary: runSummarySchema,
+  /** The validated run spec as stored in run.json (no secrets). */
+  spec: z.unknown(),
+  /** state.json as last read from the host, when there is one. */
+  state: z.unknown().nullable(),
+  /** events.jsonl, parsed; malformed lines are in `problems`, never dropped silently. */
+  events: z.array(z.record(z.string(), z.unknown())),
+  problems: z.array(z.object({ source: z.string(), line: z.number(), message: z.string() })),
+  metrics: z.record(z.string(), z.unknown()).nullable(),
+  /** Where the run lives on the host and in the local mirror. */
+  hostRunDir: z.string(),
+  localDir: z.string(),
+  /** The final_model/ manifest, once the run has ended and it was computed on the host. */
+  finalModel: finalModelManifestSchema.nullable().optional(),
+});
+export type RunDetail = z.infer<typeof runDetailSchema>;
 
 const empty = z.object({}).strict();
 
 const hostName = z.object({ name: hostNameSchema }).strict();
+const runId = z.object({ id: z.string().min(1) }).strict();
+
+export const catalogTaskSchema = z.object({
+  kind: z.enum(['ptb', 'rehearsal']),
+  benchmark: z.string().optional(),
+  displayName: z.string(),
+  /** Keys the evaluator needs (LLM-graded benchmarks). */
+  requiredApiKeys: z.array(z.string()).default([]),
+});
+export type CatalogTask = z.infer<typeof catalogTaskSchema>;
+
 const secretName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment-variable name such as ANTHROPIC_API_KEY');
 
 export const sshConfigPreviewSchema = z.object({
@@ -112,6 +178,27 @@ export const commands = {
     output: z.object({ accepted: z.boolean() }),
   },
   'runs.list': { input: empty, output: z.array(runSummarySchema) },
+  /** Validates the spec, prepares the run folder on the host, creates the sandbox and starts the host supervisor. */
+  'runs.start': { input: z.object({ spec: z.unknown() }).strict(), output: runSummarySchema },
+  /** The run's record: spec, state, lifecycle events, metrics (synced from the host first when it is reachable). */
+  'runs.get': { input: runId, output: runDetailSchema },
+  'runs.stop': { input: runId, output: runSummarySchema },
+  'runs.kill': { input: runId, output: runSummarySchema },
+  'runs.extend': {
+    input: z
+      .object({
+        id: z.string(),
+        seconds: z
+          .number()
+          .int()
+          .positive()
+          .max(7 * 24 * 3600),
+      })
+      .strict(),
+    output: runSummarySchema,
+  },
+  /** PostTrainBench tasks found in the host's checkout, plus the built-in rehearsal task. */
+  'catalog.tasks': { input: hostName, output: z.array(catalogTaskSchema) },
   /** Which agent keys are available and from where (never their values). */
   'secrets.status': {
     input: z.object({ names: z.array(secretName) }).strict(),
@@ -140,6 +227,8 @@ export const events = {
   'hosts.passphrasePrompt': passphrasePromptSchema,
   /** A prompt was answered or abandoned (e.g. in another window): close its dialog. */
   'hosts.promptClosed': z.object({ promptId: z.string() }),
+  /** The run list changed (a run started, changed status, was synced). */
+  'runs.changed': z.array(runSummarySchema),
 } as const;
 
 export type Commands = typeof commands;

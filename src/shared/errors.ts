@@ -21,6 +21,17 @@ export const errorCodes = [
   'SSH_CONFIG_INVALID',
   'DOCKER_UNAVAILABLE',
   'DOCKER_UNSUPPORTED',
+  // Launching runs: each says what to fix before trying again.
+  /** The agent's key is in neither PTW_SECRET_<NAME> nor the keychain. */
+  'SECRET_MISSING',
+  /** The run's image is not on the host: pull or build it there. */
+  'IMAGE_MISSING',
+  /** A requested GPU has processes on it (or none is free): pick another or wait. */
+  'GPU_BUSY',
+  /** The host's run root cannot be created or written by the SSH user. */
+  'RUN_ROOT_NOT_WRITABLE',
+  /** The host lacks something runs need there (python3 ≥ 3.8 for the supervisor, nvidia-smi for GPUs). */
+  'HOST_REQUIREMENT_MISSING',
   'INTERNAL',
 ] as const;
 

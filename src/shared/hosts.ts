@@ -34,8 +34,13 @@ export const hostProfileSchema = z.object({
   dockerSocket: z.string().default('/var/run/docker.sock'),
   /** Where run folders go on the host. */
   runRoot: z.string().default('~/posttrain-runs'),
-  /** Images a run on this host needs (agent sandbox, evaluator); preflight checks they are present. */
+  /** Images a run on this host needs (agent sandbox, evaluator); preflight checks they are present. The first is
+   * the default image for runs that name none. */
   requiredImages: z.array(z.string()).default([]),
+  /** A PostTrainBench checkout on the host, for the task catalog. */
+  ptbCheckout: z.string().optional(),
+  /** The host's Hugging Face cache, mounted read-only into sandboxes at /hf-cache. */
+  hfCache: z.string().optional(),
   /** Where imported from, e.g. `~/.ssh/config:12`. */
   source: z.string().optional(),
 });

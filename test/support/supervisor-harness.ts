@@ -5,14 +5,16 @@ import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/pro
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
+import { agentContainerLabels, buildAgentContainerConfig } from '../../src/main/runs/agent-container';
+import { TIMER_SCRIPT } from '../../src/main/runs/launch-plan';
 import { isProcessAlive, terminateChild, waitForChildExit } from './process-tree';
 
 /**
  * Test-side stand-in for what the app does before and around the host supervisor (docs/run-folder.md): lay out a
  * run folder with run.json, create the agent container the way the launcher will (TTY, open stdin, labels, bind
  * mounts, no network, no capabilities, no new privileges, a PID limit), start `ptw-supervisor.py` detached, and
- * read back what it wrote. The pure parts (`agentContainerSpec`, `buildRunJson`) are the app's launch plan in
- * miniature, kept here until the launcher owns them.
+ * read back what it wrote. The agent container comes from the launcher's own builder
+ * (src/main/runs/agent-container.ts), so the supervisor is tested against the sandbox runs really get.
  */
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -134,14 +136,7 @@ function newRunId(): string {
   return `r-${stamp}-${process.pid.toString(36)}${runCounter.toString(36)}`;
 }
 
-/** What the app prints for the agent's `timer`: time left until /ptw/deadline. POSIX sh (busybox has it). */
-export const TIMER_SCRIPT = `#!/bin/sh
-deadline=$(cat /ptw/deadline 2>/dev/null)
-if [ -z "$deadline" ]; then echo "the run has not started"; exit 1; fi
-left=$((deadline - $(date +%s)))
-if [ "$left" -lt 0 ]; then left=0; fi
-printf '%02d:%02d:%02d left\\n' $((left / 3600)) $((left % 3600 / 60)) $((left % 60))
-`;
+export { TIMER_SCRIPT };
 
 export function buildRunJson(run: RunFolder, agentContainerId: string | null): Record<string, unknown> {
   return {
@@ -214,58 +209,35 @@ export interface AgentContainerOptions {
   user?: string;
   /** Default 1024. */
   pidsLimit?: number;
-  /**
-   * Docker's tini as PID 1 (default true): it forwards the supervisor's SIGTERM to the agent, which as PID 1
-   * would ignore every signal it installs no handler for, and reaps the zombies a long agent session leaves.
-   */
+  /** Docker's tini as PID 1 (default true, as for every run). */
   init?: boolean;
-  networkMode?: string;
-  deviceRequests?: unknown[];
+  /** Default `none` (the test dockerd has no bridge network). */
+  networkMode?: 'none' | 'bridge';
+  gpus?: number[];
 }
 
-/** The create body for the agent container (POST /containers/create), as the launcher builds it. Pure. */
+/** The create body for the agent container (POST /containers/create): the launcher's, for this test run folder. */
 export function agentContainerSpec(run: RunFolder, opts: AgentContainerOptions): Dockerode.ContainerCreateOptions {
-  const mounts = [
-    { Type: 'bind' as const, Source: run.paths.workspace, Target: '/workspace', ReadOnly: false },
-    // The deadline and timer are the supervisor's: the agent can read them, never change them.
-    { Type: 'bind' as const, Source: run.paths.ptw, Target: '/ptw', ReadOnly: true },
-    ...run.protectedTaskFiles.map((name) => ({
-      Type: 'bind' as const,
-      Source: path.join(run.paths.task, name),
-      Target: `/workspace/${name}`,
-      ReadOnly: true,
-    })),
-  ];
-  return {
-    Image: opts.image,
-    Cmd: opts.cmd,
-    WorkingDir: '/workspace',
-    ...(opts.user === undefined ? {} : { User: opts.user }),
-    Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
-    Tty: true,
-    OpenStdin: true,
-    StdinOnce: false,
-    AttachStdin: false,
-    AttachStdout: true,
-    AttachStderr: true,
-    Labels: {
-      'ptw.run': run.id,
-      'ptw.role': 'agent',
-      'ptw.run-dir': run.paths.dir,
-      'ptw.spec-hash': run.specHash,
-      'ptw.budget-seconds': String(run.supervisor.budgetSeconds),
-    },
-    HostConfig: {
-      Mounts: mounts,
-      NetworkMode: opts.networkMode ?? 'none',
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
-      PidsLimit: opts.pidsLimit ?? 1024,
-      Init: opts.init ?? true,
-      AutoRemove: false,
-      ...(opts.deviceRequests ? { DeviceRequests: opts.deviceRequests as Dockerode.DeviceRequest[] } : {}),
-    },
-  };
+  return buildAgentContainerConfig({
+    runId: run.id,
+    runDir: run.paths.dir,
+    image: opts.image,
+    command: opts.cmd,
+    env: {},
+    secretEnv: opts.env ?? {},
+    gpus: opts.gpus ?? [],
+    protectedFiles: run.protectedTaskFiles,
+    network: opts.networkMode === 'bridge',
+    limits: { pidsLimit: opts.pidsLimit ?? 1024 },
+    labels: agentContainerLabels({
+      runId: run.id,
+      runDir: run.paths.dir,
+      specHash: run.specHash,
+      budgetSeconds: run.supervisor.budgetSeconds,
+    }),
+    ...(opts.user === undefined ? {} : { user: opts.user }),
+    init: opts.init ?? true,
+  });
 }
 
 /** Creates the agent container (not started: the supervisor attaches first) and records its id in run.json. */

@@ -12,6 +12,7 @@
 #   PTW_REHEARSAL_SECONDS  length of the training phase, whole seconds (default 45)
 #   PTW_REHEARSAL_MODE     normal | forever (never finishes; stop it) | fail (crashes, no model)
 #                          | no-model (finishes without writing final_model)
+#                          | linger (writes final_model, then keeps training until stopped: uses its whole budget)
 #   PTW_TIMER              the time-left script (default /ptw/timer)
 #   TMPDIR                 where the quick check writes quick.json (default /tmp)
 
@@ -31,9 +32,9 @@ case "$seconds" in
     ;;
 esac
 case "$mode" in
-  normal | forever | fail | no-model) ;;
+  normal | forever | fail | no-model | linger) ;;
   *)
-    echo "rehearsal-agent: PTW_REHEARSAL_MODE must be normal, forever, fail or no-model, not '$mode'" >&2
+    echo "rehearsal-agent: PTW_REHEARSAL_MODE must be normal, forever, fail, no-model or linger, not '$mode'" >&2
     exit 64
     ;;
 esac
@@ -240,6 +241,13 @@ with open("final_model/config.json", "w", encoding="utf-8") as out:
 fi
 
 show_timer
+if [ "$mode" = linger ]; then
+  # Like an agent that keeps improving until the budget ends: final_model is in place, the time is used.
+  emit_text 4 "final_model is in place; training on until the time is up."
+  say "training on until stopped (PTW_REHEARSAL_MODE=linger)"
+  run python3 -c "$progress" "$seconds" forever
+  exit 1 # reached only if python3 itself ends, e.g. killed from outside
+fi
 if [ "$mode" = no-model ]; then
   emit_text 4 "Done, without a final_model."
 else

@@ -50,7 +50,14 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
     .option('--jump <spec>', 'ProxyJump chain, [user@]host[:port][,…]')
     .option('--docker-socket <path>', 'Docker socket on the host', '/var/run/docker.sock')
     .option('--run-root <path>', 'where run folders go on the host', '~/posttrain-runs')
-    .option('--image <name>', 'an image runs need, checked by preflight (repeatable)', collect, [])
+    .option(
+      '--image <name>',
+      'an image runs need, checked by preflight (repeatable; the first is the default run image)',
+      collect,
+      [],
+    )
+    .option('--ptb-checkout <path>', 'a PostTrainBench checkout on the host (the task catalog)')
+    .option('--hf-cache <path>', "the host's Hugging Face cache, mounted read-only into sandboxes")
     .option('--json', 'machine-readable output')
     .action(async (name: string, opts: AddOptions) => {
       if (Boolean(opts.ssh) === Boolean(opts.local))
@@ -66,6 +73,8 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
           dockerSocket: opts.dockerSocket,
           runRoot: opts.runRoot,
           requiredImages: opts.image,
+          ...(opts.ptbCheckout ? { ptbCheckout: opts.ptbCheckout } : {}),
+          ...(opts.hfCache ? { hfCache: opts.hfCache } : {}),
         }),
       );
       io.out(
@@ -157,6 +166,8 @@ interface AddOptions {
   dockerSocket: string;
   runRoot: string;
   image: string[];
+  ptbCheckout?: string;
+  hfCache?: string;
   json?: boolean;
 }
 
@@ -175,7 +186,11 @@ export function parseSshTarget(target: string): { hostname: string; user?: strin
   return { hostname: hop.host, ...(hop.user ? { user: hop.user } : {}), ...(hop.port ? { port: hop.port } : {}) };
 }
 
-function cliPrompts(io: HostCliIo, opts: { acceptNewHostKey?: boolean; passphraseEnv?: string }): ConnectPrompts {
+/** Host-key and passphrase questions answered by flags, or on the terminal when there is one. */
+export function cliPrompts(
+  io: Pick<HostCliIo, 'err' | 'isInteractive'>,
+  opts: { acceptNewHostKey?: boolean; passphraseEnv?: string },
+): ConnectPrompts {
   return {
     async confirmHostKey(prompt): Promise<HostKeyDecision> {
       io.err(

@@ -5,8 +5,9 @@ import { createAppServices } from '../app-services';
 import { resolvePtwHome } from '../services/ptw-home';
 import { startServeServer } from '../transports/serve-server';
 import { addHostCommand } from './host-commands';
+import { addRunCommands } from './run-commands';
 
-/** Exit codes shared by every subcommand: 0 ok, 1 a check failed, 2 usage or connection error. */
+/** Exit codes shared by every subcommand: 0 ok, 1 a check or run failed, 2 usage or connection error. */
 export const exitCodes = { ok: 0, checkFailed: 1, usage: 2 } as const;
 
 export interface CliIo {
@@ -85,11 +86,9 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
       await services.dispose();
     });
 
-  addHostCommand(
-    program,
-    { ...io, setExitCode, isInteractive: Boolean(process.stdin.isTTY && process.stderr.isTTY) },
-    () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }),
-  );
+  const hostIo = { ...io, setExitCode, isInteractive: Boolean(process.stdin.isTTY && process.stderr.isTTY) };
+  addHostCommand(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
+  addRunCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
 
   return program;
 }

@@ -1,4 +1,10 @@
+import path from 'node:path';
 import type Dockerode from 'dockerode';
+
+/**
+ * The agent sandbox: the one Docker create request every run's agent container comes from (the launcher, and the
+ * supervisor tests through test/support/supervisor-harness.ts). The supervisor starts it; see docs/run-folder.md.
+ */
 
 /** What the hardened agent sandbox is made of; everything except `secretEnv` is also recorded in run.json. */
 export interface AgentContainerPlan {
@@ -6,7 +12,7 @@ export interface AgentContainerPlan {
   /** Absolute run folder on the host. */
   runDir: string;
   image: string;
-  /** argv run inside the sandbox. */
+  /** argv run inside the sandbox (tini's child when `init` is on). */
   command: string[];
   /** Non-secret environment (agent extras, the user's extra env). */
   env: Record<string, string>;
@@ -14,14 +20,22 @@ export interface AgentContainerPlan {
   secretEnv: Record<string, string>;
   /** GPU indices; empty runs without a GPU device request. */
   gpus: number[];
-  /** Task files the rules protect, relative to the task folder: mounted read-only over the agent's copies. */
+  /** Task paths the rules protect, relative to the task folder: mounted read-only over the agent's copies. */
   protectedFiles: string[];
   /** The host's Hugging Face cache, mounted read-only at /hf-cache when set. */
   hfCacheDir?: string;
   network: boolean;
-  limits: { nanoCpus?: number; memoryBytes?: number; pidsLimit?: number; shmBytes?: number };
-  tty: { cols: number; rows: number };
+  limits: { nanoCpus?: number; memoryBytes?: number; pidsLimit?: number; shmBytes?: number; diskBytes?: number };
   labels: Record<string, string>;
+  /** `uid[:gid]` or a name; the image's user when left out. */
+  user?: string;
+  /**
+   * Docker's tini as PID 1 (default true): a process that is PID 1 ignores every signal it installs no handler
+   * for, so without it the supervisor's SIGTERM would be ignored by most agents; tini also reaps zombies.
+   */
+  init?: boolean;
+  /** Capabilities kept after `cap-drop ALL`; default {@link agentCapabilities}. */
+  capabilities?: readonly string[];
 }
 
 /** Linux capabilities a root process in the sandbox keeps after `cap-drop ALL`: enough for pip, apt and file ownership. */
@@ -29,16 +43,43 @@ export const agentCapabilities = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', '
 
 export const sandboxPaths = { workspace: '/workspace', ptw: '/ptw', hfCache: '/hf-cache' } as const;
 
+/** The labels that make a container findable as a run's agent (docs/run-folder.md, "Container labels"). */
+export function agentContainerLabels(input: {
+  runId: string;
+  runDir: string;
+  specHash: string;
+  budgetSeconds: number;
+}): Record<string, string> {
+  return {
+    'ptw.run': input.runId,
+    'ptw.role': 'agent',
+    'ptw.run-dir': input.runDir,
+    'ptw.spec-hash': input.specHash,
+    'ptw.budget-seconds': String(input.budgetSeconds),
+  };
+}
+
 /**
- * The Docker create request for an agent sandbox: TTY, the run's own mounts only (never the Docker socket, never
- * `record/` or `control/`), all capabilities dropped but a few, no new privileges, limits, and GPU device requests.
+ * The Docker create request for an agent sandbox: TTY and open stdin (the supervisor attaches before it starts the
+ * container), the run's own mounts only (never the Docker socket, never `record/` or `control/`; `ptw/` as a folder,
+ * since the supervisor replaces `ptw/deadline` by rename, which a bind mount of the file would not show), all
+ * capabilities dropped but a few, no new privileges, tini as PID 1, limits, and GPU device requests.
  */
 export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.ContainerCreateOptions {
-  const binds = [
-    `${plan.runDir}/workspace:${sandboxPaths.workspace}:rw`,
-    `${plan.runDir}/ptw:${sandboxPaths.ptw}:ro`,
-    ...plan.protectedFiles.map((f) => `${plan.runDir}/task/${f}:${sandboxPaths.workspace}/${f}:ro`),
-    ...(plan.hfCacheDir ? [`${plan.hfCacheDir}:${sandboxPaths.hfCache}:ro`] : []),
+  const bind = (source: string, target: string, readOnly: boolean): Dockerode.MountSettings => ({
+    Type: 'bind',
+    Source: source,
+    Target: target,
+    ReadOnly: readOnly,
+  });
+  const mounts = [
+    bind(path.posix.join(plan.runDir, 'workspace'), sandboxPaths.workspace, false),
+    // The deadline, timer and prompt are the app's and the supervisor's: the agent reads them, never changes them.
+    bind(path.posix.join(plan.runDir, 'ptw'), sandboxPaths.ptw, true),
+    ...plan.protectedFiles.map((f) =>
+      bind(path.posix.join(plan.runDir, 'task', f), path.posix.join(sandboxPaths.workspace, f), true),
+    ),
+    ...(plan.hfCacheDir ? [bind(plan.hfCacheDir, sandboxPaths.hfCache, true)] : []),
   ];
   const env = {
     ...plan.env,
@@ -47,36 +88,42 @@ export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.C
     PTW_DEADLINE_FILE: `${sandboxPaths.ptw}/deadline`,
     HF_HOME: `${sandboxPaths.workspace}/.cache/huggingface`,
     ...(plan.hfCacheDir ? { PTW_HF_CACHE: sandboxPaths.hfCache } : {}),
+    // No COLUMNS/LINES: the supervisor sets the TTY's size and may change it; a stale copy in the environment
+    // would win over the real size in tools that read it first (busybox stty does).
     TERM: 'xterm-256color',
-    COLUMNS: String(plan.tty.cols),
-    LINES: String(plan.tty.rows),
   };
   return {
     Image: plan.image,
     Cmd: plan.command,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     WorkingDir: sandboxPaths.workspace,
+    ...(plan.user === undefined ? {} : { User: plan.user }),
     Tty: true,
     OpenStdin: true,
+    StdinOnce: false,
     AttachStdin: false,
     AttachStdout: true,
     AttachStderr: true,
     Labels: plan.labels,
     HostConfig: {
-      Binds: binds,
+      Mounts: mounts,
       CapDrop: ['ALL'],
-      CapAdd: [...agentCapabilities],
+      CapAdd: [...(plan.capabilities ?? agentCapabilities)],
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
+      Init: plan.init ?? true,
       NetworkMode: plan.network ? 'bridge' : 'none',
       PidsLimit: plan.limits.pidsLimit ?? 4096,
       ...(plan.limits.memoryBytes ? { Memory: plan.limits.memoryBytes, MemorySwap: plan.limits.memoryBytes } : {}),
       ...(plan.limits.nanoCpus ? { NanoCpus: plan.limits.nanoCpus } : {}),
+      // Honoured only by storage drivers with quotas (overlay2 on xfs+pquota, btrfs, zfs); see RunLimits.diskBytes.
+      ...(plan.limits.diskBytes ? { StorageOpt: { size: String(plan.limits.diskBytes) } } : {}),
       // PyTorch data loaders share tensors through /dev/shm; Docker's 64 MB default breaks them.
       ShmSize: plan.limits.shmBytes ?? 16 * 1024 ** 3,
       ...(plan.gpus.length > 0
         ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: plan.gpus.map(String), Capabilities: [['gpu']] }] }
         : {}),
+      // The supervisor removes it after reading its exit status; Docker must not do it first.
       AutoRemove: false,
       RestartPolicy: { Name: 'no' },
     },

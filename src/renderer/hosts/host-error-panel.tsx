@@ -9,9 +9,12 @@ import { describeHostError, type HostError } from './host-state-text';
 export function HostErrorPanel({
   error,
   action,
+  title: titleOverride,
   testId = 'host-error',
 }: {
   error: HostError;
+  /** A heading that says more than the code's generic one (e.g. "The run spec was refused"). */
+  title?: string;
   /** What was being done, e.g. "Connecting". */
   action?: string;
   testId?: string;
@@ -23,7 +26,7 @@ export function HostErrorPanel({
         <WarningIcon />
       </span>
       <div className="host-error-body">
-        <p className="host-error-title">{title}</p>
+        <p className="host-error-title">{titleOverride ?? title}</p>
         {explanation ? <p className="host-error-explanation">{explanation}</p> : null}
         <p className="host-error-message">
           <RichText text={error.message} />

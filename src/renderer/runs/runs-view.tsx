@@ -1,58 +1,112 @@
-import { useAppStore } from '../store/store-context';
-import { listView } from '../store/list-state';
+import { HostsIcon, PlusIcon } from '../shell/icons';
 import { EmptyState, ListError, LoadingState, RefreshButton, SectionLayout } from '../shell/section-layout';
-import { formatTimestamp, sortRunsNewestFirst } from './run-order';
-
-const timestampFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+import { useNow } from '../shell/use-now';
+import { listView } from '../store/list-state';
+import { selectedRun } from '../store/slices/runs-slice';
+import { useAppStore } from '../store/store-context';
+import { LaunchFormView } from './launch-form-view';
+import { clockTicks } from './run-clock';
+import { RunDetailView } from './run-detail-view';
+import { RunList } from './run-list-view';
 
 export function RunsView() {
   const runs = useAppStore((s) => s.runs);
+  const hostCount = useAppStore((s) => s.hosts.items.length);
+  const hostsLoaded = useAppStore((s) => s.hosts.loaded);
+  const setSection = useAppStore((s) => s.nav.setSection);
+  const showHostsPane = useAppStore((s) => s.hosts.showPane);
   const view = listView(runs);
+  const current = selectedRun(runs);
+  // Countdowns need the clock every second; finished runs only say how long they ran.
+  const now = useNow(runs.items.some(clockTicks) ? 1_000 : 30_000);
+  const close = () => runs.showPane('detail');
+  const launching = runs.pane === 'launch';
+
+  const pane = launching ? (
+    <LaunchFormView intent={runs.launchIntent} onCancel={close} />
+  ) : current ? (
+    <RunDetailView key={current.id} run={current} now={now} />
+  ) : null;
+
+  const addHost = () => {
+    setSection('hosts');
+    showHostsPane('add');
+  };
+
   return (
     <SectionLayout
       section="runs"
       title="Runs"
-      actions={<RefreshButton testId="refresh-runs" busy={runs.loading} onClick={() => void runs.load()} />}
+      actions={
+        <>
+          <RefreshButton testId="refresh-runs" busy={runs.loading} onClick={() => void runs.load()} />
+          <button
+            type="button"
+            className="button button-primary button-with-icon"
+            data-testid="new-run-button"
+            aria-pressed={launching}
+            onClick={() => runs.showPane('launch')}
+          >
+            <PlusIcon />
+            New run
+          </button>
+        </>
+      }
     >
       {runs.error ? (
         <ListError testId="error-runs" what="runs" error={runs.error} onRetry={() => void runs.load()} />
       ) : null}
       {view === 'loading' ? <LoadingState testId="loading-runs" text="Loading runs…" /> : null}
-      {view === 'empty' ? (
+      {view === 'empty' && !launching ? (
         <EmptyState testId="empty-runs" title="No runs yet.">
-          <p>Add a host, then rehearse a short run on it to check the setup before launching a full one.</p>
-          <p className="muted">Rehearsing and launching from this window come in a later version.</p>
+          <p>
+            Start with <strong>Rehearse first</strong>: a 3-minute scripted run on your host that goes through the whole
+            pipeline (sandbox, prompt, timer, recording, budget stop, scoring) with no API key. Then launch a real one
+            with <strong>New run</strong>.
+          </p>
+          <div className="empty-actions">
+            {hostsLoaded && hostCount === 0 ? (
+              <button
+                type="button"
+                className="button button-primary button-with-icon"
+                data-testid="empty-runs-add-host"
+                onClick={addHost}
+              >
+                <HostsIcon />
+                Add a host first
+              </button>
+            ) : null}
+            <button
+              type="button"
+              className={`button button-with-icon${hostCount > 0 ? ' button-primary' : ''}`}
+              data-testid="empty-rehearse"
+              onClick={() => runs.showPane('launch', 'rehearse')}
+            >
+              Rehearse first…
+            </button>
+            <button
+              type="button"
+              className="button button-with-icon"
+              data-testid="empty-new-run"
+              onClick={() => runs.showPane('launch')}
+            >
+              <PlusIcon />
+              New run
+            </button>
+          </div>
         </EmptyState>
       ) : null}
+      {view === 'empty' && launching ? <div className="runs-single">{pane}</div> : null}
       {view === 'items' ? (
-        <div className="table-wrap">
-          <table className="table" data-testid="runs-table">
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Host</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sortRunsNewestFirst(runs.items).map((run) => (
-                <tr key={run.id}>
-                  <td>
-                    <span className="cell-strong">{run.label}</span>
-                    <span className="cell-sub cell-mono">{run.id}</span>
-                  </td>
-                  <td>{run.host}</td>
-                  <td>
-                    <span className="badge">{run.status}</span>
-                  </td>
-                  <td className="cell-nowrap">
-                    <time dateTime={run.createdAt}>{formatTimestamp(run.createdAt, timestampFormat)}</time>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+        // `runs-table` is the id the app-shell e2e test has known the run list by since it was a table.
+        <div className="runs-layout" data-testid="runs-table">
+          <RunList
+            runs={runs.items}
+            selected={launching ? null : (current?.id ?? null)}
+            now={now}
+            onSelect={runs.select}
+          />
+          <div className="runs-pane">{pane}</div>
         </div>
       ) : null}
     </SectionLayout>

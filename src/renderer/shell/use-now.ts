@@ -7,8 +7,15 @@ import { useEffect, useState } from 'react';
 export function useNow(intervalMs: number): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), intervalMs);
-    return () => clearInterval(timer);
+    const tick = () => setNow(Date.now());
+    // Read the clock at once too: after a slow interval (30 s) gives way to a fast one because a countdown
+    // appeared, the held time may be up to 30 s old, and the countdown would start from it.
+    const first = setTimeout(tick, 0);
+    const timer = setInterval(tick, intervalMs);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
   }, [intervalMs]);
   return now;
 }

@@ -62,6 +62,7 @@ export function createAppStore(client: ContractClient, options: AppStoreOptions)
     client.on('hosts.hostKeyPrompt', (prompt) => api.getState().prompts.receive({ kind: 'hostKey', ...prompt })),
     client.on('hosts.passphrasePrompt', (prompt) => api.getState().prompts.receive({ kind: 'passphrase', ...prompt })),
     client.on('hosts.promptClosed', ({ promptId }) => api.getState().prompts.close(promptId)),
+    client.on('runs.changed', (runs) => api.getState().runs.receive(runs)),
   ];
 
   return Object.assign(api, {

@@ -233,13 +233,32 @@ describe('the rehearsal agent, then evaluate.py', { timeout: 60_000 }, () => {
     expect(children.some(isProcessAlive)).toBe(false);
   });
 
+  it('in linger mode leaves a scorable final_model, then trains on until SIGTERM', async () => {
+    const child = spawn('/bin/sh', [agentScript], { cwd: workspace, env: { ...env, PTW_REHEARSAL_MODE: 'linger' } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const started = Date.now();
+    while (!out.includes('training on until stopped') && Date.now() - started < 20_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(out).toContain('saved final_model/');
+    expect(existsSync(path.join(workspace, 'final_model/config.json'))).toBe(true);
+    const children = listDescendants(child.pid ?? 0);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    for (const pid of children) expect(await waitForProcessExit(pid, 5_000)).toBe(true);
+    const scored = await evaluate('--model-path', 'final_model', '--json-output-file', 'metrics.json');
+    expect(scored.code).toBe(0);
+  });
+
   it('refuses bad settings with a message', async () => {
     const ran = await runAgent({ PTW_REHEARSAL_SECONDS: '1m' });
     expect(ran.code).toBe(64);
     expect(ran.stderr).toBe("rehearsal-agent: PTW_REHEARSAL_SECONDS must be a whole number of seconds, not '1m'\n");
     const mode = await runAgent({ PTW_REHEARSAL_MODE: 'chaos' });
     expect(mode.code).toBe(64);
-    expect(mode.stderr).toContain('must be normal, forever, fail or no-model');
+    expect(mode.stderr).toContain('must be normal, forever, fail, no-model or linger');
   });
 });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildAgentContainerConfig, type AgentContainerPlan } from '../../../../src/main/runs/agent-container';
+import {
+  agentContainerLabels,
+  buildAgentContainerConfig,
+  type AgentContainerPlan,
+} from '../../../../src/main/runs/agent-container';
 
 const plan: AgentContainerPlan = {
   runId: 'r-1',
@@ -13,7 +17,6 @@ const plan: AgentContainerPlan = {
   hfCacheDir: '/data/hf',
   network: false,
   limits: { memoryBytes: 64 * 1024 ** 3, nanoCpus: 16e9, pidsLimit: 2048 },
-  tty: { cols: 120, rows: 40 },
   labels: { 'ptw.run': 'r-1', 'ptw.role': 'agent' },
 };
 
@@ -29,15 +32,35 @@ describe('agent sandbox config', () => {
     expect(host.Privileged).toBe(false);
   });
 
-  it('mounts only the run folder parts the agent may see, protected files read-only', () => {
-    expect(host.Binds).toEqual([
-      '/srv/runs/r-1/workspace:/workspace:rw',
-      '/srv/runs/r-1/ptw:/ptw:ro',
-      '/srv/runs/r-1/task/evaluate.py:/workspace/evaluate.py:ro',
-      '/srv/runs/r-1/task/templates/chat.jinja:/workspace/templates/chat.jinja:ro',
-      '/data/hf:/hf-cache:ro',
+  it('mounts only the run folder parts the agent may see, protected files read-only, ptw/ as a folder', () => {
+    const bind = (Source: string, Target: string, ReadOnly: boolean) => ({ Type: 'bind', Source, Target, ReadOnly });
+    expect(host.Mounts).toEqual([
+      bind('/srv/runs/r-1/workspace', '/workspace', false),
+      bind('/srv/runs/r-1/ptw', '/ptw', true),
+      bind('/srv/runs/r-1/task/evaluate.py', '/workspace/evaluate.py', true),
+      bind('/srv/runs/r-1/task/templates/chat.jinja', '/workspace/templates/chat.jinja', true),
+      bind('/data/hf', '/hf-cache', true),
     ]);
-    expect(JSON.stringify(host.Binds)).not.toMatch(/docker\.sock|record|control/);
+    expect(host.Binds).toBeUndefined();
+    expect(JSON.stringify(host.Mounts)).not.toMatch(/docker\.sock|record|control/);
+  });
+
+  it('runs tini as PID 1 so the supervisor’s SIGTERM reaches the agent', () => {
+    expect(host.Init).toBe(true);
+    expect(buildAgentContainerConfig({ ...plan, init: false }).HostConfig!.Init).toBe(false);
+    expect(host.AutoRemove).toBe(false);
+  });
+
+  it('labels the container so discovery finds its run', () => {
+    expect(
+      agentContainerLabels({ runId: 'r-1', runDir: '/srv/runs/r-1', specHash: 'abc', budgetSeconds: 36000 }),
+    ).toEqual({
+      'ptw.run': 'r-1',
+      'ptw.role': 'agent',
+      'ptw.run-dir': '/srv/runs/r-1',
+      'ptw.spec-hash': 'abc',
+      'ptw.budget-seconds': '36000',
+    });
   });
 
   it('requests exactly the chosen GPUs and applies limits', () => {

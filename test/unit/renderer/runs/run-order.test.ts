@@ -6,8 +6,10 @@ const run = (id: string, createdAt: string): RunSummary => ({
   id,
   label: id,
   host: 'gpu1',
-  status: 'finished',
+  status: 'scored',
   createdAt,
+  task: '',
+  agent: '',
 });
 
 describe('sortRunsNewestFirst', () => {

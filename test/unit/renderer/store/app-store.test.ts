@@ -16,8 +16,10 @@ const run: RunSummary = {
   id: 'r1',
   label: 'qwen gsm8k',
   host: 'gpu1',
-  status: 'finished',
+  status: 'scored',
   createdAt: '2026-01-01T00:00:00Z',
+  task: 'gsm8k · Qwen3-4B-Base',
+  agent: 'claude-code · claude-opus-4-6',
 };
 
 function setup(overrides: Parameters<typeof fakeClient>[0] = {}) {
@@ -126,6 +128,7 @@ describe('createAppStore', () => {
       'hosts.hostKeyPrompt',
       'hosts.passphrasePrompt',
       'hosts.promptClosed',
+      'runs.changed',
     ] as const;
     for (const event of subscribed) expect(listenerCount(event)).toBe(1);
     store.dispose();

@@ -1,0 +1,371 @@
+import { AppError } from '../../shared/errors';
+import { shellQuote } from '../../shared/runs/agent-catalog';
+import { COMPUTE_APPS_QUERY, GPU_INVENTORY_QUERY } from '../../shared/parsers/nvidia-smi';
+
+/**
+ * The commands the run services send to a host, each one exec (one SSH round trip), and the parsers for what they
+ * print. Scripts are POSIX sh (busybox has all they use) or, where JSON is easier, Python 3 standard library: the
+ * host has python3 anyway, since the supervisor needs it. Paths from the user are always quoted by {@link shellQuote}.
+ */
+
+function field(line: string): [string, string] {
+  const tab = line.indexOf('\t');
+  return tab < 0 ? [line, ''] : [line.slice(0, tab), line.slice(tab + 1)];
+}
+
+function decode64(data: string): string {
+  return Buffer.from(data, 'base64').toString('utf8');
+}
+
+// --- launch probe -------------------------------------------------------------------------------------------
+
+/** The oldest Python the supervisor supports. */
+export const MIN_PYTHON: readonly [number, number] = [3, 8];
+
+/** HOME (to place `~/…` run roots), python3's version, and nvidia-smi's GPU list and processes when it exists. */
+export function probeScript(): string {
+  return [
+    `printf 'HOME\\t%s\\n' "$HOME"`,
+    `printf 'USER\\t%s\\n' "$(id -un 2>/dev/null || echo "$USER")"`,
+    `if command -v python3 >/dev/null 2>&1; then printf 'PYTHON\\t%s\\n' "$(python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>&1 | head -n 1)"; else printf 'PYTHON\\t\\n'; fi`,
+    `if command -v nvidia-smi >/dev/null 2>&1; then`,
+    `  out=$(${GPU_INVENTORY_QUERY} 2>&1); printf 'GPUS\\t%s\\t' "$?"; printf '%s' "$out" | base64 | tr -d '\\n'; echo`,
+    `  out=$(${COMPUTE_APPS_QUERY} 2>&1); printf 'APPS\\t%s\\t' "$?"; printf '%s' "$out" | base64 | tr -d '\\n'; echo`,
+    `else printf 'NOSMI\\n'; fi`,
+  ].join('\n');
+}
+
+export interface NvidiaSmiOutput {
+  code: number;
+  text: string;
+}
+
+export interface HostProbe {
+  home: string;
+  user: string;
+  /** `3.11.2`, or null when there is no python3. */
+  python: string | null;
+  /** Null when the host has no nvidia-smi. */
+  gpus: NvidiaSmiOutput | null;
+  apps: NvidiaSmiOutput | null;
+}
+
+export function parseProbe(stdout: string): HostProbe {
+  const probe: HostProbe = { home: '', user: '', python: null, gpus: null, apps: null };
+  for (const line of stdout.split('\n')) {
+    const [key, rest] = field(line);
+    if (key === 'HOME') probe.home = rest;
+    else if (key === 'USER') probe.user = rest;
+    else if (key === 'PYTHON') probe.python = rest.trim() || null;
+    else if (key === 'GPUS' || key === 'APPS') {
+      const [code, data] = field(rest);
+      const value = { code: Number(code), text: decode64(data) };
+      if (key === 'GPUS') probe.gpus = value;
+      else probe.apps = value;
+    }
+  }
+  return probe;
+}
+
+/** `3.11.2` → whether the supervisor runs on it. */
+export function pythonSupported(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor >= MIN_PYTHON[1]);
+}
+
+/** `~`, `~/x` and relative paths are the SSH user's home's; absolute paths stay as they are. */
+export function resolveHostPath(path: string, home: string): string {
+  const trimmed = path.trim().replace(/\/+$/, '') || '/';
+  if (trimmed === '~') return home;
+  if (trimmed.startsWith('~/')) return `${home.replace(/\/+$/, '')}/${trimmed.slice(2)}`;
+  if (trimmed.startsWith('/')) return trimmed;
+  return `${home.replace(/\/+$/, '')}/${trimmed}`;
+}
+
+// --- preparing the run folder ---------------------------------------------------------------------------------
+
+/** A copy made on the host from a PostTrainBench checkout (relative destinations under the run folder). */
+export interface HostCopy {
+  from: string;
+  /** Relative to the run folder, e.g. `task/evaluate.py`. */
+  to: string;
+}
+
+/**
+ * Creates the run root (if needed) and the run folder (which must not exist), its subfolders, and the host-side
+ * copies. `workspace/` and `final_model/` are world-writable: the image may run the agent as any user (the same
+ * reason the supervisor makes `eval/out` 0777); the run root itself stays the SSH user's.
+ */
+export function prepareScript(runRoot: string, runDir: string, copies: readonly HostCopy[]): string {
+  const q = shellQuote;
+  const lines = [
+    'set -e',
+    `mkdir -p -- ${q(runRoot)} 2>&1 || { echo "PTW-ROOT: cannot create the run root"; exit 73; }`,
+    `if [ ! -w ${q(runRoot)} ]; then echo "PTW-ROOT: $(id -un 2>/dev/null) cannot write to it"; exit 73; fi`,
+    `mkdir -- ${q(runDir)} 2>&1 || { echo "PTW-ROOT: cannot create the run folder"; exit 73; }`,
+    `cd -- ${q(runDir)}`,
+    'mkdir -p task workspace/final_model ptw record control eval .supervisor',
+    'chmod 0777 workspace workspace/final_model',
+  ];
+  for (const copy of copies) {
+    const parent = copy.to.includes('/') ? copy.to.slice(0, copy.to.lastIndexOf('/')) : '.';
+    lines.push(`mkdir -p -- ${q(parent)}`, `cp -R -- ${q(copy.from)} ${q(copy.to)}`);
+  }
+  return lines.join('\n');
+}
+
+/** Removes a run folder the launch gave up on before its supervisor started (it holds no recording yet). */
+export function removeRunDirScript(runDir: string): string {
+  return `rm -rf -- ${shellQuote(runDir)}`;
+}
+
+// --- the supervisor -------------------------------------------------------------------------------------------
+
+/**
+ * Starts the supervisor detached (docs/run-folder.md, "The supervisor process"): its own session, stdin from
+ * /dev/null and output appended to record/supervisor.log, so the SSH channel closes at once and neither a dropped
+ * connection nor the app quitting touches it. Prints its pid.
+ */
+export function startSupervisorScript(input: {
+  runDir: string;
+  dockerSocket: string;
+  containerId: string;
+  resume: boolean;
+}): string {
+  const q = shellQuote;
+  const args = [
+    '.supervisor/ptw-supervisor.py',
+    '--run-dir',
+    q(input.runDir),
+    '--docker-socket',
+    q(input.dockerSocket),
+    '--agent-container',
+    q(input.containerId),
+    ...(input.resume ? ['--resume'] : []),
+  ].join(' ');
+  return [
+    `cd -- ${q(input.runDir)} || exit 70`,
+    'command -v python3 >/dev/null 2>&1 || { echo "python3 is not on the PATH of the SSH session"; exit 69; }',
+    'if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi',
+    `$detach python3 ${args} < /dev/null >> record/supervisor.log 2>&1 &`,
+    'echo "PID $!"',
+  ].join('\n');
+}
+
+/** Writes a control request into place: it was uploaded under a dot-name the supervisor ignores. */
+export function placeControlScript(tmpPath: string, finalPath: string): string {
+  return `mv -f -- ${shellQuote(tmpPath)} ${shellQuote(finalPath)}`;
+}
+
+// --- syncing --------------------------------------------------------------------------------------------------
+
+/** The files whose size and mtime a sync asks for (relative to the run folder); attempt logs by glob. */
+const SYNC_STAT_FILES = [
+  'run.json',
+  'record/events.jsonl',
+  'record/terminal.cast',
+  'record/agent-stream.jsonl',
+  'record/gpu.csv',
+  'record/supervisor.log',
+  'eval/eval.json',
+  'eval/metrics.json',
+];
+
+/**
+ * One exec per sync: the host's clock, the size and mtime of every record file, whether the supervisor process is
+ * alive (its pid file names it; /proc says whether that pid is still a supervisor of this run), and state.json.
+ */
+export function syncStatScript(runDir: string): string {
+  const q = shellQuote;
+  return [
+    `cd -- ${q(runDir)} 2>/dev/null || { echo GONE; exit 0; }`,
+    'echo "NOW $(date +%s)"',
+    `stat -c 'FILE %s %Y %n' -- ${SYNC_STAT_FILES.join(' ')} eval/attempt-*.log 2>/dev/null`,
+    "pid=$(head -c 32 .supervisor/supervisor.pid 2>/dev/null | tr -dc '0-9')",
+    `if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\\0' '\\n' < "/proc/$pid/cmdline" | grep -qxF -- ${q(runDir)}; then echo "SUPERVISOR alive $pid"; else echo "SUPERVISOR dead $pid"; fi`,
+    "if [ -f state.json ]; then printf 'STATE '; base64 < state.json | tr -d '\\n'; echo; fi",
+  ].join('\n');
+}
+
+export interface HostFileStat {
+  size: number;
+  /** Seconds. */
+  mtime: number;
+}
+
+export interface SyncStat {
+  /** The run folder is gone from the host. */
+  gone: boolean;
+  /** The host's clock, epoch ms (whole seconds). */
+  hostNow: number | null;
+  files: Map<string, HostFileStat>;
+  supervisorAlive: boolean;
+  supervisorPid: number | null;
+  /** state.json's text, when there is one. */
+  stateText: string | null;
+}
+
+export function parseSyncStat(stdout: string): SyncStat {
+  const stat: SyncStat = {
+    gone: false,
+    hostNow: null,
+    files: new Map(),
+    supervisorAlive: false,
+    supervisorPid: null,
+    stateText: null,
+  };
+  for (const line of stdout.split('\n')) {
+    if (line === 'GONE') stat.gone = true;
+    else if (line.startsWith('NOW ')) {
+      const seconds = Number(line.slice(4));
+      stat.hostNow = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null;
+    } else if (line.startsWith('FILE ')) {
+      const match = /^FILE (\d+) (\d+) (.+)$/.exec(line);
+      if (match) stat.files.set(match[3]!, { size: Number(match[1]), mtime: Number(match[2]) });
+    } else if (line.startsWith('SUPERVISOR ')) {
+      const [, alive, pid] = line.split(' ');
+      stat.supervisorAlive = alive === 'alive';
+      stat.supervisorPid = pid ? Number(pid) : null;
+    } else if (line.startsWith('STATE ')) {
+      stat.stateText = decode64(line.slice(6));
+    }
+  }
+  return stat;
+}
+
+// --- final model manifest -------------------------------------------------------------------------------------
+
+/**
+ * Lists workspace/final_model on the host with sizes and SHA-256 (computed there: the weights never travel), never
+ * following links: a link is listed with its target instead, since the agent chose where it points.
+ */
+export function manifestScript(runDir: string): string {
+  const program = String.raw`
+import hashlib, json, os, stat, sys, time
+workspace = os.path.join(sys.argv[1], "workspace")
+root = os.path.join(workspace, "final_model")
+out = {"schema": 1, "root": root, "computedAt": int(time.time() * 1000), "exists": False, "reason": None,
+       "files": [], "symlinks": [], "totalBytes": 0}
+def main():
+    if os.path.islink(root):
+        out["reason"] = "workspace/final_model is a symlink (to %s)" % os.readlink(root)
+        return
+    if not os.path.isdir(root):
+        out["reason"] = "workspace/final_model does not exist"
+        return
+    out["exists"] = True
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in list(dirnames):
+            full = os.path.join(dirpath, name)
+            if os.path.islink(full):
+                dirnames.remove(name)
+                out["symlinks"].append({"path": os.path.relpath(full, root), "target": os.readlink(full)})
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, root)
+            info = os.lstat(full)
+            if stat.S_ISLNK(info.st_mode):
+                out["symlinks"].append({"path": rel, "target": os.readlink(full)})
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            digest = hashlib.sha256()
+            with open(full, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+            out["files"].append({"path": rel, "size": info.st_size, "sha256": digest.hexdigest()})
+            out["totalBytes"] += info.st_size
+main()
+print(json.dumps(out))
+`;
+  return `python3 -c ${shellQuote(program)} ${shellQuote(runDir)}`;
+}
+
+// --- discovery ------------------------------------------------------------------------------------------------
+
+/**
+ * Lists the run folders under the run root (and any extra folders, from container labels): each one's run.json id,
+ * state.json status and heartbeat, and whether its supervisor process is alive. JSON on stdout.
+ */
+export function discoveryScript(runRoot: string, extraDirs: readonly string[]): string {
+  const program = String.raw`
+import json, os, sys, time
+root = os.path.abspath(os.path.expanduser(sys.argv[1]))
+out = {"now": int(time.time() * 1000), "root": root, "rootExists": os.path.isdir(root), "runs": []}
+dirs = []
+if out["rootExists"]:
+    try:
+        dirs = [os.path.join(root, name) for name in sorted(os.listdir(root))]
+    except OSError as err:
+        out["error"] = str(err)
+for extra in sys.argv[2:]:
+    if extra not in dirs:
+        dirs.append(extra)
+def supervisor_alive(d):
+    try:
+        with open(os.path.join(d, ".supervisor", "supervisor.pid")) as handle:
+            pid = int(handle.read(32).strip() or "0")
+        with open("/proc/%d/cmdline" % pid, "rb") as handle:
+            args = handle.read().split(b"\0")
+        return pid, d.encode() in args
+    except (OSError, ValueError):
+        return None, False
+for d in dirs:
+    if not os.path.isfile(os.path.join(d, "run.json")):
+        continue
+    entry = {"dir": d, "name": os.path.basename(d)}
+    try:
+        with open(os.path.join(d, "run.json")) as handle:
+            run = json.load(handle)
+        entry["id"] = run.get("id")
+        entry["agentContainerId"] = (run.get("supervisor") or {}).get("agentContainerId")
+    except Exception as err:
+        entry["error"] = "run.json: %s" % err
+    try:
+        with open(os.path.join(d, "state.json")) as handle:
+            state = json.load(handle)
+        entry["status"] = state.get("status")
+        entry["heartbeatAt"] = state.get("heartbeatAt")
+        entry["stateContainerId"] = state.get("agentContainerId")
+    except FileNotFoundError:
+        entry["status"] = None
+    except Exception as err:
+        entry["status"] = None
+        entry["stateError"] = str(err)
+    entry["supervisorPid"], entry["supervisorAlive"] = supervisor_alive(d)
+    out["runs"].append(entry)
+print(json.dumps(out))
+`;
+  return `python3 -c ${shellQuote(program)} ${[runRoot, ...extraDirs].map(shellQuote).join(' ')}`;
+}
+
+export interface DiscoveredFolder {
+  dir: string;
+  name: string;
+  id?: string | null;
+  agentContainerId?: string | null;
+  stateContainerId?: string | null;
+  status?: string | null;
+  heartbeatAt?: number | null;
+  supervisorPid?: number | null;
+  supervisorAlive: boolean;
+  error?: string;
+  stateError?: string;
+}
+
+export interface DiscoveryListing {
+  now: number;
+  root: string;
+  rootExists: boolean;
+  runs: DiscoveredFolder[];
+  error?: string;
+}
+
+export function parseDiscovery(stdout: string, who: string): DiscoveryListing {
+  try {
+    return JSON.parse(stdout) as DiscoveryListing;
+  } catch {
+    throw new AppError('INTERNAL', `Listing the runs on ${who} printed something unexpected: ${stdout.slice(0, 300)}`);
+  }
+}

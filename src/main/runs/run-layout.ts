@@ -1,0 +1,104 @@
+import path from 'node:path';
+
+/**
+ * Where things are in a run folder on the host (docs/run-folder.md) and in its local mirror under
+ * `PTW_HOME/runs/<id>/`. Host paths are POSIX whatever this machine is; local ones use the platform's separator.
+ */
+
+export interface HostRunPaths {
+  dir: string;
+  runJson: string;
+  state: string;
+  task: string;
+  workspace: string;
+  finalModel: string;
+  ptw: string;
+  prompt: string;
+  timer: string;
+  deadline: string;
+  record: string;
+  supervisorLog: string;
+  control: string;
+  eval: string;
+  supervisorDir: string;
+  supervisorScript: string;
+  pidFile: string;
+}
+
+export function hostRunPaths(dir: string): HostRunPaths {
+  const p = (...parts: string[]): string => path.posix.join(dir, ...parts);
+  return {
+    dir,
+    runJson: p('run.json'),
+    state: p('state.json'),
+    task: p('task'),
+    workspace: p('workspace'),
+    finalModel: p('workspace', 'final_model'),
+    ptw: p('ptw'),
+    prompt: p('ptw', 'prompt.txt'),
+    timer: p('ptw', 'timer'),
+    deadline: p('ptw', 'deadline'),
+    record: p('record'),
+    supervisorLog: p('record', 'supervisor.log'),
+    control: p('control'),
+    eval: p('eval'),
+    supervisorDir: p('.supervisor'),
+    supervisorScript: p('.supervisor', 'ptw-supervisor.py'),
+    pidFile: p('.supervisor', 'supervisor.pid'),
+  };
+}
+
+/** How a host file is mirrored. */
+export type MirrorKind =
+  /** Append-only text: complete lines are copied as they appear (redacted line by line). */
+  | 'lines'
+  /** terminal.cast: like `lines`, but redaction sees the terminal text across events. */
+  | 'cast'
+  /** Replaced whole by the supervisor (atomic rename): copied again when its size or mtime changes. */
+  | 'whole';
+
+export interface MirroredFile {
+  /** Relative to the host run folder. */
+  host: string;
+  /** Relative to the local run folder (POSIX separators; joined with the platform's). */
+  local: string;
+  kind: MirrorKind;
+}
+
+/** The fixed files of a run bundle; evaluation attempt logs are added as they appear ({@link attemptLogFile}). */
+export const MIRRORED_FILES: readonly MirroredFile[] = [
+  { host: 'record/events.jsonl', local: 'events.jsonl', kind: 'lines' },
+  { host: 'record/terminal.cast', local: 'terminal.cast', kind: 'cast' },
+  { host: 'record/agent-stream.jsonl', local: 'agent-stream.jsonl', kind: 'lines' },
+  { host: 'record/gpu.csv', local: 'gpu.csv', kind: 'lines' },
+  { host: 'record/supervisor.log', local: 'supervisor.log', kind: 'lines' },
+  { host: 'eval/eval.json', local: 'eval/eval.json', kind: 'whole' },
+  { host: 'eval/metrics.json', local: 'eval/metrics.json', kind: 'whole' },
+];
+
+const ATTEMPT_LOG = /^eval\/attempt-(\d{1,4})\.log$/;
+
+/** `eval/attempt-<n>.log` (the only host files mirrored that are not in {@link MIRRORED_FILES}). */
+export function attemptLogFile(hostRel: string): MirroredFile | undefined {
+  return ATTEMPT_LOG.test(hostRel) ? { host: hostRel, local: hostRel, kind: 'lines' } : undefined;
+}
+
+/** The local bundle's own files, next to the mirrored ones. */
+export const LOCAL_FILES = {
+  runJson: 'run.json',
+  state: 'state.json',
+  sync: 'sync.json',
+  manifest: 'final-model-manifest.json',
+  lock: 'sync.lock',
+} as const;
+
+export function localPath(localDir: string, rel: string): string {
+  return path.join(localDir, ...rel.split('/'));
+}
+
+/** Run ids are folder names on both ends: `r-20261123-120000-ab12`. Anything else is never used as a path. */
+export const RUN_ID_PATTERN = /^r-\d{8}-\d{6}-[a-z0-9]{3,16}$/;
+
+export function isRunId(value: string): boolean {
+  return RUN_ID_PATTERN.test(value);
+}

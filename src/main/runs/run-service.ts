@@ -1,0 +1,531 @@
+import { randomBytes } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CatalogTask, RunDetail, RunSummary } from '../../shared/contract';
+import { AppError } from '../../shared/errors';
+import type { HostProfile } from '../../shared/hosts';
+import type { NamedSecret } from '../../shared/redact';
+import { getAgent, isAgentId } from '../../shared/runs/agent-catalog';
+import { isFinalRunStatus, parseEventsJsonl, type RunState } from '../../shared/runs/run-status';
+import { REHEARSAL_TASK } from '../../shared/runs/task-catalog';
+import { readPtbCheckout } from '../catalog/ptb-checkout';
+import { locateResourcesDir } from '../catalog/rehearsal-resources';
+import type { HostSession } from '../hosts/host-exec-types';
+import type { SecretStore } from '../secrets/secret-store';
+import { placeControlScript, startSupervisorScript } from './host-scripts';
+import { discoverHostRuns, type DiscoveryReport } from './run-discovery';
+import { launchRun } from './run-launcher';
+import { hostRunPaths, LOCAL_FILES } from './run-layout';
+import { listMirrors, RunMirror, type SyncResult } from './run-mirror';
+import { summarizeRun } from './run-summary';
+
+/**
+ * Runs, as the app and the CLI see them: launch, the local mirror of every run (list, detail, catch-up), control
+ * requests, rediscovery of runs on hosts, and the background syncer that keeps live runs current. The host is the
+ * source of truth; everything here can be rebuilt from it (docs/run-folder.md, ARCHITECTURE.md "Runs").
+ */
+
+export interface RunServiceOptions {
+  home: string;
+  /**
+   * A session on the host. `background` work (the syncer, discovery at start) must never ask a person anything:
+   * an unknown host key or a locked key then fails instead of opening a dialog nobody asked for.
+   */
+  session(host: string, options?: { background?: boolean }): Promise<HostSession>;
+  profile(host: string): Promise<HostProfile>;
+  profiles(): Promise<HostProfile[]>;
+  secrets: Pick<SecretStore, 'get'>;
+  appVersion: string;
+  /** Who control requests are from (`app`, `cli`). */
+  by: string;
+  resourcesDir?: string;
+  onChanged?: (runs: RunSummary[]) => void;
+  /** How long stop/kill/extend wait for the supervisor's confirmation. */
+  controlTimeoutMs?: number;
+}
+
+export type ControlRequest = { action: 'stop' } | { action: 'kill' } | { action: 'extend'; seconds: number };
+
+export interface FollowOptions {
+  /** Terminal output ("o" events of the cast), from the beginning, as it arrives. */
+  onOutput?: (data: string) => void;
+  /** Something the user should know while waiting (the host went away, came back). */
+  onNote?: (text: string) => void;
+  pollMs?: number;
+  /** Gives up (TIMEOUT) after this long. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A resumed supervisor gets this long to take over before another is started. */
+const RESUME_INTERVAL_MS = 60_000;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+interface HostHealth {
+  failures: number;
+  nextTryAt: number;
+  /** Rediscover once it answers again (after an SSH drop runs may have changed without us). */
+  rediscover: boolean;
+}
+
+export class RunService {
+  readonly runsDir: string;
+  private readonly health = new Map<string, HostHealth>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private disposed = false;
+  private lastEmitted = '';
+
+  constructor(private readonly options: RunServiceOptions) {
+    this.runsDir = path.join(options.home, 'runs');
+  }
+
+  private get resourcesDir(): string {
+    return this.options.resourcesDir ?? locateResourcesDir();
+  }
+
+  // --- reading the local record ---------------------------------------------------------------------------
+
+  async list(): Promise<RunSummary[]> {
+    const mirrors = await listMirrors(this.runsDir);
+    const summaries = await Promise.all(mirrors.map((m) => this.summaryOf(m)));
+    return summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  }
+
+  async summary(id: string): Promise<RunSummary> {
+    return this.summaryOf(await this.known(id));
+  }
+
+  private async summaryOf(mirror: RunMirror): Promise<RunSummary> {
+    const [runJson, state, sync] = await Promise.all([mirror.readRunJson(), mirror.readState(), mirror.syncFacts()]);
+    return summarizeRun({ id: mirror.id, runJson, state, sync, now: Date.now() });
+  }
+
+  /** The run's mirror; a run this app does not know yet is looked for on every host first. */
+  private async known(id: string): Promise<RunMirror> {
+    const mirror = new RunMirror(this.runsDir, id);
+    if (await mirror.exists()) return mirror;
+    await this.discoverAll().catch(() => undefined);
+    if (await mirror.exists()) return mirror;
+    throw new AppError('NOT_FOUND', `No run ${id} here or on any host (ptw run ls lists them).`);
+  }
+
+  async get(id: string, options: { sync?: boolean } = {}): Promise<RunDetail> {
+    const mirror = await this.known(id);
+    if (options.sync !== false) await this.sync(id).catch(() => undefined);
+    const [summary, runJson, state, sync, manifest] = await Promise.all([
+      this.summaryOf(mirror),
+      mirror.readRunJson(),
+      mirror.readRawState(),
+      mirror.readSync(),
+      mirror.readManifest(),
+    ]);
+    const eventsText = await readFile(mirror.file('events.jsonl'), 'utf8').catch(() => '');
+    const parsed = parseEventsJsonl(eventsText, 'events.jsonl');
+    const events: Record<string, unknown>[] = [];
+    for (const line of eventsText.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const value = JSON.parse(line) as unknown;
+        if (value && typeof value === 'object' && !Array.isArray(value)) events.push(value as Record<string, unknown>);
+      } catch {
+        // Reported in problems.
+      }
+    }
+    const metricsRaw = await readFile(mirror.file('eval/metrics.json'), 'utf8').catch(() => null);
+    let metrics: Record<string, unknown> | null = null;
+    try {
+      const value = metricsRaw ? (JSON.parse(metricsRaw) as unknown) : null;
+      if (value && typeof value === 'object' && !Array.isArray(value)) metrics = value as Record<string, unknown>;
+    } catch {
+      metrics = null;
+    }
+    return {
+      summary,
+      spec: runJson?.spec ?? null,
+      state,
+      events,
+      problems: [
+        ...parsed.problems.map((p) => ({ source: p.source, line: p.line, message: p.message })),
+        ...(sync?.problems ?? []).map((message) => ({ source: LOCAL_FILES.sync, line: 0, message })),
+      ],
+      metrics,
+      hostRunDir: sync?.hostRunDir ?? '',
+      localDir: mirror.dir,
+      finalModel: manifest,
+    };
+  }
+
+  // --- launching ---------------------------------------------------------------------------------------------
+
+  async start(specInput: unknown): Promise<{ summary: RunSummary; warnings: string[] }> {
+    const result = await launchRun(
+      {
+        session: (host) => this.options.session(host),
+        profile: (host) => this.options.profile(host),
+        secrets: this.options.secrets,
+        resourcesDir: this.resourcesDir,
+        runsDir: this.runsDir,
+        appVersion: this.options.appVersion,
+      },
+      specInput,
+    );
+    await this.sync(result.id).catch(() => undefined);
+    void this.emitIfChanged();
+    return { summary: await this.summary(result.id), warnings: result.warnings };
+  }
+
+  async catalogTasks(host: string): Promise<CatalogTask[]> {
+    const profile = await this.options.profile(host);
+    const tasks: CatalogTask[] = [{ kind: 'rehearsal', displayName: REHEARSAL_TASK.label, requiredApiKeys: [] }];
+    if (!profile.ptbCheckout) return tasks;
+    const checkout = await readPtbCheckout(await this.options.session(host), profile.ptbCheckout);
+    for (const task of checkout.tasks) {
+      tasks.push({
+        kind: 'ptb',
+        benchmark: task.benchmark,
+        displayName: task.displayName,
+        requiredApiKeys: task.requiredApiKeys,
+      });
+    }
+    return tasks;
+  }
+
+  // --- catching up with the host ----------------------------------------------------------------------------
+
+  /** The values to redact from a run's records: every key the agent could have been given, current values. */
+  private async redactionSecrets(agentId: string | undefined): Promise<NamedSecret[]> {
+    if (!agentId || !isAgentId(agentId)) return [];
+    const secrets: NamedSecret[] = [];
+    for (const credential of getAgent(agentId).credentials) {
+      for (const name of credential.secretNames) {
+        const found = await this.options.secrets.get(name).catch(() => undefined);
+        if (found) secrets.push({ name: credential.env, value: found.value });
+      }
+    }
+    return secrets;
+  }
+
+  /**
+   * Brings one run's mirror up to date. A failure (host unreachable) is recorded in the mirror and rethrown; what
+   * was already recorded stays. A live run whose supervisor died is handed to a new one.
+   */
+  async sync(id: string, options: { background?: boolean } = {}): Promise<SyncResult> {
+    const mirror = new RunMirror(this.runsDir, id);
+    const sync = await mirror.readSync();
+    if (!sync) throw new AppError('NOT_FOUND', `No run ${id} here (ptw run ls lists runs on your hosts).`);
+    const runJson = await mirror.readRunJson();
+    const secrets = await this.redactionSecrets(runJson?.spec.agent.id);
+    let session: HostSession;
+    let result: SyncResult;
+    try {
+      session = await this.options.session(sync.host, options);
+      result = await mirror.sync(session, secrets);
+    } catch (err) {
+      await mirror.recordError(`${sync.host}: ${errorText(err)}`).catch(() => undefined);
+      throw err;
+    }
+    const state = result.state;
+    if (!result.skipped && !result.gone && state && !isFinalRunStatus(state.status) && !result.supervisorAlive) {
+      const containerId = state.agentContainerId ?? runJson?.supervisor.agentContainerId ?? null;
+      if (containerId) {
+        await this.restartSupervisor({ host: sync.host, session, mirror, containerId, fresh: false }).catch(
+          () => false,
+        );
+      }
+    }
+    return result;
+  }
+
+  private async restartSupervisor(input: {
+    host: string;
+    session: HostSession;
+    mirror: RunMirror;
+    containerId: string;
+    fresh: boolean;
+  }): Promise<boolean> {
+    const sync = await input.mirror.readSync();
+    if (!sync) return false;
+    const now = Date.now();
+    if (sync.lastResumeAt !== null && now - sync.lastResumeAt < RESUME_INTERVAL_MS) return false;
+    const profile = await this.options.profile(input.host);
+    await input.mirror.markResumed(now);
+    const started = await input.session.exec(
+      startSupervisorScript({
+        runDir: sync.hostRunDir,
+        dockerSocket: profile.dockerSocket,
+        containerId: input.containerId,
+        resume: !input.fresh,
+      }),
+      { timeoutMs: 30_000 },
+    );
+    return started.code === 0;
+  }
+
+  /** Finds every run on one host, mirrors the unknown ones and restarts dead supervisors. */
+  async discover(host: string, options: { background?: boolean } = {}): Promise<DiscoveryReport> {
+    const profile = await this.options.profile(host);
+    const session = await this.options.session(host, options);
+    const report = await discoverHostRuns(
+      { runsDir: this.runsDir, restartSupervisor: (input) => this.restartSupervisor(input) },
+      profile,
+      session,
+    );
+    if (report.mirrored.length > 0 || report.restarted.length > 0) void this.emitIfChanged();
+    return report;
+  }
+
+  /** {@link discover} on every host; a host that cannot be reached is reported, not thrown. */
+  async discoverAll(
+    options: { background?: boolean; hosts?: readonly string[] } = {},
+  ): Promise<Array<DiscoveryReport | { host: string; error: string }>> {
+    const profiles = (await this.options.profiles()).filter((p) => !options.hosts || options.hosts.includes(p.name));
+    return Promise.all(
+      profiles.map((p) =>
+        this.discover(p.name, options).catch((err: unknown) => ({ host: p.name, error: errorText(err) })),
+      ),
+    );
+  }
+
+  /** Syncs every run that is not complete yet, host by host; hosts that failed recently wait their turn. */
+  async syncLive(): Promise<boolean> {
+    const mirrors = await listMirrors(this.runsDir);
+    const byHost = new Map<string, RunMirror[]>();
+    for (const mirror of mirrors) {
+      const sync = await mirror.readSync().catch(() => undefined);
+      if (!sync || sync.complete) continue;
+      byHost.set(sync.host, [...(byHost.get(sync.host) ?? []), mirror]);
+    }
+    let changed = false;
+    await Promise.all(
+      [...byHost].map(async ([host, runs]) => {
+        const health = this.health.get(host) ?? { failures: 0, nextTryAt: 0, rediscover: false };
+        if (Date.now() < health.nextTryAt) return;
+        for (const mirror of runs) {
+          try {
+            const result = await this.sync(mirror.id, { background: true });
+            changed ||= result.changed;
+            health.failures = 0;
+            health.nextTryAt = 0;
+          } catch {
+            health.failures += 1;
+            health.nextTryAt = Date.now() + Math.min(30_000, 1_000 * 2 ** Math.min(health.failures, 5));
+            health.rediscover = true;
+            changed = true;
+            break;
+          }
+        }
+        if (health.failures === 0 && health.rediscover) {
+          health.rediscover = false;
+          await this.discover(host, { background: true }).catch(() => undefined);
+        }
+        this.health.set(host, health);
+      }),
+    );
+    return changed;
+  }
+
+  /**
+   * The app's background syncer: rediscovers the runs on every host the app has used (one with runs recorded here
+   * or a saved preflight: `usedHosts`), then keeps live runs current every `intervalMs`.
+   */
+  startBackgroundSync(options: { intervalMs?: number; usedHosts?: () => Promise<string[]> } = {}): void {
+    const intervalMs = options.intervalMs ?? 1_000;
+    if (this.timer || this.disposed) return;
+    const tick = async (): Promise<void> => {
+      try {
+        if (await this.syncLive()) await this.emitIfChanged();
+      } catch {
+        // A broken local record shows up in the list; the loop goes on.
+      }
+      if (!this.disposed) {
+        this.timer = setTimeout(() => (this.ticking = tick()), intervalMs);
+        this.timer.unref();
+      }
+    };
+    this.ticking = (async () => {
+      const hosts = new Set(await options.usedHosts?.().catch(() => []));
+      for (const mirror of await listMirrors(this.runsDir).catch(() => [])) {
+        const sync = await mirror.readSync().catch(() => undefined);
+        if (sync) hosts.add(sync.host);
+      }
+      await this.discoverAll({ background: true, hosts: [...hosts] }).catch(() => undefined);
+      await this.emitIfChanged();
+      await tick();
+    })();
+  }
+
+  private async emitIfChanged(): Promise<void> {
+    if (!this.options.onChanged) return;
+    const list = await this.list().catch(() => undefined);
+    if (!list) return;
+    const text = JSON.stringify(list);
+    if (text === this.lastEmitted) return;
+    this.lastEmitted = text;
+    this.options.onChanged(list);
+  }
+
+  // --- control -----------------------------------------------------------------------------------------------
+
+  /**
+   * Writes a control request into the run's `control/` (uploaded under a dot-name, then renamed into place) and
+   * waits for the supervisor's `intervention` event for it, or its rejection.
+   */
+  async control(id: string, request: ControlRequest): Promise<RunSummary> {
+    const mirror = await this.known(id);
+    const first = await this.sync(id);
+    const state: RunState | null = first.state ?? (await mirror.readState());
+    const sync = await mirror.readSync();
+    if (!sync) throw new AppError('NOT_FOUND', `No run ${id}`);
+    if (!state) throw new AppError('CONFLICT', `Run ${id} has not started yet; try again in a moment.`);
+    if (isFinalRunStatus(state.status) || state.stoppedAt !== null) {
+      throw new AppError('CONFLICT', `Run ${id} has already ended (${state.status}); there is nothing to ${request.action}.`);
+    }
+    if (request.action === 'extend' && state.status === 'stopping') {
+      throw new AppError('CONFLICT', `Run ${id} is already stopping (${state.stopReason ?? 'stop'}); it cannot be extended.`);
+    }
+    const session = await this.options.session(sync.host);
+    const paths = hostRunPaths(sync.hostRunDir);
+    const name = `${request.action}-${Date.now()}-${randomBytes(3).toString('hex')}.json`;
+    const tmp = path.posix.join(paths.control, `.${name}.tmp`);
+    await session.writeFile(tmp, `${JSON.stringify({ ...request, by: this.options.by })}\n`, { mode: 0o644 });
+    const placed = await session.exec(placeControlScript(tmp, path.posix.join(paths.control, name)));
+    if (placed.code !== 0) {
+      throw new AppError('INTERNAL', `Placing the ${request.action} request on ${sync.host} failed: ${placed.stderr.trim()}`);
+    }
+    const timeoutMs = this.options.controlTimeoutMs ?? 20_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.sync(id).catch(() => undefined);
+      const events = await this.localEvents(mirror);
+      const answer = events.find((e) => e.request === name && (e.type === 'intervention' || e.type === 'supervisor-error'));
+      if (answer?.type === 'intervention') {
+        void this.emitIfChanged();
+        return this.summaryOf(mirror);
+      }
+      if (answer) throw new AppError('CONFLICT', `The supervisor refused the ${request.action}: ${String(answer.message)}`);
+      if (Date.now() >= deadline) {
+        throw new AppError(
+          'TIMEOUT',
+          `The host's supervisor did not confirm the ${request.action} within ${Math.round(timeoutMs / 1000)} s. The ` +
+            `request stays in ${paths.control}/${name} and takes effect when the supervisor reads it.`,
+          { retryable: true },
+        );
+      }
+      await sleep(300);
+    }
+  }
+
+  private async localEvents(mirror: RunMirror): Promise<Record<string, unknown>[]> {
+    const text = await readFile(mirror.file('events.jsonl'), 'utf8').catch(() => '');
+    const out: Record<string, unknown>[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // A damaged line is reported by get(); here it is just not an answer.
+      }
+    }
+    return out;
+  }
+
+  // --- following a run (ptw run watch / wait) ---------------------------------------------------------------
+
+  /**
+   * Syncs the run until it has ended and its record is complete, handing the terminal output to `onOutput` from
+   * the beginning as it arrives. A host that cannot be reached is waited for (noted once per outage).
+   */
+  async follow(id: string, options: FollowOptions = {}): Promise<RunSummary> {
+    const mirror = await this.known(id);
+    const pollMs = options.pollMs ?? 1_000;
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    let castOffset = 0;
+    let header = true;
+    let outage: string | null = null;
+    for (;;) {
+      let complete = false;
+      try {
+        const result = await this.sync(id);
+        if (outage) options.onNote?.(`${(await mirror.readSync())?.host ?? 'the host'} answers again; catching up.`);
+        outage = null;
+        complete = result.complete || (result.skipped && ((await mirror.readSync())?.complete ?? false));
+      } catch (err) {
+        const message = errorText(err);
+        if (outage === null) options.onNote?.(`${message} (the run goes on on the host; retrying)`);
+        outage = message;
+        complete = (await mirror.readSync())?.complete ?? false;
+      }
+      if (options.onOutput) {
+        const read = await readCastFrom(mirror.file('terminal.cast'), castOffset);
+        castOffset = read.offset;
+        for (const line of read.lines) {
+          if (header) {
+            header = false;
+            if (line.startsWith('{')) continue;
+          }
+          const data = castOutputData(line);
+          if (data) options.onOutput(data);
+        }
+      }
+      if (complete) return this.summaryOf(mirror);
+      if (options.signal?.aborted) throw new AppError('TIMEOUT', 'Stopped waiting.');
+      if (Date.now() >= deadline) {
+        const summary = await this.summaryOf(mirror);
+        throw new AppError(
+          'TIMEOUT',
+          `Run ${id} is still ${summary.status}${outage ? ` and ${outage}` : ''}; stopped waiting (the run goes on on the host).`,
+          { retryable: true },
+        );
+      }
+      await sleep(pollMs);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.ticking?.catch(() => undefined);
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
+
+/** Complete lines of the local cast from `offset`. */
+async function readCastFrom(file: string, offset: number): Promise<{ lines: string[]; offset: number }> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return { lines: [], offset };
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size <= offset) return { lines: [], offset };
+    const buffer = Buffer.alloc(size - offset);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+    const data = buffer.subarray(0, bytesRead);
+    const end = data.lastIndexOf(0x0a) + 1;
+    if (end === 0) return { lines: [], offset };
+    const lines = data.subarray(0, end).toString('utf8').split('\n');
+    lines.pop();
+    return { lines, offset: offset + end };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The data of a cast `o` event line, or null. */
+export function castOutputData(line: string): string | null {
+  try {
+    const event = JSON.parse(line) as unknown;
+    if (Array.isArray(event) && event[1] === 'o' && typeof event[2] === 'string') return event[2];
+  } catch {
+    // Not an event.
+  }
+  return null;
+}

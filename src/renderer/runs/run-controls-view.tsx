@@ -1,0 +1,185 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { RunSummary } from '../../shared/contract';
+import { formatDuration } from '../../shared/runs/duration';
+import { useNow } from '../shell/use-now';
+import { useAppStore } from '../store/store-context';
+import type { RunAction } from '../store/slices/runs-slice';
+import { extendedDeadline, parseExtension } from './run-extend';
+import { runControls } from './run-status-text';
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** Stop, Kill and Extend, each behind a confirmation; only those the run's status allows are shown. */
+export function RunControlsView({ run }: { run: RunSummary }) {
+  const pending = useAppStore((s) => s.runs.pending.get(run.id));
+  const stop = useAppStore((s) => s.runs.stop);
+  const kill = useAppStore((s) => s.runs.kill);
+  const extend = useAppStore((s) => s.runs.extend);
+  const [confirming, setConfirming] = useState<RunAction | null>(null);
+  const controls = runControls(run.status);
+  // A control that no longer applies (the run moved on) closes its confirmation by itself.
+  const open = confirming !== null && controls[confirming] ? confirming : null;
+
+  if (!controls.stop && !controls.kill && !controls.extend) return null;
+
+  const finish = (result: { ok: boolean }) => {
+    if (result.ok) setConfirming(null);
+  };
+
+  return (
+    <div className="run-controls" data-testid="run-controls">
+      {open === null ? (
+        <div className="run-controls-buttons">
+          {controls.extend ? (
+            <button
+              type="button"
+              className="button"
+              data-testid="run-extend"
+              disabled={pending !== undefined}
+              onClick={() => setConfirming('extend')}
+            >
+              Extend…
+            </button>
+          ) : null}
+          {controls.stop ? (
+            <button
+              type="button"
+              className="button"
+              data-testid="run-stop"
+              disabled={pending !== undefined}
+              onClick={() => setConfirming('stop')}
+            >
+              Stop…
+            </button>
+          ) : null}
+          {controls.kill ? (
+            <button
+              type="button"
+              className="button button-quiet button-danger-text"
+              data-testid="run-kill"
+              disabled={pending !== undefined}
+              onClick={() => setConfirming('kill')}
+            >
+              Kill…
+            </button>
+          ) : null}
+          {pending ? <span className="muted">{pendingText[pending]}</span> : null}
+        </div>
+      ) : open === 'extend' ? (
+        <ExtendConfirm
+          run={run}
+          busy={pending === 'extend'}
+          onCancel={() => setConfirming(null)}
+          onExtend={async (seconds) => finish(await extend(run.id, seconds))}
+        />
+      ) : (
+        <div className="confirm-row" role="group" aria-label={open === 'stop' ? 'Confirm stop' : 'Confirm kill'}>
+          <span>
+            {open === 'stop' ? (
+              <>
+                Stop the agent now? It gets SIGTERM, then SIGKILL after the grace period; whatever is in{' '}
+                <code>final_model/</code> is evaluated.
+              </>
+            ) : (
+              <>
+                Kill the agent at once (SIGKILL, no grace period)? Work it has not saved to <code>final_model/</code> is
+                lost.
+              </>
+            )}
+          </span>
+          <span className="confirm-buttons">
+            <button
+              type="button"
+              className="button"
+              data-testid="run-confirm-cancel"
+              onClick={() => setConfirming(null)}
+            >
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="button button-danger"
+              data-testid={open === 'stop' ? 'run-stop-confirm' : 'run-kill-confirm'}
+              disabled={pending !== undefined}
+              onClick={async () => finish(await (open === 'stop' ? stop(run.id) : kill(run.id)))}
+            >
+              {open === 'stop' ? (pending === 'stop' ? 'Stopping…' : 'Stop') : pending === 'kill' ? 'Killing…' : 'Kill'}
+            </button>
+          </span>
+        </div>
+      )}
+    </div>
+  );
+}
+
+const pendingText: Record<RunAction, string> = {
+  stop: 'Stopping…',
+  kill: 'Killing…',
+  extend: 'Extending…',
+};
+
+function ExtendConfirm({
+  run,
+  busy,
+  onCancel,
+  onExtend,
+}: {
+  run: RunSummary;
+  busy: boolean;
+  onCancel: () => void;
+  onExtend: (seconds: number) => Promise<void>;
+}) {
+  const id = useId();
+  const [text, setText] = useState('1h');
+  const [submitted, setSubmitted] = useState(false);
+  // Only for the preview of the new deadline when the host has not reported one yet.
+  const now = useNow(5_000);
+  const check = parseExtension(text);
+  const showError = submitted && !check.ok;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    if (check.ok) void onExtend(check.seconds);
+  };
+
+  return (
+    <form className="extend-row" aria-label="Extend the budget" noValidate onSubmit={submit}>
+      <div className={`field extend-field${showError ? ' field-invalid' : ''}`}>
+        <label className="field-label" htmlFor={id}>
+          Add to the budget
+        </label>
+        <input
+          id={id}
+          className="input input-mono"
+          data-testid="run-extend-duration"
+          value={text}
+          autoComplete="off"
+          spellCheck={false}
+          aria-invalid={showError}
+          aria-describedby={`${id}-help`}
+          onChange={(e) => setText(e.target.value)}
+        />
+        <p className="field-help" id={`${id}-help`}>
+          {showError && !check.ok ? (
+            <span className="field-error" data-testid="run-extend-error">
+              {check.message}
+            </span>
+          ) : check.ok ? (
+            `+${formatDuration(check.seconds)}: the run stops at ${timeFormat.format(extendedDeadline(run.deadline, check.seconds, now))}`
+          ) : (
+            'e.g. 30m, 1h, 2h30m'
+          )}
+        </p>
+      </div>
+      <span className="confirm-buttons">
+        <button type="button" className="button" data-testid="run-extend-cancel" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="button button-primary" data-testid="run-extend-confirm" disabled={busy}>
+          {busy ? 'Extending…' : 'Extend'}
+        </button>
+      </span>
+    </form>
+  );
+}

@@ -1,0 +1,272 @@
+import { useEffect } from 'react';
+import type { RunDetail, RunSummary } from '../../shared/contract';
+import { formatByteSize } from '../../shared/runs/duration';
+import { runStateSchema } from '../../shared/runs/run-status';
+import { HostErrorPanel } from '../hosts/host-error-panel';
+import { formatRelativeTime } from '../hosts/host-state-text';
+import { useAppStore } from '../store/store-context';
+import { runClock, runClockText } from './run-clock';
+import { RunControlsView } from './run-controls-view';
+import { RunStatusBadge } from './run-list-view';
+import { metricRows } from './run-metrics';
+import { specSummary } from './run-spec-summary';
+import { formatScore, stopReasonText } from './run-status-text';
+import { offsetText, runTimeline, timelineOrigin } from './run-timeline';
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const formatTime = (ms: number) => timeFormat.format(ms);
+
+/** One run: its clock, controls, spec, lifecycle timeline, metrics and where its files are. */
+export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
+  const detail = useAppStore((s) => (s.runs.detail?.id === run.id ? s.runs.detail : null));
+  const ensureDetail = useAppStore((s) => s.runs.ensureDetail);
+  const reloadDetail = useAppStore((s) => s.runs.reloadDetail);
+  const problem = useAppStore((s) => s.runs.problems.get(run.id));
+
+  useEffect(() => ensureDetail(run.id), [ensureDetail, run.id]);
+
+  const clock = runClock(run, now);
+  const text = runClockText(clock);
+  const reason = stopReasonText(run.stopReason);
+
+  return (
+    <article className="run-detail" data-testid="run-detail" aria-labelledby="run-detail-name">
+      <header className="run-detail-header">
+        <div className="run-detail-title">
+          <h2 id="run-detail-name" className="run-detail-name">
+            {run.label || run.id}
+          </h2>
+          <RunStatusBadge status={run.status} testId="run-detail-status" />
+        </div>
+        <button
+          type="button"
+          className="button button-quiet"
+          data-testid="run-detail-refresh"
+          disabled={detail?.loading ?? false}
+          onClick={() => void reloadDetail(run.id)}
+        >
+          {detail?.loading && detail.data ? 'Refreshing…' : 'Refresh'}
+        </button>
+      </header>
+      <p className="run-detail-id cell-mono muted" data-testid="run-detail-id">
+        {run.id}
+      </p>
+
+      <div className="run-clock" data-testid="run-detail-clock" data-phase={clock.phase}>
+        <div className="run-clock-numbers">
+          <span className="run-clock-primary">{text.primary}</span>
+          {text.secondary ? <span className="muted">{text.secondary}</span> : null}
+          {typeof run.score === 'number' ? (
+            <span className="run-clock-score" data-testid="run-detail-score">
+              score <strong>{formatScore(run.score)}</strong>
+            </span>
+          ) : null}
+        </div>
+        {clock.fraction !== null ? (
+          <progress
+            className={`budget-bar budget-bar-wide${clock.overdue ? ' budget-bar-over' : ''}`}
+            value={clock.fraction}
+            max={1}
+            aria-label="Budget used"
+          />
+        ) : null}
+        {reason ? <p className="run-clock-note">Stopped: {reason}</p> : null}
+        {run.syncError ? (
+          <p className="run-clock-note run-clock-note-warn" data-testid="run-detail-sync-error">
+            Could not catch up with the host ({run.syncError}); showing the record
+            {typeof run.syncedAt === 'number'
+              ? ` as of ${formatRelativeTime(new Date(run.syncedAt).toISOString(), now)}`
+              : ' as last read'}
+            .
+          </p>
+        ) : null}
+        {run.supervisorAlive === false && clock.phase !== 'stopped' ? (
+          <p className="run-clock-note run-clock-note-warn" data-testid="run-detail-supervisor-stale">
+            The host’s supervisor has not been heard from for 20 s: the host may be unreachable. The budget is still
+            enforced on the host.
+          </p>
+        ) : null}
+      </div>
+
+      {problem ? <HostErrorPanel error={problem.error} action={problem.action} testId="run-action-error" /> : null}
+
+      <RunControlsView run={run} />
+
+      {detail?.error ? (
+        <div className="inline-error" role="alert" data-testid="run-detail-error">
+          <span>
+            <strong>Could not read the run’s record.</strong> {detail.error.message}
+          </span>
+          <button type="button" className="button" onClick={() => void reloadDetail(run.id)}>
+            Retry
+          </button>
+        </div>
+      ) : null}
+      {detail?.data ? (
+        <RunRecord detail={detail.data} />
+      ) : detail?.loading ? (
+        <p className="loading-state" role="status">
+          Reading the run’s record…
+        </p>
+      ) : null}
+
+      <p className="run-detail-later muted">The live terminal and GPU charts come in a later version.</p>
+    </article>
+  );
+}
+
+function RunRecord({ detail }: { detail: RunDetail }) {
+  const spec = specSummary(detail.spec);
+  const timeline = runTimeline({ createdAt: detail.summary.createdAt, events: detail.events, formatTime });
+  const origin = timelineOrigin(timeline);
+  const metrics = metricRows(detail.metrics);
+  const state = runStateSchema.safeParse(detail.state);
+  const failure = detail.summary.error ?? (state.success ? state.data.error : null);
+  const finalModel = detail.finalModel ?? null;
+  return (
+    <>
+      {failure ? (
+        <div className="inline-error" role="alert" data-testid="run-detail-failure">
+          <span>
+            <strong>The agent could not be started.</strong> {failure}
+          </span>
+        </div>
+      ) : null}
+
+      <section className="run-section" aria-labelledby="run-spec-heading">
+        <h3 id="run-spec-heading" className="subsection-title">
+          Spec
+        </h3>
+        {spec.ok ? (
+          <dl className="host-facts run-facts" data-testid="run-detail-spec">
+            {spec.rows.map((row) => (
+              <FactRow key={row.label} label={row.label} value={row.value} mono={row.mono} />
+            ))}
+          </dl>
+        ) : (
+          <p className="muted" data-testid="run-detail-spec-unreadable">
+            This version cannot read the stored spec ({spec.reason}).
+          </p>
+        )}
+      </section>
+
+      <section className="run-section" aria-labelledby="run-timeline-heading">
+        <h3 id="run-timeline-heading" className="subsection-title">
+          Timeline
+        </h3>
+        {timeline.length > 0 ? (
+          <ol className="timeline" data-testid="run-timeline">
+            {timeline.map((entry) => (
+              <li
+                key={entry.key}
+                className={`timeline-entry timeline-${entry.tone}`}
+                data-testid={`timeline-${entry.kind}`}
+              >
+                <span className="timeline-dot" aria-hidden="true" />
+                <time
+                  className="timeline-time"
+                  dateTime={new Date(entry.t).toISOString()}
+                  title={dateTimeFormat.format(entry.t)}
+                >
+                  {formatTime(entry.t)}
+                </time>
+                <span className="timeline-offset">{origin === null ? '' : offsetText(entry.t, origin)}</span>
+                <span className="timeline-body">
+                  <span className="timeline-title">{entry.title}</span>
+                  {entry.detail ? <span className="timeline-detail">{entry.detail}</span> : null}
+                </span>
+              </li>
+            ))}
+          </ol>
+        ) : (
+          <p className="muted">Nothing recorded yet.</p>
+        )}
+      </section>
+
+      {metrics.length > 0 ? (
+        <section className="run-section" aria-labelledby="run-metrics-heading">
+          <h3 id="run-metrics-heading" className="subsection-title">
+            Metrics
+          </h3>
+          <dl className="host-facts run-facts" data-testid="run-detail-metrics">
+            {metrics.map((row) => (
+              <FactRow key={row.label} label={row.label} value={row.value} mono />
+            ))}
+          </dl>
+        </section>
+      ) : null}
+
+      {finalModel ? (
+        <section className="run-section" aria-labelledby="run-final-model-heading">
+          <h3 id="run-final-model-heading" className="subsection-title">
+            Final model
+          </h3>
+          <p className="run-final-model" data-testid="run-detail-final-model">
+            {finalModel.exists
+              ? `${finalModel.files.length} ${finalModel.files.length === 1 ? 'file' : 'files'}, ${formatByteSize(finalModel.totalBytes)}${
+                  finalModel.symlinks.length > 0 ? `, ${finalModel.symlinks.length} links (not followed)` : ''
+                }`
+              : `Nothing to evaluate${finalModel.reason ? `: ${finalModel.reason}` : ''}.`}{' '}
+            <span className="cell-mono muted">{finalModel.root}</span>
+          </p>
+        </section>
+      ) : null}
+
+      <section className="run-section" aria-labelledby="run-where-heading">
+        <h3 id="run-where-heading" className="subsection-title">
+          Where it lives
+        </h3>
+        <dl className="host-facts run-facts" data-testid="run-detail-where">
+          <FactRow
+            label={detail.summary.host ? `Host folder (${detail.summary.host})` : 'Host folder'}
+            value={detail.hostRunDir}
+            mono
+            selectable
+          />
+          <FactRow label="Local mirror" value={detail.localDir} mono selectable />
+        </dl>
+      </section>
+
+      {detail.problems.length > 0 ? (
+        <div className="import-problems" role="note" data-testid="run-detail-problems">
+          <p className="import-problems-title">
+            {detail.problems.length === 1
+              ? '1 line of the record could not be read'
+              : `${detail.problems.length} lines of the record could not be read`}
+          </p>
+          <ul>
+            {detail.problems.map((p, i) => (
+              <li key={i}>
+                <code>
+                  {p.source}:{p.line}
+                </code>{' '}
+                {p.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function FactRow({
+  label,
+  value,
+  mono = false,
+  selectable = false,
+}: {
+  label: string;
+  value: string;
+  mono?: boolean;
+  selectable?: boolean;
+}) {
+  const className = [mono ? 'cell-mono' : '', selectable ? 'selectable' : ''].filter(Boolean).join(' ');
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd className={className || undefined}>{value}</dd>
+    </>
+  );
+}

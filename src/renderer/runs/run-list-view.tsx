@@ -1,0 +1,94 @@
+import type { RunSummary } from '../../shared/contract';
+import { runClock, runClockText } from './run-clock';
+import { sortRunsNewestFirst } from './run-order';
+import { formatScore, runNote, runStatusLabel, runStatusTone } from './run-status-text';
+
+/** The runs as a list of buttons, newest first; the selected one is marked `aria-current`. */
+export function RunList({
+  runs,
+  selected,
+  now,
+  onSelect,
+}: {
+  runs: readonly RunSummary[];
+  selected: string | null;
+  now: number;
+  onSelect: (id: string) => void;
+}) {
+  return (
+    <ul className="run-list" aria-label="Runs" data-testid="run-list">
+      {sortRunsNewestFirst(runs).map((run) => (
+        <li key={run.id}>
+          <RunRow run={run} current={run.id === selected} now={now} onSelect={onSelect} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function RunRow({
+  run,
+  current,
+  now,
+  onSelect,
+}: {
+  run: RunSummary;
+  current: boolean;
+  now: number;
+  onSelect: (id: string) => void;
+}) {
+  const clock = runClock(run, now);
+  const text = runClockText(clock);
+  const note = runNote(run);
+  // A rehearsal's task and agent are both `rehearsal`: say it once.
+  const context = [...new Set([run.host, run.task, run.agent])].filter((part) => part !== '');
+  return (
+    <button
+      type="button"
+      className="run-row"
+      data-testid={`run-row-${run.id}`}
+      aria-current={current ? 'true' : undefined}
+      onClick={() => onSelect(run.id)}
+    >
+      <span className="run-row-head">
+        <span className="run-row-label">{run.label || run.id}</span>
+        {typeof run.score === 'number' ? (
+          <span className="run-score" data-testid={`run-score-${run.id}`} title="metrics.json accuracy × 100">
+            {formatScore(run.score)}
+          </span>
+        ) : null}
+        <RunStatusBadge status={run.status} testId={`run-status-${run.id}`} />
+      </span>
+      {context.length > 0 ? <span className="run-row-context">{context.join(' · ')}</span> : null}
+      <span className="run-row-clock" data-testid={`run-clock-${run.id}`} data-phase={clock.phase}>
+        {clock.fraction !== null ? (
+          <progress
+            className={`budget-bar${clock.overdue ? ' budget-bar-over' : ''}`}
+            value={clock.fraction}
+            max={1}
+            aria-label="Budget used"
+          />
+        ) : null}
+        <span className="run-row-time">
+          <span className="run-row-primary">{text.primary}</span>
+          {text.secondary ? <span className="muted"> · {text.secondary}</span> : null}
+        </span>
+      </span>
+      {note ? (
+        <span className={`run-row-note run-row-note-${note.tone}`} data-testid={`run-note-${run.id}`}>
+          {note.text}
+        </span>
+      ) : null}
+    </button>
+  );
+}
+
+export function RunStatusBadge({ status, testId }: { status: string; testId?: string }) {
+  const tone = runStatusTone(status);
+  return (
+    <span className={`run-status run-status-${tone}`} data-testid={testId} data-status={status}>
+      {tone === 'live' ? <span className="run-status-pulse" aria-hidden="true" /> : null}
+      {runStatusLabel(status)}
+    </span>
+  );
+}
