@@ -116,6 +116,9 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('launch screen in Ch
     await page.getByTestId('launch-budget').fill('1h30m');
     await expect.poll(() => page.getByTestId('launch-budget-error').count()).toBe(0);
     expect(await page.getByTestId('launch-budget-echo').textContent()).toContain('1h30m = 1.5 hours');
+    // Enter in a field does not launch: a run starts from the button only.
+    await page.getByTestId('launch-budget').press('Enter');
+    await page.waitForTimeout(300);
     expect(sent).not.toContain('runs.start');
   });
 
@@ -137,6 +140,18 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('launch screen in Ch
     await page.getByTestId('launch-pids').fill('');
     await expect.poll(() => page.getByTestId('launch-env-error').count()).toBe(0);
     expect(sent).not.toContain('runs.start');
+  });
+
+  it('shows main’s refusal in full and keeps the form', async () => {
+    // Valid as far as the form can tell, but the agent has no key here: main refuses the launch.
+    await page.getByTestId('launch-submit').click();
+    await expect.poll(() => page.getByTestId('launch-error').isVisible(), { timeout: 30_000 }).toBe(true);
+    expect(sent).toContain('runs.start');
+    const message = (await page.getByTestId('launch-error').locator('.host-error-message').textContent()) ?? '';
+    expect(message.length).toBeGreaterThan(20);
+    expect(await page.getByTestId('launch-form').isVisible()).toBe(true);
+    expect(await page.getByTestId('launch-submit').isEnabled()).toBe(true);
+    await page.screenshot({ path: path.join(shots, 'launch-form-refused.png') });
   });
 
   it('closes with Cancel', async () => {

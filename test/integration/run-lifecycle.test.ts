@@ -169,7 +169,9 @@ describeWithTestHost('runs on a real host through the ptw CLI', () => {
       );
       expectCompleteBundle(id);
       expectManifest(id);
-      const stream = readFileSync(path.join(localDir(id), 'agent-stream.jsonl'), 'utf8').trim().split('\n');
+      const stream = readFileSync(path.join(localDir(id), 'agent-stream.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
       expect(JSON.parse(stream[0]!)).toMatchObject({ type: 'system', subtype: 'init' });
       expect(JSON.parse(stream.at(-1)!)).toMatchObject({ type: 'result', is_error: false });
       // The run folder is laid out as docs/run-folder.md says, and the human view reads it.

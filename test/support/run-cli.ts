@@ -20,8 +20,9 @@ export function runPtw(args: string[], env: Record<string, string>, timeoutMs = 
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // setEncoding: a multi-byte character split across two chunks stays whole.
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       process.kill(child.pid!, 'SIGKILL');
       reject(new Error(`ptw ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stdout}\n${stderr}`));

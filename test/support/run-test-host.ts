@@ -136,8 +136,9 @@ export async function startRunTestHost(options: RunTestHostOptions = {}): Promis
         children.add(child);
         let stdout = '';
         let stderr = '';
-        child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-        child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+        // setEncoding: a character split across two chunks stays whole.
+        child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
         const exited = new Promise<number | null>((resolve) =>
           child.once('exit', (code) => {
             children.delete(child);

@@ -35,7 +35,16 @@ function collect(value: string, previous: string[]): string[] {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function addConnectOptions(command: Command): Command {
@@ -228,10 +237,7 @@ function timeoutOption(value: string | undefined): number | undefined {
 }
 
 export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
-  const withServices = async <T>(
-    opts: ConnectOptions,
-    work: (services: AppServices) => Promise<T>,
-  ): Promise<T> => {
+  const withServices = async <T>(opts: ConnectOptions, work: (services: AppServices) => Promise<T>): Promise<T> => {
     const services = await open({ connectPrompts: cliPrompts(io, opts) });
     try {
       return await work(services);
@@ -320,7 +326,9 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
   addConnectOptions(
     run
       .command('start')
-      .description('Launch a run on a host; prints its id. It goes on without this process (ptw run watch ID follows it)')
+      .description(
+        'Launch a run on a host; prints its id. It goes on without this process (ptw run watch ID follows it)',
+      )
       .option('--host <name>', 'the host to run on')
       .option('--task <task>', 'rehearsal, or BENCHMARK:BASE_MODEL (e.g. gsm8k:Qwen3-4B-Base)')
       .option('--base-model <model>', 'the base model for a benchmark task (instead of BENCHMARK:BASE_MODEL)')
@@ -381,24 +389,27 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
     io.out(opts.json ? json(detail) : formatRunDetail(detail));
   });
 
-  const follow = (watch: boolean) => async (id: string, opts: ConnectOptions & { timeout?: string; json?: boolean }) => {
-    const timeoutMs = timeoutOption(opts.timeout);
-    const summary = await withServices(opts, (s) =>
-      s.runs.follow(id, {
-        ...(watch ? { onOutput: (data: string) => io.out(data) } : {}),
-        onNote: (text) => io.err(`ptw: ${text}\n`),
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      }),
-    );
-    if (opts.json) io.out(json(summary));
-    io.err(outcomeLine(summary));
-    io.setExitCode(exitCodeFor(summary));
-  };
+  const follow =
+    (watch: boolean) => async (id: string, opts: ConnectOptions & { timeout?: string; json?: boolean }) => {
+      const timeoutMs = timeoutOption(opts.timeout);
+      const summary = await withServices(opts, (s) =>
+        s.runs.follow(id, {
+          ...(watch ? { onOutput: (data: string) => io.out(data) } : {}),
+          onNote: (text) => io.err(`ptw: ${text}\n`),
+          ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        }),
+      );
+      if (opts.json) io.out(json(summary));
+      io.err(outcomeLine(summary));
+      io.setExitCode(exitCodeFor(summary));
+    };
 
   addConnectOptions(
     run
       .command('watch')
-      .description("Print the run's terminal from the beginning as it arrives, until the run has ended (exit 0 scored, 1 not)")
+      .description(
+        "Print the run's terminal from the beginning as it arrives, until the run has ended (exit 0 scored, 1 not)",
+      )
       .argument('<id>')
       .option('--timeout <duration>', 'give up waiting after this long (exit 2)'),
   ).action(follow(true));
@@ -416,7 +427,9 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
     (action: 'stop' | 'kill') =>
     async (id: string, opts: ConnectOptions & { json?: boolean }): Promise<void> => {
       const summary = await withServices(opts, (s) => s.runs.control(id, { action }));
-      io.out(opts.json ? json(summary) : `${action === 'stop' ? 'Stopping' : 'Killing'} ${id}: the supervisor confirmed.\n`);
+      io.out(
+        opts.json ? json(summary) : `${action === 'stop' ? 'Stopping' : 'Killing'} ${id}: the supervisor confirmed.\n`,
+      );
     };
   addConnectOptions(
     run
@@ -426,7 +439,11 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
       .option('--json', 'print the run summary as JSON'),
   ).action(control('stop'));
   addConnectOptions(
-    run.command('kill').description('Kill the agent at once (SIGKILL)').argument('<id>').option('--json', 'JSON output'),
+    run
+      .command('kill')
+      .description('Kill the agent at once (SIGKILL)')
+      .argument('<id>')
+      .option('--json', 'JSON output'),
   ).action(control('kill'));
   addConnectOptions(
     run
@@ -439,6 +456,10 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
     const parsed = parseDuration(duration);
     if (!parsed.ok) throw usage(parsed.message);
     const summary = await withServices(opts, (s) => s.runs.control(id, { action: 'extend', seconds: parsed.value }));
-    io.out(opts.json ? json(summary) : `Extended ${id} by ${formatDuration(parsed.value)}: the deadline is now ${iso(summary.deadline)}.\n`);
+    io.out(
+      opts.json
+        ? json(summary)
+        : `Extended ${id} by ${formatDuration(parsed.value)}: the deadline is now ${iso(summary.deadline)}.\n`,
+    );
   });
 }

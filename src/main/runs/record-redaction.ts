@@ -159,7 +159,7 @@ export function redactCast(input: Buffer, secrets: readonly NamedSecret[], final
       }
     }
     // A key that straddles the hold point is held whole, or its second half would be re-read without its first.
-    for (let changed = true; changed && hold < events.length; ) {
+    for (let changed = true; changed && hold < events.length;) {
       changed = false;
       const boundary = events[hold]!.at;
       for (const m of findMatches(text, needles)) {

@@ -108,7 +108,9 @@ export async function discoverHostRuns(
     const mirror = new RunMirror(deps.runsDir, id);
     const sync = await mirror.readSync().catch(() => undefined);
     if (sync && (sync.host !== profile.name || sync.hostRunDir !== folder.dir)) {
-      problems.push(`${id} on ${profile.name} (${folder.dir}) has the id of a run recorded from ${sync.host}:${sync.hostRunDir}; skipped`);
+      problems.push(
+        `${id} on ${profile.name} (${folder.dir}) has the id of a run recorded from ${sync.host}:${sync.hostRunDir}; skipped`,
+      );
       continue;
     }
     if (!sync) {

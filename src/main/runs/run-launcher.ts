@@ -166,7 +166,10 @@ export function chooseGpus(input: {
   const describe = (index: number): string => {
     const apps = occupancy.busy.find((b) => b.gpu.index === index)?.apps ?? [];
     return apps
-      .map((a) => `pid ${a.pid} ${a.processName || '(unnamed)'}${a.usedMemoryMiB === null ? '' : ` (${a.usedMemoryMiB} MiB)`}`)
+      .map(
+        (a) =>
+          `pid ${a.pid} ${a.processName || '(unnamed)'}${a.usedMemoryMiB === null ? '' : ` (${a.usedMemoryMiB} MiB)`}`,
+      )
       .join(', ');
   };
   const freeText = occupancy.free.length > 0 ? `free: GPU ${occupancy.free.join(', ')}` : 'none is free';
@@ -294,10 +297,14 @@ async function inspectImage(docker: Dockerode, image: string, host: string): Pro
         `The image ${image} is not on ${host}. Pull or build it there (docker pull ${image}), or choose another with --image.`,
       );
     }
-    throw new AppError('DOCKER_UNAVAILABLE', `Inspecting the image ${image} on ${host} failed: ${(err as Error).message}`, {
-      retryable: true,
-      cause: err,
-    });
+    throw new AppError(
+      'DOCKER_UNAVAILABLE',
+      `Inspecting the image ${image} on ${host} failed: ${(err as Error).message}`,
+      {
+        retryable: true,
+        cause: err,
+      },
+    );
   }
 }
 
@@ -324,7 +331,9 @@ async function createAgentContainer(
     const hint = /network .*not found/i.test(message)
       ? ` ${host}'s Docker has no such network; run with the network off (network: off).`
       : '';
-    throw new AppError('INTERNAL', `Creating the agent container on ${host} failed: ${message}.${hint}`, { cause: err });
+    throw new AppError('INTERNAL', `Creating the agent container on ${host} failed: ${message}.${hint}`, {
+      cause: err,
+    });
   }
 }
 
@@ -535,11 +544,20 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       );
     }
     const pid = Number(/PID (\d+)/.exec(started.stdout)?.[1] ?? NaN);
-    const state = await waitForSupervisor(session, paths, Number.isFinite(pid) ? pid : null, deps.startTimeoutMs ?? 60_000);
+    const state = await waitForSupervisor(
+      session,
+      paths,
+      Number.isFinite(pid) ? pid : null,
+      deps.startTimeoutMs ?? 60_000,
+    );
     return { id: runId, mirror, hostRunDir: runDir, state, warnings };
   } catch (err) {
     if (err instanceof AppError && err.code === 'TIMEOUT') throw err; // the supervisor may still come up: keep all
-    if (containerId) await docker.getContainer(containerId).remove({ force: true }).catch(() => undefined);
+    if (containerId)
+      await docker
+        .getContainer(containerId)
+        .remove({ force: true })
+        .catch(() => undefined);
     await session.exec(removeRunDirScript(runDir)).catch(() => undefined);
     if (mirror) await rm(mirror.dir, { recursive: true, force: true }).catch(() => undefined);
     throw err;

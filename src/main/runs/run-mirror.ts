@@ -9,14 +9,7 @@ import { isFinalRunStatus, type RunState } from '../../shared/runs/run-status';
 import type { HostSession } from '../hosts/host-exec-types';
 import { manifestScript, parseSyncStat, syncStatScript, type SyncStat } from './host-scripts';
 import { runJsonSchema, type ParsedRunJson } from './launch-plan';
-import {
-  attemptLogFile,
-  isRunId,
-  LOCAL_FILES,
-  localPath,
-  MIRRORED_FILES,
-  type MirroredFile,
-} from './run-layout';
+import { attemptLogFile, isRunId, LOCAL_FILES, localPath, MIRRORED_FILES, type MirroredFile } from './run-layout';
 import { redactBytes, redactCast, redactLines } from './record-redaction';
 import { parseRunState, type SyncFacts } from './run-summary';
 
@@ -150,7 +143,8 @@ export class RunMirror {
     const raw = await readJson(this.file(LOCAL_FILES.sync));
     if (raw === undefined) return undefined;
     const parsed = syncStateSchema.safeParse(raw);
-    if (!parsed.success) throw new AppError('CONFLICT', `${this.file(LOCAL_FILES.sync)} is damaged; remove it to resync`);
+    if (!parsed.success)
+      throw new AppError('CONFLICT', `${this.file(LOCAL_FILES.sync)} is damaged; remove it to resync`);
     return parsed.data;
   }
 
@@ -259,30 +253,36 @@ export class RunMirror {
 
     let budget = MAX_BYTES_PER_SYNC;
     let caughtUp = true;
-    for (const file of this.filesToMirror(stat)) {
-      const host = stat.files.get(file.host);
-      if (!host) continue;
-      const entry = next.files[file.local] ?? { hostOffset: 0, localBytes: 0 };
-      const hostPath = path.posix.join(sync.hostRunDir, file.host);
-      if (file.kind === 'whole') {
-        if (entry.size === host.size && entry.mtime === host.mtime) continue;
-        const data = redactBytes(await session.readFile(hostPath), secrets);
-        await writeAtomic(this.file(file.local), data);
-        next.files[file.local] = {
-          hostOffset: host.size,
-          localBytes: data.length,
-          size: host.size,
-          mtime: host.mtime,
-        };
-        changed = true;
-        continue;
+    try {
+      for (const file of this.filesToMirror(stat)) {
+        const host = stat.files.get(file.host);
+        if (!host) continue;
+        const entry = next.files[file.local] ?? { hostOffset: 0, localBytes: 0 };
+        const hostPath = path.posix.join(sync.hostRunDir, file.host);
+        if (file.kind === 'whole') {
+          if (entry.size === host.size && entry.mtime === host.mtime) continue;
+          const data = redactBytes(await session.readFile(hostPath), secrets);
+          await writeAtomic(this.file(file.local), data);
+          next.files[file.local] = {
+            hostOffset: host.size,
+            localBytes: data.length,
+            size: host.size,
+            mtime: host.mtime,
+          };
+          changed = true;
+          continue;
+        }
+        const appended = await this.appendFrom(session, file, hostPath, entry, host.size, secrets, final, budget);
+        budget -= appended.read;
+        next.files[file.local] = appended.entry;
+        if (appended.entry.localBytes !== entry.localBytes) changed = true;
+        if (appended.problem) problem(appended.problem);
+        if (appended.entry.hostOffset < host.size) caughtUp = false;
       }
-      const appended = await this.appendFrom(session, file, hostPath, entry, host.size, secrets, final, budget);
-      budget -= appended.read;
-      next.files[file.local] = appended.entry;
-      if (appended.entry.localBytes !== entry.localBytes) changed = true;
-      if (appended.problem) problem(appended.problem);
-      if (appended.entry.hostOffset < host.size) caughtUp = false;
+    } catch (err) {
+      // Keep what was copied before the failure: each entry matches the bytes already appended.
+      await this.writeSync({ ...next, error: (err as Error).message, errorAt: Date.now() });
+      throw err;
     }
 
     let manifest = await this.readManifest();
@@ -353,6 +353,8 @@ export class RunMirror {
     let read = 0;
     let want = MAX_BYTES_PER_READ;
     await mkdir(path.dirname(local), { recursive: true });
+    // The bundle has every file the host has, empty ones too.
+    if (current.localBytes === 0) await appendBytes(local, Buffer.alloc(0));
     while (current.hostOffset < hostSize && read < budget) {
       const length = Math.min(want, hostSize - current.hostOffset);
       const data = await session.readFile(hostPath, { offset: current.hostOffset, maxBytes: length });
@@ -360,9 +362,7 @@ export class RunMirror {
       read += data.length;
       const last = current.hostOffset + data.length >= hostSize;
       const chunk =
-        file.kind === 'cast'
-          ? redactCast(data, secrets, final && last)
-          : redactLines(data, secrets, final && last);
+        file.kind === 'cast' ? redactCast(data, secrets, final && last) : redactLines(data, secrets, final && last);
       if (chunk.consumed === 0) {
         // A line longer than one read: read more at once, else wait for the rest of it.
         if (data.length === length && !last) {

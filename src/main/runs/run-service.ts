@@ -383,10 +383,16 @@ export class RunService {
     if (!sync) throw new AppError('NOT_FOUND', `No run ${id}`);
     if (!state) throw new AppError('CONFLICT', `Run ${id} has not started yet; try again in a moment.`);
     if (isFinalRunStatus(state.status) || state.stoppedAt !== null) {
-      throw new AppError('CONFLICT', `Run ${id} has already ended (${state.status}); there is nothing to ${request.action}.`);
+      throw new AppError(
+        'CONFLICT',
+        `Run ${id} has already ended (${state.status}); there is nothing to ${request.action}.`,
+      );
     }
     if (request.action === 'extend' && state.status === 'stopping') {
-      throw new AppError('CONFLICT', `Run ${id} is already stopping (${state.stopReason ?? 'stop'}); it cannot be extended.`);
+      throw new AppError(
+        'CONFLICT',
+        `Run ${id} is already stopping (${state.stopReason ?? 'stop'}); it cannot be extended.`,
+      );
     }
     const session = await this.options.session(sync.host);
     const paths = hostRunPaths(sync.hostRunDir);
@@ -395,19 +401,25 @@ export class RunService {
     await session.writeFile(tmp, `${JSON.stringify({ ...request, by: this.options.by })}\n`, { mode: 0o644 });
     const placed = await session.exec(placeControlScript(tmp, path.posix.join(paths.control, name)));
     if (placed.code !== 0) {
-      throw new AppError('INTERNAL', `Placing the ${request.action} request on ${sync.host} failed: ${placed.stderr.trim()}`);
+      throw new AppError(
+        'INTERNAL',
+        `Placing the ${request.action} request on ${sync.host} failed: ${placed.stderr.trim()}`,
+      );
     }
     const timeoutMs = this.options.controlTimeoutMs ?? 20_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.sync(id).catch(() => undefined);
       const events = await this.localEvents(mirror);
-      const answer = events.find((e) => e.request === name && (e.type === 'intervention' || e.type === 'supervisor-error'));
+      const answer = events.find(
+        (e) => e.request === name && (e.type === 'intervention' || e.type === 'supervisor-error'),
+      );
       if (answer?.type === 'intervention') {
         void this.emitIfChanged();
         return this.summaryOf(mirror);
       }
-      if (answer) throw new AppError('CONFLICT', `The supervisor refused the ${request.action}: ${String(answer.message)}`);
+      if (answer)
+        throw new AppError('CONFLICT', `The supervisor refused the ${request.action}: ${String(answer.message)}`);
       if (Date.now() >= deadline) {
         throw new AppError(
           'TIMEOUT',
@@ -455,7 +467,7 @@ export class RunService {
         outage = null;
         complete = result.complete || (result.skipped && ((await mirror.readSync())?.complete ?? false));
       } catch (err) {
-        const message = errorText(err);
+        const message = `${(await mirror.readSync().catch(() => undefined))?.host ?? 'the host'}: ${errorText(err)}`;
         if (outage === null) options.onNote?.(`${message} (the run goes on on the host; retrying)`);
         outage = message;
         complete = (await mirror.readSync())?.complete ?? false;
@@ -476,9 +488,10 @@ export class RunService {
       if (options.signal?.aborted) throw new AppError('TIMEOUT', 'Stopped waiting.');
       if (Date.now() >= deadline) {
         const summary = await this.summaryOf(mirror);
+        const heard = summary.syncedAt ? ` (last synced ${new Date(summary.syncedAt).toISOString()})` : '';
         throw new AppError(
           'TIMEOUT',
-          `Run ${id} is still ${summary.status}${outage ? ` and ${outage}` : ''}; stopped waiting (the run goes on on the host).`,
+          `Run ${id} is still ${summary.status}${heard}${outage ? `; ${outage}` : ''}. Stopped waiting; the run goes on on the host.`,
           { retryable: true },
         );
       }

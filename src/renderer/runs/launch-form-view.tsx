@@ -86,6 +86,8 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
   const [rehearsalErrors, setRehearsalErrors] = useState<LaunchFieldErrors | null>(null);
   const [advancedOpen, setAdvancedOpen] = useState(false);
   const rehearseRef = useRef<HTMLButtonElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
+  const failureRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     if (hostName !== '') ensureLastCheck(hostName);
@@ -103,8 +105,15 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
   }, [catalogTasks, hostName]);
 
   useEffect(() => {
+    // In the one-column layout the form opens below the run list; bring it into view.
+    formRef.current?.scrollIntoView?.({ block: 'nearest' });
     if (intent === 'rehearse') rehearseRef.current?.focus();
   }, [intent]);
+
+  // A refusal arrives below the fold of a long form: bring it into view.
+  useEffect(() => {
+    if (failure?.what === 'run') failureRef.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [failure]);
 
   const catalogForHost = catalog?.key === hostName ? catalog.result : null;
   const tasks = taskOptions(catalogForHost?.ok ? catalogForHost.data : null);
@@ -123,8 +132,8 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
   const set = <K extends keyof LaunchFormValues>(field: K, value: LaunchFormValues[K]) =>
     update((v) => ({ ...v, [field]: value }));
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = async (event?: FormEvent) => {
+    event?.preventDefault();
     setSubmitted(true);
     setRehearsalErrors(null);
     if (!validation.ok) {
@@ -161,7 +170,13 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
   };
 
   return (
-    <form className="form-card launch-form" data-testid="launch-form" noValidate onSubmit={(e) => void submit(e)}>
+    <form
+      ref={formRef}
+      className="form-card launch-form"
+      data-testid="launch-form"
+      noValidate
+      onSubmit={(e) => e.preventDefault()}
+    >
       <h2 className="form-title">New run</h2>
 
       <LaunchSection title="Where">
@@ -571,6 +586,11 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
               ))}
             </ul>
           ) : null}
+          <div className="env-add">
+            <button type="button" className="button" data-testid="launch-env-add" onClick={() => update(envRowAdded)}>
+              Add variable
+            </button>
+          </div>
           <p className="field-help">
             {errors.env ? (
               <span className="field-error" data-testid="launch-env-error">
@@ -580,11 +600,6 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
               'Not for keys: those come from the secret store and go to the agent’s container only.'
             )}
           </p>
-          <div>
-            <button type="button" className="button" data-testid="launch-env-add" onClick={() => update(envRowAdded)}>
-              Add variable
-            </button>
-          </div>
         </div>
         <Field
           field="label"
@@ -621,24 +636,29 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
           {errors.form}
         </p>
       ) : null}
-      {failure?.what === 'run' ? (
-        <HostErrorPanel
-          error={failure.error}
-          title={launchErrorTitle(failure.error, 'run')}
-          action="Launching the run"
-          testId="launch-error"
-        />
-      ) : null}
+      <div ref={failureRef}>
+        {failure?.what === 'run' ? (
+          <HostErrorPanel
+            error={failure.error}
+            title={launchErrorTitle(failure.error, 'run')}
+            action="Launching the run"
+            testId="launch-error"
+          />
+        ) : null}
+      </div>
 
       <div className="form-actions">
         <button type="button" className="button" data-testid="launch-cancel" onClick={onCancel}>
           Cancel
         </button>
+        {/* Not a submit button: Enter in a field must not start a 10-hour run (no submit button, no implicit
+            submission). */}
         <button
-          type="submit"
+          type="button"
           className="button button-primary"
           data-testid="launch-submit"
           disabled={launching !== null || hostName === ''}
+          onClick={() => void submit()}
         >
           {launching === 'run' ? 'Launching…' : 'Launch run'}
         </button>

@@ -76,6 +76,11 @@ export interface RunClockText {
   readonly secondary: string;
 }
 
+/** Elapsed time rounds down (formatCountdown rounds up, as a countdown should), so the two add up to the budget. */
+function elapsedText(ms: number): string {
+  return formatCountdown(Math.floor(ms / 1000) * 1000);
+}
+
 export function runClockText(clock: RunClock): RunClockText {
   const of = clock.budgetMs === null ? '' : `of ${formatDuration(clock.budgetMs / 1000)}`;
   switch (clock.phase) {
@@ -86,13 +91,13 @@ export function runClockText(clock: RunClock): RunClockText {
         primary: clock.overdue
           ? 'at the deadline'
           : clock.remainingMs === null
-            ? `${formatCountdown(clock.elapsedMs ?? 0)} elapsed`
+            ? `${elapsedText(clock.elapsedMs ?? 0)} elapsed`
             : `${formatCountdown(clock.remainingMs)} left`,
-        secondary: [formatCountdown(clock.elapsedMs ?? 0), of].filter(Boolean).join(' '),
+        secondary: [elapsedText(clock.elapsedMs ?? 0), of].filter(Boolean).join(' '),
       };
     case 'stopped':
       return {
-        primary: clock.elapsedMs === null ? 'stopped' : `ran ${formatCountdown(clock.elapsedMs)}`,
+        primary: clock.elapsedMs === null ? 'stopped' : `ran ${elapsedText(clock.elapsedMs)}`,
         secondary: of,
       };
   }

@@ -185,21 +185,34 @@ describe.each(harnesses)('contract over $name', (harness) => {
   });
 
   it('lists run folders, keeping unreadable ones visible', async () => {
-    await mkdir(path.join(home, 'runs', 'r1'), { recursive: true });
+    const r1 = 'r-20261123-100000-aaaa';
+    const r2 = 'r-20261123-110000-bbbb';
+    await mkdir(path.join(home, 'runs', r1), { recursive: true });
     await writeFile(
-      path.join(home, 'runs', 'r1', 'run.json'),
+      path.join(home, 'runs', r1, 'run.json'),
       JSON.stringify({
-        id: 'r1',
-        label: 'rehearsal',
-        host: 'h100',
-        status: 'scored',
+        schema: 1,
+        id: r1,
         createdAt: '2026-11-23T10:00:00Z',
+        spec: { host: 'h100', task: { kind: 'rehearsal' }, agent: { id: 'rehearsal' }, label: 'rehearsal' },
+        supervisor: { budgetSeconds: 300 },
       }),
     );
-    await mkdir(path.join(home, 'runs', 'r2'), { recursive: true });
-    await writeFile(path.join(home, 'runs', 'r2', 'run.json'), '{"id":');
+    await writeFile(
+      path.join(home, 'runs', r1, 'state.json'),
+      JSON.stringify({
+        status: 'scored',
+        heartbeatAt: 1,
+        evaluation: { attempts: 1, outcome: 'scored', metrics: { accuracy: 0.5 } },
+      }),
+    );
+    await mkdir(path.join(home, 'runs', r2), { recursive: true });
+    await writeFile(path.join(home, 'runs', r2, 'run.json'), '{"id":');
     const result = await client.call('runs.list', {});
-    expect(result.ok && result.data.map((r) => `${r.id}:${r.status}`).sort()).toEqual(['r1:scored', 'r2:unreadable']);
+    expect(result.ok && result.data.map((r) => `${r.id}:${r.status}:${r.score ?? ''}`).sort()).toEqual([
+      `${r1}:scored:50`,
+      `${r2}:unreadable:`,
+    ]);
   });
 });
 

@@ -46,6 +46,12 @@ describe('runClock', () => {
     expect(runClock(run, T0 - 2_000)).toMatchObject({ elapsedMs: 0, remainingMs: 180_000, fraction: 0 });
   });
 
+  it('rounds the countdown up and the elapsed time down, so they add up to the budget', () => {
+    const run = runSummary('r', { budgetSeconds: 300, startedAt: T0, deadline: T0 + 300_000 });
+    expect(runClockText(runClock(run, T0 + 300))).toEqual({ primary: '0:05:00 left', secondary: '0:00:00 of 5m' });
+    expect(runClockText(runClock(run, T0 + 1_700))).toEqual({ primary: '0:04:59 left', secondary: '0:00:01 of 5m' });
+  });
+
   it('counts up with no budget at all', () => {
     const run = runSummary('r', { startedAt: T0 });
     const clock = runClock(run, T0 + 61_000);
