@@ -100,15 +100,30 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('app shell in Chromi
       path.join(serve.home, 'hosts.json'),
       JSON.stringify({ hosts: [{ name: 'h100-a', kind: 'ssh', hostname: 'gpu1.lab', user: 'ana' }] }),
     );
-    await mkdir(path.join(serve.home, 'runs', 'r1'), { recursive: true });
+    // A run's local mirror as the run service writes it: run.json (the spec) and state.json (from the host).
+    const runDir = path.join(serve.home, 'runs', 'r-20261123-100000-aaaa');
+    await mkdir(runDir, { recursive: true });
     await writeFile(
-      path.join(serve.home, 'runs', 'r1', 'run.json'),
+      path.join(runDir, 'run.json'),
       JSON.stringify({
-        id: 'r1',
-        label: '<img src=x onerror="window.__pwned=1">',
-        host: 'h100-a',
-        status: 'scored',
+        schema: 1,
+        id: 'r-20261123-100000-aaaa',
         createdAt: '2026-11-23T10:00:00Z',
+        spec: {
+          host: 'h100-a',
+          task: { kind: 'rehearsal' },
+          agent: { id: 'rehearsal' },
+          label: '<img src=x onerror="window.__pwned=1">',
+        },
+        supervisor: { budgetSeconds: 300 },
+      }),
+    );
+    await writeFile(
+      path.join(runDir, 'state.json'),
+      JSON.stringify({
+        status: 'scored',
+        heartbeatAt: 1,
+        evaluation: { attempts: 1, outcome: 'scored', metrics: { accuracy: 0.8 } },
       }),
     );
     const page = await openApp();
