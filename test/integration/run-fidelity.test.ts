@@ -85,7 +85,14 @@ describeWithTestHost('a high-output run while the SSH connection is cut 20 times
       await sleep(50 + rng() * 700);
       if (proxy.cut() > 0) cuts += 1;
     }
-    const code = await watcher.exited;
+    const code = await Promise.race([watcher.exited, sleep(75_000).then(() => 'hung' as const)]);
+    if (code === 'hung') {
+      const local = path.join(t.env.PTW_HOME!, 'runs', id, 'sync.json');
+      throw new Error(
+        `ptw run watch did not finish; it said:\n${watcher.stderr().slice(-3000)}\nsync.json: ${readFileSync(local, 'utf8')}\n` +
+          `state: ${readFileSync(path.join(t.runDir(id), 'state.json'), 'utf8')}\nproxy open: ${proxy.open}`,
+      );
+    }
     // The agent wrote no final_model: the run ends unscored (exit 1), but complete.
     expect(code, watcher.stderr()).toBe(1);
     expect(cuts, 'connections cut while the run was followed').toBe(20);

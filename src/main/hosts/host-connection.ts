@@ -66,6 +66,8 @@ export const DEFAULT_KEEPALIVE_COUNT_MAX = 3;
 const DEFAULT_EXEC_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_CONCURRENT_EXECS = 8;
 const DEFAULT_MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** One SFTP open, read or write; a healthy connection moves MBs in well under this. */
+const SFTP_TIMEOUT_MS = 120_000;
 
 /** The hops of a profile: its ProxyJump chain (each defaulting to the profile's user and port 22), then the host. */
 export function hopsOf(profile: HostProfile, defaultUser: string): SshHop[] {
@@ -171,6 +173,8 @@ export class HostConnection {
   readonly #listeners = new Set<(state: ConnectionState) => void>();
   readonly #relay = new CurrentClientRelay(() => this.#chain?.at(-1)?.client);
   readonly #sftps = new Set<SFTPWrapper>();
+  /** Fails the SFTP work in flight; called when the connection drops or is disposed. */
+  readonly #pending = new Set<(err: AppError) => void>();
   readonly #execSlots: Slots;
   readonly #session: HostSession;
   #state: ConnectionState = { status: 'disconnected', since: now() };
@@ -210,7 +214,8 @@ export class HostConnection {
   async writeFile(path: string, data: Buffer | string, options: { mode?: number } = {}): Promise<void> {
     const sftp = await this.sftp();
     try {
-      await sftpWriteFile(sftp, path, Buffer.isBuffer(data) ? data : Buffer.from(data), options.mode);
+      const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data);
+      await this.#untilDropped(sftpWriteFile(sftp, path, bytes, options.mode), `Writing ${path}`, SFTP_TIMEOUT_MS);
     } finally {
       sftp.end();
     }
@@ -219,10 +224,51 @@ export class HostConnection {
   async readFile(path: string, options: { offset?: number; maxBytes?: number } = {}): Promise<Buffer> {
     const sftp = await this.sftp();
     try {
-      return await sftpReadFile(sftp, path, options);
+      return await this.#untilDropped(sftpReadFile(sftp, path, options), `Reading ${path}`, SFTP_TIMEOUT_MS);
     } finally {
       sftp.end();
     }
+  }
+
+  /**
+   * `work`, failed at once when the connection drops (or after `timeoutMs`): an SFTP request in flight when the
+   * network goes can otherwise wait for an answer forever, and with it a run's sync.
+   */
+  #untilDropped<T>(work: Promise<T>, what: string, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#pending.delete(fail);
+      };
+      const fail = (err: AppError): void => {
+        done();
+        reject(err);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new AppError('TIMEOUT', `${what} on ${this.address} did not finish within ${timeoutMs / 1000} s`, {
+              retryable: true,
+            }),
+          ),
+        timeoutMs,
+      );
+      this.#pending.add(fail);
+      work.then(
+        (value) => {
+          done();
+          resolve(value);
+        },
+        (err: unknown) => {
+          done();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  #failPending(error: AppError): void {
+    for (const fail of [...this.#pending]) fail(error);
   }
 
   get state(): ConnectionState {
@@ -331,16 +377,18 @@ export class HostConnection {
           }),
         );
       try {
-        client.sftp((err, sftp) => {
-          if (err) return fail(err);
-          if (this.#disposed) {
+        const opened = new Promise<SFTPWrapper>((resolveOpen, rejectOpen) =>
+          client.sftp((err, sftp) => (err ? rejectOpen(err) : resolveOpen(sftp))),
+        );
+        this.#untilDropped(opened, 'Opening SFTP', SFTP_TIMEOUT_MS).then((sftp) => {
+          if (this.#disposed || !this.#chain) {
             sftp.end();
-            return reject(this.#disposedError());
+            return reject(this.#disposed ? this.#disposedError() : new Error('the connection was lost'));
           }
           this.#sftps.add(sftp);
           sftp.once('close', () => this.#sftps.delete(sftp));
           resolve(sftp);
-        });
+        }, fail);
       } catch (err) {
         fail(err);
       }
@@ -373,6 +421,7 @@ export class HostConnection {
       await remote?.agent.dispose(2_000);
       for (const sftp of this.#sftps) sftp.end();
       this.#sftps.clear();
+      this.#failPending(this.#disposedError());
       const chain = this.#chain;
       this.#chain = undefined;
       this.#relay.emit('close');
@@ -505,13 +554,14 @@ export class HostConnection {
     for (const sftp of this.#sftps) sftp.end();
     this.#sftps.clear();
     void endChain(chain, 1_000);
-    if (this.#disposed) return;
     const cause = dropped.lastError();
     const error = new AppError(
       'HOST_UNREACHABLE',
       `The connection to ${describeHop(dropped.hop)} was lost${cause ? `: ${cause.message}` : ''}`,
       { retryable: true, ...(cause ? { cause } : {}) },
     );
+    this.#failPending(error);
+    if (this.#disposed) return;
     const plan = planReconnect(error, 1, this.#options.reconnect);
     if (plan.retry) this.#scheduleReconnect(1, plan.delayMs, error);
     else this.#fail(error);
