@@ -225,9 +225,11 @@ export class RunMirror {
     if (stat.gone) {
       next.error = `The run folder ${sync.hostRunDir} is gone from ${sync.host}; the local record is all that is left.`;
       next.errorAt = Date.now();
+      // Nothing more can come: the syncer leaves it alone from now on.
+      next.complete = true;
       await this.writeSync(next);
       const state = await this.readState();
-      return { skipped: false, changed: false, state, supervisorAlive: false, complete: sync.complete, gone: true };
+      return { skipped: false, changed: false, state, supervisorAlive: false, complete: true, gone: true };
     }
 
     const hash = secretsHash(secrets);

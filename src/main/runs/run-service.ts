@@ -75,6 +75,8 @@ interface HostHealth {
 export class RunService {
   readonly runsDir: string;
   private readonly health = new Map<string, HostHealth>();
+  /** Runs whose mirror is complete: never synced again (completeness does not revert). */
+  private readonly completeRuns = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private disposed = false;
@@ -296,7 +298,9 @@ export class RunService {
     const mirrors = await listMirrors(this.runsDir);
     const byHost = new Map<string, RunMirror[]>();
     for (const mirror of mirrors) {
+      if (this.completeRuns.has(mirror.id)) continue;
       const sync = await mirror.readSync().catch(() => undefined);
+      if (sync?.complete) this.completeRuns.add(mirror.id);
       if (!sync || sync.complete) continue;
       byHost.set(sync.host, [...(byHost.get(sync.host) ?? []), mirror]);
     }

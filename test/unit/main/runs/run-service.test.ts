@@ -1,0 +1,109 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalHostSession } from '../../../../src/main/hosts/local-host-session';
+import { RunService } from '../../../../src/main/runs/run-service';
+import type { RunSummary } from '../../../../src/shared/contract';
+import { hostProfileSchema } from '../../../../src/shared/hosts';
+
+/**
+ * The app's start: the background syncer finds a run that exists only on the host (here a `local` host, this
+ * machine's own shell, with no Docker behind the socket) and brings a complete bundle of it home.
+ */
+
+const ID = 'r-20261123-120000-ab12';
+let base: string;
+let session: LocalHostSession;
+let service: RunService | undefined;
+
+beforeEach(async () => {
+  base = await mkdtemp(path.join(os.tmpdir(), 'ptw-service-'));
+  session = new LocalHostSession(path.join(base, 'no-docker.sock'));
+});
+
+afterEach(async () => {
+  await service?.dispose();
+  session.dispose();
+  await rm(base, { recursive: true, force: true });
+});
+
+async function hostRun(runRoot: string): Promise<string> {
+  const dir = path.join(runRoot, ID);
+  for (const sub of ['record', 'eval', '.supervisor', 'workspace/final_model']) {
+    await mkdir(path.join(dir, sub), { recursive: true });
+  }
+  await writeFile(
+    path.join(dir, 'run.json'),
+    JSON.stringify({
+      schema: 1,
+      id: ID,
+      createdAt: '2026-11-23T12:00:00.000Z',
+      spec: { host: 'box', task: { kind: 'rehearsal' }, agent: { id: 'rehearsal' }, label: 'found' },
+      specHash: 'x',
+      supervisor: { agentContainerId: 'c0ffee', budgetSeconds: 300 },
+    }),
+  );
+  await writeFile(
+    path.join(dir, 'state.json'),
+    JSON.stringify({
+      status: 'scored',
+      supervisorPid: 999_999,
+      heartbeatAt: Date.now(),
+      agentContainerId: 'c0ffee',
+      startedAt: 1,
+      deadline: 300_001,
+      warningsSent: [],
+      stoppedAt: 200_000,
+      stopReason: 'agent-exited',
+      exitCode: 0,
+      evaluation: { attempts: 1, outcome: 'scored', metrics: { accuracy: 0.75 } },
+    }),
+  );
+  await writeFile(path.join(dir, 'record', 'events.jsonl'), '{"t": 1, "type": "agent-started", "deadline": 2}\n');
+  await writeFile(path.join(dir, 'record', 'terminal.cast'), '{"version": 2, "width": 80, "height": 24}\n');
+  await writeFile(path.join(dir, 'eval', 'metrics.json'), '{"accuracy": 0.75}\n');
+  await writeFile(path.join(dir, 'workspace', 'final_model', 'config.json'), '{}\n');
+  return dir;
+}
+
+describe('RunService', () => {
+  it('rediscovers runs on the hosts it has used at start, mirrors them and announces the list', async () => {
+    const runRoot = path.join(base, 'host-runs');
+    const hostDir = await hostRun(runRoot);
+    const profile = hostProfileSchema.parse({ name: 'box', kind: 'local', runRoot });
+    const announced: RunSummary[][] = [];
+    service = new RunService({
+      home: path.join(base, 'home'),
+      session: async () => session,
+      profile: async () => profile,
+      profiles: async () => [profile],
+      secrets: { get: async () => undefined },
+      appVersion: '0.0.0',
+      by: 'app',
+      onChanged: (list) => announced.push(list),
+    });
+    service.startBackgroundSync({ intervalMs: 100, usedHosts: async () => ['box'] });
+    const mirror = path.join(base, 'home', 'runs', ID);
+    for (let i = 0; i < 100 && !existsSync(path.join(mirror, 'final-model-manifest.json')); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (let i = 0; i < 50 && announced.at(-1)?.[0]?.status !== 'scored'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(announced.at(-1)).toEqual([
+      expect.objectContaining({ id: ID, host: 'box', status: 'scored', score: 75, label: 'found', task: 'rehearsal' }),
+    ]);
+    expect(readFileSync(path.join(mirror, 'events.jsonl'))).toEqual(
+      readFileSync(path.join(hostDir, 'record', 'events.jsonl')),
+    );
+    const detail = await service.get(ID);
+    expect(detail).toMatchObject({ hostRunDir: hostDir, metrics: { accuracy: 0.75 }, finalModel: { exists: true } });
+    expect(detail.events).toEqual([{ t: 1, type: 'agent-started', deadline: 2 }]);
+    // Docker behind the socket is missing: reported, and the run folders were found anyway.
+    const report = await service.discover('box');
+    expect(report.found).toEqual([ID]);
+    expect(report.problems.join('\n')).toContain('Docker on box could not be asked');
+  });
+});
