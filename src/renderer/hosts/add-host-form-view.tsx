@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { AppErrorData } from '../../shared/errors';
 import { useAppStore } from '../store/store-context';
 import {
@@ -11,6 +11,7 @@ import {
   type AddHostFieldErrors,
   type AddHostFormValues,
 } from './add-host-form';
+import { FormField } from '../shell/form-field';
 import { HostErrorPanel } from './host-error-panel';
 
 const fieldTestIds: Record<AddHostField, string> = {
@@ -220,52 +221,9 @@ export function AddHostFormView({ onCancel }: { onCancel: () => void }) {
   );
 }
 
-interface InputProps {
-  id: string;
-  'data-testid': string;
-  'aria-invalid': boolean;
-  'aria-describedby': string;
-}
-
-function Field({
-  field,
-  label,
-  hint,
-  note,
-  error,
-  optional = false,
-  children,
-}: {
-  field: AddHostField;
-  label: string;
-  hint?: string | undefined;
-  note?: string | undefined;
-  error?: string | undefined;
-  optional?: boolean;
-  children: (props: InputProps) => ReactNode;
-}) {
-  const id = useId();
-  const testId = fieldTestIds[field];
-  return (
-    <div className={`field${error ? ' field-invalid' : ''}`}>
-      <label className="field-label" htmlFor={id}>
-        {label}
-        {optional ? <span className="field-optional"> optional</span> : null}
-      </label>
-      {children({ id, 'data-testid': testId, 'aria-invalid': Boolean(error), 'aria-describedby': `${id}-help` })}
-      <p className="field-help" id={`${id}-help`}>
-        {error ? (
-          <span className="field-error" data-testid={`${testId}-error`}>
-            {error}
-          </span>
-        ) : note ? (
-          <span className="field-note">{note}</span>
-        ) : (
-          hint
-        )}
-      </p>
-    </div>
-  );
+/** A field of this form, by its key: the shared field with this form's test ids. */
+function Field({ field, ...rest }: { field: AddHostField } & Omit<Parameters<typeof FormField>[0], 'testId'>) {
+  return <FormField testId={fieldTestIds[field]} {...rest} />;
 }
 
 function KindOption({

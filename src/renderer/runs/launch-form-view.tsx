@@ -6,6 +6,7 @@ import { BASE_MODELS } from '../../shared/runs/task-catalog';
 import { HostErrorPanel } from '../hosts/host-error-panel';
 import { sortHostsByName } from '../hosts/host-order';
 import { lastCheckText } from '../hosts/host-state-text';
+import { FormField } from '../shell/form-field';
 import { RichText } from '../shell/rich-text';
 import { useNow } from '../shell/use-now';
 import type { LaunchIntent } from '../store/slices/runs-slice';
@@ -726,46 +727,10 @@ function ModelField({
   );
 }
 
-interface ControlProps {
-  id: string;
-  'data-testid': string;
-  'aria-invalid': boolean;
-  'aria-describedby': string;
-}
-
+/** A field of this form, by its key: the shared field with this form's test ids. */
 function Field({
   field,
-  label,
-  hint,
-  error,
-  optional = false,
-  children,
-}: {
-  field: Exclude<LaunchField, 'form'>;
-  label: string;
-  hint: ReactNode;
-  error?: string | undefined;
-  optional?: boolean;
-  children: (props: ControlProps) => ReactNode;
-}) {
-  const id = useId();
-  const testId = fieldTestIds[field];
-  return (
-    <div className={`field${error ? ' field-invalid' : ''}`}>
-      <label className="field-label" htmlFor={id}>
-        {label}
-        {optional ? <span className="field-optional"> optional</span> : null}
-      </label>
-      {children({ id, 'data-testid': testId, 'aria-invalid': Boolean(error), 'aria-describedby': `${id}-help` })}
-      <p className="field-help" id={`${id}-help`}>
-        {error ? (
-          <span className="field-error" data-testid={`${testId}-error`}>
-            {error}
-          </span>
-        ) : (
-          hint
-        )}
-      </p>
-    </div>
-  );
+  ...rest
+}: { field: Exclude<LaunchField, 'form'> } & Omit<Parameters<typeof FormField>[0], 'testId'>) {
+  return <FormField testId={fieldTestIds[field]} {...rest} />;
 }
