@@ -25,6 +25,8 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
+          // expect.poll waits 1 s by default: too short for a browser on a loaded 2-core CI machine.
+          expect: { poll: { timeout: 15_000, interval: 100 } },
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
