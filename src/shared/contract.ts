@@ -12,6 +12,9 @@ import {
   sshConfigCandidateSchema,
   sshConfigProblemSchema,
 } from './hosts';
+import { inspectCommands, inspectEvents } from './contract-inspect';
+import { liveCommands, liveEvents } from './contract-live';
+import { trajectoryCommands, trajectoryEvents } from './contract-trajectory';
 
 /**
  * The one contract between the node side (main process, `ptw serve`) and the renderer.
@@ -213,6 +216,9 @@ export const commands = {
     output: z.object({ stored: z.boolean() }),
   },
   'secrets.delete': { input: z.object({ name: secretName }).strict(), output: z.object({ deleted: z.boolean() }) },
+  ...liveCommands,
+  ...trajectoryCommands,
+  ...inspectCommands,
 } as const;
 
 export const events = {
@@ -229,6 +235,9 @@ export const events = {
   'hosts.promptClosed': z.object({ promptId: z.string() }),
   /** The run list changed (a run started, changed status, was synced). */
   'runs.changed': z.array(runSummarySchema),
+  ...liveEvents,
+  ...trajectoryEvents,
+  ...inspectEvents,
 } as const;
 
 export type Commands = typeof commands;

@@ -70,7 +70,7 @@ describeWithTestHost('a high-output run while the SSH connection is cut 20 times
     const watcher = t.spawnPtw(['run', 'watch', id]);
     // Each cut waits for the watcher to have reconnected, then lands at a random moment of its next syncs.
     const rng = (() => {
-      let x = 20261123;
+      let x = Number(process.env.PTW_TEST_CUT_SEED ?? 20261123);
       return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     })();
     let cuts = 0;
@@ -94,9 +94,10 @@ describeWithTestHost('a high-output run while the SSH connection is cut 20 times
       );
     }
     // The agent wrote no final_model: the run ends unscored (exit 1), but complete.
-    expect(code, watcher.stderr()).toBe(1);
-    expect(cuts, 'connections cut while the run was followed').toBe(20);
-    expect(watcher.stderr()).toContain(`run ${id} no-model`);
+    const said = `ptw run watch said:\n${watcher.stderr().slice(-4000)}`;
+    expect(code, said).toBe(1);
+    expect(watcher.stderr(), said).toContain(`run ${id} no-model`);
+    expect(cuts, `connections cut while the run was followed; ${said}`).toBe(20);
 
     const hostCast = path.join(t.runDir(id), 'record', 'terminal.cast');
     const localDir = path.join(t.env.PTW_HOME!, 'runs', id);

@@ -7,6 +7,7 @@ import { formatRelativeTime } from '../hosts/host-state-text';
 import { useAppStore } from '../store/store-context';
 import { runClock, runClockText } from './run-clock';
 import { RunControlsView } from './run-controls-view';
+import { RunTabs, type RunTab } from './run-tabs';
 import { RunStatusBadge } from './run-list-view';
 import { metricRows } from './run-metrics';
 import { specSummary } from './run-spec-summary';
@@ -103,18 +104,20 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
           </button>
         </div>
       ) : null}
-      {detail?.data ? (
-        <RunRecord detail={detail.data} />
-      ) : detail?.loading ? (
-        <p className="loading-state" role="status">
-          Reading the run’s record…
-        </p>
-      ) : null}
-
-      <p className="run-detail-later muted">The live terminal and GPU charts come in a later version.</p>
+      <RunTabs tabs={runTabs} run={run} detail={detail?.data ?? null} now={now} />
     </article>
   );
 }
+
+/** The run's tabs, left to right: each feature adds its entry here and keeps its view in its own file. */
+const runTabs: readonly RunTab[] = [
+  {
+    id: 'overview',
+    label: 'Overview',
+    render: ({ detail }) =>
+      detail ? <RunRecord detail={detail} /> : <p className="muted">The run’s record has not been read yet.</p>,
+  },
+];
 
 function RunRecord({ detail }: { detail: RunDetail }) {
   const spec = specSummary(detail.spec);
