@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Live run view (issue 5): the terminal stream with acks, peek shell, GPU samples.
+ * Live terminal stream of a running run with ack-based flow control, and the peek shell (issue 5).
  * Spread into the one contract in `contract.ts`; import nothing from there (it imports this file).
  */
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Trajectory inspection (issue 6): replay index, agent steps, PostTrainBench import, bundles.
+ * Structured agent steps, the one timeline, and PostTrainBench import (issue 6).
  * Spread into the one contract in `contract.ts`; import nothing from there (it imports this file).
  */
 

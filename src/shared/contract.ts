@@ -12,9 +12,13 @@ import {
   sshConfigCandidateSchema,
   sshConfigProblemSchema,
 } from './hosts';
-import { inspectCommands, inspectEvents } from './contract-inspect';
 import { liveCommands, liveEvents } from './contract-live';
+import { monitorCommands, monitorEvents } from './contract-monitor';
+import { replayCommands, replayEvents } from './contract-replay';
 import { trajectoryCommands, trajectoryEvents } from './contract-trajectory';
+import { bundleCommands, bundleEvents } from './contract-bundle';
+import { checkpointsCommands, checkpointsEvents } from './contract-checkpoints';
+import { datasetsCommands, datasetsEvents } from './contract-datasets';
 
 /**
  * The one contract between the node side (main process, `ptw serve`) and the renderer.
@@ -217,8 +221,12 @@ export const commands = {
   },
   'secrets.delete': { input: z.object({ name: secretName }).strict(), output: z.object({ deleted: z.boolean() }) },
   ...liveCommands,
+  ...monitorCommands,
+  ...replayCommands,
   ...trajectoryCommands,
-  ...inspectCommands,
+  ...bundleCommands,
+  ...checkpointsCommands,
+  ...datasetsCommands,
 } as const;
 
 export const events = {
@@ -236,8 +244,12 @@ export const events = {
   /** The run list changed (a run started, changed status, was synced). */
   'runs.changed': z.array(runSummarySchema),
   ...liveEvents,
+  ...monitorEvents,
+  ...replayEvents,
   ...trajectoryEvents,
-  ...inspectEvents,
+  ...bundleEvents,
+  ...checkpointsEvents,
+  ...datasetsEvents,
 } as const;
 
 export type Commands = typeof commands;
