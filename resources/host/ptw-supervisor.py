@@ -633,6 +633,88 @@ class LineSplitter:
         self._parts, self._size, self._overflow = [], 0, False
 
 
+class StreamRedactor:
+    """Replaces the agent's own key(s) in recorded output before it reaches a file (the same rule as the app's
+    src/shared/redact.ts): literal matches, values under 8 characters ignored, longest first, and the tail that could
+    begin a secret is held back until the next chunk, so a key split across reads is still caught."""
+
+    MINIMUM_LENGTH = 8
+
+    def __init__(self, secrets):
+        usable = [(name, value) for name, value in secrets if len(value) >= self.MINIMUM_LENGTH]
+        self._secrets = sorted(usable, key=lambda s: -len(s[1]))
+        self._hold = max([len(value) - 1 for _, value in self._secrets] or [0])
+        self._pending = ""
+
+    def _redact(self, text):
+        for name, value in self._secrets:
+            if value in text:
+                text = text.replace(value, "[REDACTED:%s]" % name)
+        return text
+
+    def push(self, chunk):
+        if not self._secrets:
+            return chunk
+        text = self._redact(self._pending + chunk)
+        cut = len(text)
+        for i in range(max(0, len(text) - self._hold), len(text)):
+            tail = text[i:]
+            if any(value.startswith(tail) for _, value in self._secrets):
+                cut = i
+                break
+        self._pending = text[cut:]
+        return text[:cut]
+
+    def flush(self):
+        rest, self._pending = self._pending, ""
+        return rest
+
+
+def read_secrets(fd, ready_fd, timeout=20.0):
+    """Reads one JSON line {"secrets": [{"name", "value"}]} from `fd` (the app's exec channel; never argv, never a
+    file), then puts /dev/null in its place and tells the app on `ready_fd` how many it got. Values are never logged."""
+    data = b""
+    until = time.monotonic() + timeout
+    try:
+        while b"\n" not in data and len(data) < 1024 * 1024:
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                log("no secrets line on stdin within %d s; recording without redaction" % timeout)
+                break
+            readable, _, _ = select.select([fd], [], [], remaining)
+            if not readable:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError as err:
+        log("reading secrets from stdin failed: %s" % err.strerror)
+    secrets = []
+    line = data.split(b"\n", 1)[0].strip()
+    if line:
+        try:
+            parsed = json.loads(line.decode("utf-8"))
+            for item in parsed.get("secrets", []):
+                if isinstance(item.get("name"), str) and isinstance(item.get("value"), str):
+                    secrets.append((item["name"], item["value"]))
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            log("the secrets line on stdin is not the expected JSON; recording without redaction")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, fd)
+    os.close(null)
+    if ready_fd is not None:
+        try:
+            os.write(ready_fd, ("SECRETS %d\n" % len(secrets)).encode("ascii"))
+        except OSError:
+            pass
+        try:
+            os.close(ready_fd)
+        except OSError:
+            pass
+    return secrets
+
+
 class TerminalRecorder:
     """Reads the attach stream and writes record/terminal.cast and record/agent-stream.jsonl.
 
@@ -654,6 +736,7 @@ class TerminalRecorder:
         # character or a JSON line split across frames is not cut by the other stream's bytes.
         self._decoders = {}
         self._lines = {}
+        self._redactors = {}
         self._errors = 0
         self.done = threading.Event()
         paths = supervisor.paths
@@ -817,6 +900,7 @@ class TerminalRecorder:
         if stream_id not in self._decoders:
             self._decoders[stream_id] = codecs.getincrementaldecoder("utf-8")(errors="replace")
             self._lines[stream_id] = LineSplitter(self._emit_line)
+            self._redactors[stream_id] = StreamRedactor(self._sup.secrets)
         return self._decoders[stream_id], self._lines[stream_id]
 
     def _process(self, raw, t):
@@ -825,7 +909,7 @@ class TerminalRecorder:
             texts = []
             for stream_id, payload in frames:
                 decoder, lines = self._channel(stream_id)
-                text = decoder.decode(payload)
+                text = self._redactors[stream_id].push(decoder.decode(payload))
                 if text:
                     texts.append(text)
                     lines.feed(text)
@@ -837,7 +921,8 @@ class TerminalRecorder:
     def _finish(self):
         for stream_id in sorted(self._decoders):
             decoder, lines = self._channel(stream_id)
-            text = decoder.decode(b"", final=True)
+            redactor = self._redactors[stream_id]
+            text = redactor.push(decoder.decode(b"", final=True)) + redactor.flush()
             if text:
                 self.write_event(self.t_now(), "o", text)
                 lines.feed(text)
@@ -873,6 +958,8 @@ class TerminalRecorder:
 class Supervisor:
     def __init__(self, args):
         self.args = args
+        # The agent's key(s), from stdin (--secrets-stdin): redacted from the recording, never written anywhere.
+        self.secrets = []
         self.paths = RunPaths(args.run_dir)
         self.events = None
         self.state = None
@@ -1739,6 +1826,12 @@ def parse_args(argv):
     parser.add_argument("--agent-container", help="the agent container's id (default: run.json)")
     parser.add_argument("--resume", action="store_true", help="adopt a run a previous supervisor started")
     parser.add_argument("--api-version", help="pin the Docker API version (default: negotiated, 1.41 preferred)")
+    parser.add_argument(
+        "--secrets-stdin",
+        action="store_true",
+        help='read {"secrets": [{"name", "value"}]} as one line on stdin: the agent\'s key(s), redacted from records',
+    )
+    parser.add_argument("--ready-fd", type=int, help="with --secrets-stdin: write SECRETS <n> here, then close it")
     return parser.parse_args(argv)
 
 
@@ -1747,7 +1840,9 @@ def main(argv=None):
     if not os.path.isdir(args.run_dir):
         log("no run folder at %s" % args.run_dir)
         return 2
+    secrets = read_secrets(0, args.ready_fd) if args.secrets_stdin else []
     supervisor = Supervisor(args)
+    supervisor.secrets = secrets
     try:
         code = supervisor.run()
     except Shutdown:

@@ -82,7 +82,7 @@ describeWithTestHost('a high-output run while the SSH connection is cut 20 times
         throw new Error(`only ${cuts} cuts in 90 s (${proxy.accepted} connections); watch said:\n${watcher.stderr()}`);
       }
       while (proxy.open === 0 && !ended) await sleep(20);
-      await sleep(50 + rng() * 700);
+      await sleep(50 + rng() * Number(process.env.PTW_TEST_CUT_SPREAD_MS ?? 700));
       if (proxy.cut() > 0) cuts += 1;
     }
     const code = await Promise.race([watcher.exited, sleep(75_000).then(() => 'hung' as const)]);

@@ -1,5 +1,6 @@
-// The agent's key: it enters the agent's container and nothing else. Not the run folder on the host, not the run
-// bundle, not PTW_HOME, not what `ptw run watch` prints, even when the agent prints it (split across two writes).
+// The agent's key: it enters the agent's container and nothing else. Not the run folder on the host (the supervisor
+// gets it on stdin and redacts its recording), not the run's local record, not PTW_HOME, not what `ptw run watch`
+// prints, even when the agent prints it (split across two writes).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -161,14 +162,24 @@ describeWithTestHost('the agent’s key', () => {
     expect(shown.stdout).not.toContain(KEY);
     expect((JSON.parse(shown.stdout) as { summary: RunSummary }).summary.status).toBe('no-model');
 
-    // On the host, only the agent's own output holds it (the supervisor never has the key to redact it): every
-    // file the app or the supervisor wrote is clean.
-    expect(filesContaining(t.runDir(id), KEY)).toEqual(['record/agent-stream.jsonl', 'record/terminal.cast']);
-    // The split really was two terminal events on the host, the first ending in the key's first 12 characters.
+    // On the host too: the supervisor got the key on stdin (never argv, never a file) and redacted its recording,
+    // so no file in the run folder holds it, not even the agent's own output.
+    expect(filesContaining(t.runDir(id), KEY)).toEqual([]);
+    expect(filesContaining(t.runDir(id), KEY.slice(0, 12))).toEqual([]);
+    const hostTerminal = castText(path.join(t.runDir(id), 'record', 'terminal.cast'));
+    expect(hostTerminal).toContain(`my key is ${MARK}, oops`);
+    expect(hostTerminal).toContain(`split across writes: ${MARK} (end)`);
+    expect(readFileSync(path.join(t.runDir(id), 'record', 'agent-stream.jsonl'), 'utf8')).toContain(
+      `"the key: ${MARK}"`,
+    );
+    // The split really was two terminal events on the host: the first stops before the key's first 12 characters,
+    // which were held back until the rest arrived 1.5 s later.
     const events = readFileSync(path.join(t.runDir(id), 'record', 'terminal.cast'), 'utf8')
       .split('\n')
       .slice(1, -1);
     const data = events.map((line) => (JSON.parse(line) as [number, string, string])[2]);
-    expect(data.some((d) => d.endsWith(`split across writes: ${KEY.slice(0, 12)}`))).toBe(true);
+    const first = data.findIndex((d) => d.endsWith('split across writes: '));
+    expect(first, JSON.stringify(data)).toBeGreaterThanOrEqual(0);
+    expect(data[first + 1]).toContain(`${MARK} (end)`);
   });
 });

@@ -55,7 +55,7 @@ export class DirectHostSession implements HostSession {
     return new DirectHostSession(await connectSsh(config), opts.dockerSocket);
   }
 
-  exec(command: string, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  exec(command: string, options: { timeoutMs?: number; stdin?: string } = {}): Promise<ExecResult> {
     const timeoutMs = options.timeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err: Error | undefined, channel: ClientChannel) => {
@@ -93,8 +93,8 @@ export class DirectHostSession implements HostSession {
             stderr: Buffer.concat(stderr).toString('utf8'),
           });
         });
-        // Nothing is sent on stdin: EOF now, so a command that reads it does not wait forever.
-        channel.end();
+        // stdin, if any, then EOF, so a command that reads it does not wait forever.
+        channel.end(options.stdin);
       });
     });
   }

@@ -13,7 +13,8 @@ import type {
 import { DockerApiVersionError, negotiateApiVersion } from '../docker/docker-api-version';
 import { createDockerOverSsh, type DockerOverSsh } from '../docker/docker-over-ssh';
 import { DockerSocketUnreachableError } from '../docker/ssh-docker-agent';
-import type { ExecResult, HostSession } from './host-exec-types';
+import { streamOverSsh } from './host-command-stream';
+import type { ExecOptions, ExecResult, HostCommandStream, HostSession } from './host-exec-types';
 import type { HostKeyTrust } from './host-key-trust-types';
 import { isIdentityFault, planReconnect, type ReconnectOptions } from './reconnect-policy';
 import { identityFilesFor, KeyVault } from './ssh-auth';
@@ -207,6 +208,7 @@ export class HostConnection {
       ping: () => this.ping(),
       writeFile: (path, data, fileOptions) => this.writeFile(path, data, fileOptions),
       readFile: (path, readOptions) => this.readFile(path, readOptions),
+      stream: (command) => this.stream(command),
     };
   }
 
@@ -315,7 +317,7 @@ export class HostConnection {
     return this.#session;
   }
 
-  async exec(command: string, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const client = await this.#client();
     const release = await this.#execSlots.acquire();
     try {
@@ -323,10 +325,19 @@ export class HostConnection {
         timeoutMs: options.timeoutMs ?? this.#options.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
         maxOutputBytes: this.#options.maxExecOutputBytes ?? DEFAULT_MAX_EXEC_OUTPUT_BYTES,
         who: this.address,
+        ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
       });
     } finally {
       release();
     }
+  }
+
+  /**
+   * A long-running command read as a stream (a live terminal's `tail -F`). It holds a session channel while it
+   * runs, outside the exec slots (it would starve short execs); OpenSSH's MaxSessions bounds how many are open.
+   */
+  async stream(command: string): Promise<HostCommandStream> {
+    return streamOverSsh(await this.#client(), command, this.address);
   }
 
   /**

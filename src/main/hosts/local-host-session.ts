@@ -4,7 +4,8 @@ import type Dockerode from 'dockerode';
 import { AppError } from '../../shared/errors';
 import { negotiateApiVersion } from '../docker/docker-api-version';
 import { createLocalDocker, type LocalDocker } from '../docker/local-docker';
-import type { ExecResult, HostSession } from './host-exec-types';
+import { streamLocally } from './host-command-stream';
+import type { ExecOptions, ExecResult, HostCommandStream, HostSession } from './host-exec-types';
 
 /** A `local` host: this machine's own Docker socket and shell, no SSH (a workstation with its own GPU). */
 export class LocalHostSession implements HostSession {
@@ -13,9 +14,9 @@ export class LocalHostSession implements HostSession {
 
   constructor(private readonly dockerSocket: string) {}
 
-  exec(command: string, options: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     return new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         '/bin/sh',
         ['-c', command],
         { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
@@ -26,6 +27,9 @@ export class LocalHostSession implements HostSession {
           resolve({ code, signal: err?.signal ?? undefined, stdout, stderr });
         },
       );
+      // An early exit closes the pipe under us: that is the command's business, not an error of ours.
+      child.stdin?.on('error', () => undefined);
+      if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     });
   }
 
@@ -76,6 +80,10 @@ export class LocalHostSession implements HostSession {
     } finally {
       await handle.close();
     }
+  }
+
+  stream(command: string): Promise<HostCommandStream> {
+    return streamLocally(command);
   }
 
   dispose(): void {

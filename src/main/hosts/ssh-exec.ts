@@ -8,6 +8,8 @@ export interface ExecOverSshOptions {
   readonly maxOutputBytes: number;
   /** How messages name the host (`root@gpu-1:22`). */
   readonly who: string;
+  /** Written to the command's stdin, which is then closed (default: stdin stays open and empty). */
+  readonly stdin?: string;
 }
 
 function shorten(command: string): string {
@@ -95,6 +97,7 @@ export function execOverSsh(client: Client, command: string, options: ExecOverSs
           exit = typeof code === 'number' ? { code } : { code: null, ...(signal ? { signal } : {}) };
         });
         ch.on('error', (e: Error) => settle(() => reject(lost(e))));
+        if (options.stdin !== undefined) ch.end(options.stdin);
         ch.on('close', () =>
           settle(() => {
             // OpenSSH always reports exit-status or exit-signal before closing an exec channel;

@@ -150,8 +150,19 @@ export function createHostKeyCheck(options: HostKeyCheckOptions): HostKeyCheck {
     return true;
   };
   const hostVerifier: HostVerifier = (key, verify) => {
+    const answer = (accepted: boolean): void => {
+      // An abandoned attempt (timed out, or the connection dropped while the trust store or a person was asked)
+      // has already destroyed the client: ssh2 cannot fail a handshake twice (it throws from inside verify), and
+      // the close that aborted us reports what happened.
+      if (options.isAborted()) return;
+      try {
+        verify(accepted);
+      } catch {
+        // The connection died in between; its close or error event reports that.
+      }
+    };
     decide(key).then(
-      (accepted) => verify(accepted && !options.isAborted()),
+      (accepted) => answer(accepted),
       (err: unknown) => {
         fault =
           err instanceof AppError
@@ -159,7 +170,7 @@ export function createHostKeyCheck(options: HostKeyCheckOptions): HostKeyCheck {
             : new AppError('INTERNAL', `Could not check the host key of ${options.who}: ${(err as Error).message}`, {
                 cause: err,
               });
-        verify(false);
+        answer(false);
       },
     );
   };

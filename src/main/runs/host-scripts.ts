@@ -143,13 +143,28 @@ export function startSupervisorScript(input: {
     q(input.containerId),
     ...(input.resume ? ['--resume'] : []),
   ].join(' ');
+  // The agent's key(s) come on stdin (see {@link supervisorSecretsLine}): the supervisor reads them from fd 4 (the
+  // exec channel's stdin, saved before `&` replaces it with /dev/null) and says `SECRETS <n>` on fd 3 (the channel's
+  // stdout) before closing it, so this exec returns only once they have been read. A run folder whose supervisor
+  // copy predates --secrets-stdin (an older app launched it) gets the old start.
   return [
     `cd -- ${q(input.runDir)} || exit 70`,
     'command -v python3 >/dev/null 2>&1 || { echo "python3 is not on the PATH of the SSH session"; exit 69; }',
     'if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi',
-    `$detach python3 ${args} < /dev/null >> record/supervisor.log 2>&1 &`,
+    'if grep -q -e --secrets-stdin .supervisor/ptw-supervisor.py 2>/dev/null; then',
+    '  exec 4<&0',
+    `  $detach python3 ${args} --secrets-stdin --ready-fd 3 0<&4 4<&- 3>&1 >> record/supervisor.log 2>&1 &`,
+    '  exec 4<&-',
+    'else',
+    `  $detach python3 ${args} < /dev/null >> record/supervisor.log 2>&1 &`,
+    'fi',
     'echo "PID $!"',
   ].join('\n');
+}
+
+/** What {@link startSupervisorScript} sends on stdin: the values to redact from the recording (may be none). */
+export function supervisorSecretsLine(secrets: ReadonlyArray<{ name: string; value: string }>): string {
+  return `${JSON.stringify({ secrets: secrets.map(({ name, value }) => ({ name, value })) })}\n`;
 }
 
 /** Writes a control request into place: it was uploaded under a dot-name the supervisor ignores. */

@@ -29,6 +29,7 @@ import {
   removeRunDirScript,
   resolveHostPath,
   startSupervisorScript,
+  supervisorSecretsLine,
   MIN_PYTHON,
   type HostCopy,
   type HostProbe,
@@ -535,7 +536,11 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
 
     const started = await session.exec(
       startSupervisorScript({ runDir, dockerSocket: profile.dockerSocket, containerId, resume: false }),
-      { timeoutMs: 30_000 },
+      // The key goes to the supervisor on stdin only, so the host's own recording is redacted too.
+      {
+        timeoutMs: 30_000,
+        stdin: supervisorSecretsLine(Object.entries(secretEnv).map(([name, value]) => ({ name, value }))),
+      },
     );
     if (started.code !== 0) {
       throw new AppError(

@@ -12,7 +12,7 @@ import { readPtbCheckout } from '../catalog/ptb-checkout';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import type { HostSession } from '../hosts/host-exec-types';
 import type { SecretStore } from '../secrets/secret-store';
-import { placeControlScript, startSupervisorScript } from './host-scripts';
+import { placeControlScript, startSupervisorScript, supervisorSecretsLine } from './host-scripts';
 import { discoverHostRuns, type DiscoveryReport } from './run-discovery';
 import { launchRun } from './run-launcher';
 import { hostRunPaths, LOCAL_FILES } from './run-layout';
@@ -200,7 +200,7 @@ export class RunService {
   // --- catching up with the host ----------------------------------------------------------------------------
 
   /** The values to redact from a run's records: every key the agent could have been given, current values. */
-  private async redactionSecrets(agentId: string | undefined): Promise<NamedSecret[]> {
+  async redactionSecrets(agentId: string | undefined): Promise<NamedSecret[]> {
     if (!agentId || !isAgentId(agentId)) return [];
     const secrets: NamedSecret[] = [];
     for (const credential of getAgent(agentId).credentials) {
@@ -220,6 +220,11 @@ export class RunService {
     const mirror = new RunMirror(this.runsDir, id);
     const sync = await mirror.readSync();
     if (!sync) throw new AppError('NOT_FOUND', `No run ${id} here (ptw run ls lists runs on your hosts).`);
+    if (sync.imported) {
+      // Imported from a file: there is no host to catch up with; the record is as complete as it will get.
+      const state = await mirror.readState();
+      return { skipped: true, changed: false, state, supervisorAlive: false, complete: true, gone: false };
+    }
     const runJson = await mirror.readRunJson();
     const secrets = await this.redactionSecrets(runJson?.spec.agent.id);
     let session: HostSession;
@@ -256,6 +261,7 @@ export class RunService {
     if (sync.lastResumeAt !== null && now - sync.lastResumeAt < RESUME_INTERVAL_MS) return false;
     const profile = await this.options.profile(input.host);
     await input.mirror.markResumed(now);
+    const runJson = await input.mirror.readRunJson();
     const started = await input.session.exec(
       startSupervisorScript({
         runDir: sync.hostRunDir,
@@ -263,7 +269,8 @@ export class RunService {
         containerId: input.containerId,
         resume: !input.fresh,
       }),
-      { timeoutMs: 30_000 },
+      // The agent's current key, if this app has it, so the resumed recording is redacted on the host too.
+      { timeoutMs: 30_000, stdin: supervisorSecretsLine(await this.redactionSecrets(runJson?.spec.agent.id)) },
     );
     return started.code === 0;
   }
@@ -355,7 +362,7 @@ export class RunService {
       const hosts = new Set(await options.usedHosts?.().catch(() => []));
       for (const mirror of await listMirrors(this.runsDir).catch(() => [])) {
         const sync = await mirror.readSync().catch(() => undefined);
-        if (sync) hosts.add(sync.host);
+        if (sync && !sync.imported) hosts.add(sync.host);
       }
       await this.discoverAll({ background: true, hosts: [...hosts] }).catch(() => undefined);
       await this.emitIfChanged();
@@ -385,6 +392,9 @@ export class RunService {
     const state: RunState | null = first.state ?? (await mirror.readState());
     const sync = await mirror.readSync();
     if (!sync) throw new AppError('NOT_FOUND', `No run ${id}`);
+    if (sync.imported) {
+      throw new AppError('CONFLICT', `Run ${id} was imported from ${sync.imported.source}; it has no host to control.`);
+    }
     if (!state) throw new AppError('CONFLICT', `Run ${id} has not started yet; try again in a moment.`);
     if (isFinalRunStatus(state.status) || state.stoppedAt !== null) {
       throw new AppError(

@@ -164,19 +164,53 @@ describe('createHostKeyCheck', () => {
     expect(broken.fault()?.message).toContain('known_hosts unreadable');
   });
 
-  it('refuses when the attempt was abandoned while the user was deciding', async () => {
+  it('neither trusts nor answers ssh2 when the attempt was abandoned while the user was deciding', async () => {
+    // Abandoning destroys the client: ssh2 throws from inside verify on a destroyed connection.
     let aborted = false;
     const trust = fakeTrust({ status: 'unknown' });
+    let decided!: () => void;
+    const asked = new Promise<void>((resolve) => (decided = resolve));
     const check = createHostKeyCheck({
       ...base,
       trust,
       confirmHostKey: async () => {
         aborted = true;
+        decided();
         return 'always';
       },
       isAborted: () => aborted,
     });
-    expect(await verify(check)).toBe(false);
+    const answered = vi.fn();
+    check.hostVerifier(BLOB, answered);
+    await asked;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(answered).not.toHaveBeenCalled();
     expect(trust.trust).not.toHaveBeenCalled();
+  });
+
+  it('survives the connection dying under it: a verify that throws is not an unhandled rejection', async () => {
+    // What ssh2 1.17 does when the socket closed while the trust store was read: `protocol._destruct is not a
+    // function`, thrown from verify. Once, this crashed `ptw run watch` on a flaky network.
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      for (const verdict of [{ status: 'trusted' } as const, new Error('disk gone')]) {
+        const check = createHostKeyCheck({
+          ...base,
+          trust: fakeTrust(verdict),
+          confirmHostKey: async () => 'refuse',
+          isAborted: () => false,
+        });
+        const threw = vi.fn(() => {
+          throw new TypeError('protocol._destruct is not a function');
+        });
+        check.hostVerifier(BLOB, threw);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(threw).toHaveBeenCalledTimes(1);
+      }
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
   });
 });
