@@ -30,6 +30,8 @@ export const errorCodes = [
   'GPU_BUSY',
   /** The host's run root cannot be created or written by the SSH user. */
   'RUN_ROOT_NOT_WRITABLE',
+  /** The disk holding the host's run root has too little free space for the run. */
+  'RUN_ROOT_FULL',
   /** The host lacks something runs need there (python3 ≥ 3.8 for the supervisor, nvidia-smi for GPUs). */
   'HOST_REQUIREMENT_MISSING',
   'INTERNAL',

@@ -1,6 +1,6 @@
 // Bad input and bad luck, each with a clear error or status and nothing recorded lost: an unknown task or agent, a
-// missing image, a busy GPU (nvidia-smi replays a real H100 under load), a run root that cannot be written, and a
-// host that vanishes mid-run.
+// missing image, a busy GPU (nvidia-smi replays a real H100 under load), a run root that cannot be written or is on
+// a full disk, and a host that vanishes mid-run.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -14,7 +14,9 @@ describeWithTestHost('launch errors and a host that vanishes', () => {
   let t: RunTestHost;
   let checkout: string;
   let readOnly: string;
+  let small: string;
   let mounted = false;
+  let smallMounted = false;
 
   beforeAll(async () => {
     t = await startRunTestHost({
@@ -39,27 +41,38 @@ describeWithTestHost('launch errors and a host that vanishes', () => {
     await mkdir(readOnly);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly]);
     mounted = true;
+    // And a third whose run root is on a disk with 8 MiB free (a rehearsal needs 64 MiB).
+    small = path.join(t.work, 'small');
+    await mkdir(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', small]);
+    smallMounted = true;
     const ssh = `${t.host.sshd.username}@127.0.0.1:${t.host.sshd.port}`;
-    const add = await t.ptw([
-      'host',
-      'add',
-      'ro-host',
-      '--ssh',
-      ssh,
-      '--identity',
-      t.host.sshd.privateKeyPath,
-      '--docker-socket',
-      t.host.dockerd.socketPath,
-      '--run-root',
-      path.join(readOnly, 'runs'),
-      '--image',
-      'ptw-test/debian-python3:1',
-    ]);
-    expect(add.code, add.stderr).toBe(0);
+    for (const [name, root] of [
+      ['ro-host', path.join(readOnly, 'runs')],
+      ['full-host', path.join(small, 'runs')],
+    ] as const) {
+      const add = await t.ptw([
+        'host',
+        'add',
+        name,
+        '--ssh',
+        ssh,
+        '--identity',
+        t.host.sshd.privateKeyPath,
+        '--docker-socket',
+        t.host.dockerd.socketPath,
+        '--run-root',
+        root,
+        '--image',
+        'ptw-test/debian-python3:1',
+      ]);
+      expect(add.code, add.stderr).toBe(0);
+    }
   });
 
   afterAll(async () => {
     if (mounted) execFileSync('umount', [readOnly]);
+    if (smallMounted) execFileSync('umount', [small]);
     await t?.cleanup();
   });
 
@@ -116,6 +129,17 @@ describeWithTestHost('launch errors and a host that vanishes', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`The run root ${path.join(readOnly, 'runs')} on ro-host is not writable`);
       expect(result.stderr).toContain('Read-only file system');
+    });
+
+    it('a run root on a disk too full for the run', async () => {
+      const result = await start(['--task', 'rehearsal', '--agent', 'rehearsal'], 'full-host');
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `The disk holding the run root ${path.join(small, 'runs')} on full-host \\(${small}\\) has [0-9.]+ MiB free; the rehearsal needs at least 64 MiB`,
+        ),
+      );
+      expect(readdirSync(path.join(small, 'runs'))).toEqual([]);
     });
   });
 

@@ -153,6 +153,7 @@ export class HostService {
       dockerSocket: profile.dockerSocket,
       runRoot: profile.runRoot,
       requiredImages: profile.requiredImages,
+      hostKind: profile.kind,
       onProgress: (check) => options.onProgress?.(check),
     });
     await mkdir(path.dirname(this.lastCheckFile(name)), { recursive: true });

@@ -79,6 +79,14 @@ export interface PreflightInput {
   slowLatencyMs?: number;
   /** How to get an image that `docker pull` cannot (a locally built one), by image name. */
   imageFixes?: Record<string, string>;
+  /** A `local` host has no SSH: its first check is titled for this machine's shell. Default `ssh`. */
+  hostKind?: 'ssh' | 'local';
+}
+
+/** A check's title for this kind of host. */
+function checkTitle(id: PreflightCheckId, hostKind: 'ssh' | 'local'): string {
+  if (id === 'ssh' && hostKind === 'local') return 'This machine';
+  return PREFLIGHT_CHECKS.find((c) => c.id === id)?.title ?? id;
 }
 
 /** What a check found; the runner adds id, title and duration. */
@@ -482,12 +490,15 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   };
 
   // Announce the whole checklist first, so a UI can show "n of N" from the start.
-  for (const c of PREFLIGHT_CHECKS) emit({ id: c.id, title: c.title, status: 'pending', summary: '', details: [] });
+  const hostKind = input.hostKind ?? 'ssh';
+  for (const c of PREFLIGHT_CHECKS) {
+    emit({ id: c.id, title: checkTitle(c.id, hostKind), status: 'pending', summary: '', details: [] });
+  }
 
   const exec = (command: string): Promise<ExecResult> => session.exec(command, { timeoutMs: timeouts.execMs });
 
   const run = async (id: PreflightCheckId, body: () => Promise<CheckOutcome>): Promise<PreflightCheck> => {
-    const title = PREFLIGHT_CHECKS.find((c) => c.id === id)?.title ?? id;
+    const title = checkTitle(id, hostKind);
     const started = performance.now();
     let outcome: CheckOutcome;
     if (signal?.aborted) {
@@ -517,7 +528,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
     return check;
   };
 
-  await run('ssh', () => checkSsh(session, exec, input.slowLatencyMs ?? DEFAULT_SLOW_LATENCY_MS));
+  await run('ssh', () => checkSsh(session, exec, input.slowLatencyMs ?? DEFAULT_SLOW_LATENCY_MS, hostKind));
   await run('docker', () => checkDocker(input, timeouts, facts));
   const runtimeCheck = await run('nvidia-runtime', () => checkNvidiaRuntime(timeouts, facts));
   facts.runtime = runtimeCheck.status;
@@ -554,16 +565,23 @@ async function checkSsh(
   session: Pick<HostSession, 'exec' | 'docker' | 'ping'>,
   exec: (command: string) => Promise<ExecResult>,
   slowLatencyMs: number,
+  hostKind: 'ssh' | 'local',
 ): Promise<CheckOutcome> {
   let latencyMs: number;
   try {
     latencyMs = await session.ping();
   } catch (err) {
-    return {
-      status: 'fail',
-      summary: `The SSH connection does not answer: ${errorMessage(err)}`,
-      fix: 'Reconnect to the host; if it keeps failing, check the network and that sshd is running.',
-    };
+    return hostKind === 'local'
+      ? {
+          status: 'fail',
+          summary: `This machine's shell does not answer: ${errorMessage(err)}`,
+          fix: 'Check that /bin/sh runs for this user.',
+        }
+      : {
+          status: 'fail',
+          summary: `The SSH connection does not answer: ${errorMessage(err)}`,
+          fix: 'Reconnect to the host; if it keeps failing, check the network and that sshd is running.',
+        };
   }
   // `user=`/`kernel=` are lowercase so they cannot collide with os-release's uppercase keys.
   const result = await exec(

@@ -96,12 +96,20 @@ export interface HostCopy {
  * copies. `workspace/` and `final_model/` are world-writable: the image may run the agent as any user (the same
  * reason the supervisor makes `eval/out` 0777); the run root itself stays the SSH user's.
  */
-export function prepareScript(runRoot: string, runDir: string, copies: readonly HostCopy[]): string {
+/**
+ * Creates the run folder and copies the task into it. Exit 73: the run root cannot be created or written
+ * (`PTW-ROOT: why`); exit 74: its disk has less than `minFreeBytes` free, or filled up during the copies
+ * (`PTW-FULL: <free KiB> <mount point>`).
+ */
+export function prepareScript(runRoot: string, runDir: string, copies: readonly HostCopy[], minFreeBytes = 0): string {
   const q = shellQuote;
+  const full = `{ set -- $(df -Pk -- ${q(runRoot)} 2>/dev/null | awk 'NR==2 {print $4, $6}'); echo "PTW-FULL: \${1:-?} \${2:-?}"; exit 74; }`;
   const lines = [
     'set -e',
     `mkdir -p -- ${q(runRoot)} 2>&1 || { echo "PTW-ROOT: cannot create the run root"; exit 73; }`,
     `if [ ! -w ${q(runRoot)} ]; then echo "PTW-ROOT: $(id -un 2>/dev/null) cannot write to it"; exit 73; fi`,
+    `free_kib=$(df -Pk -- ${q(runRoot)} 2>/dev/null | awk 'NR==2 {print $4}') || free_kib=`,
+    `if [ -n "$free_kib" ] && [ "$free_kib" -lt ${Math.ceil(minFreeBytes / 1024)} ]; then ${full}; fi`,
     `mkdir -- ${q(runDir)} 2>&1 || { echo "PTW-ROOT: cannot create the run folder"; exit 73; }`,
     `cd -- ${q(runDir)}`,
     'mkdir -p task workspace/final_model ptw record control eval .supervisor',
@@ -109,7 +117,10 @@ export function prepareScript(runRoot: string, runDir: string, copies: readonly 
   ];
   for (const copy of copies) {
     const parent = copy.to.includes('/') ? copy.to.slice(0, copy.to.lastIndexOf('/')) : '.';
-    lines.push(`mkdir -p -- ${q(parent)}`, `cp -R -- ${q(copy.from)} ${q(copy.to)}`);
+    lines.push(
+      `mkdir -p -- ${q(parent)}`,
+      `out=$(cp -R -- ${q(copy.from)} ${q(copy.to)} 2>&1) || { echo "$out"; case "$out" in *'No space left'*) ${full} ;; esac; exit 1; }`,
+    );
   }
   return lines.join('\n');
 }

@@ -11,6 +11,7 @@ import {
   type AgentCredential,
   type AgentDefinition,
 } from '../../shared/runs/agent-catalog';
+import { formatByteSize } from '../../shared/runs/duration';
 import { renderPrompt } from '../../shared/runs/prompt-template';
 import { formatRunSpecProblems, runSpecWarnings, validateRunSpec, type RunSpec } from '../../shared/runs/run-spec';
 import { runStateSchema, type RunState } from '../../shared/runs/run-status';
@@ -18,7 +19,7 @@ import { promptVars, REHEARSAL_TASK } from '../../shared/runs/task-catalog';
 import { findPtbTask, readPtbCheckout, renderPtbPrompt } from '../catalog/ptb-checkout';
 import { loadAgentFile, loadRehearsalResources } from '../catalog/rehearsal-resources';
 import type { HostSession } from '../hosts/host-exec-types';
-import { mapComputeAppsToGpus } from '../hosts/preflight';
+import { DEFAULT_DISK_THRESHOLDS, mapComputeAppsToGpus } from '../hosts/preflight';
 import type { SecretStore } from '../secrets/secret-store';
 import { agentContainerLabels, buildAgentContainerConfig, type AgentContainerPlan } from './agent-container';
 import {
@@ -126,6 +127,10 @@ export async function resolveAgentSecret(
       `${agent.credentials[0]!.secretNames[0]} in the keychain instead; it only ever goes into the agent's container.`,
   );
 }
+
+/** Free space a rehearsal needs at the run root (its records and model are a few MB); a benchmark run needs what
+ * preflight fails below ({@link DEFAULT_DISK_THRESHOLDS}). */
+export const REHEARSAL_MIN_FREE_BYTES = 64 * 1024 * 1024;
 
 /** GPUs for the run, decided from a fresh nvidia-smi on the host; throws naming what holds a busy one. */
 export function chooseGpus(input: {
@@ -446,9 +451,24 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
   }
 
   // From here on the host changes: undo it all if the launch fails before the supervisor owns the run.
-  const prep = await session.exec(prepareScript(runRoot, runDir, prepared.copies), { timeoutMs: 10 * 60_000 });
+  const minFreeBytes =
+    prepared.task.kind === 'rehearsal' ? REHEARSAL_MIN_FREE_BYTES : DEFAULT_DISK_THRESHOLDS.failBelowBytes;
+  const prep = await session.exec(prepareScript(runRoot, runDir, prepared.copies, minFreeBytes), {
+    timeoutMs: 10 * 60_000,
+  });
   if (prep.code !== 0) {
     const said = `${prep.stdout}\n${prep.stderr}`.trim();
+    const full = /PTW-FULL: (\S+) (\S+)/.exec(said);
+    if (prep.code === 74 && full) {
+      await session.exec(removeRunDirScript(runDir)).catch(() => undefined);
+      const free = Number(full[1]);
+      throw new AppError(
+        'RUN_ROOT_FULL',
+        `The disk holding the run root ${runRoot} on ${spec.host} (${full[2]}) has ${Number.isFinite(free) ? formatByteSize(free * 1024) : 'too little'} free; ` +
+          `${prepared.task.kind === 'rehearsal' ? 'the rehearsal' : 'a run'} needs at least ${formatByteSize(minFreeBytes)}. ` +
+          `Free space there or choose another run root (ptw host add ${spec.host} … --run-root PATH).`,
+      );
+    }
     if (prep.code === 73) {
       throw new AppError(
         'RUN_ROOT_NOT_WRITABLE',

@@ -397,8 +397,8 @@ export function validateLaunchForm(values: LaunchFormValues, ctx: LaunchContext)
 }
 
 /**
- * The built-in rehearsal on the chosen host: scripted agent, tiny CPU task, 3 minutes. It keeps the form's GPUs
- * and image so it exercises the same sandbox the real run will get.
+ * The built-in rehearsal on the chosen host: scripted agent, tiny CPU task, 3 minutes. It keeps the form's GPUs,
+ * image and network setting so it exercises the same sandbox the real run will get.
  */
 export function rehearsalDraft(values: LaunchFormValues, ctx: LaunchContext): LaunchSpecDraft {
   const image = effectiveImage(values, ctx).trim();
@@ -410,7 +410,7 @@ export function rehearsalDraft(values: LaunchFormValues, ctx: LaunchContext): La
     gpus: [...effectiveGpus(values, ctx)],
     ...(image === '' ? {} : { image }),
     limits: {},
-    network: true,
+    network: values.network,
     env: {},
     label: 'Rehearsal',
   };
@@ -438,6 +438,8 @@ export function launchErrorTitle(error: AppErrorData, what: 'run' | 'rehearsal')
       return 'The GPU is busy';
     case 'RUN_ROOT_NOT_WRITABLE':
       return 'The run folder cannot be written on the host';
+    case 'RUN_ROOT_FULL':
+      return 'The host’s disk is too full for the run';
     case 'HOST_REQUIREMENT_MISSING':
       return 'The host lacks something runs need';
     case 'INTERNAL':

@@ -401,6 +401,16 @@ describe('runPreflight', () => {
     expect(progress.every((c) => c.status !== 'pending')).toBe(true);
   });
 
+  it('titles the first check for the kind of host: the SSH connection, or this machine for a local host', async () => {
+    const ssh = await preflight(stubHost());
+    expect(ssh.announced[0]!.title).toBe('SSH connection');
+    expect(ssh.byId.ssh!.title).toBe('SSH connection');
+    const local = await preflight(stubHost(), { hostKind: 'local' });
+    expect(local.announced[0]!.title).toBe('This machine');
+    expect(local.byId.ssh!.title).toBe('This machine');
+    expect(local.byId.docker!.title).toBe('Docker');
+  });
+
   it('runs every check in order, each reported running and then done, on a healthy GPU host', async () => {
     const host = stubHost();
     const { report, progress, byId } = await preflight(host);

@@ -256,7 +256,7 @@ describe('validateLaunchForm', () => {
 });
 
 describe('the rehearsal', () => {
-  it('is the built-in task and agent for 3 minutes on the chosen host, with the form’s GPUs and image', () => {
+  it('is the built-in task and agent for 3 minutes on the chosen host, with the form’s GPUs, image and network', () => {
     const draft = rehearsalDraft(form({ budget: '10x', model: 'claude opus' }), ctx);
     expect(draft).toMatchObject({
       host: 'gpu1',
@@ -265,7 +265,9 @@ describe('the rehearsal', () => {
       budgetSeconds: '3m',
       gpus: [1],
       image: 'ghcr.io/lab/sandbox:1',
+      network: true,
     });
+    expect(rehearsalDraft(form({ network: false }), ctx).network).toBe(false);
     // Mistakes elsewhere in the form do not stop a rehearsal.
     const checked = validateRehearsal(form({ budget: '10x' }), ctx);
     expect(checked.ok && checked.spec.budgetSeconds).toBe(180);
