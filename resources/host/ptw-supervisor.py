@@ -671,8 +671,11 @@ class StreamRedactor:
 
 
 def read_secrets(fd, ready_fd, timeout=20.0):
-    """Reads one JSON line {"secrets": [{"name", "value"}]} from `fd` (the app's exec channel; never argv, never a
-    file), then puts /dev/null in its place and tells the app on `ready_fd` how many it got. Values are never logged."""
+    """Reads one JSON line {"secrets": [{"name", "value"}], "evaluationEnv": [{"name", "value"}]} from `fd` (the app's
+    exec channel; never argv, never a file), then puts /dev/null in its place and tells the app on `ready_fd` how many
+    it got. `secrets` are the agent's key(s); `evaluationEnv` the grader key(s) only the evaluator container gets.
+    Both are redacted from everything recorded and kept in memory only. Values are never logged.
+    Returns (secrets, evaluation_env), each a list of (name, value)."""
     data = b""
     until = time.monotonic() + timeout
     try:
@@ -691,13 +694,15 @@ def read_secrets(fd, ready_fd, timeout=20.0):
     except OSError as err:
         log("reading secrets from stdin failed: %s" % err.strerror)
     secrets = []
+    evaluation_env = []
     line = data.split(b"\n", 1)[0].strip()
     if line:
         try:
             parsed = json.loads(line.decode("utf-8"))
-            for item in parsed.get("secrets", []):
-                if isinstance(item.get("name"), str) and isinstance(item.get("value"), str):
-                    secrets.append((item["name"], item["value"]))
+            for key, into in (("secrets", secrets), ("evaluationEnv", evaluation_env)):
+                for item in parsed.get(key, []):
+                    if isinstance(item.get("name"), str) and isinstance(item.get("value"), str):
+                        into.append((item["name"], item["value"]))
         except (ValueError, AttributeError, UnicodeDecodeError):
             log("the secrets line on stdin is not the expected JSON; recording without redaction")
     null = os.open(os.devnull, os.O_RDONLY)
@@ -705,14 +710,14 @@ def read_secrets(fd, ready_fd, timeout=20.0):
     os.close(null)
     if ready_fd is not None:
         try:
-            os.write(ready_fd, ("SECRETS %d\n" % len(secrets)).encode("ascii"))
+            os.write(ready_fd, ("SECRETS %d %d\n" % (len(secrets), len(evaluation_env))).encode("ascii"))
         except OSError:
             pass
         try:
             os.close(ready_fd)
         except OSError:
             pass
-    return secrets
+    return secrets, evaluation_env
 
 
 class TerminalRecorder:
@@ -958,8 +963,10 @@ class TerminalRecorder:
 class Supervisor:
     def __init__(self, args):
         self.args = args
-        # The agent's key(s), from stdin (--secrets-stdin): redacted from the recording, never written anywhere.
+        # From stdin (--secrets-stdin), in memory only: the values redacted from everything recorded (the agent's
+        # key(s) and the grader keys), and the grader keys the evaluator container gets in its environment.
         self.secrets = []
+        self.evaluation_env = []
         self.paths = RunPaths(args.run_dir)
         self.events = None
         self.state = None
@@ -1726,6 +1733,9 @@ class Supervisor:
                 "AttachStderr": True,
                 "HostConfig": host_config,
             }
+            if self.evaluation_env:
+                # The grader key(s): Docker keeps them in its root-only container config, nowhere else.
+                body["Env"] = ["%s=%s" % (name, value) for name, value in self.evaluation_env]
             container_id = self.docker.create(body)
             self.docker.start(container_id)
             follower = self.spawn("eval-logs", self.follow_logs, container_id, log_path)
@@ -1799,17 +1809,32 @@ class Supervisor:
             conn, response = self.docker.stream(
                 "GET", "/containers/%s/logs" % quote(container_id), {"follow": 1, "stdout": 1, "stderr": 1}
             )
+            # One decoder and redactor per stream (stdout, stderr), so a key split across frames is still caught.
+            streams = {}
+
+            def channel(stream_id):
+                if stream_id not in streams:
+                    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+                    streams[stream_id] = (decoder, StreamRedactor(self.secrets))
+                return streams[stream_id]
+
             with open(log_path, "ab") as out:
-                while True:
-                    header = read_exact(response, 8)
-                    if len(header) < 8:
-                        break
-                    size = struct.unpack(">I", header[4:8])[0]
-                    payload = read_exact(response, size)
-                    out.write(payload)
+                try:
+                    while True:
+                        header = read_exact(response, 8)
+                        if len(header) < 8:
+                            break
+                        size = struct.unpack(">I", header[4:8])[0]
+                        payload = read_exact(response, size)
+                        decoder, redactor = channel(header[0])
+                        out.write(redactor.push(decoder.decode(payload)).encode("utf-8"))
+                        out.flush()
+                        if len(payload) < size:
+                            break
+                finally:
+                    for decoder, redactor in streams.values():
+                        out.write((redactor.push(decoder.decode(b"", final=True)) + redactor.flush()).encode("utf-8"))
                     out.flush()
-                    if len(payload) < size:
-                        break
         except Exception as err:
             self.thread_error("reading evaluator logs", err)
         finally:
@@ -1829,9 +1854,10 @@ def parse_args(argv):
     parser.add_argument(
         "--secrets-stdin",
         action="store_true",
-        help='read {"secrets": [{"name", "value"}]} as one line on stdin: the agent\'s key(s), redacted from records',
+        help='read {"secrets": [...], "evaluationEnv": [...]} ({"name", "value"} each) as one line on stdin: the '
+        "agent's key(s) and the evaluator's grader key(s), redacted from records",
     )
-    parser.add_argument("--ready-fd", type=int, help="with --secrets-stdin: write SECRETS <n> here, then close it")
+    parser.add_argument("--ready-fd", type=int, help="with --secrets-stdin: write SECRETS <n> <m> here, then close it")
     return parser.parse_args(argv)
 
 
@@ -1840,9 +1866,10 @@ def main(argv=None):
     if not os.path.isdir(args.run_dir):
         log("no run folder at %s" % args.run_dir)
         return 2
-    secrets = read_secrets(0, args.ready_fd) if args.secrets_stdin else []
+    secrets, evaluation_env = read_secrets(0, args.ready_fd) if args.secrets_stdin else ([], [])
     supervisor = Supervisor(args)
-    supervisor.secrets = secrets
+    supervisor.secrets = secrets + evaluation_env
+    supervisor.evaluation_env = evaluation_env
     try:
         code = supervisor.run()
     except Shutdown:

@@ -34,6 +34,7 @@ import {
 } from '../support/supervisor-harness';
 import { type TestDockerd, startTestDockerd } from '../support/test-dockerd';
 import { describeWithTestHost } from '../support/test-host-availability';
+import { supervisorSecretsLine } from '../../src/main/runs/host-scripts';
 import { BUSYBOX_IMAGE, buildBusyboxImage, buildDebianImage } from '../support/test-images';
 
 const PYTHON_IMAGE = 'ptw-test/debian-python3:1';
@@ -119,6 +120,7 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
     folder: Omit<PrepareRunFolderOptions, 'runRoot'>,
     agent: Omit<AgentContainerOptions, 'image'> & { image?: string },
     env?: NodeJS.ProcessEnv,
+    secretsLine?: string,
   ): Promise<Launched> {
     const run = await prepareRunFolder({ runRoot, taskFiles: { 'evaluate.py': EVALUATE_PY }, ...folder });
     runs.push(run);
@@ -127,7 +129,13 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
       env: { ANTHROPIC_API_KEY: 'sk-ant-test-never-recorded' },
       ...agent,
     });
-    const supervisor = SupervisorProcess.start({ run, dockerSocket: dockerd.socketPath, containerId, env });
+    const supervisor = SupervisorProcess.start({
+      run,
+      dockerSocket: dockerd.socketPath,
+      containerId,
+      env,
+      ...(secretsLine === undefined ? {} : { secretsLine }),
+    });
     supervisors.push(supervisor);
     return { run, containerId, supervisor };
   }
@@ -304,6 +312,69 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
         exitCode: 3,
         evaluation: { attempts: 2, outcome: 'scored', metrics: { accuracy: 0.42 } },
       });
+    });
+
+    it('gets the keys on stdin: the grader key reaches the evaluator only, and neither key is recorded', async () => {
+      const agentKey = 'sk-ant-test-on-stdin-0123456789abcdef';
+      const graderKey = 'sk-openai-grader-test-9876543210fedcba';
+      const graderSha = createHash('sha256').update(graderKey).digest('hex');
+      // The evaluator proves it has the grader key (accuracy 1 only if its hash matches) and leaks it, whole and
+      // split across two writes, on stdout and stderr.
+      const gradedEvaluate = String.raw`
+import argparse, hashlib, json, os, sys, time
+p = argparse.ArgumentParser()
+p.add_argument('--model-path'); p.add_argument('--limit'); p.add_argument('--json-output-file')
+a = p.parse_args()
+key = os.environ.get('OPENAI_API_KEY', '')
+print('grader key: ' + key, flush=True)
+sys.stderr.write('split: ' + key[:14]); sys.stderr.flush(); time.sleep(0.5)
+sys.stderr.write(key[14:] + ' (end)\n'); sys.stderr.flush()
+ok = hashlib.sha256(key.encode()).hexdigest() == '${graderSha}'
+with open(a.json_output_file, 'w') as f:
+    json.dump({'accuracy': 1.0 if ok else 0.0}, f)
+`;
+      const script = [
+        'echo "agent key: $ANTHROPIC_API_KEY"',
+        'echo "grader key in the sandbox: [${OPENAI_API_KEY:-none}]"',
+        WRITE_FINAL_MODEL,
+      ].join('\n');
+      const launched = await launch(
+        {
+          taskFiles: { 'evaluate.py': gradedEvaluate },
+          supervisor: {
+            budgetSeconds: 60,
+            graceSeconds: 2,
+            evaluation: evaluationPlan([{ extraArgs: [], timeoutSeconds: 60 }]),
+          },
+        },
+        { cmd: ['sh', '-c', script], env: { ANTHROPIC_API_KEY: agentKey } },
+        undefined,
+        supervisorSecretsLine(
+          [{ name: 'ANTHROPIC_API_KEY', value: agentKey }],
+          [{ name: 'OPENAI_API_KEY', value: graderKey }],
+        ),
+      );
+      expect(await launched.supervisor.ready).toBe('SECRETS 1 1\n');
+      const { run } = launched;
+      const { state } = await finished(launched);
+      const attempt = readFileSync(path.join(run.paths.eval, 'attempt-1.log'), 'utf8');
+      expect(state, attempt).toMatchObject({ status: 'scored', evaluation: { metrics: { accuracy: 1 } } });
+      const output = castOutput(readCast(run));
+      expect(output).toContain('agent key: [REDACTED:ANTHROPIC_API_KEY]');
+      expect(output).toContain('grader key in the sandbox: [none]');
+      expect(attempt).toContain('grader key: [REDACTED:OPENAI_API_KEY]');
+      expect(attempt).toContain('split: [REDACTED:OPENAI_API_KEY] (end)');
+      // Nothing in the run folder holds either key, or the start of one.
+      const files = readdirSync(run.paths.dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.join(entry.parentPath, entry.name));
+      expect(files.length).toBeGreaterThan(10);
+      for (const file of files) {
+        const data = readFileSync(file);
+        for (const needle of [agentKey, graderKey, graderKey.slice(0, 14), agentKey.slice(0, 14)]) {
+          expect(data.includes(needle), `${path.relative(run.paths.dir, file)} holds ${needle}`).toBe(false);
+        }
+      }
     });
 
     it('no final_model → no-model; an evaluation that never scores → evaluation-failed, a hung attempt killed', async () => {

@@ -268,6 +268,11 @@ export interface StartSupervisorOptions {
   env?: NodeJS.ProcessEnv;
   /** Default `PTW_SUPERVISOR_PYTHON` or `python3`. */
   python?: string;
+  /**
+   * The keys, as the app sends them (`supervisorSecretsLine`): on stdin, with `--secrets-stdin --ready-fd 3`; what
+   * the supervisor says on fd 3 resolves {@link SupervisorProcess.ready}.
+   */
+  secretsLine?: string;
 }
 
 /**
@@ -277,11 +282,21 @@ export interface StartSupervisorOptions {
 export class SupervisorProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** With `secretsLine`: what the supervisor wrote on its ready fd once it had read the keys (`SECRETS n m`). */
+  readonly ready: Promise<string>;
 
   private constructor(child: ChildProcess) {
     this.child = child;
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const readyPipe = child.stdio[3] as NodeJS.ReadableStream | null | undefined;
+    this.ready = new Promise((resolve) => {
+      if (!readyPipe) return resolve('');
+      let said = '';
+      readyPipe.on('data', (chunk: Buffer) => (said += chunk.toString('utf8')));
+      readyPipe.on('error', () => resolve(said));
+      readyPipe.on('end', () => resolve(said));
     });
   }
 
@@ -296,6 +311,7 @@ export class SupervisorProcess {
       '--agent-container',
       opts.containerId,
       ...(opts.resume ? ['--resume'] : []),
+      ...(opts.secretsLine !== undefined ? ['--secrets-stdin', '--ready-fd', '3'] : []),
     ];
     const logFd = openSync(paths.supervisorLog, 'a');
     try {
@@ -305,9 +321,13 @@ export class SupervisorProcess {
         env: opts.env ?? process.env,
         // setsid, as on the host: the supervisor must not share our process group's signals.
         detached: true,
-        stdio: ['ignore', logFd, logFd],
+        stdio: opts.secretsLine !== undefined ? ['pipe', logFd, logFd, 'pipe'] : ['ignore', logFd, logFd],
       });
       child.once('error', () => undefined);
+      if (opts.secretsLine !== undefined) {
+        child.stdin?.on('error', () => undefined);
+        child.stdin?.end(opts.secretsLine);
+      }
       return new SupervisorProcess(child);
     } finally {
       closeSync(logFd);

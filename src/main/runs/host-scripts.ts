@@ -173,9 +173,17 @@ export function startSupervisorScript(input: {
   ].join('\n');
 }
 
-/** What {@link startSupervisorScript} sends on stdin: the values to redact from the recording (may be none). */
-export function supervisorSecretsLine(secrets: ReadonlyArray<{ name: string; value: string }>): string {
-  return `${JSON.stringify({ secrets: secrets.map(({ name, value }) => ({ name, value })) })}\n`;
+/**
+ * What {@link startSupervisorScript} sends on stdin: the agent's key(s), redacted from the recording, and the
+ * grader key(s) the evaluator container gets (redacted too). Either may be empty.
+ */
+export function supervisorSecretsLine(
+  secrets: ReadonlyArray<{ name: string; value: string }>,
+  evaluationEnv: ReadonlyArray<{ name: string; value: string }> = [],
+): string {
+  const pairs = (list: ReadonlyArray<{ name: string; value: string }>) =>
+    list.map(({ name, value }) => ({ name, value }));
+  return `${JSON.stringify({ secrets: pairs(secrets), evaluationEnv: pairs(evaluationEnv) })}\n`;
 }
 
 /** Writes a control request into place: it was uploaded under a dot-name the supervisor ignores. */

@@ -103,8 +103,9 @@ export function buildEvaluationPlan(input: {
     attempts,
     deviceRequests:
       input.gpus.length > 0 ? [{ Driver: 'nvidia', DeviceIDs: input.gpus.map(String), Capabilities: [['gpu']] }] : [],
-    // LLM-graded benchmarks would need the network and a grader key; neither is given to the evaluator yet.
-    networkMode: 'none',
+    // An LLM-graded benchmark's evaluator calls its grader's API (its key comes to the supervisor on stdin); every
+    // other evaluation runs with the network off.
+    networkMode: input.task.requiredApiKeys.length > 0 ? 'bridge' : 'none',
     labels: { 'ptw.run-dir': input.runDir },
     ...(input.gpus.length > 0 ? { shmSizeBytes: 16 * 1024 ** 3 } : {}),
   };
@@ -122,6 +123,8 @@ export interface LaunchRecord {
   env: Record<string, string>;
   /** Names of the variables that carried the agent's key (values: never). */
   secretNames: string[];
+  /** Names of the grader keys the evaluator gets (LLM-graded benchmarks; values: never). */
+  evaluationSecretNames: string[];
   protectedPaths: string[];
   network: boolean;
   task: { kind: ResolvedTask['kind']; displayName: string; evaluationEntry: string };
@@ -184,6 +187,7 @@ export const runJsonSchema = z.looseObject({
     .looseObject({
       host: z.string().optional(),
       secretNames: z.array(z.string()).default([]),
+      evaluationSecretNames: z.array(z.string()).default([]),
     })
     .optional(),
 });

@@ -132,6 +132,35 @@ export async function resolveAgentSecret(
  * preflight fails below ({@link DEFAULT_DISK_THRESHOLDS}). */
 export const REHEARSAL_MIN_FREE_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The grader keys an LLM-graded benchmark's evaluator needs (`required_api_keys` in the task's info), from the same
+ * secret store as agent keys. They go to the supervisor on stdin and into the evaluation container only: never the
+ * agent's sandbox, never a file. Refused before anything is created when one is missing: finding out after 10 hours
+ * that the evaluation cannot run is too late.
+ */
+export async function resolveGraderKeys(
+  task: { displayName: string; requiredApiKeys: readonly string[] },
+  secrets: Pick<SecretStore, 'get'>,
+): Promise<{ name: string; value: string }[]> {
+  const keys: { name: string; value: string }[] = [];
+  const missing: string[] = [];
+  for (const name of task.requiredApiKeys) {
+    const found = await secrets.get(name);
+    if (found) keys.push({ name, value: found.value });
+    else missing.push(name);
+  }
+  if (missing.length > 0) {
+    throw new AppError(
+      'SECRET_MISSING',
+      `${task.displayName} is graded by an LLM: its evaluator needs ${missing.join(' and ')}. Set ${missing
+        .map((n) => `PTW_SECRET_${n}`)
+        .join(' and ')} (or store ${missing.length === 1 ? 'it' : 'them'} in the keychain in the desktop app); ` +
+        `grader keys go only into the evaluation container, never the agent's sandbox.`,
+    );
+  }
+  return keys;
+}
+
 /** GPUs for the run, decided from a fresh nvidia-smi on the host; throws naming what holds a busy one. */
 export function chooseGpus(input: {
   host: string;
@@ -444,11 +473,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
   const docker = await session.docker();
   const imageId = await inspectImage(docker, image, spec.host);
   const prompt = prepared.renderPrompt(gpus.length, now);
-  if (prepared.task.requiredApiKeys.length > 0) {
-    warnings.push(
-      `${prepared.task.displayName} is graded by an LLM (${prepared.task.requiredApiKeys.join(', ')}); grader keys are not passed to the evaluation yet, so it may fail.`,
-    );
-  }
+  const graderKeys = await resolveGraderKeys(prepared.task, deps.secrets);
 
   // From here on the host changes: undo it all if the launch fails before the supervisor owns the run.
   const minFreeBytes =
@@ -538,6 +563,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
         command,
         env,
         secretNames: Object.keys(secretEnv),
+        evaluationSecretNames: graderKeys.map((k) => k.name),
         protectedPaths: prepared.task.protectedPaths,
         network: spec.network,
         task: {
@@ -559,7 +585,10 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       // The key goes to the supervisor on stdin only, so the host's own recording is redacted too.
       {
         timeoutMs: 30_000,
-        stdin: supervisorSecretsLine(Object.entries(secretEnv).map(([name, value]) => ({ name, value }))),
+        stdin: supervisorSecretsLine(
+          Object.entries(secretEnv).map(([name, value]) => ({ name, value })),
+          graderKeys,
+        ),
       },
     );
     if (started.code !== 0) {

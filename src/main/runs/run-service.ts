@@ -212,6 +212,16 @@ export class RunService {
     return secrets;
   }
 
+  /** The grader keys a run's evaluator was given (names from run.json), current values, where this app has them. */
+  private async graderSecrets(names: readonly string[]): Promise<NamedSecret[]> {
+    const secrets: NamedSecret[] = [];
+    for (const name of names) {
+      const found = await this.options.secrets.get(name).catch(() => undefined);
+      if (found) secrets.push({ name, value: found.value });
+    }
+    return secrets;
+  }
+
   /**
    * Brings one run's mirror up to date. A failure (host unreachable) is recorded in the mirror and rethrown; what
    * was already recorded stays. A live run whose supervisor died is handed to a new one.
@@ -226,7 +236,10 @@ export class RunService {
       return { skipped: true, changed: false, state, supervisorAlive: false, complete: true, gone: false };
     }
     const runJson = await mirror.readRunJson();
-    const secrets = await this.redactionSecrets(runJson?.spec.agent.id);
+    const secrets = [
+      ...(await this.redactionSecrets(runJson?.spec.agent.id)),
+      ...(await this.graderSecrets(runJson?.launch?.evaluationSecretNames ?? [])),
+    ];
     let session: HostSession;
     let result: SyncResult;
     try {
@@ -270,7 +283,13 @@ export class RunService {
         resume: !input.fresh,
       }),
       // The agent's current key, if this app has it, so the resumed recording is redacted on the host too.
-      { timeoutMs: 30_000, stdin: supervisorSecretsLine(await this.redactionSecrets(runJson?.spec.agent.id)) },
+      {
+        timeoutMs: 30_000,
+        stdin: supervisorSecretsLine(
+          await this.redactionSecrets(runJson?.spec.agent.id),
+          await this.graderSecrets(runJson?.launch?.evaluationSecretNames ?? []),
+        ),
+      },
     );
     return started.code === 0;
   }

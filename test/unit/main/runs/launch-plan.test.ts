@@ -9,6 +9,7 @@ import {
   parseSyncStat,
   pythonSupported,
   resolveHostPath,
+  supervisorSecretsLine,
   syncStatScript,
 } from '../../../../src/main/runs/host-scripts';
 import {
@@ -24,6 +25,7 @@ import {
   applyTaskDefaults,
   chooseGpus,
   resolveAgentSecret,
+  resolveGraderKeys,
   validateForLaunch,
 } from '../../../../src/main/runs/run-launcher';
 import { isRunId } from '../../../../src/main/runs/run-layout';
@@ -180,6 +182,45 @@ describe('what the launcher plans', () => {
     expect(ptb.command[1]).toBe('evaluate_final_eval.py');
     expect(ptb.attempts.map((a) => a.extraArgs)).toEqual([[], ['--max-tokens', '8192'], ['--max-tokens', '4096']]);
     expect(ptb.deviceRequests).toEqual([{ Driver: 'nvidia', DeviceIDs: ['1'], Capabilities: [['gpu']] }]);
+    expect(ptb.networkMode).toBe('none');
+  });
+
+  it('gives an LLM-graded benchmark’s evaluator the network (its grader key comes on the supervisor’s stdin)', () => {
+    const graded = buildEvaluationPlan({
+      task: { ...rehearsal, kind: 'ptb', displayName: 'Arena-Hard', requiredApiKeys: ['OPENAI_API_KEY'] },
+      image: 'img',
+      gpus: [0],
+      runId: 'r',
+      runDir: '/runs/r',
+    });
+    expect(graded.networkMode).toBe('bridge');
+    expect(JSON.stringify(graded)).not.toContain('OPENAI_API_KEY');
+  });
+
+  it('sends the agent’s key and the grader keys to the supervisor as one JSON line', () => {
+    const line = supervisorSecretsLine(
+      [{ name: 'ANTHROPIC_API_KEY', value: 'sk-ant-1234567890' }],
+      [{ name: 'OPENAI_API_KEY', value: 'sk-openai-0987654321' }],
+    );
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.trim().includes('\n')).toBe(false);
+    expect(JSON.parse(line)).toEqual({
+      secrets: [{ name: 'ANTHROPIC_API_KEY', value: 'sk-ant-1234567890' }],
+      evaluationEnv: [{ name: 'OPENAI_API_KEY', value: 'sk-openai-0987654321' }],
+    });
+    expect(JSON.parse(supervisorSecretsLine([]))).toEqual({ secrets: [], evaluationEnv: [] });
+  });
+
+  it('refuses an LLM-graded benchmark before anything is created when its grader key is missing', async () => {
+    const task = { displayName: 'HealthBench', requiredApiKeys: ['OPENAI_API_KEY'] };
+    const empty = { get: async () => undefined };
+    await expect(resolveGraderKeys(task, empty)).rejects.toMatchObject({
+      code: 'SECRET_MISSING',
+      message: expect.stringContaining('its evaluator needs OPENAI_API_KEY. Set PTW_SECRET_OPENAI_API_KEY'),
+    });
+    const set = { get: async (name: string) => ({ value: `value-of-${name}`, source: 'environment' as const }) };
+    expect(await resolveGraderKeys(task, set)).toEqual([{ name: 'OPENAI_API_KEY', value: 'value-of-OPENAI_API_KEY' }]);
+    expect(await resolveGraderKeys({ displayName: 'GSM8K', requiredApiKeys: [] }, empty)).toEqual([]);
   });
 
   it('warns the agent only where a warning leaves at least half the budget', () => {
