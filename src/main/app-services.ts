@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ContractRouter, EventHub } from './rpc/contract-router';
@@ -10,6 +11,19 @@ import { PromptBroker } from './hosts/prompt-broker';
 import { AgentSecretStore, type OsEncryption } from './secrets/secret-store';
 import { PrefsStore } from './services/prefs-store';
 import { RunService } from './runs/run-service';
+import { CheckpointService } from './checkpoints/checkpoint-service';
+import { checkpointHandlers } from './checkpoints/checkpoint-handlers';
+import { BundleService } from './runs/bundle-service';
+import { liveHandlers } from './live/live-handlers';
+import { LiveStreamService } from './live/live-stream-service';
+import { createDatasetService, datasetsHandlers } from './datasets/datasets-handlers';
+import { MonitorService } from './monitor/monitor-service';
+import { monitorHandlers } from './monitor/monitor-handlers';
+import { TrajectoryService } from './trajectory/trajectory-service';
+import { trajectoryHandlers } from './trajectory/trajectory-handlers';
+import { AGENT_IDS } from '../shared/runs/agent-catalog';
+import { ReplayService } from './replay/replay-service';
+import { replayHandlers } from './replay/replay-handlers';
 
 export interface AppServices {
   readonly home: string;
@@ -20,6 +34,8 @@ export interface AppServices {
   readonly hostStore: HostStore;
   readonly runs: RunService;
   readonly secrets: AgentSecretStore;
+  /** Live terminal streams and peek shells, one per viewer. */
+  readonly live: LiveStreamService;
   dispose(): Promise<void>;
 }
 
@@ -40,6 +56,7 @@ export async function createAppServices(options: {
   /** For tests: the app's resources/ folder (found from the bundle's location otherwise). */
   resourcesDir?: string;
 }): Promise<AppServices> {
+  const firstStart = !existsSync(options.home);
   await mkdir(options.home, { recursive: true, mode: 0o700 });
   const events = new EventHub();
   const prefs = new PrefsStore(options.home);
@@ -73,6 +90,38 @@ export async function createAppServices(options: {
   });
 
   const disposers: Array<() => void> = [prefs.onChange((p) => events.emit('prefs.changed', p))];
+  // Live monitoring (GPU charts, idle alerts, countdown offsets) reads the local mirror the run syncer keeps.
+  const monitor = new MonitorService({
+    home: options.home,
+    session: (host) => hosts.session(host, silent),
+    watching: () => events.peerCount > 0,
+    emit: (list) => events.emit('monitor.changed', list),
+    emitSettings: (settings) => events.emit('monitor.settingsChanged', settings),
+  });
+
+  const live = new LiveStreamService({
+    runsDir: runs.runsDir,
+    session: (host) => hosts.session(host, options.connectPrompts),
+    secrets,
+    events,
+    syncRun: (id) => runs.sync(id),
+    by: options.shell === 'cli' ? 'cli' : 'app',
+  });
+
+  const bundles = new BundleService({
+    home: options.home,
+    runs,
+    secrets,
+    appVersion,
+    ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
+    onImported: () =>
+      void runs.list().then(
+        (list) => events.emit('runs.changed', list),
+        () => undefined,
+      ),
+  });
+  // The desktop app's very first start (no PTW_HOME yet) opens on the example run, so every view has something in it.
+  if (firstStart && options.shell === 'electron') void bundles.importExample().catch(() => undefined);
 
   const router = new ContractRouter({
     'app.info': () => ({
@@ -112,9 +161,46 @@ export async function createAppServices(options: {
       return { stored: true };
     },
     'secrets.delete': async ({ name }) => ({ deleted: await secrets.delete(name) }),
+    ...bundles.handlers(),
+    ...datasetsHandlers(
+      createDatasetService({
+        runs,
+        session: (host) => hosts.session(host, options.connectPrompts),
+        profile: (host) => hostStore.get(host),
+        resourcesDir: options.resourcesDir,
+        emit: (event) => events.emit('datasets.progress', event),
+      }),
+    ),
+    ...checkpointHandlers(
+      new CheckpointService({
+        run: (id) => runs.get(id),
+        session: (host) => hosts.session(host, options.connectPrompts),
+        profile: (host) => hostStore.get(host),
+        ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
+      }),
+      events,
+    ),
+    ...monitorHandlers(monitor),
+    ...liveHandlers(live),
+    ...replayHandlers(
+      new ReplayService({ home: options.home, onProgress: (p) => events.emit('replay.indexProgress', p) }),
+    ),
+    ...trajectoryHandlers(
+      new TrajectoryService(runs.runsDir, {
+        // An imported trace is redacted of every agent key this app holds (and of API-key shapes).
+        secrets: async () => (await Promise.all(AGENT_IDS.map((id) => runs.redactionSecrets(id)))).flat(),
+      }),
+      {
+      onImported: () =>
+        void runs.list().then(
+          (list) => events.emit('runs.changed', list),
+          () => undefined,
+        ),
+    }),
   });
 
   if (options.backgroundSync ?? options.shell !== 'cli') {
+    monitor.start();
     runs.startBackgroundSync({
       usedHosts: async () => {
         const names: string[] = [];
@@ -133,8 +219,11 @@ export async function createAppServices(options: {
     hostStore,
     runs,
     secrets,
+    live,
     async dispose() {
       for (const dispose of disposers.splice(0)) dispose();
+      live.dispose();
+      await monitor.dispose();
       await runs.dispose();
       prompts.dispose();
       await hosts.dispose();

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { HostPromptDialogs } from './hosts/host-prompt-dialogs';
 import { HostsView } from './hosts/hosts-view';
 import { LeaderboardView } from './leaderboard/leaderboard-view';
+import { RunNotifications } from './monitor/monitor-store';
 import { RunsView } from './runs/runs-view';
 import { ConnectionScreen } from './shell/connection-screen';
 import { ErrorBanner } from './shell/error-banner';
@@ -45,6 +46,8 @@ export function App() {
       </div>
       {/* Host-key and passphrase questions can come while any section is shown; none can be answered offline. */}
       {problem ? <ConnectionScreen problem={problem} onReconnect={reconnect} /> : <HostPromptDialogs />}
+      {/* Desktop notifications (run finished, failed, scored, GPU idle) whichever section is shown. */}
+      <RunNotifications />
     </>
   );
 }

@@ -3,8 +3,140 @@ import { z } from 'zod';
 /**
  * Live terminal stream of a running run with ack-based flow control, and the peek shell (issue 5).
  * Spread into the one contract in `contract.ts`; import nothing from there (it imports this file).
+ *
+ * A stream belongs to the peer (window, WebSocket) that opened it: its `live.data` and `live.end` events go to that
+ * peer only, and it is closed when the peer goes away. The viewer acknowledges what it has rendered (`live.ack`,
+ * from xterm's write callback); main stops reading from the host while too much is unacknowledged.
+ * Sizes (`bytes`, the flow-control window) count the characters of `data` (UTF-16 code units), which both ends
+ * can measure without re-encoding.
  */
 
-export const liveCommands = {} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+const streamId = z.string().min(1).max(100);
+const terminalSize = {
+  cols: z.number().int().min(2).max(1000),
+  rows: z.number().int().min(1).max(500),
+};
 
-export const liveEvents = {} as const satisfies Record<string, z.ZodType>;
+export const liveStreamSourceSchema = z.enum(['host', 'mirror']);
+
+export const liveOpenResultSchema = z.object({
+  streamId,
+  /** `host`: followed live on the host; `mirror`: the run has ended and is served from the local bundle. */
+  source: liveStreamSourceSchema,
+  /** The terminal size the cast header recorded (the agent's TTY), when known. */
+  cols: z.number().int().positive().nullable(),
+  rows: z.number().int().positive().nullable(),
+  /** The flow-control window: main pauses above `highWatermark` unacknowledged, resumes below `lowWatermark`. */
+  highWatermark: z.number().int().positive(),
+  lowWatermark: z.number().int().nonnegative(),
+});
+export type LiveOpenResult = z.infer<typeof liveOpenResultSchema>;
+
+export const liveEndReasonSchema = z.enum([
+  /** The run ended and everything its terminal recorded was sent. */
+  'run-ended',
+  /** The viewer (or the app) closed the stream. */
+  'closed',
+  /** The host connection dropped or the reading command failed; reopen from the last `offset`. */
+  'disconnected',
+  /** The peek shell's process exited. */
+  'exited',
+  'error',
+]);
+export type LiveEndReason = z.infer<typeof liveEndReasonSchema>;
+
+export const liveDataEventSchema = z.object({
+  streamId,
+  data: z.string(),
+  /**
+   * The cast's byte offset up to which this stream has read (complete lines), for reopening where it left off
+   * (`live.open` `fromOffset`); 0 for the peek shell, which has no record.
+   */
+  offset: z.number().int().nonnegative(),
+});
+export type LiveDataEvent = z.infer<typeof liveDataEventSchema>;
+
+export const liveEndEventSchema = z.object({
+  streamId,
+  reason: liveEndReasonSchema,
+  /** What happened, for the user (a malformed cast line with its offset, the error that cut the stream). */
+  message: z.string().optional(),
+});
+export type LiveEndEvent = z.infer<typeof liveEndEventSchema>;
+
+export const peekOpenResultSchema = z.object({
+  streamId,
+  /** The command running in the sandbox (e.g. `/bin/bash`). */
+  shell: z.string(),
+  containerId: z.string(),
+  /** The `peek-shell-…json` control request recorded as the intervention. */
+  request: z.string(),
+  highWatermark: z.number().int().positive(),
+  lowWatermark: z.number().int().nonnegative(),
+});
+export type PeekOpenResult = z.infer<typeof peekOpenResultSchema>;
+
+export const liveCommands = {
+  /** Follows a run's terminal (asciicast `o` events, redacted) from a byte offset of its cast (0: the beginning). */
+  'live.open': {
+    input: z
+      .object({
+        id: z.string().min(1),
+        fromOffset: z.number().int().nonnegative().optional(),
+        /**
+         * Where `fromOffset` counts in: the host's cast (`host`) or the redacted local bundle (`mirror`). Left out:
+         * the bundle once the run has ended and is complete, the host otherwise.
+         */
+        source: liveStreamSourceSchema.optional(),
+      })
+      .strict(),
+    output: liveOpenResultSchema,
+  },
+  /** What the viewer has rendered since its last ack. */
+  'live.ack': {
+    input: z
+      .object({
+        streamId,
+        bytes: z
+          .number()
+          .int()
+          .positive()
+          .max(2 ** 40),
+      })
+      .strict(),
+    output: z.object({ unacked: z.number().int().nonnegative() }),
+  },
+  'live.close': { input: z.object({ streamId }).strict(), output: z.object({ closed: z.boolean() }) },
+  /**
+   * Opens an interactive shell in the run's agent container (Docker exec with a TTY). Recorded on the host as an
+   * intervention (`peek-shell`) before the shell starts. Its output arrives as `live.data` like a terminal stream.
+   */
+  'live.peekOpen': {
+    input: z.object({ id: z.string().min(1), ...terminalSize }).strict(),
+    output: peekOpenResultSchema,
+  },
+  /** Keystrokes for a peek shell (terminal streams are read-only). */
+  'live.input': {
+    input: z
+      .object({
+        streamId,
+        data: z
+          .string()
+          .min(1)
+          .max(64 * 1024),
+      })
+      .strict(),
+    output: z.object({ written: z.number().int().nonnegative() }),
+  },
+  'live.resize': {
+    input: z.object({ streamId, ...terminalSize }).strict(),
+    output: z.object({ resized: z.boolean() }),
+  },
+} as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
+
+export const liveEvents = {
+  /** A chunk of a stream's output; sent only to the peer that opened the stream. */
+  'live.data': liveDataEventSchema,
+  /** The stream is over; nothing more comes for this `streamId`. */
+  'live.end': liveEndEventSchema,
+} as const satisfies Record<string, z.ZodType>;

@@ -6,6 +6,10 @@ import { resolvePtwHome } from '../services/ptw-home';
 import { startServeServer } from '../transports/serve-server';
 import { addHostCommand } from './host-commands';
 import { addRunCommands } from './run-commands';
+import { addCkptCommands } from './ckpt-commands';
+import { addBundleCommands } from './bundle-commands';
+import { addDataCommands } from './data-commands';
+import { addImportCommands } from './import-commands';
 
 /** Exit codes shared by every subcommand: 0 ok, 1 a check or run failed, 2 usage or connection error. */
 export const exitCodes = { ok: 0, checkFailed: 1, usage: 2 } as const;
@@ -89,6 +93,10 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
   const hostIo = { ...io, setExitCode, isInteractive: Boolean(process.stdin.isTTY && process.stderr.isTTY) };
   addHostCommand(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
   addRunCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
+  addCkptCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
+  addBundleCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
+  addDataCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
+  addImportCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
 
   return program;
 }

@@ -40,6 +40,31 @@ async function main(): Promise<void> {
     broadcast: (channel, payload) => {
       for (const w of windows) if (!w.isDestroyed()) w.webContents.send(channel, payload);
     },
+    sendTo: (senderId, channel, payload) => {
+      const win = [...windows].find((w) => !w.isDestroyed() && w.webContents.id === senderId);
+      if (!win) return false;
+      win.webContents.send(channel, payload);
+      return true;
+    },
+    watchSender: (senderId, onGone) => {
+      const win = [...windows].find((w) => !w.isDestroyed() && w.webContents.id === senderId);
+      if (!win) return onGone();
+      const contents = win.webContents;
+      let done = false;
+      const gone = (): void => {
+        if (done) return;
+        done = true;
+        contents.off('did-start-navigation', navigating);
+        onGone();
+      };
+      // A reload is a new page: the old page's streams have nobody to ack them.
+      const navigating = (details: { isMainFrame: boolean; isSameDocument: boolean }): void => {
+        if (details.isMainFrame && !details.isSameDocument) gone();
+      };
+      contents.on('did-start-navigation', navigating);
+      contents.once('destroyed', gone);
+      contents.once('render-process-gone', gone);
+    },
   });
 
   const openWindow = (): void => {

@@ -80,15 +80,59 @@ function formatIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: stri
 
 export type EventSink = (event: EventName, payload: unknown) => void;
 
-/** Fan-out of contract events to every connected peer (each Electron window, each WebSocket). */
+interface Peer {
+  readonly sink: EventSink;
+  readonly gone: Set<() => void>;
+}
+
+/**
+ * Fan-out of contract events to every connected peer (each Electron window, each WebSocket), and delivery to one
+ * peer (the `CallContext.peerId` of a call) for events that belong to it alone, such as a live stream it opened.
+ */
 export class EventHub {
   private readonly sinks = new Set<EventSink>();
+  private readonly peers = new Map<string, Peer>();
 
-  /** Registers a peer; returns its dispose. */
-  attach(sink: EventSink): () => void {
+  /** Registers a peer for broadcasts (and, with `peerId`, for {@link emitTo}); returns its dispose. */
+  attach(sink: EventSink, peerId?: string): () => void {
     this.sinks.add(sink);
+    const detachPeer = peerId === undefined ? undefined : this.attachPeer(peerId, sink);
     return () => {
       this.sinks.delete(sink);
+      detachPeer?.();
+    };
+  }
+
+  /**
+   * Makes a peer addressable by {@link emitTo} without adding it to broadcasts (the Electron transport broadcasts
+   * through one sink for all windows). Its dispose tells the peer's {@link onPeerGone} listeners.
+   */
+  attachPeer(peerId: string, sink: EventSink): () => void {
+    const previous = this.peers.get(peerId);
+    const peer: Peer = { sink, gone: previous?.gone ?? new Set() };
+    this.peers.set(peerId, peer);
+    return () => {
+      if (this.peers.get(peerId) !== peer) return;
+      this.peers.delete(peerId);
+      for (const listener of [...peer.gone]) listener();
+      peer.gone.clear();
+    };
+  }
+
+  hasPeer(peerId: string): boolean {
+    return this.peers.has(peerId);
+  }
+
+  /** Called once when the peer goes away (a window closes, a WebSocket drops); at once if it is not attached. */
+  onPeerGone(peerId: string, listener: () => void): () => void {
+    const peer = this.peers.get(peerId);
+    if (!peer) {
+      queueMicrotask(listener);
+      return () => undefined;
+    }
+    peer.gone.add(listener);
+    return () => {
+      peer.gone.delete(listener);
     };
   }
 
@@ -100,5 +144,13 @@ export class EventHub {
     // Validate on the way out so a service bug shows up here, not as a silently dropped event in the renderer.
     const checked = events[event].parse(payload);
     for (const sink of this.sinks) sink(event, checked);
+  }
+
+  /** Sends an event to one peer only; false when that peer is gone. */
+  emitTo<K extends EventName>(peerId: string, event: K, payload: EventPayload<K>): boolean {
+    const peer = this.peers.get(peerId);
+    if (!peer) return false;
+    peer.sink(event, events[event].parse(payload));
+    return true;
   }
 }

@@ -52,6 +52,14 @@ export const syncStateSchema = z.object({
   /** When this app last restarted the run's supervisor with --resume. */
   lastResumeAt: z.number().nullable().default(null),
   problems: z.array(z.string()).default([]),
+  /**
+   * Set for a run brought in from a file (a run bundle, a PostTrainBench result) rather than mirrored from a host:
+   * it has no host to sync with, so sync, control and background rediscovery leave it alone.
+   */
+  imported: z
+    .object({ kind: z.enum(['bundle', 'ptb']), source: z.string(), at: z.number() })
+    .nullable()
+    .default(null),
 });
 export type SyncState = z.infer<typeof syncStateSchema>;
 

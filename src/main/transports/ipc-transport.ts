@@ -21,11 +21,29 @@ export interface IpcTransportOptions {
   isTrustedSender(event: IpcInvokeEventLike): boolean;
   /** Delivers an event to every trusted renderer. */
   broadcast(channel: string, payload: unknown): void;
+  /** Delivers an event to one renderer (by `webContents.id`); false when it is gone. Without it, no peer events. */
+  sendTo?(senderId: number, channel: string, payload: unknown): boolean;
+  /** Calls `onGone` once when that renderer closes, crashes or loads another page (its streams end then). */
+  watchSender?(senderId: number, onGone: () => void): void;
 }
 
 /** Registers one `ipcMain.handle` per contract command; returns a dispose that removes them all. */
 export function registerIpcTransport(options: IpcTransportOptions): () => void {
   const { ipc, services } = options;
+  // Each window becomes addressable on its first call, for events meant for it alone (a live stream it opened).
+  const peers = new Map<number, () => void>();
+  const ensurePeer = (senderId: number): void => {
+    const { sendTo, watchSender } = options;
+    if (!sendTo || !watchSender || peers.has(senderId)) return;
+    const detach = services.events.attachPeer(`ipc-${senderId}`, (event, payload) => {
+      if (isEventName(event)) sendTo(senderId, eventChannel(event), payload);
+    });
+    peers.set(senderId, detach);
+    watchSender(senderId, () => {
+      peers.delete(senderId);
+      detach();
+    });
+  };
   for (const command of commandNames) {
     ipc.handle(commandChannel(command), async (event, input) => {
       if (!options.isTrustedSender(event)) {
@@ -34,6 +52,7 @@ export function registerIpcTransport(options: IpcTransportOptions): () => void {
           error: { code: 'UNAUTHORIZED', message: 'IPC from an untrusted sender', retryable: false },
         };
       }
+      ensurePeer(event.sender.id);
       return services.router.invoke(command, input, { peerId: `ipc-${event.sender.id}`, transport: 'ipc' });
     });
   }
@@ -42,6 +61,8 @@ export function registerIpcTransport(options: IpcTransportOptions): () => void {
   });
   return () => {
     detach();
+    for (const detachPeer of [...peers.values()]) detachPeer();
+    peers.clear();
     for (const command of commandNames) ipc.removeHandler(commandChannel(command));
   };
 }

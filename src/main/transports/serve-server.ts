@@ -8,6 +8,7 @@ import { isEventName } from '../../shared/contract';
 import { clientMessageSchema, wsCloseCodes, type ServerMessage } from '../../shared/rpc/wire';
 import { contentSecurityPolicyHeader } from '../../shared/security/content-security-policy';
 import type { AppServices } from '../app-services';
+import { serveBundleDownload } from './bundle-download';
 
 export interface ServeOptions {
   services: AppServices;
@@ -90,6 +91,7 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
     if (tokenMatches(queryToken)) {
       headers['Set-Cookie'] = `${tokenCookie}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
+    if (await serveBundleDownload(services, url.pathname, res, headers, req.method === 'HEAD')) return;
     const file = await resolveStaticFile(staticDir, url.pathname);
     if (!file) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
@@ -129,9 +131,10 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
     const send = (msg: ServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
     };
+    // Also addressable alone (`emitTo`), for events such as a live stream's data that belong to this peer only.
     const detach = services.events.attach((event, payload) => {
       if (isEventName(event)) send({ t: 'evt', event, payload });
-    });
+    }, peerId);
     ws.on('close', detach);
     ws.on('error', detach);
     ws.on('message', (data, isBinary) => {

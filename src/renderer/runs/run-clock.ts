@@ -1,5 +1,6 @@
 import type { RunSummary } from '../../shared/contract';
 import { formatCountdown, formatDuration, remainingMs } from '../../shared/runs/duration';
+import { hostNow } from '../../shared/monitor/host-clock';
 import { isLiveStatus } from './run-status-text';
 
 /**
@@ -24,7 +25,12 @@ function finite(value: number | null | undefined): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-export function runClock(run: RunSummary, now: number): RunClock {
+/**
+ * `now` is this machine's clock; `hostClockOffsetMs` (host minus ours, measured at each sync) turns it into the
+ * host's, on which the supervisor stamped the start and the deadline. Without it the two clocks are taken to agree.
+ */
+export function runClock(run: RunSummary, localNow: number, hostClockOffsetMs: number | null = null): RunClock {
+  const now = hostNow(localNow, hostClockOffsetMs);
   const started = finite(run.startedAt) ? run.startedAt : null;
   const deadline = finite(run.deadline) ? run.deadline : null;
   const stopped = finite(run.stoppedAt) ? run.stoppedAt : null;

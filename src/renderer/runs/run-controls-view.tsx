@@ -1,6 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { RunSummary } from '../../shared/contract';
+import { deadlineOnLocalClock, hostNow } from '../../shared/monitor/host-clock';
 import { formatDuration } from '../../shared/runs/duration';
+import { useMonitor } from '../monitor/monitor-store';
 import { useNow } from '../shell/use-now';
 import { useAppStore } from '../store/store-context';
 import type { RunAction } from '../store/slices/runs-slice';
@@ -134,6 +136,8 @@ function ExtendConfirm({
   const [submitted, setSubmitted] = useState(false);
   // Only for the preview of the new deadline when the host has not reported one yet.
   const now = useNow(5_000);
+  // The deadline is on the host's clock; the reader wants it on theirs.
+  const offset = useMonitor((s) => s.runs.get(run.id)?.hostClockOffsetMs ?? null);
   const check = parseExtension(text);
   const showError = submitted && !check.ok;
 
@@ -166,7 +170,7 @@ function ExtendConfirm({
               {check.message}
             </span>
           ) : check.ok ? (
-            `+${formatDuration(check.seconds)}: the run stops at ${timeFormat.format(extendedDeadline(run.deadline, check.seconds, now))}`
+            `+${formatDuration(check.seconds)}: the run stops at ${timeFormat.format(deadlineOnLocalClock(extendedDeadline(run.deadline, check.seconds, hostNow(now, offset)), offset))}`
           ) : (
             'e.g. 30m, 1h, 2h30m'
           )}

@@ -1,10 +1,19 @@
 import { useEffect } from 'react';
+import { GpuTabView } from '../monitor/gpu-tab-view';
+import { useMonitor } from '../monitor/monitor-store';
+import { RunMonitorPanel } from '../monitor/run-monitor-panel';
 import type { RunDetail, RunSummary } from '../../shared/contract';
 import { formatByteSize } from '../../shared/runs/duration';
 import { runStateSchema } from '../../shared/runs/run-status';
 import { HostErrorPanel } from '../hosts/host-error-panel';
+import { liveRunTabs } from '../live/live-run-tabs';
 import { formatRelativeTime } from '../hosts/host-state-text';
 import { useAppStore } from '../store/store-context';
+import { StepsTabView } from '../steps/steps-tab-view';
+import { BundleExportTab } from './bundle-actions';
+import { ReplayTab } from '../replay/replay-view';
+import { CheckpointsTabView } from '../checkpoints/checkpoints-tab-view';
+import { DatasetsTabView } from '../datasets/datasets-tab-view';
 import { runClock, runClockText } from './run-clock';
 import { RunControlsView } from './run-controls-view';
 import { RunTabs, type RunTab } from './run-tabs';
@@ -27,7 +36,9 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
 
   useEffect(() => ensureDetail(run.id), [ensureDetail, run.id]);
 
-  const clock = runClock(run, now);
+  // The countdown reads the deadline on the host's clock (offset measured at each sync), not a local timer.
+  const hostClockOffsetMs = useMonitor((s) => s.runs.get(run.id)?.hostClockOffsetMs ?? null);
+  const clock = runClock(run, now, hostClockOffsetMs);
   const text = runClockText(clock);
   const reason = stopReasonText(run.stopReason);
 
@@ -94,6 +105,8 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
 
       <RunControlsView run={run} />
 
+      <RunMonitorPanel run={run} now={now} />
+
       {detail?.error ? (
         <div className="inline-error" role="alert" data-testid="run-detail-error">
           <span>
@@ -117,6 +130,13 @@ const runTabs: readonly RunTab[] = [
     render: ({ detail }) =>
       detail ? <RunRecord detail={detail} /> : <p className="muted">The run’s record has not been read yet.</p>,
   },
+  { id: 'gpu', label: 'GPU', render: (props) => <GpuTabView {...props} /> },
+  ...liveRunTabs,
+  { id: 'steps', label: 'Steps', render: (props) => <StepsTabView {...props} /> },
+  { id: 'replay', label: 'Replay', render: (props) => <ReplayTab {...props} /> },
+  { id: 'checkpoints', label: 'Checkpoints', render: (props) => <CheckpointsTabView {...props} /> },
+  { id: 'datasets', label: 'Datasets', render: (props) => <DatasetsTabView {...props} /> },
+  { id: 'export', label: 'Export', render: (props) => <BundleExportTab {...props} /> },
 ];
 
 function RunRecord({ detail }: { detail: RunDetail }) {

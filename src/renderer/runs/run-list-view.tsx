@@ -1,4 +1,6 @@
 import type { RunSummary } from '../../shared/contract';
+import { GpuSparkline } from '../monitor/gpu-sparkline';
+import { useMonitor } from '../monitor/monitor-store';
 import { runClock, runClockText } from './run-clock';
 import { sortRunsNewestFirst } from './run-order';
 import { formatScore, runNote, runStatusLabel, runStatusTone } from './run-status-text';
@@ -37,7 +39,8 @@ function RunRow({
   now: number;
   onSelect: (id: string) => void;
 }) {
-  const clock = runClock(run, now);
+  const monitor = useMonitor((s) => s.runs.get(run.id));
+  const clock = runClock(run, now, monitor?.hostClockOffsetMs ?? null);
   const text = runClockText(clock);
   const note = runNote(run);
   // A rehearsal's task and agent are both `rehearsal`: say it once.
@@ -73,7 +76,15 @@ function RunRow({
           <span className="run-row-primary">{text.primary}</span>
           {text.secondary ? <span className="muted"> · {text.secondary}</span> : null}
         </span>
+        {monitor && monitor.spark.length > 0 ? (
+          <GpuSparkline values={monitor.spark} testId={`run-spark-${run.id}`} />
+        ) : null}
       </span>
+      {monitor?.idle.idle ? (
+        <span className="run-row-note run-row-note-warn" data-testid={`run-idle-${run.id}`}>
+          GPU idle for {Math.floor(monitor.idle.quietMs / 60_000)} min
+        </span>
+      ) : null}
       {note ? (
         <span className={`run-row-note run-row-note-${note.tone}`} data-testid={`run-note-${run.id}`}>
           {note.text}

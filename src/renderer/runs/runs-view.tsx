@@ -4,6 +4,8 @@ import { useNow } from '../shell/use-now';
 import { listView } from '../store/list-state';
 import { selectedRun } from '../store/slices/runs-slice';
 import { useAppStore } from '../store/store-context';
+import { PtbImportAction } from '../steps/ptb-import-action';
+import { BundleImportAction, ExampleRunButton } from './bundle-actions';
 import { LaunchFormView } from './launch-form-view';
 import { clockTicks } from './run-clock';
 import { RunDetailView } from './run-detail-view';
@@ -40,6 +42,8 @@ export function RunsView() {
       actions={
         <>
           <RefreshButton testId="refresh-runs" busy={runs.loading} onClick={() => void runs.load()} />
+          <PtbImportAction />
+          <BundleImportAction />
           <button
             type="button"
             className="button button-primary button-with-icon"
@@ -93,6 +97,7 @@ export function RunsView() {
               <PlusIcon />
               New run
             </button>
+            <ExampleRunButton />
           </div>
         </EmptyState>
       ) : null}

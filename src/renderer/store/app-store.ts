@@ -19,6 +19,8 @@ export interface AppStoreState {
 }
 
 export interface AppStore extends StoreApi<AppStoreState> {
+  /** The contract client, for features that keep their own state outside the store (live monitoring, streams). */
+  readonly client: ContractClient;
   /** Loads everything the shell shows: at start (Electron) and each time a serve connection opens. */
   refresh(): Promise<void>;
   /** Ends the store's event subscriptions. */
@@ -66,6 +68,7 @@ export function createAppStore(client: ContractClient, options: AppStoreOptions)
   ];
 
   return Object.assign(api, {
+    client,
     async refresh() {
       const { app, prefs, hosts, runs } = api.getState();
       await Promise.all([app.loadInfo(), prefs.load(), hosts.load(), runs.load()]);

@@ -17,3 +17,10 @@ export function useAppStore<U>(selector: (state: AppStoreState) => U): U {
   if (!store) throw new Error('useAppStore must be used inside <StoreProvider>');
   return useStore(store, selector);
 }
+
+/** The store itself (not a selection), for features that need its contract client or read it outside render. */
+export function useAppStoreApi(): AppStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('useAppStoreApi must be used inside <StoreProvider>');
+  return store;
+}

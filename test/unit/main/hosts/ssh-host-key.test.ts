@@ -194,7 +194,7 @@ describe('createHostKeyCheck', () => {
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);
     try {
-      for (const verdict of [{ status: 'trusted' } as const, new Error('disk gone')]) {
+      for (const verdict of [{ status: 'trusted', source: 'test' } as const, new Error('disk gone')]) {
         const check = createHostKeyCheck({
           ...base,
           trust: fakeTrust(verdict),

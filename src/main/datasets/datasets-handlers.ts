@@ -1,0 +1,51 @@
+import { locateResourcesDir } from '../catalog/rehearsal-resources';
+import type { datasetsCommands } from '../../shared/contract-datasets';
+import type { EventPayload } from '../../shared/contract';
+import type { HostProfile } from '../../shared/hosts';
+import type { HostSession } from '../hosts/host-exec-types';
+import type { CommandHandlers } from '../rpc/contract-router';
+import type { RunService } from '../runs/run-service';
+import { DatasetService, type DatasetRunContext } from './dataset-service';
+
+/** The dataset inspector's commands, for the router in app-services.ts. */
+export function createDatasetService(deps: {
+  runs: Pick<RunService, 'get'>;
+  session(host: string): Promise<HostSession>;
+  profile(host: string): Promise<HostProfile>;
+  /** The app's resources/ (found from the bundle's location by default). */
+  resourcesDir?: string | undefined;
+  emit(event: EventPayload<'datasets.progress'>): void;
+}): DatasetService {
+  return new DatasetService({
+    async run(id): Promise<DatasetRunContext> {
+      const detail = await deps.runs.get(id, { sync: false });
+      const spec = (detail.spec ?? {}) as { task?: { kind?: unknown; benchmark?: unknown } };
+      const task = spec.task ?? {};
+      return {
+        host: detail.summary.host,
+        runDir: detail.hostRunDir,
+        task: {
+          kind: typeof task.kind === 'string' ? task.kind : 'unknown',
+          ...(typeof task.benchmark === 'string' ? { benchmark: task.benchmark } : {}),
+        },
+      };
+    },
+    session: (host) => deps.session(host),
+    async hostDirs(host) {
+      const profile = await deps.profile(host);
+      return { runRoot: profile.runRoot, ptbCheckout: profile.ptbCheckout };
+    },
+    resourcesDir: () => deps.resourcesDir ?? locateResourcesDir(),
+    onProgress: deps.emit,
+  });
+}
+
+export function datasetsHandlers(service: DatasetService): Pick<CommandHandlers, keyof typeof datasetsCommands> {
+  return {
+    'datasets.list': ({ id }) => service.list(id),
+    'datasets.page': ({ id, path, offset, limit }) => service.page(id, path, offset, limit),
+    'datasets.stats': ({ id, path }) => service.stats(id, path),
+    'datasets.search': ({ id, path, query, limit }) => service.search(id, path, query, limit),
+    'datasets.overlap': ({ id, path, benchmark, n }) => service.overlap(id, path, benchmark, n),
+  };
+}

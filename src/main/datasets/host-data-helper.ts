@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError, errorCodeSchema } from '../../shared/errors';
+import { shellQuote } from '../../shared/runs/agent-catalog';
+import type { HostSession } from '../hosts/host-exec-types';
+
+/**
+ * Runs `resources/host/ptw-data.py` (Python 3 standard library only) on the host, next to a run: the script is
+ * copied to `<runDir>/inspect/ptw-data.py` (outside the workspace, so the agent never sees it or its line indexes)
+ * the first time this process needs it for that run, and each call is one exec that prints one JSON object.
+ */
+
+export const HELPER_NAME = 'ptw-data.py';
+
+export function inspectDir(runDir: string): string {
+  return path.posix.join(runDir, 'inspect');
+}
+
+export class HostDataHelper {
+  private readonly uploaded = new Map<string, Promise<void>>();
+  private source: Promise<Buffer> | undefined;
+
+  constructor(private readonly resourcesDir: () => string) {}
+
+  private script(): Promise<Buffer> {
+    this.source ??= readFile(path.join(this.resourcesDir(), 'host', HELPER_NAME)).catch((err: unknown) => {
+      this.source = undefined;
+      throw new AppError('NOT_FOUND', `The app's ${HELPER_NAME} is missing from resources/host/: ${String(err)}`);
+    });
+    return this.source;
+  }
+
+  /** Puts the helper in the run's inspect/ folder (once per run and process). */
+  private ensure(session: HostSession, key: string, runDir: string): Promise<void> {
+    let done = this.uploaded.get(key);
+    if (!done) {
+      done = (async () => {
+        const dir = inspectDir(runDir);
+        const made = await session.exec(`mkdir -p ${shellQuote(dir)}`, { timeoutMs: 30_000 });
+        if (made.code !== 0) {
+          throw new AppError('RUN_ROOT_NOT_WRITABLE', `Could not create ${dir} on the host: ${made.stderr.trim()}`);
+        }
+        await session.writeFile(path.posix.join(dir, HELPER_NAME), await this.script(), { mode: 0o644 });
+      })();
+      this.uploaded.set(key, done);
+      done.catch(() => this.uploaded.delete(key));
+    }
+    return done;
+  }
+
+  /**
+   * Runs one helper command and returns its JSON. Errors the helper reports (`{"error": {code, message}}`) become
+   * AppErrors with its code; anything else that goes wrong names the command and the host's stderr.
+   */
+  async run<T>(
+    session: HostSession,
+    target: { key: string; runDir: string },
+    args: string[],
+    timeoutMs = 10 * 60_000,
+  ): Promise<T> {
+    await this.ensure(session, target.key, target.runDir);
+    const script = path.posix.join(inspectDir(target.runDir), HELPER_NAME);
+    const command = ['python3', shellQuote(script), ...args.map(shellQuote)].join(' ');
+    const result = await session.exec(command, { timeoutMs });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(result.stdout);
+    } catch {
+      if (result.code === 127 || /python3: (command )?not found/.test(result.stderr)) {
+        throw new AppError('HOST_REQUIREMENT_MISSING', 'The host has no python3, which the dataset inspector needs.');
+      }
+      throw new AppError(
+        'INTERNAL',
+        `${HELPER_NAME} ${args[0]} failed on the host (exit ${result.code ?? result.signal}): ${result.stderr.trim().slice(-2000) || result.stdout.slice(0, 500)}`,
+      );
+    }
+    const error = (parsed as { error?: { code?: unknown; message?: unknown } }).error;
+    if (error && typeof error === 'object') {
+      const code = errorCodeSchema.safeParse(error.code);
+      throw new AppError(code.success ? code.data : 'INTERNAL', String(error.message));
+    }
+    return parsed as T;
+  }
+}

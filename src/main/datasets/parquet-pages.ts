@@ -1,0 +1,103 @@
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import { AppError } from '../../shared/errors';
+import type { DatasetRow } from '../../shared/contract-datasets';
+import type { HostSession } from '../hosts/host-exec-types';
+
+/**
+ * Pages of a Parquet file on the host, read with hyparquet through an AsyncBuffer whose slices are SFTP byte-range
+ * reads: the footer first, then only the column chunks of the row groups a page touches. No whole-file download.
+ */
+
+interface OpenFile {
+  size: number;
+  file: AsyncBuffer;
+  metadata: FileMetaData;
+  /** Bytes read over SFTP for this file so far (the benchmark reports it). */
+  bytesRead: number;
+}
+
+const open = new Map<string, Promise<OpenFile>>();
+/** Files kept open (footer parsed, small slices cached); the oldest is forgotten first. */
+const MAX_OPEN = 16;
+
+// hyparquet is an ES module; a dynamic import keeps the CommonJS bundle loading it lazily.
+const hyparquet = (): Promise<typeof import('hyparquet')> => import('hyparquet');
+
+export function sftpAsyncBuffer(
+  session: HostSession,
+  file: string,
+  size: number,
+  onRead?: (bytes: number) => void,
+): AsyncBuffer {
+  return {
+    byteLength: size,
+    async slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const stop = Math.min(end ?? size, size);
+      if (stop <= start) return new ArrayBuffer(0);
+      const bytes = await session.readFile(file, { offset: start, maxBytes: stop - start });
+      onRead?.(bytes.length);
+      const copy = new ArrayBuffer(bytes.length);
+      new Uint8Array(copy).set(bytes);
+      return copy;
+    },
+  };
+}
+
+async function openParquet(session: HostSession, key: string, file: string, size: number): Promise<OpenFile> {
+  const cacheKey = `${key}\0${size}`;
+  let opened = open.get(cacheKey);
+  if (!opened) {
+    opened = (async () => {
+      const { cachedAsyncBuffer, parquetMetadataAsync } = await hyparquet();
+      const state = { bytesRead: 0 };
+      const file$ = cachedAsyncBuffer(sftpAsyncBuffer(session, file, size, (n) => (state.bytesRead += n)));
+      try {
+        const metadata = await parquetMetadataAsync(file$);
+        return {
+          size,
+          file: file$,
+          metadata,
+          get bytesRead() {
+            return state.bytesRead;
+          },
+        };
+      } catch (err) {
+        throw new AppError('INVALID_INPUT', `${file} is not a readable Parquet file: ${(err as Error).message}`);
+      }
+    })();
+    open.set(cacheKey, opened);
+    opened.catch(() => open.delete(cacheKey));
+    while (open.size > MAX_OPEN) open.delete(open.keys().next().value!);
+  }
+  return opened;
+}
+
+export async function readParquetPage(
+  session: HostSession,
+  key: string,
+  file: string,
+  size: number,
+  offset: number,
+  limit: number,
+): Promise<{ total: number; rows: DatasetRow[]; columns: string[] }> {
+  const parquet = await openParquet(session, key, file, size);
+  const { parquetReadObjects, parquetSchema, toJson } = await hyparquet();
+  const total = Number(parquet.metadata.num_rows);
+  const columns = parquetSchema(parquet.metadata).children.map((c) => c.element.name);
+  const rowEnd = Math.min(total, offset + limit);
+  if (offset >= rowEnd) return { total, rows: [], columns };
+  let objects: Record<string, unknown>[];
+  try {
+    objects = await parquetReadObjects({ file: parquet.file, metadata: parquet.metadata, rowStart: offset, rowEnd });
+  } catch (err) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `Reading rows ${offset}–${rowEnd} of ${file} failed: ${(err as Error).message}`,
+    );
+  }
+  return {
+    total,
+    columns,
+    rows: objects.map((value, i) => ({ row: offset + i, line: null, value: toJson(value) as unknown })),
+  };
+}

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import type { ReplayHit, ReplayIndex, ReplaySegment } from '../../shared/contract-replay';
+import { AppError } from '../../shared/errors';
+import { isRunId } from '../runs/run-layout';
+import { CastIndex } from './cast-index';
+
+/**
+ * Replay of runs' terminal recordings: `PTW_HOME/runs/<id>/terminal.cast`, indexed once into
+ * `PTW_HOME/runs/<id>/.replay/` (rebuilt when the cast grows or changes). One index build per cast at a time;
+ * concurrent opens share it. Other casts (an import, a bundle) can be opened by path with {@link openFile}.
+ */
+export class ReplayService {
+  private readonly open = new Map<string, Promise<CastIndex>>();
+
+  constructor(
+    private readonly options: {
+      home: string;
+      onProgress?: (progress: { id: string; bytesDone: number; bytesTotal: number; done: boolean }) => void;
+    },
+  ) {}
+
+  /** Where a run's cast and its index cache are. */
+  runCast(id: string): { castFile: string; cacheDir: string } {
+    if (!isRunId(id)) throw new AppError('INVALID_INPUT', `"${id}" is not a run id (r-YYYYMMDD-HHMMSS-xxxx)`);
+    const dir = path.join(this.options.home, 'runs', id);
+    return { castFile: path.join(dir, 'terminal.cast'), cacheDir: path.join(dir, '.replay') };
+  }
+
+  async openRun(id: string): Promise<ReplayIndex> {
+    const { castFile, cacheDir } = this.runCast(id);
+    return (await this.index(id, castFile, cacheDir)).toContract(id);
+  }
+
+  /** Any cast file; its index is cached in `cacheDir`. `key` names it in progress events and later calls. */
+  async openFile(key: string, castFile: string, cacheDir: string): Promise<ReplayIndex> {
+    return (await this.index(key, castFile, cacheDir)).toContract(key);
+  }
+
+  async segment(id: string, n: number): Promise<ReplaySegment> {
+    return (await this.loaded(id)).segment(n);
+  }
+
+  async search(
+    id: string,
+    query: string,
+    limit: number,
+  ): Promise<{ hits: ReplayHit[]; truncated: boolean; searchedBytes: number }> {
+    return (await this.loaded(id)).search(query, limit);
+  }
+
+  /**
+   * The index already opened for `id`, or the run's (opened now). It is used as it is even when the cast has grown
+   * since (a live run): casts only grow, so its byte ranges still hold; `replay.open` indexes the new part.
+   */
+  private async loaded(id: string): Promise<CastIndex> {
+    const existing = this.open.get(id);
+    if (existing) return existing;
+    const { castFile, cacheDir } = this.runCast(id);
+    return this.index(id, castFile, cacheDir);
+  }
+
+  private async index(id: string, castFile: string, cacheDir: string): Promise<CastIndex> {
+    const existing = this.open.get(id);
+    if (existing) {
+      const index = await existing.catch(() => null);
+      if (index && index.castFile === castFile && !(await index.stale())) return index;
+      // Another caller may have started the rebuild while this one checked.
+      if (this.open.get(id) !== existing) return this.index(id, castFile, cacheDir);
+    }
+    const building = CastIndex.open(castFile, cacheDir, {
+      onProgress: (bytesDone, bytesTotal) => this.options.onProgress?.({ id, bytesDone, bytesTotal, done: false }),
+    });
+    this.open.set(id, building);
+    try {
+      const index = await building;
+      this.options.onProgress?.({
+        id,
+        bytesDone: index.stored.castBytes,
+        bytesTotal: index.stored.castBytes,
+        done: true,
+      });
+      return index;
+    } catch (err) {
+      if (this.open.get(id) === building) this.open.delete(id);
+      throw err;
+    }
+  }
+}

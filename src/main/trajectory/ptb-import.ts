@@ -1,0 +1,429 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { PtbImportResult, PtbRecord } from '../../shared/contract-trajectory';
+import { AppError } from '../../shared/errors';
+import { getAgent } from '../../shared/runs/agent-catalog';
+import type { RunState } from '../../shared/runs/run-status';
+import { parseAgentStream } from '../../shared/trajectory/agent-steps';
+import {
+  errorLogCause,
+  parseAgentConfigName,
+  parseJudgement,
+  parseSolveDiagnostics,
+  parseTaskFolderName,
+  parseTimeTaken,
+} from '../../shared/trajectory/ptb-result';
+import { redactText, type NamedSecret } from '../../shared/redact';
+import { redactKeyShapes } from '../../shared/trajectory/key-shapes';
+import { streamLines } from '../../shared/trajectory/stream-lines';
+import { newRunId } from '../runs/launch-plan';
+import { listMirrors } from '../runs/run-mirror';
+
+/**
+ * PostTrainBench result folders as runs in the app. Each becomes a local run record under `PTW_HOME/runs/<id>/` in
+ * the mirror's format (docs/run-folder.md, "What the app keeps"), marked `imported` in sync.json so nothing tries
+ * to sync it with a host:
+ *
+ * - `agent-stream.jsonl`: solve_out.txt verbatim (timestamp prefixes and launcher lines included; the step parser
+ *   reads both), `terminal.cast`: the same lines as asciicast v2 when the trace has timestamps to place them;
+ * - `state.json` / `events.jsonl`: the outcome and the lifecycle the folder tells (start, stop, score);
+ * - `eval/metrics.json`: metrics.json verbatim; `ptb/`: the folder's text files verbatim; `ptb/import.json`: the
+ *   facts read from them (time taken, diagnostics, verdicts, error.log's cause).
+ *
+ * final_model/ and task/ are not copied (weights); final_model's file count and size are recorded.
+ */
+
+/** Files of a result folder copied verbatim into `ptb/` (small text; the trace goes to agent-stream.jsonl). */
+const TEXT_FILES =
+  /^(prompt\.txt|solve_parsed\.txt|time_taken\.txt|output\.log|error\.log|system_monitor\.log|metrics\.json|contamination_judgement\.txt|disallowed_model_judgement\.txt|judgement_.*\.json|final_eval_\d+\.txt)$/;
+const MARKERS = ['solve_out.txt', 'metrics.json', 'time_taken.txt', 'output.log', 'error.log'];
+const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+const MAX_DEPTH = 4;
+export const IMPORT_HOST = 'posttrainbench';
+
+async function readText(file: string): Promise<string | null> {
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) return null;
+    if (s.size > MAX_TEXT_BYTES) throw new AppError('INVALID_INPUT', `${file} is larger than 64 MiB; not imported`);
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+async function writeAtomic(file: string, data: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, data, { mode: 0o600 });
+  await rename(tmp, file);
+}
+
+/** Result folders under `root` (or `root` itself): folders holding any of the harness's output files. */
+async function findResultFolders(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (entries.some((e) => e.isFile() && MARKERS.includes(e.name))) {
+      found.push(dir);
+      return;
+    }
+    if (depth >= MAX_DEPTH) return;
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory() && !e.name.startsWith('.') && e.name !== 'final_model' && e.name !== 'task') {
+        await walk(path.join(dir, e.name), depth + 1);
+      }
+    }
+  };
+  await walk(root, 0);
+  return found;
+}
+
+async function folderSize(dir: string): Promise<{ exists: boolean; files: number; totalBytes: number }> {
+  const s = await lstat(dir).catch(() => null);
+  if (!s?.isDirectory()) return { exists: false, files: 0, totalBytes: 0 };
+  let files = 0;
+  let totalBytes = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = path.join(d, e.name);
+      // Links are not followed (an agent's link could point anywhere).
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        files++;
+        totalBytes += (await lstat(p)).size;
+      }
+    }
+  };
+  await walk(dir);
+  return { exists: true, files, totalBytes };
+}
+
+/** metrics.json's flat numeric fields, when it has a numeric `accuracy` (what state.json's evaluation holds). */
+function flatMetrics(metrics: Record<string, unknown> | null): { accuracy: number } | null {
+  if (!metrics || typeof metrics.accuracy !== 'number') return null;
+  const flat: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isFinite(v)) flat[k] = v;
+  return flat as { accuracy: number };
+}
+
+/** The trace's lines as an asciicast v2 recording, placed by their timestamps; null when no line has one. */
+function castFromTrace(trace: string): { cast: string; start: number; end: number } | null {
+  const lines = streamLines(trace);
+  const first = lines.find((l) => l.t !== null)?.t ?? null;
+  if (first === null) return null;
+  let last = first;
+  const out = [
+    JSON.stringify({ version: 2, width: 120, height: 40, timestamp: first / 1000, env: { TERM: 'xterm-256color' } }),
+  ];
+  for (const line of lines) {
+    if (line.t !== null && line.t > last) last = line.t;
+    out.push(JSON.stringify([Number(((last - first) / 1000).toFixed(6)), 'o', `${line.text}\r\n`]));
+  }
+  return { cast: `${out.join('\n')}\n`, start: first, end: last };
+}
+
+interface ImportOne {
+  id: string;
+  record: PtbRecord;
+  status: string;
+  score: number | null;
+  steps: number;
+  task: string;
+  agent: string;
+}
+
+/** Redacts what the app copies: known key values literally, then anything shaped like an API key. */
+class ImportRedactor {
+  count = 0;
+  constructor(private readonly secrets: readonly NamedSecret[]) {}
+
+  text(input: string): string {
+    const literal = redactText(input, this.secrets);
+    if (literal !== input) this.count += this.secrets.reduce((n, s) => n + (input.split(s.value).length - 1), 0);
+    const shaped = redactKeyShapes(literal);
+    this.count += shaped.count;
+    return shaped.text;
+  }
+}
+
+async function importFolder(
+  runsDir: string,
+  folder: string,
+  now: Date,
+  secrets: readonly NamedSecret[],
+): Promise<ImportOne> {
+  const redactor = new ImportRedactor(secrets);
+  const taskName = path.basename(folder);
+  const configName = path.basename(path.dirname(folder));
+  const config = parseAgentConfigName(configName);
+  const task = parseTaskFolderName(taskName);
+  const problems: string[] = [];
+
+  const trace = redactor.text((await readText(path.join(folder, 'solve_out.txt'))) ?? '');
+  if (trace === '') problems.push('solve_out.txt is missing or empty: no agent trace to show');
+  const metricsRaw = await readText(path.join(folder, 'metrics.json'));
+  const metricsText = metricsRaw === null ? null : redactor.text(metricsRaw);
+  let metrics: Record<string, unknown> | null = null;
+  if (metricsText !== null) {
+    try {
+      const value = JSON.parse(metricsText) as unknown;
+      if (value && typeof value === 'object' && !Array.isArray(value)) metrics = value as Record<string, unknown>;
+      else problems.push('metrics.json is not a JSON object');
+    } catch (err) {
+      problems.push(`metrics.json is not valid JSON (${(err as Error).message})`);
+    }
+  }
+  const timeTaken = (await readText(path.join(folder, 'time_taken.txt')))?.trim() ?? null;
+  const timeTakenSeconds = timeTaken === null ? null : parseTimeTaken(timeTaken);
+  if (timeTaken !== null && timeTakenSeconds === null)
+    problems.push(`time_taken.txt says "${timeTaken.slice(0, 40)}", not HH:MM:SS`);
+  const diagnostics = parseSolveDiagnostics(redactor.text((await readText(path.join(folder, 'output.log'))) ?? ''));
+  const errorLogRaw = await readText(path.join(folder, 'error.log'));
+  const errorLog = errorLogRaw === null ? null : redactor.text(errorLogRaw);
+  const errorCause = errorLog === null ? null : errorLogCause(errorLog);
+
+  const names = (await readdir(folder, { withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort();
+  const judgements: PtbRecord['judgements'] = [];
+  for (const name of names.filter((n) => /judgement/.test(n))) {
+    const raw = await readText(path.join(folder, name));
+    const text = raw === null ? null : redactor.text(raw);
+    if (text !== null) for (const j of parseJudgement(name, text)) judgements.push({ file: name, ...j });
+  }
+  const finalModel = await folderSize(path.join(folder, 'final_model'));
+
+  const agentId = config.agent;
+  const dialect = agentId === 'custom' ? null : getAgent(agentId).streamFormat;
+  const parsed = parseAgentStream(trace, { dialect });
+  const cast = castFromTrace(trace);
+  const startedAt = cast?.start ?? null;
+  const stoppedAt =
+    startedAt !== null && timeTakenSeconds !== null ? startedAt + timeTakenSeconds * 1000 : (cast?.end ?? null);
+  const budgetSeconds = config.budgetHours !== null ? Math.round(config.budgetHours * 3600) : 10 * 3600;
+
+  const flat = flatMetrics(metrics);
+  const status = flat ? 'scored' : !finalModel.exists ? 'no-model' : 'evaluation-failed';
+  const stopReason = errorCause?.startsWith('Terminated')
+    ? 'budget'
+    : stoppedAt !== null && !errorCause
+      ? 'agent-exited'
+      : null;
+  const importedAt = now.getTime();
+
+  const record: PtbRecord = {
+    source: folder,
+    folder: `${configName}/${taskName}`,
+    agentConfig: configName,
+    timeTaken,
+    timeTakenSeconds,
+    metrics,
+    diagnostics,
+    judgements,
+    errorCause,
+    files: names,
+    finalModel,
+    problems,
+    redacted: 0,
+  };
+
+  const id = newRunId(new Date(startedAt ?? importedAt), randomBytes(3).toString('hex'));
+  const dir = path.join(runsDir, id);
+  const tmpDir = path.join(runsDir, `.import-${id}`);
+  await rm(tmpDir, { recursive: true, force: true });
+  await mkdir(tmpDir, { recursive: true, mode: 0o700 });
+  try {
+    const p = (rel: string) => path.join(tmpDir, ...rel.split('/'));
+    const spec = {
+      host: IMPORT_HOST,
+      task: task.baseModel
+        ? { kind: 'ptb', benchmark: task.benchmark, baseModel: task.baseModel }
+        : { kind: 'ptb', benchmark: task.benchmark },
+      agent: {
+        id: agentId,
+        model: config.model,
+        ...(agentId === 'custom' ? { streamFormat: parsed.dialect ?? 'none' } : {}),
+      },
+      budgetSeconds,
+      label: `PTB ${configName}/${taskName}`.slice(0, 120),
+    };
+    const runJson = {
+      schema: 1,
+      id,
+      createdAt: new Date(startedAt ?? importedAt).toISOString(),
+      spec,
+      supervisor: { agentContainerId: null, budgetSeconds },
+      import: { kind: 'ptb', source: folder, importedAt },
+    };
+    const state: RunState = {
+      status,
+      supervisorPid: null,
+      heartbeatAt: stoppedAt ?? importedAt,
+      agentContainerId: null,
+      startedAt,
+      deadline: startedAt !== null ? startedAt + budgetSeconds * 1000 : null,
+      warningsSent: [],
+      stoppedAt,
+      stopReason,
+      exitCode: null,
+      evaluation: { attempts: metrics ? 1 : 0, outcome: status, metrics: flat },
+    };
+    // The lifecycle the folder tells, so the timeline and the Overview have it (marked as derived by the import).
+    const events: Record<string, unknown>[] = [];
+    if (startedAt !== null) {
+      events.push({
+        t: startedAt,
+        type: 'agent-started',
+        deadline: startedAt + budgetSeconds * 1000,
+        source: 'ptb-import',
+      });
+    }
+    if (stoppedAt !== null && stopReason) {
+      events.push({ t: stoppedAt, type: 'agent-stopped', reason: stopReason, exitCode: null, source: 'ptb-import' });
+    }
+    if (stoppedAt !== null) {
+      events.push({ t: stoppedAt, type: 'evaluation-finished', outcome: status, metrics: flat, source: 'ptb-import' });
+    }
+
+    await writeAtomic(p('run.json'), `${JSON.stringify(runJson, null, 2)}\n`);
+    await writeAtomic(p('state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    await writeAtomic(p('events.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    await writeAtomic(p('agent-stream.jsonl'), trace);
+    if (cast) await writeAtomic(p('terminal.cast'), cast.cast);
+    if (metricsText !== null) await writeAtomic(p('eval/metrics.json'), metricsText);
+    for (const name of names.filter((n) => TEXT_FILES.test(n))) {
+      const text = await readText(path.join(folder, name));
+      if (text !== null) await writeAtomic(p(`ptb/${name}`), redactor.text(text));
+    }
+    record.redacted = redactor.count;
+    await writeAtomic(p('ptb/import.json'), `${JSON.stringify(record, null, 2)}\n`);
+    await writeAtomic(
+      p('sync.json'),
+      `${JSON.stringify(
+        {
+          schema: 1,
+          runId: id,
+          host: IMPORT_HOST,
+          hostRunDir: folder,
+          files: {},
+          syncedAt: importedAt,
+          error: null,
+          errorAt: null,
+          complete: true,
+          hostClockOffsetMs: null,
+          supervisorAlive: false,
+          supervisorPid: null,
+          secretsSha256: null,
+          lastResumeAt: null,
+          problems,
+          imported: { kind: 'ptb', source: folder, at: importedAt },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    // The record appears whole or not at all.
+    await rename(tmpDir, dir);
+  } catch (err) {
+    await rm(tmpDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    id,
+    record,
+    status,
+    score: flat ? flat.accuracy * 100 : null,
+    steps: parsed.steps.length,
+    task: task.baseModel ? `${task.benchmark} · ${task.baseModel.split('/').pop()}` : task.benchmark,
+    agent: config.model ? `${agentId} · ${config.model}` : agentId,
+  };
+}
+
+/** Sources already imported, so a second import of the same tree skips them. */
+async function importedSources(runsDir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const mirror of await listMirrors(runsDir)) {
+    const raw = await readFile(mirror.file('sync.json'), 'utf8').catch(() => null);
+    if (!raw) continue;
+    try {
+      const sync = JSON.parse(raw) as { imported?: { kind?: string; source?: string } | null };
+      if (sync.imported?.kind === 'ptb' && sync.imported.source) out.set(sync.imported.source, mirror.id);
+    } catch {
+      // A damaged sync.json is the run list's to report.
+    }
+  }
+  return out;
+}
+
+export async function importPtbResults(
+  runsDir: string,
+  input: string,
+  options: { now?: () => Date; secrets?: () => Promise<NamedSecret[]> } = {},
+): Promise<PtbImportResult> {
+  const now = options.now ?? (() => new Date());
+  const secrets = (await options.secrets?.().catch(() => [])) ?? [];
+  const root = path.resolve(input);
+  const s = await stat(root).catch(() => null);
+  if (!s)
+    throw new AppError('NOT_FOUND', `${root} does not exist (give a PostTrainBench result folder or a results tree)`);
+  if (!s.isDirectory())
+    throw new AppError('INVALID_INPUT', `${root} is a file; give a result folder or a results tree`);
+  await mkdir(runsDir, { recursive: true, mode: 0o700 });
+  const folders = await findResultFolders(root);
+  const result: PtbImportResult = { imported: [], skipped: [] };
+  if (folders.length === 0) {
+    result.skipped.push({
+      folder: root,
+      reason: `no result folders found (a result folder holds solve_out.txt, metrics.json, time_taken.txt, output.log or error.log; looked ${MAX_DEPTH} levels deep)`,
+    });
+    return result;
+  }
+  const known = await importedSources(runsDir);
+  for (const folder of folders) {
+    const rel = path.relative(path.dirname(path.dirname(folder)), folder) || folder;
+    const already = known.get(folder);
+    if (already) {
+      result.skipped.push({ folder: rel, reason: `already imported as ${already}` });
+      continue;
+    }
+    const hasTrace = await stat(path.join(folder, 'solve_out.txt')).then(
+      (x) => x.isFile(),
+      () => false,
+    );
+    const hasMetrics = await stat(path.join(folder, 'metrics.json')).then(
+      (x) => x.isFile(),
+      () => false,
+    );
+    if (!hasTrace && !hasMetrics) {
+      result.skipped.push({
+        folder: rel,
+        reason: 'neither solve_out.txt (the trace) nor metrics.json (the score): nothing to show',
+      });
+      continue;
+    }
+    try {
+      const one = await importFolder(runsDir, folder, now(), secrets);
+      result.imported.push({
+        id: one.id,
+        folder: rel,
+        task: one.task,
+        agent: one.agent,
+        status: one.status,
+        score: one.score,
+        steps: one.steps,
+      });
+    } catch (err) {
+      result.skipped.push({ folder: rel, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return result;
+}

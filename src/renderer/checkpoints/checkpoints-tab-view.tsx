@@ -1,0 +1,299 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { CheckpointDiff, CheckpointInfo, CheckpointList, DiffFlag } from '../../shared/contract-checkpoints';
+import type { AppErrorData, Result } from '../../shared/errors';
+import { formatByteSize } from '../../shared/runs/duration';
+import type { RunTabProps } from '../runs/run-tabs';
+import { useAppStoreApi } from '../store/store-context';
+import { ConfigDiffEditor } from './config-diff-editor';
+import { LayerHeatmap } from './layer-heatmap';
+import { TensorTable } from './tensor-table';
+import { formatParams } from './tensor-table-model';
+
+interface Progress {
+  tensorsDone: number;
+  tensorsTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+const flagTone: Record<DiffFlag['kind'], string> = {
+  'nothing-changed': 'warn',
+  'identical-to-reference': 'warn',
+  lora: 'info',
+  'full-fine-tune': 'info',
+  'partial-fine-tune': 'info',
+  'embedding-resized': 'info',
+  'non-finite': 'bad',
+};
+
+const flagLabel: Record<DiffFlag['kind'], string> = {
+  'nothing-changed': 'Nothing changed',
+  'identical-to-reference': 'Identical to the base model',
+  lora: 'LoRA',
+  'full-fine-tune': 'Full fine-tune',
+  'partial-fine-tune': 'Partial fine-tune',
+  'embedding-resized': 'Embedding resized',
+  'non-finite': 'NaN / Inf',
+};
+
+function dtypeText(c: CheckpointInfo): string {
+  return Object.keys(c.dtypes).join(', ') || '—';
+}
+
+function isDark(): boolean {
+  const theme = document.documentElement.dataset.theme;
+  return theme ? theme === 'dark' : window.matchMedia?.('(prefers-color-scheme: dark)').matches === true;
+}
+
+/** The checkpoints tab: what is in the run folder on the host, and a diff of any two (computed there). */
+export function CheckpointsTabView({ run }: RunTabProps) {
+  const client = useAppStoreApi().client;
+  const [list, setList] = useState<CheckpointList | null>(null);
+  const [listError, setListError] = useState<AppErrorData | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [a, setA] = useState('');
+  const [b, setB] = useState('');
+  const [diff, setDiff] = useState<CheckpointDiff | null>(null);
+  const [diffError, setDiffError] = useState<AppErrorData | null>(null);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [diffing, setDiffing] = useState(false);
+  const [config, setConfig] = useState<string | null>(null);
+
+  const apply = useCallback((result: Result<CheckpointList>) => {
+    setLoading(false);
+    if (!result.ok) return setListError(result.error);
+    setListError(null);
+    setList(result.data);
+    const ids = result.data.checkpoints.map((c) => c.id);
+    const final = ids.find((id) => id === 'workspace/final_model') ?? ids[0] ?? '';
+    const known = (id: string): boolean => ids.includes(id) || (id === 'base' && result.data.base !== null);
+    setB((prev) => (prev && known(prev) ? prev : final));
+    setA((prev) =>
+      prev && known(prev) ? prev : result.data.base ? 'base' : (ids.find((id) => id !== final) ?? ''),
+    );
+  }, []);
+
+  const load = (): void => {
+    setLoading(true);
+    void client.call('checkpoints.list', { id: run.id }).then(apply);
+  };
+
+  useEffect(() => {
+    let cancelled = false;
+    void client.call('checkpoints.list', { id: run.id }).then((result) => {
+      if (!cancelled) apply(result);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [client, run.id, apply]);
+
+  useEffect(
+    () =>
+      client.on('checkpoints.diffProgress', (p) => {
+        if (p.runId === run.id) setProgress(p);
+      }),
+    [client, run.id],
+  );
+
+  const startDiff = async (): Promise<void> => {
+    setDiffing(true);
+    setDiffError(null);
+    setProgress(null);
+    const result = await client.call('checkpoints.diff', { id: run.id, a, b });
+    setDiffing(false);
+    if (!result.ok) return setDiffError(result.error);
+    setDiff(result.data);
+    const changed = result.data.configs.find((c) => c.a !== c.b);
+    setConfig(changed?.name ?? result.data.configs[0]?.name ?? null);
+  };
+
+  const options = [...(list?.checkpoints ?? []), ...(list?.base ? [list.base] : [])];
+  const shownConfig = diff?.configs.find((c) => c.name === config) ?? null;
+
+  return (
+    <div className="ckpt-tab" data-testid="ckpt-tab">
+      <section className="run-section" aria-labelledby="ckpt-list-heading">
+        <div className="ckpt-heading-row">
+          <h3 id="ckpt-list-heading" className="subsection-title">
+            Checkpoints on the host
+          </h3>
+          <button type="button" className="button button-quiet" disabled={loading} onClick={load}>
+            {loading ? 'Looking…' : 'Look again'}
+          </button>
+        </div>
+        {listError ? (
+          <p className="inline-error" role="alert" data-testid="ckpt-list-error">
+            {listError.message}
+          </p>
+        ) : null}
+        {list && options.length === 0 ? (
+          <p className="muted">No checkpoints under {list.hostRunDir}/workspace yet.</p>
+        ) : null}
+        {options.length > 0 ? (
+          <table className="ckpt-list" data-testid="ckpt-list">
+            <thead>
+              <tr>
+                <th>A</th>
+                <th>B</th>
+                <th>Checkpoint</th>
+                <th>Kind</th>
+                <th>Size</th>
+                <th>Parameters</th>
+                <th>dtype</th>
+                <th>Modified</th>
+              </tr>
+            </thead>
+            <tbody>
+              {options.map((c) => (
+                <tr key={c.id} data-testid="ckpt-list-row" className={c.problems.length ? 'ckpt-list-bad' : ''}>
+                  <td>
+                    <input
+                      type="radio"
+                      name="ckpt-a"
+                      aria-label={`A: ${c.id}`}
+                      checked={a === c.id}
+                      disabled={c.problems.length > 0}
+                      onChange={() => setA(c.id)}
+                    />
+                  </td>
+                  <td>
+                    <input
+                      type="radio"
+                      name="ckpt-b"
+                      aria-label={`B: ${c.id}`}
+                      checked={b === c.id}
+                      disabled={c.problems.length > 0}
+                      onChange={() => setB(c.id)}
+                    />
+                  </td>
+                  <td className="cell-mono">
+                    {c.origin === 'hf-cache' ? `base: ${c.label ?? ''}` : c.id}
+                    {c.problems.map((p) => (
+                      <span key={p} className="ckpt-problem">
+                        {p}
+                      </span>
+                    ))}
+                  </td>
+                  <td>{c.kind === 'lora' ? `LoRA r=${c.adapter?.rank ?? '?'}` : 'full'}</td>
+                  <td>{formatByteSize(c.sizeBytes)}</td>
+                  <td>{formatParams(c.parameterCount)}</td>
+                  <td className="cell-mono">{dtypeText(c)}</td>
+                  <td>{c.mtime ? new Date(c.mtime).toLocaleString() : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+        {list?.problems.map((p) => (
+          <p key={p} className="muted">
+            {p}
+          </p>
+        ))}
+        <div className="ckpt-actions">
+          <button
+            type="button"
+            className="button button-primary"
+            data-testid="ckpt-diff-start"
+            disabled={diffing || !a || !b || a === b}
+            onClick={() => void startDiff()}
+          >
+            {diffing ? 'Diffing on the host…' : 'Diff A → B'}
+          </button>
+          {diffing && progress ? (
+            <span className="ckpt-progress" data-testid="ckpt-progress">
+              <progress value={progress.bytesDone} max={Math.max(1, progress.bytesTotal)} />
+              {progress.tensorsDone}/{progress.tensorsTotal} tensors · {formatByteSize(progress.bytesDone)} of{' '}
+              {formatByteSize(progress.bytesTotal)}
+            </span>
+          ) : null}
+        </div>
+        {diffError ? (
+          <p className="inline-error" role="alert" data-testid="ckpt-diff-error">
+            {diffError.message}
+          </p>
+        ) : null}
+      </section>
+
+      {diff ? (
+        <>
+          <section className="run-section" aria-labelledby="ckpt-summary-heading">
+            <h3 id="ckpt-summary-heading" className="subsection-title">
+              {diff.a.id} → {diff.b.id}
+            </h3>
+            <div className="ckpt-flags" data-testid="ckpt-flags">
+              {diff.flags.map((f) => (
+                <span
+                  key={f.kind}
+                  className={`ckpt-flag ckpt-flag-${flagTone[f.kind]}`}
+                  data-testid={`ckpt-flag-${f.kind}`}
+                  title={f.detail}
+                >
+                  {flagLabel[f.kind]}
+                </span>
+              ))}
+            </div>
+            <ul className="ckpt-flag-details">
+              {diff.flags.map((f) => (
+                <li key={f.kind}>{f.detail}</li>
+              ))}
+            </ul>
+            <p className="muted" data-testid="ckpt-totals">
+              {diff.totals.tensors} tensors: {diff.totals.changed} changed, {diff.totals.same} identical,{' '}
+              {diff.totals.added} added, {diff.totals.removed} removed, {diff.totals.reshaped} reshaped. Computed on the
+              host in {diff.stats.seconds.toFixed(1)} s ({formatByteSize(diff.stats.bytesRead)} read there,{' '}
+              {formatByteSize(diff.stats.bytesTransferred)} over SSH).
+            </p>
+          </section>
+
+          <section className="run-section" aria-labelledby="ckpt-heatmap-heading">
+            <h3 id="ckpt-heatmap-heading" className="subsection-title">
+              Relative change per layer
+            </h3>
+            <LayerHeatmap rows={diff.tensors} />
+          </section>
+
+          <section className="run-section" aria-labelledby="ckpt-tensors-heading">
+            <h3 id="ckpt-tensors-heading" className="subsection-title">
+              Tensors
+            </h3>
+            <TensorTable rows={diff.tensors} />
+          </section>
+
+          {diff.configs.length > 0 ? (
+            <section className="run-section" aria-labelledby="ckpt-configs-heading">
+              <h3 id="ckpt-configs-heading" className="subsection-title">
+                Config files
+              </h3>
+              <div className="tab-bar" role="tablist" aria-label="Config files">
+                {diff.configs.map((c) => (
+                  <button
+                    key={c.name}
+                    type="button"
+                    role="tab"
+                    aria-selected={c.name === config}
+                    className={`tab${c.name === config ? ' tab-selected' : ''}`}
+                    data-testid={`ckpt-config-${c.name}`}
+                    onClick={() => setConfig(c.name)}
+                  >
+                    {c.name}
+                    {c.a === c.b ? '' : ' •'}
+                  </button>
+                ))}
+              </div>
+              {shownConfig ? (
+                <ConfigDiffEditor
+                  key={`${diff.a.id}|${diff.b.id}|${shownConfig.name}`}
+                  name={shownConfig.name}
+                  original={shownConfig.a ?? ''}
+                  modified={shownConfig.b ?? ''}
+                  dark={isDark()}
+                />
+              ) : null}
+            </section>
+          ) : null}
+        </>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,197 @@
+import type { LiveEndReason } from '../../shared/contract-live';
+import type { AppErrorData } from '../../shared/errors';
+import type { ContractClient } from '../../shared/rpc/contract-client';
+
+/**
+ * Feeds one main-side stream (`live.data` events) into an xterm `write`, acknowledging each chunk from xterm's write
+ * callback, i.e. once it is parsed and on its way to the screen: main stops reading the host while too much is
+ * unacknowledged. Subscribes to the transport's events directly; terminal bytes never pass through React or the
+ * store. Only status (connecting, live, ended) is reported back, for the tab's banner.
+ */
+
+export interface TerminalSink {
+  write(data: string, callback: () => void): void;
+}
+
+export type StreamStatus =
+  | { readonly phase: 'connecting' }
+  | { readonly phase: 'live'; readonly source: string }
+  | { readonly phase: 'reconnecting'; readonly message: string }
+  | { readonly phase: 'ended'; readonly reason: LiveEndReason; readonly message?: string | undefined }
+  | { readonly phase: 'failed'; readonly error: AppErrorData };
+
+export interface OpenedStream {
+  readonly streamId: string;
+  /** Terminal streams: where the offsets count, for reopening after a drop. */
+  readonly source?: 'host' | 'mirror';
+}
+
+export interface StreamBindingOptions {
+  readonly client: ContractClient;
+  readonly sink: TerminalSink;
+  /** Opens (or reopens after a drop, from `fromOffset`) the stream on main. */
+  readonly open: (
+    resume: { fromOffset: number; source: 'host' | 'mirror' } | null,
+  ) => Promise<{ ok: true; data: OpenedStream } | { ok: false; error: AppErrorData }>;
+  readonly onStatus: (status: StreamStatus) => void;
+  /** Reopen after a dropped connection (terminal streams); a peek shell that dropped is over. */
+  readonly reopenAfterDrop: boolean;
+  /** Acks are batched up to this many characters or `ackDelayMs`, whichever first. */
+  readonly ackBatch?: number;
+  readonly ackDelayMs?: number;
+}
+
+export class StreamBinding {
+  private streamId: string | null = null;
+  private source: 'host' | 'mirror' = 'host';
+  private offset = 0;
+  private early: Array<
+    | { kind: 'data'; streamId: string; data: string; offset: number }
+    | { kind: 'end'; streamId: string; reason: LiveEndReason; message?: string | undefined }
+  > = [];
+  private opening = false;
+  private lost = false;
+  private ended = false;
+  private disposed = false;
+  private unacked = 0;
+  private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly unsubscribe: Array<() => void>;
+  /** Characters written and rendered, for the test driver. */
+  written = 0;
+  private readonly renderedListeners = new Set<(data: string) => void>();
+
+  constructor(private readonly options: StreamBindingOptions) {
+    const { client } = options;
+    // Subscribed before the stream opens: its first events can arrive before the reply to `live.open`.
+    this.unsubscribe = [
+      client.on('live.data', (event) => {
+        if (event.streamId === this.streamId) this.receive(event.data, event.offset);
+        else if (this.opening) this.early.push({ kind: 'data', ...event });
+      }),
+      client.on('live.end', (event) => {
+        if (event.streamId === this.streamId) this.ended(event.reason, event.message);
+        else if (this.opening) this.early.push({ kind: 'end', ...event });
+      }),
+    ];
+  }
+
+  get currentStreamId(): string | null {
+    return this.streamId;
+  }
+
+  async start(): Promise<void> {
+    await this.openStream(null);
+  }
+
+  private async openStream(resume: { fromOffset: number; source: 'host' | 'mirror' } | null): Promise<void> {
+    if (this.disposed) return;
+    this.options.onStatus(resume ? { phase: 'reconnecting', message: 'Reconnecting…' } : { phase: 'connecting' });
+    this.opening = true;
+    this.early = [];
+    const result = await this.options.open(resume);
+    this.opening = false;
+    if (this.disposed) {
+      if (result.ok) void this.options.client.call('live.close', { streamId: result.data.streamId });
+      return;
+    }
+    if (!result.ok) {
+      if (resume && result.error.retryable) return this.retryLater(result.error.message);
+      this.options.onStatus({ phase: 'failed', error: result.error });
+      return;
+    }
+    this.streamId = result.data.streamId;
+    this.source = result.data.source ?? 'host';
+    this.options.onStatus({ phase: 'live', source: this.source });
+    const early = this.early.filter((e) => e.streamId === this.streamId);
+    this.early = [];
+    for (const event of early) {
+      if (event.kind === 'data') this.receive(event.data, event.offset);
+      else this.ended(event.reason, event.message);
+    }
+  }
+
+  private receive(data: string, offset: number): void {
+    this.offset = offset;
+    const size = data.length;
+    this.options.sink.write(data, () => {
+      this.written += size;
+      for (const listener of this.renderedListeners) listener(data);
+      this.ack(size);
+    });
+  }
+
+  /** Called with each chunk once xterm has taken it (the test driver's and the benchmark's latency probe). */
+  onRendered(listener: (data: string) => void): () => void {
+    this.renderedListeners.add(listener);
+    return () => {
+      this.renderedListeners.delete(listener);
+    };
+  }
+
+  private ack(size: number): void {
+    this.unacked += size;
+    if (this.unacked >= (this.options.ackBatch ?? 64 * 1024)) this.flushAck();
+    else this.ackTimer ??= setTimeout(() => this.flushAck(), this.options.ackDelayMs ?? 10);
+  }
+
+  private flushAck(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    const bytes = this.unacked;
+    this.unacked = 0;
+    if (bytes > 0 && this.streamId && !this.disposed) {
+      void this.options.client.call('live.ack', { streamId: this.streamId, bytes });
+    }
+  }
+
+  private ended(reason: LiveEndReason, message: string | undefined): void {
+    this.flushAck();
+    this.streamId = null;
+    if (reason === 'disconnected' && this.options.reopenAfterDrop && !this.disposed) {
+      this.retryLater(message ?? 'The connection dropped.');
+      return;
+    }
+    this.finish(reason, message);
+  }
+
+  private finish(reason: LiveEndReason, message: string | undefined): void {
+    this.ended = true;
+    this.options.onStatus({ phase: 'ended', reason, message });
+  }
+
+  private retryLater(message: string): void {
+    this.options.onStatus({ phase: 'reconnecting', message });
+    this.retryTimer = setTimeout(() => void this.openStream({ fromOffset: this.offset, source: this.source }), 2_000);
+  }
+
+  /**
+   * The app's connection (serve mode's WebSocket) dropped: main closed this peer's streams with it, and no
+   * `live.end` can arrive.
+   */
+  connectionLost(): void {
+    if (this.disposed || this.ended) return;
+    this.lost = true;
+    this.streamId = null;
+    this.options.onStatus({ phase: 'reconnecting', message: 'the connection to the app was lost' });
+  }
+
+  /** Connected again: a terminal goes on from where it was; a peek shell's session is over. */
+  connectionRestored(): void {
+    if (this.disposed || !this.lost) return;
+    this.lost = false;
+    if (this.options.reopenAfterDrop) void this.openStream({ fromOffset: this.offset, source: this.source });
+    else this.finish('disconnected', 'The connection to the app was lost; open a new shell.');
+  }
+
+  /** Closes the stream on main (if open) and stops listening. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
+    if (this.streamId) void this.options.client.call('live.close', { streamId: this.streamId });
+    this.streamId = null;
+  }
+}

@@ -1,0 +1,229 @@
+import { useId, useState, type FormEvent } from 'react';
+import {
+  BUNDLE_EXTENSION,
+  bundleDownloadPath,
+  type BundleExportResult,
+  type BundleImportResult,
+} from '../../shared/contract-bundle';
+import type { AppErrorData } from '../../shared/errors';
+import { formatByteSize } from '../../shared/runs/duration';
+import type { RunTabProps } from './run-tabs';
+import { useAppStore, useAppStoreApi } from '../store/store-context';
+
+/**
+ * Run bundles in the UI: export a run as one file (a download over `ptw serve`, or a file written on the machine
+ * running the app: the browser has no save dialog for it), import one (a path on that machine), and open the example
+ * run the app ships. The formats and checks are main's (runs/run-bundle.ts); this only asks and says what happened.
+ */
+
+/** The run view's Export tab. */
+export function BundleExportTab({ run }: RunTabProps) {
+  const client = useAppStoreApi().client;
+  const serve = useAppStore((s) => s.app.shell.kind === 'serve');
+  const [target, setTarget] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<BundleExportResult | null>(null);
+  const [error, setError] = useState<AppErrorData | null>(null);
+  const fieldId = useId();
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setResult(null);
+    const file = target.trim();
+    const reply = await client.call('bundle.export', file ? { id: run.id, file } : { id: run.id });
+    setBusy(false);
+    if (reply.ok) setResult(reply.data);
+    else setError(reply.error);
+  };
+
+  return (
+    <section className="bundle-export" data-testid="bundle-export" aria-labelledby="bundle-export-heading">
+      <h3 id="bundle-export-heading" className="subsection-title">
+        Export this run as one file
+      </h3>
+      <p className="muted">
+        A <code>{BUNDLE_EXTENSION}</code> bundle holds the run’s record (terminal recording, agent stream, events, GPU
+        samples, evaluation, the final model’s file list) with a manifest of SHA-256 hashes. Agent and grader keys are
+        redacted again on the way out. Anyone with the app can open it with <strong>Import bundle…</strong> or{' '}
+        <code>ptw bundle import</code>; the terminal recording also plays in <code>asciinema play</code>.
+      </p>
+      {serve ? (
+        <p>
+          <a
+            className="button button-primary"
+            href={bundleDownloadPath(run.id)}
+            download={`${run.id}${BUNDLE_EXTENSION}`}
+            data-testid="bundle-download"
+          >
+            Download bundle
+          </a>
+        </p>
+      ) : null}
+      <form className="bundle-form" onSubmit={(e) => void submit(e)}>
+        <label htmlFor={fieldId} className="bundle-label">
+          {serve ? 'Or write it to a file on the machine running the app' : 'Write it to a file'} (empty: your Downloads
+          folder)
+        </label>
+        <div className="bundle-row">
+          <input
+            id={fieldId}
+            className="input cell-mono"
+            data-testid="bundle-export-path"
+            value={target}
+            placeholder={`~/Downloads/${run.id}${BUNDLE_EXTENSION}`}
+            spellCheck={false}
+            onChange={(e) => setTarget(e.target.value)}
+          />
+          <button
+            type="submit"
+            className={`button${serve ? '' : ' button-primary'}`}
+            disabled={busy}
+            data-testid="bundle-export-submit"
+          >
+            {busy ? 'Exporting…' : 'Export…'}
+          </button>
+        </div>
+      </form>
+      {error ? (
+        <p className="inline-error" role="alert" data-testid="bundle-export-error">
+          {error.message}
+        </p>
+      ) : null}
+      {result ? (
+        <dl className="host-facts run-facts" data-testid="bundle-export-result" role="status">
+          <dt>Written</dt>
+          <dd className="cell-mono selectable">{result.file}</dd>
+          <dt>Size</dt>
+          <dd>
+            {formatByteSize(result.bytes)}, {result.files} files
+          </dd>
+          <dt>SHA-256</dt>
+          <dd className="cell-mono selectable">{result.sha256}</dd>
+          <dt>Redacted</dt>
+          <dd>
+            {result.redactedSecretNames.length
+              ? result.redactedSecretNames.join(', ')
+              : 'nothing to redact (no key of this run’s agent or grader is set here)'}
+          </dd>
+        </dl>
+      ) : null}
+    </section>
+  );
+}
+
+/** After an import: the list reloaded and the run opened. */
+function useOpenImported(): (result: BundleImportResult) => Promise<void> {
+  const loadRuns = useAppStore((s) => s.runs.load);
+  const selectRun = useAppStore((s) => s.runs.select);
+  return async (result) => {
+    await loadRuns();
+    selectRun(result.id);
+  };
+}
+
+/** "Import bundle…" in the Runs screen's header. */
+export function BundleImportAction() {
+  const client = useAppStoreApi().client;
+  const openImported = useOpenImported();
+  const [open, setOpen] = useState(false);
+  const [target, setTarget] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppErrorData | null>(null);
+  const fieldId = useId();
+
+  const submit = async (e: FormEvent): Promise<void> => {
+    e.preventDefault();
+    if (target.trim() === '' || busy) return;
+    setBusy(true);
+    setError(null);
+    const reply = await client.call('bundle.import', { file: target.trim() });
+    setBusy(false);
+    if (!reply.ok) return setError(reply.error);
+    setOpen(false);
+    setTarget('');
+    await openImported(reply.data);
+  };
+
+  return (
+    <div className="bundle-import">
+      <button
+        type="button"
+        className="button"
+        aria-expanded={open}
+        data-testid="bundle-import-open"
+        onClick={() => setOpen((v) => !v)}
+      >
+        Import bundle…
+      </button>
+      {open ? (
+        <form className="bundle-import-panel" data-testid="bundle-import-panel" onSubmit={(e) => void submit(e)}>
+          <label htmlFor={fieldId} className="bundle-label">
+            A run bundle (<code>{BUNDLE_EXTENSION}</code>): a path on the machine running the app
+          </label>
+          <div className="bundle-row">
+            <input
+              id={fieldId}
+              className="input cell-mono"
+              data-testid="bundle-import-path"
+              value={target}
+              placeholder={`~/Downloads/r-20261123-120000-ab12${BUNDLE_EXTENSION}`}
+              spellCheck={false}
+              onChange={(e) => setTarget(e.target.value)}
+            />
+            <button
+              type="submit"
+              className="button button-primary"
+              disabled={busy || target.trim() === ''}
+              data-testid="bundle-import-submit"
+            >
+              {busy ? 'Importing…' : 'Import'}
+            </button>
+          </div>
+          {error ? (
+            <p className="inline-error" role="alert" data-testid="bundle-import-error">
+              {error.message}
+            </p>
+          ) : null}
+        </form>
+      ) : null}
+    </div>
+  );
+}
+
+/** "Open the example run" in the Runs screen's empty state: every inspection view, before adding a host. */
+export function ExampleRunButton() {
+  const client = useAppStoreApi().client;
+  const openImported = useOpenImported();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<AppErrorData | null>(null);
+  const openExample = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    const reply = await client.call('bundle.importExample', {});
+    setBusy(false);
+    if (!reply.ok) return setError(reply.error);
+    await openImported(reply.data);
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="button button-with-icon"
+        data-testid="open-example-run"
+        title="A rehearsal the app recorded: explore every view of a run before adding a host"
+        disabled={busy}
+        onClick={() => void openExample()}
+      >
+        {busy ? 'Opening…' : 'Open the example run'}
+      </button>
+      {error ? (
+        <p className="inline-error" role="alert" data-testid="open-example-error">
+          {error.message}
+        </p>
+      ) : null}
+    </>
+  );
+}

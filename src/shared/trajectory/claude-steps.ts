@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { asText, clip, num, oneLine, type LineContext, type StepBuilder, type StepDraft } from './step-builder';
+
+/**
+ * Claude Code `--output-format stream-json --verbose`: `system` (init), `assistant` (a message whose content blocks
+ * are text, thinking and tool_use), `user` (tool_result blocks, paired to tool_use by id), `result` (cost, usage).
+ * Shapes from real CLI 2.1.7 output (test/fixtures/agent-streams/claude-code/, PROVENANCE.md) and Anthropic's
+ * Messages API content blocks. Schemas are loose: unknown fields are ignored, unknown block types shown raw.
+ */
+
+const usageSchema = z.looseObject({
+  input_tokens: z.number().optional(),
+  output_tokens: z.number().optional(),
+  cache_creation_input_tokens: z.number().nullable().optional(),
+  cache_read_input_tokens: z.number().nullable().optional(),
+});
+
+const blockSchema = z.looseObject({ type: z.string() });
+
+const messageSchema = z.looseObject({
+  id: z.string().optional(),
+  model: z.string().optional(),
+  content: z.union([z.string(), z.array(blockSchema)]),
+  usage: usageSchema.nullable().optional(),
+});
+
+const eventSchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('system'),
+    subtype: z.string().optional(),
+    model: z.string().optional(),
+    tools: z.array(z.unknown()).optional(),
+    cwd: z.string().optional(),
+  }),
+  z.looseObject({ type: z.literal('assistant'), message: messageSchema }),
+  z.looseObject({ type: z.literal('user'), message: messageSchema }),
+  z.looseObject({
+    type: z.literal('result'),
+    subtype: z.string().optional(),
+    is_error: z.boolean().optional(),
+    num_turns: z.number().optional(),
+    duration_ms: z.number().optional(),
+    result: z.string().optional(),
+    total_cost_usd: z.number().optional(),
+    usage: usageSchema.optional(),
+  }),
+]);
+
+function usageOf(u: z.infer<typeof usageSchema>) {
+  const cacheRead = num(u.cache_read_input_tokens);
+  return {
+    inputTokens: num(u.input_tokens) + num(u.cache_creation_input_tokens) + cacheRead,
+    cachedInputTokens: cacheRead,
+    outputTokens: num(u.output_tokens),
+  };
+}
+
+const FILE_TOOLS: Record<string, string> = { Write: 'write', Edit: 'edit', MultiEdit: 'edit', NotebookEdit: 'edit' };
+
+/** A tool_use block as a step: Bash is a shell command, Write/Edit a file written, anything else a tool call. */
+export function toolUseDraft(name: string, input: unknown): StepDraft {
+  const args = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  if (name === 'Bash' && typeof args.command === 'string') {
+    return { kind: 'shell', title: `$ ${oneLine(args.command)}`, toolName: name, input, command: args.command };
+  }
+  const fileAction = FILE_TOOLS[name];
+  const path =
+    typeof args.file_path === 'string'
+      ? args.file_path
+      : typeof args.notebook_path === 'string'
+        ? args.notebook_path
+        : null;
+  if (fileAction && path) {
+    return { kind: 'file', title: `${name} ${path}`, toolName: name, input, files: [{ path, action: fileAction }] };
+  }
+  const hint = ['command', 'pattern', 'file_path', 'path', 'url', 'query', 'description']
+    .map((k) => args[k])
+    .find((v): v is string => typeof v === 'string');
+  return { kind: 'tool', title: hint ? `${name}: ${oneLine(hint, 120)}` : name, toolName: name, input };
+}
+
+function resultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => {
+        const p = part as Record<string, unknown>;
+        return p.type === 'text' && typeof p.text === 'string' ? p.text : asText(p);
+      })
+      .join('\n');
+  }
+  return asText(content);
+}
+
+/** Assistant usage is repeated on every line of one message: counted once per message id. */
+export function createClaudeHandler() {
+  const countedMessages = new Set<string>();
+  return (event: Record<string, unknown>, ctx: LineContext, b: StepBuilder): boolean => {
+    const parsed = eventSchema.safeParse(event);
+    if (!parsed.success) return false;
+    const e = parsed.data;
+    switch (e.type) {
+      case 'system': {
+        const tools = e.tools ? ` · ${e.tools.length} tools` : '';
+        b.add(ctx, {
+          kind: 'system',
+          role: 'system',
+          title: `${e.subtype ?? 'system'}${e.model ? ` · ${e.model}` : ''}${tools}`,
+          text: asText(event),
+        });
+        return true;
+      }
+      case 'assistant':
+      case 'user': {
+        const role = e.type;
+        const m = e.message;
+        if (role === 'assistant' && m.usage && !(m.id && countedMessages.has(m.id))) {
+          if (m.id) countedMessages.add(m.id);
+          b.addUsage(usageOf(m.usage));
+        }
+        if (typeof m.content === 'string') {
+          b.add(ctx, { kind: 'message', role, title: oneLine(m.content) || '(empty message)', text: clip(m.content) });
+          return true;
+        }
+        for (const block of m.content) {
+          const blk = block as Record<string, unknown>;
+          if (block.type === 'text' && typeof blk.text === 'string') {
+            b.add(ctx, { kind: 'message', role, title: oneLine(blk.text) || '(empty message)', text: clip(blk.text) });
+          } else if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+            const text = typeof blk.thinking === 'string' ? blk.thinking : '(redacted thinking)';
+            b.add(ctx, { kind: 'thinking', role, title: oneLine(text) || '(thinking)', text: clip(text) });
+          } else if (block.type === 'tool_use' && typeof blk.id === 'string' && typeof blk.name === 'string') {
+            b.openCall(ctx, blk.id, { role, ...toolUseDraft(blk.name, blk.input) });
+          } else if (block.type === 'tool_result' && typeof blk.tool_use_id === 'string') {
+            const output = clip(resultText(blk.content));
+            const isError = blk.is_error === true;
+            const done = b.update(
+              ctx,
+              blk.tool_use_id,
+              { output, isError, status: isError ? 'failed' : 'completed' },
+              true,
+            );
+            if (!done) {
+              b.add(ctx, {
+                kind: 'tool',
+                role,
+                title: `result of ${blk.tool_use_id} (no matching call)`,
+                toolId: blk.tool_use_id,
+                output,
+                isError,
+                status: isError ? 'failed' : 'completed',
+              });
+            }
+          } else {
+            b.add(ctx, {
+              kind: 'raw',
+              role,
+              title: `${role} block "${block.type}"`,
+              text: clip(asText(block)),
+              problem: `unknown content block type "${block.type}"`,
+            });
+          }
+        }
+        return true;
+      }
+      case 'result': {
+        const usage = e.usage ? usageOf(e.usage) : null;
+        b.setFinalUsage(usage, e.total_cost_usd);
+        const cost = typeof e.total_cost_usd === 'number' ? ` · $${e.total_cost_usd.toFixed(4)}` : '';
+        const turns = typeof e.num_turns === 'number' ? ` · ${e.num_turns} turns` : '';
+        b.add(ctx, {
+          kind: e.is_error ? 'error' : 'usage',
+          role: 'system',
+          title: `finished: ${e.subtype ?? 'result'}${turns}${cost}`,
+          text: e.result === undefined ? undefined : clip(e.result),
+          isError: e.is_error,
+          ...(usage ? { usage } : {}),
+          ...(typeof e.total_cost_usd === 'number' ? { costUsd: e.total_cost_usd } : {}),
+        });
+        return true;
+      }
+    }
+  };
+}

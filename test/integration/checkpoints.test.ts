@@ -1,0 +1,266 @@
+// Checkpoint listing and diffs computed on a real host (sshd + dockerd) through the built `ptw` CLI: checkpoints the
+// test writes into a run's workspace (bf16, fp16 sharded, fp32, a LoRA adapter, a resized embedding, a broken
+// header) and a base model in the host's HF cache; the numbers are checked against a reference computed here.
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { CheckpointDiff, CheckpointList } from '../../src/shared/contract-checkpoints';
+import { startRunTestHost, type RunTestHost } from '../support/run-test-host';
+import { referenceStats, representable, rng, writeCheckpoint, type TensorSpec } from '../support/safetensors-writer';
+import { describeWithTestHost } from '../support/test-host-availability';
+
+const HIDDEN = 16;
+const VOCAB = 32;
+
+function model(dtype: TensorSpec['dtype'], seed: number, vocab = VOCAB): TensorSpec[] {
+  const random = rng(seed);
+  const make = (name: string, shape: number[]): TensorSpec => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const raw = Array.from({ length: n }, () => (random() < 0.5 ? -1 : 1) * (0.01 + random() * 1.5));
+    return { name, dtype, shape, values: representable(dtype, raw) };
+  };
+  const tensors = [make('model.embed_tokens.weight', [vocab, HIDDEN])];
+  for (let layer = 0; layer < 2; layer++) {
+    tensors.push(make(`model.layers.${layer}.self_attn.q_proj.weight`, [HIDDEN, HIDDEN]));
+    tensors.push(make(`model.layers.${layer}.mlp.up_proj.weight`, [24, HIDDEN]));
+    tensors.push(make(`model.layers.${layer}.input_layernorm.weight`, [HIDDEN]));
+  }
+  tensors.push(make('model.norm.weight', [HIDDEN]), make('lm_head.weight', [vocab, HIDDEN]));
+  return tensors;
+}
+
+/** A copy with the named tensors perturbed by up to ±scale per element. */
+function perturb(tensors: TensorSpec[], names: (name: string) => boolean, seed: number, scale = 0.05): TensorSpec[] {
+  const random = rng(seed);
+  return tensors.map((t) =>
+    names(t.name)
+      ? {
+          ...t,
+          values: representable(
+            t.dtype,
+            Array.from(t.values, (v) => v + (random() - 0.5) * 2 * scale),
+          ),
+        }
+      : t,
+  );
+}
+
+describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
+  let t: RunTestHost;
+  let hfCache: string;
+  let runId: string;
+  let workspace: string;
+  const base = model('BF16', 1);
+  const partial = perturb(base, (n) => n.startsWith('model.layers.1.'), 2);
+  const f32A = model('F32', 3);
+  const f32B = perturb(f32A, () => true, 4, 0.2);
+  const f16A = model('F16', 5);
+  const f16B = perturb(f16A, (n) => n.includes('mlp'), 6, 0.1);
+
+  beforeAll(async () => {
+    hfCache = mkdtempSync(path.join(os.tmpdir(), 'ptw-hf-cache-'));
+    t = await startRunTestHost({ nvidiaSmi: 'none', addFlags: ['--hf-cache', hfCache] });
+    const started = await t.ptw([
+      'run',
+      'start',
+      '--host',
+      t.hostName,
+      '--task',
+      'rehearsal',
+      '--agent',
+      'rehearsal',
+      '--budget',
+      '2m',
+      '--env',
+      'PTW_REHEARSAL_SECONDS=1',
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    runId = started.stdout.trim();
+    workspace = path.join(t.runDir(runId), 'workspace');
+    const ck = (name: string): string => path.join(workspace, 'ckpts', name);
+    writeCheckpoint(ck('base-bf16'), base);
+    writeCheckpoint(ck('same-bf16'), base, { config: { model_type: 'llama', note: 'same weights, other config' } });
+    writeCheckpoint(ck('partial-bf16'), partial);
+    writeCheckpoint(ck('a-f32'), f32A);
+    writeCheckpoint(ck('b-f32'), f32B);
+    writeCheckpoint(ck('a-f16'), f16A, { shards: 2 });
+    writeCheckpoint(ck('b-f16'), f16B, { shards: 3 });
+    // A resized vocabulary: 4 tokens added, the old rows kept.
+    const resized = model('BF16', 1, VOCAB + 4).map((x) => {
+      if (!['model.embed_tokens.weight', 'lm_head.weight'].includes(x.name))
+        return base.find((b) => b.name === x.name)!;
+      const old = base.find((b) => b.name === x.name)!;
+      const values = new Float64Array(x.values);
+      values.set(old.values);
+      return { ...x, values };
+    });
+    writeCheckpoint(ck('resized-bf16'), resized);
+    const loraRandom = rng(9);
+    const lora = (name: string, shape: number[]): TensorSpec => ({
+      name,
+      dtype: 'BF16',
+      shape,
+      values: representable(
+        'BF16',
+        Array.from({ length: shape[0]! * shape[1]! }, () => loraRandom() - 0.5),
+      ),
+    });
+    writeCheckpoint(
+      ck('lora-adapter'),
+      [0, 1].flatMap((l) => [
+        lora(`base_model.model.model.layers.${l}.self_attn.q_proj.lora_A.weight`, [4, HIDDEN]),
+        lora(`base_model.model.model.layers.${l}.self_attn.q_proj.lora_B.weight`, [HIDDEN, 4]),
+      ]),
+      {
+        adapterConfig: {
+          peft_type: 'LORA',
+          r: 4,
+          lora_alpha: 8,
+          target_modules: ['q_proj'],
+          base_model_name_or_path: 'test-org/tiny-base',
+        },
+      },
+    );
+    // A header that declares more bytes than the file has.
+    mkdirSync(ck('broken'), { recursive: true });
+    writeFileSync(path.join(ck('broken'), 'config.json'), '{}');
+    const bad = Buffer.alloc(64);
+    bad.writeBigUInt64LE(1_000_000n);
+    writeFileSync(path.join(ck('broken'), 'model.safetensors'), bad);
+    // The base model in the host's HF cache (refs/main → snapshot).
+    const repo = path.join(hfCache, 'models--test-org--tiny-base');
+    mkdirSync(path.join(repo, 'refs'), { recursive: true });
+    writeFileSync(path.join(repo, 'refs', 'main'), 'abc1234def');
+    cpSync(ck('base-bf16'), path.join(repo, 'snapshots', 'abc1234def'), { recursive: true });
+  });
+
+  afterAll(async () => {
+    await t?.cleanup();
+    if (hfCache) rmSync(hfCache, { recursive: true, force: true });
+  });
+
+  async function diff(a: string, b: string): Promise<CheckpointDiff> {
+    const result = await t.ptw(['ckpt', 'diff', runId, a, b, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    return JSON.parse(result.stdout) as CheckpointDiff;
+  }
+
+  function expectMatchesReference(d: CheckpointDiff, a: TensorSpec[], b: TensorSpec[]): void {
+    for (const ta of a) {
+      const tb = b.find((x) => x.name === ta.name)!;
+      const row = d.tensors.find((r) => r.name === ta.name)!;
+      const ref = referenceStats(ta.values, tb.values);
+      if (ref.l2Delta === 0) {
+        expect(row.status, ta.name).toBe('same');
+        continue;
+      }
+      expect(row.status, ta.name).toBe('changed');
+      expect(row.l2Delta! / ref.l2Delta, `${ta.name} l2Delta`).toBeCloseTo(1, 9);
+      expect(row.l2A! / ref.l2A, `${ta.name} l2A`).toBeCloseTo(1, 9);
+      expect(row.relChange! / ref.relChange, `${ta.name} relChange`).toBeCloseTo(1, 9);
+      expect(row.cosine!, `${ta.name} cosine`).toBeCloseTo(ref.cosine, 9);
+      expect(row.maxAbs!, `${ta.name} maxAbs`).toBeCloseTo(ref.maxAbs, 12);
+    }
+  }
+
+  it('lists every checkpoint with size, dtype and parameter count; a bad header is named, the rest still listed', async () => {
+    const result = await t.ptw(['ckpt', 'ls', runId, '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const list = JSON.parse(result.stdout) as CheckpointList;
+    const byId = new Map(list.checkpoints.map((c) => [c.id, c]));
+    const params = base.reduce((s, x) => s + x.values.length, 0);
+    expect(byId.get('workspace/ckpts/base-bf16')).toMatchObject({
+      kind: 'full',
+      parameterCount: params,
+      dtypes: { BF16: params },
+      tensorCount: base.length,
+      problems: [],
+    });
+    expect(byId.get('workspace/ckpts/a-f16')).toMatchObject({
+      index: 'model.safetensors.index.json',
+      files: ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'],
+      parameterCount: params,
+      dtypes: { F16: params },
+    });
+    expect(byId.get('workspace/ckpts/lora-adapter')).toMatchObject({
+      kind: 'lora',
+      adapter: { rank: 4, alpha: 8, targetModules: ['q_proj'], baseModel: 'test-org/tiny-base' },
+    });
+    const broken = byId.get('workspace/ckpts/broken')!;
+    expect(broken.problems.join('\n')).toMatch(
+      /broken\/model\.safetensors: header declares 1000000 bytes but the file has only 56 after the length/,
+    );
+
+    const text = await t.ptw(['ckpt', 'ls', runId]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/workspace\/ckpts\/a-f16\s+full\s+[\d.]+ KiB\s+2\.4K\s+F16/);
+    expect(text.stdout).toContain('2 shards');
+  });
+
+  it('identical checkpoints: nothing changed, every tensor the same; config differences still shown', async () => {
+    const d = await diff('workspace/ckpts/base-bf16', 'workspace/ckpts/same-bf16');
+    expect(d.flags.map((f) => f.kind)).toEqual(['nothing-changed']);
+    expect(d.totals).toMatchObject({ same: base.length, changed: 0, added: 0, removed: 0 });
+    const config = d.configs.find((c) => c.name === 'config.json')!;
+    expect(config.a).not.toEqual(config.b);
+    expect(config.b).toContain('same weights, other config');
+    // Only summaries crossed SSH (the helper itself is most of it).
+    expect(d.stats.bytesTransferred).toBeLessThan(200_000);
+  });
+
+  it('a partly trained bf16 checkpoint: the right tensors changed, numbers match the reference', async () => {
+    const d = await diff('workspace/ckpts/base-bf16', 'workspace/ckpts/partial-bf16');
+    expect(d.flags.map((f) => f.kind)).toEqual(['partial-fine-tune']);
+    expect(d.totals.changed).toBe(3);
+    expectMatchesReference(d, base, partial);
+
+    const text = await t.ptw(['ckpt', 'diff', runId, 'workspace/ckpts/base-bf16', 'workspace/ckpts/partial-bf16']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('flag partial-fine-tune: 3 of 9 comparable tensors changed');
+    expect(text.stdout).toMatch(/model\.layers\.1\.self_attn\.q_proj\.weight\s+changed\s+BF16\s+\[16,16\]/);
+  });
+
+  it('fp32 all changed reads as a full fine-tune; fp16 across differently sharded checkpoints matches too', async () => {
+    const full = await diff('workspace/ckpts/a-f32', 'workspace/ckpts/b-f32');
+    expect(full.flags.map((f) => f.kind)).toEqual(['full-fine-tune']);
+    expectMatchesReference(full, f32A, f32B);
+
+    const half = await diff('workspace/ckpts/a-f16', 'workspace/ckpts/b-f16');
+    expect(half.flags.map((f) => f.kind)).toEqual(['partial-fine-tune']);
+    expect(half.totals.changed).toBe(2);
+    expectMatchesReference(half, f16A, f16B);
+  });
+
+  it('a resized embedding and a LoRA adapter are flagged', async () => {
+    const resized = await diff('workspace/ckpts/base-bf16', 'workspace/ckpts/resized-bf16');
+    expect(resized.flags.map((f) => f.kind)).toEqual(['embedding-resized']);
+    expect(resized.flags[0]!.detail).toContain('model.embed_tokens.weight 32×16 → 36×16 (+4 rows)');
+    expect(resized.tensors.find((r) => r.name === 'lm_head.weight')!.status).toBe('shape-changed');
+    expect(resized.totals).toMatchObject({ reshaped: 2, same: base.length - 2 });
+
+    const adapter = await diff('hf:test-org/tiny-base', 'workspace/ckpts/lora-adapter');
+    expect(adapter.flags.map((f) => f.kind)).toEqual(['lora']);
+    expect(adapter.flags[0]!.detail).toBe('workspace/ckpts/lora-adapter is a LORA adapter (rank 4, alpha 8) on q_proj');
+    expect(adapter.totals).toMatchObject({ added: 4, removed: base.length });
+  });
+
+  it('a checkpoint identical to the base model in the HF cache is flagged as such', async () => {
+    const d = await diff('workspace/ckpts/same-bf16', 'hf:test-org/tiny-base');
+    expect(d.flags.map((f) => f.kind)).toEqual(['identical-to-reference']);
+    expect(d.flags[0]!.detail).toContain('base model test-org/tiny-base');
+    expect(d.b.path).toContain(path.join('models--test-org--tiny-base', 'snapshots', 'abc1234def'));
+  });
+
+  it('a broken checkpoint fails its diff with the file named; unknown names list what exists', async () => {
+    const broken = await t.ptw(['ckpt', 'diff', runId, 'workspace/ckpts/base-bf16', 'workspace/ckpts/broken']);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(
+      /Cannot diff workspace\/ckpts\/broken: .*model\.safetensors: header declares 1000000 bytes/,
+    );
+    const unknown = await t.ptw(['ckpt', 'diff', runId, 'workspace/ckpts/base-bf16', 'workspace/nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('No checkpoint workspace/nope');
+    expect(unknown.stderr).toContain('workspace/ckpts/base-bf16');
+  });
+});

@@ -1,0 +1,206 @@
+// The live terminal stream over a real SSH host: a run whose agent writes a few MB as fast as it can is followed
+// through `live.open` by two viewers at once, one acking slowly (like a busy renderer) and one at once. Both get
+// every byte the host recorded, once and in order; the slow one's stream was paused and resumed (its window never
+// held much more than the high watermark), and neither slowed the other.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createAppServices, type AppServices } from '../../src/main/app-services';
+import type { LiveDataEvent, LiveEndEvent, LiveOpenResult } from '../../src/shared/contract-live';
+import { castText, startRunTestHost, type RunTestHost } from '../support/run-test-host';
+import { describeWithTestHost } from '../support/test-host-availability';
+
+/** ~3 MB of deterministic lines (ASCII, multi-byte UTF-8, colour) as fast as it can, then their checksum. */
+const AGENT = String.raw`
+import hashlib, random, sys
+rng = random.Random(5)
+alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 äöü→✓漢字"
+digest = hashlib.sha256()
+lines = 30000
+for n in range(1, lines + 1):
+    body = "".join(rng.choice(alphabet) for _ in range(rng.randint(40, 120)))
+    line = "\033[3%dm%06d\033[0m %s\n" % (n % 8, n, body)
+    digest.update(line.encode("utf-8"))
+    sys.stdout.write(line)
+sys.stdout.write("sha256 %s %d\n" % (digest.hexdigest(), lines))
+sys.stdout.flush()
+`;
+
+interface Viewer {
+  readonly peerId: string;
+  data: string[];
+  received: number;
+  acked: number;
+  maxUnacked: number;
+  end: LiveEndEvent | undefined;
+  detach(): void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describeWithTestHost('the live terminal stream with flow control over SSH', () => {
+  let t: RunTestHost;
+  let services: AppServices;
+
+  beforeAll(async () => {
+    t = await startRunTestHost({ nvidiaSmi: 'none' });
+    services = await createAppServices({ home: t.env.PTW_HOME!, shell: 'serve', backgroundSync: false });
+  });
+
+  afterAll(async () => {
+    await services?.dispose();
+    await t?.cleanup();
+  });
+
+  function attachViewer(peerId: string): Viewer {
+    const viewer: Viewer = {
+      peerId,
+      data: [],
+      received: 0,
+      acked: 0,
+      maxUnacked: 0,
+      end: undefined,
+      detach: () => undefined,
+    };
+    viewer.detach = services.events.attachPeer(peerId, (event, payload) => {
+      if (event === 'live.data') {
+        const d = payload as LiveDataEvent;
+        viewer.data.push(d.data);
+        viewer.received += d.data.length;
+        viewer.maxUnacked = Math.max(viewer.maxUnacked, viewer.received - viewer.acked);
+      } else if (event === 'live.end') {
+        viewer.end = payload as LiveEndEvent;
+      }
+    });
+    return viewer;
+  }
+
+  async function open(viewer: Viewer, id: string): Promise<LiveOpenResult> {
+    const result = await services.router.invoke('live.open', { id }, { peerId: viewer.peerId, transport: 'websocket' });
+    if (!result.ok) throw new Error(`live.open failed: ${result.error.message}`);
+    return result.data as LiveOpenResult;
+  }
+
+  async function ack(viewer: Viewer, streamId: string, bytes: number): Promise<void> {
+    viewer.acked += bytes;
+    const result = await services.router.invoke(
+      'live.ack',
+      { streamId, bytes },
+      { peerId: viewer.peerId, transport: 'websocket' },
+    );
+    if (!result.ok) throw new Error(`live.ack failed: ${result.error.message}`);
+  }
+
+  it('delivers every byte once and in order to a slow and a fast viewer, pausing only the slow one', async () => {
+    const started = await t.ptw([
+      'run',
+      'start',
+      '--host',
+      t.hostName,
+      '--task',
+      'rehearsal',
+      '--agent',
+      'custom',
+      '--command',
+      JSON.stringify(['python3', '-c', AGENT]),
+      '--budget',
+      '3m',
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+
+    const slow = attachViewer('slow-viewer');
+    const fast = attachViewer('fast-viewer');
+    const slowStream = await open(slow, id);
+    const fastStream = await open(fast, id);
+    expect(slowStream.source).toBe('host');
+    expect(slowStream.streamId).not.toBe(fastStream.streamId);
+    const slowWindow = services.live.flowOf(slowStream.streamId)!;
+    const fastWindow = services.live.flowOf(fastStream.streamId)!;
+
+    // The fast viewer acks everything as it arrives; the slow one 24 KiB per 10 ms (~2.4 MB/s at best, far below
+    // what the agent writes), like a renderer that falls behind.
+    let running = true;
+    const fastAcker = (async () => {
+      while (running && !fast.end) {
+        if (fast.received > fast.acked) await ack(fast, fastStream.streamId, fast.received - fast.acked);
+        await sleep(2);
+      }
+    })();
+    const slowAcker = (async () => {
+      while (running && !slow.end) {
+        const step = Math.min(24 * 1024, slow.received - slow.acked);
+        if (step > 0) await ack(slow, slowStream.streamId, step);
+        await sleep(10);
+      }
+    })();
+    const deadline = Date.now() + 150_000;
+    while ((!slow.end || !fast.end) && Date.now() < deadline) await sleep(100);
+    running = false;
+    await Promise.all([fastAcker, slowAcker]);
+
+    expect(fast.end?.reason, JSON.stringify(fast.end)).toBe('run-ended');
+    expect(slow.end?.reason, JSON.stringify(slow.end)).toBe('run-ended');
+    const hostTerminal = castText(path.join(t.runDir(id), 'record', 'terminal.cast'));
+    const slowText = slow.data.join('');
+    const fastText = fast.data.join('');
+    // Exactly the host's record, byte for byte, for each viewer.
+    expect(slowText.length).toBe(hostTerminal.length);
+    expect(slowText === hostTerminal).toBe(true);
+    expect(fastText === hostTerminal).toBe(true);
+    // And that is what the agent wrote (its TTY turned \n into \r\n).
+    const terminal = hostTerminal.replace(/\r\n/g, '\n');
+    const match = /sha256 ([0-9a-f]{64}) (\d+)\n$/.exec(terminal);
+    expect(match, terminal.slice(-300)).not.toBeNull();
+    expect(createHash('sha256').update(terminal.slice(0, match!.index), 'utf8').digest('hex')).toBe(match![1]);
+    expect(Buffer.byteLength(terminal)).toBeGreaterThan(2_500_000);
+
+    // The slow viewer's channel was paused and resumed, and it never had much more than the window outstanding:
+    // above the high watermark the host stopped sending (what was already read and coalesced still arrives).
+    expect(slowWindow.pauses).toBeGreaterThan(0);
+    expect(slowWindow.resumes).toBeGreaterThan(0);
+    expect(slow.maxUnacked).toBeLessThan(slowStream.highWatermark + 1024 * 1024);
+    // The fast one was never held back by it.
+    expect(fastWindow.pauses).toBeLessThan(slowWindow.pauses);
+    expect(services.live.openStreams).toBe(0);
+  });
+
+  it('closes a viewer’s stream (and its tail on the host) when the viewer goes away', async () => {
+    const started = await t.ptw([
+      'run',
+      'start',
+      '--host',
+      t.hostName,
+      '--task',
+      'rehearsal',
+      '--agent',
+      'custom',
+      '--command',
+      JSON.stringify(['sh', '-c', 'i=0; while [ $i -lt 100 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done']),
+      '--budget',
+      '2m',
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    const viewer = attachViewer('leaving-viewer');
+    const opened = await open(viewer, id);
+    const before = Date.now();
+    while (!viewer.data.join('').includes('tick 3') && Date.now() - before < 60_000) await sleep(50);
+    expect(viewer.data.join('')).toContain('tick 3');
+    expect(services.live.flowOf(opened.streamId)).toBeDefined();
+    const tails = async (): Promise<number> => {
+      const session = await services.hosts.session(t.hostName);
+      const ps = await session.exec(`pgrep -f -c -- '^tail -c \\+1 -F -- .*${id}' || true`);
+      return Number(ps.stdout.trim() || '0');
+    };
+    expect(await tails()).toBe(1);
+    viewer.detach();
+    const gone = Date.now();
+    while (services.live.flowOf(opened.streamId) && Date.now() - gone < 10_000) await sleep(50);
+    expect(services.live.flowOf(opened.streamId)).toBeUndefined();
+    // The host side ends too: nothing left tailing the cast.
+    const waited = Date.now();
+    while ((await tails()) > 0 && Date.now() - waited < 15_000) await sleep(200);
+    expect(await tails()).toBe(0);
+  });
+});

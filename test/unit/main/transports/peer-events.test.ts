@@ -1,0 +1,124 @@
+// Events for one peer only (a live stream's data goes to the window or WebSocket that opened it), over both
+// transports, and the peer's "gone" signal that closes its streams. Broadcasts still reach everyone.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createAppServices, type AppServices } from '../../../../src/main/app-services';
+import {
+  registerIpcTransport,
+  type IpcInvokeEventLike,
+  type IpcMainLike,
+} from '../../../../src/main/transports/ipc-transport';
+import { startServeServer } from '../../../../src/main/transports/serve-server';
+import { createContractClient } from '../../../../src/shared/rpc/contract-client';
+import { createWebSocketClientTransport, type WebSocketLike } from '../../../../src/shared/rpc/websocket-client';
+import type { WireResult } from '../../../../src/shared/rpc/wire';
+
+const appUrl = 'file:///app/dist/renderer/index.html';
+
+describe('events to one peer', () => {
+  let home: string;
+  let services: AppServices;
+
+  beforeAll(async () => {
+    home = await mkdtemp(path.join(os.tmpdir(), 'ptw-peer-events-'));
+    services = await createAppServices({ home, shell: 'serve', backgroundSync: false });
+  });
+
+  afterAll(async () => {
+    await services.dispose();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('over Electron IPC: a window is addressable after its first call, and gone when it closes', async () => {
+    const handlers = new Map<string, (event: IpcInvokeEventLike, ...args: unknown[]) => Promise<WireResult>>();
+    const ipc: IpcMainLike = {
+      handle: (channel, listener) => void handlers.set(channel, listener),
+      removeHandler: (channel) => void handlers.delete(channel),
+    };
+    const sentTo: Array<[number, string]> = [];
+    const broadcasts: string[] = [];
+    const goneCallbacks = new Map<number, () => void>();
+    const dispose = registerIpcTransport({
+      ipc,
+      services,
+      isTrustedSender: (e) => e.senderFrame?.url === appUrl,
+      broadcast: (channel) => broadcasts.push(channel),
+      sendTo: (senderId, channel) => {
+        sentTo.push([senderId, channel]);
+        return true;
+      },
+      watchSender: (senderId, onGone) => goneCallbacks.set(senderId, onGone),
+    });
+    const call = (senderId: number): Promise<WireResult> =>
+      handlers.get('ptw:cmd:app.info')!({ sender: { id: senderId }, senderFrame: { url: appUrl } }, {});
+    expect(services.events.hasPeer('ipc-7')).toBe(false);
+    expect((await call(7)).ok).toBe(true);
+    expect((await call(8)).ok).toBe(true);
+    expect((await call(7)).ok).toBe(true);
+    expect(goneCallbacks.size).toBe(2);
+
+    expect(services.events.emitTo('ipc-7', 'live.end', { streamId: 's1', reason: 'closed' })).toBe(true);
+    expect(sentTo).toEqual([[7, 'ptw:evt:live.end']]);
+    services.events.emit('runs.changed', []);
+    expect(broadcasts).toEqual(['ptw:evt:runs.changed']);
+
+    let gone = 0;
+    services.events.onPeerGone('ipc-7', () => (gone += 1));
+    goneCallbacks.get(7)!();
+    expect(gone).toBe(1);
+    expect(services.events.hasPeer('ipc-7')).toBe(false);
+    expect(services.events.emitTo('ipc-7', 'live.end', { streamId: 's1', reason: 'closed' })).toBe(false);
+    expect(services.events.hasPeer('ipc-8')).toBe(true);
+    dispose();
+    expect(services.events.hasPeer('ipc-8')).toBe(false);
+  });
+
+  it('over the WebSocket: only the socket addressed gets the event; closing it tells the listeners', async () => {
+    const staticDir = await mkdtemp(path.join(os.tmpdir(), 'ptw-static-'));
+    await writeFile(path.join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
+    const server = await startServeServer({ services, staticDir });
+    try {
+      const connect = async () => {
+        const socket = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+        const transport = createWebSocketClientTransport(socket as unknown as WebSocketLike, server.token);
+        await transport.ready;
+        const client = createContractClient(transport);
+        const ends: string[] = [];
+        const changes: number[] = [];
+        client.on('live.end', (e) => ends.push(e.streamId));
+        client.on('runs.changed', (runs) => changes.push(runs.length));
+        return { transport, ends, changes };
+      };
+      const first = await connect();
+      const second = await connect();
+      expect(services.events.hasPeer('ws-1')).toBe(true);
+      expect(services.events.hasPeer('ws-2')).toBe(true);
+      services.events.emitTo('ws-2', 'live.end', { streamId: 'for-two', reason: 'closed' });
+      services.events.emit('runs.changed', []);
+      await expect.poll(() => second.ends).toEqual(['for-two']);
+      await expect.poll(() => first.changes).toEqual([0]);
+      await expect.poll(() => second.changes).toEqual([0]);
+      expect(first.ends).toEqual([]);
+
+      let gone = false;
+      services.events.onPeerGone('ws-1', () => (gone = true));
+      first.transport.close();
+      await expect.poll(() => gone).toBe(true);
+      expect(services.events.hasPeer('ws-1')).toBe(false);
+      second.transport.close();
+    } finally {
+      await server.close();
+      await rm(staticDir, { recursive: true, force: true });
+    }
+  });
+
+  it('tells a listener at once when the peer is not there at all', async () => {
+    let told = false;
+    services.events.onPeerGone('nobody', () => (told = true));
+    await Promise.resolve();
+    expect(told).toBe(true);
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { RunSummary } from '../../../../src/shared/contract';
+import type { RunMonitor } from '../../../../src/shared/contract-monitor';
+import type { RunNotification } from '../../../../src/shared/monitor/run-notifications';
+import { createMonitorStore, type Notifier } from '../../../../src/renderer/monitor/monitor-store';
+import { createAppStore } from '../../../../src/renderer/store/app-store';
+import { fakeClient } from '../fakes';
+import { runSummary } from '../runs/run-fixtures';
+
+function monitorOf(id: string, idle = false): RunMonitor {
+  return {
+    id,
+    hostClockOffsetMs: 0,
+    eventCount: 1,
+    lastEventAt: null,
+    warnings: [],
+    gpuSampling: 'available',
+    gpuSamplingError: null,
+    latest: null,
+    spark: [],
+    idle: { idle, since: idle ? 1000 : null, quietMs: idle ? 11 * 60_000 : 0 },
+  };
+}
+
+function setup(runs: RunSummary[]) {
+  const fake = fakeClient({
+    'runs.list': () => ({ ok: true, data: runs }),
+    'monitor.overview': () => ({ ok: true, data: runs.map((r) => monitorOf(r.id)) }),
+    'monitor.getSettings': () => ({ ok: true, data: { idleMinutes: 10, idleThresholdPct: 5 } }),
+  });
+  const app = createAppStore(fake.client, { shell: { kind: 'electron' } });
+  const shown: RunNotification[] = [];
+  const clicks: Array<() => void> = [];
+  const notifier: Notifier = {
+    permission: () => 'granted',
+    request: vi.fn(async () => 'granted' as const),
+    show: (n, onClick) => {
+      shown.push(n);
+      clicks.push(onClick);
+    },
+  };
+  const monitor = createMonitorStore(app, notifier);
+  return { fake, app, monitor, shown, clicks, notifier };
+}
+
+describe('the monitor store and its notifications', () => {
+  it('notifies each transition once, from the runs list and the monitor’s idle status', async () => {
+    const running = runSummary('r-20261123-120000-ab12', { label: 'try 1', startedAt: 1 });
+    const { fake, app, monitor, shown, clicks } = setup([running]);
+    await app.getState().runs.load();
+    await vi.waitFor(() => expect(monitor.getState().loaded).toBe(true));
+    expect(shown).toEqual([]);
+
+    fake.emit('monitor.changed', [monitorOf(running.id, true)]);
+    expect(shown.map((n) => n.kind)).toEqual(['gpu-idle']);
+    // The same push again: nothing new.
+    fake.emit('monitor.changed', [monitorOf(running.id, true)]);
+    expect(shown).toHaveLength(1);
+
+    const scored = { ...running, status: 'scored', stoppedAt: 2, stopReason: 'budget', score: 40 };
+    fake.emit('runs.changed', [scored]);
+    fake.emit('runs.changed', [scored]);
+    expect(shown.map((n) => n.kind)).toEqual(['gpu-idle', 'finished', 'evaluated']);
+    expect(monitor.getState().shown).toHaveLength(3);
+
+    // Clicking one opens the run.
+    app.getState().nav.setSection('hosts');
+    clicks[2]!();
+    expect(app.getState().nav.section).toBe('runs');
+    expect(app.getState().runs.selected).toBe(running.id);
+  });
+
+  it('asks for permission only when told to, and lets go of its subscriptions', async () => {
+    const { fake, monitor, notifier } = setup([]);
+    expect(notifier.request).not.toHaveBeenCalled();
+    await monitor.getState().requestPermission();
+    expect(notifier.request).toHaveBeenCalledTimes(1);
+    expect(fake.listenerCount('monitor.changed')).toBe(1);
+    monitor.dispose();
+    expect(fake.listenerCount('monitor.changed')).toBe(0);
+  });
+});
