@@ -96,7 +96,9 @@ async function main(): Promise<void> {
     let freeze = freezeMeter();
     t0 = performance.now();
     let lastReport = 0;
+    let inWorker = false;
     const index = await CastIndex.open(file, cacheDir, {
+      onStart: ({ worker }) => (inWorker = worker),
       onProgress: (done, total) => {
         if (performance.now() - lastReport > 5000) {
           lastReport = performance.now();
@@ -110,7 +112,8 @@ async function main(): Promise<void> {
     const keyframesMB = index.stored.keyframesBytes / MB;
     console.log(
       `index: ${(indexMs / 1000).toFixed(1)} s, ${indexMBps.toFixed(1)} MB/s, ${index.stored.segments.length} segments, ` +
-        `${keyframesMB.toFixed(1)} MB of keyframes, ${index.stored.markers.length} markers, longest freeze ${indexFreeze.worstMs} ms`,
+        `${keyframesMB.toFixed(1)} MB of keyframes, ${index.stored.markers.length} markers, longest freeze ${indexFreeze.worstMs} ms, ` +
+        `terminal in ${inWorker ? 'a worker thread' : 'the main thread'}`,
     );
 
     // First frame: open the cached index as the app does, fetch segment 0 and show t = 0.

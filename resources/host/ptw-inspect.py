@@ -161,6 +161,17 @@ def numel_of(shape):
     return n
 
 
+def link_allowed(folder, path):
+    """Links are followed only the way the Hugging Face cache uses them: snapshots/<rev>/<file> -> ../../blobs/<hash>.
+    In a run's workspace the agent chose every name, and a link could make the app read any file on the host."""
+    if not os.path.islink(path):
+        return True
+    blobs = os.path.realpath(os.path.join(folder, "..", "..", "blobs"))
+    return os.path.basename(os.path.dirname(os.path.abspath(folder))) == "snapshots" and os.path.realpath(path).startswith(
+        blobs + os.sep
+    )
+
+
 def load_checkpoint(folder):
     """Every tensor of the checkpoint in `folder`: {name: (file, dtype, shape, abs_begin, nbytes)}, plus files."""
     index_names = [n for n in sorted(os.listdir(folder)) if n.endswith(".safetensors.index.json")]
@@ -184,6 +195,9 @@ def load_checkpoint(folder):
             files.append(shard)
     else:
         files = [n for n in sorted(os.listdir(folder)) if n.endswith(".safetensors")]
+    for name in files + index_names[:1]:
+        if not link_allowed(folder, os.path.join(folder, name)):
+            raise InspectError("%s is a symbolic link; links in the workspace are not followed" % os.path.join(folder, name))
     tensors = {}
     for name in files:
         path = os.path.join(folder, name)
@@ -226,11 +240,14 @@ def describe(folder, rel, origin):
         "dtypes": {},
         "mtime": 0,
         "hasConfig": os.path.isfile(os.path.join(folder, "config.json")),
-        "configFiles": [n for n in CONFIG_FILES if os.path.isfile(os.path.join(folder, n))],
+        "configFiles": [
+            n for n in CONFIG_FILES if os.path.isfile(os.path.join(folder, n)) and link_allowed(folder, os.path.join(folder, n))
+        ],
         "adapter": None,
         "problems": [],
     }
-    adapter = read_json_file(os.path.join(folder, "adapter_config.json"))
+    adapter_path = os.path.join(folder, "adapter_config.json")
+    adapter = read_json_file(adapter_path) if link_allowed(folder, adapter_path) else None
     if adapter is not None:
         entry["kind"] = "lora"
         entry["configFiles"].insert(0, "adapter_config.json")
@@ -290,16 +307,6 @@ def find(run_dir, hf_caches, base_model):
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and depth < MAX_DEPTH)
             if is_checkpoint_dir(root, names):
                 rel = os.path.relpath(root, run_dir).replace(os.sep, "/")
-                links = [n for n in names if os.path.islink(os.path.join(root, n)) and n.endswith(".safetensors")]
-                if links:
-                    # A link could point at any file on the host; the agent chose it. Listed, never read.
-                    out["checkpoints"].append(
-                        dict(
-                            describe_links(root, rel),
-                            problems=["%s is a symbolic link; links in the workspace are not followed" % links[0]],
-                        )
-                    )
-                    continue
                 out["checkpoints"].append(describe(root, rel, "run"))
     if base_model:
         snapshot, tried = resolve_base(base_model, hf_caches)
@@ -309,25 +316,6 @@ def find(run_dir, hf_caches, base_model):
         else:
             out["problems"].append("the base model %s is not in the HF cache (looked in %s)" % (base_model, ", ".join(tried) or "nowhere"))
     return out
-
-
-def describe_links(folder, rel):
-    return {
-        "id": rel,
-        "path": folder,
-        "origin": "run",
-        "kind": "full",
-        "files": [],
-        "index": None,
-        "sizeBytes": 0,
-        "tensorCount": 0,
-        "parameterCount": 0,
-        "dtypes": {},
-        "mtime": 0,
-        "hasConfig": False,
-        "configFiles": [],
-        "adapter": None,
-    }
 
 
 def resolve_base(model, caches):

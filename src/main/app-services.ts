@@ -19,9 +19,7 @@ import { LiveStreamService } from './live/live-stream-service';
 import { createDatasetService, datasetsHandlers } from './datasets/datasets-handlers';
 import { MonitorService } from './monitor/monitor-service';
 import { monitorHandlers } from './monitor/monitor-handlers';
-import { TrajectoryService } from './trajectory/trajectory-service';
 import { trajectoryHandlers } from './trajectory/trajectory-handlers';
-import { AGENT_IDS } from '../shared/runs/agent-catalog';
 import { ReplayService } from './replay/replay-service';
 import { replayHandlers } from './replay/replay-handlers';
 
@@ -185,12 +183,9 @@ export async function createAppServices(options: {
     ...replayHandlers(
       new ReplayService({ home: options.home, onProgress: (p) => events.emit('replay.indexProgress', p) }),
     ),
-    ...trajectoryHandlers(
-      new TrajectoryService(runs.runsDir, {
-        // An imported trace is redacted of every agent key this app holds (and of API-key shapes).
-        secrets: async () => (await Promise.all(AGENT_IDS.map((id) => runs.redactionSecrets(id)))).flat(),
-      }),
-      {
+    ...trajectoryHandlers({
+      runsDir: runs.runsDir,
+      redactionSecrets: (agentId) => runs.redactionSecrets(agentId),
       onImported: () =>
         void runs.list().then(
           (list) => events.emit('runs.changed', list),

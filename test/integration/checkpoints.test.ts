@@ -1,7 +1,7 @@
 // Checkpoint listing and diffs computed on a real host (sshd + dockerd) through the built `ptw` CLI: checkpoints the
 // test writes into a run's workspace (bf16, fp16 sharded, fp32, a LoRA adapter, a resized embedding, a broken
 // header) and a base model in the host's HF cache; the numbers are checked against a reference computed here.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -132,7 +132,17 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
     const repo = path.join(hfCache, 'models--test-org--tiny-base');
     mkdirSync(path.join(repo, 'refs'), { recursive: true });
     writeFileSync(path.join(repo, 'refs', 'main'), 'abc1234def');
-    cpSync(ck('base-bf16'), path.join(repo, 'snapshots', 'abc1234def'), { recursive: true });
+    // As the hub library lays it out: snapshot files are links to content-addressed blobs.
+    mkdirSync(path.join(repo, 'blobs'), { recursive: true });
+    mkdirSync(path.join(repo, 'snapshots', 'abc1234def'), { recursive: true });
+    for (const name of ['config.json', 'model.safetensors']) {
+      cpSync(path.join(ck('base-bf16'), name), path.join(repo, 'blobs', `blob-${name}`));
+      symlinkSync(`../../blobs/blob-${name}`, path.join(repo, 'snapshots', 'abc1234def', name));
+    }
+    // In the workspace a link is the agent's choice (it could name any file on the host): listed, never read.
+    mkdirSync(ck('linked'), { recursive: true });
+    writeFileSync(path.join(ck('linked'), 'config.json'), '{}');
+    symlinkSync(path.join(ck('base-bf16'), 'model.safetensors'), path.join(ck('linked'), 'model.safetensors'));
   });
 
   afterAll(async () => {
@@ -191,6 +201,10 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
     expect(broken.problems.join('\n')).toMatch(
       /broken\/model\.safetensors: header declares 1000000 bytes but the file has only 56 after the length/,
     );
+
+    expect(byId.get('workspace/ckpts/linked')!.problems).toEqual([
+      `${path.join(workspace, 'ckpts', 'linked', 'model.safetensors')} is a symbolic link; links in the workspace are not followed`,
+    ]);
 
     const text = await t.ptw(['ckpt', 'ls', runId]);
     expect(text.code, text.stderr).toBe(0);

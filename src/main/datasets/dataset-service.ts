@@ -17,7 +17,8 @@ import { AppError } from '../../shared/errors';
 import type { EventPayload } from '../../shared/contract';
 import type { HostSession } from '../hosts/host-exec-types';
 import { HostDataHelper, inspectDir } from './host-data-helper';
-import { readParquetPage } from './parquet-pages';
+import { parquetAsJsonl, readParquetPage } from './parquet-pages';
+import { shellQuote } from '../../shared/runs/agent-catalog';
 
 /**
  * The curated-dataset inspector (issue 7): datasets the agent wrote in its workspace, opened where they live.
@@ -270,42 +271,80 @@ export class DatasetService {
     };
   }
 
-  private hostOnly(file: string): void {
+  /**
+   * The file the host helper reads for stats, search and overlap: the dataset itself, or for Parquet (which
+   * Python's standard library cannot read) its rows as JSONL, converted here once per file version and kept in
+   * `<runDir>/inspect/converted/`. Rows keep their indices; lines are not meaningful there.
+   */
+  private async hostFile(t: Target, file: string): Promise<{ workspace: string; file: string; converted: boolean }> {
     const format = datasetFormatOf(file);
-    if (format === 'parquet') {
-      throw new AppError(
-        'INVALID_INPUT',
-        `${file}: stats, search and overlap run on the host with Python's standard library, which cannot read Parquet; page through it instead.`,
+    if (!format) throw new AppError('INVALID_INPUT', `${file} is not a dataset file (JSONL, JSON, CSV or Parquet).`);
+    if (format !== 'parquet') return { workspace: t.workspace, file, converted: false };
+    const stat = await this.helper.run<{ realPath: string; size: number; mtimeNs: number }>(t.session, t, [
+      'stat',
+      '--workspace',
+      t.workspace,
+      '--file',
+      file,
+    ]);
+    const dir = path.posix.join(inspectDir(t.runDir), 'converted');
+    const name = `${createHash('sha1').update(`${stat.realPath}\0${stat.size}\0${stat.mtimeNs}`).digest('hex').slice(0, 20)}.jsonl`;
+    const target = path.posix.join(dir, name);
+    const exists = await t.session
+      .readFile(target, { maxBytes: 1 })
+      .then(() => true)
+      .catch(() => false);
+    if (!exists) {
+      const jsonl = await this.job(t, file, 'parquet', () =>
+        parquetAsJsonl(t.session, `${t.key}\0${stat.realPath}`, stat.realPath, stat.size),
       );
+      const made = await t.session.exec(`mkdir -p ${shellQuote(dir)}`, { timeoutMs: 30_000 });
+      if (made.code !== 0) throw new AppError('INTERNAL', `Could not create ${dir} on the host: ${made.stderr.trim()}`);
+      // Written under a temporary name and renamed, so a cut transfer never leaves a partial file to be reused.
+      await t.session.writeFile(`${target}.tmp`, jsonl, { mode: 0o600 });
+      const moved = await t.session.exec(`mv -f ${shellQuote(`${target}.tmp`)} ${shellQuote(target)}`, {
+        timeoutMs: 30_000,
+      });
+      if (moved.code !== 0)
+        throw new AppError('INTERNAL', `Could not write ${target} on the host: ${moved.stderr.trim()}`);
     }
-    if (!format) throw new AppError('INVALID_INPUT', `${file} is not a dataset file (JSONL, JSON or CSV).`);
+    return { workspace: dir, file: name, converted: true };
   }
 
-  async stats(id: string, file: string): Promise<Omit<DatasetStats, 'path'> & { path: string }> {
-    this.hostOnly(file);
+  async stats(id: string, file: string): Promise<DatasetStats> {
     const t = await this.target(id);
+    const source = await this.hostFile(t, file);
     const result = await this.job(t, file, 'stats', () =>
-      this.helper.run<Omit<DatasetStats, 'path'>>(t.session, t, ['stats', '--workspace', t.workspace, '--file', file]),
+      this.helper.run<Omit<DatasetStats, 'path'>>(t.session, t, [
+        'stats',
+        '--workspace',
+        source.workspace,
+        '--file',
+        source.file,
+      ]),
     );
-    return { ...result, path: file };
+    const format = datasetFormatOf(file)!;
+    if (!source.converted) return { ...result, path: file };
+    return { ...result, path: file, format, problems: result.problems.map((p) => ({ ...p, line: null })) };
   }
 
   async search(id: string, file: string, query: string, limit = 200): Promise<DatasetSearch> {
-    this.hostOnly(file);
     const t = await this.target(id);
-    return this.job(t, file, 'search', () =>
+    const source = await this.hostFile(t, file);
+    const result = await this.job(t, file, 'search', () =>
       this.helper.run<DatasetSearch>(t.session, t, [
         'search',
         '--workspace',
-        t.workspace,
+        source.workspace,
         '--file',
-        file,
+        source.file,
         '--query',
         query,
         '--limit',
         String(limit),
       ]),
     );
+    return source.converted ? { ...result, hits: result.hits.map((h) => ({ ...h, line: null })) } : result;
   }
 
   /** Where the benchmark's test set is on the host (see the contract's `datasets.overlap`). */
@@ -336,15 +375,16 @@ export class DatasetService {
   }
 
   async overlap(id: string, file: string, benchmark: string, n = 13): Promise<DatasetOverlap> {
-    this.hostOnly(file);
     const t = await this.target(id);
     const tests = await this.testFiles(t, benchmark);
-    const args = ['overlap', '--workspace', t.workspace, '--file', file, '--n', String(n)];
+    const source = await this.hostFile(t, file);
+    const args = ['overlap', '--workspace', source.workspace, '--file', source.file, '--n', String(n)];
     for (const test of tests) args.push('--test', test);
     const result = await this.job(t, file, 'overlap', () =>
       this.helper.run<Omit<DatasetOverlap, 'path' | 'benchmark'>>(t.session, t, args),
     );
-    return { ...result, path: file, benchmark };
+    const hits = source.converted ? result.hits.map((h) => ({ ...h, line: null })) : result.hits;
+    return { ...result, hits, path: file, benchmark };
   }
 }
 

@@ -101,3 +101,37 @@ export async function readParquetPage(
     rows: objects.map((value, i) => ({ row: offset + i, line: null, value: toJson(value) as unknown })),
   };
 }
+
+/** Converted JSONL larger than this is not made: the rows would all have to cross the network twice. */
+export const MAX_CONVERTED_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Every row of a Parquet file as JSONL (one row per line, in order), for the host helper's stats, search and
+ * overlap, which cannot read Parquet with Python's standard library. Read in slices of row groups over SFTP.
+ */
+export async function parquetAsJsonl(session: HostSession, key: string, file: string, size: number): Promise<Buffer> {
+  const parquet = await openParquet(session, key, file, size);
+  const { parquetReadObjects, toJson } = await hyparquet();
+  const total = Number(parquet.metadata.num_rows);
+  const parts: Buffer[] = [];
+  let bytes = 0;
+  const step = 2000;
+  for (let start = 0; start < total; start += step) {
+    const rows = await parquetReadObjects({
+      file: parquet.file,
+      metadata: parquet.metadata,
+      rowStart: start,
+      rowEnd: Math.min(total, start + step),
+    });
+    const chunk = Buffer.from(rows.map((r) => JSON.stringify(toJson(r))).join('\n') + '\n');
+    bytes += chunk.length;
+    if (bytes > MAX_CONVERTED_BYTES) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `${file}: its rows come to more than ${MAX_CONVERTED_BYTES / 1024 / 1024} MiB of JSON; stats, search and overlap of Parquet files that large are not computed (the host has no Parquet reader).`,
+      );
+    }
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}

@@ -27,12 +27,6 @@ export const SEGMENT_BYTES = 1024 * 1024;
 /** Rows of scrollback each keyframe carries, so a seek still lets a person scroll up a little. */
 export const KEYFRAME_SCROLLBACK = 200;
 const MAX_PROBLEMS = 100;
-/**
- * xterm's write queue yields to the event loop only between writes (after ~12 ms of work), never inside one, so a
- * 1 MB write would block for its whole parse. Writes are cut to this many characters (a split surrogate pair or
- * escape sequence is fine: the parser keeps its state across writes).
- */
-export const WRITE_SLICE = 32 * 1024;
 /** Bytes read per step while indexing: each step's lines are parsed synchronously. */
 const INDEX_READ_BYTES = 256 * 1024;
 const INDEX_SCHEMA = 3;
@@ -83,7 +77,13 @@ export type StoredCastIndex = z.infer<typeof storedIndexSchema>;
 export interface BuildOptions {
   segmentBytes?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Run the terminal in a worker thread; default: for casts over {@link WORKER_MIN_BYTES} (starting one costs ~0.1 s). */
+  worker?: boolean;
+  /** Told where the terminal runs once indexing starts (a worker may fail to start: then this thread). */
+  onStart?: (where: { worker: boolean }) => void;
 }
+
+export const WORKER_MIN_BYTES = 2 * 1024 * 1024;
 
 /** A cast and where its index lives. */
 export class CastIndex {
@@ -425,7 +425,9 @@ async function buildIndex(
   };
 
   const startMaker = async (size: { cols: number; rows: number }): Promise<KeyframeMaker> => {
-    maker = await createKeyframeMaker({ ...size, scrollback: KEYFRAME_SCROLLBACK, onSnapshot });
+    const worker = options.worker ?? info.size - (resume?.castBytes ?? 0) > WORKER_MIN_BYTES;
+    maker = await createKeyframeMaker({ ...size, scrollback: KEYFRAME_SCROLLBACK, onSnapshot }, worker);
+    options.onStart?.({ worker: maker.inWorker });
     return maker;
   };
 

@@ -60,12 +60,16 @@ parentPort.postMessage({ ready: true });
 /** Cut for in-thread writes: xterm yields to the event loop only between writes, never inside one. */
 const WRITE_SLICE = 32 * 1024;
 
-export async function createKeyframeMaker(options: KeyframeMakerOptions): Promise<KeyframeMaker> {
-  try {
-    return await WorkerKeyframeMaker.start(options);
-  } catch {
-    return new InThreadKeyframeMaker(options);
+/** A worker where asked (and where one starts), else this thread. */
+export async function createKeyframeMaker(options: KeyframeMakerOptions, worker: boolean): Promise<KeyframeMaker> {
+  if (worker) {
+    try {
+      return await WorkerKeyframeMaker.start(options);
+    } catch {
+      // e.g. a packaging that cannot load xterm in a worker: index in this thread instead.
+    }
   }
+  return new InThreadKeyframeMaker(options);
 }
 
 class WorkerKeyframeMaker implements KeyframeMaker {

@@ -1,18 +1,27 @@
 import type { CommandHandlers } from '../rpc/contract-router';
 import type { trajectoryCommands } from '../../shared/contract-trajectory';
-import type { TrajectoryService } from './trajectory-service';
+import type { NamedSecret } from '../../shared/redact';
+import { AGENT_IDS } from '../../shared/runs/agent-catalog';
+import { TrajectoryService } from './trajectory-service';
 
 /** The trajectory commands (steps, timeline, PostTrainBench import), spread into the router in app-services.ts. */
-export function trajectoryHandlers(
-  service: TrajectoryService,
-  options: { onImported?: () => void } = {},
-): Pick<CommandHandlers, keyof typeof trajectoryCommands> {
+export function trajectoryHandlers(deps: {
+  runsDir: string;
+  /** An agent's key values as this app holds them (RunService.redactionSecrets). */
+  redactionSecrets: (agentId: string) => Promise<NamedSecret[]>;
+  /** After an import added runs (the run list changed). */
+  onImported?: () => void;
+}): Pick<CommandHandlers, keyof typeof trajectoryCommands> {
+  const service = new TrajectoryService(deps.runsDir, {
+    // An imported trace is redacted of every agent key this app holds (and of API-key shapes).
+    secrets: async () => (await Promise.all(AGENT_IDS.map((id) => deps.redactionSecrets(id)))).flat(),
+  });
   return {
     'trajectory.steps': (input) => service.steps(input),
     'trajectory.timeline': ({ id }) => service.timeline(id),
     'trajectory.importPtb': async ({ path }) => {
       const result = await service.importPtb(path);
-      if (result.imported.length > 0) options.onImported?.();
+      if (result.imported.length > 0) deps.onImported?.();
       return result;
     },
   };

@@ -147,13 +147,16 @@ export class TrajectoryService {
       .map((e) => ({ t: e.t as number, secondsLeft: e.secondsLeft as number }));
     const gpu = gpuSeries(gpuText);
 
-    const times = [
-      ...parsed.steps.map((s) => s.t).filter((t): t is number => t !== null),
-      ...events.map((e) => e.t as number),
-      ...gpu.map((g) => g.t),
-    ];
-    const min = times.length > 0 ? Math.min(...times) : null;
-    const max = times.length > 0 ? Math.max(...times) : null;
+    // Loops, not Math.min(...all): a long run has more points than a call takes arguments.
+    let min: number | null = null;
+    let max: number | null = null;
+    const see = (t: number): void => {
+      if (min === null || t < min) min = t;
+      if (max === null || t > max) max = t;
+    };
+    for (const s of parsed.steps) if (s.t !== null) see(s.t);
+    for (const e of events) see(e.t as number);
+    for (const g of gpu) see(g.t);
     const start = state?.startedAt ?? min;
     const end = state?.stoppedAt && max !== null ? Math.max(state.stoppedAt, max) : (state?.stoppedAt ?? max);
     return {

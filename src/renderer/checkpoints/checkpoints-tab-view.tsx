@@ -68,9 +68,7 @@ export function CheckpointsTabView({ run }: RunTabProps) {
     const final = ids.find((id) => id === 'workspace/final_model') ?? ids[0] ?? '';
     const known = (id: string): boolean => ids.includes(id) || (id === 'base' && result.data.base !== null);
     setB((prev) => (prev && known(prev) ? prev : final));
-    setA((prev) =>
-      prev && known(prev) ? prev : result.data.base ? 'base' : (ids.find((id) => id !== final) ?? ''),
-    );
+    setA((prev) => (prev && known(prev) ? prev : result.data.base ? 'base' : (ids.find((id) => id !== final) ?? '')));
   }, []);
 
   const load = (): void => {

@@ -51,7 +51,7 @@ export class StreamBinding {
   > = [];
   private opening = false;
   private lost = false;
-  private ended = false;
+  private finished = false;
   private disposed = false;
   private unacked = 0;
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
@@ -85,7 +85,10 @@ export class StreamBinding {
   }
 
   private async openStream(resume: { fromOffset: number; source: 'host' | 'mirror' } | null): Promise<void> {
-    if (this.disposed) return;
+    // One stream at a time: a retry and a restored connection must not both open one.
+    if (this.disposed || this.opening || this.streamId) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.options.onStatus(resume ? { phase: 'reconnecting', message: 'Reconnecting…' } : { phase: 'connecting' });
     this.opening = true;
     this.early = [];
@@ -156,13 +159,21 @@ export class StreamBinding {
   }
 
   private finish(reason: LiveEndReason, message: string | undefined): void {
-    this.ended = true;
+    this.finished = true;
     this.options.onStatus({ phase: 'ended', reason, message });
   }
 
   private retryLater(message: string): void {
     this.options.onStatus({ phase: 'reconnecting', message });
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.openStream({ fromOffset: this.offset, source: this.source }), 2_000);
+  }
+
+  /** After a failed open (the host was unreachable…): try again, from where the terminal was. */
+  retry(): void {
+    if (this.disposed || this.streamId) return;
+    this.finished = false;
+    void this.openStream(this.offset > 0 ? { fromOffset: this.offset, source: this.source } : null);
   }
 
   /**
@@ -170,7 +181,7 @@ export class StreamBinding {
    * `live.end` can arrive.
    */
   connectionLost(): void {
-    if (this.disposed || this.ended) return;
+    if (this.disposed || this.finished) return;
     this.lost = true;
     this.streamId = null;
     this.options.onStatus({ phase: 'reconnecting', message: 'the connection to the app was lost' });

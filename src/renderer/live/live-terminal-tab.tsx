@@ -65,6 +65,11 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
   return (
     <section className="live-terminal" data-testid="live-terminal" aria-label="Terminal">
       <TerminalToolbar surfaceRef={surfaceRef} status={status} renderer={renderer} />
+      {status.phase === 'failed' ? (
+        <button type="button" className="button" data-testid="live-retry" onClick={() => bindingRef.current?.retry()}>
+          Try again
+        </button>
+      ) : null}
       <div className="live-terminal-screen" ref={container} data-testid="live-terminal-screen" />
     </section>
   );

@@ -4,6 +4,7 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import { pickRenderer, type RendererKind } from './gl-detect';
 import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from './xterm-csp';
 
 /**
@@ -11,8 +12,6 @@ import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } f
  * real GPU. A software GL (SwiftShader, llvmpipe) renders ~20× slower than the DOM renderer, so there, and after
  * a WebGL context loss, the DOM renderer is used. Nothing here touches React: callers write bytes straight in.
  */
-
-export type RendererKind = 'webgl' | 'dom';
 
 export interface TerminalSurfaceOptions {
   /** Read-only terminals ignore keystrokes (no stdin); the peek shell takes them. */
@@ -22,33 +21,6 @@ export interface TerminalSurfaceOptions {
   readonly scrollback?: number;
   /** Force a renderer (tests, the benchmark); default: detect. */
   readonly renderer?: RendererKind;
-}
-
-/** What the WebGL renderer would run on: null when there is no WebGL2 at all. */
-export function glRendererName(doc: Document): string | null {
-  try {
-    const canvas = doc.createElement('canvas');
-    const gl = canvas.getContext('webgl2');
-    if (!gl) return null;
-    const info = gl.getExtension('WEBGL_debug_renderer_info');
-    const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
-    gl.getExtension('WEBGL_lose_context')?.loseContext();
-    return name;
-  } catch {
-    return null;
-  }
-}
-
-/** SwiftShader (Chromium's fallback), Mesa's llvmpipe/softpipe, or anything calling itself software. */
-export function isSoftwareGl(name: string): boolean {
-  return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
-}
-
-export function pickRenderer(doc: Document): { kind: RendererKind; why: string } {
-  const name = glRendererName(doc);
-  if (name === null) return { kind: 'dom', why: 'no WebGL2' };
-  if (isSoftwareGl(name)) return { kind: 'dom', why: `software GL (${name})` };
-  return { kind: 'webgl', why: name };
 }
 
 export class TerminalSurface {

@@ -1,5 +1,8 @@
 import { AppError } from '../errors';
 
+// src/shared is type-checked without DOM or Node types; TextDecoder exists in both runtimes (and workers).
+declare const TextDecoder: new (label: string, options?: { fatal?: boolean }) => { decode(input: Uint8Array): string };
+
 /**
  * The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length N, N bytes
  * of JSON (`{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}`), then the data,

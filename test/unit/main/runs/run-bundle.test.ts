@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAppServices } from '../../../../src/main/app-services';
 import { LocalHostSession } from '../../../../src/main/hosts/local-host-session';
 import { BundleService, EXAMPLE_BUNDLE } from '../../../../src/main/runs/bundle-service';
 import { RunService } from '../../../../src/main/runs/run-service';
@@ -469,6 +470,26 @@ describe('run bundles', { timeout: 60_000 }, () => {
       const notFirst = await repack('order.tgz', (entries) => entries.push(entries.shift()!));
       await expectRefused(importer.import(notFirst), /its first entry is "run\.json", not manifest\.json/, homeB);
     });
+  });
+
+  it("imports the example on the desktop app's very first start, and only then", async () => {
+    const home = path.join(base, 'first-start');
+    const resourcesDir = locateResourcesDir(__dirname);
+    const start = () => createAppServices({ home, shell: 'electron', env: {}, backgroundSync: false, resourcesDir });
+    const first = await start();
+    try {
+      await expect.poll(async () => (await first.runs.list()).length, { timeout: 10_000 }).toBe(1);
+    } finally {
+      await first.dispose();
+    }
+    await rm(path.join(home, 'runs'), { recursive: true });
+    const second = await start();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await second.runs.list()).toEqual([]);
+    } finally {
+      await second.dispose();
+    }
   });
 
   it('ships an example run that imports, lists and shows', async () => {

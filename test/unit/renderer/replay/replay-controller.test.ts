@@ -70,7 +70,7 @@ describe('replay controller', () => {
     expect(times.at(-1)).toBeCloseTo(d * 1000);
     ctl.dispose();
     term.dispose();
-  });
+  }, 60_000);
 
   it('a later seek replaces one still loading', async () => {
     const { ctl, term } = setup();
@@ -83,7 +83,7 @@ describe('replay controller', () => {
     expect(ctl.timeMs).toBeCloseTo(0.4 * d * 1000);
     ctl.dispose();
     term.dispose();
-  });
+  }, 60_000);
 
   it('plays through segment boundaries at speed, cutting idle gaps, to the same screen', async () => {
     const { ctl, term, frame } = setup();

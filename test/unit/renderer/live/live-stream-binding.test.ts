@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import type { CommandInput } from '../../../../src/shared/contract';
+import { StreamBinding, type StreamStatus } from '../../../../src/renderer/live/live-stream-binding';
+import { deferred, fakeClient } from '../fakes';
+
+const opened = (streamId: string) => ({
+  ok: true as const,
+  data: { streamId, source: 'host' as const, cols: 120, rows: 40, highWatermark: 1024, lowWatermark: 256 },
+});
+
+/** A terminal whose write callbacks run when the test says (a renderer that is behind). */
+function slowSink() {
+  const writes: Array<{ data: string; done: () => void }> = [];
+  return {
+    writes,
+    sink: { write: (data: string, done: () => void) => void writes.push({ data, done }) },
+    renderAll: () => {
+      for (const w of writes.splice(0)) w.done();
+    },
+  };
+}
+
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+describe('StreamBinding', () => {
+  it('writes data in order and acks only what xterm has taken, batched', async () => {
+    const fake = fakeClient({
+      'live.open': () => opened('s1'),
+      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
+    });
+    const { sink, writes, renderAll } = slowSink();
+    const statuses: StreamStatus[] = [];
+    const binding = new StreamBinding({
+      client: fake.client,
+      sink,
+      open: () => fake.client.call('live.open', { id: 'r1' }),
+      onStatus: (s) => statuses.push(s),
+      reopenAfterDrop: true,
+    });
+    await binding.start();
+    fake.emit('live.data', { streamId: 's1', data: 'hello ', offset: 10 });
+    fake.emit('live.data', { streamId: 'someone-else', data: 'NOT MINE', offset: 99 });
+    fake.emit('live.data', { streamId: 's1', data: 'world', offset: 20 });
+    expect(writes.map((w) => w.data)).toEqual(['hello ', 'world']);
+    await tick();
+    expect(fake.calls.filter((c) => c.command === 'live.ack')).toEqual([]);
+    renderAll();
+    await tick();
+    expect(fake.calls.filter((c) => c.command === 'live.ack').map((c) => c.input)).toEqual([
+      { streamId: 's1', bytes: 11 },
+    ]);
+    expect(binding.written).toBe(11);
+    expect(statuses.map((s) => s.phase)).toEqual(['connecting', 'live']);
+    binding.dispose();
+  });
+
+  it('keeps events that arrive before the reply to live.open', async () => {
+    const reply = deferred<ReturnType<typeof opened>>();
+    const fake = fakeClient({ 'live.open': () => reply.promise });
+    const { sink, writes } = slowSink();
+    const binding = new StreamBinding({
+      client: fake.client,
+      sink,
+      open: () => fake.client.call('live.open', { id: 'r1' }),
+      onStatus: () => undefined,
+      reopenAfterDrop: true,
+    });
+    const starting = binding.start();
+    await tick(1);
+    fake.emit('live.data', { streamId: 's9', data: 'early', offset: 5 });
+    reply.resolve(opened('s9'));
+    await starting;
+    fake.emit('live.data', { streamId: 's9', data: ' late', offset: 10 });
+    expect(writes.map((w) => w.data)).toEqual(['early', ' late']);
+    binding.dispose();
+  });
+
+  it('reopens from the last offset after the host connection dropped', async () => {
+    const inputs: Array<CommandInput<'live.open'>> = [];
+    let n = 0;
+    const fake = fakeClient({ 'live.open': (input) => (inputs.push(input), opened(`s${++n}`)) });
+    const { sink } = slowSink();
+    const statuses: string[] = [];
+    const binding = new StreamBinding({
+      client: fake.client,
+      sink,
+      open: (resume) =>
+        fake.client.call(
+          'live.open',
+          resume ? { id: 'r1', fromOffset: resume.fromOffset, source: resume.source } : { id: 'r1' },
+        ),
+      onStatus: (s) => statuses.push(s.phase),
+      reopenAfterDrop: true,
+    });
+    await binding.start();
+    fake.emit('live.data', { streamId: 's1', data: 'abc', offset: 321 });
+    fake.emit('live.end', { streamId: 's1', reason: 'disconnected' });
+    expect(statuses.at(-1)).toBe('reconnecting');
+    await expect.poll(() => inputs.length, { timeout: 5_000 }).toBe(2);
+    expect(inputs[1]).toEqual({ id: 'r1', fromOffset: 321, source: 'host' });
+    await expect.poll(() => statuses.at(-1)).toBe('live');
+    fake.emit('live.end', { streamId: 's2', reason: 'run-ended' });
+    expect(statuses.at(-1)).toBe('ended');
+    binding.dispose();
+  });
+
+  it('closes its stream and unsubscribes on dispose', async () => {
+    const fake = fakeClient({
+      'live.open': () => opened('s1'),
+      'live.close': () => ({ ok: true, data: { closed: true } }),
+    });
+    const binding = new StreamBinding({
+      client: fake.client,
+      sink: slowSink().sink,
+      open: () => fake.client.call('live.open', { id: 'r1' }),
+      onStatus: () => undefined,
+      reopenAfterDrop: false,
+    });
+    await binding.start();
+    binding.dispose();
+    expect(fake.calls.at(-1)).toEqual({ command: 'live.close', input: { streamId: 's1' } });
+    expect(fake.unsubscribes.every((u) => u.mock.calls.length === 1)).toBe(true);
+    expect(fake.listenerCount('live.data')).toBe(0);
+  });
+
+  it('a peek shell whose app connection dropped is over; a terminal reopens when it is back', async () => {
+    let n = 0;
+    const fake = fakeClient({ 'live.open': () => opened(`s${++n}`) });
+    const make = (reopenAfterDrop: boolean, statuses: string[]) =>
+      new StreamBinding({
+        client: fake.client,
+        sink: slowSink().sink,
+        open: () => fake.client.call('live.open', { id: 'r1' }),
+        onStatus: (s) => statuses.push(s.phase),
+        reopenAfterDrop,
+      });
+    const peekStatuses: string[] = [];
+    const termStatuses: string[] = [];
+    const peek = make(false, peekStatuses);
+    const term = make(true, termStatuses);
+    await peek.start();
+    await term.start();
+    peek.connectionLost();
+    term.connectionLost();
+    peek.connectionRestored();
+    term.connectionRestored();
+    await expect.poll(() => termStatuses.at(-1)).toBe('live');
+    expect(peekStatuses.at(-1)).toBe('ended');
+    expect(n).toBe(3);
+    peek.dispose();
+    term.dispose();
+  });
+});
