@@ -166,16 +166,6 @@ async function main(): Promise<void> {
       }
     }
 
-    if (process.env.PTW_BENCH_DEBUG) {
-      const session = await services!.hosts.session('bench', accept);
-      for (let i = 0; i < 3; i++) {
-        console.log('exec true', (await timed(() => session.exec('true'))).ms.toFixed(1));
-        console.log('python3 -c pass', (await timed(() => session.exec('python3 -c pass'))).ms.toFixed(1));
-        console.log('readFile 4k', (await timed(() => session.readFile(file, { maxBytes: 4096 }))).ms.toFixed(1));
-        console.log('runs.get', (await timed(() => services!.runs.get(RUN_ID, { sync: false }))).ms.toFixed(1));
-      }
-    }
-
     // 3. Random pages (index in memory; each is one SFTP range read), once the background check of the host's cached
     // index (started by the first page) is over.
     await new Promise((resolve) => setTimeout(resolve, 3_000));

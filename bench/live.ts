@@ -365,7 +365,11 @@ async function main(): Promise<void> {
     console.log(`run ${id} started; opening its terminal in Chromium (raw DevTools, no network instrumentation)…`);
 
     const app = await RawPage.open(chromium.port, `${serve.url}&testDriver=1`);
-    await app.waitFor(`document.querySelector('[data-testid=nav-runs]')`, 'the app');
+    // Another build may have been replacing dist/ while the page loaded: one reload before giving up.
+    await app.waitFor(`document.querySelector('[data-testid=nav-runs]')`, 'the app').catch(async () => {
+      await app.evaluate('location.reload()').catch(() => undefined);
+      await app.waitFor(`document.querySelector('[data-testid=nav-runs]')`, 'the app', 120_000);
+    });
     await app.evaluate(`document.querySelector('[data-testid=nav-runs]').click()`);
     await app.waitFor(`document.querySelector('[data-testid="run-row-${id}"]')`, 'the run in the list', 60_000);
     await app.evaluate(`document.querySelector('[data-testid="run-row-${id}"]').click()`);

@@ -374,16 +374,17 @@ def _e4m3_tables():
 
 
 def decode(buf, dtype):
-    """Little-endian tensor bytes → a sequence of Python numbers, decoded in C."""
+    """Little-endian tensor bytes → a tuple of Python numbers, decoded in C. A tuple, not a list: math.dist and
+    math.hypot take a tuple as it is and would copy a list (measured: 7 against 22 ns per element)."""
     if dtype == "BF16":
         # bf16 is the high half of a float32: interleave two zero bytes below each value.
         n = len(buf) // 2
         wide = bytearray(4 * n)
         wide[2::4] = buf[0::2]
         wide[3::4] = buf[1::2]
-        return memoryview(wide).cast("f").tolist() if LITTLE_ENDIAN else struct.unpack("<%df" % n, wide)
+        return tuple(memoryview(wide).cast("f").tolist()) if LITTLE_ENDIAN else struct.unpack("<%df" % n, wide)
     if dtype == "F32" and LITTLE_ENDIAN:
-        return memoryview(buf).cast("f").tolist()
+        return tuple(memoryview(buf).cast("f").tolist())
     if dtype == "F8_E5M2":
         # e5m2 is the high byte of a float16.
         wide = bytearray(2 * len(buf))
@@ -489,6 +490,18 @@ def plan_tasks(tensor_a, tensor_b, mode):
     return tasks
 
 
+def changed_record(record, parts, identical_norms):
+    """The tensor line of a changed tensor from its ranges' results (and ‖A‖² of its identical ranges)."""
+    a2 = math.fsum([r[1] for _i, r in parts if not r[0]] + identical_norms)
+    b2 = math.fsum([r[2] for _i, r in parts if not r[0]] + identical_norms)
+    d2 = math.fsum(r[3] for _i, r in parts)
+    max_abs = max(r[4] for _i, r in parts)
+    record.update({"same": False, "a2": finite(a2), "b2": finite(b2), "d2": finite(d2), "maxAbs": finite(max_abs)})
+    if not all(finite(x) is not None for x in (a2, b2, d2, max_abs)):
+        record["nonFinite"] = True
+    return record
+
+
 def finite(x):
     return x if isinstance(x, (int, float)) and math.isfinite(x) else None
 
@@ -592,6 +605,9 @@ def diff(dir_a, dir_b, emitter, jobs):
                 record.update({"same": True, "a2": None, "b2": None, "d2": 0.0, "maxAbs": 0.0})
                 emitter.emit(record)
                 done += 1
+            elif not any(r[0] for _i, r in parts):
+                emitter.emit(changed_record(records[name], parts, []))
+                done += 1
             else:
                 changed.append((name, parts))
         emitter.progress(done, len(names), bytes_done, bytes_total)
@@ -607,15 +623,7 @@ def diff(dir_a, dir_b, emitter, jobs):
     for index, result in run_tasks(norm_tasks, jobs):
         extra.setdefault(norm_owner[index], []).append(result[1])
     for name, parts in changed:
-        a2 = math.fsum([r[1] for _i, r in parts if not r[0]] + extra.get(name, []))
-        b2 = math.fsum([r[2] for _i, r in parts if not r[0]] + extra.get(name, []))
-        d2 = math.fsum(r[3] for _i, r in parts)
-        max_abs = max(r[4] for _i, r in parts)
-        record = records[name]
-        record.update({"same": False, "a2": finite(a2), "b2": finite(b2), "d2": finite(d2), "maxAbs": finite(max_abs)})
-        if not all(finite(x) is not None for x in (a2, b2, d2, max_abs)):
-            record["nonFinite"] = True
-        emitter.emit(record)
+        emitter.emit(changed_record(records[name], parts, extra.get(name, [])))
         done += 1
         emitter.progress(done, len(names), bytes_done, bytes_total)
     emitter.progress(done, len(names), bytes_done, bytes_total, force=True)
@@ -634,7 +642,15 @@ def main(argv):
     p_diff.add_argument("b")
     p_diff.add_argument("--out")
     p_diff.add_argument("--jobs", type=int, default=0)
+    # For tests: small units of work, so a small tensor spans several (identical and changed ranges in one tensor).
+    p_diff.add_argument("--task-bytes", type=int, default=0, help=argparse.SUPPRESS)
+    p_diff.add_argument("--chunk-elements", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    global TASK_BYTES, CHUNK_ELEMENTS
+    if getattr(args, "task_bytes", 0) > 0:
+        TASK_BYTES = args.task_bytes
+    if getattr(args, "chunk_elements", 0) > 0:
+        CHUNK_ELEMENTS = args.chunk_elements
     if args.command == "find":
         try:
             result = find(args.run_dir, args.hf_cache, args.base_model)

@@ -50,6 +50,8 @@ export const agentStepSchema = z.object({
   costUsd: z.number().optional(),
   /** For a raw step: why no dialect took it (absent for plain launcher text). */
   problem: z.string().optional(),
+  /** In a page of the list, long text, input and output are cut; `trajectory.step` has them whole. */
+  truncated: z.boolean().optional(),
 });
 export type AgentStep = z.infer<typeof agentStepSchema>;
 
@@ -168,6 +170,11 @@ export const trajectoryCommands = {
       })
       .strict(),
     output: stepsPageSchema,
+  },
+  /** One step whole (a page of the list cuts long text and output). */
+  'trajectory.step': {
+    input: z.object({ id: runId, index: z.number().int().nonnegative() }).strict(),
+    output: agentStepSchema,
   },
   /** Everything the one scrubber shows: step marks, GPU samples, lifecycle / intervention events, budget marks. */
   'trajectory.timeline': { input: z.object({ id: runId }).strict(), output: runTimelineSchema },

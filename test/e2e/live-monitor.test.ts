@@ -140,6 +140,9 @@ describeWithTestHost('live run view: countdown, GPU charts, stop', () => {
     expect(await page.getByTestId('gpu-processes').textContent()).toContain('15690 MiB');
     expect(await page.getByTestId('gpu-idle-alert').count()).toBe(0);
     await page.screenshot({ path: path.join(shots, 'live-monitor-gpu.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: path.join(shots, 'live-monitor-gpu-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('alerts when the GPU goes idle for longer than the preference while the budget runs', async () => {

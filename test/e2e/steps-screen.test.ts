@@ -152,6 +152,19 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Steps tab in Chromi
     await expect.poll(() => page.getByTestId('steps-timeline').getAttribute('data-mode')).toBe('sequence');
     await page.getByTestId('steps-row-12').locator('button.steps-row-head').click();
     await expect.poll(() => page.getByTestId('steps-cursor').getAttribute('data-value')).toBe('12');
+
+    // A long output (a 22 kB vLLM log with colour codes) comes whole when opened, as text: the escapes are shown.
+    const evalRow = page.locator('[data-testid^="steps-row-"]', {
+      hasText: '--limit 30 --json-output-file baseline30.json',
+    });
+    await evalRow.locator('button.steps-row-head').click();
+    const evalIndex = (await evalRow.getAttribute('data-testid'))!.replace('steps-row-', '');
+    await expect
+      .poll(() => page.getByTestId(`steps-detail-${evalIndex}`).textContent())
+      .toContain('Application shutdown complete.');
+    expect(await page.getByTestId(`steps-detail-${evalIndex}`).textContent()).toContain(
+      '[1;36m(APIServer pid=1001022)',
+    );
     expect(consoleProblems).toEqual([]);
   });
 });

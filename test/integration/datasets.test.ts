@@ -340,6 +340,23 @@ describeWithTestHost('datasets in a run workspace, read on a real host through t
       expect(search.hits[0]).toMatchObject({ row: rowOf(60), line: rowOf(60) + 2 });
       expect(search.hits[0]!.snippet.slice(search.hits[0]!.matchStart, search.hits[0]!.matchEnd)).toBe('to a friend');
       expect(progress).toEqual(['stats:started', 'stats:finished', 'search:started', 'search:finished']);
+
+      // Parquet: the rows are converted to JSONL next to the run (outside the workspace) for the host helper.
+      const pq = await services.router.call('datasets.stats', { id, path: 'curated/scored.parquet' }, ctx);
+      expect(pq).toMatchObject({ format: 'parquet', rows: 2500, problemCount: 0 });
+      expect(pq.fields.map((f) => [f.name, f.types])).toEqual([
+        ['id', { number: 2500 }],
+        ['prompt', { string: 2500 }],
+        ['score', { number: 2500 }],
+      ]);
+      expect(pq.exactDuplicates.groupCount).toBe(0);
+      const found = await services.router.call(
+        'datasets.search',
+        { id, path: 'curated/scored.parquet', query: 'prompt number 2499' },
+        ctx,
+      );
+      expect(found.hits.map((h) => [h.row, h.line])).toEqual([[2499, null]]);
+      expect(readdirSync(path.join(t.runDir(id), 'inspect', 'converted'))).toHaveLength(1);
     } finally {
       off();
       await services.dispose();

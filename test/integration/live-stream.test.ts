@@ -3,6 +3,7 @@
 // every byte the host recorded, once and in order; the slow one's stream was paused and resumed (its window never
 // held much more than the high watermark), and neither slowed the other.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAppServices, type AppServices } from '../../src/main/app-services';
@@ -202,5 +203,65 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
     const waited = Date.now();
     while ((await tails()) > 0 && Date.now() - waited < 15_000) await sleep(200);
     expect(await tails()).toBe(0);
+  });
+
+  it('opens a peek shell over the SSH host’s Docker, recorded in the run first', async () => {
+    const started = await t.ptw([
+      'run',
+      'start',
+      '--host',
+      t.hostName,
+      '--task',
+      'rehearsal',
+      '--agent',
+      'custom',
+      '--command',
+      JSON.stringify(['sh', '-c', 'echo agent up; sleep 120']),
+      '--budget',
+      '3m',
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    const viewer = attachViewer('peek-viewer');
+    const ctx = { peerId: viewer.peerId, transport: 'websocket' as const };
+    const opened = await services.router.invoke('live.peekOpen', { id, cols: 100, rows: 30 }, ctx);
+    if (!opened.ok) throw new Error(`live.peekOpen failed: ${opened.error.message}`);
+    const { streamId, request } = opened.data as { streamId: string; request: string };
+    expect(request).toMatch(/^peek-shell-\d+-[0-9a-f]{6}\.json$/);
+    // Recorded before the shell opened.
+    const events = readFileSync(path.join(t.runDir(id), 'record', 'events.jsonl'), 'utf8');
+    expect(events).toContain(request);
+    expect(events).toMatch(/"action": ?"peek-shell"/);
+
+    const typed = await services.router.invoke(
+      'live.input',
+      { streamId, data: 'echo peek-$((6*7)) $(stty size)\n' },
+      ctx,
+    );
+    expect(typed.ok).toBe(true);
+    const waited = Date.now();
+    while (!viewer.data.join('').includes('peek-42 30 100') && Date.now() - waited < 30_000) {
+      if (viewer.received > viewer.acked) await ack(viewer, streamId, viewer.received - viewer.acked);
+      await sleep(100);
+    }
+    expect(viewer.data.join('')).toContain('peek-42 30 100');
+    // A terminal stream is read-only.
+    const reader = attachViewer('reader');
+    const terminal = await open(reader, id);
+    const refused = await services.router.invoke(
+      'live.input',
+      { streamId: terminal.streamId, data: 'x' },
+      { peerId: 'reader', transport: 'websocket' },
+    );
+    expect(refused).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+    await services.router.invoke('live.input', { streamId, data: 'exit\n' }, ctx);
+    const exited = Date.now();
+    while (!viewer.end && Date.now() - exited < 20_000) await sleep(100);
+    expect(viewer.end?.reason).toBe('exited');
+    await services.router.invoke(
+      'live.close',
+      { streamId: terminal.streamId },
+      { peerId: 'reader', transport: 'websocket' },
+    );
   });
 });

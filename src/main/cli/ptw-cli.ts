@@ -93,7 +93,9 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
   const hostIo = { ...io, setExitCode, isInteractive: Boolean(process.stdin.isTTY && process.stderr.isTTY) };
   addHostCommand(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
   addRunCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
-  addCkptCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
+  addCkptCommands(program, hostIo, (options) =>
+    createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
+  );
   addBundleCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
   addDataCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
   addImportCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));

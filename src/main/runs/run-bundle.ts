@@ -220,6 +220,8 @@ export async function exportRunBundle(input: ExportBundleInput): Promise<BundleE
     const pack = tar.pack();
     const writing = pipeline(pack, createGzip(), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
     writing.catch(() => undefined);
+    // A failed write (a full disk) must fail the entry being added too, which would otherwise wait for it forever.
+    const alongside = <T>(work: Promise<T>): Promise<T> => Promise.race([work, writing.then(() => work)]);
     const header = (name: string, size: number): Parameters<tar.Pack['entry']>[0] => ({
       name,
       size,
@@ -227,14 +229,16 @@ export async function exportRunBundle(input: ExportBundleInput): Promise<BundleE
       mtime,
       type: 'file',
     });
-    await new Promise<void>((resolve, reject) =>
-      pack.entry(header(MANIFEST_NAME, Buffer.byteLength(manifestText)), manifestText, (err) =>
-        err ? reject(err) : resolve(),
+    await alongside(
+      new Promise<void>((resolve, reject) =>
+        pack.entry(header(MANIFEST_NAME, Buffer.byteLength(manifestText)), manifestText, (err) =>
+          err ? reject(err) : resolve(),
+        ),
       ),
     );
     for (const [index, entry] of files.entries()) {
       const sink = pack.entry(header(entry.path, entry.size));
-      await pipeline(createReadStream(path.join(staging, String(index))), sink);
+      await alongside(pipeline(createReadStream(path.join(staging, String(index))), sink));
     }
     pack.finalize();
     await writing;

@@ -25,28 +25,34 @@ import { listMirrors } from '../runs/run-mirror';
  * the mirror's format (docs/run-folder.md, "What the app keeps"), marked `imported` in sync.json so nothing tries
  * to sync it with a host:
  *
- * - `agent-stream.jsonl`: solve_out.txt verbatim (timestamp prefixes and launcher lines included; the step parser
+ * - `agent-stream.jsonl`: solve_out.txt as it is (timestamp prefixes and launcher lines included; the step parser
  *   reads both), `terminal.cast`: the same lines as asciicast v2 when the trace has timestamps to place them;
  * - `state.json` / `events.jsonl`: the outcome and the lifecycle the folder tells (start, stop, score);
- * - `eval/metrics.json`: metrics.json verbatim; `ptb/`: the folder's text files verbatim; `ptb/import.json`: the
+ * - `eval/metrics.json`: metrics.json; `ptb/`: the folder's text files; `ptb/import.json`: the
  *   facts read from them (time taken, diagnostics, verdicts, error.log's cause).
  *
- * final_model/ and task/ are not copied (weights); final_model's file count and size are recorded.
+ * Every copy is redacted of the agents' keys this app holds and of API-key shapes (an early PostTrainBench agent
+ * script echoed its key into the trace); nothing else is changed. The source folder is only read. final_model/ and
+ * task/ are not copied (weights); final_model's file count and size are recorded.
  */
 
-/** Files of a result folder copied verbatim into `ptb/` (small text; the trace goes to agent-stream.jsonl). */
+/** Files of a result folder copied into `ptb/` (small text; the trace goes to agent-stream.jsonl). */
 const TEXT_FILES =
   /^(prompt\.txt|solve_parsed\.txt|time_taken\.txt|output\.log|error\.log|system_monitor\.log|metrics\.json|contamination_judgement\.txt|disallowed_model_judgement\.txt|judgement_.*\.json|final_eval_\d+\.txt)$/;
 const MARKERS = ['solve_out.txt', 'metrics.json', 'time_taken.txt', 'output.log', 'error.log'];
 const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+/** A 10-hour trace with training logs inside command outputs runs to hundreds of MB; a JS string tops out near 512 MiB. */
+const MAX_TRACE_BYTES = 256 * 1024 * 1024;
 const MAX_DEPTH = 4;
 export const IMPORT_HOST = 'posttrainbench';
 
-async function readText(file: string): Promise<string | null> {
+async function readText(file: string, maxBytes = MAX_TEXT_BYTES): Promise<string | null> {
   try {
     const s = await stat(file);
     if (!s.isFile()) return null;
-    if (s.size > MAX_TEXT_BYTES) throw new AppError('INVALID_INPUT', `${file} is larger than 64 MiB; not imported`);
+    if (s.size > maxBytes) {
+      throw new AppError('INVALID_INPUT', `${file} is larger than ${maxBytes / 1024 / 1024} MiB; not imported`);
+    }
     return await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -167,7 +173,7 @@ async function importFolder(
   const task = parseTaskFolderName(taskName);
   const problems: string[] = [];
 
-  const trace = redactor.text((await readText(path.join(folder, 'solve_out.txt'))) ?? '');
+  const trace = redactor.text((await readText(path.join(folder, 'solve_out.txt'), MAX_TRACE_BYTES)) ?? '');
   if (trace === '') problems.push('solve_out.txt is missing or empty: no agent trace to show');
   const metricsRaw = await readText(path.join(folder, 'metrics.json'));
   const metricsText = metricsRaw === null ? null : redactor.text(metricsRaw);

@@ -18,6 +18,7 @@ export function trajectoryHandlers(deps: {
   });
   return {
     'trajectory.steps': (input) => service.steps(input),
+    'trajectory.step': ({ id, index }) => service.step(id, index),
     'trajectory.timeline': ({ id }) => service.timeline(id),
     'trajectory.importPtb': async ({ path }) => {
       const result = await service.importPtb(path);

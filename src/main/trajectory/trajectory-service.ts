@@ -109,11 +109,18 @@ export class TrajectoryService {
       dialect: parsed.dialect ?? 'none',
       total: matching.length,
       offset: input.offset,
-      steps: matching.slice(input.offset, input.offset + input.limit),
+      steps: matching.slice(input.offset, input.offset + input.limit).map(preview),
       totals: parsed.totals,
       timed: parsed.steps.some((s) => s.t !== null),
       ptb: await this.ptbRecord(mirror),
     };
+  }
+
+  async step(id: string, index: number): Promise<AgentStep> {
+    const parsed = await this.parsed(await this.mirror(id));
+    const step = parsed.steps[index];
+    if (!step) throw new AppError('NOT_FOUND', `Run ${id} has no step ${index} (it has ${parsed.steps.length})`);
+    return step;
   }
 
   async timeline(id: string): Promise<RunTimelineData> {
@@ -174,6 +181,37 @@ export class TrajectoryService {
   importPtb(input: string): Promise<PtbImportResult> {
     return importPtbResults(this.runsDir, input, this.options.secrets ? { secrets: this.options.secrets } : {});
   }
+}
+
+/** What a list page carries of a long field: the start (the whole is one `trajectory.step` away). */
+const PREVIEW_CHARS = 2_000;
+
+function cut(text: string): string {
+  return `${text.slice(0, PREVIEW_CHARS)}…`;
+}
+
+/** A step as a list page carries it: long text, command, input and output cut, `truncated` set. */
+function preview(step: AgentStep): AgentStep {
+  let truncated = false;
+  const out: AgentStep = { ...step };
+  for (const key of ['text', 'command', 'output'] as const) {
+    const value = out[key];
+    if (typeof value === 'string' && value.length > PREVIEW_CHARS) {
+      out[key] = cut(value);
+      truncated = true;
+    }
+  }
+  if (out.input !== undefined && typeof out.input !== 'string') {
+    const text = JSON.stringify(out.input) ?? '';
+    if (text.length > PREVIEW_CHARS) {
+      out.input = cut(text);
+      truncated = true;
+    }
+  } else if (typeof out.input === 'string' && out.input.length > PREVIEW_CHARS) {
+    out.input = cut(out.input);
+    truncated = true;
+  }
+  return truncated ? { ...out, truncated } : out;
 }
 
 /** gpu.csv as one series: mean utilisation and summed memory of the run's GPUs per sample, bucketed to at most 2000. */

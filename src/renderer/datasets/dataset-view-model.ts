@@ -46,9 +46,9 @@ export function formatLabel(entry: DatasetEntry): string {
   return `${entry.format}${rows}`;
 }
 
-/** Whether host-side stats/search/overlap apply to this format. */
+/** Whether stats/search/overlap apply (computed on the host; Parquet rows are converted to JSONL for it first). */
 export function hostComputes(entry: DatasetEntry): boolean {
-  return entry.format === 'jsonl' || entry.format === 'csv' || entry.format === 'json';
+  return entry.format !== 'hf-dataset';
 }
 
 /** Whether rows can be paged at all (HF save_to_disk Arrow folders are listed only). */

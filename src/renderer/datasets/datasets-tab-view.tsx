@@ -151,11 +151,7 @@ function DatasetView({ runId, entry, benchmark }: { runId: string; entry: Datase
               className={`tab${panel === p ? ' tab-selected' : ''}`}
               data-testid={`datasets-panel-${p}`}
               disabled={p !== 'rows' && !computes}
-              title={
-                p !== 'rows' && !computes
-                  ? 'Computed on the host by Python’s standard library, which cannot read Parquet'
-                  : undefined
-              }
+              title={p !== 'rows' && !computes ? 'Not available for this format' : undefined}
               onClick={() => setPanel(p)}
             >
               {p === 'rows' ? 'Rows' : p === 'stats' ? 'Stats & duplicates' : 'Test-set overlap'}

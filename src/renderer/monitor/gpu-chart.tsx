@@ -36,8 +36,9 @@ export function GpuChart({ metric, title, unit, data, yMax, height = 150, format
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const text = cssVar(el, '--text-muted', '#5d6470');
-    const grid = cssVar(el, '--border', '#e2e4e8');
+    // Read at each draw, so the axes follow a theme change (redrawn below).
+    const text = () => cssVar(el, '--text-muted', '#5d6470');
+    const grid = () => cssVar(el, '--border', '#e2e4e8');
     const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
     const chart = new uPlot(
       {
@@ -68,7 +69,15 @@ export function GpuChart({ metric, title, unit, data, yMax, height = 150, format
     el.setAttribute('data-drawn', String(chart.data[0]?.length ?? 0));
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(200, el.clientWidth), height }));
     resize.observe(el);
+    // The theme is `data-theme` on <html>, or the OS's scheme when it has none.
+    const redraw = () => chart.redraw(false);
+    const themeAttribute = new MutationObserver(redraw);
+    themeAttribute.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    const scheme = window.matchMedia('(prefers-color-scheme: dark)');
+    scheme.addEventListener('change', redraw);
     return () => {
+      themeAttribute.disconnect();
+      scheme.removeEventListener('change', redraw);
       resize.disconnect();
       chart.destroy();
       plot.current = null;

@@ -20,7 +20,11 @@ export function RunPhasesView({ run }: { run: RunSummary }) {
         >
           <span className="run-phase-title">{p.title}</span>
           <span className="run-phase-time">{p.t === null ? '' : timeFormat.format(p.t)}</span>
-          {p.detail ? <span className="run-phase-detail">{p.detail}</span> : null}
+          {p.detail ? (
+            <span className="run-phase-detail" title={p.detail}>
+              {p.detail}
+            </span>
+          ) : null}
         </li>
       ))}
     </ol>

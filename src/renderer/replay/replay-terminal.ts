@@ -1,7 +1,7 @@
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { pickRenderer } from '../live/terminal-surface';
+import { pickRenderer } from '../live/gl-detect';
 import { testDriverEnabled } from '../live/test-driver';
 import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from '../live/xterm-csp';
 

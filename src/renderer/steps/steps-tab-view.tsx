@@ -309,6 +309,7 @@ export function StepsTabView({ run }: RunTabProps) {
                   role="listitem"
                 >
                   <StepRow
+                    runId={run.id}
                     step={step}
                     origin={origin}
                     open={expanded.has(step.index)}
@@ -331,12 +332,14 @@ export function StepsTabView({ run }: RunTabProps) {
 }
 
 function StepRow({
+  runId,
   step,
   origin,
   open,
   current,
   onToggle,
 }: {
+  runId: string;
   step: AgentStep;
   origin: number | null;
   open: boolean;
@@ -372,7 +375,7 @@ function StepRow({
           </span>
         ) : null}
       </button>
-      {open ? <StepDetail step={step} /> : null}
+      {open ? step.truncated ? <WholeStep runId={runId} step={step} /> : <StepDetail step={step} /> : null}
     </div>
   );
 }
@@ -384,6 +387,34 @@ function json(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** A step the list page cut: shown as it is at once, then whole once `trajectory.step` answers. */
+function WholeStep({ runId, step }: { runId: string; step: AgentStep }) {
+  const client = useAppStoreApi().client;
+  const [whole, setWhole] = useState<AgentStep | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    void client.call('trajectory.step', { id: runId, index: step.index }).then((r) => {
+      if (!live) return;
+      if (r.ok) setWhole(r.data);
+      else setFailed(r.error.message);
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, runId, step.index]);
+  return (
+    <>
+      {whole ? null : (
+        <p className="muted steps-loading" data-testid={`steps-loading-${step.index}`}>
+          {failed ? `Could not read the whole step: ${failed}` : 'Reading the whole step…'}
+        </p>
+      )}
+      <StepDetail step={whole ?? step} />
+    </>
+  );
 }
 
 function StepDetail({ step }: { step: AgentStep }) {

@@ -9,11 +9,13 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAppServices } from '../../../../src/main/app-services';
+import { readBundleManifest } from '../../../../src/main/runs/run-bundle';
+import { startServeServer } from '../../../../src/main/transports/serve-server';
 import { LocalHostSession } from '../../../../src/main/hosts/local-host-session';
 import { BundleService, EXAMPLE_BUNDLE } from '../../../../src/main/runs/bundle-service';
 import { RunService } from '../../../../src/main/runs/run-service';
 import { locateResourcesDir } from '../../../../src/main/catalog/rehearsal-resources';
-import { bundleManifestSchema, type BundleManifest } from '../../../../src/shared/contract-bundle';
+import { bundleDownloadPath, bundleManifestSchema, type BundleManifest } from '../../../../src/shared/contract-bundle';
 import { AppError } from '../../../../src/shared/errors';
 import { hostProfileSchema } from '../../../../src/shared/hosts';
 
@@ -489,6 +491,38 @@ describe('run bundles', { timeout: 60_000 }, () => {
       expect(await second.runs.list()).toEqual([]);
     } finally {
       await second.dispose();
+    }
+  });
+
+  it('offers a download over ptw serve only behind its token, for run ids only', async () => {
+    const home = path.join(base, 'serve-home');
+    const resourcesDir = locateResourcesDir(__dirname);
+    const staticDir = path.join(base, 'static');
+    await mkdir(staticDir);
+    await writeFile(path.join(staticDir, 'index.html'), '<!doctype html><title>app</title>');
+    const services = await createAppServices({ home, shell: 'serve', env: {}, backgroundSync: false, resourcesDir });
+    const server = await startServeServer({ services, staticDir });
+    try {
+      const { id } = await services.router.call('bundle.importExample', {}, { peerId: 't', transport: 'cli' });
+      const url = `http://127.0.0.1:${server.port}${bundleDownloadPath(id)}`;
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(`${url}?token=wrong`)).status).toBe(401);
+      const res = await fetch(url, { headers: { cookie: `ptw_token=${server.token}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/gzip');
+      expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${id}.ptwrun.tar.gz"`);
+      const saved = path.join(base, 'downloaded.tgz');
+      writeFileSync(saved, Buffer.from(await res.arrayBuffer()));
+      const shipped = await readBundleManifest(path.join(resourcesDir, EXAMPLE_BUNDLE));
+      expect((await readBundleManifest(saved)).files).toEqual(shipped.files);
+      const cookie = { headers: { cookie: `ptw_token=${server.token}` } };
+      for (const bad of ['/bundles/..%2f..%2fsync.json', '/bundles/x.ptwrun.tar.gz', `/bundles/${id}`]) {
+        const answer = await fetch(`http://127.0.0.1:${server.port}${bad}`, cookie);
+        expect(answer.status, bad).toBe(404);
+      }
+    } finally {
+      await server.close();
+      await services.dispose();
     }
   });
 

@@ -155,3 +155,45 @@ describe('CastLineTimes', () => {
     }
   });
 });
+
+describe('long steps', () => {
+  it('cuts long fields in a page and gives the whole step on request', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'ptw-trajectory-long-'));
+    try {
+      const runsDir = path.join(home, 'runs');
+      const runJson = {
+        schema: 1,
+        id: ID,
+        createdAt: new Date(START).toISOString(),
+        spec: { host: 'gpu', task: { kind: 'rehearsal' }, agent: { id: 'codex', model: 'gpt-5.4' } },
+        supervisor: { agentContainerId: 'c', budgetSeconds: 600 },
+      };
+      const mirror = await RunMirror.create(runsDir, {
+        id: ID,
+        host: 'gpu',
+        hostRunDir: '/runs/x',
+        runJsonText: JSON.stringify(runJson),
+      });
+      const log = 'INFO vllm step\r\n'.repeat(1000);
+      const item = {
+        id: 'item_1',
+        type: 'command_execution',
+        command: 'python train.py',
+        aggregated_output: log,
+        exit_code: 0,
+        status: 'completed',
+      };
+      await writeFile(mirror.file('agent-stream.jsonl'), `${JSON.stringify({ type: 'item.completed', item })}\n`);
+      const service = new TrajectoryService(runsDir);
+      const page = await service.steps({ id: ID, offset: 0, limit: 10 });
+      expect(page.steps[0]).toMatchObject({ kind: 'shell', truncated: true, command: 'python train.py' });
+      expect(page.steps[0]!.output!.length).toBe(2001);
+      const whole = await service.step(ID, 0);
+      expect(whole.output).toBe(log);
+      expect(whole.truncated).toBeUndefined();
+      await expect(service.step(ID, 5)).rejects.toThrow('has no step 5');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
