@@ -57,6 +57,7 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Datasets tab in Chr
       path.join(runDir, 'state.json'),
       JSON.stringify({
         status: 'no-model',
+        heartbeatAt: 1795446061000,
         startedAt: 1795446000000,
         stoppedAt: 1795446060000,
         stopReason: 'agent-exited',

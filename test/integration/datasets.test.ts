@@ -153,7 +153,11 @@ describeWithTestHost('datasets in a run workspace, read on a real host through t
     const list = JSON.parse(ls.stdout) as DatasetList;
     const byPath = new Map(list.datasets.map((d) => [d.path, d]));
     expect(byPath.get('curated/train.jsonl')?.format).toBe('jsonl');
-    expect(byPath.get('curated/scored.parquet')?.format).toBe('parquet');
+    expect(byPath.get('curated/scored.parquet')).toMatchObject({
+      format: 'parquet',
+      rows: 2500,
+      columns: ['id', 'prompt', 'score'],
+    });
     expect(byPath.get('curated/table.csv')?.format).toBe('csv');
     expect(byPath.get('hf_ds')).toMatchObject({ format: 'hf-dataset', rows: 42, columns: ['text'] });
     expect(byPath.has('curated/escape.jsonl')).toBe(false);

@@ -53,8 +53,10 @@ export function writeSyntheticCast(options: SyntheticCastOptions): SyntheticCast
   let written = 0;
   let events = 0;
   let markers = 0;
+  /** Whole microseconds, so that v3's intervals sum to exactly v2's times (both written with 6 decimals). */
+  let clockUs = 0;
+  let lastUs = 0;
   let clock = 0;
-  let lastClock = 0;
   const flush = () => {
     if (pending.length === 0) return;
     const buf = Buffer.from(pending.join(''), 'utf8');
@@ -79,9 +81,10 @@ export function writeSyntheticCast(options: SyntheticCastOptions): SyntheticCast
       : { version: 2, width: cols, height: rows, timestamp: 1763900000, title: 'synthetic agent session' };
   line(JSON.stringify(header));
   const event = (dt: number, code: string, data: string) => {
-    clock += dt;
-    const t = version === 3 ? clock - lastClock : clock;
-    lastClock = clock;
+    clockUs += Math.round(dt * 1e6);
+    clock = clockUs / 1e6;
+    const t = (version === 3 ? clockUs - lastUs : clockUs) / 1e6;
+    lastUs = clockUs;
     line(`[${t.toFixed(6)}, ${JSON.stringify(code)}, ${JSON.stringify(data)}]`);
     events++;
   };
@@ -150,7 +153,8 @@ export function writeSyntheticCast(options: SyntheticCastOptions): SyntheticCast
       // A long idle gap (waiting on a training job), ended by a marker.
       // Gaps take about a fifth of the recording: each is in proportion to the output since the last one.
       const gap = 2 * random() * duration * 0.2 * ((progressTotal() - lastGapAt) / options.bytes);
-      clock += gap;
+      clockUs += Math.round(gap * 1e6);
+      clock = clockUs / 1e6;
       idle += gap;
       lastGapAt = progressTotal();
       event(0, 'm', `checkpoint ${step}`);

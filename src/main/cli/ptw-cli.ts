@@ -97,7 +97,9 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
     createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
   );
   addBundleCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
-  addDataCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
+  addDataCommands(program, hostIo, (options) =>
+    createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
+  );
   addImportCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
 
   return program;

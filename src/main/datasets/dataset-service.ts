@@ -17,7 +17,7 @@ import { AppError } from '../../shared/errors';
 import type { EventPayload } from '../../shared/contract';
 import type { HostSession } from '../hosts/host-exec-types';
 import { HostDataHelper, inspectDir } from './host-data-helper';
-import { parquetAsJsonl, readParquetPage } from './parquet-pages';
+import { parquetAsJsonl, parquetShape, readParquetPage } from './parquet-pages';
 import { shellQuote } from '../../shared/runs/agent-catalog';
 
 /**
@@ -85,6 +85,8 @@ export function datasetFormatOf(file: string): DatasetFormat | undefined {
 const FIRST_CHUNK_MAX = 8 * 1024 * 1024;
 const NEXT_CHUNK = 4 * 1024 * 1024;
 const CSV_RANGE_MAX = 64 * 1024 * 1024;
+/** Footers read per listing; more Parquet files than this are listed without row counts. */
+const MAX_PARQUET_SHAPES = 20;
 const BENCHMARK_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
 
 export class DatasetService {
@@ -153,6 +155,20 @@ export class DatasetService {
       t,
       ['list', '--workspace', t.workspace, '--cache-dir', inspectDir(t.runDir)],
       120_000,
+    );
+    // Parquet row counts come from each footer (the host cannot read them); a file that is not Parquet says so.
+    const parquet = result.datasets.filter((d) => d.format === 'parquet').slice(0, MAX_PARQUET_SHAPES);
+    await Promise.all(
+      parquet.map(async (d) => {
+        const real = path.posix.join(result.workspace, d.path);
+        try {
+          const shape = await parquetShape(t.session, `${t.key}\0${real}`, real, d.size);
+          d.rows = shape.rows;
+          d.columns = shape.columns;
+        } catch (err) {
+          d.problem = err instanceof Error ? err.message : String(err);
+        }
+      }),
     );
     return {
       runId: id,

@@ -135,3 +135,18 @@ export async function parquetAsJsonl(session: HostSession, key: string, file: st
   }
   return Buffer.concat(parts);
 }
+
+/** Rows and columns from a Parquet file's footer (two small SFTP reads). */
+export async function parquetShape(
+  session: HostSession,
+  key: string,
+  file: string,
+  size: number,
+): Promise<{ rows: number; columns: string[] }> {
+  const parquet = await openParquet(session, key, file, size);
+  const { parquetSchema } = await hyparquet();
+  return {
+    rows: Number(parquet.metadata.num_rows),
+    columns: parquetSchema(parquet.metadata).children.map((c) => c.element.name),
+  };
+}

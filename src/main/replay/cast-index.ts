@@ -174,7 +174,7 @@ export class CastIndex {
           ends.push(length);
         },
       },
-      { start: entry.byteStart, end: entry.byteEnd, firstLine: entry.firstLine },
+      { start: entry.byteStart, end: entry.byteEnd, firstLine: entry.firstLine, chunkBytes: INDEX_READ_BYTES },
     );
     return {
       n,
@@ -211,7 +211,7 @@ export class CastIndex {
         // Once full, read a little further so the last excerpts get their tails.
         stop: () => search.full && pendingAfterFull > 50,
       },
-      { start: header?.byteStart ?? 0, firstLine: header?.firstLine ?? 1 },
+      { start: header?.byteStart ?? 0, firstLine: header?.firstLine ?? 1, chunkBytes: INDEX_READ_BYTES },
     );
     const hits = search.finish().map((h) => ({
       t: h.at.t,

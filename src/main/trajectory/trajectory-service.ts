@@ -70,7 +70,7 @@ export class TrajectoryService {
     const key = `${await fileKey(streamFile)}|${await fileKey(castFile)}`;
     const hit = this.cache.get(mirror.id);
     if (hit && hit.key === key) return hit.parsed;
-    const [text, runJson] = await Promise.all([readFile(streamFile, 'utf8').catch(() => ''), mirror.readRunJson()]);
+    const [text, runJson] = await Promise.all([readStream(streamFile), mirror.readRunJson()]);
     const agent = runJson?.spec.agent as { id: string; streamFormat?: unknown } | undefined;
     // The n-th line of agent-stream.jsonl is the n-th JSON line of the terminal: its cast event's time.
     let timer = this.castTimes.get(mirror.id);
@@ -180,6 +180,25 @@ export class TrajectoryService {
 
   importPtb(input: string): Promise<PtbImportResult> {
     return importPtbResults(this.runsDir, input, this.options.secrets ? { secrets: this.options.secrets } : {});
+  }
+}
+
+/** A JS string tops out near 512 MiB: the stream is read whole, so larger ones are refused with that reason. */
+const MAX_STREAM_BYTES = 480 * 1024 * 1024;
+
+async function readStream(file: string): Promise<string> {
+  const s = await stat(file).catch(() => null);
+  if (!s) return '';
+  if (s.size > MAX_STREAM_BYTES) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `${file} is ${Math.round(s.size / 1024 / 1024)} MiB; the Steps view reads agent streams up to 480 MiB`,
+    );
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new AppError('INTERNAL', `Reading ${file} failed: ${(err as Error).message}`);
   }
 }
 

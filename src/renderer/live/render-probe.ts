@@ -7,7 +7,8 @@
 
 export interface ProbeResults {
   chars: number;
-  latencies: { idle: number[]; load: number[] };
+  /** idle: markers before the flood (empty pipeline); drain: idle markers after it, behind any backlog. */
+  latencies: { idle: number[]; load: number[]; drain: number[] };
   /** Marker sequence numbers missing or out of order (must stay empty). */
   sequenceErrors: string[];
   markers: number;
@@ -28,7 +29,7 @@ export class RenderProbe {
   private loadStartChars = 0;
   private readonly results: ProbeResults = {
     chars: 0,
-    latencies: { idle: [], load: [] },
+    latencies: { idle: [], load: [], drain: [] },
     sequenceErrors: [],
     markers: 0,
     firstLoadAt: null,
@@ -66,8 +67,10 @@ export class RenderProbe {
       this.nextSeq = seq + 1;
       this.results.markers += 1;
       const latency = at - Number(tsText);
-      if (kind === 'I') this.results.latencies.idle.push(latency);
-      else if (kind === 'L') {
+      if (kind === 'I') {
+        if (this.results.firstLoadAt === null) this.results.latencies.idle.push(latency);
+        else this.results.latencies.drain.push(latency);
+      } else if (kind === 'L') {
         if (this.results.firstLoadAt === null) {
           this.results.firstLoadAt = at;
           this.loadStartChars = this.chars;

@@ -154,6 +154,7 @@ function GpuProcessesView({ runId, live }: { runId: string; live: boolean }) {
 
   useEffect(() => {
     let cancelled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     void client.call('monitor.gpuProcesses', { id: runId }).then((result) => {
       if (cancelled) return;
       setAnswered(round);
@@ -161,8 +162,9 @@ function GpuProcessesView({ runId, live }: { runId: string; live: boolean }) {
         setAnswer(result.data);
         setError(null);
       } else setError(result.error);
+      // The next question after this answer, so a slow host never has two in flight.
+      if (live) timer = setTimeout(() => setRound((r) => r + 1), PROCESSES_EVERY_MS);
     });
-    const timer = live ? setTimeout(() => setRound((r) => r + 1), PROCESSES_EVERY_MS) : undefined;
     return () => {
       cancelled = true;
       if (timer) clearTimeout(timer);

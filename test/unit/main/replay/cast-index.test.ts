@@ -260,7 +260,10 @@ describe('a growing cast (a live run)', () => {
         await readFile(CastIndex.keyframesFile(path.join(dir, 'fresh-idx'))),
       );
       // A cast that changed rather than grew is indexed from the start.
-      await writeFile(growing, Buffer.concat([Buffer.from(bytes.subarray(0, 200)), Buffer.from('x'), bytes.subarray(201)]));
+      await writeFile(
+        growing,
+        Buffer.concat([Buffer.from(bytes.subarray(0, 200)), Buffer.from('x'), bytes.subarray(201)]),
+      );
       const changed = await CastIndex.open(growing, path.join(dir, 'grow-idx'), options);
       expect(changed.stored.problemCount).toBeGreaterThan(0);
     } finally {
