@@ -6,13 +6,15 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\n== %s\n' "$*"; }
 
-# --- system packages: sshd and dockerd for the integration tests, Chromium for e2e -------------------------
+# --- system packages: sshd and dockerd for the integration tests, Chromium for e2e, asciinema to check that an
+# exported cast plays -------------------------------------------------------------------------------------------
 declare -A need=(
   [openssh-server]=/usr/sbin/sshd
   [docker.io]=/usr/sbin/dockerd
   [busybox-static]=/bin/busybox
   [chromium]=/usr/bin/chromium
   [debootstrap]=/usr/sbin/debootstrap
+  [asciinema]=/usr/bin/asciinema
 )
 missing=()
 for pkg in "${!need[@]}"; do
