@@ -24,6 +24,9 @@ export interface SyntheticCastResult {
   markers: number;
 }
 
+/** Output characters per byte of cast file in this mix (JSON escaping and event framing make up the rest). */
+const CHARS_PER_BYTE = 0.68;
+
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -89,12 +92,17 @@ export function writeSyntheticCast(options: SyntheticCastOptions): SyntheticCast
     events++;
   };
   const progressTotal = () => written + pendingBytes;
-  /** Seconds per byte so that the recording lasts about `duration` (idle gaps take a fifth of it). */
   /** Idle time added so far; output takes the other four fifths of the recording, in step with the bytes written. */
   let idle = 0;
-  const due = () => (duration * 0.8 * progressTotal()) / options.bytes + idle;
+  // Paced by the output's characters, not the file's bytes, so the v2 and v3 files of one seed have the same times.
+  let outChars = 0;
+  const expectedChars = options.bytes * CHARS_PER_BYTE;
+  const due = () => (duration * 0.8 * outChars) / expectedChars + idle;
 
-  const out = (data: string) => event(Math.max(0, due() - clock) * (0.5 + random()), 'o', data);
+  const out = (data: string) => {
+    outChars += data.length;
+    event(Math.max(0, due() - clock) * (0.5 + random()), 'o', data);
+  };
 
   let step = 0;
   let lastGapAt = 0;
@@ -152,11 +160,11 @@ export function writeSyntheticCast(options: SyntheticCastOptions): SyntheticCast
     } else if (kind < 0.97) {
       // A long idle gap (waiting on a training job), ended by a marker.
       // Gaps take about a fifth of the recording: each is in proportion to the output since the last one.
-      const gap = 2 * random() * duration * 0.2 * ((progressTotal() - lastGapAt) / options.bytes);
+      const gap = 2 * random() * duration * 0.2 * ((outChars - lastGapAt) / expectedChars);
       clockUs += Math.round(gap * 1e6);
       clock = clockUs / 1e6;
       idle += gap;
-      lastGapAt = progressTotal();
+      lastGapAt = outChars;
       event(0, 'm', `checkpoint ${step}`);
       markers++;
     } else if (kind < 0.975) {

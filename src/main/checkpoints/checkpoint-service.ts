@@ -240,6 +240,10 @@ export class CheckpointService {
     options: { onProgress?: (p: DiffProgress) => void; signal?: AbortSignal } = {},
   ): Promise<CheckpointDiff> {
     if (aId === bId) throw new AppError('INVALID_INPUT', `Pick two different checkpoints (both are ${aId}).`);
+    const fromCache = (id: string): boolean => id === 'base' || HF_ID.test(id);
+    if (fromCache(aId) && fromCache(bId)) {
+      throw new AppError('INVALID_INPUT', `Only one side of a diff can come from the HF cache (${aId}, ${bId}).`);
+    }
     const run = await this.#runOnHost(runId);
     const hf = [aId, bId].map((id) => HF_ID.exec(id)?.[1]).find(Boolean);
     const baseModel = hf ?? run.baseModel;
