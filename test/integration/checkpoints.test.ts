@@ -278,5 +278,8 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('No checkpoint workspace/nope');
     expect(unknown.stderr).toContain('workspace/ckpts/base-bf16');
+    const twoBases = await t.ptw(['ckpt', 'diff', runId, 'base', 'hf:test-org/tiny-base']);
+    expect(twoBases.code).toBe(2);
+    expect(twoBases.stderr).toContain('Only one side of a diff can come from the HF cache');
   });
 });
