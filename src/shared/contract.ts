@@ -90,6 +90,14 @@ export const runSummarySchema = z.object({
   syncedAt: z.number().nullable().optional(),
   /** Why the last catch-up with the host failed (e.g. the host is unreachable); null when it worked. */
   syncError: z.string().nullable().optional(),
+  /**
+   * Set when the run came from a file (a run bundle, a PostTrainBench result), not a host: `host` is where it ran,
+   * and nothing (workspace, checkpoints, datasets) can be read there.
+   */
+  imported: z
+    .object({ kind: z.enum(['bundle', 'ptb']), source: z.string() })
+    .nullable()
+    .optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 

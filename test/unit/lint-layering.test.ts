@@ -9,7 +9,8 @@ async function violations(filePath: string, code: string): Promise<string[]> {
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 }
 
-describe('layering lint', () => {
+// Loading the ESLint config (typescript-eslint, React plugins) takes seconds on a loaded 2-core box.
+describe('layering lint', { timeout: 60_000 }, () => {
   it('keeps src/shared free of node, electron, DOM-side and UI imports', async () => {
     expect(await violations('src/shared/x.ts', "import fs from 'node:fs'; export const a = fs;")).toHaveLength(1);
     expect(await violations('src/shared/x.ts', "import { app } from 'electron'; export const a = app;")).toHaveLength(

@@ -1,5 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
-
 /**
  * Turns the bytes of an asciicast v2 file, read from some offset in arbitrary chunks, into the terminal output
  * they hold: complete lines only (a line cut by a chunk boundary waits for its end), `o` events' data in order,
@@ -75,7 +73,8 @@ export class CastLineReader {
       const line = block.subarray(start, nl);
       start = nl + 1;
       if (line.length === 0) continue;
-      const text = new StringDecoder('utf8').write(line);
+      // A complete line: every character in it is whole (invalid bytes become U+FFFD, as the supervisor wrote none).
+      const text = line.toString('utf8');
       const result = readCastLine(text, lineStart === 0);
       if (result.kind === 'output') parts.push(result.data);
       else if (result.kind === 'problem') {

@@ -183,6 +183,7 @@ export class RunMirror {
       error: sync.error,
       hostClockOffsetMs: sync.hostClockOffsetMs,
       supervisorAlive: sync.supervisorAlive,
+      imported: sync.imported,
     };
   }
 

@@ -17,6 +17,8 @@ export interface SyncFacts {
   hostClockOffsetMs: number | null;
   /** What the last sync saw of the supervisor process (null: never looked). */
   supervisorAlive: boolean | null;
+  /** The file the run was imported from, for a run that has no host to sync with. */
+  imported?: { kind: 'bundle' | 'ptb'; source: string } | null;
 }
 
 /** state.json, if it reads as one; anything else is treated as absent (the run then says `unknown`). */
@@ -47,6 +49,7 @@ export function summarizeRun(input: {
     agent: runJson ? agentLabel(runJson.spec.agent) : '',
     syncedAt: sync?.syncedAt ?? null,
     syncError: sync?.error ?? null,
+    imported: sync?.imported ? { kind: sync.imported.kind, source: sync.imported.source } : null,
   };
   if (!runJson) return { ...base, status: 'unreadable' };
   const summary: RunSummary = { ...base, budgetSeconds: runJson.supervisor.budgetSeconds };

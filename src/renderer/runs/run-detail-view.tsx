@@ -93,6 +93,13 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
             .
           </p>
         ) : null}
+        {run.imported ? (
+          <p className="run-clock-note" data-testid="run-detail-imported">
+            Imported from {run.imported.kind === 'ptb' ? 'PostTrainBench results' : 'a run bundle'} (
+            <span className="cell-mono">{run.imported.source}</span>): the record is all there is here; the run’s
+            workspace, checkpoints and datasets stayed on {run.host || 'its host'}.
+          </p>
+        ) : null}
         {run.supervisorAlive === false && clock.phase !== 'stopped' ? (
           <p className="run-clock-note run-clock-note-warn" data-testid="run-detail-supervisor-stale">
             The host’s supervisor has not been heard from for 20 s: the host may be unreachable. The budget is still
@@ -134,8 +141,19 @@ const runTabs: readonly RunTab[] = [
   ...liveRunTabs,
   { id: 'steps', label: 'Steps', render: (props) => <StepsTabView {...props} /> },
   { id: 'replay', label: 'Replay', render: (props) => <ReplayTab {...props} /> },
-  { id: 'checkpoints', label: 'Checkpoints', render: (props) => <CheckpointsTabView {...props} /> },
-  { id: 'datasets', label: 'Datasets', render: (props) => <DatasetsTabView {...props} /> },
+  // Checkpoints and datasets are read where they are, on the run's host: an imported run has none.
+  {
+    id: 'checkpoints',
+    label: 'Checkpoints',
+    available: (run) => !run.imported,
+    render: (props) => <CheckpointsTabView {...props} />,
+  },
+  {
+    id: 'datasets',
+    label: 'Datasets',
+    available: (run) => !run.imported,
+    render: (props) => <DatasetsTabView {...props} />,
+  },
   { id: 'export', label: 'Export', render: (props) => <BundleExportTab {...props} /> },
 ];
 

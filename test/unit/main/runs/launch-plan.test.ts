@@ -357,4 +357,16 @@ describe('run summaries', () => {
     expect(summarizeRun({ id: 'x', runJson: null, state: null, sync: null, now: 0 }).status).toBe('unreadable');
     expect(summarizeRun({ id: 'x', runJson, state: null, sync, now: 0 }).status).toBe('starting');
   });
+
+  it('say where an imported run came from (it has no host to read from)', () => {
+    expect(summarizeRun({ id: runJson.id, runJson, state, sync, now: 0 }).imported).toBeNull();
+    const imported = summarizeRun({
+      id: runJson.id,
+      runJson,
+      state: { ...state, status: 'scored' },
+      sync: { ...sync, imported: { kind: 'ptb', source: '/data/results/run1' } },
+      now: 0,
+    });
+    expect(imported).toMatchObject({ host: 'gpu1', imported: { kind: 'ptb', source: '/data/results/run1' } });
+  });
 });
