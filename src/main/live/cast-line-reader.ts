@@ -73,7 +73,7 @@ export class CastLineReader {
       const line = block.subarray(start, nl);
       start = nl + 1;
       if (line.length === 0) continue;
-      // A complete line: every character in it is whole (invalid bytes become U+FFFD, as the supervisor wrote none).
+      // A complete line holds whole characters only (a damaged byte becomes U+FFFD and shows as such).
       const text = line.toString('utf8');
       const result = readCastLine(text, lineStart === 0);
       if (result.kind === 'output') parts.push(result.data);

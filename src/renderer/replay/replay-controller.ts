@@ -92,7 +92,8 @@ export class ReplayController {
     const generation = ++this.generation;
     const n = segmentForTime(this.index.segments, t);
     const segment = this.load(n);
-    this.prefetch(n + 1);
+    // The next segment is fetched ahead only while playing: a scrub through many moments should not load twice.
+    if (this.state.playing) this.prefetch(n + 1);
     return this.enqueue(generation, async () => {
       const seg = await segment;
       if (generation !== this.generation) return;
@@ -115,6 +116,7 @@ export class ReplayController {
     if (this.state.playing || this.disposed) return;
     if (this.seconds >= this.index.duration) void this.seek(0);
     this.setState({ playing: true });
+    if (this.segmentN >= 0) this.prefetch(this.segmentN + 1);
     this.lastTick = this.clock.now();
     this.schedule();
   }
