@@ -82,10 +82,12 @@ async function main(): Promise<void> {
     let t0 = performance.now();
     const existing = await stat(file).catch(() => null);
     const gen = existing
-      ? { bytes: existing.size, events: NaN, duration: NaN, markers: NaN }
+      ? { bytes: existing.size, events: 0, duration: 0, markers: 0 }
       : writeSyntheticCast({ file, bytes: sizeMb * MB, seed: 2026, durationSeconds: 10 * 3600 });
     console.log(
-      `cast: ${(gen.bytes / MB).toFixed(0)} MB, ${gen.events} events, ${(gen.duration / 3600).toFixed(2)} h (${((performance.now() - t0) / 1000).toFixed(1)} s to generate)`,
+      existing
+        ? `cast: ${(gen.bytes / MB).toFixed(0)} MB (generated earlier, in ${dir})`
+        : `cast: ${(gen.bytes / MB).toFixed(0)} MB, ${gen.events} events, ${(gen.duration / 3600).toFixed(2)} h (${((performance.now() - t0) / 1000).toFixed(1)} s to generate)`,
     );
 
     // Index build, from nothing.
@@ -234,12 +236,13 @@ async function main(): Promise<void> {
       ],
       cast: {
         bytes: gen.bytes,
-        events: gen.events,
+        events: index.stored.eventCount,
         durationSeconds: contract.duration,
         segments: contract.segments.length,
       },
       settings: { segmentBytes: SEGMENT_BYTES, keyframeScrollback: KEYFRAME_SCROLLBACK },
       index: {
+        terminalInWorker: inWorker,
         ms: Math.round(indexMs),
         MBps: Number(indexMBps.toFixed(1)),
         keyframesMB: Number(keyframesMB.toFixed(1)),
