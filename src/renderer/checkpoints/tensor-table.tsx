@@ -31,6 +31,8 @@ export function TensorTable({ rows }: { rows: readonly TensorDiff[] }) {
     [rows, sort, hideSame],
   );
   const scroller = useRef<HTMLDivElement>(null);
+  // The component does not memoize what the virtualizer returns (React Compiler skips it, as it says).
+  // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: sorted.length,
     getScrollElement: () => scroller.current,
