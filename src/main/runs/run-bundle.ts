@@ -23,7 +23,7 @@ import { attemptLogFile, isRunId, LOCAL_FILES, localPath, MIRRORED_FILES } from 
 import { RunMirror, syncStateSchema } from './run-mirror';
 
 /**
- * Run bundles (ARCHITECTURE.md "Run bundles"): a run's local record as one gzip'd tar with a manifest, so a run can
+ * Run bundles (docs/runs.md, "Run bundles"): a run's local record as one gzip'd tar with a manifest, so a run can
  * be archived, shared and opened by another copy of the app with no access to its host.
  *
  * Export redacts every file again with the key values known now (the mirror was redacted with the key of the time),

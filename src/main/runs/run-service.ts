@@ -22,7 +22,7 @@ import { summarizeRun } from './run-summary';
 /**
  * Runs, as the app and the CLI see them: launch, the local mirror of every run (list, detail, catch-up), control
  * requests, rediscovery of runs on hosts, and the background syncer that keeps live runs current. The host is the
- * source of truth; everything here can be rebuilt from it (docs/run-folder.md, ARCHITECTURE.md "Runs").
+ * source of truth; everything here can be rebuilt from it (docs/run-folder.md, docs/runs.md).
  */
 
 export interface RunServiceOptions {
