@@ -4,6 +4,7 @@ import { formatByteSize } from '../../shared/runs/duration';
 import { AppError } from '../../shared/errors';
 import type { AppServices } from '../app-services';
 import type { HostCliIo } from './host-commands';
+import { json } from './cli-output';
 
 /**
  * `ptw bundle export ID FILE` and `ptw bundle import FILE`: a run as one file (format in runs/run-bundle.ts), through
@@ -13,10 +14,6 @@ import type { HostCliIo } from './host-commands';
 
 type ServicesFactory = () => Promise<AppServices>;
 const ctx = { peerId: 'cli', transport: 'cli' } as const;
-
-function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
-}
 
 export function addBundleCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
   const bundle = program.command('bundle').description('Export a run as one file, or import one');

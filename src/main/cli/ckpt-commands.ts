@@ -4,6 +4,7 @@ import { formatByteSize } from '../../shared/runs/duration';
 import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
 import { cliPrompts, type HostCliIo } from './host-commands';
+import { table } from './cli-output';
 
 /**
  * `ptw ckpt ls RUN` and `ptw ckpt diff RUN A B`: the Checkpoints tab's commands, in-process. The work happens on the
@@ -20,20 +21,6 @@ interface ConnectOptions {
 }
 
 const cli = { peerId: 'cli', transport: 'cli' } as const;
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
-}
 
 function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;

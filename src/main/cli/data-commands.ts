@@ -7,6 +7,7 @@ import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
 import type { CallContext } from '../rpc/contract-router';
 import { cliPrompts, type HostCliIo } from './host-commands';
+import { json, table } from './cli-output';
 
 /**
  * `ptw data ls|show|overlap`: the datasets an agent wrote in a run's workspace, read on the host through the same
@@ -22,24 +23,6 @@ interface ConnectOptions {
 }
 
 const cli: CallContext = { peerId: 'cli', transport: 'cli' };
-
-function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
-}
 
 function nonNegativeInt(flag: string) {
   return (value: string): number => {

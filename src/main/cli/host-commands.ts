@@ -6,6 +6,7 @@ import type { CheckStatus, HostKeyDecision, PreflightCheck, PreflightReport } fr
 import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
 import { parseJumpSpec } from '../hosts/ssh-config-import';
+import { collect, json, table, usage } from './cli-output';
 
 export interface HostCliIo {
   out(text: string): void;
@@ -171,14 +172,6 @@ interface AddOptions {
   json?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function usage(message: string): AppError {
-  return new AppError('INVALID_INPUT', message);
-}
-
 /** `[user@]host[:port]`, with `[v6addr]:port` for IPv6. */
 export function parseSshTarget(target: string): { hostname: string; user?: string; port?: number } {
   const [hop] = parseJumpSpec(target);
@@ -241,10 +234,6 @@ function ask(question: string, hidden: boolean): Promise<string> {
   });
 }
 
-function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
-}
-
 export function formatHostTable(hosts: HostSummary[]): string {
   const rows = hosts.map((h) => [
     h.name,
@@ -271,18 +260,4 @@ export function formatReport(report: PreflightReport): string {
   if (report.gpus.length > 0)
     lines.push('', `Free GPUs: ${report.freeGpus.length > 0 ? report.freeGpus.join(', ') : 'none'}`);
   return lines.join('\n') + '\n';
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
 }

@@ -3,6 +3,7 @@ import type { PtbImportResult } from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
 import type { AppServices } from '../app-services';
 import type { HostCliIo } from './host-commands';
+import { table } from './cli-output';
 
 /**
  * `ptw import ptb PATH [--json]`: PostTrainBench result folders (one, or every one under a results tree) as runs in
@@ -13,20 +14,6 @@ import type { HostCliIo } from './host-commands';
 
 type ServicesFactory = () => Promise<AppServices>;
 const ctx = { peerId: 'cli', transport: 'cli' } as const;
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
-}
 
 export function formatPtbImport(result: PtbImportResult): string {
   let out = '';

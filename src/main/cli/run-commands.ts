@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { RunDetail, RunSummary } from '../../shared/contract';
-import { AppError } from '../../shared/errors';
 import { AGENTS, formatArgvTemplate } from '../../shared/runs/agent-catalog';
 import { formatByteSize, formatDuration, parseDuration } from '../../shared/runs/duration';
 import { FINAL_RUN_STATUSES, type RunStatus } from '../../shared/runs/run-status';
 import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
 import { cliPrompts, type HostCliIo } from './host-commands';
+import { collect, json, table, usage } from './cli-output';
 
 /**
  * `ptw task …`, `ptw agent …` and `ptw run …`: the same RunService the Runs screen uses, in-process. Exit codes as
@@ -19,32 +19,6 @@ type ServicesFactory = (options?: { connectPrompts?: ConnectPrompts }) => Promis
 interface ConnectOptions {
   acceptNewHostKey?: boolean;
   passphraseEnv?: string;
-}
-
-function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) + '\n';
-}
-
-function usage(message: string): AppError {
-  return new AppError('INVALID_INPUT', message);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
 }
 
 function addConnectOptions(command: Command): Command {
