@@ -319,10 +319,16 @@ describe('run bundles', { timeout: 60_000 }, () => {
 
     const listed = await runsB.list();
     const listedA = await a.runs.list();
-    expect(listed).toEqual([{ ...listedA[0]!, syncedAt: null }]);
+    // The same summary, but for where it came from.
+    const origin = { kind: 'bundle', source: file };
+    expect(listed).toEqual([{ ...listedA[0]!, syncedAt: null, imported: origin }]);
     const detailA = await a.runs.get(ID, { sync: false });
     const detailB = await runsB.get(ID);
-    expect(detailB).toEqual({ ...detailA, summary: { ...detailA.summary, syncedAt: null }, localDir: mirrorB });
+    expect(detailB).toEqual({
+      ...detailA,
+      summary: { ...detailA.summary, syncedAt: null, imported: origin },
+      localDir: mirrorB,
+    });
 
     // An imported run has no host: runs.get did not try one, control refuses, follow returns at once.
     const sync = JSON.parse(readFileSync(path.join(mirrorB, 'sync.json'), 'utf8')) as Record<string, unknown>;
