@@ -4,8 +4,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
+import { collectConsoleProblems, stopApp } from '../support/e2e-app';
 
 const available = chromiumAvailability();
 if (!available.ok) console.warn(`e2e skipped: ${available.reason}`);
@@ -24,18 +25,12 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('app shell in Chromi
   });
 
   afterAll(async () => {
-    await chrome?.stop();
-    await serve?.stop();
-    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
-    if (serve) expect(isAlive(serve.pid)).toBe(false);
+    await stopApp({ chrome, serve });
   });
 
   async function openApp(url = serve.url): Promise<Page> {
     const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleProblems.push(e.message));
+    collectConsoleProblems(page, consoleProblems);
     await page.goto(url);
     return page;
   }

@@ -6,11 +6,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { startRunTestHost, type RunTestHost } from '../support/run-test-host';
 import { representable, rng, writeCheckpoint, type TensorSpec } from '../support/safetensors-writer';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { describeWithTestHost } from '../support/test-host-availability';
+import { collectConsoleProblems, openRun, stopApp } from '../support/e2e-app';
 
 const available = chromiumAvailability();
 const shots = path.resolve('test-results', 'screenshots');
@@ -73,25 +74,16 @@ describeWithTestHost('checkpoints tab: list, diff on the host, table, heatmap, c
     serve = await startServeProcess({ env: { HOME: t.env.HOME!, SSH_AUTH_SOCK: '' }, home: t.env.PTW_HOME! });
     chrome = await launchChromium();
     page = await chrome.browser.newPage({ viewport: { width: 1280, height: 2200 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleProblems.push(e.message));
+    collectConsoleProblems(page, consoleProblems);
   });
 
   afterAll(async () => {
-    await chrome?.stop();
-    await serve?.stop();
+    await stopApp({ chrome, serve });
     await t?.cleanup();
-    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
-    if (serve) expect(isAlive(serve.pid)).toBe(false);
   });
 
   it('lists the checkpoints and diffs two on the host', async () => {
-    await page.goto(serve.url);
-    await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
-    await page.getByTestId('nav-runs').click();
-    await page.getByTestId(`run-row-${id}`).click();
+    await openRun(page, serve.url, id);
     await page.getByTestId('run-tab-checkpoints').click();
     await expect.poll(() => page.getByTestId('ckpt-list-row').count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
     const list = (await page.getByTestId('ckpt-list').textContent()) ?? '';

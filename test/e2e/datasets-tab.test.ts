@@ -8,8 +8,9 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunMirror } from '../../src/main/runs/run-mirror';
-import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
+import { openRun, stopApp } from '../support/e2e-app';
 
 const available = chromiumAvailability();
 if (!available.ok) console.warn(`datasets e2e skipped: ${available.reason}`);
@@ -119,20 +120,14 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Datasets tab in Chr
   });
 
   afterAll(async () => {
-    await chrome?.stop();
-    await serve?.stop();
+    await stopApp({ chrome, serve });
     if (work) await rm(work, { recursive: true, force: true });
-    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
-    if (serve) expect(isAlive(serve.pid)).toBe(false);
   });
 
   const pwned = (): Promise<unknown> => page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
 
   it('lists the run’s datasets and shows rows with payloads as text, in the table and as a chat', async () => {
-    await page.goto(serve.url);
-    await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
-    await page.getByTestId('nav-runs').click();
-    await page.getByTestId(`run-row-${RUN_ID}`).click();
+    await openRun(page, serve.url, RUN_ID);
     await page.getByTestId('run-tab-datasets').click();
     await expect
       .poll(() => page.getByTestId('datasets-file-data/evil.jsonl').isVisible(), { timeout: 30_000 })

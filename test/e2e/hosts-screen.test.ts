@@ -8,11 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { writeFakeNvidiaSmi } from '../support/fake-nvidia-smi';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { describeWithTestHost } from '../support/test-host-availability';
 import { startTestHost, type TestHost } from '../support/test-host';
+import { collectConsoleProblems, stopApp } from '../support/e2e-app';
 
 const available = chromiumAvailability();
 if (!available.ok) console.warn(`hosts e2e: ${available.reason}`);
@@ -49,20 +50,14 @@ describeWithTestHost('Hosts screen in Chromium over ptw serve, against a real te
     chrome = await launchChromium();
     // Tall enough for the whole checklist in one screenshot (the app scrolls inside its main pane, not the page).
     page = await chrome.browser.newPage({ viewport: { width: 1280, height: 1640 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleProblems.push(e.message));
+    collectConsoleProblems(page, consoleProblems);
   });
 
   afterAll(async () => {
     // Each helper stops its processes by PID (Chromium, `ptw serve`, sshd with its sessions, dockerd).
-    await chrome?.stop();
-    await serve?.stop();
+    await stopApp({ chrome, serve });
     await host?.stop();
     if (work) await rm(work, { recursive: true, force: true });
-    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
-    if (serve) expect(isAlive(serve.pid)).toBe(false);
   });
 
   /** Records every status each check row shows, so the test can tell the list filled in live. */

@@ -7,11 +7,12 @@ import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { writeFakeNvidiaSmi } from '../support/fake-nvidia-smi';
 import { startRunTestHost, type RunTestHost } from '../support/run-test-host';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { describeWithTestHost } from '../support/test-host-availability';
+import { collectConsoleProblems, openRun, stopApp } from '../support/e2e-app';
 
 const available = chromiumAvailability();
 const shots = path.resolve('test-results', 'screenshots');
@@ -71,25 +72,16 @@ describeWithTestHost('live run view: countdown, GPU charts, stop', () => {
       }
       Object.defineProperty(window, 'Notification', { value: Recording, configurable: true, writable: true });
     });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleProblems.push(e.message));
+    collectConsoleProblems(page, consoleProblems);
   });
 
   afterAll(async () => {
-    await chrome?.stop();
-    await serve?.stop();
+    await stopApp({ chrome, serve });
     await t?.cleanup();
-    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
-    if (serve) expect(isAlive(serve.pid)).toBe(false);
   });
 
   it('shows the running rehearsal with a countdown that goes down', async () => {
-    await page.goto(serve.url);
-    await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
-    await page.getByTestId('nav-runs').click();
-    await page.getByTestId(`run-row-${id}`).click();
+    await openRun(page, serve.url, id);
     await expect
       .poll(() => page.getByTestId('run-detail-status').getAttribute('data-status'), { timeout: 60_000 })
       .toBe('running');

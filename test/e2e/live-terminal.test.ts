@@ -15,6 +15,8 @@ import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { startTestDockerd, type TestDockerd } from '../support/test-dockerd';
 import { describeWithTestHost } from '../support/test-host-availability';
 import { buildDebianImage } from '../support/test-images';
+import { collectConsoleProblems, stopApp } from '../support/e2e-app';
+import { waitForProcessExit } from '../support/process-tree';
 
 const available = chromiumAvailability();
 const shots = path.resolve('test-results', 'screenshots');
@@ -128,23 +130,18 @@ describeWithTestHost('the live terminal in Chromium over ptw serve', () => {
   });
 
   afterAll(async () => {
-    await chrome?.stop();
-    await serve?.stop();
+    await stopApp({ chrome, serve });
     const supervisors = runRoot ? await supervisorPids(runRoot) : [];
     for (const pid of supervisors) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     await dockerd?.stop();
     if (work) await rm(work, { recursive: true, force: true });
-    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
-    if (serve) expect(isAlive(serve.pid)).toBe(false);
-    for (const pid of supervisors) expect(isAlive(pid)).toBe(false);
+    // Gone, or a zombie nobody reaps yet (the supervisor was detached from us): either way not running.
+    for (const pid of supervisors) expect(await waitForProcessExit(pid, 10_000)).toBe(true);
   });
 
   async function openTerminal(): Promise<Page> {
     const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 1100 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleProblems.push(e.message));
+    collectConsoleProblems(page, consoleProblems);
     await page.goto(`${serve.url}&testDriver=1`);
     await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
     await page.getByTestId('nav-runs').click();

@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_BUNDLE } from '../../src/main/runs/bundle-service';
 import { importRunBundle, readBundleManifest } from '../../src/main/runs/run-bundle';
 import { bundleDownloadPath } from '../../src/shared/contract-bundle';
-import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
+import { collectConsoleProblems, openRunsSection, stopApp } from '../support/e2e-app';
 
 const available = chromiumAvailability();
 if (!available.ok) console.warn(`bundle e2e skipped: ${available.reason}`);
@@ -38,24 +39,16 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('run bundles in Chro
     serve = await startServeProcess({ env: { HOME: path.join(work, 'home') }, home: ptwHome });
     chrome = await launchChromium();
     page = await chrome.browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleProblems.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleProblems.push(e.message));
+    collectConsoleProblems(page, consoleProblems, { warnings: false });
   });
 
   afterAll(async () => {
-    await chrome?.stop();
-    await serve?.stop();
+    await stopApp({ chrome, serve });
     if (work) await rm(work, { recursive: true, force: true });
-    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
-    if (serve) expect(isAlive(serve.pid)).toBe(false);
   });
 
   it('opens the example run from the empty Runs screen, with no host', async () => {
-    await page.goto(serve.url);
-    await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
-    await page.getByTestId('nav-runs').click();
+    await openRunsSection(page, serve.url);
     await expect.poll(() => page.getByTestId('empty-runs').isVisible()).toBe(true);
     await page.getByTestId('open-example-run').click();
     await expect.poll(() => page.getByTestId(`run-row-${exampleId}`).isVisible()).toBe(true);

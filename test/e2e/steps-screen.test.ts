@@ -9,8 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
+import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
+import { collectConsoleProblems, stopApp } from '../support/e2e-app';
 
 const available = chromiumAvailability();
 if (!available.ok) console.warn(`steps e2e skipped: ${available.reason}`);
@@ -61,18 +62,12 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Steps tab in Chromi
     serve = await startServeProcess({ env: { HOME: path.join(work, 'home') }, home: ptwHome });
     chrome = await launchChromium();
     page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1700 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleProblems.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleProblems.push(e.message));
+    collectConsoleProblems(page, consoleProblems);
   });
 
   afterAll(async () => {
-    await chrome?.stop();
-    await serve?.stop();
+    await stopApp({ chrome, serve });
     if (work) await rm(work, { recursive: true, force: true });
-    if (chrome) expect(isAlive(chrome.pid)).toBe(false);
-    if (serve) expect(isAlive(serve.pid)).toBe(false);
   });
 
   it('imports a results tree from the Runs screen and opens the first run', async () => {
