@@ -54,7 +54,10 @@ CONTROL_POLL_SECONDS = 0.25
 HEARTBEAT_SECONDS = 5.0
 GPU_SAMPLE_SECONDS = 1.0
 GPU_RETRY_SECONDS = 10.0
-CAST_COALESCE_SECONDS = 0.02
+# Reads are coalesced into one cast event while more comes within CAST_COALESCE_SECONDS of the last (short: it is
+# latency every live viewer sees), for at most CAST_COALESCE_MAX_SECONDS.
+CAST_COALESCE_SECONDS = 0.005
+CAST_COALESCE_MAX_SECONDS = 0.02
 CAST_FSYNC_SECONDS = 1.0
 CAST_MAX_BATCH = 256 * 1024
 KILL_RETRY_SECONDS = 5.0
@@ -875,10 +878,14 @@ class TerminalRecorder:
             chunks = [data]
             size = len(data)
             eof = False
-            # Coalesce reads for up to ~20 ms: fewer, larger events, each stamped with its first byte's time.
-            until = time.monotonic() + CAST_COALESCE_SECONDS
+            # Coalesce reads into one event, stamped with its first byte's time: wait CAST_COALESCE_SECONDS after
+            # each read for more (a lone line goes out at once), up to CAST_COALESCE_MAX_SECONDS in all (a flood
+            # makes few large events).
+            now = time.monotonic()
+            cap = now + CAST_COALESCE_MAX_SECONDS
+            until = now + CAST_COALESCE_SECONDS
             while size < CAST_MAX_BATCH:
-                remaining = until - time.monotonic()
+                remaining = min(until, cap) - time.monotonic()
                 if remaining <= 0:
                     break
                 readable, _, _ = select.select([sock], [], [], remaining)
@@ -890,6 +897,7 @@ class TerminalRecorder:
                     break
                 chunks.append(more)
                 size += len(more)
+                until = time.monotonic() + CAST_COALESCE_SECONDS
             self._process(b"".join(chunks), t)
             if eof:
                 return
