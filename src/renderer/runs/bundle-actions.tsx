@@ -9,6 +9,7 @@ import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { RunTabProps } from './run-tabs';
 import { useAppStore, useAppStoreApi } from '../store/store-context';
+import { PathImport } from '../shell/path-import';
 
 /**
  * Run bundles in the UI: export a run as one file (a download over `ptw serve`, or a file written on the machine
@@ -63,11 +64,11 @@ export function BundleExportTab({ run }: RunTabProps) {
         </p>
       ) : null}
       <form className="bundle-form" onSubmit={(e) => void submit(e)}>
-        <label htmlFor={fieldId} className="bundle-label">
+        <label htmlFor={fieldId} className="path-field-label">
           {serve ? 'Or write it to a file on the machine running the app' : 'Write it to a file'} (empty: your Downloads
           folder)
         </label>
-        <div className="bundle-row">
+        <div className="path-field-row">
           <input
             id={fieldId}
             className="input cell-mono"
@@ -128,68 +129,23 @@ function useOpenImported(): (result: BundleImportResult) => Promise<void> {
 export function BundleImportAction() {
   const client = useAppStoreApi().client;
   const openImported = useOpenImported();
-  const [open, setOpen] = useState(false);
-  const [target, setTarget] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<AppErrorData | null>(null);
-  const fieldId = useId();
-
-  const submit = async (e: FormEvent): Promise<void> => {
-    e.preventDefault();
-    if (target.trim() === '' || busy) return;
-    setBusy(true);
-    setError(null);
-    const reply = await client.call('bundle.import', { file: target.trim() });
-    setBusy(false);
-    if (!reply.ok) return setError(reply.error);
-    setOpen(false);
-    setTarget('');
-    await openImported(reply.data);
-  };
-
   return (
-    <div className="bundle-import">
-      <button
-        type="button"
-        className="button"
-        aria-expanded={open}
-        data-testid="bundle-import-open"
-        onClick={() => setOpen((v) => !v)}
-      >
-        Import bundle…
-      </button>
-      {open ? (
-        <form className="bundle-import-panel" data-testid="bundle-import-panel" onSubmit={(e) => void submit(e)}>
-          <label htmlFor={fieldId} className="bundle-label">
-            A run bundle (<code>{BUNDLE_EXTENSION}</code>): a path on the machine running the app
-          </label>
-          <div className="bundle-row">
-            <input
-              id={fieldId}
-              className="input cell-mono"
-              data-testid="bundle-import-path"
-              value={target}
-              placeholder={`~/Downloads/r-20261123-120000-ab12${BUNDLE_EXTENSION}`}
-              spellCheck={false}
-              onChange={(e) => setTarget(e.target.value)}
-            />
-            <button
-              type="submit"
-              className="button button-primary"
-              disabled={busy || target.trim() === ''}
-              data-testid="bundle-import-submit"
-            >
-              {busy ? 'Importing…' : 'Import'}
-            </button>
-          </div>
-          {error ? (
-            <p className="inline-error" role="alert" data-testid="bundle-import-error">
-              {error.message}
-            </p>
-          ) : null}
-        </form>
-      ) : null}
-    </div>
+    <PathImport
+      testId="bundle-import"
+      openLabel="Import bundle…"
+      fieldLabel={
+        <>
+          A run bundle (<code>{BUNDLE_EXTENSION}</code>): a path on the machine running the app
+        </>
+      }
+      placeholder={`~/Downloads/r-20261123-120000-ab12${BUNDLE_EXTENSION}`}
+      onImport={async (file) => {
+        const reply = await client.call('bundle.import', { file });
+        if (!reply.ok) return reply.error;
+        await openImported(reply.data);
+        return null;
+      }}
+    />
   );
 }
 
