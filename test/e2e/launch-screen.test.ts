@@ -252,9 +252,24 @@ describeWithTestHost('Rehearse first, against a real dockerd', () => {
 
   it('follows the run to its score, live', async () => {
     const id = ((await page.getByTestId('run-detail-id').textContent()) ?? '').trim();
-    await expect
-      .poll(() => page.getByTestId('run-detail-status').getAttribute('data-status'), { timeout: 240_000 })
-      .toBe('scored');
+    try {
+      await expect
+        .poll(() => page.getByTestId('run-detail-status').getAttribute('data-status'), { timeout: 240_000 })
+        .toBe('scored');
+    } catch (err) {
+      // Say what the host's record and the local mirror held, so a failure in CI can be read from its log.
+      const read = (file: string) => readFile(file, 'utf8').catch((e: Error) => `(${e.message})`);
+      const dir = path.join(runRoot, id);
+      const attempts = await readdir(path.join(dir, 'eval')).catch(() => [] as string[]);
+      const parts = [
+        `state.json: ${await read(path.join(dir, 'state.json'))}`,
+        `events.jsonl: ${(await read(path.join(dir, 'record', 'events.jsonl'))).slice(-3000)}`,
+        `supervisor.log: ${(await read(path.join(dir, 'record', 'supervisor.log'))).slice(-3000)}`,
+        `eval/: ${attempts.join(' ')}`,
+        `local sync.json: ${await read(path.join(work, 'ptw-home', 'runs', id, 'sync.json'))}`,
+      ];
+      throw new Error(`${(err as Error).message}\n${parts.join('\n')}`);
+    }
     await expect.poll(() => page.getByTestId(`run-score-${id}`).textContent()).toMatch(/^\d+\.\d$/);
     await expect.poll(() => page.getByTestId('run-timeline').textContent()).toContain('Scored');
     const timeline = (await page.getByTestId('run-timeline').textContent()) ?? '';

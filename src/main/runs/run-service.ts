@@ -258,6 +258,10 @@ export class RunService {
         );
       }
     }
+    // Whoever synced (the background loop, runs.get, a control), the run list is announced when the record
+    // changed: otherwise a sync made by runs.get would leave the background loop nothing new to announce, and the
+    // list would keep showing a status the record has left.
+    if (result.changed) void this.emitIfChanged();
     return result;
   }
 
