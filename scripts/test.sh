@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*"; }
 
 # --- system packages: sshd and dockerd for the integration tests, Chromium for e2e, asciinema to check that an
-# exported cast plays -------------------------------------------------------------------------------------------
+# exported cast plays, numpy for the checkpoint diff's fast path ---------------------------------------------------
 declare -A need=(
   [openssh-server]=/usr/sbin/sshd
   [docker.io]=/usr/sbin/dockerd
@@ -15,12 +15,13 @@ declare -A need=(
   [chromium]=/usr/bin/chromium
   [debootstrap]=/usr/sbin/debootstrap
   [asciinema]=/usr/bin/asciinema
+  [python3-numpy]=/usr/lib/python3/dist-packages/numpy/__init__.py
 )
 missing=()
 for pkg in "${!need[@]}"; do
   if [ "$pkg" = busybox-static ]; then
     dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-  elif [ ! -x "${need[$pkg]}" ]; then
+  elif [ ! -e "${need[$pkg]}" ]; then
     missing+=("$pkg")
   fi
 done

@@ -2,19 +2,30 @@
 """PostTrain Workbench checkpoint inspector.
 
 Runs on the GPU host, where the checkpoints are (3-16 GB each): it reads safetensors there and prints only
-summaries, so the weights never cross SSH. Python 3.8+ standard library only.
+summaries, so the weights never cross SSH. Python 3.8+ standard library; numpy when the host's python3 has it.
 
     python3 ptw-inspect.py find RUN_DIR [--hf-cache DIR ...] [--base-model ORG/NAME]
         One JSON object: the checkpoints found under RUN_DIR (and the base model in the HF cache).
-    python3 ptw-inspect.py diff DIR_A DIR_B [--out FILE] [--jobs N]
-        JSON lines (to FILE, else stdout): start, progress, one per tensor, done (or error).
+    python3 ptw-inspect.py diff DIR_A DIR_B [--out FILE] [--jobs N] [--engine auto|numpy|python]
+        JSON lines (to FILE, else stdout): start (with the engine used), progress, one per tensor, done (or error).
 
 Per tensor, `diff` reports sums the app turns into the L2 norm of the delta, relative change, cosine similarity
-and max absolute change. Byte ranges that are identical in both files are compared with memcmp and need no float
-math; changed ranges are decoded in C (struct, memoryview, bytes slicing) and reduced with math.hypot, so Python
-touches each element a handful of times. Work is spread over processes (one per core by default).
+and max absolute change: Σa², Σb², Σ(a-b)² (an identical range of a changed tensor still counts towards Σa² and
+Σb²) and max |a-b| (NaN differences left out; a NaN or infinity makes a sum null and sets nonFinite). Byte ranges
+that are identical in both files are compared with memcmp and need no float math. Changed ranges are reduced by
+one of two engines, which compute the same sums:
 
-Exit status: 0 done, 1 a checkpoint could not be read (the message names the file and offset), 2 bad arguments.
+- numpy (`--engine auto` picks it when `import numpy` works on a little-endian host): chunks are read with
+  readinto into buffers each process reuses, converted exactly to float64 (bf16 is the high half of a float32,
+  float8 through 256-entry tables) in cache-sized blocks and reduced with np.dot or np.einsum (whichever is faster
+  with this numpy's BLAS). BLAS is held to one thread: the work is already spread over processes. numpy 1.x and 2.x.
+- python (the standard library alone): decoded in C (struct, memoryview, bytes slicing) and reduced with
+  math.dist, so Python touches each element a handful of times; ~20× slower than numpy.
+
+Work is spread over processes (one per core by default).
+
+Exit status: 0 done, 1 a checkpoint could not be read (the message names the file and offset), 2 bad arguments
+(or --engine numpy where numpy cannot be used).
 """
 
 import argparse
@@ -419,13 +430,25 @@ def norm(values):
     return math.dist(values, zeros)
 
 
+def square(x):
+    """x², inf past the float range (`x ** 2` raises OverflowError there, as a huge F64 tensor would)."""
+    return x * x
+
+
 def compare_range(task):
-    """One unit of work: a byte range of one tensor in both files.
+    """One unit of work: a byte range of one tensor in both files, with the task's engine.
 
     Returns (same, a2, b2, d2, max_abs): whether the bytes are identical, the sums of squares of A, B and A-B,
-    and max |A-B|. Identical chunks cost a memcmp; a range that is identical throughout returns zeros (the caller
-    asks for ‖A‖² in mode `norm` only when another range of the tensor changed)."""
-    path_a, off_a, path_b, off_b, nbytes, dtype, mode = task
+    and max |A-B| (NaN differences left out). Identical chunks cost a memcmp; a range that is identical throughout
+    returns zeros (the caller asks for ‖A‖² in mode `norm` only when another range of the tensor changed)."""
+    if task[7] == "numpy":
+        return compare_range_numpy(task)
+    return compare_range_python(task)
+
+
+def compare_range_python(task):
+    """compare_range in the standard library: decoded in C, one Python float per element."""
+    path_a, off_a, path_b, off_b, nbytes, dtype, mode, _engine = task
     width = DTYPE_BYTES[dtype]
     step = CHUNK_ELEMENTS * width
     same = True
@@ -448,7 +471,7 @@ def compare_range(task):
             left -= take
             position += take
             if mode == "norm":
-                a2.append(norm(decode(ba, dtype)) ** 2)
+                a2.append(square(norm(decode(ba, dtype))))
                 continue
             if ba == bb:
                 skipped.append((position - take, take))
@@ -456,16 +479,20 @@ def compare_range(task):
             same = False
             va = decode(ba, dtype)
             vb = decode(bb, dtype)
-            a2.append(norm(va) ** 2)
-            b2.append(norm(vb) ** 2)
-            d2.append(math.dist(va, vb) ** 2)
+            a2.append(square(norm(va)))
+            b2.append(square(norm(vb)))
+            d2.append(square(math.dist(va, vb)))
             # The one pass that makes a float per element; the rest stays in C.
-            max_abs = max(max_abs, max(map(abs, map(operator.sub, va, vb))))
+            chunk_max = max(map(abs, map(operator.sub, va, vb)))
+            if not math.isfinite(d2[-1]):
+                # max() over NaNs depends on their order: leave them out, as the numpy engine does.
+                chunk_max = max((x for x in map(abs, map(operator.sub, va, vb)) if x == x), default=0.0)
+            max_abs = max(max_abs, chunk_max)
         if mode == "compare" and not same:
             # The identical chunks of a changed range still count towards ‖A‖ and ‖B‖.
             for start, take in skipped:
                 fa.seek(off_a + start)
-                n = norm(decode(fa.read(take), dtype)) ** 2
+                n = square(norm(decode(fa.read(take), dtype)))
                 a2.append(n)
                 b2.append(n)
     if mode == "norm":
@@ -474,7 +501,253 @@ def compare_range(task):
     return same, math.fsum(a2), math.fsum(b2), math.fsum(d2), max_abs
 
 
-def plan_tasks(tensor_a, tensor_b, mode):
+# --- the numpy engine ----------------------------------------------------------------------------------------------
+
+_np = None
+# numpy's little-endian dtype per safetensors dtype that converts to float64 as it is.
+NUMPY_DTYPE = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U64": "<u8",
+    "U32": "<u4",
+    "U16": "<u2",
+    "U8": "u1",
+}
+# Elements of float math at a time: three float64 blocks (A, B, A-B) stay in a core's L2 cache.
+NUMPY_BLOCK = 1 << 17
+# The reduction once chosen (see sumsq): np.dot or np.einsum, whichever is faster with this numpy.
+_SUMSQ = None
+_SCRATCH = {}
+_F8_LUT = {}
+
+
+def load_numpy():
+    """numpy, imported with its BLAS held to one thread: the diff already runs one process per core, and a threaded
+    BLAS in a forked worker can hang. Raises ImportError (or whatever a broken install raises) when it cannot."""
+    global _np
+    if _np is None:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = "1"
+        import numpy
+
+        _np = numpy
+    return _np
+
+
+def choose_engine(requested):
+    """(engine, numpy version or None, why not numpy or None) for --engine auto|numpy|python."""
+    if requested == "python":
+        return "python", None, None
+    why = None
+    if not LITTLE_ENDIAN:
+        why = "this host is big-endian; the numpy engine reads little-endian buffers in place"
+    else:
+        try:
+            np = load_numpy()
+            sumsq()
+            return "numpy", str(np.__version__), None
+        except Exception as err:  # ImportError, or a broken install's own error
+            why = "numpy cannot be imported by %s (%s)" % (sys.executable, err)
+    if requested == "numpy":
+        raise InspectError("--engine numpy: " + why)
+    return "python", None, why
+
+
+def sumsq():
+    """Σx² of a float64 block: np.dot where the BLAS behind it is fast, else np.einsum (Debian's numpy links the
+    reference BLAS, whose ddot is twice as slow as einsum). Timed once on a block of the real size, before the
+    workers fork, so every process sums the same way."""
+    global _SUMSQ
+    if _SUMSQ is None:
+        np = _np
+        x = np.linspace(-1.0, 1.0, NUMPY_BLOCK)
+        candidates = [
+            lambda v: float(np.dot(v, v)),
+            lambda v: float(np.einsum("i,i->", v, v)),
+        ]
+        best = None
+        for f in candidates:
+            f(x)
+            t0 = time.perf_counter()
+            for _ in range(3):
+                f(x)
+            took = time.perf_counter() - t0
+            if best is None or took < best[0]:
+                best = (took, f)
+        _SUMSQ = best[1]
+    return _SUMSQ
+
+
+def f8_lut(dtype):
+    """The 256 values of a float8 code as float64, decoded exactly as the python engine does."""
+    lut = _F8_LUT.get(dtype)
+    if lut is None:
+        lut = _np.array(decode(bytes(range(256)), dtype), dtype=_np.float64)
+        _F8_LUT[dtype] = lut
+    return lut
+
+
+class Scratch:
+    """Buffers one process reuses for every chunk of one element width: the raw bytes of a chunk of A and of B
+    (read with readinto), and float64 blocks for A, B and A-B. At most ~2 × 8 MiB + 3.5 MiB per process."""
+
+    def __init__(self, width):
+        np = _np
+        self.raw_a = bytearray(CHUNK_ELEMENTS * width)
+        self.raw_b = bytearray(CHUNK_ELEMENTS * width)
+        block = min(CHUNK_ELEMENTS, NUMPY_BLOCK)
+        self.fa = np.empty(block, np.float64)
+        self.fb = np.empty(block, np.float64)
+        self.fd = np.empty(block, np.float64)
+        self.u32 = np.empty(block, np.uint32)
+
+
+def scratch(width):
+    found = _SCRATCH.get(width)
+    if found is None or len(found.raw_a) != CHUNK_ELEMENTS * width:
+        if len(_SCRATCH) >= 2:
+            _SCRATCH.clear()
+        found = _SCRATCH[width] = Scratch(width)
+    return found
+
+
+def to_float64(np, s, raw, dtype, first, count, out):
+    """Elements [first, first + count) of the chunk in `raw` into the float64 block `out` (exactly: every
+    supported dtype but 64-bit integers past 2⁵³ is a subset of float64)."""
+    out = out[:count]
+    if dtype == "BF16":
+        # bf16 is the high half of a float32.
+        u32 = s.u32[:count]
+        np.copyto(u32, np.frombuffer(raw, "<u2", count, first * 2))
+        np.left_shift(u32, 16, out=u32)
+        np.copyto(out, u32.view("<f4"))
+    elif dtype in ("F8_E4M3", "F8_E5M2"):
+        np.take(f8_lut(dtype), np.frombuffer(raw, "u1", count, first), out=out)
+    elif dtype == "BOOL":
+        np.copyto(out, np.frombuffer(raw, "u1", count, first) != 0)
+    else:
+        code = NUMPY_DTYPE.get(dtype)
+        if code is None:
+            raise InspectError("dtype %s is not supported by the diff" % dtype)
+        np.copyto(out, np.frombuffer(raw, code, count, first * DTYPE_BYTES[dtype]), casting="unsafe")
+    return out
+
+
+def read_exact(handle, view, path, offset):
+    got = 0
+    while got < len(view):
+        n = handle.readinto(view[got:])
+        if not n:
+            raise InspectError("%s ended early (wanted %d bytes at offset %d)" % (path, len(view), offset))
+        got += n
+
+
+def numpy_sums(s, dtype, nbytes, both):
+    """(a2, b2, d2, max_abs) of the chunk in s.raw_a[:nbytes] (and s.raw_b when `both`), in float64 blocks."""
+    np = _np
+    f = sumsq()
+    width = DTYPE_BYTES[dtype]
+    count = nbytes // width
+    block = len(s.fa)
+    a2 = []
+    b2 = []
+    d2 = []
+    max_abs = 0.0
+    with np.errstate(all="ignore"):
+        for first in range(0, count, block):
+            n = min(block, count - first)
+            fa = to_float64(np, s, s.raw_a, dtype, first, n, s.fa)
+            a2.append(f(fa))
+            if not both:
+                continue
+            fb = to_float64(np, s, s.raw_b, dtype, first, n, s.fb)
+            b2.append(f(fb))
+            fd = np.subtract(fa, fb, out=s.fd[:n])
+            d2.append(f(fd))
+            if dtype in ("I64", "U64"):
+                # As exact as the python engine, whose integer differences are exact: from 32-bit halves.
+                m = int64_max_abs(np, s, dtype, first, n)
+            else:
+                m = max(float(fd.max()), -float(fd.min()))
+            if m != m:
+                # NaN differences are left out (as the python engine does); all NaN counts as 0.
+                m = float(np.fmax.reduce(np.abs(fd), initial=0.0))
+                m = 0.0 if m != m else m
+            max_abs = max(max_abs, m)
+    return math.fsum(a2), math.fsum(b2), math.fsum(d2), max_abs
+
+
+def int64_max_abs(np, s, dtype, first, count):
+    """max |A-B| of 64-bit integers, rounded once: (hi_a - hi_b)·2³² + (lo_a - lo_b), each part exact in float64."""
+    code = NUMPY_DTYPE[dtype]
+    ia = np.frombuffer(s.raw_a, code, count, first * 8)
+    ib = np.frombuffer(s.raw_b, code, count, first * 8)
+    high = (ia >> 32).astype(np.float64) - (ib >> 32).astype(np.float64)
+    low = (ia & 0xFFFFFFFF).astype(np.float64) - (ib & 0xFFFFFFFF).astype(np.float64)
+    return float(np.abs(high * 4294967296.0 + low).max())
+
+
+def compare_range_numpy(task):
+    """compare_range with numpy: chunks read into reused buffers, compared with memcmp, changed ones converted
+    exactly to float64 and reduced in blocks. The sums mean what the python engine's do."""
+    path_a, off_a, path_b, off_b, nbytes, dtype, mode, _engine = task
+    load_numpy()
+    width = DTYPE_BYTES[dtype]
+    s = scratch(width)
+    step = len(s.raw_a)
+    view_a = memoryview(s.raw_a)
+    view_b = memoryview(s.raw_b)
+    same = True
+    a2 = []
+    b2 = []
+    d2 = []
+    max_abs = 0.0
+    skipped = []
+    with open(path_a, "rb", buffering=0) as fa, open(path_b, "rb", buffering=0) as fb:
+        fa.seek(off_a)
+        fb.seek(off_b)
+        position = 0
+        while position < nbytes:
+            take = min(step, nbytes - position)
+            read_exact(fa, view_a[:take], path_a, off_a + position)
+            if mode == "norm":
+                a2.append(numpy_sums(s, dtype, take, False)[0])
+                position += take
+                continue
+            read_exact(fb, view_b[:take], path_b, off_b + position)
+            # bytearray == bytearray is a memcmp; a short last chunk is compared as copies.
+            identical = s.raw_a == s.raw_b if take == step else bytes(view_a[:take]) == bytes(view_b[:take])
+            if identical:
+                skipped.append((position, take))
+                position += take
+                continue
+            same = False
+            ca, cb, cd, cm = numpy_sums(s, dtype, take, True)
+            a2.append(ca)
+            b2.append(cb)
+            d2.append(cd)
+            max_abs = max(max_abs, cm)
+            position += take
+        if mode == "compare" and not same:
+            # The identical chunks of a changed range still count towards ‖A‖ and ‖B‖.
+            for start, take in skipped:
+                fa.seek(off_a + start)
+                read_exact(fa, view_a[:take], path_a, off_a + start)
+                n = numpy_sums(s, dtype, take, False)[0]
+                a2.append(n)
+                b2.append(n)
+    if mode == "norm":
+        total = math.fsum(a2)
+        return True, total, total, 0.0, 0.0
+    return same, math.fsum(a2), math.fsum(b2), math.fsum(d2), max_abs
+
+
+def plan_tasks(tensor_a, tensor_b, mode, engine):
     path_a, dtype, _shape, begin_a, nbytes = tensor_a
     path_b, _dtype_b, _shape_b, begin_b, _nbytes_b = tensor_b
     tasks = []
@@ -483,7 +756,7 @@ def plan_tasks(tensor_a, tensor_b, mode):
     offset = 0
     while offset < nbytes or (offset == 0 and nbytes == 0):
         take = min(per_task, nbytes - offset)
-        tasks.append((path_a, begin_a + offset, path_b, begin_b + offset, take, dtype, mode))
+        tasks.append((path_a, begin_a + offset, path_b, begin_b + offset, take, dtype, mode, engine))
         offset += take
         if nbytes == 0:
             break
@@ -541,7 +814,7 @@ def run_tasks(tasks, jobs):
             yield futures[future], future.result()
 
 
-def diff(dir_a, dir_b, emitter, jobs):
+def diff(dir_a, dir_b, emitter, jobs, engine="python", numpy_version=None, engine_note=None):
     started = time.monotonic()
     tensors_a, files_a, _ = load_checkpoint(dir_a)
     tensors_b, files_b, _ = load_checkpoint(dir_b)
@@ -573,6 +846,9 @@ def diff(dir_a, dir_b, emitter, jobs):
             "filesA": files_a,
             "filesB": files_b,
             "jobs": jobs,
+            "engine": engine,
+            **({"numpyVersion": numpy_version} if numpy_version else {}),
+            **({"engineNote": engine_note} if engine_note else {}),
         }
     )
     # Uncomparable tensors (added, removed, shape or dtype changed) go out first: they need no reading.
@@ -584,7 +860,7 @@ def diff(dir_a, dir_b, emitter, jobs):
     tasks = []
     owner = []
     for name in comparable:
-        for task in plan_tasks(tensors_a[name], tensors_b[name], "compare"):
+        for task in plan_tasks(tensors_a[name], tensors_b[name], "compare", engine):
             tasks.append(task)
             owner.append(name)
     left = {}
@@ -617,7 +893,7 @@ def diff(dir_a, dir_b, emitter, jobs):
     for name, parts in changed:
         for index, result in parts:
             if result[0]:
-                norm_tasks.append(tasks[index][:6] + ("norm",))
+                norm_tasks.append(tasks[index][:6] + ("norm", engine))
                 norm_owner.append(name)
     extra = {}
     for index, result in run_tasks(norm_tasks, jobs):
@@ -642,6 +918,7 @@ def main(argv):
     p_diff.add_argument("b")
     p_diff.add_argument("--out")
     p_diff.add_argument("--jobs", type=int, default=0)
+    p_diff.add_argument("--engine", choices=("auto", "numpy", "python"), default="auto")
     # For tests: small units of work, so a small tensor spans several (identical and changed ranges in one tensor).
     p_diff.add_argument("--task-bytes", type=int, default=0, help=argparse.SUPPRESS)
     p_diff.add_argument("--chunk-elements", type=int, default=0, help=argparse.SUPPRESS)
@@ -664,7 +941,14 @@ def main(argv):
         emitter = Emitter(out)
         jobs = args.jobs if args.jobs > 0 else max(1, min(os.cpu_count() or 1, 16))
         try:
-            diff(os.path.abspath(args.a), os.path.abspath(args.b), emitter, jobs)
+            engine, numpy_version, engine_note = choose_engine(args.engine)
+        except InspectError as err:
+            emitter.emit({"type": "error", "message": str(err)})
+            if args.out:
+                out.close()
+            return 2
+        try:
+            diff(os.path.abspath(args.a), os.path.abspath(args.b), emitter, jobs, engine, numpy_version, engine_note)
         except (InspectError, OSError) as err:
             emitter.emit({"type": "error", "message": str(err)})
             return 1

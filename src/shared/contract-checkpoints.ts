@@ -102,6 +102,9 @@ export const configFileDiffSchema = z.object({
   b: z.string().nullable(),
 });
 
+export const diffEngineSchema = z.enum(['numpy', 'python']);
+export type DiffEngine = z.infer<typeof diffEngineSchema>;
+
 export const checkpointDiffSchema = z.object({
   runId: z.string(),
   a: checkpointInfoSchema,
@@ -127,6 +130,12 @@ export const checkpointDiffSchema = z.object({
     /** Bytes that crossed SSH for this diff (summaries, config files, the helper itself). */
     bytesTransferred: z.number(),
     jobs: z.number(),
+    /** How the host reduced changed ranges: `numpy` (fast), or `python` (the standard library alone). */
+    engine: diffEngineSchema.optional(),
+    /** The host's numpy version, when the engine is numpy. */
+    numpyVersion: z.string().optional(),
+    /** Why the host fell back to pure Python (e.g. numpy cannot be imported by its python3). */
+    engineNote: z.string().optional(),
   }),
 });
 export type CheckpointDiff = z.infer<typeof checkpointDiffSchema>;

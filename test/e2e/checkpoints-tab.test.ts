@@ -97,6 +97,13 @@ describeWithTestHost('checkpoints tab: list, diff on the host, table, heatmap, c
       .poll(() => page.getByTestId('ckpt-flags').textContent(), { timeout: 60_000 })
       .toContain('Partial fine-tune');
     expect(await page.getByTestId('ckpt-totals').textContent()).toContain('12 tensors: 3 changed, 9 identical');
+    // How the host computed it: numpy (CI installs python3-numpy) or pure Python with the hint to install it.
+    expect(await page.getByTestId('ckpt-engine').textContent()).toMatch(
+      /^computed on host with (numpy \d+\.\d+\S*|python), \d+ process(es)?(pure Python: install numpy.*)?$/,
+    );
+    if (process.env.CI === 'true') {
+      expect(await page.getByTestId('ckpt-engine').textContent()).toContain('with numpy');
+    }
   });
 
   it('shows the tensor table sorted by relative change, and the per-layer heatmap', async () => {

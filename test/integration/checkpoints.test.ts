@@ -4,11 +4,38 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, type ConnectConfig } from 'ssh2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CheckpointDiff, CheckpointList } from '../../src/shared/contract-checkpoints';
 import { startRunTestHost, type RunTestHost } from '../support/run-test-host';
 import { referenceStats, representable, rng, writeCheckpoint, type TensorSpec } from '../support/safetensors-writer';
 import { describeWithTestHost } from '../support/test-host-availability';
+
+/** Runs a command on the test host over SSH, as the app does (the session's PATH and shell start-up included). */
+function sshExec(config: ConnectConfig, command: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client
+      .on('ready', () => {
+        client.exec(command, (err, stream) => {
+          if (err) {
+            client.end();
+            reject(err);
+            return;
+          }
+          let stdout = '';
+          stream.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+          stream.stderr.on('data', () => undefined);
+          stream.on('close', (code: number | null) => {
+            client.end();
+            resolve({ code: code ?? -1, stdout });
+          });
+        });
+      })
+      .on('error', reject)
+      .connect(config);
+  });
+}
 
 const HIDDEN = 16;
 const VOCAB = 32;
@@ -51,6 +78,8 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
   let hfCache: string;
   let runId: string;
   let workspace: string;
+  /** The python3 the host's SSH sessions run, and its numpy version (null: none). */
+  let hostPython: { executable: string; numpy: string | null };
   const base = model('BF16', 1);
   const partial = perturb(base, (n) => n.startsWith('model.layers.1.'), 2);
   const f32A = model('F32', 3);
@@ -61,6 +90,14 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
   beforeAll(async () => {
     hfCache = mkdtempSync(path.join(os.tmpdir(), 'ptw-hf-cache-'));
     t = await startRunTestHost({ nvidiaSmi: 'none', addFlags: ['--hf-cache', hfCache] });
+    // Asked over SSH: the session's PATH and the login user's shell start-up decide which python3 the app gets.
+    const probe = await sshExec(
+      t.host.connectConfig(),
+      `python3 -c 'import sys; print(sys.executable); import numpy; print(numpy.__version__)'`,
+    );
+    const [executable = '', numpy] = probe.stdout.trim().split('\n');
+    expect(executable, 'python3 on the test host').toMatch(/python/);
+    hostPython = { executable, numpy: probe.code === 0 && numpy ? numpy : null };
     const started = await t.ptw([
       'run',
       'start',
@@ -235,6 +272,17 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
     // Progress from the host arrived while it ran (the helper always reports at least its last step).
     expect(text.stderr).toMatch(/diffing: \d+\/9 tensors, .* read/);
     expect(text.stdout).toMatch(/model\.layers\.1\.self_attn\.q_proj\.weight\s+changed\s+BF16\s+\[16,16\]/);
+
+    // The engine the host used: numpy where its python3 has it (CI installs python3-numpy), else pure Python + a hint.
+    if (process.env.CI === 'true') expect(hostPython.numpy, `${hostPython.executable} imports numpy`).not.toBeNull();
+    expect(d.stats.engine).toBe(hostPython.numpy ? 'numpy' : 'python');
+    if (hostPython.numpy) {
+      expect(d.stats.numpyVersion).toBe(hostPython.numpy);
+      expect(text.stdout).toContain(`computed on host with numpy ${hostPython.numpy}, ${d.stats.jobs} process`);
+    } else {
+      expect(text.stdout).toContain('computed on host with python');
+      expect(text.stdout).toContain('hint: pure Python: install numpy for the host’s python3');
+    }
   });
 
   it('fp32 all changed reads as a full fine-tune; fp16 across differently sharded checkpoints matches too', async () => {

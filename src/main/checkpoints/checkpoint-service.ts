@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkpointInfoSchema,
+  diffEngineSchema,
   type CheckpointDiff,
   type CheckpointInfo,
   type CheckpointList,
@@ -21,10 +22,11 @@ import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import type { ExecResult, HostSession } from '../hosts/host-exec-types';
 
 /**
- * Checkpoints of a run, found and diffed on its host by resources/host/ptw-inspect.py (Python standard library):
- * the weights stay there, only summaries cross SSH. The helper is uploaded into the run folder's `.inspect/` next
- * to the supervisor's files; a diff runs detached and writes JSON lines to a file there that this side tails (the
- * way run records are mirrored), so a long diff neither holds an exec channel nor dies with a dropped connection.
+ * Checkpoints of a run, found and diffed on its host by resources/host/ptw-inspect.py (Python standard library, and
+ * numpy when the host's python3 has it): the weights stay there, only summaries cross SSH. The helper is uploaded
+ * into the run folder's `.inspect/` next to the supervisor's files; a diff runs detached and writes JSON lines to a
+ * file there that this side tails (the way run records are mirrored), so a long diff neither holds an exec channel
+ * nor dies with a dropped connection.
  */
 
 export interface DiffProgress {
@@ -139,6 +141,19 @@ export function startDiffCommand(input: {
     `$detach python3 ${q(input.script)} diff ${q(input.a)} ${q(input.b)} --out ${q(input.out)} < /dev/null > ${q(input.log)} 2>&1 &`,
     'echo $!',
   ].join('\n');
+}
+
+/** The engine the helper's `start` line names (absent from a helper older than the engines). */
+export function startEngine(
+  record: Record<string, unknown>,
+): Pick<CheckpointDiff['stats'], 'engine' | 'numpyVersion' | 'engineNote'> {
+  const engine = diffEngineSchema.safeParse(record.engine);
+  if (!engine.success) return {};
+  return {
+    engine: engine.data,
+    ...(typeof record.numpyVersion === 'string' ? { numpyVersion: record.numpyVersion } : {}),
+    ...(typeof record.engineNote === 'string' ? { engineNote: record.engineNote } : {}),
+  };
 }
 
 export class CheckpointService {
@@ -289,6 +304,7 @@ export class CheckpointService {
     const records: HostTensorRecord[] = [];
     let done: { seconds: number; bytesRead: number } | undefined;
     let jobs = 1;
+    let engine: Pick<CheckpointDiff['stats'], 'engine' | 'numpyVersion' | 'engineNote'> = {};
     try {
       let offset = 0;
       let pending = '';
@@ -307,8 +323,10 @@ export class CheckpointService {
           if (!line.trim()) continue;
           const record = JSON.parse(line) as { type: string } & Record<string, unknown>;
           if (record.type === 'tensor') records.push(record as unknown as HostTensorRecord);
-          else if (record.type === 'start') jobs = Number(record.jobs) || 1;
-          else if (record.type === 'progress') {
+          else if (record.type === 'start') {
+            jobs = Number(record.jobs) || 1;
+            engine = startEngine(record);
+          } else if (record.type === 'progress') {
             options.onProgress?.({
               runId,
               a: aId,
@@ -363,7 +381,7 @@ export class CheckpointService {
       flags: diffFlags(a, b, tensors),
       configs,
       totals: diffTotals(tensors),
-      stats: { seconds: done!.seconds, bytesRead: done!.bytesRead, bytesTransferred: session.bytes, jobs },
+      stats: { seconds: done!.seconds, bytesRead: done!.bytesRead, bytesTransferred: session.bytes, jobs, ...engine },
     };
   }
 }

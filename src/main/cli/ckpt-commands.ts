@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CheckpointDiff, CheckpointInfo, CheckpointList, TensorDiff } from '../../shared/contract-checkpoints';
+import { diffEngineText } from '../../shared/checkpoints/checkpoint-diff';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
@@ -76,6 +77,8 @@ export function formatCheckpointDiff(diff: CheckpointDiff): string {
     ...diff.flags.map((f) => `flag ${f.kind}: ${f.detail}`),
     `host: ${diff.stats.seconds.toFixed(2)} s, read ${formatByteSize(diff.stats.bytesRead)} there; ${formatByteSize(diff.stats.bytesTransferred)} crossed SSH`,
   ];
+  const engine = diffEngineText(diff.stats);
+  lines.push(engine.line, ...(engine.hint ? [`hint: ${engine.hint}`] : []));
   const shown = diff.tensors.filter((x) => x.status !== 'same');
   let text = lines.join('\n') + '\n';
   if (shown.length > 0) {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { CheckpointDiff, CheckpointInfo, CheckpointList, DiffFlag } from '../../shared/contract-checkpoints';
+import { diffEngineText } from '../../shared/checkpoints/checkpoint-diff';
 import type { AppErrorData, Result } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { RunTabProps } from '../runs/run-tabs';
@@ -242,6 +243,7 @@ export function CheckpointsTabView({ run }: RunTabProps) {
               host in {diff.stats.seconds.toFixed(1)} s ({formatByteSize(diff.stats.bytesRead)} read there,{' '}
               {formatByteSize(diff.stats.bytesTransferred)} over SSH).
             </p>
+            <DiffEngineLine stats={diff.stats} />
           </section>
 
           <section className="run-section" aria-labelledby="ckpt-heatmap-heading">
@@ -293,5 +295,21 @@ export function CheckpointsTabView({ run }: RunTabProps) {
         </>
       ) : null}
     </div>
+  );
+}
+
+/** How the host computed the diff (numpy or pure Python, how many processes), with a hint when numpy would help. */
+function DiffEngineLine({ stats }: { stats: CheckpointDiff['stats'] }) {
+  const text = diffEngineText(stats);
+  return (
+    <p className="muted ckpt-engine" data-testid="ckpt-engine">
+      {text.line}
+      {text.hint ? (
+        <>
+          <br />
+          <span data-testid="ckpt-engine-hint">{text.hint}</span>
+        </>
+      ) : null}
+    </p>
   );
 }

@@ -65,6 +65,19 @@ export function tensorDiffFromHost(r: HostTensorRecord): TensorDiff {
   return { ...base, l2Delta, l2A, relChange, cosine, maxAbs: r.maxAbs ?? null };
 }
 
+/** The hint shown when the host diffed in pure Python. */
+export const NUMPY_HINT =
+  'pure Python: install numpy for the host’s python3 (e.g. apt install python3-numpy) for much faster diffs';
+
+/** How the host computed a diff, for the CLI and the tab: the line, and a hint when numpy would be faster. */
+export function diffEngineText(stats: CheckpointDiff['stats']): { line: string; hint: string | null } {
+  const processes = `${stats.jobs} process${stats.jobs === 1 ? '' : 'es'}`;
+  if (!stats.engine) return { line: `computed on host, ${processes}`, hint: null };
+  const engine = stats.engine === 'numpy' && stats.numpyVersion ? `numpy ${stats.numpyVersion}` : stats.engine;
+  const hint = stats.engine === 'python' ? `${NUMPY_HINT}${stats.engineNote ? ` (${stats.engineNote})` : ''}` : null;
+  return { line: `computed on host with ${engine}, ${processes}`, hint };
+}
+
 export type DiffTotals = CheckpointDiff['totals'];
 
 export function diffTotals(rows: readonly TensorDiff[]): DiffTotals {

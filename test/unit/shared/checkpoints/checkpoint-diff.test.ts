@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  diffEngineText,
   diffFlags,
   layerHeatmap,
+  NUMPY_HINT,
   layerOf,
   tensorDiffFromHost,
   type HostTensorRecord,
@@ -119,5 +121,24 @@ describe('layerHeatmap', () => {
       [0, null],
     ]);
     expect(map.max).toBe(0.5);
+  });
+});
+
+describe('diffEngineText', () => {
+  const stats = { seconds: 1, bytesRead: 2, bytesTransferred: 3, jobs: 2 };
+  it('names numpy and its version, and the processes', () => {
+    expect(diffEngineText({ ...stats, engine: 'numpy', numpyVersion: '1.24.2' })).toEqual({
+      line: 'computed on host with numpy 1.24.2, 2 processes',
+      hint: null,
+    });
+  });
+  it('hints at installing numpy when the host diffed in pure Python, with the reason', () => {
+    const text = diffEngineText({ ...stats, jobs: 1, engine: 'python', engineNote: 'No module named numpy' });
+    expect(text.line).toBe('computed on host with python, 1 process');
+    expect(text.hint).toBe(`${NUMPY_HINT} (No module named numpy)`);
+    expect(text.hint).toContain('apt install python3-numpy');
+  });
+  it('says nothing about the engine when the host did not name one', () => {
+    expect(diffEngineText(stats)).toEqual({ line: 'computed on host, 2 processes', hint: null });
   });
 });
