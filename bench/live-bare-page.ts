@@ -5,6 +5,7 @@ import '@xterm/xterm/css/xterm.css';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { RenderProbe } from '../src/renderer/live/render-probe';
 import { pickRenderer } from '../src/renderer/live/gl-detect';
+import { RenderCap } from '../src/renderer/live/render-cap';
 
 const params = new URL(location.href).searchParams;
 const element = document.getElementById('term')!;
@@ -14,6 +15,9 @@ const wanted = params.get('renderer') ?? 'auto';
 const choice = wanted === 'auto' ? pickRenderer(document) : { kind: wanted, why: 'asked for' };
 if (choice.kind === 'webgl') term.loadAddon(new WebglAddon());
 const probe = new RenderProbe();
+// `?cap=1` (bench:live --bare-cap): the same page with the app's render cap, to see what the cap alone is worth.
+const cap = params.get('cap') === '1' ? new RenderCap(term) : null;
+const sink = cap ?? term;
 const socket = new WebSocket(`ws://${location.host}/ws`);
 let unacked = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -25,7 +29,7 @@ const flush = (): void => {
 };
 socket.onmessage = (event: MessageEvent<string>) => {
   const data = event.data;
-  term.write(data, () => {
+  sink.write(data, () => {
     probe.rendered(data);
     unacked += data.length;
     if (unacked >= 64 * 1024) flush();
@@ -33,5 +37,9 @@ socket.onmessage = (event: MessageEvent<string>) => {
   });
 };
 Object.assign(window, {
-  __bare: { results: () => probe.snapshot(), renderer: () => `${choice.kind} (${choice.why})` },
+  __bare: {
+    results: () => probe.snapshot(),
+    renderer: () => `${choice.kind} (${choice.why})${cap ? ', render cap' : ''}`,
+    cappedFrames: () => cap?.frames ?? 0,
+  },
 });

@@ -11,7 +11,12 @@
 // domain (no Network domain, which Playwright enables and which slows WebSocket delivery 2–5×): characters rendered,
 // marker latency from write to xterm's write callback, long tasks. Prints a table; writes bench/results/live.json.
 //
-//   npm run bench:live -- [--mb 100] [--renderer auto|dom|webgl]
+//   npm run bench:live -- [--mb 100] [--renderer auto|dom|webgl] [--cpu-profile DIR] [--bare-cap]
+//
+// --bare-cap: give the bare page the app's render cap too (render-cap.ts), to see what the cap alone is worth.
+//
+// --cpu-profile DIR: also writes V8 CPU profiles of both pages (`app-page.cpuprofile`, `bare-page.cpuprofile`,
+// via the DevTools Profiler domain) and of `ptw serve` (node --cpu-prof) into DIR, for Chrome DevTools.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +39,8 @@ function option(name: string, fallback: string): string {
 }
 const MIB = Number(option('mb', '100'));
 const RENDERER = option('renderer', 'auto');
+const PROFILE_DIR = option('cpu-profile', '');
+const BARE_CAP = process.argv.includes('--bare-cap');
 const IDLE_MARKERS = 30;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -144,19 +151,35 @@ class RawPage {
     return new RawPage(socket);
   }
 
-  async evaluate<T>(expression: string): Promise<T> {
+  /** One DevTools command; its result. */
+  async send(method: string, params: Record<string, unknown> = {}): Promise<{ result?: unknown; error?: unknown }> {
     const id = this.nextId++;
     const reply = await new Promise<{ result?: unknown; error?: unknown }>((resolve) => {
       this.pending.set(id, resolve);
-      this.socket.send(
-        JSON.stringify({
-          id,
-          method: 'Runtime.evaluate',
-          params: { expression, returnByValue: true, awaitPromise: true },
-        }),
-      );
+      this.socket.send(JSON.stringify({ id, method, params }));
     });
     this.pending.delete(id);
+    return reply;
+  }
+
+  /** Starts the V8 sampling profiler (1 ms) when profiling was asked for. */
+  async startProfile(): Promise<void> {
+    if (!PROFILE_DIR) return;
+    await this.send('Profiler.enable');
+    await this.send('Profiler.setSamplingInterval', { interval: 1000 });
+    await this.send('Profiler.start');
+  }
+
+  /** Stops the profiler and writes its profile into the profile folder. */
+  async saveProfile(name: string): Promise<void> {
+    if (!PROFILE_DIR) return;
+    const reply = await this.send('Profiler.stop');
+    await mkdir(PROFILE_DIR, { recursive: true });
+    await writeFile(path.join(PROFILE_DIR, name), JSON.stringify((reply.result as { profile: unknown }).profile));
+  }
+
+  async evaluate<T>(expression: string): Promise<T> {
+    const reply = await this.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
     const result = reply.result as {
       result?: { value?: T };
       exceptionDetails?: { text: string; exception?: { description?: string } };
@@ -261,7 +284,7 @@ async function startBarePipe(
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/?renderer=${RENDERER}`,
+    url: `http://127.0.0.1:${port}/?renderer=${RENDERER}${BARE_CAP ? '&cap=1' : ''}`,
     done,
     async close() {
       for (const c of wss.clients) c.terminate();
@@ -272,15 +295,31 @@ async function startBarePipe(
   };
 }
 
-/** What the run's terminal showed: the cast's `o` data, concatenated. */
-function castText(castFile: string): string {
+/**
+ * What the run's terminal showed (the cast's `o` data, concatenated), and how fast the host recorded the flood: the
+ * cast's own clock from the event holding the first load marker to the one holding the end marker.
+ */
+function castText(castFile: string): { text: string; hostMbPerSecond: number | null } {
   let out = '';
-  for (const line of readFileSync(castFile, 'utf8').split('\n').slice(1)) {
-    if (!line) continue;
+  let clock = 0;
+  let version = 2;
+  let firstLoad: { at: number; chars: number } | null = null;
+  let end: { at: number; chars: number } | null = null;
+  const lines = readFileSync(castFile, 'utf8').split('\n');
+  version = (JSON.parse(lines[0]!) as { version?: number }).version ?? 2;
+  for (const line of lines.slice(1)) {
+    if (!line || line.startsWith('#')) continue;
     const event = JSON.parse(line) as [number, string, string];
-    if (event[1] === 'o') out += event[2];
+    // v3 times are relative to the previous event; v2 times are absolute.
+    clock = version >= 3 ? clock + event[0] : event[0];
+    if (event[1] !== 'o') continue;
+    if (!firstLoad && event[2].includes('@@L')) firstLoad = { at: clock, chars: out.length };
+    out += event[2];
+    if (!end && event[2].includes('@@E')) end = { at: clock, chars: out.length };
   }
-  return out;
+  const seconds = firstLoad && end ? end.at - firstLoad.at : 0;
+  const bytes = firstLoad && end ? Buffer.byteLength(out.slice(firstLoad.chars, end.chars)) : 0;
+  return { text: out, hostMbPerSecond: seconds > 0 ? bytes / 1e6 / seconds : null };
 }
 
 // --- statistics ---------------------------------------------------------------------------------------------------
@@ -307,6 +346,8 @@ interface PathResult {
   bytesLost: number;
   sequenceErrors: string[];
   longTasks: { count: number; maxMs: number; over50: number };
+  /** App only: frames during which the render cap held xterm's repaints (render-cap.ts). */
+  cappedFrames?: number;
 }
 
 function summarize(results: ProbeResults, expected: string, bytesPerChar: number, renderer: string): PathResult {
@@ -356,7 +397,13 @@ async function main(): Promise<void> {
       logLevel: 'warning',
     });
     host = await startBenchHost();
-    serve = await startServeProcess({ env: { HOME: host.env.HOME }, home: host.env.PTW_HOME });
+    serve = await startServeProcess({
+      env: { HOME: host.env.HOME },
+      home: host.env.PTW_HOME,
+      nodeArgs: PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`, '--cpu-prof-name=serve.cpuprofile']
+        : [],
+    });
     chromium = await startChromium(path.join(work, 'chromium-profile'));
 
     const started = await host.ptw([
@@ -395,6 +442,7 @@ async function main(): Promise<void> {
     await app.evaluate(`window.__ptwTestDriver.startProbe('terminal')`);
     // The viewer is attached and measuring: the agent may start.
     await app.waitFor(`window.__ptwTestDriver.status('terminal')?.phase === 'live'`, 'the live stream');
+    await app.startProfile();
     await writeFile(path.join(host.runDir(id), 'workspace', '.bench-go'), 'go\n');
     const appRenderer = await app.evaluate<string>(`window.__ptwTestDriver.renderer('terminal')`);
     const appDeadline = Date.now() + 60_000 + MIB * 3_000;
@@ -403,7 +451,7 @@ async function main(): Promise<void> {
       appResults = await app.evaluate<ProbeResults | null>(`window.__ptwTestDriver.probeResults('terminal')`);
       if (appResults && appResults.endAt !== null) {
         // The last idle phase is in; wait for the closing line.
-        const shown = await app.evaluate<string>(`window.__ptwTestDriver.terminalText('terminal').slice(-200)`);
+        const shown = await app.evaluate<string>(`window.__ptwTestDriver.terminalTail(10, 'terminal')`);
         if (shown.includes('bench agent done')) break;
       }
       if (Date.now() > appDeadline) throw new Error(`the app path did not finish: ${JSON.stringify(appResults)}`);
@@ -411,17 +459,42 @@ async function main(): Promise<void> {
     }
     await sleep(300);
     appResults = (await app.evaluate<ProbeResults | null>(`window.__ptwTestDriver.probeResults('terminal')`))!;
+    console.log(`app path: flood rendered from ${appResults.firstLoadAt} to ${appResults.endAt} (epoch ms)`);
+    const cappedFrames = await app.evaluate<number>(`window.__ptwTestDriver.cappedFrames('terminal')`);
+    await app.saveProfile('app-page.cpuprofile');
+
+    // A diagnostic beside the benchmark: the same app path reading the finished flood from the host's cast, with no
+    // agent, dockerd or supervisor competing for the CPU: what the transport and the viewer alone sustain.
+    await app.evaluate(`document.querySelector('[data-testid=run-tab-overview]').click()`);
+    await app.waitFor(`!window.__ptwTestDriver.terminals().includes('terminal')`, 'the terminal to close');
+    await app.evaluate(`document.querySelector('[data-testid=run-tab-terminal]').click()`);
+    await app.waitFor(`window.__ptwTestDriver.terminals().includes('terminal')`, 'the terminal again');
+    await app.evaluate(`window.__ptwTestDriver.startProbe('terminal')`);
+    let replayResults: ProbeResults | null = null;
+    const replayDeadline = Date.now() + 60_000 + MIB * 3_000;
+    for (;;) {
+      replayResults = await app.evaluate<ProbeResults | null>(`window.__ptwTestDriver.probeResults('terminal')`);
+      if (replayResults?.endAt) break;
+      if (Date.now() > replayDeadline) break;
+      await sleep(300);
+    }
     app.close();
 
     // The same bytes for both paths: what the host recorded for the run's terminal.
-    const expected = castText(path.join(host.runDir(id), 'record', 'terminal.cast'));
+    const recorded = castText(path.join(host.runDir(id), 'record', 'terminal.cast'));
+    const expected = recorded.text;
     const bytesPerChar = Buffer.byteLength(expected) / expected.length;
-    const appSummary = summarize(appResults, expected, bytesPerChar, appRenderer);
+    const recordedFloodMbPerSecond =
+      replayResults?.endAt && replayResults.firstLoadAt && replayResults.endAt > replayResults.firstLoadAt
+        ? (replayResults.loadChars * bytesPerChar) / 1e3 / (replayResults.endAt - replayResults.firstLoadAt)
+        : null;
+    const appSummary = { ...summarize(appResults, expected, bytesPerChar, appRenderer), cappedFrames };
 
     console.log('bare pipe: the same terminal text over a plain WebSocket into a bare xterm page…');
     bare = await startBarePipe(work, expected);
     const barePage = await RawPage.open(chromium.port, bare.url);
     await barePage.waitFor('window.__bare', 'the bare page');
+    await barePage.startProfile();
     await bare.done;
     const bareDeadline = Date.now() + 60_000 + MIB * 3_000;
     let bareResults: ProbeResults;
@@ -432,6 +505,8 @@ async function main(): Promise<void> {
       await sleep(300);
     }
     const bareRenderer = await barePage.evaluate<string>('window.__bare.renderer()');
+    console.log(`bare path: flood rendered from ${bareResults.firstLoadAt} to ${bareResults.endAt} (epoch ms)`);
+    await barePage.saveProfile('bare-page.cpuprofile');
     barePage.close();
     const bareSummary = summarize(bareResults, expected, bytesPerChar, bareRenderer);
 
@@ -459,6 +534,11 @@ async function main(): Promise<void> {
       measurement:
         'in the page: marker latency = epoch ms at xterm write callback minus epoch ms the agent (bare: the server) wrote it; ' +
         'the page is opened and read over a raw DevTools socket using only Runtime.evaluate (no Network domain)',
+      // How fast the host's supervisor recorded the agent's flood (the cast's clock): the app path's ceiling.
+      hostRecordedMbPerSecond: recorded.hostMbPerSecond,
+      // The app's viewer reading the finished flood back from the host's cast (no agent, dockerd or supervisor at
+      // work): what the transport and the viewer alone sustain.
+      appFromRecordedCastMbPerSecond: recordedFloodMbPerSecond,
       app: appSummary,
       bare: bareSummary,
       ratio,
@@ -467,6 +547,11 @@ async function main(): Promise<void> {
     await mkdir(path.join(repo, 'bench', 'results'), { recursive: true });
     await writeFile(path.join(repo, 'bench', 'results', 'live.json'), `${JSON.stringify(result, null, 2)}\n`);
     printTable(result.app, result.bare, ratio);
+    const hostRate = recorded.hostMbPerSecond;
+    console.log(`the host recorded the flood at ${hostRate === null ? '—' : hostRate.toFixed(1)} MB/s (cast clock)`);
+    console.log(
+      `the app read the finished flood back from the host at ${recordedFloodMbPerSecond === null ? '—' : recordedFloodMbPerSecond.toFixed(1)} MB/s`,
+    );
   } finally {
     await bare?.close().catch(() => undefined);
     await chromium?.stop().catch(() => undefined);
@@ -487,6 +572,7 @@ function printTable(app: PathResult, bare: PathResult, ratio: number | null): vo
     ['latency p99 load (ms)', f(app.latencyMs.loadP99, 0), f(bare.latencyMs.loadP99, 0)],
     ['latency p50 after the flood (ms)', f(app.latencyMs.drainP50, 0), f(bare.latencyMs.drainP50, 0)],
     ['bytes lost', String(app.bytesLost), String(bare.bytesLost)],
+    ['frames with repaints capped', String(app.cappedFrames ?? 0), '— (uncapped)'],
     ['marker order errors', String(app.sequenceErrors.length), String(bare.sequenceErrors.length)],
     ['long tasks (n / >50 ms / max ms)', lt(app), lt(bare)],
   ];

@@ -616,18 +616,36 @@ class LineSplitter:
         self._overflow = False
 
     def feed(self, text):
+        if "{" not in text:
+            # No line in this text can begin a JSON object, so only the line it completes (one begun in an earlier
+            # text) can be one: a flood of plain output costs O(1) Python steps per read, not one per line.
+            first = text.find("\n")
+            if first < 0:
+                self._take(text)
+                return
+            if self._parts:
+                self._take(text[:first])
+                if self._parts and not self._overflow:
+                    self._emit("".join(self._parts))
+            self._parts, self._size, self._overflow = [], 0, False
+            self._take(text[text.rfind("\n") + 1 :])
+            return
         pieces = text.split("\n")
         for i, piece in enumerate(pieces):
-            if piece and not self._overflow:
-                self._parts.append(piece)
-                self._size += len(piece)
-                if self._size > MAX_JSON_LINE:
-                    self._overflow = True
-                    self._parts = []
+            self._take(piece)
             if i < len(pieces) - 1:
                 if self._parts and not self._overflow:
                     self._emit("".join(self._parts))
                 self._parts, self._size, self._overflow = [], 0, False
+
+    def _take(self, piece):
+        """Part of the current line, no newline in it."""
+        if piece and not self._overflow:
+            self._parts.append(piece)
+            self._size += len(piece)
+            if self._size > MAX_JSON_LINE:
+                self._overflow = True
+                self._parts = []
 
     def finish(self):
         """The stream ended: its last line is complete even without a newline."""

@@ -18,7 +18,7 @@ export interface ServeProcess {
 const repoRoot = path.resolve(__dirname, '..', '..');
 
 export async function startServeProcess(
-  options: { env?: Record<string, string>; home?: string } = {},
+  options: { env?: Record<string, string>; home?: string; nodeArgs?: string[] } = {},
 ): Promise<ServeProcess> {
   const cli = path.join(repoRoot, 'dist', 'main', 'cli.cjs');
   if (!existsSync(cli) || !existsSync(path.join(repoRoot, 'dist', 'renderer', 'index.html'))) {
@@ -26,10 +26,14 @@ export async function startServeProcess(
   }
   const ownHome = options.home === undefined;
   const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), 'ptw-e2e-home-')));
-  const child: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'bin', 'ptw.cjs'), 'serve', '--port', '0'], {
-    env: { ...process.env, ...options.env, PTW_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), path.join(repoRoot, 'bin', 'ptw.cjs'), 'serve', '--port', '0'],
+    {
+      env: { ...process.env, ...options.env, PTW_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

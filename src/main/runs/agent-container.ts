@@ -126,6 +126,10 @@ export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.C
       // The supervisor removes it after reading its exit status; Docker must not do it first.
       AutoRemove: false,
       RestartPolicy: { Name: 'no' },
+      // The supervisor's cast (attached before start) is the terminal's record. Docker's default json-file log
+      // would keep a second, unrotated copy on the host's disk for the whole run, and encoding it costs dockerd
+      // about a quarter of a core while the agent floods its terminal (bench:live).
+      LogConfig: { Type: 'none', Config: {} },
     },
   };
 }

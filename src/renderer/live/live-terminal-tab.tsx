@@ -27,7 +27,7 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
     const driverEntry: { current: DriverTerminal | null } = { current: null };
     const binding = new StreamBinding({
       client,
-      sink: surface.terminal,
+      sink: surface.output,
       reopenAfterDrop: true,
       onStatus: (next) => {
         if (driverEntry.current) driverEntry.current.status = next;

@@ -47,7 +47,7 @@ function PeekShellTerminal({ run, onClosed }: { run: RunSummary; onClosed: () =>
     const driverEntry: { current: DriverTerminal | null } = { current: null };
     const binding = new StreamBinding({
       client,
-      sink: surface.terminal,
+      sink: surface.output,
       reopenAfterDrop: false,
       onStatus: (next) => {
         if (driverEntry.current) driverEntry.current.status = next;

@@ -5,6 +5,7 @@ import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { pickRenderer, type RendererKind } from './gl-detect';
+import { RenderCap } from './render-cap';
 import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from './xterm-csp';
 
 /**
@@ -26,6 +27,8 @@ export interface TerminalSurfaceOptions {
 export class TerminalSurface {
   readonly terminal: Terminal;
   readonly search = new SearchAddon();
+  /** Where output goes: the terminal, with repaints capped during floods (render-cap.ts). */
+  readonly output: RenderCap;
   private readonly fitAddon = new FitAddon();
   private webgl: WebglAddon | undefined;
   private readonly sheets = new Set<CSSStyleSheet>();
@@ -54,6 +57,7 @@ export class TerminalSurface {
       theme: { background: '#111318', foreground: '#e5e7eb', selectionBackground: '#3a4a6b' },
       ...(options.cols ? { cols: options.cols } : {}),
     });
+    this.output = new RenderCap(this.terminal);
     this.terminal.loadAddon(this.fitAddon);
     this.terminal.loadAddon(this.search);
     this.terminal.loadAddon(new Unicode11Addon());
@@ -116,11 +120,11 @@ export class TerminalSurface {
     this.fit();
   }
 
-  /** The buffer as plain text, wrapped lines joined (the test driver reads it). */
-  text(): string {
+  /** The buffer as plain text, wrapped lines joined (the test driver reads it); `lastRows`: only the last rows. */
+  text(lastRows?: number): string {
     const buffer = this.terminal.buffer.active;
     const lines: string[] = [];
-    for (let i = 0; i < buffer.length; i++) {
+    for (let i = lastRows === undefined ? 0 : Math.max(0, buffer.length - lastRows); i < buffer.length; i++) {
       const line = buffer.getLine(i);
       if (!line) continue;
       const text = line.translateToString(true);
@@ -135,6 +139,7 @@ export class TerminalSurface {
     if (this.disposed) return;
     this.disposed = true;
     this.resizeObserver.disconnect();
+    this.output.dispose();
     this.webgl = undefined;
     this.terminal.dispose();
     dropSheets(this.container.ownerDocument, this.sheets);

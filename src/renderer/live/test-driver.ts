@@ -19,6 +19,10 @@ export interface PtwTestDriver {
   terminals(): string[];
   /** The terminal's buffer as text (scrollback included), wrapped lines joined. */
   terminalText(name?: string): string;
+  /** Only the last `rows` rows of the buffer (cheap: the benchmark polls it while measuring). */
+  terminalTail(rows: number, name?: string): string;
+  /** Frames the render cap has held repaints for (render-cap.ts). */
+  cappedFrames(name?: string): number;
   /** Runs the terminal's search; true when `term` was found (and selected). */
   search(term: string, options?: { previous?: boolean; name?: string }): boolean;
   /** The selected text (what a search found). */
@@ -53,6 +57,8 @@ function entry(name = 'terminal'): DriverTerminal {
 const driver: PtwTestDriver = {
   terminals: () => [...terminals.keys()],
   terminalText: (name) => entry(name).surface.text(),
+  terminalTail: (rows, name) => entry(name).surface.text(rows),
+  cappedFrames: (name) => entry(name).surface.output.frames,
   search(term, options = {}) {
     const { search } = entry(options.name).surface;
     return options.previous ? search.findPrevious(term) : search.findNext(term);

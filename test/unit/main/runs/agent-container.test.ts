@@ -51,6 +51,10 @@ describe('agent sandbox config', () => {
     expect(host.AutoRemove).toBe(false);
   });
 
+  it('keeps no Docker log of the terminal: the supervisor’s cast is the record', () => {
+    expect(host.LogConfig).toEqual({ Type: 'none', Config: {} });
+  });
+
   it('labels the container so discovery finds its run', () => {
     expect(
       agentContainerLabels({ runId: 'r-1', runDir: '/srv/runs/r-1', specHash: 'abc', budgetSeconds: 36000 }),
