@@ -5,7 +5,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isEventName } from '../../shared/contract';
-import { clientMessageSchema, wsCloseCodes, type ServerMessage } from '../../shared/rpc/wire';
+import {
+  BULK_FRAME_KIND,
+  bulkFieldOf,
+  clientMessageSchema,
+  wsCloseCodes,
+  type ServerMessage,
+} from '../../shared/rpc/wire';
 import { contentSecurityPolicyHeader } from '../../shared/security/content-security-policy';
 import type { AppServices } from '../app-services';
 import { serveBundleDownload } from './bundle-download';
@@ -133,7 +139,11 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
     };
     // Also addressable alone (`emitTo`), for events such as a live stream's data that belong to this peer only.
     const detach = services.events.attach((event, payload) => {
-      if (isEventName(event)) send({ t: 'evt', event, payload });
+      if (!isEventName(event)) return;
+      const bulk = bulkFieldOf(event, payload);
+      if (!bulk) return send({ t: 'evt', event, payload });
+      if (ws.readyState === ws.OPEN)
+        ws.send(bulkFrame(event, payload as Record<string, unknown>, bulk), { binary: true });
     }, peerId);
     ws.on('close', detach);
     ws.on('error', detach);
@@ -239,4 +249,18 @@ async function resolveStaticFile(root: string, pathname: string): Promise<string
     return (await stat(index).catch(() => undefined))?.isFile() ? index : undefined;
   }
   return undefined;
+}
+
+/** A bulk text event as one binary frame (layout in wire.ts): header JSON without the text, then the text as UTF-8. */
+function bulkFrame(event: string, payload: Record<string, unknown>, bulk: { field: string; text: string }): Buffer {
+  const rest = { ...payload };
+  delete rest[bulk.field];
+  const header = Buffer.from(JSON.stringify({ t: 'evt', event, payload: rest, bulk: bulk.field }), 'utf8');
+  const bodyLength = Buffer.byteLength(bulk.text, 'utf8');
+  const frame = Buffer.allocUnsafe(5 + header.length + bodyLength);
+  frame[0] = BULK_FRAME_KIND;
+  frame.writeUInt32BE(header.length, 1);
+  header.copy(frame, 5);
+  frame.write(bulk.text, 5 + header.length, 'utf8');
+  return frame;
 }

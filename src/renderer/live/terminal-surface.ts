@@ -37,6 +37,8 @@ export class TerminalSurface {
   private fixedCols: number | null;
   renderer: RendererKind = 'dom';
   rendererWhy = '';
+  /** Whether the scrollbar no longer flashes on every scrolled line (see quietScrollbar). */
+  readonly scrollbarQuiet: boolean;
 
   constructor(
     private readonly container: HTMLElement,
@@ -68,6 +70,7 @@ export class TerminalSurface {
     withConstructedStyles(doc, this.sheets, () => this.terminal.open(container));
     if (choice.kind === 'webgl') this.loadWebgl(choice.why);
     else this.useDom(choice.why);
+    this.scrollbarQuiet = quietScrollbar(this.terminal);
 
     this.resizeObserver = new ResizeObserver(() => this.fit());
     this.resizeObserver.observe(container);
@@ -144,4 +147,22 @@ export class TerminalSurface {
     this.terminal.dispose();
     dropSheets(this.container.ownerDocument, this.sheets);
   }
+}
+
+/**
+ * xterm 6's viewport reveals its scrollbar on every line the output scrolls (VS Code's scrollable element cancels and
+ * sets a hide timer each time: a clearTimeout and a setTimeout per line, about a tenth of a flood's parse time in
+ * Chromium here, bench:live). The scrollbar still shows while the pointer is over the terminal. This reaches into
+ * xterm's private viewport, so it is feature-detected: if a later xterm moves it, only the speed-up is lost (and the
+ * live-terminal e2e test, which checks it through the test driver, says so).
+ */
+function quietScrollbar(terminal: Terminal): boolean {
+  const element = (
+    terminal as unknown as {
+      _core?: { _viewport?: { _scrollableElement?: { setRevealOnScroll?: (reveal: boolean) => void } } };
+    }
+  )._core?._viewport?._scrollableElement;
+  if (typeof element?.setRevealOnScroll !== 'function') return false;
+  element.setRevealOnScroll(false);
+  return true;
 }

@@ -65,7 +65,10 @@ const driver: PtwTestDriver = {
   },
   selection: (name) => entry(name).surface.terminal.getSelection(),
   written: (name) => entry(name).binding.written,
-  renderer: (name) => `${entry(name).surface.renderer} (${entry(name).surface.rendererWhy})`,
+  renderer: (name) => {
+    const { surface } = entry(name);
+    return `${surface.renderer} (${surface.rendererWhy})${surface.scrollbarQuiet ? ', quiet scrollbar' : ''}`;
+  },
   status: (name) => terminals.get(name ?? 'terminal')?.status ?? null,
   startProbe(name = 'terminal') {
     probes.get(name)?.stop();

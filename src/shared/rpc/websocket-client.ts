@@ -1,4 +1,4 @@
-import { serverMessageSchema, type ClientMessage, type WireResult } from './wire';
+import { decodeBulkFrame, serverMessageSchema, type ClientMessage, type WireResult } from './wire';
 import type { ClientTransport } from './client-transport';
 
 /** The subset of the WebSocket API this transport uses: the browser's and the `ws` package's both fit. */
@@ -26,6 +26,9 @@ export interface WebSocketClientTransport extends ClientTransport {
  * every request, so a socket that was somehow opened without it still cannot issue commands.
  */
 export function createWebSocketClientTransport(socket: WebSocketLike, token: string): WebSocketClientTransport {
+  // Binary frames carry bulk text (wire.ts). A browser socket must deliver them as ArrayBuffers, not Blobs.
+  if ('binaryType' in socket) Reflect.set(socket, 'binaryType', 'arraybuffer');
+  const decoder = utf8Decoder();
   let nextId = 1;
   const pending = new Map<number, { resolve: (r: WireResult) => void; reject: (e: Error) => void }>();
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
@@ -42,12 +45,18 @@ export function createWebSocketClientTransport(socket: WebSocketLike, token: str
   ready.catch(() => undefined);
 
   socket.addEventListener('message', (ev) => {
-    if (typeof ev.data !== 'string') return;
     let json: unknown;
-    try {
-      json = JSON.parse(ev.data);
-    } catch {
-      return;
+    if (typeof ev.data === 'string') {
+      try {
+        json = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+    } else {
+      const bytes =
+        ev.data instanceof ArrayBuffer ? new Uint8Array(ev.data) : ev.data instanceof Uint8Array ? ev.data : null;
+      if (!bytes || !decoder) return;
+      json = decodeBulkFrame(bytes, decoder);
     }
     const msg = serverMessageSchema.safeParse(json);
     if (!msg.success) return;
@@ -98,4 +107,12 @@ export function createWebSocketClientTransport(socket: WebSocketLike, token: str
       socket.close(1000, 'client closed');
     },
   };
+}
+
+/** UTF-8 decoding where the platform has it (browsers and Node both do); shared code names no DOM or Node API. */
+function utf8Decoder(): ((bytes: Uint8Array) => string) | null {
+  const Decoder = (globalThis as { TextDecoder?: new () => { decode(bytes: Uint8Array): string } }).TextDecoder;
+  if (!Decoder) return null;
+  const decoder = new Decoder();
+  return (bytes) => decoder.decode(bytes);
 }

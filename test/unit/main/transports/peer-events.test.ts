@@ -115,6 +115,39 @@ describe('events to one peer', () => {
     }
   });
 
+  it('over the WebSocket: a live stream’s text travels as a binary frame and arrives exactly as sent', async () => {
+    const staticDir = await mkdtemp(path.join(os.tmpdir(), 'ptw-static-'));
+    await writeFile(path.join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
+    const server = await startServeServer({ services, staticDir });
+    try {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
+      const frames: Array<{ binary: boolean; bytes: number }> = [];
+      socket.on('message', (data: Buffer | ArrayBuffer, isBinary: boolean) =>
+        frames.push({ binary: isBinary, bytes: data instanceof ArrayBuffer ? data.byteLength : data.length }),
+      );
+      const transport = createWebSocketClientTransport(socket as unknown as WebSocketLike, server.token);
+      await transport.ready;
+      const client = createContractClient(transport);
+      const got: Array<{ streamId: string; data: string; offset: number }> = [];
+      client.on('live.data', (e) => got.push(e));
+      const peerId = [...Array(10).keys()].map((i) => `ws-${i + 1}`).find((id) => services.events.hasPeer(id))!;
+      // Escapes, quotes, backslashes, wide and astral characters, a lone CR: what terminals print.
+      const big = '\x1b[31mred\x1b[0m "quoted" back\\slash 漢字 ✓ 🚀 é\r\n'.repeat(2000);
+      services.events.emitTo(peerId, 'live.data', { streamId: 's-big', data: big, offset: 123 });
+      services.events.emitTo(peerId, 'live.data', { streamId: 's-small', data: 'short line\r\n', offset: 7 });
+      await expect.poll(() => got.length).toBe(2);
+      expect(got[0]).toEqual({ streamId: 's-big', data: big, offset: 123 });
+      expect(got[1]).toEqual({ streamId: 's-small', data: 'short line\r\n', offset: 7 });
+      expect(frames.map((f) => f.binary)).toEqual([true, false]);
+      // Plain UTF-8: no JSON escaping inflates the frame.
+      expect(frames[0]!.bytes).toBeLessThan(Buffer.byteLength(big) + 200);
+      transport.close();
+    } finally {
+      await server.close();
+      await rm(staticDir, { recursive: true, force: true });
+    }
+  });
+
   it('tells a listener at once when the peer is not there at all', async () => {
     let told = false;
     services.events.onPeerGone('nobody', () => (told = true));
