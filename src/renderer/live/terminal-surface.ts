@@ -5,6 +5,7 @@ import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { pickRenderer, type RendererKind } from './gl-detect';
+import { quietScrollbar } from './quiet-scrollbar';
 import { RenderCap } from './render-cap';
 import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from './xterm-csp';
 
@@ -147,22 +148,4 @@ export class TerminalSurface {
     this.terminal.dispose();
     dropSheets(this.container.ownerDocument, this.sheets);
   }
-}
-
-/**
- * xterm 6's viewport reveals its scrollbar on every line the output scrolls (VS Code's scrollable element cancels and
- * sets a hide timer each time: a clearTimeout and a setTimeout per line, about a tenth of a flood's parse time in
- * Chromium here, bench:live). The scrollbar still shows while the pointer is over the terminal. This reaches into
- * xterm's private viewport, so it is feature-detected: if a later xterm moves it, only the speed-up is lost (and the
- * live-terminal e2e test, which checks it through the test driver, says so).
- */
-function quietScrollbar(terminal: Terminal): boolean {
-  const element = (
-    terminal as unknown as {
-      _core?: { _viewport?: { _scrollableElement?: { setRevealOnScroll?: (reveal: boolean) => void } } };
-    }
-  )._core?._viewport?._scrollableElement;
-  if (typeof element?.setRevealOnScroll !== 'function') return false;
-  element.setRevealOnScroll(false);
-  return true;
 }

@@ -2,6 +2,7 @@ import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { pickRenderer } from '../live/gl-detect';
+import { quietScrollbar } from '../live/quiet-scrollbar';
 import { testDriverEnabled } from '../live/test-driver';
 import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from '../live/xterm-csp';
 
@@ -34,6 +35,8 @@ export class ReplayTerminal {
     });
     if (win) routeStyleAttributesThroughCssom(win);
     withConstructedStyles(doc, this.sheets, () => this.terminal.open(container));
+    // Seeking writes thousands of lines at once: no scrollbar flash per line.
+    quietScrollbar(this.terminal);
     const choice = pickRenderer(doc);
     container.dataset.renderer = choice.kind;
     if (choice.kind === 'webgl') {
