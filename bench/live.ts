@@ -449,7 +449,16 @@ async function round(m: Machine, index: number): Promise<Round> {
   const appRenderer = await app.evaluate<string>(`window.__ptwTestDriver.renderer('terminal')`);
   const appDeadline = Date.now() + 60_000 + MIB * 3_000;
   let appResults: ProbeResults | null = null;
+  // What the Terminal tab says while it is behind the host (live.behind), the largest it said.
+  let behindShown = '';
+  let behindMost = -1;
   for (;;) {
+    const said = await app.evaluate<string>(`document.querySelector('[data-testid=live-behind]')?.textContent ?? ''`);
+    const mib = /([\d.]+) MiB/.exec(said);
+    if (mib && Number(mib[1]) > behindMost) {
+      behindMost = Number(mib[1]);
+      behindShown = said;
+    }
     appResults = await app.evaluate<ProbeResults | null>(`window.__ptwTestDriver.probeResults('terminal')`);
     if (appResults && appResults.endAt !== null) {
       // The last idle phase is in; wait for the closing line.
@@ -514,6 +523,7 @@ async function round(m: Machine, index: number): Promise<Round> {
     appSummary.mbPerSecond !== null && bareSummary.mbPerSecond
       ? appSummary.mbPerSecond / bareSummary.mbPerSecond
       : null;
+  if (behindShown) console.log(`round ${index + 1}: the Terminal tab said "${behindShown}" at most`);
   const f = (v: number | null): string => (v === null ? '—' : v.toFixed(1));
   console.log(
     `round ${index + 1}: app ${f(appSummary.mbPerSecond)} MB/s, bare ${f(bareSummary.mbPerSecond)} MB/s, ratio ` +

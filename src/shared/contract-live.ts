@@ -56,6 +56,19 @@ export const liveDataEventSchema = z.object({
 });
 export type LiveDataEvent = z.infer<typeof liveDataEventSchema>;
 
+export const liveBehindEventSchema = z.object({
+  streamId,
+  /**
+   * Bytes of the host's cast this stream has not read yet: the agent wrote faster than this viewer renders (a flood),
+   * and what it shows is that far behind. Sent when it passes {@link LIVE_BEHIND_REPORT_BYTES}, while it stays
+   * above, and once as 0 when the viewer has caught up.
+   */
+  bytes: z.number().int().nonnegative(),
+});
+export type LiveBehindEvent = z.infer<typeof liveBehindEventSchema>;
+/** Below this a viewer counts as caught up (a few frames of ordinary output in flight). */
+export const LIVE_BEHIND_REPORT_BYTES = 256 * 1024;
+
 export const liveEndEventSchema = z.object({
   streamId,
   reason: liveEndReasonSchema,
@@ -137,6 +150,8 @@ export const liveCommands = {
 export const liveEvents = {
   /** A chunk of a stream's output; sent only to the peer that opened the stream. */
   'live.data': liveDataEventSchema,
+  /** How far a terminal stream is behind the host's recording (checked every 2 s); to the stream's peer only. */
+  'live.behind': liveBehindEventSchema,
   /** The stream is over; nothing more comes for this `streamId`. */
   'live.end': liveEndEventSchema,
 } as const satisfies Record<string, z.ZodType>;

@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAppServices, type AppServices } from '../../src/main/app-services';
-import type { LiveDataEvent, LiveEndEvent, LiveOpenResult } from '../../src/shared/contract-live';
+import {
+  LIVE_BEHIND_REPORT_BYTES,
+  type LiveBehindEvent,
+  type LiveDataEvent,
+  type LiveEndEvent,
+  type LiveOpenResult,
+} from '../../src/shared/contract-live';
 import { castText, startRunTestHost, type RunTestHost } from '../support/run-test-host';
 import { describeWithTestHost } from '../support/test-host-availability';
 
@@ -33,6 +39,8 @@ interface Viewer {
   received: number;
   acked: number;
   maxUnacked: number;
+  /** `live.behind` reports, in order. */
+  behind: number[];
   end: LiveEndEvent | undefined;
   detach(): void;
 }
@@ -60,6 +68,7 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
       received: 0,
       acked: 0,
       maxUnacked: 0,
+      behind: [],
       end: undefined,
       detach: () => undefined,
     };
@@ -69,6 +78,8 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
         viewer.data.push(d.data);
         viewer.received += d.data.length;
         viewer.maxUnacked = Math.max(viewer.maxUnacked, viewer.received - viewer.acked);
+      } else if (event === 'live.behind') {
+        viewer.behind.push((payload as LiveBehindEvent).bytes);
       } else if (event === 'live.end') {
         viewer.end = payload as LiveEndEvent;
       }
@@ -164,6 +175,42 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
     // The fast one was never held back by it.
     expect(fastWindow.pauses).toBeLessThan(slowWindow.pauses);
     expect(services.live.openStreams).toBe(0);
+  });
+
+  it('tells a viewer how far behind the host it is, and when it has caught up', async () => {
+    const started = await t.ptw([
+      'run',
+      'start',
+      '--host',
+      t.hostName,
+      '--task',
+      'rehearsal',
+      '--agent',
+      'custom',
+      '--command',
+      JSON.stringify(['python3', '-c', AGENT]),
+      '--budget',
+      '3m',
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    const viewer = attachViewer('stalled-viewer');
+    const opened = await open(viewer, id);
+    // A viewer that renders nothing for a while (a frozen tab): its window fills and the host's cast runs ahead.
+    const deadline = Date.now() + 90_000;
+    while (viewer.behind.length === 0 && !viewer.end && Date.now() < deadline) await sleep(100);
+    expect(viewer.behind[0], 'a live.behind report while stalled').toBeGreaterThanOrEqual(LIVE_BEHIND_REPORT_BYTES);
+    expect(viewer.behind[0]).toBeLessThan(4 * 1024 * 1024);
+    // It catches up: everything is acked as it arrives, and the next report says 0.
+    while (!viewer.end && Date.now() < deadline) {
+      const step = viewer.received - viewer.acked;
+      if (step > 0) await ack(viewer, opened.streamId, step);
+      await sleep(20);
+    }
+    expect(viewer.end?.reason, JSON.stringify(viewer.end)).toBe('run-ended');
+    expect(viewer.behind.at(-1)).toBe(0);
+    expect(viewer.data.join('') === castText(path.join(t.runDir(id), 'record', 'terminal.cast'))).toBe(true);
+    viewer.detach();
   });
 
   it('closes a viewer’s stream (and its tail on the host) when the viewer goes away', async () => {

@@ -4,7 +4,12 @@ import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
-import type { LiveEndReason, LiveOpenResult, PeekOpenResult } from '../../shared/contract-live';
+import {
+  LIVE_BEHIND_REPORT_BYTES,
+  type LiveEndReason,
+  type LiveOpenResult,
+  type PeekOpenResult,
+} from '../../shared/contract-live';
 import { AppError } from '../../shared/errors';
 import { StreamRedactor, type NamedSecret } from '../../shared/redact';
 import { getAgent, isAgentId, shellQuote } from '../../shared/runs/agent-catalog';
@@ -187,24 +192,30 @@ export class LiveStreamService {
       this.queue(stream, redactor.flush());
       this.end(stream, 'disconnected', 'The stream from the host ended (connection lost?); reopen to continue.');
     });
-    // The run has ended and everything in its cast was sent (twice in a row, so the last flush is in too).
+    // How far behind the host's recording this viewer is, and whether the run has ended and everything in its cast
+    // was sent (twice in a row, so the last flush is in too). Checked while paused too: that is when a viewer lags.
     let quietChecks = 0;
+    let reportedBehind = 0;
     const check = async (): Promise<void> => {
       if (stream.ended || this.disposed) return;
-      if (!stream.window.paused) {
-        const answer = await where.session
-          .exec(endCheckScript(where.castPath, where.statePath), { timeoutMs: 20_000 })
-          .catch(() => undefined);
-        if (answer && answer.code === 0 && !stream.ended) {
-          const [sizeLine = '-1', ...rest] = answer.stdout.split('\n');
-          const size = Number(sizeLine.trim());
-          if (runHasEnded(rest.join('\n')) && reader.offset >= size && reader.heldBack === 0) quietChecks += 1;
-          else quietChecks = 0;
-          if (quietChecks >= 2) {
-            this.queue(stream, redactor.flush());
-            this.end(stream, 'run-ended');
-            return;
-          }
+      const answer = await where.session
+        .exec(endCheckScript(where.castPath, where.statePath), { timeoutMs: 20_000 })
+        .catch(() => undefined);
+      if (answer && answer.code === 0 && !stream.ended) {
+        const [sizeLine = '-1', ...rest] = answer.stdout.split('\n');
+        const size = Number(sizeLine.trim());
+        const behind = Number.isInteger(size) ? Math.max(0, size - reader.offset - reader.heldBack) : 0;
+        if (behind >= LIVE_BEHIND_REPORT_BYTES || reportedBehind > 0) {
+          reportedBehind = behind >= LIVE_BEHIND_REPORT_BYTES ? behind : 0;
+          this.options.events.emitTo(stream.peerId, 'live.behind', { streamId: stream.id, bytes: reportedBehind });
+        }
+        if (!stream.window.paused && runHasEnded(rest.join('\n')) && reader.offset >= size && reader.heldBack === 0) {
+          quietChecks += 1;
+        } else quietChecks = 0;
+        if (quietChecks >= 2) {
+          this.queue(stream, redactor.flush());
+          this.end(stream, 'run-ended');
+          return;
         }
       }
       if (!stream.ended && !this.disposed) stream.endTimer = setTimeout(() => void check(), this.endCheckMs);

@@ -34,6 +34,8 @@ export interface StreamBindingOptions {
     resume: { fromOffset: number; source: 'host' | 'mirror' } | null,
   ) => Promise<{ ok: true; data: OpenedStream } | { ok: false; error: AppErrorData }>;
   readonly onStatus: (status: StreamStatus) => void;
+  /** Bytes of the host's recording not shown yet (0: caught up); terminal streams during a flood. */
+  readonly onBehind?: (bytes: number) => void;
   /** Reopen after a dropped connection (terminal streams); a peek shell that dropped is over. */
   readonly reopenAfterDrop: boolean;
   /** Acks are batched up to this many characters or `ackDelayMs`, whichever first. */
@@ -68,6 +70,9 @@ export class StreamBinding {
       client.on('live.data', (event) => {
         if (event.streamId === this.streamId) this.receive(event.data, event.offset);
         else if (this.opening) this.early.push({ kind: 'data', ...event });
+      }),
+      client.on('live.behind', (event) => {
+        if (event.streamId === this.streamId) this.options.onBehind?.(event.bytes);
       }),
       client.on('live.end', (event) => {
         if (event.streamId === this.streamId) this.ended(event.reason, event.message);
@@ -150,6 +155,7 @@ export class StreamBinding {
 
   private ended(reason: LiveEndReason, message: string | undefined): void {
     this.flushAck();
+    this.options.onBehind?.(0);
     this.streamId = null;
     if (reason === 'disconnected' && this.options.reopenAfterDrop && !this.disposed) {
       this.retryLater(message ?? 'The connection dropped.');

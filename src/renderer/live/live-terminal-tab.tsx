@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { RunSummary } from '../../shared/contract';
+import { formatByteSize } from '../../shared/runs/duration';
 import { useAppStore, useAppStoreApi } from '../store/store-context';
 import { StreamBinding, type StreamStatus } from './live-stream-binding';
 import { TerminalSurface } from './terminal-surface';
@@ -15,6 +16,7 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
   const surfaceRef = useRef<TerminalSurface | null>(null);
   const [status, setStatus] = useState<StreamStatus>({ phase: 'connecting' });
   const [renderer, setRenderer] = useState('');
+  const [behind, setBehind] = useState(0);
   const bindingRef = useRef<StreamBinding | null>(null);
   const connected = useAppStore((s) => s.app.connection.status === 'open');
 
@@ -29,6 +31,7 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
       client,
       sink: surface.output,
       reopenAfterDrop: true,
+      onBehind: setBehind,
       onStatus: (next) => {
         if (driverEntry.current) driverEntry.current.status = next;
         setStatus(next);
@@ -64,7 +67,7 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
 
   return (
     <section className="live-terminal" data-testid="live-terminal" aria-label="Terminal">
-      <TerminalToolbar surfaceRef={surfaceRef} status={status} renderer={renderer} />
+      <TerminalToolbar surfaceRef={surfaceRef} status={status} renderer={renderer} behind={behind} />
       {status.phase === 'failed' ? (
         <button type="button" className="button" data-testid="live-retry" onClick={() => bindingRef.current?.retry()}>
           Try again
@@ -79,10 +82,13 @@ export function TerminalToolbar({
   surfaceRef,
   status,
   renderer,
+  behind = 0,
 }: {
   surfaceRef: { readonly current: TerminalSurface | null };
   status: StreamStatus;
   renderer: string;
+  /** Bytes of the host's recording not shown yet (a flood the viewer is still catching up with). */
+  behind?: number;
 }) {
   const [query, setQuery] = useState('');
   const [found, setFound] = useState<boolean | null>(null);
@@ -114,6 +120,15 @@ export function TerminalToolbar({
       <span className="live-status" data-testid="live-status" data-phase={status.phase}>
         {statusText(status)}
       </span>
+      {behind > 0 ? (
+        <span
+          className="live-behind"
+          data-testid="live-behind"
+          title="The agent wrote faster than this view shows it; everything is recorded on the host and shown in order."
+        >
+          Catching up: {formatByteSize(behind)} of output not shown yet
+        </span>
+      ) : null}
       <form className="live-search" role="search" onSubmit={onSubmit}>
         <input
           type="search"

@@ -54,6 +54,28 @@ describe('StreamBinding', () => {
     binding.dispose();
   });
 
+  it('passes on how far behind the host its stream is, and 0 once the stream ends', async () => {
+    const fake = fakeClient({ 'live.open': () => opened('s1') });
+    const { sink } = slowSink();
+    const behind: number[] = [];
+    const binding = new StreamBinding({
+      client: fake.client,
+      sink,
+      open: () => fake.client.call('live.open', { id: 'r1' }),
+      onStatus: () => undefined,
+      onBehind: (bytes) => behind.push(bytes),
+      reopenAfterDrop: false,
+    });
+    await binding.start();
+    fake.emit('live.behind', { streamId: 's1', bytes: 5_000_000 });
+    fake.emit('live.behind', { streamId: 'someone-else', bytes: 9 });
+    fake.emit('live.behind', { streamId: 's1', bytes: 0 });
+    fake.emit('live.behind', { streamId: 's1', bytes: 700_000 });
+    fake.emit('live.end', { streamId: 's1', reason: 'run-ended' });
+    expect(behind).toEqual([5_000_000, 0, 700_000, 0]);
+    binding.dispose();
+  });
+
   it('keeps events that arrive before the reply to live.open', async () => {
     const reply = deferred<ReturnType<typeof opened>>();
     const fake = fakeClient({ 'live.open': () => reply.promise });
