@@ -87,6 +87,26 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
     return viewer;
   }
 
+  /** Starts a run of the custom agent `command` on the test host; its id. */
+  async function startRun(command: string[], budget: string): Promise<string> {
+    const started = await t.ptw([
+      'run',
+      'start',
+      '--host',
+      t.hostName,
+      '--task',
+      'rehearsal',
+      '--agent',
+      'custom',
+      '--command',
+      JSON.stringify(command),
+      '--budget',
+      budget,
+    ]);
+    expect(started.code, started.stderr).toBe(0);
+    return started.stdout.trim();
+  }
+
   async function open(viewer: Viewer, id: string): Promise<LiveOpenResult> {
     const result = await services.router.invoke('live.open', { id }, { peerId: viewer.peerId, transport: 'websocket' });
     if (!result.ok) throw new Error(`live.open failed: ${result.error.message}`);
@@ -104,22 +124,7 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
   }
 
   it('delivers every byte once and in order to a slow and a fast viewer, pausing only the slow one', async () => {
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'custom',
-      '--command',
-      JSON.stringify(['python3', '-c', AGENT]),
-      '--budget',
-      '3m',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    const id = started.stdout.trim();
+    const id = await startRun(['python3', '-c', AGENT], '3m');
 
     const slow = attachViewer('slow-viewer');
     const fast = attachViewer('fast-viewer');
@@ -178,22 +183,7 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
   });
 
   it('tells a viewer how far behind the host it is, and when it has caught up', async () => {
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'custom',
-      '--command',
-      JSON.stringify(['python3', '-c', AGENT]),
-      '--budget',
-      '3m',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    const id = started.stdout.trim();
+    const id = await startRun(['python3', '-c', AGENT], '3m');
     const viewer = attachViewer('stalled-viewer');
     const opened = await open(viewer, id);
     // A viewer that renders nothing for a while (a frozen tab): its window fills and the host's cast runs ahead.
@@ -214,22 +204,10 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
   });
 
   it('closes a viewer’s stream (and its tail on the host) when the viewer goes away', async () => {
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'custom',
-      '--command',
-      JSON.stringify(['sh', '-c', 'i=0; while [ $i -lt 100 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done']),
-      '--budget',
+    const id = await startRun(
+      ['sh', '-c', 'i=0; while [ $i -lt 100 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done'],
       '2m',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    const id = started.stdout.trim();
+    );
     const viewer = attachViewer('leaving-viewer');
     const opened = await open(viewer, id);
     const before = Date.now();
@@ -253,22 +231,7 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
   });
 
   it('opens a peek shell over the SSH host’s Docker, recorded in the run first', async () => {
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'custom',
-      '--command',
-      JSON.stringify(['sh', '-c', 'echo agent up; sleep 120']),
-      '--budget',
-      '3m',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    const id = started.stdout.trim();
+    const id = await startRun(['sh', '-c', 'echo agent up; sleep 120'], '3m');
     const viewer = attachViewer('peek-viewer');
     const ctx = { peerId: viewer.peerId, transport: 'websocket' as const };
     const opened = await services.router.invoke('live.peekOpen', { id, cols: 100, rows: 30 }, ctx);
