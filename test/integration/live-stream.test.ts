@@ -3,7 +3,7 @@
 // every byte the host recorded, once and in order; the slow one's stream was paused and resumed (its window never
 // held much more than the high watermark), and neither slowed the other.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createAppServices, type AppServices } from '../../src/main/app-services';
@@ -177,8 +177,9 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
     expect(slowWindow.pauses).toBeGreaterThan(0);
     expect(slowWindow.resumes).toBeGreaterThan(0);
     expect(slow.maxUnacked).toBeLessThan(slowStream.highWatermark + 1024 * 1024);
-    // The fast one was never held back by it.
-    expect(fastWindow.pauses).toBeLessThan(slowWindow.pauses);
+    // The fast one was not held back by it: its own window paused no more often (it can pause a few times on its own
+    // when a loaded machine delays its acks: the host supervisor records faster than this test's ack loop runs).
+    expect(fastWindow.pauses).toBeLessThanOrEqual(slowWindow.pauses);
     expect(services.live.openStreams).toBe(0);
   });
 
@@ -187,9 +188,18 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
     const viewer = attachViewer('stalled-viewer');
     const opened = await open(viewer, id);
     // A viewer that renders nothing for a while (a frozen tab): its window fills and the host's cast runs ahead.
-    const deadline = Date.now() + 90_000;
+    const castFile = path.join(t.runDir(id), 'record', 'terminal.cast');
+    const castSize = (): number => (existsSync(castFile) ? statSync(castFile).size : 0);
+    const flooded = Date.now() + 120_000;
+    while (castSize() < 3 * 1024 * 1024 && Date.now() < flooded) await sleep(200);
+    expect(castSize(), 'the agent wrote its ~3.9 MB').toBeGreaterThanOrEqual(3 * 1024 * 1024);
+    const deadline = Date.now() + 60_000;
     while (viewer.behind.length === 0 && !viewer.end && Date.now() < deadline) await sleep(100);
-    expect(viewer.behind[0], 'a live.behind report while stalled').toBeGreaterThanOrEqual(LIVE_BEHIND_REPORT_BYTES);
+    const window = services.live.flowOf(opened.streamId);
+    const state = `received ${viewer.received}, unacked ${window?.unacked}, paused ${window?.paused}, cast ${castSize()}, end ${JSON.stringify(viewer.end)}`;
+    expect(viewer.behind[0], `a live.behind report while stalled (${state})`).toBeGreaterThanOrEqual(
+      LIVE_BEHIND_REPORT_BYTES,
+    );
     expect(viewer.behind[0]).toBeLessThan(4 * 1024 * 1024);
     // It catches up: everything is acked as it arrives, and the next report says 0.
     while (!viewer.end && Date.now() < deadline) {

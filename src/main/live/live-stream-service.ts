@@ -88,8 +88,9 @@ export function followCastScript(castPath: string, fromOffset: number): string {
 }
 
 /** The cast's size (or -1) and state.json, for "has the run ended and has everything been read". */
+/** The cast's size (-1 if there is none yet), then state.json (nothing if there is none yet); always exits 0. */
 function endCheckScript(castPath: string, statePath: string): string {
-  return `stat -c %s -- ${shellQuote(castPath)} 2>/dev/null || echo -1; cat -- ${shellQuote(statePath)} 2>/dev/null`;
+  return `stat -c %s -- ${shellQuote(castPath)} 2>/dev/null || echo -1; cat -- ${shellQuote(statePath)} 2>/dev/null; true`;
 }
 
 export class LiveStreamService {
