@@ -47,7 +47,11 @@ export type LiveEndReason = z.infer<typeof liveEndReasonSchema>;
 
 export const liveDataEventSchema = z.object({
   streamId,
-  data: z.string(),
+  /**
+   * The output: UTF-8 bytes of whole characters (what main sends: it never decodes the host's bytes into a string
+   * and back, and xterm takes bytes as they are), or text.
+   */
+  data: z.union([z.string(), z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'bytes (Uint8Array)')]),
   /**
    * The cast's byte offset up to which this stream has read (complete lines), for reopening where it left off
    * (`live.open` `fromOffset`); 0 for the peek shell, which has no record.

@@ -75,7 +75,8 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
     viewer.detach = services.events.attachPeer(peerId, (event, payload) => {
       if (event === 'live.data') {
         const d = payload as LiveDataEvent;
-        viewer.data.push(d.data);
+        // Main sends UTF-8 bytes of whole characters: each message decodes on its own (a cut character would not).
+        viewer.data.push(typeof d.data === 'string' ? d.data : Buffer.from(d.data).toString('utf8'));
         viewer.received += d.data.length;
         viewer.maxUnacked = Math.max(viewer.maxUnacked, viewer.received - viewer.acked);
       } else if (event === 'live.behind') {

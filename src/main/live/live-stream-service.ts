@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { Duplex } from 'node:stream';
 import {
   LIVE_BEHIND_REPORT_BYTES,
@@ -11,7 +10,7 @@ import {
   type PeekOpenResult,
 } from '../../shared/contract-live';
 import { AppError } from '../../shared/errors';
-import { StreamRedactor, type NamedSecret } from '../../shared/redact';
+import type { NamedSecret } from '../../shared/redact';
 import { getAgent, isAgentId, shellQuote } from '../../shared/runs/agent-catalog';
 import { isFinalRunStatus } from '../../shared/runs/run-status';
 import type { HostCommandStream, HostSession } from '../hosts/host-exec-types';
@@ -20,6 +19,7 @@ import { placeControlScript } from '../runs/host-scripts';
 import { hostRunPaths } from '../runs/run-layout';
 import { RunMirror } from '../runs/run-mirror';
 import type { SecretStore } from '../secrets/secret-store';
+import { ByteStreamRedactor, utf8CutBefore, Utf8Carry } from './byte-redactor';
 import { CastLineReader, parseCastHeader } from './cast-line-reader';
 import { defaultFlowWindow, FlowWindow, type FlowWindowOptions } from './flow-control';
 
@@ -64,7 +64,8 @@ interface LiveStream {
   readonly window: FlowWindow;
   source: StreamSource | undefined;
   offset: number;
-  pending: string[];
+  /** Output read and not yet sent (UTF-8, whole characters), and its size in bytes. */
+  pending: Buffer[];
   pendingLength: number;
   flushTimer: NodeJS.Timeout | undefined;
   endTimer: NodeJS.Timeout | undefined;
@@ -75,8 +76,8 @@ interface LiveStream {
   resize?: (cols: number, rows: number) => Promise<void>;
 }
 
-/** Largest single `live.data` message: a flood is cut into pieces this big. */
-const MAX_MESSAGE_CHARS = 256 * 1024;
+/** Largest single `live.data` message in bytes: a flood is cut into pieces this big (at character boundaries). */
+const MAX_MESSAGE_BYTES = 256 * 1024;
 
 /**
  * Follows the cast from a byte offset until stdin closes (the app closed the channel or the connection dropped):
@@ -174,7 +175,7 @@ export class LiveStreamService {
     where: { session: HostSession; castPath: string; statePath: string },
   ): void {
     const reader = new CastLineReader(fromOffset, 'terminal.cast', noticeLine);
-    const redactor = new StreamRedactor(secrets);
+    const redactor = new ByteStreamRedactor(secrets);
     stream.offset = fromOffset;
     stream.source = {
       pause: () => command.stdout.pause(),
@@ -236,7 +237,7 @@ export class LiveStreamService {
   ): void {
     const reader = new CastLineReader(fromOffset, 'terminal.cast', noticeLine);
     // The bundle is redacted already; this catches a key that changed since it was written.
-    const redactor = new StreamRedactor(secrets);
+    const redactor = new ByteStreamRedactor(secrets);
     const file = createReadStream(castFile, { start: fromOffset, highWaterMark: 64 * 1024 });
     stream.offset = fromOffset;
     stream.source = { pause: () => file.pause(), resume: () => file.resume(), close: () => file.destroy() };
@@ -308,19 +309,21 @@ export class LiveStreamService {
     const duplex = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
     const secrets = await this.redactionSecrets(mirror);
     const stream = this.register(peerId, input.id, 'peek');
-    const redactor = new StreamRedactor(secrets);
-    const decoder = new StringDecoder('utf8');
+    const redactor = new ByteStreamRedactor(secrets);
+    // The shell's output is cut anywhere; the viewer gets whole characters.
+    const whole = new Utf8Carry();
     stream.source = { pause: () => duplex.pause(), resume: () => duplex.resume(), close: () => duplex.destroy() };
     stream.input = (data) => void duplex.write(data);
     stream.resize = async (cols, rows) => {
       await exec.resize({ w: cols, h: rows });
     };
     duplex.on('data', (chunk: Buffer) => {
-      if (!stream.ended) this.queue(stream, redactor.push(decoder.write(chunk)));
+      if (!stream.ended) this.queue(stream, redactor.push(whole.push(chunk)));
     });
     const finished = (): void => {
       if (stream.ended) return;
-      this.queue(stream, redactor.push(decoder.end()) + redactor.flush());
+      this.queue(stream, redactor.push(whole.flush()));
+      this.queue(stream, redactor.flush());
       this.end(stream, 'exited', 'The shell exited.');
     };
     duplex.on('end', finished);
@@ -457,13 +460,13 @@ export class LiveStreamService {
     return stream;
   }
 
-  private queue(stream: LiveStream, text: string): void {
-    if (stream.ended || text === '') return;
-    stream.pending.push(text);
-    stream.pendingLength += text.length;
+  private queue(stream: LiveStream, data: Buffer): void {
+    if (stream.ended || data.length === 0) return;
+    stream.pending.push(data);
+    stream.pendingLength += data.length;
     // Counted when read, not when sent: the source must stop while output waits out the coalescing too.
-    if (stream.window.sent(text.length) === 'pause') stream.source?.pause();
-    if (stream.pendingLength >= MAX_MESSAGE_CHARS) this.flush(stream);
+    if (stream.window.sent(data.length) === 'pause') stream.source?.pause();
+    if (stream.pendingLength >= MAX_MESSAGE_BYTES) this.flush(stream);
     else stream.flushTimer ??= setTimeout(() => this.flush(stream), this.options.coalesceMs ?? 4);
   }
 
@@ -471,11 +474,13 @@ export class LiveStreamService {
     if (stream.flushTimer) clearTimeout(stream.flushTimer);
     stream.flushTimer = undefined;
     if (stream.pendingLength === 0) return;
-    const data = stream.pending.join('');
+    const data = stream.pending.length === 1 ? stream.pending[0]! : Buffer.concat(stream.pending);
     stream.pending = [];
     stream.pendingLength = 0;
-    for (let at = 0; at < data.length; at += MAX_MESSAGE_CHARS) {
-      const piece = data.slice(at, at + MAX_MESSAGE_CHARS);
+    for (let at = 0; at < data.length; ) {
+      const cut = at + MAX_MESSAGE_BYTES >= data.length ? data.length : utf8CutBefore(data, at + MAX_MESSAGE_BYTES);
+      const piece = data.subarray(at, cut);
+      at = cut;
       const delivered = this.options.events.emitTo(stream.peerId, 'live.data', {
         streamId: stream.id,
         data: piece,

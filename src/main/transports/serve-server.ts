@@ -251,16 +251,25 @@ async function resolveStaticFile(root: string, pathname: string): Promise<string
   return undefined;
 }
 
-/** A bulk text event as one binary frame (layout in wire.ts): header JSON without the text, then the text as UTF-8. */
-function bulkFrame(event: string, payload: Record<string, unknown>, bulk: { field: string; text: string }): Buffer {
+/** A bulk event as one binary frame (layout in wire.ts): header JSON without the field, then the field as UTF-8. */
+function bulkFrame(
+  event: string,
+  payload: Record<string, unknown>,
+  bulk: { field: string; value: string | Uint8Array },
+): Buffer {
   const rest = { ...payload };
   delete rest[bulk.field];
-  const header = Buffer.from(JSON.stringify({ t: 'evt', event, payload: rest, bulk: bulk.field }), 'utf8');
-  const bodyLength = Buffer.byteLength(bulk.text, 'utf8');
+  const bytes = typeof bulk.value !== 'string';
+  const header = Buffer.from(
+    JSON.stringify({ t: 'evt', event, payload: rest, bulk: bulk.field, ...(bytes ? { bulkAs: 'bytes' } : {}) }),
+    'utf8',
+  );
+  const bodyLength = typeof bulk.value === 'string' ? Buffer.byteLength(bulk.value, 'utf8') : bulk.value.byteLength;
   const frame = Buffer.allocUnsafe(5 + header.length + bodyLength);
   frame[0] = BULK_FRAME_KIND;
   frame.writeUInt32BE(header.length, 1);
   header.copy(frame, 5);
-  frame.write(bulk.text, 5 + header.length, 'utf8');
+  if (typeof bulk.value === 'string') frame.write(bulk.value, 5 + header.length, 'utf8');
+  else frame.set(bulk.value, 5 + header.length);
   return frame;
 }

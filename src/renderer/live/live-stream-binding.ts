@@ -10,7 +10,7 @@ import type { ContractClient } from '../../shared/rpc/contract-client';
  */
 
 export interface TerminalSink {
-  write(data: string, callback: () => void): void;
+  write(data: string | Uint8Array, callback: () => void): void;
 }
 
 export type StreamStatus =
@@ -48,7 +48,7 @@ export class StreamBinding {
   private source: 'host' | 'mirror' = 'host';
   private offset = 0;
   private early: Array<
-    | { kind: 'data'; streamId: string; data: string; offset: number }
+    | { kind: 'data'; streamId: string; data: string | Uint8Array; offset: number }
     | { kind: 'end'; streamId: string; reason: LiveEndReason; message?: string | undefined }
   > = [];
   private opening = false;
@@ -59,9 +59,9 @@ export class StreamBinding {
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly unsubscribe: Array<() => void>;
-  /** Characters written and rendered, for the test driver. */
+  /** Output written and rendered (bytes; characters where main sent text), for the test driver. */
   written = 0;
-  private readonly renderedListeners = new Set<(data: string) => void>();
+  private readonly renderedListeners = new Set<(data: string | Uint8Array) => void>();
 
   constructor(private readonly options: StreamBindingOptions) {
     const { client } = options;
@@ -119,7 +119,8 @@ export class StreamBinding {
     }
   }
 
-  private receive(data: string, offset: number): void {
+  /** Bytes go to xterm as they are (it decodes UTF-8 itself); acks count what main counted: bytes, or characters. */
+  private receive(data: string | Uint8Array, offset: number): void {
     this.offset = offset;
     const size = data.length;
     this.options.sink.write(data, () => {
@@ -130,7 +131,7 @@ export class StreamBinding {
   }
 
   /** Called with each chunk once xterm has taken it (the test driver's and the benchmark's latency probe). */
-  onRendered(listener: (data: string) => void): () => void {
+  onRendered(listener: (data: string | Uint8Array) => void): () => void {
     this.renderedListeners.add(listener);
     return () => {
       this.renderedListeners.delete(listener);

@@ -17,7 +17,7 @@
  */
 
 export interface CappableTerminal {
-  write(data: string, callback?: () => void): void;
+  write(data: string | Uint8Array, callback?: () => void): void;
   readonly modes: { readonly synchronizedOutputMode: boolean };
   onRender(listener: () => void): { dispose(): void };
 }
@@ -74,7 +74,7 @@ export class RenderCap {
     return this.state === 'holding';
   }
 
-  write(data: string, callback?: () => void): void {
+  write(data: string | Uint8Array, callback?: () => void): void {
     const flooding = this.flooding(data.length);
     if (!this.disposed && this.state === 'open' && flooding && !this.terminal.modes.synchronizedOutputMode) {
       this.state = 'holding';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CastLineReader, parseCastHeader } from '../../../../src/main/live/cast-line-reader';
+import { CastLineReader, parseCastHeader, unescapeOutputLine } from '../../../../src/main/live/cast-line-reader';
 
 const cast =
   '{"version": 2, "width": 120, "height": 40, "timestamp": 1763899200}\n' +
@@ -17,7 +17,7 @@ describe('CastLineReader', () => {
         if (b <= a || b >= bytes.length) continue;
         const reader = new CastLineReader(0);
         const out = [bytes.subarray(0, a), bytes.subarray(a, b), bytes.subarray(b)].map((c) => reader.push(c));
-        expect(out.map((o) => o.data).join('')).toBe('hello wörld 漢\r\n\x1b[31mred\x1b[0m');
+        expect(Buffer.concat(out.map((o) => o.data)).toString('utf8')).toBe('hello wörld 漢\r\n\x1b[31mred\x1b[0m');
         expect(out.at(-1)!.offset).toBe(bytes.length);
         expect(out.flatMap((o) => o.problems)).toEqual([]);
       }
@@ -28,10 +28,12 @@ describe('CastLineReader', () => {
     const start = 1_000;
     const reader = new CastLineReader(start);
     const first = reader.push(Buffer.from('[1.0, "o", "ab'));
-    expect(first).toEqual({ data: '', offset: start, problems: [] });
+    expect(first.data.length).toBe(0);
+    expect(first.offset).toBe(start);
+    expect(first.problems).toEqual([]);
     expect(reader.heldBack).toBe(14);
     const second = reader.push(Buffer.from('c"]\n[1.1, "o", "d"]\n[1.2'));
-    expect(second.data).toBe('abcd');
+    expect(second.data.toString()).toBe('abcd');
     expect(second.offset).toBe(start + '[1.0, "o", "abc"]\n[1.1, "o", "d"]\n'.length);
     expect(reader.heldBack).toBe(4);
   });
@@ -40,7 +42,7 @@ describe('CastLineReader', () => {
     const text = '{"version": 2}\n[0.1, "o", "a"]\n{not json\n[0.2, "o", 5]\n[0.3, "o", "b"]\n';
     const reader = new CastLineReader(0, 'runs/r1/terminal.cast');
     const out = reader.push(Buffer.from(text));
-    expect(out.data).toBe('ab');
+    expect(out.data.toString()).toBe('ab');
     expect(out.problems).toHaveLength(2);
     expect(out.problems[0]).toMatch(/^runs\/r1\/terminal\.cast: byte 31: not JSON/);
     expect(out.problems[1]).toContain('byte 41: output event without text');
@@ -49,6 +51,104 @@ describe('CastLineReader', () => {
   it('treats an object after the first line as a problem, not a header', () => {
     const reader = new CastLineReader(10);
     expect(reader.push(Buffer.from('{"version": 2}\n')).problems[0]).toContain('byte 10: not an asciicast event');
+  });
+});
+
+/** What `JSON.parse` makes of a line: the output event's text as UTF-8, or null for anything else. */
+function reference(line: Buffer): Buffer | null {
+  try {
+    const value = JSON.parse(line.toString('utf8')) as unknown;
+    if (Array.isArray(value) && typeof value[0] === 'number' && value[1] === 'o' && typeof value[2] === 'string') {
+      return Buffer.from(value[2], 'utf8');
+    }
+  } catch {
+    // not JSON
+  }
+  return null;
+}
+
+describe('the byte-level unescaping of output lines', () => {
+  // JSON string content as it appears in a line: escapes, raw UTF-8, and malformed bits (bare quotes and backslashes,
+  // short or bad \u escapes, lone surrogates, a raw control character).
+  const pieces = [
+    'plain ',
+    'é',
+    '漢字',
+    '🚀',
+    '\\u001b[31m',
+    '"',
+    '\\\\',
+    '/',
+    '\\b',
+    '\\f',
+    '\\n',
+    '\\r',
+    '\\t',
+    '\\u0000',
+    '\\u00e9',
+    '\\u6f22',
+    '\\ud83d\\ude80',
+    '\\ud83d',
+    '\\ude80',
+    '\\ud83dx',
+    '\\u12',
+    '\\x',
+    '\\u00zz',
+    '\\',
+    '\\"',
+    '\\/',
+    '\\u2028',
+    '\u0001',
+    '\\t\\t',
+    '\\U00e9',
+  ];
+  const frames = [
+    (t: string, s: string) => `[${t}, "o", "${s}"]`,
+    (t: string, s: string) => `[${t},"o","${s}"]`,
+    (t: string, s: string) => `[${t}, "o", "${s}", "extra"]`,
+    (t: string, s: string) => `[${t}, "i", "${s}"]`,
+    (t: string, s: string) => `[${t}, "o", "${s}"] `,
+    (t: string, s: string) => ` [${t}, "o", "${s}"]`,
+    (t: string, s: string) => `[${t},  "o", "${s}"]`,
+  ];
+  const times = ['0.1', '12.345678', '1e3', '-0.5', '1.2E-3', '', 'x', '1..2'];
+
+  it('agrees with JSON.parse on every line, or leaves the line to it', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    let fast = 0;
+    for (let round = 0; round < 5000; round++) {
+      const parts = Array.from({ length: 1 + random(8) }, () => pieces[random(pieces.length)]!);
+      // Unescaped `"` and `\` in the pieces make malformed lines too, as intended.
+      const text = parts.join('');
+      const line = Buffer.from(frames[random(frames.length)]!(times[random(times.length)]!, text), 'utf8');
+      const out = Buffer.alloc(line.length + 8, 0xaa);
+      const end = unescapeOutputLine(line, out, 3);
+      const expected = reference(line);
+      if (end >= 0) {
+        fast += 1;
+        expect(expected, line.toString()).not.toBeNull();
+        expect(out.subarray(3, end).equals(expected!), line.toString()).toBe(true);
+      }
+    }
+    // Most well-formed lines take the fast path.
+    expect(fast).toBeGreaterThan(1000);
+  });
+
+  it('leaves invalid UTF-8 to the slow path, which shows it as U+FFFD', () => {
+    const line = Buffer.concat([Buffer.from('[0.1, "o", "a'), Buffer.from([0xff, 0xc3]), Buffer.from('b"]')]);
+    expect(unescapeOutputLine(line, Buffer.alloc(64), 0)).toBe(-1);
+    const reader = new CastLineReader(0);
+    expect(reader.push(Buffer.concat([line, Buffer.from('\n')])).data.toString()).toBe('a\ufffd\ufffdb');
+  });
+
+  it('keeps the order of fast and slow lines in one chunk', () => {
+    const text = '[0.1, "o", "a"]\n[0.2,"o","b"]\n[0.3, "o", "c", 1]\n[0.4, "o", "\\u00e9"]\n{bad\n[0.5, "o", "d"]\n';
+    const reader = new CastLineReader(0, 'terminal.cast', (p) => `<${p.length > 0 ? 'problem' : ''}>`);
+    expect(reader.push(Buffer.from(text)).data.toString()).toBe('abcé<problem>d');
   });
 });
 

@@ -128,17 +128,24 @@ describe('events to one peer', () => {
       const transport = createWebSocketClientTransport(socket as unknown as WebSocketLike, server.token);
       await transport.ready;
       const client = createContractClient(transport);
-      const got: Array<{ streamId: string; data: string; offset: number }> = [];
+      const got: Array<{ streamId: string; data: string | Uint8Array; offset: number }> = [];
       client.on('live.data', (e) => got.push(e));
       const peerId = [...Array(10).keys()].map((i) => `ws-${i + 1}`).find((id) => services.events.hasPeer(id))!;
       // Escapes, quotes, backslashes, wide and astral characters, a lone CR: what terminals print.
       const big = '\x1b[31mred\x1b[0m "quoted" back\\slash 漢字 ✓ 🚀 é\r\n'.repeat(2000);
       services.events.emitTo(peerId, 'live.data', { streamId: 's-big', data: big, offset: 123 });
       services.events.emitTo(peerId, 'live.data', { streamId: 's-small', data: 'short line\r\n', offset: 7 });
-      await expect.poll(() => got.length).toBe(2);
+      // Bytes (what the live streams send) go binary at any size and arrive as bytes, never decoded.
+      services.events.emitTo(peerId, 'live.data', { streamId: 's-bytes', data: Buffer.from(big), offset: 9 });
+      services.events.emitTo(peerId, 'live.data', { streamId: 's-few', data: Buffer.from('é\r\n'), offset: 1 });
+      await expect.poll(() => got.length).toBe(4);
       expect(got[0]).toEqual({ streamId: 's-big', data: big, offset: 123 });
       expect(got[1]).toEqual({ streamId: 's-small', data: 'short line\r\n', offset: 7 });
-      expect(frames.map((f) => f.binary)).toEqual([true, false]);
+      expect(got[2]!.data).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(got[2]!.data as Uint8Array).equals(Buffer.from(big))).toBe(true);
+      expect(got[2]!.offset).toBe(9);
+      expect(Buffer.from(got[3]!.data as Uint8Array).toString()).toBe('é\r\n');
+      expect(frames.map((f) => f.binary)).toEqual([true, false, true, true]);
       // Plain UTF-8: no JSON escaping inflates the frame.
       expect(frames[0]!.bytes).toBeLessThan(Buffer.byteLength(big) + 200);
       transport.close();

@@ -18,7 +18,7 @@ function setup(options: { sync?: boolean } = {}) {
   let nextTimer = 1;
   const terminal: CappableTerminal = {
     write(data, callback) {
-      writes.push(data);
+      writes.push(typeof data === 'string' ? data : Buffer.from(data).toString('utf8'));
       xterm.write(data, callback);
     },
     get modes() {

@@ -17,7 +17,10 @@ function frame(header: unknown, body: string, kind = BULK_FRAME_KIND): Uint8Arra
 describe('bulk text frames (wire.ts)', () => {
   it('picks only long text of the events that have a bulk field', () => {
     const long = 'x'.repeat(BULK_MIN_CHARS);
-    expect(bulkFieldOf('live.data', { streamId: 's', data: long, offset: 0 })).toEqual({ field: 'data', text: long });
+    expect(bulkFieldOf('live.data', { streamId: 's', data: long, offset: 0 })).toEqual({ field: 'data', value: long });
+    // Bytes always: JSON has no bytes.
+    const few = new Uint8Array([0x68, 0x69]);
+    expect(bulkFieldOf('live.data', { streamId: 's', data: few, offset: 0 })).toEqual({ field: 'data', value: few });
     expect(bulkFieldOf('live.data', { streamId: 's', data: 'short', offset: 0 })).toBeNull();
     expect(bulkFieldOf('runs.changed', { data: long })).toBeNull();
     expect(bulkFieldOf('live.data', null)).toBeNull();
@@ -30,6 +33,29 @@ describe('bulk text frames (wire.ts)', () => {
       decode,
     );
     expect(msg).toEqual({ t: 'evt', event: 'live.data', payload: { streamId: 's', offset: 9, data: text } });
+  });
+
+  it('gives a bytes field back as bytes, not decoded', () => {
+    const text = 'é 漢字 🚀\r\n';
+    const msg = decodeBulkFrame(
+      frame(
+        { t: 'evt', event: 'live.data', payload: { streamId: 's', offset: 1 }, bulk: 'data', bulkAs: 'bytes' },
+        text,
+      ),
+      () => {
+        throw new Error('the body must not be decoded');
+      },
+    );
+    expect(msg).toBeNull(); // the header is decoded with the same function: here it throws, so no message
+    const ok = decodeBulkFrame(
+      frame(
+        { t: 'evt', event: 'live.data', payload: { streamId: 's', offset: 1 }, bulk: 'data', bulkAs: 'bytes' },
+        text,
+      ),
+      decode,
+    ) as { payload: { data: Uint8Array } };
+    expect(ok.payload.data).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(ok.payload.data).toString()).toBe(text);
   });
 
   it('rejects what is not a well-formed bulk frame', () => {
