@@ -9,6 +9,9 @@ import type { ContractClient } from '../../shared/rpc/contract-client';
  * store. Only status (connecting, live, ended) is reported back, for the tab's banner.
  */
 
+/** The largest single write into xterm (see `StreamBinding.receive`). */
+export const MAX_WRITE = 32 * 1024;
+
 export interface TerminalSink {
   write(data: string | Uint8Array, callback: () => void): void;
 }
@@ -119,9 +122,28 @@ export class StreamBinding {
     }
   }
 
-  /** Bytes go to xterm as they are (it decodes UTF-8 itself); acks count what main counted: bytes, or characters. */
+  /**
+   * Bytes go to xterm as they are (it decodes UTF-8 itself); acks count what main counted: bytes, or characters.
+   * A large message is written in pieces of at most {@link MAX_WRITE} bytes, cut between characters: xterm checks
+   * its time budget between writes (it yields to the page every ~12 ms), not inside one, so a 256 KiB write would
+   * hold the page for one long task.
+   */
   private receive(data: string | Uint8Array, offset: number): void {
     this.offset = offset;
+    if (typeof data === 'string' || data.length <= MAX_WRITE) {
+      this.write(data);
+      return;
+    }
+    for (let at = 0; at < data.length;) {
+      let cut = Math.min(data.length, at + MAX_WRITE);
+      // Back to the start of a character cut in two (continuation bytes are 10xxxxxx), at most 3 bytes.
+      for (let back = 0; back < 3 && cut < data.length && (data[cut]! & 0xc0) === 0x80; back++) cut--;
+      this.write(data.subarray(at, cut));
+      at = cut;
+    }
+  }
+
+  private write(data: string | Uint8Array): void {
     const size = data.length;
     this.options.sink.write(data, () => {
       this.written += size;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandInput } from '../../../../src/shared/contract';
-import { StreamBinding, type StreamStatus } from '../../../../src/renderer/live/live-stream-binding';
+import { MAX_WRITE, StreamBinding, type StreamStatus } from '../../../../src/renderer/live/live-stream-binding';
 import { deferred, fakeClient } from '../fakes';
 
 const opened = (streamId: string) => ({
@@ -10,10 +10,10 @@ const opened = (streamId: string) => ({
 
 /** A terminal whose write callbacks run when the test says (a renderer that is behind). */
 function slowSink() {
-  const writes: Array<{ data: string; done: () => void }> = [];
+  const writes: Array<{ data: string | Uint8Array; done: () => void }> = [];
   return {
     writes,
-    sink: { write: (data: string, done: () => void) => void writes.push({ data, done }) },
+    sink: { write: (data: string | Uint8Array, done: () => void) => void writes.push({ data, done }) },
     renderAll: () => {
       for (const w of writes.splice(0)) w.done();
     },
@@ -51,6 +51,45 @@ describe('StreamBinding', () => {
     ]);
     expect(binding.written).toBe(11);
     expect(statuses.map((s) => s.phase)).toEqual(['connecting', 'live']);
+    binding.dispose();
+  });
+
+  it('writes a large message of bytes in pieces cut between characters, and acks every byte', async () => {
+    const fake = fakeClient({
+      'live.open': () => opened('s1'),
+      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
+    });
+    const { sink, writes, renderAll } = slowSink();
+    const binding = new StreamBinding({
+      client: fake.client,
+      sink,
+      open: () => fake.client.call('live.open', { id: 'r1' }),
+      onStatus: () => undefined,
+      reopenAfterDrop: true,
+    });
+    await binding.start();
+    // 3-byte characters after one ASCII byte: every 32 KiB boundary falls inside a character.
+    const bytes = new TextEncoder().encode('a' + '漢'.repeat(40_000));
+    fake.emit('live.data', { streamId: 's1', data: bytes, offset: 5 });
+    expect(writes.length).toBeGreaterThan(3);
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    for (const w of writes) {
+      expect(w.data).toBeInstanceOf(Uint8Array);
+      expect((w.data as Uint8Array).length).toBeLessThanOrEqual(MAX_WRITE);
+      expect(() => decoder.decode(w.data as Uint8Array)).not.toThrow();
+    }
+    const joined = new Uint8Array(bytes.length);
+    let at = 0;
+    for (const w of writes) {
+      joined.set(w.data as Uint8Array, at);
+      at += (w.data as Uint8Array).length;
+    }
+    expect(joined).toEqual(bytes);
+    renderAll();
+    await tick();
+    const acked = fake.calls.filter((c) => c.command === 'live.ack').map((c) => (c.input as { bytes: number }).bytes);
+    expect(acked.reduce((a, b) => a + b, 0)).toBe(bytes.length);
+    expect(binding.written).toBe(bytes.length);
     binding.dispose();
   });
 
