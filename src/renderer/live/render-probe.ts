@@ -23,11 +23,19 @@ export interface ProbeResults {
 const MARKER = /@@([ILE])(\d+):(\d{13})@@/g;
 const AT = 0x40;
 
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+/** A marker is at most this many bytes (`@@L<seq>:<13 digits>@@`). */
+const MARKER_MAX_BYTES = 40;
+
+/** UTF-16 units of UTF-8 bytes, without decoding: one per character, two for one outside the BMP (4-byte). */
+function utf16Units(bytes: Uint8Array): number {
+  let skipped = 0;
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i]!;
+    if ((b & 0xc0) === 0x80) skipped++;
+    else if (b >= 0xf0) skipped--;
+  }
+  return n - skipped;
 }
 
 export class RenderProbe {
@@ -84,34 +92,57 @@ export class RenderProbe {
     this.carry = rest.length > 40 ? rest.slice(-40) : rest;
   }
 
-  /** Markers are ASCII: found with `indexOf` on the bytes; only the bytes around each are made into text. */
+  /**
+   * Markers are ASCII: found with `indexOf` on the bytes, and only a marker's own bytes are made into text. A marker
+   * cut between two chunks is found by scanning the held tail of the last chunk joined to this one's first bytes.
+   */
   private renderedBytes(data: Uint8Array): void {
     const at = this.now();
-    let units = 0;
-    for (let i = 0; i < data.length; i++) {
-      const b = data[i]!;
-      if ((b & 0xc0) !== 0x80) units += b >= 0xf0 ? 2 : 1;
-    }
-    this.chars += units;
+    this.chars += utf16Units(data);
+    let from = 0;
     const carry = this.carryBytes;
-    const bytes = carry.length ? concatBytes(carry, data) : data;
-    let consumed = 0;
-    for (let i = bytes.indexOf(AT); i >= 0 && i + 1 < bytes.length; i = bytes.indexOf(AT, i + 1)) {
-      if (bytes[i + 1] !== AT) continue;
-      const close = bytes.indexOf(AT, i + 2);
-      if (close < 0 || close - i > 40) {
-        if (close < 0) break;
-        continue;
-      }
-      const candidate = String.fromCharCode(...bytes.subarray(i, close + 2));
-      const match = /^@@([ILE])(\d+):(\d{13})@@$/.exec(candidate);
-      if (!match) continue;
-      this.marker(match[1]!, Number(match[2]), Number(match[3]), at);
-      consumed = close + 2;
-      i = consumed - 1;
+    if (carry.length > 0 && data.length < MARKER_MAX_BYTES) {
+      // A short chunk: the held tail and the chunk together are all there is to scan (and to hold next).
+      const joined = new Uint8Array(carry.length + data.length);
+      joined.set(carry, 0);
+      joined.set(data, carry.length);
+      const consumed = this.scanBytes(joined, 0, at, joined.length);
+      this.carryBytes = joined.slice(Math.max(consumed, joined.length - MARKER_MAX_BYTES));
+      return;
     }
-    const rest = bytes.subarray(consumed);
-    this.carryBytes = rest.length > 40 ? rest.slice(rest.length - 40) : rest.slice();
+    if (carry.length > 0) {
+      const head = data.subarray(0, MARKER_MAX_BYTES);
+      const joined = new Uint8Array(carry.length + head.length);
+      joined.set(carry, 0);
+      joined.set(head, carry.length);
+      const found = this.scanBytes(joined, 0, at, carry.length);
+      if (found > carry.length) from = found - carry.length;
+    }
+    const consumed = Math.max(from, this.scanBytes(data, from, at, data.length));
+    const tail = Math.max(consumed, data.length - MARKER_MAX_BYTES);
+    this.carryBytes = data.slice(tail);
+  }
+
+  /** Records the markers in `bytes` from `from` that begin before `startsBefore`; the end of the last one. */
+  private scanBytes(bytes: Uint8Array, from: number, at: number, startsBefore: number): number {
+    let consumed = from;
+    for (let i = bytes.indexOf(AT, from); i >= 0 && i < startsBefore && i + 1 < bytes.length;) {
+      if (bytes[i + 1] === AT) {
+        const close = bytes.indexOf(AT, i + 2);
+        if (close < 0) break;
+        if (close - i <= MARKER_MAX_BYTES && close + 1 < bytes.length && bytes[close + 1] === AT) {
+          const match = /^@@([ILE])(\d+):(\d{13})@@$/.exec(String.fromCharCode(...bytes.subarray(i, close + 2)));
+          if (match) {
+            this.marker(match[1]!, Number(match[2]), Number(match[3]), at);
+            consumed = close + 2;
+            i = bytes.indexOf(AT, consumed);
+            continue;
+          }
+        }
+      }
+      i = bytes.indexOf(AT, i + 1);
+    }
+    return consumed;
   }
 
   private marker(kind: string, seq: number, stamp: number, at: number): void {
