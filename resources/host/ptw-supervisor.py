@@ -1887,7 +1887,27 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def keep_freed_memory():
+    """Asks glibc's malloc to keep freed memory for reuse instead of returning it to the kernel at once.
+
+    The recorder thread makes and drops strings of a few hundred KB for every batch a flooding agent writes. By
+    default glibc gives such blocks back (munmap, or trimming the thread's arena) and the next batch faults the same
+    pages in again: on a virtualised host, those page faults were most of the supervisor's CPU (bench:live, perf).
+    Best effort: other C libraries, or none reachable through ctypes, keep their defaults.
+    """
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (ImportError, OSError, AttributeError):
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    mallopt(M_MMAP_THRESHOLD, 16 * 1024 * 1024)
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024)
+
+
 def main(argv=None):
+    keep_freed_memory()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if not os.path.isdir(args.run_dir):
         log("no run folder at %s" % args.run_dir)
