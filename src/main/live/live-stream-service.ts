@@ -477,7 +477,7 @@ export class LiveStreamService {
     const data = stream.pending.length === 1 ? stream.pending[0]! : Buffer.concat(stream.pending);
     stream.pending = [];
     stream.pendingLength = 0;
-    for (let at = 0; at < data.length; ) {
+    for (let at = 0; at < data.length;) {
       const cut = at + MAX_MESSAGE_BYTES >= data.length ? data.length : utf8CutBefore(data, at + MAX_MESSAGE_BYTES);
       const piece = data.subarray(at, cut);
       at = cut;
