@@ -32,6 +32,11 @@ for n in range(1, lines + 1):
 sys.stdout.write("sha256 %s %d\n" % (digest.hexdigest(), lines))
 sys.stdout.flush()
 `;
+/**
+ * The agent, then a pause before it exits: a run that has ended by the time a viewer opens its terminal is served from
+ * the local mirror (nothing to pause on the host, never behind it), and the flood alone can be over in a second.
+ */
+const AGENT_THEN_PAUSE = `${AGENT}\nimport time\ntime.sleep(10)\n`;
 
 interface Viewer {
   readonly peerId: string;
@@ -125,7 +130,7 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
   }
 
   it('delivers every byte once and in order to a slow and a fast viewer, pausing only the slow one', async () => {
-    const id = await startRun(['python3', '-c', AGENT], '3m');
+    const id = await startRun(['python3', '-c', AGENT_THEN_PAUSE], '3m');
 
     const slow = attachViewer('slow-viewer');
     const fast = attachViewer('fast-viewer');
@@ -185,9 +190,7 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
   });
 
   it('tells a viewer how far behind the host it is, and when it has caught up', async () => {
-    // The agent stays a while after its flood: a run that has already ended is served from the local mirror,
-    // where nothing is behind a host.
-    const id = await startRun(['python3', '-c', `${AGENT}\nimport time\ntime.sleep(15)\n`], '3m');
+    const id = await startRun(['python3', '-c', AGENT_THEN_PAUSE], '3m');
     const viewer = attachViewer('stalled-viewer');
     const opened = await open(viewer, id);
     expect(opened.source).toBe('host');
