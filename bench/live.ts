@@ -349,7 +349,9 @@ interface PathResult {
   charsRendered: number;
   bytesLost: number;
   sequenceErrors: string[];
-  longTasks: { count: number; maxMs: number; over50: number };
+  /** `over50WhileWriting`: long tasks over 50 ms that began before the end marker was written (while the agent, or the
+   * bare server, was still sending the flood); the rest came while the page drained what was already written. */
+  longTasks: { count: number; maxMs: number; over50: number; over50WhileWriting: number };
   /** App only: frames during which the render cap held xterm's repaints (render-cap.ts). */
   cappedFrames?: number;
 }
@@ -377,6 +379,9 @@ function summarize(results: ProbeResults, expected: string, bytesPerChar: number
       count: results.longTasks.length,
       maxMs: Math.max(0, ...results.longTasks),
       over50: results.longTasks.filter((d) => d > 50).length,
+      over50WhileWriting: results.longTasks.filter(
+        (d, i) => d > 50 && results.endWrittenAt !== null && (results.longTaskStarts[i] ?? 0) < results.endWrittenAt,
+      ).length,
     },
   };
 }
@@ -652,6 +657,11 @@ function printTable(app: PathResult, bare: PathResult, ratio: number | null): vo
     ['frames with repaints capped', String(app.cappedFrames ?? 0), '— (uncapped)'],
     ['marker order errors', String(app.sequenceErrors.length), String(bare.sequenceErrors.length)],
     ['long tasks (n / >50 ms / max ms)', lt(app), lt(bare)],
+    [
+      '  >50 ms while the flood was written',
+      String(app.longTasks.over50WhileWriting),
+      String(bare.longTasks.over50WhileWriting),
+    ],
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(8, ...rows.map((r) => r[1].length));

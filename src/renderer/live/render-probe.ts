@@ -18,6 +18,10 @@ export interface ProbeResults {
   /** Characters rendered between the first load marker and the end marker. */
   loadChars: number;
   longTasks: number[];
+  /** When each long task began (epoch ms), in the order of `longTasks`. */
+  longTaskStarts: number[];
+  /** When the end marker was written (its stamp, epoch ms): the end of the flood at its source. */
+  endWrittenAt: number | null;
 }
 
 const MARKER = /@@([ILE])(\d+):(\d{13})@@/g;
@@ -53,13 +57,18 @@ export class RenderProbe {
     endAt: null,
     loadChars: 0,
     longTasks: [],
+    longTaskStarts: [],
+    endWrittenAt: null,
   };
   private readonly observer: PerformanceObserver | null = null;
 
   constructor(private readonly now: () => number = () => Date.now()) {
     try {
       this.observer = new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) this.results.longTasks.push(Math.round(entry.duration));
+        for (const entry of list.getEntries()) {
+          this.results.longTasks.push(Math.round(entry.duration));
+          this.results.longTaskStarts.push(Math.round(performance.timeOrigin + entry.startTime));
+        }
       });
       this.observer.observe({ type: 'longtask', buffered: false });
     } catch {
@@ -161,6 +170,7 @@ export class RenderProbe {
       this.results.latencies.load.push(latency);
     } else if (kind === 'E') {
       this.results.endAt = at;
+      this.results.endWrittenAt = stamp;
       this.results.loadChars = this.chars - this.loadStartChars;
     }
   }
