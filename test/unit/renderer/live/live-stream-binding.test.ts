@@ -20,6 +20,17 @@ function slowSink() {
   };
 }
 
+/** A binding of run r1's terminal that ignores status changes. */
+function bind(fake: ReturnType<typeof fakeClient>, sink: ReturnType<typeof slowSink>['sink']): StreamBinding {
+  return new StreamBinding({
+    client: fake.client,
+    sink,
+    open: () => fake.client.call('live.open', { id: 'r1' }),
+    onStatus: () => undefined,
+    reopenAfterDrop: true,
+  });
+}
+
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
 describe('StreamBinding', () => {
@@ -60,13 +71,7 @@ describe('StreamBinding', () => {
       'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
     });
     const { sink, writes, renderAll } = slowSink();
-    const binding = new StreamBinding({
-      client: fake.client,
-      sink,
-      open: () => fake.client.call('live.open', { id: 'r1' }),
-      onStatus: () => undefined,
-      reopenAfterDrop: true,
-    });
+    const binding = bind(fake, sink);
     await binding.start();
     // 3-byte characters after one ASCII byte: every 32 KiB boundary falls inside a character.
     const bytes = new TextEncoder().encode('a' + '漢'.repeat(40_000));
@@ -119,13 +124,7 @@ describe('StreamBinding', () => {
     const reply = deferred<ReturnType<typeof opened>>();
     const fake = fakeClient({ 'live.open': () => reply.promise });
     const { sink, writes } = slowSink();
-    const binding = new StreamBinding({
-      client: fake.client,
-      sink,
-      open: () => fake.client.call('live.open', { id: 'r1' }),
-      onStatus: () => undefined,
-      reopenAfterDrop: true,
-    });
+    const binding = bind(fake, sink);
     const starting = binding.start();
     await tick(1);
     fake.emit('live.data', { streamId: 's9', data: 'early', offset: 5 });
