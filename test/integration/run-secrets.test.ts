@@ -3,6 +3,7 @@
 // prints, even when the agent prints it (split across two writes).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -17,7 +18,8 @@ const MARK = '[REDACTED:ANTHROPIC_API_KEY]';
 /**
  * Stands in for Claude Code's CLI (`claude --print --verbose --model M …`): proves it got its key by printing the
  * key's SHA-256; with `--model leaky` it also prints the key itself, in a line, in a stream-json line, and split
- * across two writes 1.5 s apart (two terminal events, so the key is never whole in one of them).
+ * across two writes 1.5 s apart (two terminal events, so the key is never whole in one of them); with `--model quiet`
+ * it waits for `/workspace/.inspected` (the test's go-ahead) before it ends.
  */
 const FAKE_CLAUDE = String.raw`#!/bin/sh
 model=$4
@@ -31,6 +33,11 @@ if [ "$model" = leaky ]; then
 k = os.environ["ANTHROPIC_API_KEY"]
 sys.stdout.write("split across writes: " + k[:12]); sys.stdout.flush(); time.sleep(1.5)
 sys.stdout.write(k[12:] + " (end)\n"); sys.stdout.flush()'
+fi
+if [ "$model" = quiet ]; then
+  # Stays until the test has looked at its container (up to 30 s): a run that ended has no container left.
+  i=0
+  while [ ! -e /workspace/.inspected ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 fi
 sleep 1
 printf '{"type":"result","subtype":"success","is_error":false}\n'
@@ -121,9 +128,11 @@ describeWithTestHost('the agent’s key', () => {
     const id = await launch('quiet');
     // While it runs, the container's environment is the one place the key is.
     const [container] = await t.docker.listContainers({ all: true, filters: { label: [`ptw.run=${id}`] } });
+    expect(container, 'the agent container of a running run').toBeDefined();
     const inspected = await t.docker.getContainer(container!.Id).inspect();
     expect(inspected.Config.Env).toContain(`ANTHROPIC_API_KEY=${KEY}`);
     expect(JSON.stringify(inspected.Config.Labels)).not.toContain(KEY);
+    await writeFile(path.join(t.runDir(id), 'workspace', '.inspected'), 'done\n');
 
     const waited = await t.ptw(['run', 'wait', id, '--json'], withKey);
     expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'no-model', stopReason: 'agent-exited' });
