@@ -19,7 +19,8 @@ import { placeControlScript } from '../runs/host-scripts';
 import { hostRunPaths } from '../runs/run-layout';
 import { RunMirror } from '../runs/run-mirror';
 import type { SecretStore } from '../secrets/secret-store';
-import { ByteStreamRedactor, utf8CutBefore, Utf8Carry } from './byte-redactor';
+import { utf8CutBefore } from '../../shared/utf8';
+import { ByteStreamRedactor, Utf8Carry } from './byte-redactor';
 import { CastLineReader, parseCastHeader } from './cast-line-reader';
 import { defaultFlowWindow, FlowWindow, type FlowWindowOptions } from './flow-control';
 
@@ -478,7 +479,7 @@ export class LiveStreamService {
     stream.pending = [];
     stream.pendingLength = 0;
     for (let at = 0; at < data.length;) {
-      const cut = at + MAX_MESSAGE_BYTES >= data.length ? data.length : utf8CutBefore(data, at + MAX_MESSAGE_BYTES);
+      const cut = utf8CutBefore(data, at + MAX_MESSAGE_BYTES);
       const piece = data.subarray(at, cut);
       at = cut;
       const delivered = this.options.events.emitTo(stream.peerId, 'live.data', {

@@ -1,6 +1,7 @@
 import type { LiveEndReason } from '../../shared/contract-live';
 import type { AppErrorData } from '../../shared/errors';
 import type { ContractClient } from '../../shared/rpc/contract-client';
+import { utf8CutBefore } from '../../shared/utf8';
 
 /**
  * Feeds one main-side stream (`live.data` events) into an xterm `write`, acknowledging each chunk from xterm's write
@@ -135,9 +136,7 @@ export class StreamBinding {
       return;
     }
     for (let at = 0; at < data.length;) {
-      let cut = Math.min(data.length, at + MAX_WRITE);
-      // Back to the start of a character cut in two (continuation bytes are 10xxxxxx), at most 3 bytes.
-      for (let back = 0; back < 3 && cut < data.length && (data[cut]! & 0xc0) === 0x80; back++) cut--;
+      const cut = utf8CutBefore(data, at + MAX_WRITE);
       this.write(data.subarray(at, cut));
       at = cut;
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ByteStreamRedactor, utf8CutBefore, Utf8Carry } from '../../../../src/main/live/byte-redactor';
+import { ByteStreamRedactor, Utf8Carry } from '../../../../src/main/live/byte-redactor';
+import { utf8CutBefore } from '../../../../src/shared/utf8';
 import { StreamRedactor, type NamedSecret } from '../../../../src/shared/redact';
 
 const secrets: NamedSecret[] = [
