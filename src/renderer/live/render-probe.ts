@@ -42,6 +42,13 @@ function utf16Units(bytes: Uint8Array): number {
   return n - skipped;
 }
 
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a, 0);
+  joined.set(b, a.length);
+  return joined;
+}
+
 export class RenderProbe {
   private chars = 0;
   private carry = '';
@@ -112,18 +119,13 @@ export class RenderProbe {
     const carry = this.carryBytes;
     if (carry.length > 0 && data.length < MARKER_MAX_BYTES) {
       // A short chunk: the held tail and the chunk together are all there is to scan (and to hold next).
-      const joined = new Uint8Array(carry.length + data.length);
-      joined.set(carry, 0);
-      joined.set(data, carry.length);
+      const joined = joinBytes(carry, data);
       const consumed = this.scanBytes(joined, 0, at, joined.length);
       this.carryBytes = joined.slice(Math.max(consumed, joined.length - MARKER_MAX_BYTES));
       return;
     }
     if (carry.length > 0) {
-      const head = data.subarray(0, MARKER_MAX_BYTES);
-      const joined = new Uint8Array(carry.length + head.length);
-      joined.set(carry, 0);
-      joined.set(head, carry.length);
+      const joined = joinBytes(carry, data.subarray(0, MARKER_MAX_BYTES));
       const found = this.scanBytes(joined, 0, at, carry.length);
       if (found > carry.length) from = found - carry.length;
     }
