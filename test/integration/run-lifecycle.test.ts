@@ -245,7 +245,11 @@ describeWithTestHost('runs on a real host through the ptw CLI', () => {
       expect(listed.code, listed.stderr).toBe(0);
       const resumed = t.supervisorPid(id)!;
       expect(resumed).not.toBe(pid);
-      expect(isProcessAlive(resumed)).toBe(true);
+      const log = path.join(t.runDir(id), 'record', 'supervisor.log');
+      expect(
+        isProcessAlive(resumed),
+        existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : 'no supervisor.log',
+      ).toBe(true);
       const waited = await t.ptw(['run', 'wait', id, '--json']);
       expect(waited.code, waited.stderr).toBe(0);
       expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'scored', stopReason: 'budget' });
