@@ -245,11 +245,12 @@ describeWithTestHost('runs on a real host through the ptw CLI', () => {
       expect(listed.code, listed.stderr).toBe(0);
       const resumed = t.supervisorPid(id)!;
       expect(resumed).not.toBe(pid);
+      // The restarted supervisor took over (it may already have finished the run on a slow machine: 25 s budget).
       const log = path.join(t.runDir(id), 'record', 'supervisor.log');
-      expect(
-        isProcessAlive(resumed),
-        existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : 'no supervisor.log',
-      ).toBe(true);
+      const logText = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      expect(isProcessAlive(resumed) || logText.includes(`"pid":${resumed},"version":1,"resumed":true`), logText).toBe(
+        true,
+      );
       const waited = await t.ptw(['run', 'wait', id, '--json']);
       expect(waited.code, waited.stderr).toBe(0);
       expect(JSON.parse(waited.stdout)).toMatchObject({ status: 'scored', stopReason: 'budget' });
