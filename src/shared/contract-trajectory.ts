@@ -84,6 +84,12 @@ export const ptbRecordSchema = z.object({
   source: z.string(),
   folder: z.string(),
   agentConfig: z.string(),
+  /** The agent as the method folder names it (`codex_non_api_high`, `cursor_cli`). */
+  method: z.string().optional(),
+  /** The file the steps come from (`solve_out.txt`, another `solve_out*.txt`, or `solve_parsed.txt`), null: none. */
+  trace: z.string().nullable().optional(),
+  /** Where the start and stop times come from: the trace's timestamps, or nothing that says. */
+  timesFrom: z.enum(['trace', 'none']).optional(),
   timeTaken: z.string().nullable(),
   timeTakenSeconds: z.number().nullable(),
   metrics: z.record(z.string(), z.unknown()).nullable(),
@@ -91,10 +97,13 @@ export const ptbRecordSchema = z.object({
   judgements: z.array(
     z.object({
       file: z.string(),
-      /** `contamination`, `disallowed_model`, or the file's own word. */
+      /** `contamination`, `disallowed_model`, `disallowed_api_usage`…, or the file's name when it has no verdict. */
       check: z.string(),
       flagged: z.boolean().nullable(),
+      /** The judge's justification as written ('' when it gave none). */
       text: z.string(),
+      /** Why no verdict could be read from the file. */
+      problem: z.string().optional(),
     }),
   ),
   /** error.log's first meaningful line and what it means (`Terminated`: the time limit; `Killed`: out of memory). */

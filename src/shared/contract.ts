@@ -15,10 +15,11 @@ import {
 import { liveCommands, liveEvents } from './contract-live';
 import { monitorCommands, monitorEvents } from './contract-monitor';
 import { replayCommands, replayEvents } from './contract-replay';
-import { trajectoryCommands, trajectoryEvents } from './contract-trajectory';
+import { ptbRecordSchema, trajectoryCommands, trajectoryEvents } from './contract-trajectory';
 import { bundleCommands, bundleEvents } from './contract-bundle';
 import { checkpointsCommands, checkpointsEvents } from './contract-checkpoints';
 import { datasetsCommands, datasetsEvents } from './contract-datasets';
+import { leaderboardCommands, leaderboardEvents } from './contract-leaderboard';
 
 /**
  * The one contract between the node side (main process, `ptw serve`) and the renderer.
@@ -80,6 +81,8 @@ export const runSummarySchema = z.object({
   deadline: z.number().nullable().optional(),
   stoppedAt: z.number().nullable().optional(),
   stopReason: z.string().nullable().optional(),
+  /** How long the agent ran, for an imported run whose source says so (time_taken) even when it has no start time. */
+  ranSeconds: z.number().nullable().optional(),
   /** metrics.json `accuracy` × 100, once scored. */
   score: z.number().nullable().optional(),
   /** Whether the host's supervisor has been heard from in the last 20 s (live runs only). */
@@ -132,6 +135,8 @@ export const runDetailSchema = z.object({
   localDir: z.string(),
   /** The final_model/ manifest, once the run has ended and it was computed on the host. */
   finalModel: finalModelManifestSchema.nullable().optional(),
+  /** What an imported PostTrainBench folder said (verdicts with justifications, time taken, the trace used). */
+  ptb: ptbRecordSchema.nullable().optional(),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 
@@ -235,6 +240,7 @@ export const commands = {
   ...bundleCommands,
   ...checkpointsCommands,
   ...datasetsCommands,
+  ...leaderboardCommands,
 } as const;
 
 export const events = {
@@ -258,6 +264,7 @@ export const events = {
   ...bundleEvents,
   ...checkpointsEvents,
   ...datasetsEvents,
+  ...leaderboardEvents,
 } as const;
 
 export type Commands = typeof commands;

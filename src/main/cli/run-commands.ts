@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { RunDetail, RunSummary } from '../../shared/contract';
+import type { PtbRecord } from '../../shared/contract-trajectory';
 import { AGENTS, formatArgvTemplate } from '../../shared/runs/agent-catalog';
 import { formatByteSize, formatDuration, parseDuration } from '../../shared/runs/duration';
 import { FINAL_RUN_STATUSES, type RunStatus } from '../../shared/runs/run-status';
@@ -75,6 +76,8 @@ interface StartOptions extends ConnectOptions {
   label?: string;
   env: string[];
   network?: string;
+  memory?: string;
+  shm?: string;
   spec?: string;
   json?: boolean;
 }
@@ -109,6 +112,13 @@ export async function specFromOptions(opts: StartOptions): Promise<Record<string
   if (opts.image) spec.image = opts.image;
   if (opts.label) spec.label = opts.label;
   if (opts.env.length > 0) spec.env = { ...((spec.env as Record<string, string>) ?? {}), ...parseEnvOptions(opts.env) };
+  if (opts.memory !== undefined || opts.shm !== undefined) {
+    spec.limits = {
+      ...((spec.limits as Record<string, unknown> | undefined) ?? {}),
+      ...(opts.memory !== undefined ? { memoryBytes: opts.memory } : {}),
+      ...(opts.shm !== undefined ? { shmBytes: opts.shm } : {}),
+    };
+  }
   if (opts.network !== undefined) {
     if (opts.network !== 'on' && opts.network !== 'off') throw usage(`--network is on or off, not '${opts.network}'`);
     spec.network = opts.network;
@@ -176,6 +186,11 @@ export function formatRunDetail(detail: RunDetail): string {
     `deadline:    ${iso(s.deadline)}`,
     `stopped:     ${iso(s.stoppedAt)}${s.stopReason ? ` (${stopReasonText[s.stopReason] ?? s.stopReason})` : ''}`,
   ];
+  const ran = ranSecondsOf(s);
+  if (ran !== null) {
+    const budget = typeof s.budgetSeconds === 'number' ? ` of ${formatDuration(s.budgetSeconds)} budget` : '';
+    lines.push(`ran:         ${formatDuration(ran)}${budget}`);
+  }
   const state = detail.state as { exitCode?: number | null; evaluation?: { outcome?: string | null } } | null;
   if (state?.exitCode !== undefined && state.exitCode !== null) lines.push(`exit code:   ${state.exitCode}`);
   if (state?.evaluation?.outcome) lines.push(`evaluation:  ${state.evaluation.outcome}`);
@@ -193,10 +208,47 @@ export function formatRunDetail(detail: RunDetail): string {
       `final model: ${model.exists ? `${model.files.length} file(s), ${formatByteSize(model.totalBytes)} (stays on the host)` : (model.reason ?? 'none')}`,
     );
   }
+  if (detail.ptb) lines.push(...ptbLines(detail.ptb));
   lines.push(`local:       ${detail.localDir}`);
   lines.push(`synced:      ${iso(s.syncedAt)}${s.syncError ? `  (last sync failed: ${s.syncError})` : ''}`);
   for (const p of detail.problems) lines.push(`problem:     ${p.source}${p.line ? `:${p.line}` : ''}: ${p.message}`);
   return lines.join('\n') + '\n';
+}
+
+/** How long the agent ran: stop − start, else what an imported run's source says (time_taken). */
+function ranSecondsOf(s: RunSummary): number | null {
+  if (typeof s.startedAt === 'number' && typeof s.stoppedAt === 'number')
+    return Math.max(0, (s.stoppedAt - s.startedAt) / 1000);
+  return typeof s.ranSeconds === 'number' ? s.ranSeconds : null;
+}
+
+/** Control characters as `\xNN`, so text from a file cannot move the cursor or recolour the terminal. */
+function visible(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+/** One line per fact an imported PostTrainBench folder gave, each judge's verdict with its justification. */
+function ptbLines(ptb: PtbRecord): string[] {
+  // Judges and folders are untrusted text: control characters (ESC…) are shown escaped, never sent to the terminal.
+  const indent = (text: string) => text.split(/\r?\n/).map(visible).join('\n             ');
+  const lines = [
+    `ptb folder:  ${visible(ptb.source)}`,
+    `time taken:  ${ptb.timeTaken === null ? 'not recorded' : `${visible(ptb.timeTaken)}${ptb.timeTakenSeconds === null ? ' (not read)' : ''}`}`,
+    `trace:       ${visible(ptb.trace ?? 'none')}`,
+  ];
+  if (ptb.errorCause) lines.push(`error.log:   ${visible(ptb.errorCause)}`);
+  for (const j of ptb.judgements) {
+    const verdict = j.flagged === null ? 'no verdict' : j.flagged ? 'FLAGGED' : 'clean';
+    lines.push(`judge:       ${visible(j.check)}: ${verdict} (${visible(j.file)})`);
+    if (j.text) lines.push(`             ${indent(j.text)}`);
+  }
+  if (ptb.judgements.length === 0) lines.push('judge:       no verdict files in the folder');
+  for (const p of ptb.problems) lines.push(`ptb problem: ${visible(p)}`);
+  return lines;
 }
 
 function exitCodeFor(run: RunSummary): number {
@@ -315,6 +367,8 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
       .option('--label <text>', 'a note for lists')
       .option('--env <KEY=VALUE>', 'extra non-secret environment for the agent (repeatable)', collect, [])
       .option('--network <on|off>', 'internet access for the agent (rehearsal: off, else on)')
+      .option('--memory <size>', "the sandbox's memory limit, e.g. 64g (default: its GPUs' share of the host's RAM)")
+      .option('--shm <size>', "the sandbox's /dev/shm, e.g. 16g (default: half the memory limit, at most 16g)")
       .option('--spec <file>', 'a run spec as JSON; the flags above override its fields')
       .option('--json', 'print the run summary as JSON instead of the id'),
   ).action(async (opts: StartOptions) => {

@@ -57,7 +57,13 @@ export const syncStateSchema = z.object({
    * it has no host to sync with, so sync, control and background rediscovery leave it alone.
    */
   imported: z
-    .object({ kind: z.enum(['bundle', 'ptb']), source: z.string(), at: z.number() })
+    .object({
+      kind: z.enum(['bundle', 'ptb']),
+      source: z.string(),
+      at: z.number(),
+      /** How long the agent ran, when the source says (a PostTrainBench time_taken.txt) even without a start time. */
+      ranSeconds: z.number().nonnegative().nullable().optional(),
+    })
     .nullable()
     .default(null),
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CatalogTask, RunDetail, RunSummary } from '../../shared/contract';
+import { ptbRecordSchema, type PtbRecord } from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
 import type { HostProfile } from '../../shared/hosts';
 import type { NamedSecret } from '../../shared/redact';
@@ -146,6 +147,7 @@ export class RunService {
     } catch {
       metrics = null;
     }
+    const ptb = sync?.imported?.kind === 'ptb' ? await readPtbRecord(mirror.file('ptb/import.json')) : null;
     return {
       summary,
       spec: runJson?.spec ?? null,
@@ -159,6 +161,7 @@ export class RunService {
       hostRunDir: sync?.hostRunDir ?? '',
       localDir: mirror.dir,
       finalModel: manifest,
+      ptb,
     };
   }
 
@@ -578,4 +581,16 @@ export function castOutputData(line: string): string | null {
     // Not an event.
   }
   return null;
+}
+
+/** An imported PostTrainBench run's `ptb/import.json`; null when absent or unreadable (the Steps tab says why). */
+async function readPtbRecord(file: string): Promise<PtbRecord | null> {
+  const raw = await readFile(file, 'utf8').catch(() => null);
+  if (raw === null) return null;
+  try {
+    const parsed = ptbRecordSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }

@@ -18,7 +18,7 @@ export interface SyncFacts {
   /** What the last sync saw of the supervisor process (null: never looked). */
   supervisorAlive: boolean | null;
   /** The file the run was imported from, for a run that has no host to sync with. */
-  imported?: { kind: 'bundle' | 'ptb'; source: string } | null;
+  imported?: { kind: 'bundle' | 'ptb'; source: string; ranSeconds?: number | null } | null;
 }
 
 /** state.json, if it reads as one; anything else is treated as absent (the run then says `unknown`). */
@@ -68,5 +68,6 @@ export function summarizeRun(input: {
     score: status === 'scored' && typeof accuracy === 'number' ? accuracy * 100 : null,
     supervisorAlive: final ? false : sync?.supervisorAlive !== false && isSupervisorAlive(state, hostNow),
     error: state.error ?? null,
+    ...(sync?.imported && typeof sync.imported.ranSeconds === 'number' ? { ranSeconds: sync.imported.ranSeconds } : {}),
   };
 }

@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { PtbImportResult, PtbRecord } from '../../shared/contract-trajectory';
+import {
+  ptbImportResultSchema,
+  ptbRecordSchema,
+  type PtbImportResult,
+  type PtbRecord,
+} from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
-import { getAgent } from '../../shared/runs/agent-catalog';
-import type { RunState } from '../../shared/runs/run-status';
+import { getAgent, isAgentId } from '../../shared/runs/agent-catalog';
+import { runStateSchema, type RunState } from '../../shared/runs/run-status';
 import { parseAgentStream } from '../../shared/trajectory/agent-steps';
 import {
   errorLogCause,
+  isJudgementFile,
+  looksLikeTaskFolder,
+  MAX_TIME_TAKEN_SECONDS,
   parseAgentConfigName,
   parseJudgement,
   parseSolveDiagnostics,
@@ -16,7 +24,7 @@ import {
 } from '../../shared/trajectory/ptb-result';
 import { redactText, type NamedSecret } from '../../shared/redact';
 import { redactKeyShapes } from '../../shared/trajectory/key-shapes';
-import { streamLines } from '../../shared/trajectory/stream-lines';
+import { eventTime, parseJsonLine, streamLines } from '../../shared/trajectory/stream-lines';
 import { newRunId } from '../runs/launch-plan';
 import { listMirrors } from '../runs/run-mirror';
 
@@ -38,8 +46,51 @@ import { listMirrors } from '../runs/run-mirror';
 
 /** Files of a result folder copied into `ptb/` (small text; the trace goes to agent-stream.jsonl). */
 const TEXT_FILES =
-  /^(prompt\.txt|solve_parsed\.txt|time_taken\.txt|output\.log|error\.log|system_monitor\.log|metrics\.json|contamination_judgement\.txt|disallowed_model_judgement\.txt|judgement_.*\.json|final_eval_\d+\.txt)$/;
-const MARKERS = ['solve_out.txt', 'metrics.json', 'time_taken.txt', 'output.log', 'error.log'];
+  /^(prompt\.txt|solve_parsed\.txt|solve_out.+\.txt|time_taken\.txt|output\.log|error\.log|judgement\.log|system_monitor\.log|metrics\.json|final_eval_\d+\.txt)$/;
+const MARKERS = ['solve_out.txt', 'solve_parsed.txt', 'metrics.json', 'time_taken.txt', 'output.log', 'error.log'];
+const MARKER_TEXT =
+  'solve_out*.txt, solve_parsed.txt, metrics.json, time_taken.txt, output.log, error.log or a judge verdict';
+
+/** A file the importer keys on: the harness's outputs, a trace saved under another name, a judge's verdict. */
+function isMarker(name: string): boolean {
+  return MARKERS.includes(name) || /^solve_out.*\.txt$/.test(name) || isJudgementFile(name);
+}
+
+function isCopied(name: string): boolean {
+  return TEXT_FILES.test(name) || isJudgementFile(name);
+}
+
+/** The trace the steps come from: solve_out.txt, else another `solve_out*.txt`, else solve_parsed.txt. */
+function pickTrace(files: ReadonlyMap<string, number>): string | null {
+  if ((files.get('solve_out.txt') ?? 0) > 0) return 'solve_out.txt';
+  const others = [...files.keys()]
+    .filter((n) => /^solve_out.+\.txt$/.test(n) && (files.get(n) ?? 0) > 0)
+    .sort((a, b) => (files.get(b) ?? 0) - (files.get(a) ?? 0) || a.localeCompare(b));
+  if (others.length > 0) return others[0]!;
+  if ((files.get('solve_parsed.txt') ?? 0) > 0) return 'solve_parsed.txt';
+  return files.has('solve_out.txt') ? 'solve_out.txt' : null;
+}
+
+/** How deep a parsed JSON value nests (metrics.json is flat; thousands of levels is a broken or hostile file). */
+function nestingDepth(value: unknown, limit: number): number {
+  let depth = 0;
+  let level: unknown[] = [value];
+  while (level.length > 0 && depth <= limit) {
+    const next: unknown[] = [];
+    for (const v of level) if (v && typeof v === 'object') next.push(...Object.values(v as object));
+    if (next.length === 0) break;
+    depth++;
+    level = next;
+  }
+  return depth;
+}
+
+/** A field's value as metrics.json writes it (JSON.parse turns 1e400 into Infinity). */
+function writtenValue(text: string, key: string): string {
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const match = new RegExp(`"${escaped}"\\s*:\\s*([^,}\\s]{1,40})`).exec(text);
+  return match ? match[1]! : 'not a finite number';
+}
 const MAX_TEXT_BYTES = 64 * 1024 * 1024;
 /** A 10-hour trace with training logs inside command outputs runs to hundreds of MB; a JS string tops out near 512 MiB. */
 const MAX_TRACE_BYTES = 256 * 1024 * 1024;
@@ -67,9 +118,16 @@ async function writeAtomic(file: string, data: string): Promise<void> {
   await rename(tmp, file);
 }
 
-/** Result folders under `root` (or `root` itself): folders holding any of the harness's output files. */
-async function findResultFolders(root: string): Promise<string[]> {
-  const found: string[] = [];
+interface FoundFolders {
+  /** Folders holding any of the files the importer keys on. */
+  results: string[];
+  /** Folders named like a task folder (`<benchmark>_<org>_<model>_<id>`) that hold none of them, with what they do hold. */
+  lookAlikes: Array<{ dir: string; names: string[] }>;
+}
+
+/** Result folders under `root` (or `root` itself), and the look-alikes that are not (to be reported, not dropped). */
+async function findResultFolders(root: string): Promise<FoundFolders> {
+  const found: FoundFolders = { results: [], lookAlikes: [] };
   const walk = async (dir: string, depth: number): Promise<void> => {
     let entries;
     try {
@@ -77,8 +135,12 @@ async function findResultFolders(root: string): Promise<string[]> {
     } catch {
       return;
     }
-    if (entries.some((e) => e.isFile() && MARKERS.includes(e.name))) {
-      found.push(dir);
+    if (entries.some((e) => e.isFile() && isMarker(e.name))) {
+      found.results.push(dir);
+      return;
+    }
+    if (depth > 0 && looksLikeTaskFolder(path.basename(dir))) {
+      found.lookAlikes.push({ dir, names: entries.map((e) => (e.isDirectory() ? `${e.name}/` : e.name)).sort() });
       return;
     }
     if (depth >= MAX_DEPTH) return;
@@ -112,17 +174,49 @@ async function folderSize(dir: string): Promise<{ exists: boolean; files: number
   return { exists: true, files, totalBytes };
 }
 
-/** metrics.json's flat numeric fields, when it has a numeric `accuracy` (what state.json's evaluation holds). */
-function flatMetrics(metrics: Record<string, unknown> | null): { accuracy: number } | null {
-  if (!metrics || typeof metrics.accuracy !== 'number') return null;
+/**
+ * metrics.json's flat numeric fields (what state.json's evaluation holds), when it has a finite `accuracy`; a field
+ * that is not a finite number (1e400 reads as Infinity) is left out and named in `problems`.
+ */
+function flatMetrics(
+  metrics: Record<string, unknown> | null,
+  text: string,
+  problems: string[],
+): ({ accuracy: number } & Record<string, number>) | null {
+  if (!metrics) return null;
   const flat: Record<string, number> = {};
-  for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isFinite(v)) flat[k] = v;
-  return flat as { accuracy: number };
+  for (const [k, v] of Object.entries(metrics)) {
+    if (typeof v !== 'number') continue;
+    if (Number.isFinite(v)) flat[k] = v;
+    else problems.push(`metrics.json: ${k.slice(0, 80)} is ${writtenValue(text, k)}, not a finite number; left out`);
+  }
+  if (!('accuracy' in metrics)) {
+    problems.push('metrics.json has no accuracy: the run is not scored');
+    return null;
+  }
+  if (typeof flat.accuracy !== 'number') {
+    if (typeof metrics.accuracy !== 'number')
+      problems.push('metrics.json: accuracy is not a number; the run is not scored');
+    return null;
+  }
+  return flat as { accuracy: number } & Record<string, number>;
 }
 
-/** The trace's lines as an asciicast v2 recording, placed by their timestamps; null when no line has one. */
-function castFromTrace(trace: string): { cast: string; start: number; end: number } | null {
-  const lines = streamLines(trace);
+/** The trace's lines with their times: the line's prefix, else the event's own time field (epoch ms too). */
+function timedLines(trace: string): Array<{ text: string; t: number | null }> {
+  return streamLines(trace).map((line) => {
+    if (line.t !== null) return { text: line.text, t: line.t };
+    const parsed = line.text.length < 1_000_000 ? parseJsonLine(line.text) : null;
+    return { text: line.text, t: parsed?.ok ? eventTime(parsed.value) : null };
+  });
+}
+
+/** The trace's lines as an asciicast v2 recording, placed by their times; null when no line has one. */
+function castFromTrace(lines: ReadonlyArray<{ text: string; t: number | null }>): {
+  cast: string;
+  start: number;
+  end: number;
+} | null {
   const first = lines.find((l) => l.t !== null)?.t ?? null;
   if (first === null) return null;
   let last = first;
@@ -130,6 +224,7 @@ function castFromTrace(trace: string): { cast: string; start: number; end: numbe
     JSON.stringify({ version: 2, width: 120, height: 40, timestamp: first / 1000, env: { TERM: 'xterm-256color' } }),
   ];
   for (const line of lines) {
+    // A line without a time (or one before the last) keeps its place: output only moves forward.
     if (line.t !== null && line.t > last) last = line.t;
     out.push(JSON.stringify([Number(((last - first) / 1000).toFixed(6)), 'o', `${line.text}\r\n`]));
   }
@@ -173,63 +268,89 @@ async function importFolder(
   const task = parseTaskFolderName(taskName);
   const problems: string[] = [];
 
-  const trace = redactor.text((await readText(path.join(folder, 'solve_out.txt'), MAX_TRACE_BYTES)) ?? '');
-  if (trace === '') problems.push('solve_out.txt is missing or empty: no agent trace to show');
+  const entries = await readdir(folder, { withFileTypes: true });
+  const sizes = new Map<string, number>();
+  for (const e of entries) {
+    if (e.isFile()) sizes.set(e.name, (await stat(path.join(folder, e.name)).catch(() => null))?.size ?? 0);
+  }
+  const names = [...sizes.keys()].sort();
+
+  const traceFile = pickTrace(sizes);
+  const trace = redactor.text(
+    traceFile === null ? '' : ((await readText(path.join(folder, traceFile), MAX_TRACE_BYTES)) ?? ''),
+  );
+  if (trace === '')
+    problems.push('no agent trace to show: solve_out.txt (or solve_out*.txt, solve_parsed.txt) is missing or empty');
+  else if (traceFile !== 'solve_out.txt')
+    problems.push(`the steps come from ${traceFile} (there is no solve_out.txt with content)`);
+
   const metricsRaw = await readText(path.join(folder, 'metrics.json'));
   const metricsText = metricsRaw === null ? null : redactor.text(metricsRaw);
   let metrics: Record<string, unknown> | null = null;
   if (metricsText !== null) {
     try {
       const value = JSON.parse(metricsText) as unknown;
-      if (value && typeof value === 'object' && !Array.isArray(value)) metrics = value as Record<string, unknown>;
-      else problems.push('metrics.json is not a JSON object');
+      if (!value || typeof value !== 'object' || Array.isArray(value))
+        problems.push('metrics.json is not a JSON object');
+      else if (nestingDepth(value, 64) > 64) problems.push('metrics.json nests more than 64 levels deep; not read');
+      else metrics = value as Record<string, unknown>;
     } catch (err) {
-      problems.push(`metrics.json is not valid JSON (${(err as Error).message})`);
+      problems.push(`metrics.json is not valid JSON (${(err as Error).message.slice(0, 200)})`);
     }
   }
-  const timeTaken = (await readText(path.join(folder, 'time_taken.txt')))?.trim() ?? null;
+  const flat = flatMetrics(metrics, metricsText ?? '', problems);
+
+  const timeTakenRaw = await readText(path.join(folder, 'time_taken.txt'));
+  const timeTaken = timeTakenRaw === null ? null : timeTakenRaw.trim().slice(0, 200);
   const timeTakenSeconds = timeTaken === null ? null : parseTimeTaken(timeTaken);
-  if (timeTaken !== null && timeTakenSeconds === null)
-    problems.push(`time_taken.txt says "${timeTaken.slice(0, 40)}", not HH:MM:SS`);
+  if (timeTaken !== null && timeTakenSeconds === null) {
+    problems.push(
+      /^\s*\d+:\d{1,2}:\d{1,2}(?:\.\d+)?\s*$/.test(timeTaken)
+        ? `time_taken.txt says "${timeTaken.slice(0, 40)}", longer than ${MAX_TIME_TAKEN_SECONDS / 86400} days; not used`
+        : `time_taken.txt says "${JSON.stringify(timeTaken.slice(0, 40)).slice(1, -1)}", not HH:MM:SS; not used`,
+    );
+  }
   const diagnostics = parseSolveDiagnostics(redactor.text((await readText(path.join(folder, 'output.log'))) ?? ''));
   const errorLogRaw = await readText(path.join(folder, 'error.log'));
   const errorLog = errorLogRaw === null ? null : redactor.text(errorLogRaw);
   const errorCause = errorLog === null ? null : errorLogCause(errorLog);
 
-  const names = (await readdir(folder, { withFileTypes: true }))
-    .filter((e) => e.isFile())
-    .map((e) => e.name)
-    .sort();
   const judgements: PtbRecord['judgements'] = [];
-  for (const name of names.filter((n) => /judgement/.test(n))) {
+  for (const name of names.filter(isJudgementFile)) {
     const raw = await readText(path.join(folder, name));
     const text = raw === null ? null : redactor.text(raw);
-    if (text !== null) for (const j of parseJudgement(name, text)) judgements.push({ file: name, ...j });
+    if (text === null) continue;
+    for (const j of parseJudgement(name, text)) {
+      judgements.push({ file: name, ...j });
+      if (j.problem) problems.push(`${name}: ${j.problem}`);
+    }
   }
   const finalModel = await folderSize(path.join(folder, 'final_model'));
 
-  const agentId = config.agent;
-  const dialect = agentId === 'custom' ? null : getAgent(agentId).streamFormat;
+  const dialect = config.builtIn && isAgentId(config.agent) ? getAgent(config.agent).streamFormat : null;
   const parsed = parseAgentStream(trace, { dialect });
-  const cast = castFromTrace(trace);
+  const lines = timedLines(trace);
+  const cast = castFromTrace(lines);
   const startedAt = cast?.start ?? null;
   const stoppedAt =
     startedAt !== null && timeTakenSeconds !== null ? startedAt + timeTakenSeconds * 1000 : (cast?.end ?? null);
   const budgetSeconds = config.budgetHours !== null ? Math.round(config.budgetHours * 3600) : 10 * 3600;
 
-  const flat = flatMetrics(metrics);
   const status = flat ? 'scored' : !finalModel.exists ? 'no-model' : 'evaluation-failed';
   const stopReason = errorCause?.startsWith('Terminated')
     ? 'budget'
-    : stoppedAt !== null && !errorCause
+    : (stoppedAt !== null || timeTakenSeconds !== null) && !errorCause
       ? 'agent-exited'
       : null;
   const importedAt = now.getTime();
 
-  const record: PtbRecord = {
+  const record: PtbRecord = ptbRecordSchema.parse({
     source: folder,
     folder: `${configName}/${taskName}`,
     agentConfig: configName,
+    method: config.method,
+    trace: trace === '' ? null : traceFile,
+    timesFrom: startedAt !== null ? 'trace' : 'none',
     timeTaken,
     timeTakenSeconds,
     metrics,
@@ -240,73 +361,74 @@ async function importFolder(
     finalModel,
     problems,
     redacted: 0,
-  };
+  });
 
   const id = newRunId(new Date(startedAt ?? importedAt), randomBytes(3).toString('hex'));
+  const spec = {
+    host: IMPORT_HOST,
+    task: task.baseModel
+      ? { kind: 'ptb', benchmark: task.benchmark, baseModel: task.baseModel }
+      : { kind: 'ptb', benchmark: task.benchmark },
+    // A scaffold the app does not run keeps the method folder's name and the dialect its stream showed.
+    agent: config.builtIn
+      ? { id: config.agent, model: config.model }
+      : { id: config.agent, model: config.model, streamFormat: parsed.dialect ?? 'none' },
+    budgetSeconds,
+    label: `PTB ${configName}/${taskName}`.slice(0, 120),
+  };
+  const runJson = {
+    schema: 1,
+    id,
+    createdAt: new Date(startedAt ?? importedAt).toISOString(),
+    spec,
+    supervisor: { agentContainerId: null, budgetSeconds },
+    import: { kind: 'ptb', source: folder, importedAt },
+  };
+  // Checked before anything is written: a folder goes in whole, or is reported with why, never half.
+  const state: RunState = runStateSchema.parse({
+    status,
+    supervisorPid: null,
+    heartbeatAt: stoppedAt ?? importedAt,
+    agentContainerId: null,
+    startedAt,
+    deadline: startedAt !== null ? startedAt + budgetSeconds * 1000 : null,
+    warningsSent: [],
+    stoppedAt,
+    stopReason,
+    exitCode: null,
+    evaluation: { attempts: metricsText !== null ? 1 : 0, outcome: status, metrics: flat },
+  });
+  // The lifecycle the folder tells, so the timeline and the Overview have it (marked as derived by the import).
+  const events: Record<string, unknown>[] = [];
+  if (startedAt !== null) {
+    events.push({
+      t: startedAt,
+      type: 'agent-started',
+      deadline: startedAt + budgetSeconds * 1000,
+      source: 'ptb-import',
+    });
+  }
+  if (stoppedAt !== null && stopReason) {
+    events.push({ t: stoppedAt, type: 'agent-stopped', reason: stopReason, exitCode: null, source: 'ptb-import' });
+  }
+  if (stoppedAt !== null) {
+    events.push({ t: stoppedAt, type: 'evaluation-finished', outcome: status, metrics: flat, source: 'ptb-import' });
+  }
+  const score = flat ? flat.accuracy * 100 : null;
+
   const dir = path.join(runsDir, id);
   const tmpDir = path.join(runsDir, `.import-${id}`);
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true, mode: 0o700 });
   try {
     const p = (rel: string) => path.join(tmpDir, ...rel.split('/'));
-    const spec = {
-      host: IMPORT_HOST,
-      task: task.baseModel
-        ? { kind: 'ptb', benchmark: task.benchmark, baseModel: task.baseModel }
-        : { kind: 'ptb', benchmark: task.benchmark },
-      agent: {
-        id: agentId,
-        model: config.model,
-        ...(agentId === 'custom' ? { streamFormat: parsed.dialect ?? 'none' } : {}),
-      },
-      budgetSeconds,
-      label: `PTB ${configName}/${taskName}`.slice(0, 120),
-    };
-    const runJson = {
-      schema: 1,
-      id,
-      createdAt: new Date(startedAt ?? importedAt).toISOString(),
-      spec,
-      supervisor: { agentContainerId: null, budgetSeconds },
-      import: { kind: 'ptb', source: folder, importedAt },
-    };
-    const state: RunState = {
-      status,
-      supervisorPid: null,
-      heartbeatAt: stoppedAt ?? importedAt,
-      agentContainerId: null,
-      startedAt,
-      deadline: startedAt !== null ? startedAt + budgetSeconds * 1000 : null,
-      warningsSent: [],
-      stoppedAt,
-      stopReason,
-      exitCode: null,
-      evaluation: { attempts: metrics ? 1 : 0, outcome: status, metrics: flat },
-    };
-    // The lifecycle the folder tells, so the timeline and the Overview have it (marked as derived by the import).
-    const events: Record<string, unknown>[] = [];
-    if (startedAt !== null) {
-      events.push({
-        t: startedAt,
-        type: 'agent-started',
-        deadline: startedAt + budgetSeconds * 1000,
-        source: 'ptb-import',
-      });
-    }
-    if (stoppedAt !== null && stopReason) {
-      events.push({ t: stoppedAt, type: 'agent-stopped', reason: stopReason, exitCode: null, source: 'ptb-import' });
-    }
-    if (stoppedAt !== null) {
-      events.push({ t: stoppedAt, type: 'evaluation-finished', outcome: status, metrics: flat, source: 'ptb-import' });
-    }
-
     await writeAtomic(p('run.json'), `${JSON.stringify(runJson, null, 2)}\n`);
     await writeAtomic(p('state.json'), `${JSON.stringify(state, null, 2)}\n`);
     await writeAtomic(p('events.jsonl'), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
     await writeAtomic(p('agent-stream.jsonl'), trace);
     if (cast) await writeAtomic(p('terminal.cast'), cast.cast);
     if (metricsText !== null) await writeAtomic(p('eval/metrics.json'), metricsText);
-    for (const name of names.filter((n) => TEXT_FILES.test(n))) {
+    for (const name of names.filter(isCopied)) {
       const text = await readText(path.join(folder, name));
       if (text !== null) await writeAtomic(p(`ptb/${name}`), redactor.text(text));
     }
@@ -331,7 +453,12 @@ async function importFolder(
           secretsSha256: null,
           lastResumeAt: null,
           problems,
-          imported: { kind: 'ptb', source: folder, at: importedAt },
+          imported: {
+            kind: 'ptb',
+            source: folder,
+            at: importedAt,
+            ranSeconds: ranSeconds(timeTakenSeconds, startedAt, stoppedAt),
+          },
         },
         null,
         2,
@@ -347,11 +474,17 @@ async function importFolder(
     id,
     record,
     status,
-    score: flat ? flat.accuracy * 100 : null,
+    score,
     steps: parsed.steps.length,
     task: task.baseModel ? `${task.benchmark} · ${task.baseModel.split('/').pop()}` : task.benchmark,
-    agent: config.model ? `${agentId} · ${config.model}` : agentId,
+    agent: config.model ? `${config.agent} · ${config.model}` : config.agent,
   };
+}
+
+/** How long the agent ran: time_taken.txt, else the trace's first to last time. */
+function ranSeconds(timeTaken: number | null, startedAt: number | null, stoppedAt: number | null): number | null {
+  if (timeTaken !== null) return timeTaken;
+  return startedAt !== null && stoppedAt !== null ? Math.max(0, (stoppedAt - startedAt) / 1000) : null;
 }
 
 /** Sources already imported, so a second import of the same tree skips them. */
@@ -384,35 +517,44 @@ export async function importPtbResults(
   if (!s.isDirectory())
     throw new AppError('INVALID_INPUT', `${root} is a file; give a result folder or a results tree`);
   await mkdir(runsDir, { recursive: true, mode: 0o700 });
-  const folders = await findResultFolders(root);
+  const found = await findResultFolders(root);
   const result: PtbImportResult = { imported: [], skipped: [] };
-  if (folders.length === 0) {
+  const relative = (folder: string) => path.relative(path.dirname(path.dirname(folder)), folder) || folder;
+  for (const look of found.lookAlikes) {
+    const shown =
+      look.names.slice(0, 8).join(', ') + (look.names.length > 8 ? `, … (${look.names.length} entries)` : '');
     result.skipped.push({
-      folder: root,
-      reason: `no result folders found (a result folder holds solve_out.txt, metrics.json, time_taken.txt, output.log or error.log; looked ${MAX_DEPTH} levels deep)`,
+      folder: relative(look.dir),
+      reason: `named like a task folder but holds none of ${MARKER_TEXT}${look.names.length > 0 ? ` (it holds ${shown})` : ' (it is empty)'}`,
     });
-    return result;
+  }
+  if (found.results.length === 0) {
+    if (result.skipped.length === 0) {
+      result.skipped.push({
+        folder: root,
+        reason: `no result folders found (a result folder holds ${MARKER_TEXT}; looked ${MAX_DEPTH} levels deep)`,
+      });
+    }
+    return ptbImportResultSchema.parse(result);
   }
   const known = await importedSources(runsDir);
-  for (const folder of folders) {
-    const rel = path.relative(path.dirname(path.dirname(folder)), folder) || folder;
+  for (const folder of found.results) {
+    const rel = relative(folder);
     const already = known.get(folder);
     if (already) {
       result.skipped.push({ folder: rel, reason: `already imported as ${already}` });
       continue;
     }
-    const hasTrace = await stat(path.join(folder, 'solve_out.txt')).then(
-      (x) => x.isFile(),
-      () => false,
+    const files = await readdir(folder, { withFileTypes: true }).catch(() => []);
+    const hasTrace = files.some(
+      (e) => e.isFile() && (/^solve_out.*\.txt$/.test(e.name) || e.name === 'solve_parsed.txt'),
     );
-    const hasMetrics = await stat(path.join(folder, 'metrics.json')).then(
-      (x) => x.isFile(),
-      () => false,
-    );
+    const hasMetrics = files.some((e) => e.isFile() && e.name === 'metrics.json');
     if (!hasTrace && !hasMetrics) {
       result.skipped.push({
         folder: rel,
-        reason: 'neither solve_out.txt (the trace) nor metrics.json (the score): nothing to show',
+        reason:
+          'neither solve_out.txt (the trace; nor solve_out*.txt or solve_parsed.txt) nor metrics.json (the score): nothing to show',
       });
       continue;
     }
@@ -431,5 +573,6 @@ export async function importPtbResults(
       result.skipped.push({ folder: rel, reason: err instanceof Error ? err.message : String(err) });
     }
   }
-  return result;
+  result.skipped.sort((x, y) => x.folder.localeCompare(y.folder));
+  return ptbImportResultSchema.parse(result);
 }

@@ -33,10 +33,11 @@ interface CacheEntry {
 
 function dialectOf(agent: { id: string; streamFormat?: unknown } | undefined): StreamFormat | null {
   if (!agent) return null;
-  if (agent.id === 'custom') {
+  // `custom`, and an imported agent the app does not run (PostTrainBench's cursor_cli…), say their dialect in the spec.
+  if (agent.id === 'custom' || !isAgentId(agent.id)) {
     return STREAM_FORMATS.includes(agent.streamFormat as StreamFormat) ? (agent.streamFormat as StreamFormat) : null;
   }
-  return isAgentId(agent.id) ? getAgent(agent.id).streamFormat : null;
+  return getAgent(agent.id).streamFormat;
 }
 
 async function fileKey(file: string): Promise<string> {

@@ -56,9 +56,11 @@ export function runPhases(run: RunSummary, events: readonly Record<string, unkno
   const reason = stopReasonText(
     (typeof stopped?.reason === 'string' ? stopped.reason : null) ?? run.stopReason ?? null,
   );
+  const outcomeReached = ['evaluating', 'scored', 'evaluation-failed', 'no-model'].includes(status);
+  // Once the run is evaluated the agent has stopped, whether or not the record says when (an imported run).
   const stoppedState: PhaseState = startFailed
     ? 'skipped'
-    : stoppedAt !== null
+    : stoppedAt !== null || outcomeReached
       ? 'done'
       : status === 'stopping'
         ? 'current'

@@ -44,6 +44,11 @@ export function runClock(run: RunSummary, localNow: number, hostClockOffsetMs: n
     elapsed === null || budgetMs === null || budgetMs <= 0 ? null : Math.min(1, Math.max(0, elapsed / budgetMs));
 
   if (started === null) {
+    // An imported run may know how long it ran (time_taken) without knowing when it started.
+    const ran = finite(run.ranSeconds) && !isLiveStatus(run.status) ? run.ranSeconds * 1000 : null;
+    if (ran !== null) {
+      return { phase: 'stopped', elapsedMs: ran, remainingMs: null, budgetMs, fraction: fraction(ran), overdue: false };
+    }
     return { phase: 'waiting', elapsedMs: null, remainingMs: null, budgetMs, fraction: null, overdue: false };
   }
   if (stopped !== null || !isLiveStatus(run.status)) {

@@ -9,6 +9,7 @@ import { HostErrorPanel } from '../hosts/host-error-panel';
 import { liveRunTabs } from '../live/live-run-tabs';
 import { formatRelativeTime } from '../hosts/host-state-text';
 import { useAppStore } from '../store/store-context';
+import { PtbRecordPanel } from '../steps/ptb-record-panel';
 import { StepsTabView } from '../steps/steps-tab-view';
 import { BundleExportTab } from './bundle-actions';
 import { ReplayTab } from '../replay/replay-view';
@@ -20,7 +21,7 @@ import { RunTabs, type RunTab } from './run-tabs';
 import { RunStatusBadge } from './run-list-view';
 import { metricRows } from './run-metrics';
 import { specSummary } from './run-spec-summary';
-import { formatScore, stopReasonText } from './run-status-text';
+import { formatScore, isLiveStatus, stopReasonText } from './run-status-text';
 import { offsetText, runTimeline, timelineOrigin } from './run-timeline';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
@@ -100,7 +101,7 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
             workspace, checkpoints and datasets stayed on {run.host || 'its host'}.
           </p>
         ) : null}
-        {run.supervisorAlive === false && clock.phase !== 'stopped' ? (
+        {run.supervisorAlive === false && !run.imported && isLiveStatus(run.status) && clock.phase !== 'stopped' ? (
           <p className="run-clock-note run-clock-note-warn" data-testid="run-detail-supervisor-stale">
             The host’s supervisor has not been heard from for 20 s: the host may be unreachable. The budget is still
             enforced on the host.
@@ -158,7 +159,7 @@ const runTabs: readonly RunTab[] = [
 ];
 
 function RunRecord({ detail }: { detail: RunDetail }) {
-  const spec = specSummary(detail.spec);
+  const spec = specSummary(detail.spec, { imported: Boolean(detail.summary.imported) });
   const timeline = runTimeline({ createdAt: detail.summary.createdAt, events: detail.events, formatTime });
   const origin = timelineOrigin(timeline);
   const metrics = metricRows(detail.metrics);
@@ -191,6 +192,8 @@ function RunRecord({ detail }: { detail: RunDetail }) {
           </p>
         )}
       </section>
+
+      {detail.ptb ? <PtbRecordPanel record={detail.ptb} testId="run-detail-ptb" /> : null}
 
       <section className="run-section" aria-labelledby="run-timeline-heading">
         <h3 id="run-timeline-heading" className="subsection-title">

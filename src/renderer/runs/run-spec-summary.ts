@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { getAgent, isAgentId } from '../../shared/runs/agent-catalog';
 import { formatByteSize, formatDuration } from '../../shared/runs/duration';
 import { runSpecSchema, type RunSpec } from '../../shared/runs/run-spec';
@@ -39,9 +40,43 @@ function limitsText(limits: RunSpec['limits']): string {
   return parts.length > 0 ? parts.join(' · ') : 'none set';
 }
 
-export function specSummary(spec: unknown): SpecSummary {
+/** What an imported run's spec holds (the task, the agent as its source named it, the budget): nothing to launch. */
+const importedSpecSchema = z.object({
+  task: z.object({ kind: z.string(), benchmark: z.string().optional(), baseModel: z.string().optional() }),
+  agent: z.object({ id: z.string(), model: z.string().optional(), streamFormat: z.string().optional() }),
+  budgetSeconds: z.number().optional(),
+});
+
+function importedSpecSummary(spec: unknown): SpecSummary | null {
+  const parsed = importedSpecSchema.safeParse(spec);
+  if (!parsed.success) return null;
+  const { task, agent, budgetSeconds } = parsed.data;
+  const rows: SpecRow[] = [
+    {
+      label: 'Task',
+      value:
+        task.kind === 'ptb'
+          ? `${findBenchmark(task.benchmark ?? '')?.label ?? task.benchmark ?? '?'} · ${task.baseModel || 'base model not named'}`
+          : task.kind,
+      mono: false,
+    },
+    {
+      label: 'Agent',
+      value: `${isAgentId(agent.id) ? getAgent(agent.id).label : agent.id}${agent.model ? ` · ${agent.model}` : ''}`,
+      mono: false,
+    },
+  ];
+  if (agent.streamFormat) rows.push({ label: 'Stream', value: agent.streamFormat, mono: true });
+  if (budgetSeconds !== undefined) rows.push({ label: 'Budget', value: formatDuration(budgetSeconds), mono: false });
+  return { ok: true, rows };
+}
+
+/** `imported`: the run came from a file; a spec the launcher could not run is shown from what it holds. */
+export function specSummary(spec: unknown, options: { imported?: boolean } = {}): SpecSummary {
   const parsed = runSpecSchema.safeParse(spec);
   if (!parsed.success) {
+    const imported = options.imported ? importedSpecSummary(spec) : null;
+    if (imported) return imported;
     return {
       ok: false,
       reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '),

@@ -1,12 +1,13 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { AgentStep, PtbRecord, RunTimelineData, StepKind, StepsPage } from '../../shared/contract-trajectory';
+import type { AgentStep, RunTimelineData, StepKind, StepsPage } from '../../shared/contract-trajectory';
 import type { AppErrorData } from '../../shared/errors';
 import { ReplayPlayer } from '../replay/replay-view';
 import type { RunTabProps } from '../runs/run-tabs';
 import { runTimeline } from '../runs/run-timeline';
 import { useAppStoreApi } from '../store/store-context';
 import { currentRunPosition, publishRunPosition, subscribeRunPosition } from './run-position';
+import { PtbRecordPanel } from './ptb-record-panel';
 import { StepsTimeline } from './steps-timeline';
 import {
   KIND_LABELS,
@@ -452,80 +453,5 @@ function StepDetail({ step }: { step: AgentStep }) {
         </section>
       ))}
     </div>
-  );
-}
-
-function PtbRecordPanel({ record }: { record: PtbRecord }) {
-  const diagnostics = Object.entries(record.diagnostics);
-  return (
-    <section className="run-section steps-ptb" data-testid="ptb-record" aria-labelledby="ptb-record-heading">
-      <h3 id="ptb-record-heading" className="subsection-title">
-        PostTrainBench result
-      </h3>
-      <dl className="host-facts run-facts">
-        <dt>Folder</dt>
-        <dd className="cell-mono selectable">{record.source}</dd>
-        <dt>Time taken</dt>
-        <dd>{record.timeTaken ?? 'not recorded'}</dd>
-        <dt>error.log</dt>
-        <dd data-testid="ptb-error-cause">{record.errorCause ?? 'empty or absent'}</dd>
-        <dt>final_model</dt>
-        <dd>
-          {record.finalModel.exists
-            ? `${record.finalModel.files} files, ${record.finalModel.totalBytes} bytes`
-            : 'not in the folder'}
-        </dd>
-        {record.metrics ? (
-          <>
-            <dt>metrics.json</dt>
-            <dd className="cell-mono">{json(record.metrics).replace(/\s+/g, ' ')}</dd>
-          </>
-        ) : null}
-        {record.judgements.map((j, i) => (
-          <JudgementRow key={i} check={j.check} flagged={j.flagged} text={j.text} file={j.file} />
-        ))}
-        {diagnostics.map(([k, v]) => (
-          <DiagnosticRow key={k} name={k} value={v} />
-        ))}
-      </dl>
-      {record.problems.length > 0 ? (
-        <ul className="steps-problems">
-          {record.problems.map((p) => (
-            <li key={p}>{p}</li>
-          ))}
-        </ul>
-      ) : null}
-    </section>
-  );
-}
-
-function JudgementRow({
-  check,
-  flagged,
-  text,
-  file,
-}: {
-  check: string;
-  flagged: boolean | null;
-  text: string;
-  file: string;
-}) {
-  return (
-    <>
-      <dt>Judge: {check}</dt>
-      <dd title={file}>
-        {flagged === null ? '' : flagged ? 'FLAGGED. ' : 'clean. '}
-        {text}
-      </dd>
-    </>
-  );
-}
-
-function DiagnosticRow({ name, value }: { name: string; value: string }) {
-  return (
-    <>
-      <dt>{name}</dt>
-      <dd className="cell-mono">{value}</dd>
-    </>
   );
 }

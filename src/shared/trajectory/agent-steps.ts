@@ -4,7 +4,7 @@ import { createCodexHandler } from './codex-steps';
 import { createGeminiHandler } from './gemini-steps';
 import { createOpencodeHandler } from './opencode-steps';
 import { clip, oneLine, StepBuilder, type LineContext } from './step-builder';
-import { parseJsonLine, streamLines } from './stream-lines';
+import { eventTime, parseJsonLine, streamLines } from './stream-lines';
 
 /**
  * An agent's JSON stream as steps (messages, thinking, tool calls with their results, shell commands, files
@@ -80,9 +80,10 @@ export function parseAgentStream(text: string, options: ParseOptions = {}): Pars
   const handler = dialect ? handlerFor(dialect) : null;
   const b = new StepBuilder();
   for (const line of lines) {
-    const ctx: LineContext = { line: line.line, t: line.t ?? options.lineTime?.(line.line) ?? null };
     if (line.text.trim() === '') continue;
     const parsed = parseJsonLine(line.text);
+    const own = line.t ?? (parsed.ok ? eventTime(parsed.value) : null);
+    const ctx: LineContext = { line: line.line, t: own ?? options.lineTime?.(line.line) ?? null };
     if (parsed.ok) {
       let handled = false;
       try {
