@@ -22,6 +22,7 @@ import { monitorHandlers } from './monitor/monitor-handlers';
 import { trajectoryHandlers } from './trajectory/trajectory-handlers';
 import { ReplayService } from './replay/replay-service';
 import { replayHandlers } from './replay/replay-handlers';
+import { leaderboardHandlers } from './leaderboard/leaderboard-handlers';
 
 export interface AppServices {
   readonly home: string;
@@ -183,6 +184,7 @@ export async function createAppServices(options: {
     ...replayHandlers(
       new ReplayService({ home: options.home, onProgress: (p) => events.emit('replay.indexProgress', p) }),
     ),
+    ...leaderboardHandlers({ runsDir: runs.runsDir }),
     ...trajectoryHandlers({
       runsDir: runs.runsDir,
       redactionSecrets: (agentId) => runs.redactionSecrets(agentId),

@@ -10,6 +10,7 @@ import { addCkptCommands } from './ckpt-commands';
 import { addBundleCommands } from './bundle-commands';
 import { addDataCommands } from './data-commands';
 import { addImportCommands } from './import-commands';
+import { addLeaderboardCommands } from './leaderboard-commands';
 
 /** Exit codes shared by every subcommand: 0 ok, 1 a check or run failed, 2 usage or connection error. */
 export const exitCodes = { ok: 0, checkFailed: 1, usage: 2 } as const;
@@ -101,6 +102,7 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
     createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
   );
   addImportCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
+  addLeaderboardCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
 
   return program;
 }
