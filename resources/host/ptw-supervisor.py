@@ -69,6 +69,68 @@ MAX_METRICS_FILE = 16 * 1024 * 1024
 GPU_QUERY = "index,utilization.gpu,memory.used,memory.total,power.draw,temperature.gpu"
 FINAL_STATUSES = ("scored", "evaluation-failed", "no-model", "failed")
 STOP_REASONS = ("budget", "agent-exited", "user-stop", "killed")
+# The uid/gid a run's containers get when the supervisor is root (src/main/runs/sandbox-policy.ts): never root.
+SANDBOX_ROOTLESS_ID = 61000
+EVALUATION_PIDS_LIMIT = 4096
+# How many paths a sandbox-sanitized event names (the count is always whole).
+SANITIZE_REPORT_LIMIT = 50
+
+
+def default_sandbox_user():
+    """The supervisor's own uid:gid when it is not root, else SANDBOX_ROOTLESS_ID (what the launcher picks)."""
+    uid, gid = os.geteuid(), os.getegid()
+    if uid > 0 and gid > 0:
+        return "%d:%d" % (uid, gid)
+    return "%d:%d" % (SANDBOX_ROOTLESS_ID, SANDBOX_ROOTLESS_ID)
+
+
+def parse_user(user):
+    """`uid:gid` -> (uid, gid); a name or anything else -> None (only numeric ids are ever planned)."""
+    match = re.match(r"^(\d{1,10}):(\d{1,10})$", user or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def sanitize_tree(root, report_limit=SANITIZE_REPORT_LIMIT):
+    """
+    The last line behind the sandbox (docs/run-folder.md, "The sandbox and the host"): clears setuid and setgid bits
+    and removes device nodes under `root`, never following a link. The agent runs unprivileged with no capability, so
+    it can neither make a device nor a setuid file of anyone but itself; this catches what an older sandbox or an
+    image's own files left. Returns {"cleared": [...], "removed": [...], "count": n, "errors": [...]}.
+    """
+    report = {"cleared": [], "removed": [], "count": 0, "errors": []}
+
+    def note(kind, path):
+        report["count"] += 1
+        if len(report[kind]) < report_limit:
+            report[kind].append(os.path.relpath(path, root))
+
+    def visit(path, info):
+        mode = info.st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            os.unlink(path)
+            note("removed", path)
+        elif (stat.S_ISREG(mode) or stat.S_ISDIR(mode)) and mode & (stat.S_ISUID | stat.S_ISGID):
+            os.chmod(path, stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID))
+            note("cleared", path)
+
+    def on_error(err):
+        if len(report["errors"]) < report_limit:
+            report["errors"].append(str(err))
+
+    if not os.path.isdir(root) or os.path.islink(root):
+        return report
+    try:
+        visit(root, os.lstat(root))
+    except OSError as err:
+        on_error(err)
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            try:
+                visit(path, os.lstat(path))
+            except OSError as err:
+                on_error(err)
+    return report
 
 
 def now_ms():
@@ -600,6 +662,70 @@ class EvaluationConfig:
         self.shm_size = ev.get("shmSizeBytes")
         if self.shm_size is not None and not (isinstance(self.shm_size, int) and self.shm_size > 0):
             raise ConfigError("supervisor.evaluation.shmSizeBytes must be a positive integer")
+        # Never root: a run.json from before the sandbox had a user gets the same unprivileged id the launcher picks.
+        self.user = ev.get("user") or default_sandbox_user()
+        ids = parse_user(self.user)
+        if ids is None or ids[0] == 0:
+            raise ConfigError("supervisor.evaluation.user must be a non-root uid:gid, not %r" % self.user)
+        self.uid, self.gid = ids
+        self.memory = ev.get("memoryBytes")
+        if self.memory is not None and not (isinstance(self.memory, int) and self.memory > 0):
+            raise ConfigError("supervisor.evaluation.memoryBytes must be a positive integer")
+        self.pids_limit = ev.get("pidsLimit", EVALUATION_PIDS_LIMIT)
+        if not (isinstance(self.pids_limit, int) and self.pids_limit > 0):
+            raise ConfigError("supervisor.evaluation.pidsLimit must be a positive integer")
+
+
+def evaluator_container_body(evaluation, attempt, labels, task_dir, model_dir, out_dir, secret_env=()):
+    """
+    The Docker create request for one evaluation attempt: the clean task folder and final_model read-only, only its
+    own output folder writable, and the same walls as the agent's sandbox (an unprivileged user, every capability
+    dropped, so no MKNOD or CHOWN; no new privileges, a process limit, the agent's memory limit).
+    """
+    mounts = [
+        {"Type": "bind", "Source": task_dir, "Target": "/eval/task", "ReadOnly": True},
+        {"Type": "bind", "Source": model_dir, "Target": "/eval/final_model", "ReadOnly": True},
+        {"Type": "bind", "Source": out_dir, "Target": "/eval/out", "ReadOnly": False},
+    ]
+    host_config = {
+        "Mounts": mounts,
+        "NetworkMode": evaluation.network_mode,
+        "AutoRemove": False,
+        "CapDrop": ["ALL"],
+        "SecurityOpt": ["no-new-privileges"],
+        "Privileged": False,
+        "PidsLimit": evaluation.pids_limit,
+    }
+    if evaluation.memory:
+        host_config["Memory"] = evaluation.memory
+        host_config["MemorySwap"] = evaluation.memory
+    if evaluation.device_requests:
+        host_config["DeviceRequests"] = evaluation.device_requests
+        # What a GPU job needs (pinned memory, NCCL), as for the agent: Docker raises them, the user needs nothing.
+        host_config["Ulimits"] = [
+            {"Name": "memlock", "Soft": -1, "Hard": -1},
+            {"Name": "stack", "Soft": 64 * 1024 * 1024, "Hard": 64 * 1024 * 1024},
+        ]
+    if evaluation.shm_size:
+        host_config["ShmSize"] = evaluation.shm_size
+    # No passwd entry for the user in most images: a HOME it can write, for caches.
+    env = ["HOME=/tmp", "USER=evaluator", "LOGNAME=evaluator"]
+    # The grader key(s): Docker keeps them in its root-only container config, nowhere else.
+    env += ["%s=%s" % (name, value) for name, value in secret_env]
+    return {
+        "Image": evaluation.image,
+        "User": evaluation.user,
+        "Env": env,
+        "WorkingDir": evaluation.workdir,
+        "Cmd": list(evaluation.command) + list(attempt["extraArgs"]),
+        "Labels": labels,
+        "Tty": False,
+        "OpenStdin": False,
+        "AttachStdin": False,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "HostConfig": host_config,
+    }
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1077,6 +1203,11 @@ class Supervisor:
     def run(self):
         for directory in (self.paths.record, self.paths.control, self.paths.eval):
             os.makedirs(directory, exist_ok=True)
+        try:
+            # Closed to every other host user: nothing the agent wrote is reachable by them (the launcher did it too).
+            os.chmod(self.paths.root, 0o700)
+        except OSError as err:
+            log("could not close the run folder to other users: %s" % err)
         self.lock_run()
         self.events = EventLog(self.paths.events)
         signal.signal(signal.SIGTERM, self.on_signal)
@@ -1368,8 +1499,8 @@ class Supervisor:
         script = 'printf "%s" "$1" > /proc/1/fd/1'
         argv = ["sh", "-c", script, "ptw-warning", warning_text(seconds_left, deadline_ms)]
         errors = []
-        # The container's own user first: with CapDrop ALL, root cannot open /proc/1/fd of a non-root PID 1.
-        for user in (None, "root"):
+        # As the container's own (unprivileged) user only: a root exec could leave root-owned files in the workspace.
+        for user in (None,):
             try:
                 code = self.docker.exec_run(self.container_id, argv, user=user)
                 if code == 0:
@@ -1440,8 +1571,23 @@ class Supervisor:
             self.docker.remove(self.container_id)
         except Exception as err:
             self.safe_event("supervisor-error", message="removing the agent container failed: %s" % err)
+        self.sanitize_agent_files()
         self.check_shutdown()
         return self.evaluate()
+
+    def sanitize_agent_files(self):
+        """Clears set-id bits and removes device nodes the agent's folders hold (sanitize_tree); an event if any."""
+        for rel in ("workspace", "home"):
+            report = sanitize_tree(os.path.join(self.paths.root, rel))
+            if report["count"] or report["errors"]:
+                self.safe_event(
+                    "sandbox-sanitized",
+                    folder=rel,
+                    count=report["count"],
+                    cleared=report["cleared"],
+                    removed=report["removed"],
+                    errors=report["errors"],
+                )
 
     # ---- control requests ----------------------------------------------------------------------------------
 
@@ -1700,13 +1846,16 @@ class Supervisor:
             except Exception as err:
                 self.safe_event("supervisor-error", message="removing an old evaluator container failed: %s" % err)
 
-    def fresh_out_dir(self):
+    def fresh_out_dir(self, evaluation):
         out = self.paths.eval_out
         if os.path.lexists(out):
-            # Left by an interrupted attempt; its files may belong to the container's root, so move, not delete.
+            # Left by an interrupted attempt; its files belong to the evaluator's user, so move, not delete.
             os.rename(out, "%s-stale-%d" % (out, now_ms()))
-        os.mkdir(out)
-        os.chmod(out, 0o777)  # the evaluator image may run as any user
+        os.mkdir(out, 0o700)
+        if os.geteuid() == 0:
+            # The evaluator runs as the sandbox's unprivileged user: the only folder it may write is its own.
+            os.chown(out, evaluation.uid, evaluation.gid)
+        os.chmod(out, 0o700)
 
     def run_attempt(self, n, attempt, evaluation, model_dir):
         log_rel = "eval/attempt-%d.log" % n
@@ -1727,41 +1876,20 @@ class Supervisor:
         open(log_path, "wb").close()
         container_id = None
         try:
-            self.fresh_out_dir()
+            self.fresh_out_dir(evaluation)
             labels = dict(evaluation.labels)
             labels.update({"ptw.role": "evaluator", "ptw.attempt": str(n)})
             if self.config.run_id:
                 labels["ptw.run"] = self.config.run_id
-            mounts = [
-                {"Type": "bind", "Source": os.path.realpath(self.paths.task), "Target": "/eval/task", "ReadOnly": True},
-                {"Type": "bind", "Source": model_dir, "Target": "/eval/final_model", "ReadOnly": True},
-                {"Type": "bind", "Source": self.paths.eval_out, "Target": "/eval/out", "ReadOnly": False},
-            ]
-            host_config = {
-                "Mounts": mounts,
-                "NetworkMode": evaluation.network_mode,
-                "AutoRemove": False,
-                "SecurityOpt": ["no-new-privileges"],
-            }
-            if evaluation.device_requests:
-                host_config["DeviceRequests"] = evaluation.device_requests
-            if evaluation.shm_size:
-                host_config["ShmSize"] = evaluation.shm_size
-            body = {
-                "Image": evaluation.image,
-                "WorkingDir": evaluation.workdir,
-                "Cmd": list(evaluation.command) + list(attempt["extraArgs"]),
-                "Labels": labels,
-                "Tty": False,
-                "OpenStdin": False,
-                "AttachStdin": False,
-                "AttachStdout": True,
-                "AttachStderr": True,
-                "HostConfig": host_config,
-            }
-            if self.evaluation_env:
-                # The grader key(s): Docker keeps them in its root-only container config, nowhere else.
-                body["Env"] = ["%s=%s" % (name, value) for name, value in self.evaluation_env]
+            body = evaluator_container_body(
+                evaluation,
+                attempt,
+                labels,
+                task_dir=os.path.realpath(self.paths.task),
+                model_dir=model_dir,
+                out_dir=self.paths.eval_out,
+                secret_env=self.evaluation_env,
+            )
             container_id = self.docker.create(body)
             self.docker.start(container_id)
             follower = self.spawn("eval-logs", self.follow_logs, container_id, log_path)

@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
 import { agentContainerLabels, buildAgentContainerConfig } from '../../src/main/runs/agent-container';
 import { TIMER_SCRIPT } from '../../src/main/runs/launch-plan';
+import { sandboxUserFor } from '../../src/main/runs/sandbox-policy';
 import { isProcessAlive, terminateChild, waitForChildExit } from './process-tree';
 
 /**
@@ -156,6 +157,7 @@ export async function prepareRunFolder(opts: PrepareRunFolderOptions): Promise<R
   for (const dir of [
     paths.task,
     paths.workspace,
+    path.join(paths.dir, 'home'),
     paths.ptw,
     paths.record,
     paths.control,
@@ -206,6 +208,7 @@ export interface AgentContainerOptions {
   cmd: string[];
   /** The agent's environment: its API key goes here and nowhere else. */
   env?: Record<string, string>;
+  /** `uid:gid`; default the launcher's choice for this process's user (sandbox-policy.ts): never root. */
   user?: string;
   /** Default 1024. */
   pidsLimit?: number;
@@ -235,17 +238,47 @@ export function agentContainerSpec(run: RunFolder, opts: AgentContainerOptions):
       specHash: run.specHash,
       budgetSeconds: run.supervisor.budgetSeconds,
     }),
-    ...(opts.user === undefined ? {} : { user: opts.user }),
+    user: sandboxUserOf(opts).user,
     init: opts.init ?? true,
   });
 }
 
-/** Creates the agent container (not started: the supervisor attaches first) and records its id in run.json. */
+function sandboxUserOf(opts: AgentContainerOptions): { user: string; uid: number; gid: number } {
+  if (opts.user !== undefined) {
+    const [uid, gid] = opts.user.split(':').map(Number);
+    return { user: opts.user, uid: uid!, gid: gid ?? uid! };
+  }
+  return sandboxUserFor({ uid: process.getuid?.() ?? null, gid: process.getgid?.() ?? null });
+}
+
+/** What the launcher's handOverScript does: workspace/ and home/ owned by the sandbox's user, closed to others. */
+async function handOver(run: RunFolder, uid: number, gid: number): Promise<void> {
+  const walk = async (dir: string): Promise<void> => {
+    await chown(dir, uid, gid);
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (!entry.isSymbolicLink()) await chown(full, uid, gid);
+    }
+  };
+  for (const dir of [run.paths.workspace, path.join(run.paths.dir, 'home')]) {
+    if (process.getuid?.() === 0) await walk(dir);
+    await chmod(dir, 0o700);
+  }
+  await chmod(run.paths.dir, 0o700);
+}
+
+/**
+ * Creates the agent container (not started: the supervisor attaches first) and records its id in run.json; hands
+ * the agent's folders to its user first, as the launcher does.
+ */
 export async function createAgentContainer(
   docker: Dockerode,
   run: RunFolder,
   opts: AgentContainerOptions,
 ): Promise<string> {
+  const { uid, gid } = sandboxUserOf(opts);
+  await handOver(run, uid, gid);
   const container = await docker.createContainer(agentContainerSpec(run, opts));
   await writeFile(run.paths.runJson, `${JSON.stringify(buildRunJson(run, container.id), null, 2)}\n`);
   return container.id;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type Dockerode from 'dockerode';
+import { GPU_JOB_ULIMITS } from './sandbox-policy';
 
 /**
  * The agent sandbox: the one Docker create request every run's agent container comes from (the launcher, and the
@@ -27,21 +28,33 @@ export interface AgentContainerPlan {
   network: boolean;
   limits: { nanoCpus?: number; memoryBytes?: number; pidsLimit?: number; shmBytes?: number; diskBytes?: number };
   labels: Record<string, string>;
-  /** `uid[:gid]` or a name; the image's user when left out. */
-  user?: string;
+  /**
+   * `uid:gid`, never root (sandbox-policy.ts): the agent owns `workspace/` and `home/` and nothing else, so no file
+   * it writes can grant more than its own unprivileged id on the host.
+   */
+  user: string;
   /**
    * Docker's tini as PID 1 (default true): a process that is PID 1 ignores every signal it installs no handler
    * for, so without it the supervisor's SIGTERM would be ignored by most agents; tini also reaps zombies.
    */
   init?: boolean;
-  /** Capabilities kept after `cap-drop ALL`; default {@link agentCapabilities}. */
-  capabilities?: readonly string[];
 }
 
-/** Linux capabilities a root process in the sandbox keeps after `cap-drop ALL`: enough for pip, apt and file ownership. */
-export const agentCapabilities = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID'] as const;
+/**
+ * The sandbox keeps no capability at all: its processes run as an unprivileged uid (which has none to keep), and an
+ * exec as root into it (`docker exec -u 0`) gets none either, so it cannot chown, mknod or set other users' bits.
+ */
+export const agentCapabilities = [] as const;
 
-export const sandboxPaths = { workspace: '/workspace', ptw: '/ptw', hfCache: '/hf-cache' } as const;
+export const sandboxPaths = {
+  workspace: '/workspace',
+  ptw: '/ptw',
+  hfCache: '/hf-cache',
+  home: '/home/agent',
+} as const;
+
+/** The name the agent's tools see for its user (there is no passwd entry for its uid in most images). */
+export const SANDBOX_USER_NAME = 'agent';
 
 /** The labels that make a container findable as a run's agent (docs/run-folder.md, "Container labels"). */
 export function agentContainerLabels(input: {
@@ -62,8 +75,9 @@ export function agentContainerLabels(input: {
 /**
  * The Docker create request for an agent sandbox: TTY and open stdin (the supervisor attaches before it starts the
  * container), the run's own mounts only (never the Docker socket, never `record/` or `control/`; `ptw/` as a folder,
- * since the supervisor replaces `ptw/deadline` by rename, which a bind mount of the file would not show), all
- * capabilities dropped but a few, no new privileges, tini as PID 1, limits, and GPU device requests.
+ * since the supervisor replaces `ptw/deadline` by rename, which a bind mount of the file would not show),
+ * an unprivileged user with every capability dropped, no new privileges, tini as PID 1, limits (memory, /dev/shm,
+ * the ulimits GPU jobs need), and GPU device requests.
  */
 export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.ContainerCreateOptions {
   const bind = (source: string, target: string, readOnly: boolean): Dockerode.MountSettings => ({
@@ -74,6 +88,8 @@ export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.C
   });
   const mounts = [
     bind(path.posix.join(plan.runDir, 'workspace'), sandboxPaths.workspace, false),
+    // A writable HOME for the CLIs' settings and `pip install --user`, kept in the run folder for inspection.
+    bind(path.posix.join(plan.runDir, 'home'), sandboxPaths.home, false),
     // The deadline, timer and prompt are the app's and the supervisor's: the agent reads them, never changes them.
     bind(path.posix.join(plan.runDir, 'ptw'), sandboxPaths.ptw, true),
     ...plan.protectedFiles.map((f) =>
@@ -87,6 +103,9 @@ export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.C
     PTW_RUN_ID: plan.runId,
     PTW_DEADLINE_FILE: `${sandboxPaths.ptw}/deadline`,
     HF_HOME: `${sandboxPaths.workspace}/.cache/huggingface`,
+    HOME: sandboxPaths.home,
+    USER: SANDBOX_USER_NAME,
+    LOGNAME: SANDBOX_USER_NAME,
     ...(plan.hfCacheDir ? { PTW_HF_CACHE: sandboxPaths.hfCache } : {}),
     // No COLUMNS/LINES: the supervisor sets the TTY's size and may change it; a stale copy in the environment
     // would win over the real size in tools that read it first (busybox stty does).
@@ -97,7 +116,7 @@ export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.C
     Cmd: plan.command,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     WorkingDir: sandboxPaths.workspace,
-    ...(plan.user === undefined ? {} : { User: plan.user }),
+    User: plan.user,
     Tty: true,
     OpenStdin: true,
     StdinOnce: false,
@@ -108,7 +127,7 @@ export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.C
     HostConfig: {
       Mounts: mounts,
       CapDrop: ['ALL'],
-      CapAdd: [...(plan.capabilities ?? agentCapabilities)],
+      CapAdd: [...agentCapabilities],
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       Init: plan.init ?? true,
@@ -120,8 +139,12 @@ export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.C
       ...(plan.limits.diskBytes ? { StorageOpt: { size: String(plan.limits.diskBytes) } } : {}),
       // PyTorch data loaders share tensors through /dev/shm; Docker's 64 MB default breaks them.
       ShmSize: plan.limits.shmBytes ?? 16 * 1024 ** 3,
+      // With GPUs, the ulimits GPU jobs need (pinned memory, NCCL); Docker raises them as root, the user needs none.
       ...(plan.gpus.length > 0
-        ? { DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: plan.gpus.map(String), Capabilities: [['gpu']] }] }
+        ? {
+            DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: plan.gpus.map(String), Capabilities: [['gpu']] }],
+            Ulimits: GPU_JOB_ULIMITS.map((u) => ({ ...u })),
+          }
         : {}),
       // The supervisor removes it after reading its exit status; Docker must not do it first.
       AutoRemove: false,

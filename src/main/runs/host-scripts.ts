@@ -27,6 +27,8 @@ export function probeScript(): string {
   return [
     `printf 'HOME\\t%s\\n' "$HOME"`,
     `printf 'USER\\t%s\\n' "$(id -un 2>/dev/null || echo "$USER")"`,
+    `printf 'IDS\\t%s\\t%s\\n' "$(id -u 2>/dev/null)" "$(id -g 2>/dev/null)"`,
+    `printf 'MEMKIB\\t%s\\n' "$(awk '/^MemTotal:/ {print $2; exit}' /proc/meminfo 2>/dev/null)"`,
     `if command -v python3 >/dev/null 2>&1; then printf 'PYTHON\\t%s\\n' "$(python3 -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>&1 | head -n 1)"; else printf 'PYTHON\\t\\n'; fi`,
     `if command -v nvidia-smi >/dev/null 2>&1; then`,
     `  out=$(${GPU_INVENTORY_QUERY} 2>&1); printf 'GPUS\\t%s\\t' "$?"; printf '%s' "$out" | base64 | tr -d '\\n'; echo`,
@@ -43,6 +45,11 @@ export interface NvidiaSmiOutput {
 export interface HostProbe {
   home: string;
   user: string;
+  /** The SSH user's uid and gid (`id -u`, `id -g`), null when `id` said nothing usable. */
+  uid: number | null;
+  gid: number | null;
+  /** MemTotal from /proc/meminfo, bytes; null when unknown. */
+  memTotalBytes: number | null;
   /** `3.11.2`, or null when there is no python3. */
   python: string | null;
   /** Null when the host has no nvidia-smi. */
@@ -51,12 +58,29 @@ export interface HostProbe {
 }
 
 export function parseProbe(stdout: string): HostProbe {
-  const probe: HostProbe = { home: '', user: '', python: null, gpus: null, apps: null };
+  const probe: HostProbe = {
+    home: '',
+    user: '',
+    uid: null,
+    gid: null,
+    memTotalBytes: null,
+    python: null,
+    gpus: null,
+    apps: null,
+  };
+  const whole = (text: string | undefined): number | null => (text && /^\d{1,10}$/.test(text) ? Number(text) : null);
   for (const line of stdout.split('\n')) {
     const [key, rest] = field(line);
     if (key === 'HOME') probe.home = rest;
     else if (key === 'USER') probe.user = rest;
-    else if (key === 'PYTHON') probe.python = rest.trim() || null;
+    else if (key === 'IDS') {
+      const [uid, gid] = field(rest);
+      probe.uid = whole(uid.trim());
+      probe.gid = whole(gid.trim());
+    } else if (key === 'MEMKIB') {
+      const kib = whole(rest.trim());
+      probe.memTotalBytes = kib === null ? null : kib * 1024;
+    } else if (key === 'PYTHON') probe.python = rest.trim() || null;
     else if (key === 'GPUS' || key === 'APPS') {
       const [code, data] = field(rest);
       const value = { code: Number(code), text: decode64(data) };
@@ -92,14 +116,11 @@ export interface HostCopy {
 }
 
 /**
- * Creates the run root (if needed) and the run folder (which must not exist), its subfolders, and the host-side
- * copies. `workspace/` and `final_model/` are world-writable: the image may run the agent as any user (the same
- * reason the supervisor makes `eval/out` 0777); the run root itself stays the SSH user's.
- */
-/**
- * Creates the run folder and copies the task into it. Exit 73: the run root cannot be created or written
- * (`PTW-ROOT: why`); exit 74: its disk has less than `minFreeBytes` free, or filled up during the copies
- * (`PTW-FULL: <free KiB> <mount point>`).
+ * Creates the run root (if needed) and the run folder (which must not exist, mode 0700: no other host user may enter
+ * it, so nothing the agent writes is reachable by them), its subfolders, and the host-side copies. The agent's
+ * writable parts (`workspace/`, `home/`) are handed to the sandbox's user by {@link handOverScript} once every file
+ * is in place. Exit 73: the run root cannot be created or written (`PTW-ROOT: why`); exit 74: its disk has less than
+ * `minFreeBytes` free, or filled up during the copies (`PTW-FULL: <free KiB> <mount point>`).
  */
 export function prepareScript(runRoot: string, runDir: string, copies: readonly HostCopy[], minFreeBytes = 0): string {
   const q = shellQuote;
@@ -110,10 +131,10 @@ export function prepareScript(runRoot: string, runDir: string, copies: readonly 
     `if [ ! -w ${q(runRoot)} ]; then echo "PTW-ROOT: $(id -un 2>/dev/null) cannot write to it"; exit 73; fi`,
     `free_kib=$(df -Pk -- ${q(runRoot)} 2>/dev/null | awk 'NR==2 {print $4}') || free_kib=`,
     `if [ -n "$free_kib" ] && [ "$free_kib" -lt ${Math.ceil(minFreeBytes / 1024)} ]; then ${full}; fi`,
-    `mkdir -- ${q(runDir)} 2>&1 || { echo "PTW-ROOT: cannot create the run folder"; exit 73; }`,
+    `mkdir -m 0700 -- ${q(runDir)} 2>&1 || { echo "PTW-ROOT: cannot create the run folder"; exit 73; }`,
+    `chmod 0700 -- ${q(runDir)}`,
     `cd -- ${q(runDir)}`,
-    'mkdir -p task workspace/final_model ptw record control eval .supervisor',
-    'chmod 0777 workspace workspace/final_model',
+    'mkdir -p task workspace/final_model home ptw record control eval .supervisor',
   ];
   for (const copy of copies) {
     const parent = copy.to.includes('/') ? copy.to.slice(0, copy.to.lastIndexOf('/')) : '.';
@@ -123,6 +144,23 @@ export function prepareScript(runRoot: string, runDir: string, copies: readonly 
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * Gives the agent's writable folders to the sandbox's unprivileged user (docs/run-folder.md, "The sandbox and the
+ * host"): `workspace/` and `home/` owned by it and closed to everyone else. When the SSH user is root the sandbox runs
+ * as a uid of its own and everything in them is chowned to it; otherwise the sandbox runs as the SSH user, who owns
+ * them already. The task files the agent must not change stay the SSH user's (mounted read-only anyway), readable.
+ */
+export function handOverScript(runDir: string, sandbox: { uid: number; gid: number; chown: boolean }): string {
+  const q = shellQuote;
+  return [
+    'set -e',
+    `cd -- ${q(runDir)}`,
+    ...(sandbox.chown ? [`chown -R -h -- ${sandbox.uid}:${sandbox.gid} workspace home`] : []),
+    'chmod 0700 workspace home',
+    'chmod -R go-w ptw task',
+  ].join('\n');
 }
 
 /** Removes a run folder the launch gave up on before its supervisor started (it holds no recording yet). */

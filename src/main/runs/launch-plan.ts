@@ -66,7 +66,15 @@ export interface EvaluationPlan {
   networkMode: string;
   labels: Record<string, string>;
   shmSizeBytes?: number;
+  /** `uid:gid`: the sandbox's unprivileged user (sandbox-policy.ts); the evaluator never runs as root. */
+  user: string;
+  /** The memory limit the agent had (no swap beyond it); none when the host's memory is unknown. */
+  memoryBytes?: number;
+  pidsLimit: number;
 }
+
+/** The evaluator's process limit: vLLM's workers and a tokenizer pool fit many times over; a fork bomb does not. */
+export const EVALUATION_PIDS_LIMIT = 4096;
 
 /**
  * The clean evaluation the supervisor runs on final_model (docs/run-folder.md): the task folder's own evaluate.py
@@ -78,6 +86,9 @@ export function buildEvaluationPlan(input: {
   gpus: number[];
   runId: string;
   runDir: string;
+  user: string;
+  memoryBytes?: number | undefined;
+  shmBytes: number;
 }): EvaluationPlan {
   const rehearsal = input.task.kind === 'rehearsal';
   const attempts = rehearsal
@@ -107,7 +118,10 @@ export function buildEvaluationPlan(input: {
     // other evaluation runs with the network off.
     networkMode: input.task.requiredApiKeys.length > 0 ? 'bridge' : 'none',
     labels: { 'ptw.run-dir': input.runDir },
-    ...(input.gpus.length > 0 ? { shmSizeBytes: 16 * 1024 ** 3 } : {}),
+    shmSizeBytes: input.shmBytes,
+    user: input.user,
+    ...(input.memoryBytes !== undefined ? { memoryBytes: input.memoryBytes } : {}),
+    pidsLimit: EVALUATION_PIDS_LIMIT,
   };
 }
 
@@ -131,6 +145,13 @@ export interface LaunchRecord {
   promptSha256: string;
   appVersion: string;
   warnings: string[];
+  /** Who the agent and the evaluator ran as, and their limits (never root; docs/run-folder.md). */
+  sandbox: {
+    user: string;
+    memoryBytes: number | null;
+    shmBytes: number;
+    limitsFrom: { memory: 'spec' | 'host' | 'none'; shm: 'spec' | 'host' };
+  };
 }
 
 export interface RunJsonInput {

@@ -23,6 +23,7 @@ import { DEFAULT_DISK_THRESHOLDS, mapComputeAppsToGpus } from '../hosts/prefligh
 import type { SecretStore } from '../secrets/secret-store';
 import { agentContainerLabels, buildAgentContainerConfig, type AgentContainerPlan } from './agent-container';
 import {
+  handOverScript,
   parseProbe,
   prepareScript,
   probeScript,
@@ -47,6 +48,7 @@ import {
 } from './launch-plan';
 import { hostRunPaths, type HostRunPaths } from './run-layout';
 import { RunMirror } from './run-mirror';
+import { sandboxLimits, sandboxUserFor } from './sandbox-policy';
 
 /**
  * Launching a run (docs/run-folder.md): everything is checked before anything is created on the host (spec, agent
@@ -237,6 +239,15 @@ export function chooseGpus(input: {
     );
   }
   return { gpus: [first], sampleGpus };
+}
+
+/** How many GPUs nvidia-smi's inventory lists (0 when it cannot be read). */
+function countGpus(text: string): number {
+  try {
+    return parseGpuInventory(text).length;
+  } catch {
+    return 0;
+  }
 }
 
 interface Upload {
@@ -472,6 +483,15 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
   }
   const docker = await session.docker();
   const imageId = await inspectImage(docker, image, spec.host);
+  // Never root in the sandbox (sandbox-policy.ts); memory and /dev/shm from the host's RAM unless the spec says.
+  const sandbox = sandboxUserFor(probe);
+  const hostGpuCount = probe.gpus?.code === 0 ? countGpus(probe.gpus.text) : 0;
+  const limits = sandboxLimits({
+    memTotalBytes: probe.memTotalBytes,
+    hostGpuCount,
+    runGpuCount: gpus.length,
+    spec: spec.limits,
+  });
   const prompt = prepared.renderPrompt(gpus.length, now);
   const graderKeys = await resolveGraderKeys(prepared.task, deps.secrets);
 
@@ -522,6 +542,13 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       { path: paths.supervisorScript, content: supervisorSource, mode: 0o644 },
     ];
     for (const upload of uploads) await session.writeFile(upload.path, upload.content, { mode: upload.mode });
+    const handedOver = await session.exec(handOverScript(runDir, sandbox), { timeoutMs: 10 * 60_000 });
+    if (handedOver.code !== 0) {
+      throw new AppError(
+        'INTERNAL',
+        `Handing ${runDir}/workspace on ${spec.host} to the sandbox's user ${sandbox.user} failed: ${`${handedOver.stdout}\n${handedOver.stderr}`.trim()}`,
+      );
+    }
 
     const { env, secretEnv } = agentEnvironment(spec, agent, secret);
     const hash = specHash(spec);
@@ -538,11 +565,13 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       network: spec.network,
       limits: {
         ...(spec.limits.cpus ? { nanoCpus: Math.round(spec.limits.cpus * 1e9) } : {}),
-        ...(spec.limits.memoryBytes ? { memoryBytes: spec.limits.memoryBytes } : {}),
+        ...(limits.memoryBytes ? { memoryBytes: limits.memoryBytes } : {}),
+        shmBytes: limits.shmBytes,
         ...(spec.limits.pidsLimit ? { pidsLimit: spec.limits.pidsLimit } : {}),
         ...(spec.limits.diskBytes ? { diskBytes: spec.limits.diskBytes } : {}),
       },
       labels: agentContainerLabels({ runId, runDir, specHash: hash, budgetSeconds: spec.budgetSeconds }),
+      user: sandbox.user,
     };
     containerId = await createAgentContainer(docker, plan, spec.host, warnings);
 
@@ -554,7 +583,16 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       budgetSeconds: spec.budgetSeconds,
       gpus,
       sampleGpus,
-      evaluation: buildEvaluationPlan({ task: prepared.task, image, gpus, runId, runDir }),
+      evaluation: buildEvaluationPlan({
+        task: prepared.task,
+        image,
+        gpus,
+        runId,
+        runDir,
+        user: sandbox.user,
+        memoryBytes: limits.memoryBytes,
+        shmBytes: limits.shmBytes,
+      }),
       launch: {
         host: spec.host,
         image,
@@ -574,6 +612,12 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
         promptSha256: createHash('sha256').update(prompt).digest('hex'),
         appVersion: deps.appVersion,
         warnings,
+        sandbox: {
+          user: sandbox.user,
+          memoryBytes: limits.memoryBytes ?? null,
+          shmBytes: limits.shmBytes,
+          limitsFrom: limits.source,
+        },
       },
     });
     const runJsonText = `${JSON.stringify(runJson, null, 2)}\n`;

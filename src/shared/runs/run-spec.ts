@@ -149,7 +149,9 @@ function byteSizeSchema(what: string, minBytes: number, minText: string) {
 }
 
 /**
- * Container limits; each left out means no limit. `cpus`, `memoryBytes` and `pidsLimit` are enforced by Docker.
+ * Container limits. `cpus`, `memoryBytes`, `pidsLimit` and `shmBytes` are enforced by Docker; a memory limit and a
+ * /dev/shm size left out come from the host's RAM (the run's GPUs' share of it, src/main/runs/sandbox-policy.ts),
+ * the others left out mean no limit.
  * `diskBytes` is best-effort: Docker applies `--storage-opt size=` only on storage drivers that support quotas
  * (overlay2 on xfs with pquota, btrfs, zfs); elsewhere the launcher warns and the run goes on without it.
  */
@@ -166,12 +168,16 @@ export const runLimitsSchema = z.object({
     .min(64, 'pidsLimit below 64 starves the agent’s own tools; use at least 64')
     .optional(),
   diskBytes: byteSizeSchema('disk', 1024 ** 3, '1g').optional(),
+  /** The size of the sandbox's /dev/shm; by default half the memory limit, at most 16 GiB (sandbox-policy.ts). */
+  shmBytes: byteSizeSchema('shm', 64 * 1024 ** 2, '64m').optional(),
 });
 export type RunLimits = z.infer<typeof runLimitsSchema>;
 
 // --- env ----------------------------------------------------------------------------------------------------
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD)$/i;
+/** The secret store's own variables (`PTW_SECRET_ANTHROPIC_API_KEY`): a credential whatever the rest says. */
+const SECRET_STORE_NAME = /^PTW_SECRET_/i;
 
 /** Shapes of well-known credentials; a value matching one is refused wherever the name came from. */
 const SECRET_VALUE_PATTERNS: { pattern: RegExp; what: string }[] = [
@@ -203,6 +209,12 @@ export const runEnvSchema = z.record(z.string(), z.string()).superRefine((env, c
         code: 'custom',
         path: [name],
         message: `"${name}" is not a variable name (letters, digits and _, not starting with a digit)`,
+      });
+    } else if (SECRET_STORE_NAME.test(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `${name} is how the secret store is given a credential (PTW_SECRET_<NAME>), never an agent's environment; ${SECRET_STORE_HINT}`,
       });
     } else if (SECRET_NAME.test(name)) {
       ctx.addIssue({

@@ -18,24 +18,39 @@ const plan: AgentContainerPlan = {
   network: false,
   limits: { memoryBytes: 64 * 1024 ** 3, nanoCpus: 16e9, pidsLimit: 2048 },
   labels: { 'ptw.run': 'r-1', 'ptw.role': 'agent' },
+  user: '61000:61000',
 };
 
 describe('agent sandbox config', () => {
   const config = buildAgentContainerConfig(plan);
   const host = config.HostConfig!;
 
-  it('drops every capability but a few and forbids new privileges', () => {
+  it('runs as the unprivileged user it is given, with every capability dropped and no new privileges', () => {
+    expect(config.User).toBe('61000:61000');
     expect(host.CapDrop).toEqual(['ALL']);
-    expect(host.CapAdd).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID']);
-    expect(host.CapAdd).not.toContain('SYS_ADMIN');
+    expect(host.CapAdd).toEqual([]);
     expect(host.SecurityOpt).toEqual(['no-new-privileges']);
     expect(host.Privileged).toBe(false);
+    expect(config.Env).toEqual(expect.arrayContaining(['HOME=/home/agent', 'USER=agent', 'LOGNAME=agent']));
+  });
+
+  it('keeps what a GPU training job needs: /dev/shm, unlimited locked memory, a 64 MiB stack', () => {
+    expect(host.ShmSize).toBe(16 * 1024 ** 3);
+    expect(buildAgentContainerConfig({ ...plan, limits: { shmBytes: 1024 ** 3 } }).HostConfig!.ShmSize).toBe(1024 ** 3);
+    expect(host.Ulimits).toEqual([
+      { Name: 'memlock', Soft: -1, Hard: -1 },
+      { Name: 'stack', Soft: 64 * 1024 ** 2, Hard: 64 * 1024 ** 2 },
+    ]);
+    // Only with a GPU: a CPU-only run (the rehearsal) needs none, and some Docker setups may not raise them.
+    expect(buildAgentContainerConfig({ ...plan, gpus: [] }).HostConfig!.Ulimits).toBeUndefined();
+    expect(host.MemorySwap).toBe(host.Memory);
   });
 
   it('mounts only the run folder parts the agent may see, protected files read-only, ptw/ as a folder', () => {
     const bind = (Source: string, Target: string, ReadOnly: boolean) => ({ Type: 'bind', Source, Target, ReadOnly });
     expect(host.Mounts).toEqual([
       bind('/srv/runs/r-1/workspace', '/workspace', false),
+      bind('/srv/runs/r-1/home', '/home/agent', false),
       bind('/srv/runs/r-1/ptw', '/ptw', true),
       bind('/srv/runs/r-1/task/evaluate.py', '/workspace/evaluate.py', true),
       bind('/srv/runs/r-1/task/templates/chat.jinja', '/workspace/templates/chat.jinja', true),

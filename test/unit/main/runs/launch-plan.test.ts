@@ -103,6 +103,9 @@ describe('GPU choice from a fresh nvidia-smi', () => {
   const probe = (apps: string) => ({
     home: '/root',
     user: 'root',
+    uid: 0,
+    gid: 0,
+    memTotalBytes: null,
     python: '3.11.2',
     gpus: { code: 0, text: inventory },
     apps: { code: 0, text: apps },
@@ -135,7 +138,16 @@ describe('GPU choice from a fresh nvidia-smi', () => {
   });
 
   it('runs without a GPU on a host with no nvidia-smi, unless one is needed', () => {
-    const none = { home: '/root', user: 'root', python: '3.11.2', gpus: null, apps: null };
+    const none = {
+      home: '/root',
+      user: 'root',
+      uid: 0,
+      gid: 0,
+      memTotalBytes: null,
+      python: '3.11.2',
+      gpus: null,
+      apps: null,
+    };
     expect(chooseGpus({ host: 'h', requested: [], needsGpu: false, probe: none })).toEqual({
       gpus: [],
       sampleGpus: false,
@@ -154,7 +166,16 @@ describe('what the launcher plans', () => {
   };
 
   it('evaluates with the task folder’s own evaluate.py, retrying benchmarks at smaller max-token settings', () => {
-    const plan = buildEvaluationPlan({ task: rehearsal, image: 'img', gpus: [], runId: 'r', runDir: '/runs/r' });
+    const sandbox = { user: '61000:61000', shmBytes: 2 * 1024 ** 3 };
+    const plan = buildEvaluationPlan({
+      task: rehearsal,
+      image: 'img',
+      gpus: [],
+      runId: 'r',
+      runDir: '/runs/r',
+      ...sandbox,
+      memoryBytes: 4 * 1024 ** 3,
+    });
     expect(plan).toMatchObject({
       image: 'img',
       workdir: '/eval/task',
@@ -171,8 +192,14 @@ describe('what the launcher plans', () => {
       attempts: [{ extraArgs: [], timeoutSeconds: 600 }],
       deviceRequests: [],
       networkMode: 'none',
+      // The evaluator is as unprivileged as the agent, with its memory and a process limit.
+      user: '61000:61000',
+      memoryBytes: 4 * 1024 ** 3,
+      shmSizeBytes: 2 * 1024 ** 3,
+      pidsLimit: 4096,
     });
     const ptb = buildEvaluationPlan({
+      ...sandbox,
       task: { ...rehearsal, kind: 'ptb', evaluationEntry: 'evaluate_final_eval.py' },
       image: 'img',
       gpus: [1],
@@ -187,6 +214,8 @@ describe('what the launcher plans', () => {
 
   it('gives an LLM-graded benchmark’s evaluator the network (its grader key comes on the supervisor’s stdin)', () => {
     const graded = buildEvaluationPlan({
+      user: '1000:1000',
+      shmBytes: 1024 ** 3,
       task: { ...rehearsal, kind: 'ptb', displayName: 'Arena-Hard', requiredApiKeys: ['OPENAI_API_KEY'] },
       image: 'img',
       gpus: [0],
@@ -257,16 +286,21 @@ describe('host scripts', () => {
   it('read the probe', () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const probe = parseProbe(
-      `HOME\t/home/ana\nUSER\tana\nPYTHON\t3.8.10\nGPUS\t0\t${b64('x')}\nAPPS\t6\t${b64('no')}\n`,
+      `HOME\t/home/ana\nUSER\tana\nIDS\t1000\t1001\nMEMKIB\t2097152\nPYTHON\t3.8.10\nGPUS\t0\t${b64('x')}\nAPPS\t6\t${b64('no')}\n`,
     );
     expect(probe).toEqual({
       home: '/home/ana',
       user: 'ana',
+      uid: 1000,
+      gid: 1001,
+      memTotalBytes: 2 * 1024 ** 3,
       python: '3.8.10',
       gpus: { code: 0, text: 'x' },
       apps: { code: 6, text: 'no' },
     });
-    expect(parseProbe('HOME\t/root\nPYTHON\t\nNOSMI\n')).toMatchObject({ python: null, gpus: null });
+    expect(parseProbe('HOME\t/root\nPYTHON\t\nNOSMI\n')).toMatchObject({ python: null, gpus: null, uid: null });
+    // What `id` or /proc/meminfo say that is not a number is unknown, never NaN.
+    expect(parseProbe('IDS\tx\t\nMEMKIB\t-5\n')).toMatchObject({ uid: null, gid: null, memTotalBytes: null });
     expect(pythonSupported('3.8.0')).toBe(true);
     expect(pythonSupported('3.7.9')).toBe(false);
     expect(pythonSupported('4.0.0')).toBe(true);

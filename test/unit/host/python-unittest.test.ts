@@ -1,0 +1,18 @@
+// The host-side Python's own unittest suites (test/host/test_*.py), run with the python3 the test host has: the
+// parts of the supervisor that need no Docker (sandbox walls, the last-line sanitizer).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+
+const hostTests = path.resolve(__dirname, '..', '..', 'host');
+
+it('passes python3 -m unittest over test/host', () => {
+  const result = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', hostTests, '-p', 'test_*.py', '-v'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const said = `${result.stdout}\n${result.stderr}`;
+  expect(result.status, said).toBe(0);
+  // A suite that found nothing would pass too: it must have run the tests.
+  expect(said).toMatch(/Ran [1-9]\d* tests?/);
+}, 150_000);
