@@ -13,6 +13,7 @@ import { PrefsStore } from './services/prefs-store';
 import { RunService } from './runs/run-service';
 import { CheckpointService } from './checkpoints/checkpoint-service';
 import { checkpointHandlers } from './checkpoints/checkpoint-handlers';
+import { DownloadTickets } from './runs/download-tickets';
 import { BundleService } from './runs/bundle-service';
 import { liveHandlers } from './live/live-handlers';
 import { LiveStreamService } from './live/live-stream-service';
@@ -33,6 +34,8 @@ export interface AppServices {
   readonly hostStore: HostStore;
   readonly runs: RunService;
   readonly secrets: AgentSecretStore;
+  /** One-time tickets for `ptw serve`'s bundle downloads (issued over the contract, redeemed by the HTTP server). */
+  readonly downloads: DownloadTickets;
   /** Live terminal streams and peek shells, one per viewer. */
   readonly live: LiveStreamService;
   dispose(): Promise<void>;
@@ -107,11 +110,13 @@ export async function createAppServices(options: {
     by: options.shell === 'cli' ? 'cli' : 'app',
   });
 
+  const downloads = new DownloadTickets();
   const bundles = new BundleService({
     home: options.home,
     runs,
     secrets,
     appVersion,
+    downloads,
     ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
     onImported: () =>
       void runs.list().then(
@@ -216,6 +221,7 @@ export async function createAppServices(options: {
     hostStore,
     runs,
     secrets,
+    downloads,
     live,
     async dispose() {
       for (const dispose of disposers.splice(0)) dispose();

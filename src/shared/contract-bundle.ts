@@ -86,16 +86,26 @@ export const bundleCommands = {
   },
   /** Imports the example run the app ships (a rehearsal recorded by the app), unless it is already here. */
   'bundle.importExample': { input: z.object({}).strict(), output: bundleImportResultSchema },
+  /**
+   * `ptw serve` only: a one-time URL path that downloads the run's bundle (a ticket good for one download within a
+   * minute, so neither the token nor a reusable credential reaches the browser's downloads list or history).
+   */
+  'bundle.downloadTicket': {
+    input: z.object({ id: z.string().min(1) }).strict(),
+    output: z.object({ path: z.string() }),
+  },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const bundleEvents = {} as const satisfies Record<string, z.ZodType>;
 
 /**
- * Where `ptw serve` offers a run's bundle for download (same token or cookie as every request): the browser has no
- * save dialog for a file the server writes, so the server streams it instead.
+ * Where `ptw serve` offers a run's bundle for download, behind a one-time ticket (`bundle.downloadTicket`): the
+ * browser has no save dialog for a file the server writes, so the server streams it instead.
  */
 export const BUNDLE_DOWNLOAD_PREFIX = '/bundles/';
+export const DOWNLOAD_TICKET_PARAM = 'ticket';
 
-export function bundleDownloadPath(id: string): string {
-  return `${BUNDLE_DOWNLOAD_PREFIX}${encodeURIComponent(id)}${BUNDLE_EXTENSION}`;
+export function bundleDownloadPath(id: string, ticket?: string): string {
+  const base = `${BUNDLE_DOWNLOAD_PREFIX}${encodeURIComponent(id)}${BUNDLE_EXTENSION}`;
+  return ticket === undefined ? base : `${base}?${DOWNLOAD_TICKET_PARAM}=${encodeURIComponent(ticket)}`;
 }

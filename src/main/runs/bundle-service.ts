@@ -1,12 +1,18 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { bundleCommands, BundleExportResult, BundleImportResult } from '../../shared/contract-bundle';
+import {
+  bundleDownloadPath,
+  type bundleCommands,
+  type BundleExportResult,
+  type BundleImportResult,
+} from '../../shared/contract-bundle';
 import { AppError } from '../../shared/errors';
 import type { NamedSecret } from '../../shared/redact';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import type { CommandHandlers } from '../rpc/contract-router';
 import type { SecretStore } from '../secrets/secret-store';
+import type { DownloadTickets } from './download-tickets';
 import { defaultBundlePath, exportRunBundle, importRunBundle, readBundleManifest } from './run-bundle';
 import { RunMirror } from './run-mirror';
 import type { RunService } from './run-service';
@@ -23,6 +29,8 @@ export interface BundleServiceOptions {
   resourcesDir?: string;
   /** Told after an import, so the run list updates everywhere. */
   onImported?: () => void;
+  /** `ptw serve`'s one-time download tickets (bundle.downloadTicket). */
+  downloads?: DownloadTickets;
 }
 
 /** `~/x` as a shell would read it (paths typed into the app's fields); anything else as given. */
@@ -78,11 +86,22 @@ export class BundleService {
     return result;
   }
 
+  async downloadTicket(id: string): Promise<{ path: string }> {
+    const downloads = this.options.downloads;
+    if (!downloads)
+      throw new AppError('CONFLICT', 'Bundle downloads are offered by ptw serve only; export to a file instead.');
+    if (!(await new RunMirror(this.options.runs.runsDir, id).exists())) {
+      throw new AppError('NOT_FOUND', `No run ${id} here (ptw run ls lists runs).`);
+    }
+    return { path: bundleDownloadPath(id, downloads.issue(id)) };
+  }
+
   handlers(): Pick<CommandHandlers, keyof typeof bundleCommands> {
     return {
       'bundle.export': ({ id, file }) => this.export(id, file),
       'bundle.import': ({ file }) => this.import(file),
       'bundle.importExample': () => this.importExample(),
+      'bundle.downloadTicket': ({ id }) => this.downloadTicket(id),
     };
   }
 }

@@ -12,9 +12,9 @@ import { BundleService } from '../runs/bundle-service';
 import { isRunId } from '../runs/run-layout';
 
 /**
- * `GET /bundles/<id>.ptwrun.tar.gz` on `ptw serve`: exports the run to a private temp file (the same export as
- * `ptw bundle export`, keys redacted again) and streams it as a download. Called only after the server's token check.
- * Returns false for any other path.
+ * `GET /bundles/<id>.ptwrun.tar.gz?ticket=…` on `ptw serve`: exports the run to a private temp file (the same export
+ * as `ptw bundle export`, keys redacted again) and streams it as a download, when `authorised` accepts the request's
+ * one-time ticket for that run (bundle.downloadTicket). Returns false for any other path.
  */
 export async function serveBundleDownload(
   services: Pick<AppServices, 'home' | 'runs' | 'secrets'>,
@@ -22,6 +22,7 @@ export async function serveBundleDownload(
   res: http.ServerResponse,
   headers: Record<string, string>,
   head: boolean,
+  authorised: (runId: string) => boolean,
 ): Promise<boolean> {
   if (!pathname.startsWith(BUNDLE_DOWNLOAD_PREFIX)) return false;
   const name = pathname.slice(BUNDLE_DOWNLOAD_PREFIX.length);
@@ -32,6 +33,9 @@ export async function serveBundleDownload(
     return true;
   };
   if (!isRunId(id)) return text(404, `No run bundle at ${pathname}`);
+  if (!authorised(id)) {
+    return text(401, 'this download needs a fresh link: use Download bundle in the app (each link works once).');
+  }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ptw-download-'));
   try {
     const bundles = new BundleService({

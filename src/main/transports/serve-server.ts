@@ -2,9 +2,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isEventName } from '../../shared/contract';
+import { DOWNLOAD_TICKET_PARAM } from '../../shared/contract-bundle';
 import {
   BULK_FRAME_KIND,
   bulkFieldOf,
@@ -34,8 +36,6 @@ export interface ServeServer {
   close(): Promise<void>;
 }
 
-const tokenCookie = 'ptw_token';
-
 const contentTypes: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -59,9 +59,16 @@ const securityHeaders = {
 };
 
 /**
- * `ptw serve`: the renderer over HTTP and the contract over a WebSocket, both behind a random token
- * (like Jupyter). The page URL carries the token once; the server answers with an HttpOnly cookie so the
- * page's own assets load, and the WebSocket handshake and every request message must carry it again.
+ * `ptw serve`: the renderer over HTTP and the contract over a WebSocket behind a random token (docs/security.md).
+ *
+ * - The token is a credential and travels only where it cannot leak: the printed URL's fragment (never sent in any
+ *   request; the page moves it to sessionStorage and out of the history entry at once), the WebSocket handshake's
+ *   query and every request frame. There is no cookie: cookies ignore ports, so every other web server on
+ *   127.0.0.1 the browser visits would receive one.
+ * - Plain HTTP serves only the renderer's own files (the app's code, no data) and bundle downloads behind a
+ *   one-time ticket the page asks for over the WebSocket.
+ * - Every request and upgrade must name this server in its Host header (the address it was bound to), which DNS
+ *   rebinding cannot forge; a browser's upgrade must also come from that origin.
  */
 export async function startServeServer(options: ServeOptions): Promise<ServeServer> {
   const token = options.token ?? randomBytes(24).toString('hex');
@@ -69,6 +76,13 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
   const staticDir = path.resolve(options.staticDir);
   const { services } = options;
   const tokenMatches = (candidate: string | undefined | null): boolean => safeEqual(candidate ?? '', token);
+  let allowedHosts = new Set<string>();
+  const hostAllowed = (value: string | undefined): boolean =>
+    value !== undefined && allowedHosts.has(value.toLowerCase());
+  const refuse = (res: http.ServerResponse, status: number, message: string): void => {
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders });
+    res.end(`PostTrain Workbench: ${message}\n`);
+  };
 
   const server = http.createServer((req, res) => {
     void handleHttp(req, res).catch((err: unknown) => {
@@ -78,26 +92,23 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
   });
 
   async function handleHttp(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const queryToken = url.searchParams.get('token');
-    const cookieToken = parseCookies(req.headers.cookie)[tokenCookie];
-    if (!tokenMatches(queryToken) && !tokenMatches(cookieToken)) {
-      res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders });
-      res.end(
-        'PostTrain Workbench: this server needs its token. Open the URL that `ptw serve` printed, including ?token=…\n',
+    if (!hostAllowed(req.headers.host)) {
+      return refuse(
+        res,
+        421,
+        `this server answers only as ${[...allowedHosts][0] ?? host}, not as ${req.headers.host ?? '(no Host)'}.`,
       );
-      return;
     }
+    const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD', ...securityHeaders });
       res.end();
       return;
     }
     const headers: Record<string, string> = { ...securityHeaders };
-    if (tokenMatches(queryToken)) {
-      headers['Set-Cookie'] = `${tokenCookie}=${token}; HttpOnly; SameSite=Strict; Path=/`;
-    }
-    if (await serveBundleDownload(services, url.pathname, res, headers, req.method === 'HEAD')) return;
+    const ticket = url.searchParams.get(DOWNLOAD_TICKET_PARAM);
+    const download = (id: string): boolean => services.downloads.redeem(id, ticket);
+    if (await serveBundleDownload(services, url.pathname, res, headers, req.method === 'HEAD', download)) return;
     const file = await resolveStaticFile(staticDir, url.pathname);
     if (!file) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
@@ -114,12 +125,13 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const cookieToken = parseCookies(req.headers.cookie)[tokenCookie];
-    const authorised = tokenMatches(url.searchParams.get('token')) || tokenMatches(cookieToken);
-    // A page on another origin must not drive this server even if it learnt the port (cross-site WebSocket hijacking).
+    // The handshake's own query only: no cookie is ever accepted as the credential.
+    const authorised = tokenMatches(url.searchParams.get('token'));
+    // A page on another origin must not drive this server even if it learnt the port (cross-site WebSocket
+    // hijacking), nor may a rebound DNS name reach it (Host).
     const origin = req.headers.origin;
     const sameOrigin = origin === undefined || sameHost(origin, req.headers.host);
-    if (url.pathname !== '/ws' || !sameOrigin) {
+    if (url.pathname !== '/ws' || !sameOrigin || !hostAllowed(req.headers.host)) {
       const status = url.pathname !== '/ws' ? '404 Not Found' : '403 Forbidden';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -191,9 +203,11 @@ export async function startServeServer(options: ServeOptions): Promise<ServeServ
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  allowedHosts = hostHeadersFor(host, port);
 
   return {
-    url: `http://${urlHost}:${port}/?token=${token}`,
+    // The token in the fragment: browsers never send it, so no request line, log or Referer carries it.
+    url: `http://${urlHost}:${port}/#token=${token}`,
     host,
     port,
     token,
@@ -212,13 +226,25 @@ function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
-function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) out[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/**
+ * The Host header values this server answers to (lowercase `host:port`): the address it was bound to, and
+ * `localhost` for a loopback one; bound to every interface (0.0.0.0, ::), each interface's address and this
+ * machine's name. A DNS name an attacker rebinds to 127.0.0.1 is never among them.
+ */
+export function hostHeadersFor(bound: string, port: number): Set<string> {
+  const form = (address: string): string => (address.includes(':') ? `[${address}]` : address).toLowerCase();
+  const names = new Set<string>([bound]);
+  if (LOOPBACK.has(bound) || bound.startsWith('127.')) names.add('localhost');
+  if (bound === '0.0.0.0' || bound === '::') {
+    for (const list of Object.values(os.networkInterfaces())) {
+      for (const info of list ?? []) names.add(info.address.replace(/%.*$/, ''));
+    }
+    names.add('localhost');
+    names.add(os.hostname());
   }
-  return out;
+  return new Set([...names].map((name) => `${form(name)}:${port}`));
 }
 
 function sameHost(origin: string, hostHeader: string | undefined): boolean {

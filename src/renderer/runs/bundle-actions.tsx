@@ -1,10 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import {
-  BUNDLE_EXTENSION,
-  bundleDownloadPath,
-  type BundleExportResult,
-  type BundleImportResult,
-} from '../../shared/contract-bundle';
+import { BUNDLE_EXTENSION, type BundleExportResult, type BundleImportResult } from '../../shared/contract-bundle';
 import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { RunTabProps } from './run-tabs';
@@ -26,6 +21,20 @@ export function BundleExportTab({ run }: RunTabProps) {
   const [result, setResult] = useState<BundleExportResult | null>(null);
   const [error, setError] = useState<AppErrorData | null>(null);
   const fieldId = useId();
+
+  // A download link works once (a ticket, never the token): asked for on each click, then followed.
+  const download = async (): Promise<void> => {
+    setError(null);
+    const reply = await client.call('bundle.downloadTicket', { id: run.id });
+    if (!reply.ok) return setError(reply.error);
+    const link = document.createElement('a');
+    link.href = reply.data.path;
+    link.download = `${run.id}${BUNDLE_EXTENSION}`;
+    link.rel = 'noopener';
+    document.body.append(link);
+    link.click();
+    link.remove();
+  };
 
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
@@ -53,14 +62,14 @@ export function BundleExportTab({ run }: RunTabProps) {
       </p>
       {serve ? (
         <p>
-          <a
+          <button
+            type="button"
             className="button button-primary"
-            href={bundleDownloadPath(run.id)}
-            download={`${run.id}${BUNDLE_EXTENSION}`}
             data-testid="bundle-download"
+            onClick={() => void download()}
           >
             Download bundle
-          </a>
+          </button>
         </p>
       ) : null}
       <form className="bundle-form" onSubmit={(e) => void submit(e)}>

@@ -25,7 +25,7 @@ export interface ConnectionProblem {
   readonly busy: boolean;
 }
 
-const openServeUrl = 'Open the URL that `ptw serve` printed, with its `?token=…` part.';
+const openServeUrl = 'Open the URL that `ptw serve` printed, with its `#token=…` part.';
 
 /** The full-page message for a connection state, or null when the app can be used. */
 export function describeConnection(state: ConnectionState, address: string): ConnectionProblem | null {

@@ -1,7 +1,7 @@
 /**
- * Pure URL handling for `ptw serve` mode. The token arrives once in the page URL (`?token=…`, like Jupyter);
- * the page moves it to sessionStorage and removes it from the address bar so it does not end up in
- * screenshots, bookmarks or the history list.
+ * Pure URL handling for `ptw serve` mode. The token arrives once in the page URL's fragment (`#token=…`, never sent to
+ * any server; `?token=…` from older links is read too); the page moves it to sessionStorage and removes it from the
+ * address bar and the history entry so it does not end up in screenshots, bookmarks or the history list.
  */
 
 export const tokenParam = 'token';
@@ -15,10 +15,20 @@ export interface TokenExtraction {
 
 export function extractToken(href: string): TokenExtraction {
   const url = new URL(href);
-  if (!url.searchParams.has(tokenParam)) return { token: null, cleanedHref: null };
-  const value = url.searchParams.get(tokenParam) ?? '';
+  const fragment = new URLSearchParams(url.hash.replace(/^#/, ''));
+  const inFragment = url.hash.length > 1 && fragment.has(tokenParam);
+  const inQuery = url.searchParams.has(tokenParam);
+  if (!inFragment && !inQuery) return { token: null, cleanedHref: null };
+  const value = (inFragment ? fragment.get(tokenParam) : url.searchParams.get(tokenParam)) ?? '';
   url.searchParams.delete(tokenParam);
-  return { token: value === '' ? null : value, cleanedHref: url.href };
+  if (inFragment) {
+    fragment.delete(tokenParam);
+    const rest = fragment.toString();
+    url.hash = rest === '' ? '' : rest;
+  }
+  // `new URL` keeps a bare `#` for an emptied hash; the cleaned URL has none.
+  const cleaned = url.href.endsWith('#') ? url.href.slice(0, -1) : url.href;
+  return { token: value === '' ? null : value, cleanedHref: cleaned };
 }
 
 /** The WebSocket endpoint of the server that served the page: same host and port, `/ws`, token in the query. */

@@ -507,7 +507,7 @@ describe('run bundles', { timeout: 60_000 }, () => {
     }
   });
 
-  it('offers a download over ptw serve only behind its token, for run ids only', async () => {
+  it('offers a download over ptw serve only behind a one-time ticket, for run ids only', async () => {
     const home = path.join(base, 'serve-home');
     const resourcesDir = locateResourcesDir(__dirname);
     const staticDir = path.join(base, 'static');
@@ -517,10 +517,17 @@ describe('run bundles', { timeout: 60_000 }, () => {
     const server = await startServeServer({ services, staticDir });
     try {
       const { id } = await services.router.call('bundle.importExample', {}, { peerId: 't', transport: 'cli' });
-      const url = `http://127.0.0.1:${server.port}${bundleDownloadPath(id)}`;
+      const origin = `http://127.0.0.1:${server.port}`;
+      const url = `${origin}${bundleDownloadPath(id)}`;
+      const ctx = { peerId: 't', transport: 'websocket' as const };
       expect((await fetch(url)).status).toBe(401);
-      expect((await fetch(`${url}?token=wrong`)).status).toBe(401);
-      const res = await fetch(url, { headers: { cookie: `ptw_token=${server.token}` } });
+      // Neither the token (it never goes into a URL or a cookie) nor a made-up ticket opens it.
+      expect((await fetch(`${url}?token=${server.token}`)).status).toBe(401);
+      expect((await fetch(url, { headers: { cookie: `ptw_token=${server.token}` } })).status).toBe(401);
+      expect((await fetch(`${url}?ticket=${'0'.repeat(48)}`)).status).toBe(401);
+      const { path: ticketed } = await services.router.call('bundle.downloadTicket', { id }, ctx);
+      expect(ticketed).toMatch(/\?ticket=[0-9a-f]{48}$/);
+      const res = await fetch(`${origin}${ticketed}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/gzip');
       expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${id}.ptwrun.tar.gz"`);
@@ -528,9 +535,14 @@ describe('run bundles', { timeout: 60_000 }, () => {
       writeFileSync(saved, Buffer.from(await res.arrayBuffer()));
       const shipped = await readBundleManifest(path.join(resourcesDir, EXAMPLE_BUNDLE));
       expect((await readBundleManifest(saved)).files).toEqual(shipped.files);
-      const cookie = { headers: { cookie: `ptw_token=${server.token}` } };
+      // Spent: the same link (as a downloads list would keep it) does not work twice.
+      expect((await fetch(`${origin}${ticketed}`)).status).toBe(401);
+      // A ticket is for its run only.
+      const other = await services.router.call('bundle.downloadTicket', { id }, ctx);
+      const ticket = other.path.split('?')[1];
+      expect((await fetch(`${origin}${bundleDownloadPath('r-20991231-000000-none')}?${ticket}`)).status).toBe(401);
       for (const bad of ['/bundles/..%2f..%2fsync.json', '/bundles/x.ptwrun.tar.gz', `/bundles/${id}`]) {
-        const answer = await fetch(`http://127.0.0.1:${server.port}${bad}`, cookie);
+        const answer = await fetch(`${origin}${bad}`);
         expect(answer.status, bad).toBe(404);
       }
     } finally {

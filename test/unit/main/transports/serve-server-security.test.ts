@@ -1,5 +1,7 @@
-// `ptw serve` behind its token: every HTTP request and WebSocket needs it, and the CSP goes out as a header.
+// `ptw serve` behind its token: the WebSocket needs it (never a cookie), plain HTTP serves only the renderer's own
+// files to requests that name this server in Host, and the CSP goes out as a header.
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,41 +58,63 @@ function openSocket(
   });
 }
 
+/** A GET with a Host header of our choosing (fetch will not forge one), as a DNS-rebound page's request would be. */
+function getWithHost(pathname: string, hostHeader: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host: '127.0.0.1', port: server.port, path: pathname, headers: { Host: hostHeader } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
 describe('ptw serve security', () => {
-  it('binds loopback and prints a Jupyter-style URL with a long random token', () => {
+  it('binds loopback and prints a URL with a long random token in its fragment, never sent to a server', () => {
     expect(server.host).toBe('127.0.0.1');
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/#token=${server.token}`);
     expect(server.token).toMatch(/^[0-9a-f]{48}$/);
   });
 
-  it('refuses every HTTP request without the token', async () => {
-    for (const p of ['/', '/index.html', '/assets/app.js', '/?token=wrong']) {
+  it('serves the renderer’s own files with the CSP header, and never sets a cookie', async () => {
+    for (const p of ['/', '/index.html', `/?token=${server.token}`]) {
       const res = await fetch(base + p);
-      expect(res.status, p).toBe(401);
-      expect(await res.text()).toContain('needs its token');
+      expect(res.status, p).toBe(200);
+      expect(res.headers.get('content-security-policy')).toBe(contentSecurityPolicyHeader);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('set-cookie'), p).toBeNull();
     }
-  });
-
-  it('serves the page with the token, sets an HttpOnly cookie and sends the CSP header', async () => {
-    const res = await fetch(`${base}/?token=${server.token}`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-security-policy')).toBe(contentSecurityPolicyHeader);
-    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
-    const cookie = res.headers.get('set-cookie') ?? '';
-    expect(cookie).toContain(`ptw_token=${server.token}`);
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Strict/);
-    const asset = await fetch(`${base}/assets/app.js`, { headers: { cookie: `ptw_token=${server.token}` } });
+    const asset = await fetch(`${base}/assets/app.js`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toContain('javascript');
   });
 
+  it('refuses requests and upgrades whose Host is not the address it was bound to (DNS rebinding)', async () => {
+    expect(await getWithHost('/', `127.0.0.1:${server.port}`)).toBe(200);
+    expect(await getWithHost('/', `localhost:${server.port}`)).toBe(200);
+    for (const forged of [`evil.example:${server.port}`, 'evil.example', `127.0.0.1:${server.port + 1}`]) {
+      expect(await getWithHost('/', forged), forged).toBe(421);
+    }
+    const ws = `ws://127.0.0.1:${server.port}/ws?token=${server.token}`;
+    expect(await openSocket(ws, { Host: `rebound.example:${server.port}` })).toEqual({ status: 403 });
+    expect(
+      await openSocket(ws, { Host: `rebound.example:${server.port}`, Origin: `http://rebound.example:${server.port}` }),
+    ).toEqual({ status: 403 });
+  });
+
   it('never serves files outside the renderer folder', async () => {
-    const headers = { cookie: `ptw_token=${server.token}` };
     for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/%2e%2e/%2e%2e/secret.txt']) {
-      const res = await fetch(base + p, { headers });
+      const res = await fetch(base + p);
       expect(await res.text()).not.toContain('do not serve');
     }
+  });
+
+  it('takes no cookie as the credential: a leaked ptw_token cookie opens nothing', async () => {
+    const cookie = `ptw_token=${server.token}`;
+    expect(await openSocket(`ws://127.0.0.1:${server.port}/ws`, { cookie })).toEqual({ status: 101, closeCode: 4401 });
   });
 
   it('refuses a WebSocket without the token, with a wrong one, or from another origin', async () => {

@@ -2,6 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { extractToken, serveSocketUrl } from '../../../../src/renderer/transport/serve-url';
 
 describe('extractToken', () => {
+  it('takes the token from the fragment, where ptw serve prints it, and drops the fragment', () => {
+    expect(extractToken('http://127.0.0.1:8123/#token=abc123')).toEqual({
+      token: 'abc123',
+      cleanedHref: 'http://127.0.0.1:8123/',
+    });
+    expect(extractToken('http://127.0.0.1:8123/runs?x=1#token=t0k&view=2')).toEqual({
+      token: 't0k',
+      cleanedHref: 'http://127.0.0.1:8123/runs?x=1#view=2',
+    });
+  });
+
+  it('leaves a fragment that is only a route alone', () => {
+    expect(extractToken('http://127.0.0.1:8123/#runs')).toEqual({ token: null, cleanedHref: null });
+  });
+
   it('takes the token and returns the URL without it', () => {
     expect(extractToken('http://127.0.0.1:8123/?token=abc123')).toEqual({
       token: 'abc123',
