@@ -1,13 +1,569 @@
-import { EmptyState, SectionLayout } from '../shell/section-layout';
+import { useEffect, useMemo, useState } from 'react';
+import type { LeaderboardData, LeaderboardRowData } from '../../shared/contract-leaderboard';
+import type { AppErrorData } from '../../shared/errors';
+import { cellKey, finalCsv, finalCsvName } from '../../shared/leaderboard/ptb-score';
+import { BASE_MODELS, BENCHMARKS } from '../../shared/runs/task-catalog';
+import { EmptyState, ListError, LoadingState, RefreshButton, SectionLayout } from '../shell/section-layout';
+import { useAppStore, useAppStoreApi } from '../store/store-context';
+import {
+  agentRows,
+  cellExplanation,
+  cellText,
+  filterInput,
+  heatmap,
+  NO_FILTERS,
+  progressColor,
+  scatterData,
+  scatterPoints,
+  tableCells,
+  tableSvg,
+  type LeaderboardFilters,
+} from './leaderboard-model';
+import { XyChart } from './xy-chart';
+import './leaderboard.css';
+
+type Tab = 'table' | 'heatmap' | 'scatter';
+
+/** Saves text or a blob as a file: a download in the browser, the save dialog in the desktop app. */
+function saveFile(name: string, data: Blob): void {
+  const url = URL.createObjectURL(data);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The ranked table drawn on a canvas (text only), saved as PNG. */
+function savePng(board: LeaderboardData): void {
+  const cells = tableCells(board);
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)) * 8 + 16);
+  const canvas = document.createElement('canvas');
+  const scale = 2;
+  canvas.width = widths.reduce((s, w) => s + w, 0) * scale;
+  canvas.height = (cells.length * 22 + 8) * scale;
+  const g = canvas.getContext('2d');
+  if (!g) return;
+  g.scale(scale, scale);
+  g.fillStyle = '#ffffff';
+  g.fillRect(0, 0, canvas.width, canvas.height);
+  g.fillStyle = '#111111';
+  cells.forEach((row, r) => {
+    g.font = `${r === 0 ? 'bold ' : ''}13px monospace`;
+    let x = 8;
+    row.forEach((text, c) => {
+      g.fillText(text, x, (r + 1) * 22);
+      x += widths[c]!;
+    });
+  });
+  canvas.toBlob((blob) => blob && saveFile('leaderboard.png', blob), 'image/png');
+}
 
 export function LeaderboardView() {
+  const client = useAppStoreApi().client;
+  // Scores follow the run list: an import, a finished run or a new verdict changes the table.
+  const runs = useAppStore((s) => s.runs.items);
+  const setSection = useAppStore((s) => s.nav.setSection);
+  const selectRun = useAppStore((s) => s.runs.select);
+  const [filters, setFilters] = useState<LeaderboardFilters>(NO_FILTERS);
+  const [board, setBoard] = useState<LeaderboardData | null>(null);
+  const [error, setError] = useState<AppErrorData | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [tab, setTab] = useState<Tab>('table');
+  const [picked, setPicked] = useState<{ row: string; benchmark: string } | null>(null);
+  const [reload, setReload] = useState(0);
+  // Agents and budgets seen with no agent or budget filter, so picking one keeps the others in the menu.
+  const [seen, setSeen] = useState<{ agents: string[]; budgets: Array<[number, string]> }>({ agents: [], budgets: [] });
+
+  useEffect(() => {
+    let live = true;
+    void client.call('leaderboard.get', filterInput(filters)).then((reply) => {
+      if (!live) return;
+      setLoading(false);
+      if (!reply.ok) {
+        setError(reply.error);
+        return;
+      }
+      setError(null);
+      setBoard(reply.data);
+      const rows = agentRows(reply.data);
+      setSeen((old) => ({
+        agents: [...new Set([...old.agents, ...rows.map((r) => r.agent)])].sort(),
+        budgets: [
+          ...new Map([
+            ...old.budgets,
+            ...rows.filter((r) => r.budgetSeconds !== null).map((r): [number, string] => [r.budgetSeconds!, r.budget]),
+          ]),
+        ].sort((a, b) => a[0] - b[0]),
+      }));
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, filters, runs, reload]);
+
+  const setFilter = (key: keyof LeaderboardFilters, value: string) => {
+    setPicked(null);
+    setLoading(true);
+    setFilters((f) => ({ ...f, [key]: value }));
+  };
+  const refresh = () => {
+    setLoading(true);
+    setReload((n) => n + 1);
+  };
+  const openRun = (id: string) => {
+    selectRun(id);
+    setSection('runs');
+  };
+
+  const rows = board ? agentRows(board) : [];
   return (
-    <SectionLayout section="leaderboard" title="Leaderboard">
-      <EmptyState testId="empty-leaderboard" title="Scores appear here once runs are evaluated.">
-        <p className="muted">
-          Each run's final model is scored on its benchmark; the table ranks agents by the weighted overall score.
-        </p>
-      </EmptyState>
+    <SectionLayout
+      section="leaderboard"
+      title="Leaderboard"
+      actions={
+        <>
+          <RefreshButton testId="refresh-leaderboard" busy={loading} onClick={refresh} />
+          <button
+            type="button"
+            className="button"
+            data-testid="leaderboard-export-svg"
+            disabled={!board}
+            onClick={() => board && saveFile('leaderboard.svg', new Blob([tableSvg(board)], { type: 'image/svg+xml' }))}
+          >
+            SVG
+          </button>
+          <button
+            type="button"
+            className="button"
+            data-testid="leaderboard-export-png"
+            disabled={!board}
+            onClick={() => board && savePng(board)}
+          >
+            PNG
+          </button>
+        </>
+      }
+    >
+      <div className="leaderboard-filters" data-testid="leaderboard-filters">
+        <label>
+          Benchmark
+          <select
+            className="select"
+            data-testid="leaderboard-filter-benchmark"
+            value={filters.benchmark}
+            onChange={(e) => setFilter('benchmark', e.target.value)}
+          >
+            <option value="">All 7</option>
+            {BENCHMARKS.map((b) => (
+              <option key={b.id} value={b.id}>
+                {b.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Base model
+          <select
+            className="select"
+            data-testid="leaderboard-filter-base-model"
+            value={filters.baseModel}
+            onChange={(e) => setFilter('baseModel', e.target.value)}
+          >
+            <option value="">All 4</option>
+            {BASE_MODELS.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Agent
+          <select
+            className="select"
+            data-testid="leaderboard-filter-agent"
+            value={filters.agent}
+            onChange={(e) => setFilter('agent', e.target.value)}
+          >
+            <option value="">All</option>
+            {seen.agents.map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Budget
+          <select
+            className="select"
+            data-testid="leaderboard-filter-budget"
+            value={filters.budget}
+            onChange={(e) => setFilter('budget', e.target.value)}
+          >
+            <option value="">All</option>
+            {seen.budgets.map(([seconds, text]) => (
+              <option key={seconds} value={String(seconds)}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          From
+          <input
+            className="input"
+            type="date"
+            data-testid="leaderboard-filter-from"
+            value={filters.from}
+            onChange={(e) => setFilter('from', e.target.value)}
+          />
+        </label>
+        <label>
+          To
+          <input
+            className="input"
+            type="date"
+            data-testid="leaderboard-filter-to"
+            value={filters.to}
+            onChange={(e) => setFilter('to', e.target.value)}
+          />
+        </label>
+      </div>
+
+      {error ? <ListError testId="error-leaderboard" what="the leaderboard" error={error} onRetry={refresh} /> : null}
+      {!board && loading ? <LoadingState testId="loading-leaderboard" text="Scoring runs…" /> : null}
+      {board && rows.length === 0 ? (
+        <EmptyState testId="empty-leaderboard" title="No scored PostTrainBench runs yet.">
+          <p className="muted">
+            Finished runs of a PostTrainBench cell (your own, or result folders brought in with Import PostTrainBench)
+            are scored here the way PostTrainBench scores them: the reference rows below show the scale.
+          </p>
+        </EmptyState>
+      ) : null}
+
+      {board ? (
+        <>
+          <div className="leaderboard-tabs" role="tablist">
+            {(['table', 'heatmap', 'scatter'] as const).map((t) => (
+              <button
+                key={t}
+                type="button"
+                role="tab"
+                className="button button-quiet"
+                aria-selected={tab === t}
+                data-testid={`leaderboard-tab-${t}`}
+                onClick={() => setTab(t)}
+              >
+                {t === 'table' ? 'Table' : t === 'heatmap' ? 'Heat map' : 'Score vs GPU hours'}
+              </button>
+            ))}
+          </div>
+          {tab === 'table' ? (
+            <LeaderboardTable board={board} picked={picked} onPick={setPicked} onOpenRun={openRun} />
+          ) : tab === 'heatmap' ? (
+            <Heatmap board={board} />
+          ) : (
+            <Scatter board={board} />
+          )}
+          {board.problems.length > 0 ? (
+            <section className="leaderboard-problems" data-testid="leaderboard-problems">
+              <h3 className="subsection-title">Runs with problems ({board.problems.length})</h3>
+              <ul>
+                {board.problems.map((p, i) => (
+                  <li key={`${p.runId}-${i}`}>
+                    <button type="button" className="button-link" onClick={() => openRun(p.runId)}>
+                      {p.runId}
+                    </button>
+                    : {p.message}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ) : null}
+          <p className="muted">
+            Score: per benchmark the mean over the base models, then the weighted sum with weights derived from the
+            baselines ({board.benchmarks.map((b) => `${b} ${(board.weights[b] ?? 0).toFixed(3)}`).join(', ')}). A cell
+            that failed, was flagged or has no clean verdict counts the base model’s zero-shot score.
+          </p>
+        </>
+      ) : null}
     </SectionLayout>
+  );
+}
+
+function LeaderboardTable({
+  board,
+  picked,
+  onPick,
+  onOpenRun,
+}: {
+  board: LeaderboardData;
+  picked: { row: string; benchmark: string } | null;
+  onPick: (p: { row: string; benchmark: string } | null) => void;
+  onOpenRun: (id: string) => void;
+}) {
+  const zero = board.rows.find((r) => r.variant === 'zeroshot');
+  const instruct = board.rows.find((r) => r.variant === 'instruct');
+  let rank = 0;
+  const pickedRow = picked ? board.rows.find((r) => r.key === picked.row) : undefined;
+  return (
+    <>
+      <div className="leaderboard-table-wrap">
+        <table className="leaderboard-table" data-testid="leaderboard-table">
+          <thead>
+            <tr>
+              <th>#</th>
+              <th>Agent</th>
+              <th>Score</th>
+              <th>n</th>
+              {board.benchmarks.map((b) => (
+                <th key={b}>{BENCHMARKS.find((x) => x.id === b)?.label ?? b}</th>
+              ))}
+              <th>Export</th>
+            </tr>
+          </thead>
+          <tbody>
+            {board.rows.map((row) => (
+              <tr
+                key={row.key}
+                className={row.kind === 'reference' ? 'leaderboard-reference' : undefined}
+                data-testid={`leaderboard-row-${row.kind === 'agent' ? ++rank : row.variant}`}
+              >
+                <td>{row.kind === 'agent' ? rank : '–'}</td>
+                <td title={row.variant}>
+                  {row.label}
+                  {row.kind === 'agent' && !row.complete ? <span className="leaderboard-mark">incomplete</span> : null}
+                </td>
+                <td data-testid="leaderboard-score">
+                  {row.score.toFixed(1)}
+                  {row.std !== null ? ` ± ${row.std.toFixed(1)}` : ''}
+                </td>
+                <td>{row.kind === 'agent' ? row.n : ''}</td>
+                {board.benchmarks.map((b) => {
+                  const mean = row.benchmarks[b]?.mean ?? 0;
+                  const lo = zero?.benchmarks[b]?.mean;
+                  const hi = instruct?.benchmarks[b]?.mean;
+                  const progress = lo !== undefined && hi !== undefined && hi > lo ? (mean - lo) / (hi - lo) : null;
+                  const cells = board.baseModels.map((m) => row.cells[cellKey(b, m)]).filter((c) => c !== undefined);
+                  const fallbacks = cells.filter((c) => c.fallbackSeeds > 0).length;
+                  const flagged = cells.some((c) => c.flagged);
+                  const on = picked?.row === row.key && picked.benchmark === b;
+                  return (
+                    <td key={b}>
+                      <button
+                        type="button"
+                        className="leaderboard-cell"
+                        aria-pressed={on}
+                        data-testid={`leaderboard-cell-${b}`}
+                        title={
+                          progress === null
+                            ? undefined
+                            : `${Math.round(progress * 100)}% of the way from base to instruct`
+                        }
+                        style={{ background: progressColor(progress) }}
+                        onClick={() => onPick(on ? null : { row: row.key, benchmark: b })}
+                      >
+                        {mean.toFixed(1)}
+                        {row.benchmarks[b]?.std != null ? ` ±${row.benchmarks[b]!.std!.toFixed(1)}` : ''}
+                        {flagged ? <span className="leaderboard-mark leaderboard-mark-flag">⚑</span> : null}
+                        {!flagged && fallbacks > 0 && row.kind === 'agent' ? (
+                          <span className="leaderboard-mark">↓{fallbacks}</span>
+                        ) : null}
+                      </button>
+                    </td>
+                  );
+                })}
+                <td>
+                  {row.kind === 'agent' ? (
+                    <button
+                      type="button"
+                      className="button button-quiet"
+                      data-testid="leaderboard-export-csv"
+                      title="PostTrainBench's final_<method>.csv: one row per base model, fractions after fallbacks (the mean over seeds)"
+                      onClick={() => saveFile(finalCsvName(row), new Blob([finalCsv(row)], { type: 'text/csv' }))}
+                    >
+                      CSV
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {pickedRow && picked ? (
+        <CellDetail row={pickedRow} benchmark={picked.benchmark} baseModels={board.baseModels} onOpenRun={onOpenRun} />
+      ) : (
+        <p className="muted">Click a benchmark’s value to see its cells, their runs, and why a cell fell back.</p>
+      )}
+    </>
+  );
+}
+
+function CellDetail({
+  row,
+  benchmark,
+  baseModels,
+  onOpenRun,
+}: {
+  row: LeaderboardRowData;
+  benchmark: string;
+  baseModels: string[];
+  onOpenRun: (id: string) => void;
+}) {
+  return (
+    <section className="leaderboard-detail" data-testid="leaderboard-detail">
+      <h3 className="subsection-title">
+        {row.label}: {BENCHMARKS.find((b) => b.id === benchmark)?.label ?? benchmark}
+      </h3>
+      {row.kind === 'agent' && row.seeds.length > 1 ? (
+        <p className="muted">
+          Seeds: {row.seeds.map((s) => `${s.seed} ${s.score.toFixed(1)}`).join(', ')}
+          {' · '}
+          {row.seeds.map((s) => (
+            <button
+              key={s.seed}
+              type="button"
+              className="button-link"
+              onClick={() =>
+                saveFile(finalCsvName(row, s.seed), new Blob([finalCsv(row, s.seed)], { type: 'text/csv' }))
+              }
+            >
+              {finalCsvName(row, s.seed)}{' '}
+            </button>
+          ))}
+        </p>
+      ) : null}
+      <table className="compare-grid">
+        <thead>
+          <tr>
+            <th>Base model</th>
+            <th>Value</th>
+            <th>Toward instruct</th>
+            <th>Runs</th>
+            <th>Why</th>
+          </tr>
+        </thead>
+        <tbody>
+          {baseModels.map((m) => {
+            const cell = row.cells[cellKey(benchmark, m)];
+            if (!cell) return null;
+            const why = row.kind === 'agent' ? cellExplanation(cell, row.n) : [];
+            return (
+              <tr key={m} data-testid={`leaderboard-detail-${m}`}>
+                <td>{m}</td>
+                <td style={{ background: progressColor(cell.progress) }}>{cellText(cell)}</td>
+                <td>{cell.progress === null ? '—' : `${Math.round(cell.progress * 100)}%`}</td>
+                <td>
+                  {cell.runs.map((r) => (
+                    <div key={r.runId}>
+                      <button type="button" className="button-link" onClick={() => onOpenRun(r.runId)}>
+                        {r.runId}
+                      </button>{' '}
+                      <span className="muted">
+                        {r.seed} · {r.accuracy === null ? 'no score' : (r.accuracy * 100).toFixed(1)} ·{' '}
+                        {r.verdict.state} ({r.verdict.source})
+                      </span>
+                    </div>
+                  ))}
+                  {row.kind === 'reference' ? <span className="muted">published baseline</span> : null}
+                </td>
+                <td>
+                  {why.length > 0 ? (
+                    <ul>
+                      {why.map((w, i) => (
+                        <li key={i}>{w}</li>
+                      ))}
+                    </ul>
+                  ) : (
+                    <span className="muted">counted as run</span>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Heatmap({ board }: { board: LeaderboardData }) {
+  const map = useMemo(() => heatmap(board), [board]);
+  if (map.rows.length === 0) return <p className="muted">No agent rows to map.</p>;
+  return (
+    <div
+      className="leaderboard-heatmap"
+      data-testid="leaderboard-heatmap"
+      style={{ gridTemplateColumns: `minmax(180px, 2fr) repeat(${map.benchmarks.length}, minmax(60px, 1fr))` }}
+    >
+      <div />
+      {map.benchmarks.map((b) => (
+        <div key={b}>{b}</div>
+      ))}
+      {map.rows.map((label, r) => (
+        <HeatmapRow key={label} label={label} cells={map.cells[r]!} />
+      ))}
+    </div>
+  );
+}
+
+function HeatmapRow({ label, cells }: { label: string; cells: ReturnType<typeof heatmap>['cells'][number] }) {
+  return (
+    <>
+      <div className="leaderboard-heatmap-label" title={label}>
+        {label}
+      </div>
+      {cells.map((c, i) => (
+        <div
+          key={i}
+          style={{ background: progressColor(c.progress) }}
+          title={c.progress === null ? undefined : `${Math.round(c.progress * 100)}% from base to instruct`}
+        >
+          {c.value.toFixed(1)}
+        </div>
+      ))}
+    </>
+  );
+}
+
+function Scatter({ board }: { board: LeaderboardData }) {
+  const points = useMemo(() => scatterPoints(board), [board]);
+  const data = useMemo(() => scatterData(points), [points]);
+  const series = useMemo(() => [{ label: 'score', values: data.y }], [data]);
+  if (points.length === 0) return <p className="muted">No row knows its GPU hours yet.</p>;
+  return (
+    <section data-testid="leaderboard-scatter">
+      <XyChart
+        testId="leaderboard-scatter-chart"
+        x={data.x}
+        series={series}
+        xLabel="GPU hours per seed"
+        yLabel="score"
+        points
+      />
+      <table className="compare-grid">
+        <thead>
+          <tr>
+            <th>Agent</th>
+            <th>Score</th>
+            <th>GPU hours per seed</th>
+            <th>API cost per seed</th>
+          </tr>
+        </thead>
+        <tbody>
+          {points.map((p) => (
+            <tr key={p.label}>
+              <td>{p.label}</td>
+              <td>{p.score.toFixed(1)}</td>
+              <td>{p.gpuHours.toFixed(1)}</td>
+              <td>{p.costUsd === null ? '— (the trace does not say)' : `$${p.costUsd.toFixed(2)}`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }

@@ -11,16 +11,31 @@ export function RunList({
   selected,
   now,
   onSelect,
+  checked,
+  onCheck,
 }: {
   runs: readonly RunSummary[];
   selected: string | null;
   now: number;
   onSelect: (id: string) => void;
+  /** Comparing: the runs picked (two at most), and how a checkbox toggles one. */
+  checked?: readonly string[];
+  onCheck?: (id: string) => void;
 }) {
   return (
     <ul className="run-list" aria-label="Runs" data-testid="run-list">
       {sortRunsNewestFirst(runs).map((run) => (
         <li key={run.id}>
+          {onCheck ? (
+            <input
+              type="checkbox"
+              className="run-compare-check"
+              data-testid={`run-compare-check-${run.id}`}
+              aria-label={`Compare ${run.label || run.id}`}
+              checked={checked?.includes(run.id) ?? false}
+              onChange={() => onCheck(run.id)}
+            />
+          ) : null}
           <RunRow run={run} current={run.id === selected} now={now} onSelect={onSelect} />
         </li>
       ))}

@@ -1,3 +1,5 @@
+import { useState } from 'react';
+import { RunCompareView } from '../leaderboard/run-compare-view';
 import { HostsIcon, PlusIcon } from '../shell/icons';
 import { EmptyState, ListError, LoadingState, RefreshButton, SectionLayout } from '../shell/section-layout';
 import { useNow } from '../shell/use-now';
@@ -23,12 +25,25 @@ export function RunsView() {
   const now = useNow(runs.items.some(clockTicks) ? 1_000 : 30_000);
   const close = () => runs.showPane('detail');
   const launching = runs.pane === 'launch';
+  // Compare mode: null when off; else the runs ticked in the list (the two newest ticks are compared).
+  const [comparing, setComparing] = useState<string[] | null>(null);
+  const toggleCompare = (id: string) =>
+    setComparing((list) =>
+      list === null ? [id] : list.includes(id) ? list.filter((x) => x !== id) : [...list, id].slice(-2),
+    );
 
-  const pane = launching ? (
-    <LaunchFormView intent={runs.launchIntent} onCancel={close} />
-  ) : current ? (
-    <RunDetailView key={current.id} run={current} now={now} />
-  ) : null;
+  const pane =
+    comparing && comparing.length === 2 ? (
+      <RunCompareView a={comparing[0]!} b={comparing[1]!} onClose={() => setComparing(null)} />
+    ) : comparing ? (
+      <p className="muted" data-testid="run-compare-hint">
+        Tick two runs in the list to compare them (best: two runs of the same benchmark and base model).
+      </p>
+    ) : launching ? (
+      <LaunchFormView intent={runs.launchIntent} onCancel={close} />
+    ) : current ? (
+      <RunDetailView key={current.id} run={current} now={now} />
+    ) : null;
 
   const addHost = () => {
     setSection('hosts');
@@ -42,6 +57,15 @@ export function RunsView() {
       actions={
         <>
           <RefreshButton testId="refresh-runs" busy={runs.loading} onClick={() => void runs.load()} />
+          <button
+            type="button"
+            className="button"
+            data-testid="compare-runs-button"
+            aria-pressed={comparing !== null}
+            onClick={() => setComparing((c) => (c === null ? [] : null))}
+          >
+            Compare…
+          </button>
           <PtbImportAction />
           <BundleImportAction />
           <button
@@ -110,6 +134,7 @@ export function RunsView() {
             selected={launching ? null : (current?.id ?? null)}
             now={now}
             onSelect={runs.select}
+            {...(comparing ? { checked: comparing, onCheck: toggleCompare } : {})}
           />
           <div className="runs-pane">{pane}</div>
         </div>

@@ -1,0 +1,229 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { RunComparison, CompareSide } from '../../shared/contract-leaderboard';
+import type { RunTimelineData } from '../../shared/contract-trajectory';
+import type { AppErrorData } from '../../shared/errors';
+import { formatByteSize } from '../../shared/runs/duration';
+import { LoadingState } from '../shell/section-layout';
+import { useAppStoreApi } from '../store/store-context';
+import { alignedGpu, stepsByHour, timeAgainstBudget } from './leaderboard-model';
+import { XyChart } from './xy-chart';
+import './leaderboard.css';
+
+type Loaded = { comparison: RunComparison; timelines: [RunTimelineData | null, RunTimelineData | null] };
+
+const num = (x: number | null, digits = 1): string => (x === null ? '—' : x.toFixed(digits));
+
+function rowsOf(s: CompareSide): Array<[string, string]> {
+  return [
+    ['Cell', `${s.benchmark} × ${s.baseModel}`],
+    ['Agent', [s.agent, s.model].filter(Boolean).join(' · ')],
+    ['Status', s.status + (s.imported ? ' (imported)' : '')],
+    ['Score', s.score === null ? `— ${s.resultNote ?? ''}` : s.score.toFixed(2)],
+    ['Time used', timeAgainstBudget(s)],
+    ['GPU hours', s.gpuHours === null ? '—' : `${s.gpuHours.toFixed(2)} (${s.gpuCount} GPU)`],
+    [
+      'GPU utilisation',
+      s.gpu.meanUtilization === null ? '— (no samples)' : `${s.gpu.meanUtilization.toFixed(0)}% mean`,
+    ],
+    ['Steps', `${s.steps.total} (${s.steps.toolCalls} tool calls)`],
+    ['Tokens', `${s.steps.inputTokens.toLocaleString()} in · ${s.steps.outputTokens.toLocaleString()} out`],
+    ['API cost', s.steps.costUsd === null ? '— (the trace does not say)' : `$${s.steps.costUsd.toFixed(2)}`],
+    [
+      'Verdict',
+      `${s.verdict.state} (${s.verdict.source === 'none' ? 'no verdict' : s.verdict.source})${s.verdict.reasons.length > 0 ? `: ${s.verdict.reasons.join('; ')}` : ''}`,
+    ],
+    [
+      'Final model',
+      s.finalModel
+        ? s.finalModel.exists
+          ? `${s.finalModel.files} files, ${formatByteSize(s.finalModel.totalBytes)}`
+          : 'none'
+        : '—',
+    ],
+  ];
+}
+
+/** Two runs side by side (from the Runs list): `runs.compare` and each run's timeline. */
+export function RunCompareView({ a, b, onClose }: { a: string; b: string; onClose: () => void }) {
+  const client = useAppStoreApi().client;
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [error, setError] = useState<AppErrorData | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void Promise.all([
+      client.call('runs.compare', { a, b }),
+      client.call('trajectory.timeline', { id: a }),
+      client.call('trajectory.timeline', { id: b }),
+    ]).then(([comparison, ta, tb]) => {
+      if (!live) return;
+      if (!comparison.ok) {
+        setError(comparison.error);
+        return;
+      }
+      setError(null);
+      setLoaded({ comparison: comparison.data, timelines: [ta.ok ? ta.data : null, tb.ok ? tb.data : null] });
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, a, b]);
+
+  return (
+    <section className="run-compare" data-testid="run-compare">
+      <div className="section-header">
+        <h2 className="subsection-title">Compare runs</h2>
+        <button type="button" className="button" data-testid="run-compare-close" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      {error ? (
+        <p className="inline-error" role="alert" data-testid="run-compare-error">
+          {error.message}
+        </p>
+      ) : null}
+      {!loaded && !error ? <LoadingState testId="run-compare-loading" text="Reading both runs…" /> : null}
+      {loaded ? <ComparisonBody loaded={loaded} /> : null}
+    </section>
+  );
+}
+
+function ComparisonBody({ loaded }: { loaded: Loaded }) {
+  const { comparison: c, timelines } = loaded;
+  const left = rowsOf(c.a);
+  const right = rowsOf(c.b);
+  const gpu = useMemo(
+    () =>
+      alignedGpu(
+        { start: timelines[0]?.start ?? c.a.startedAt, gpu: timelines[0]?.gpu ?? [] },
+        { start: timelines[1]?.start ?? c.b.startedAt, gpu: timelines[1]?.gpu ?? [] },
+      ),
+    [timelines, c],
+  );
+  const gpuSeries = useMemo(
+    () => [
+      { label: `A ${c.a.id}`, values: gpu.a },
+      { label: `B ${c.b.id}`, values: gpu.b },
+    ],
+    [gpu, c],
+  );
+  const hours = Math.max(1, (c.a.usedSeconds ?? 0) / 3600, (c.b.usedSeconds ?? 0) / 3600);
+  const steps = [0, 1].map((i) =>
+    stepsByHour({ start: timelines[i]?.start ?? null, steps: timelines[i]?.steps ?? [] }, Math.min(hours, 48)),
+  );
+  const peak = Math.max(1, ...steps.flat());
+  return (
+    <>
+      {c.notes.map((n) => (
+        <p key={n} className="muted" data-testid="run-compare-note">
+          {n}
+        </p>
+      ))}
+      <table className="compare-grid" data-testid="run-compare-table">
+        <thead>
+          <tr>
+            <th />
+            <th>A: {c.a.label}</th>
+            <th>B: {c.b.label}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {left.map(([name, value], i) => (
+            <tr key={name}>
+              <th>{name}</th>
+              <td>{value}</td>
+              <td>{right[i]![1]}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      {c.metrics.length > 0 ? (
+        <>
+          <h3 className="subsection-title">Metrics</h3>
+          <table className="compare-grid" data-testid="run-compare-metrics">
+            <thead>
+              <tr>
+                <th>Metric</th>
+                <th>A</th>
+                <th>B</th>
+                <th>B − A</th>
+              </tr>
+            </thead>
+            <tbody>
+              {c.metrics.map((m) => (
+                <tr key={m.name}>
+                  <td>{m.name}</td>
+                  <td>{num(m.a, 4)}</td>
+                  <td>{num(m.b, 4)}</td>
+                  <td>{num(m.delta, 4)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+
+      <h3 className="subsection-title">GPU utilisation by elapsed time</h3>
+      {gpu.x.length > 0 ? (
+        <XyChart
+          testId="run-compare-gpu"
+          x={gpu.x}
+          series={gpuSeries}
+          xLabel="hours since start"
+          yLabel="%"
+          yMax={100}
+        />
+      ) : (
+        <p className="muted">Neither run has GPU samples (imported folders keep none).</p>
+      )}
+
+      <h3 className="subsection-title">Steps per hour since start</h3>
+      <div
+        className="compare-steps"
+        data-testid="run-compare-steps"
+        style={{ gridTemplateColumns: `2em repeat(${steps[0]!.length}, 1fr)` }}
+      >
+        {steps.map((row, i) => (
+          <StepRow key={i} name={i === 0 ? 'A' : 'B'} counts={row} peak={peak} />
+        ))}
+      </div>
+
+      <h3 className="subsection-title">Final models</h3>
+      {c.finalModels ? (
+        <p data-testid="run-compare-final-models">
+          {c.finalModels.identical
+            ? 'Identical: every file has the same SHA-256.'
+            : `${c.finalModels.same} file(s) the same, ${c.finalModels.differ} differ, ${c.finalModels.onlyA.length} only in A, ${c.finalModels.onlyB.length} only in B (by SHA-256; open a run’s Checkpoints tab to diff its weights against the base).`}
+        </p>
+      ) : (
+        <p className="muted">Not compared file by file (a run has no final-model manifest).</p>
+      )}
+
+      <h3 className="subsection-title">
+        Prompts{c.a.prompt !== null && c.a.prompt === c.b.prompt ? ' (the same)' : ''}
+      </h3>
+      <div className="compare-prompts" data-testid="run-compare-prompts">
+        {[c.a, c.b].map((s) => (
+          <pre key={s.id}>{s.prompt ?? s.promptNote ?? '—'}</pre>
+        ))}
+      </div>
+    </>
+  );
+}
+
+function StepRow({ name, counts, peak }: { name: string; counts: number[]; peak: number }) {
+  return (
+    <>
+      <span>{name}</span>
+      {counts.map((n, h) => (
+        <span key={h} title={`hour ${h + 1}: ${n} steps`}>
+          <span
+            className="compare-steps-bar"
+            style={{ display: 'block', opacity: n === 0 ? 0.08 : 0.25 + (0.75 * n) / peak }}
+          />
+        </span>
+      ))}
+    </>
+  );
+}
