@@ -431,7 +431,7 @@ async function round(m: Machine, index: number): Promise<Round> {
     `round ${index + 1}: run ${id} started; opening its terminal (raw DevTools, no network instrumentation)…`,
   );
 
-  const app = await RawPage.open(m.chromium.port, `${m.serve.url}&testDriver=1`);
+  const app = await RawPage.open(m.chromium.port, m.serve.pageUrl('testDriver=1'));
   // Another build may have been replacing dist/ while the page loaded: one reload before giving up.
   await app.waitFor(`document.querySelector('[data-testid=nav-runs]')`, 'the app').catch(async () => {
     await app.evaluate('location.reload()').catch(() => undefined);

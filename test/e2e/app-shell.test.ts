@@ -1,9 +1,13 @@
 // The built app in Debian's Chromium over `ptw serve`: the shell renders through the WebSocket transport,
-// commands round-trip, events reach a second window, and nothing loads without the token.
+// commands round-trip, events reach a second window, nothing works without the token, and the token never leaks
+// (no cookie, no history entry, no Host but the bound one).
 import { mkdir, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { collectConsoleProblems, stopApp } from '../support/e2e-app';
@@ -35,15 +39,80 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('app shell in Chromi
     return page;
   }
 
-  it('prints a loopback URL with a token, and refuses requests without it', async () => {
-    expect(serve.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
-    const bare = await fetch(serve.origin + '/');
-    expect(bare.status).toBe(401);
+  it('prints a loopback URL with the token in its fragment; without it the page only asks for it', async () => {
+    expect(serve.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{48}$/);
     const page = await chrome.browser.newPage();
     const response = await page.goto(serve.origin + '/');
-    expect(response?.status()).toBe(401);
-    expect(await page.textContent('body')).toContain('needs its token');
+    // The renderer's own files are the app's code (no data): served, but nothing works without the token.
+    expect(response?.status()).toBe(200);
+    await expect.poll(() => page.textContent('body')).toContain('This page needs its access token');
     await page.close();
+  });
+
+  it('keeps the token out of cookies, the history and requests to other servers on 127.0.0.1', async () => {
+    // A real second web server on another port of the same address, as any local dev server the user visits.
+    const seen: { url: string; cookie: string; referer: string }[] = [];
+    const other = http.createServer((req, res) => {
+      seen.push({ url: req.url ?? '', cookie: req.headers.cookie ?? '', referer: req.headers.referer ?? '' });
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>another local server</title><p>hello</p>');
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherPort = (other.address() as AddressInfo).port;
+    const context = await chrome.browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(serve.url);
+      await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
+      expect(page.url()).not.toContain(serve.token);
+      // Not in the tab's history either: no entry a Back or a history list could show holds it.
+      const cdp = await context.newCDPSession(page);
+      const history = (await cdp.send('Page.getNavigationHistory')) as { entries: { url: string }[] };
+      expect(history.entries.length).toBeGreaterThan(0);
+      for (const entry of history.entries) expect(entry.url).not.toContain(serve.token);
+      expect(await context.cookies()).toEqual([]);
+      // Cookies ignore ports: had the app set one, this visit would carry it to the other server.
+      await page.goto(`http://127.0.0.1:${otherPort}/some/page`);
+      await expect.poll(() => seen.length).toBeGreaterThan(0);
+      for (const request of seen) {
+        expect(request.cookie).not.toContain(serve.token);
+        expect(request.referer).not.toContain(serve.token);
+        expect(request.url).not.toContain(serve.token);
+      }
+      // Back to the app: it still works from the tab's own storage, with no token in any URL.
+      await page.goBack();
+      await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
+      expect(page.url()).not.toContain(serve.token);
+    } finally {
+      await context.close();
+      await new Promise<void>((resolve) => other.close(() => resolve()));
+    }
+  });
+
+  it('refuses a request or WebSocket that names another host (DNS rebinding)', async () => {
+    const port = Number(new URL(serve.origin).port);
+    const status = (hostHeader: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { Host: hostHeader } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+      });
+    expect(await status(`127.0.0.1:${port}`)).toBe(200);
+    expect(await status(`attacker.example:${port}`)).toBe(421);
+    const upgrade = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${serve.token}`, {
+        headers: { Host: `attacker.example:${port}`, Origin: `http://attacker.example:${port}` },
+      });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.on('error', () => resolve(-1));
+    });
+    expect(upgrade).toBe(403);
   });
 
   it('shows the app shell with empty states, talking to main over the WebSocket', async () => {

@@ -142,7 +142,7 @@ describeWithTestHost('the live terminal in Chromium over ptw serve', () => {
   async function openTerminal(): Promise<Page> {
     const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 1100 } });
     collectConsoleProblems(page, consoleProblems);
-    await page.goto(`${serve.url}&testDriver=1`);
+    await page.goto(serve.pageUrl('testDriver=1'));
     await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
     await page.getByTestId('nav-runs').click();
     await page.getByTestId(`run-row-${runId}`).click();

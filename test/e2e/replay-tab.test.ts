@@ -78,7 +78,7 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Replay tab in Chrom
   });
 
   it('opens a finished run’s replay at the start, with its marker and the unreadable line reported', async () => {
-    await page.goto(`${serve.url}&testDriver=1`);
+    await page.goto(serve.pageUrl('testDriver=1'));
     await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
     await page.getByTestId('nav-runs').click();
     await page.getByText('replay me').first().click();

@@ -1,5 +1,5 @@
 // Run bundles end to end: `ptw serve` in Chromium with an empty PTW_HOME and no host. The Runs screen's empty state
-// opens the example run the app ships; its Export tab downloads the bundle over the serve server (token cookie; a
+// opens the example run the app ships; its Export tab downloads the bundle over the serve server (a one-time ticket; a
 // request without it is refused) and writes one to a path; "Import bundle…" refuses a run that exists and imports
 // one that does not.
 import { existsSync } from 'node:fs';
@@ -61,7 +61,7 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('run bundles in Chro
     await page.screenshot({ path: path.join(shots, 'bundle-example-run.png') });
   });
 
-  it('downloads the bundle over the serve server, and only with the token', async () => {
+  it('downloads the bundle over the serve server, only through a one-time ticket', async () => {
     await page.getByTestId('run-tab-export').click();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('bundle-download').click()]);
     expect(download.suggestedFilename()).toBe(`${exampleId}.ptwrun.tar.gz`);
@@ -73,13 +73,17 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('run bundles in Chro
     const checked = await importRunBundle({ runsDir: path.join(work, 'check-runs'), file: saved });
     expect(checked.id).toBe(exampleId);
 
+    // The link the page followed was a one-time ticket: spent now, and the token itself opens nothing.
+    expect(download.url()).toMatch(/\?ticket=[0-9a-f]{48}$/);
+    expect(download.url()).not.toContain(serve.token);
+    expect((await fetch(download.url())).status).toBe(401);
     const bare = await fetch(`${serve.origin}${bundleDownloadPath(exampleId)}`);
     expect(bare.status).toBe(401);
     const withToken = await fetch(`${serve.origin}${bundleDownloadPath(exampleId)}?token=${serve.token}`);
-    expect(withToken.status).toBe(200);
-    expect(withToken.headers.get('content-disposition')).toContain('attachment');
-    const missing = await fetch(`${serve.origin}${bundleDownloadPath('r-20991231-000000-none')}?token=${serve.token}`);
-    expect(missing.status).toBe(404);
+    expect(withToken.status).toBe(401);
+    // Without a ticket nothing says whether a run exists.
+    const missing = await fetch(`${serve.origin}${bundleDownloadPath('r-20991231-000000-none')}`);
+    expect(missing.status).toBe(401);
   });
 
   it('writes a bundle to a path, refuses to import a run that exists, imports one that does not', async () => {

@@ -71,7 +71,7 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Steps tab in Chromi
   });
 
   it('imports a results tree from the Runs screen and opens the first run', async () => {
-    await page.goto(`${serve.url}&testDriver=1`);
+    await page.goto(serve.pageUrl('testDriver=1'));
     await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
     await page.getByTestId('nav-runs').click();
     await page.getByTestId('ptb-import-open').click();

@@ -9,6 +9,8 @@ export interface ServeProcess {
   readonly url: string;
   readonly origin: string;
   readonly token: string;
+  /** The printed URL with a query added (`testDriver=1`): the token stays in the fragment. */
+  pageUrl(query: string): string;
   readonly pid: number;
   readonly home: string;
   output(): string;
@@ -41,7 +43,7 @@ export async function startServeProcess(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ptw serve printed no URL within 20 s:\n${output}`)), 20_000);
     const check = (): void => {
-      const match = /http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+/.exec(output);
+      const match = /http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]+/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[0]);
@@ -59,7 +61,9 @@ export async function startServeProcess(
   return {
     url,
     origin: parsed.origin,
-    token: parsed.searchParams.get('token')!,
+    token: new URLSearchParams(parsed.hash.slice(1)).get('token')!,
+    pageUrl: (query: string) =>
+      `${parsed.origin}/?${query}#token=${new URLSearchParams(parsed.hash.slice(1)).get('token')!}`,
     pid,
     home,
     output: () => output,

@@ -38,7 +38,7 @@ describe('describeConnection', () => {
   it('offers no reconnect for a refused token, and points at the printed URL', () => {
     const problem = describeConnection({ status: 'unauthorized' }, address);
     expect(problem).toMatchObject({ canReconnect: false, busy: false });
-    expect(problem?.message).toContain('?token=');
+    expect(problem?.message).toContain('#token=');
   });
 
   it('offers reconnect when unreachable or lost, naming the address', () => {
