@@ -334,6 +334,27 @@ function within(filter: LeaderboardFilter, r: ScoreRunInput): boolean {
   return true;
 }
 
+/**
+ * `codex · gpt-5.4 · 10h`; an imported configuration adds the words its folder name has beyond agent, model and
+ * hours (`non api high`: API mode and reasoning effort) and says it was imported.
+ */
+export function rowLabel(
+  agent: string,
+  model: string,
+  budgetSeconds: number | null,
+  origin: 'own' | 'ptb',
+  variant: string,
+): string {
+  const base = [agent, model, budgetText(budgetSeconds)].filter(Boolean).join(' · ');
+  if (origin !== 'ptb') return base;
+  const extra = variant
+    .split('_')
+    .slice(1)
+    .filter((t) => t !== '' && t !== model && !/^\d+(?:\.\d+)?h$/.test(t) && !/^\d+gpu$/.test(t))
+    .join(' ');
+  return `${base}${extra ? ` · ${extra}` : ''} (imported)`;
+}
+
 /** Scores `runs` into ranked rows (agents by score, then the reference rows), with every excluded run's reason. */
 export function buildLeaderboard(runs: readonly ScoreRunInput[], filter: LeaderboardFilter = {}): Leaderboard {
   const problems: LeaderboardProblem[] = [];
@@ -511,9 +532,7 @@ export function buildLeaderboard(runs: readonly ScoreRunInput[], filter: Leaderb
       budget: budgetText(first.budgetSeconds),
       budgetSeconds: first.budgetSeconds,
       variant: first.variant,
-      label:
-        [first.agent, model, budgetText(first.budgetSeconds)].filter(Boolean).join(' · ') +
-        (first.origin === 'ptb' ? ` (${first.variant}, imported)` : ''),
+      label: rowLabel(first.agent, model, first.budgetSeconds, first.origin, first.variant),
       score: mean(scores),
       std: sampleStd(scores),
       n: seedNames.length,

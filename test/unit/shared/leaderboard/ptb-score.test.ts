@@ -16,6 +16,7 @@ import {
   pythonFloat,
   readAccuracy,
   referenceRows,
+  rowLabel,
   sampleStd,
   type ScoreRunInput,
 } from '../../../../src/shared/leaderboard/ptb-score';
@@ -259,6 +260,16 @@ describe('buildLeaderboard', () => {
     expect(only.rows[0]!.score).toBeCloseTo(41.84988627748294, 10);
     expect(Object.keys(only.rows[0]!.cells)).toEqual(['gsm8k/Qwen3-4B-Base']);
     expect(() => buildLeaderboard(runs, { benchmarks: ['mmlu'] })).toThrow(/unknown benchmark/);
+  });
+
+  it('labels rows by agent, model and budget, with what an imported configuration adds', () => {
+    expect(rowLabel('codex', 'gpt-5.4', 36_000, 'own', '')).toBe('codex · gpt-5.4 · 10h');
+    expect(rowLabel('codex', 'gpt-5.4', 36_000, 'ptb', 'codex_non_api_high_gpt-5.4_10h')).toBe(
+      'codex · gpt-5.4 · 10h · non api high (imported)',
+    );
+    expect(rowLabel('claude-code', 'claude-opus-4-6', 7_200, 'ptb', 'claude_claude-opus-4-6_2h_2gpu')).toBe(
+      'claude-code · claude-opus-4-6 · 2h (imported)',
+    );
   });
 
   it('writes numbers as Python does', () => {
