@@ -46,7 +46,8 @@ export function XyChart({
         height,
         legend: { show: series.length > 1 },
         scales: {
-          x: { time: false },
+          // From 0 (hours, GPU hours), with room past the last point so it is not drawn on the edge.
+          x: { time: false, range: (_u, _min, max) => [0, max > 0 ? max * 1.08 : 1] },
           y: { range: (_u, _min, max) => [0, yMax ?? (max > 0 ? max * 1.1 : 1)] },
         },
         axes: [
