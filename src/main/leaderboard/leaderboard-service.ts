@@ -145,7 +145,8 @@ async function runFacts(mirror: RunMirror): Promise<RunFacts | null> {
   const ptb = ptbParsed?.success ? ptbParsed.data : null;
   const metricsText = await readFile(mirror.file('eval/metrics.json'), 'utf8').catch(() => null);
   const spec = runJson.spec;
-  const status = state ? runStatusSchema.parse(state.status) : 'starting';
+  const parsedStatus = state ? runStatusSchema.safeParse(state.status) : null;
+  const status = parsedStatus === null ? 'starting' : parsedStatus.success ? parsedStatus.data : 'unknown';
   const imported = sync?.imported ?? null;
   const split = ptb ? splitConfigName(ptb.agentConfig) : null;
   const specGpus = (spec as { gpus?: unknown }).gpus;
@@ -173,7 +174,7 @@ async function runFacts(mirror: RunMirror): Promise<RunFacts | null> {
     facts.skipped = `a ${spec.task.kind} run, not a PostTrainBench cell`;
     return facts;
   }
-  if (!isFinalRunStatus(status)) {
+  if (status === 'starting' || status === 'unknown' || !isFinalRunStatus(status)) {
     facts.skipped = `still ${status}: it is scored once it has finished`;
     return facts;
   }

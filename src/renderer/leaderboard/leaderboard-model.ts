@@ -111,26 +111,29 @@ export function heatmap(board: LeaderboardData): { rows: string[]; benchmarks: s
 export interface ScatterPoint {
   label: string;
   score: number;
-  gpuHours: number;
+  gpuHours: number | null;
   costUsd: number | null;
 }
 
 /** Score against GPU hours (mean per seed, so rows with more seeds are not pushed right), for rows that have them. */
 export function scatterPoints(board: LeaderboardData): ScatterPoint[] {
   return agentRows(board)
-    .filter((r) => r.gpuHours !== null && r.n > 0)
+    .filter((r) => (r.gpuHours !== null || r.costUsd !== null) && r.n > 0)
     .map((r) => ({
       label: r.label,
       score: r.score,
-      gpuHours: r.gpuHours! / r.n,
+      gpuHours: r.gpuHours === null ? null : r.gpuHours / r.n,
       costUsd: r.costUsd === null ? null : r.costUsd / r.n,
     }));
 }
 
-/** uPlot's data for the scatter: x sorted ascending, one series of scores. */
-export function scatterData(points: readonly ScatterPoint[]): { x: number[]; y: number[]; labels: string[] } {
-  const sorted = [...points].sort((a, b) => a.gpuHours - b.gpuHours);
-  return { x: sorted.map((p) => p.gpuHours), y: sorted.map((p) => p.score), labels: sorted.map((p) => p.label) };
+/** uPlot's data for the scatter against GPU hours or API cost: x sorted ascending, points without that x left out. */
+export function scatterData(
+  points: readonly ScatterPoint[],
+  by: 'gpuHours' | 'costUsd' = 'gpuHours',
+): { x: number[]; y: number[]; labels: string[] } {
+  const sorted = points.filter((p) => p[by] !== null).sort((a, b) => (a[by] as number) - (b[by] as number));
+  return { x: sorted.map((p) => p[by] as number), y: sorted.map((p) => p.score), labels: sorted.map((p) => p.label) };
 }
 
 const xml = (text: string): string =>
@@ -225,4 +228,42 @@ export function timeAgainstBudget(side: CompareSide): string {
   };
   if (!side.budgetSeconds) return hm(side.usedSeconds);
   return `${hm(side.usedSeconds)} of ${hm(side.budgetSeconds)} (${Math.round((100 * side.usedSeconds) / side.budgetSeconds)}%)`;
+}
+
+/** Two runs' dataset listings side by side: the files both built (same workspace path), and those only one did. */
+export function datasetOverlap(
+  a: readonly { path: string; size: number; rows: number | null }[],
+  b: readonly { path: string; size: number; rows: number | null }[],
+): {
+  both: Array<{
+    path: string;
+    sizeA: number;
+    sizeB: number;
+    rowsA: number | null;
+    rowsB: number | null;
+    same: boolean;
+  }>;
+  onlyA: string[];
+  onlyB: string[];
+} {
+  const byPath = new Map(b.map((e) => [e.path, e]));
+  const both = a
+    .filter((e) => byPath.has(e.path))
+    .map((e) => {
+      const other = byPath.get(e.path)!;
+      return {
+        path: e.path,
+        sizeA: e.size,
+        sizeB: other.size,
+        rowsA: e.rows,
+        rowsB: other.rows,
+        same: e.size === other.size && e.rows === other.rows,
+      };
+    });
+  const inA = new Set(a.map((e) => e.path));
+  return {
+    both,
+    onlyA: a.filter((e) => !byPath.has(e.path)).map((e) => e.path),
+    onlyB: b.filter((e) => !inA.has(e.path)).map((e) => e.path),
+  };
 }

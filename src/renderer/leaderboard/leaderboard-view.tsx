@@ -530,20 +530,37 @@ function HeatmapRow({ label, cells }: { label: string; cells: ReturnType<typeof 
 }
 
 function Scatter({ board }: { board: LeaderboardData }) {
+  const [by, setBy] = useState<'gpuHours' | 'costUsd'>('gpuHours');
   const points = useMemo(() => scatterPoints(board), [board]);
-  const data = useMemo(() => scatterData(points), [points]);
+  const data = useMemo(() => scatterData(points, by), [points, by]);
   const series = useMemo(() => [{ label: 'score', values: data.y }], [data]);
-  if (points.length === 0) return <p className="muted">No row knows its GPU hours yet.</p>;
+  if (points.length === 0) return <p className="muted">No row knows its GPU hours or API cost yet.</p>;
   return (
     <section data-testid="leaderboard-scatter">
-      <XyChart
-        testId="leaderboard-scatter-chart"
-        x={data.x}
-        series={series}
-        xLabel="GPU hours per seed"
-        yLabel="score"
-        points
-      />
+      <label className="muted">
+        Against{' '}
+        <select
+          className="select"
+          data-testid="leaderboard-scatter-axis"
+          value={by}
+          onChange={(e) => setBy(e.target.value === 'costUsd' ? 'costUsd' : 'gpuHours')}
+        >
+          <option value="gpuHours">GPU hours per seed</option>
+          <option value="costUsd">API cost per seed (USD)</option>
+        </select>
+      </label>
+      {data.x.length > 0 ? (
+        <XyChart
+          testId="leaderboard-scatter-chart"
+          x={data.x}
+          series={series}
+          xLabel={by === 'gpuHours' ? 'GPU hours per seed' : 'API cost per seed (USD)'}
+          yLabel="score"
+          points
+        />
+      ) : (
+        <p className="muted">No row’s traces report an API cost (Claude Code’s do: total_cost_usd).</p>
+      )}
       <table className="compare-grid">
         <thead>
           <tr>
@@ -558,7 +575,7 @@ function Scatter({ board }: { board: LeaderboardData }) {
             <tr key={p.label}>
               <td>{p.label}</td>
               <td>{p.score.toFixed(1)}</td>
-              <td>{p.gpuHours.toFixed(1)}</td>
+              <td>{p.gpuHours === null ? '—' : p.gpuHours.toFixed(1)}</td>
               <td>{p.costUsd === null ? '— (the trace does not say)' : `$${p.costUsd.toFixed(2)}`}</td>
             </tr>
           ))}

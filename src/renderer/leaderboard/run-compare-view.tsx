@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
+import type { CheckpointDiff } from '../../shared/contract-checkpoints';
 import type { RunComparison, CompareSide } from '../../shared/contract-leaderboard';
+import type { DatasetList } from '../../shared/contract-datasets';
 import type { RunTimelineData } from '../../shared/contract-trajectory';
 import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
 import { LoadingState } from '../shell/section-layout';
 import { useAppStoreApi } from '../store/store-context';
-import { alignedGpu, stepsByHour, timeAgainstBudget } from './leaderboard-model';
+import { alignedGpu, datasetOverlap, stepsByHour, timeAgainstBudget } from './leaderboard-model';
 import { XyChart } from './xy-chart';
 import './leaderboard.css';
 
@@ -200,6 +202,8 @@ function ComparisonBody({ loaded }: { loaded: Loaded }) {
         <p className="muted">Not compared file by file (a run has no final-model manifest).</p>
       )}
 
+      <OnTheHosts a={c.a} b={c.b} />
+
       <h3 className="subsection-title">
         Prompts{c.a.prompt !== null && c.a.prompt === c.b.prompt ? ' (the same)' : ''}
       </h3>
@@ -225,5 +229,115 @@ function StepRow({ name, counts, peak }: { name: string; counts: number[]; peak:
         </span>
       ))}
     </>
+  );
+}
+
+type Fetched<T> = { ok: true; data: T } | { ok: false; message: string };
+
+/**
+ * What only the runs' hosts can say, on demand: the datasets each run built (the dataset inspector's listing) and
+ * each final model diffed against its base model (the checkpoint diff, computed on the host). Imported runs have no
+ * host to ask.
+ */
+function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
+  const client = useAppStoreApi().client;
+  const [datasets, setDatasets] = useState<[Fetched<DatasetList>, Fetched<DatasetList>] | null>(null);
+  const [diffs, setDiffs] = useState<[Fetched<CheckpointDiff>, Fetched<CheckpointDiff>] | null>(null);
+  const [busy, setBusy] = useState<'datasets' | 'diffs' | null>(null);
+  const both = async <T,>(one: (side: CompareSide) => Promise<Fetched<T>>): Promise<[Fetched<T>, Fetched<T>]> =>
+    Promise.all([one(a), one(b)]);
+  const hostless = (side: CompareSide) => ({ ok: false as const, message: `${side.id} was imported: it has no host` });
+
+  const listDatasets = async () => {
+    setBusy('datasets');
+    setDatasets(
+      await both(async (side) => {
+        if (side.imported) return hostless(side);
+        const r = await client.call('datasets.list', { id: side.id });
+        return r.ok ? r : { ok: false as const, message: r.error.message };
+      }),
+    );
+    setBusy(null);
+  };
+  const diffAgainstBase = async () => {
+    setBusy('diffs');
+    setDiffs(
+      await both(async (side) => {
+        if (side.imported) return hostless(side);
+        const r = await client.call('checkpoints.diff', { id: side.id, a: 'base', b: 'workspace/final_model' });
+        return r.ok ? r : { ok: false as const, message: r.error.message };
+      }),
+    );
+    setBusy(null);
+  };
+  const overlap =
+    datasets && datasets[0].ok && datasets[1].ok
+      ? datasetOverlap(datasets[0].data.datasets, datasets[1].data.datasets)
+      : null;
+  return (
+    <section data-testid="run-compare-hosts">
+      <h3 className="subsection-title">On the hosts</h3>
+      <p>
+        <button type="button" className="button" disabled={busy !== null} onClick={() => void listDatasets()}>
+          {busy === 'datasets' ? 'Listing…' : 'List the datasets each run built'}
+        </button>{' '}
+        <button type="button" className="button" disabled={busy !== null} onClick={() => void diffAgainstBase()}>
+          {busy === 'diffs' ? 'Diffing…' : 'Diff each final model against its base'}
+        </button>
+      </p>
+      {datasets ? (
+        <table className="compare-grid" data-testid="run-compare-datasets">
+          <tbody>
+            {datasets.map((d, i) => (
+              <tr key={i}>
+                <th>{i === 0 ? 'A' : 'B'}</th>
+                <td>
+                  {d.ok
+                    ? d.data.datasets.length === 0
+                      ? 'no datasets in the workspace'
+                      : d.data.datasets
+                          .map(
+                            (e) =>
+                              `${e.path} (${formatByteSize(e.size)}${e.rows === null ? '' : `, ${e.rows.toLocaleString()} rows`})`,
+                          )
+                          .join(' · ')
+                    : d.message}
+                </td>
+              </tr>
+            ))}
+            {overlap ? (
+              <tr>
+                <th>Both</th>
+                <td>
+                  {overlap.both.length === 0
+                    ? 'no file of the same path in both workspaces'
+                    : overlap.both
+                        .map(
+                          (e) => `${e.path}${e.same ? ' (same size and rows)' : ` (${e.sizeA} vs ${e.sizeB} bytes)`}`,
+                        )
+                        .join(' · ')}
+                </td>
+              </tr>
+            ) : null}
+          </tbody>
+        </table>
+      ) : null}
+      {diffs ? (
+        <table className="compare-grid" data-testid="run-compare-diffs">
+          <tbody>
+            {diffs.map((d, i) => (
+              <tr key={i}>
+                <th>{i === 0 ? 'A' : 'B'}</th>
+                <td>
+                  {d.ok
+                    ? `${Math.round(d.data.totals.changedParamFraction * 1000) / 10}% of parameters changed from the base (${d.data.totals.changed} of ${d.data.totals.tensors} tensors)${d.data.flags.length > 0 ? `; ${d.data.flags.map((f) => f.detail).join('; ')}` : ''}`
+                    : d.message}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
   );
 }

@@ -9,6 +9,7 @@ import {
 import {
   alignedGpu,
   cellExplanation,
+  datasetOverlap,
   filterInput,
   heatmap,
   NO_FILTERS,
@@ -118,5 +119,23 @@ describe('leaderboard view model', () => {
     expect(
       stepsByHour({ start: t0, steps: [{ t: t0 }, { t: t0 + 3_599_000 }, { t: t0 + 3_600_000 }, { t: null }] }, 2),
     ).toEqual([2, 1]);
+  });
+
+  it('lines up the datasets two runs built', () => {
+    const overlap = datasetOverlap(
+      [
+        { path: 'data/train.jsonl', size: 100, rows: 10 },
+        { path: 'data/a.jsonl', size: 5, rows: 1 },
+      ],
+      [
+        { path: 'data/train.jsonl', size: 100, rows: 10 },
+        { path: 'data/b.parquet', size: 7, rows: null },
+      ],
+    );
+    expect(overlap.both).toEqual([
+      { path: 'data/train.jsonl', sizeA: 100, sizeB: 100, rowsA: 10, rowsB: 10, same: true },
+    ]);
+    expect(overlap.onlyA).toEqual(['data/a.jsonl']);
+    expect(overlap.onlyB).toEqual(['data/b.parquet']);
   });
 });
