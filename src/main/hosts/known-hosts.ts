@@ -244,13 +244,31 @@ export function formatKnownHostsLine(host: string, port: number, key: Buffer): s
 
 /**
  * OpenSSH's match_pattern (match.c): `*` matches any run of characters, `?` exactly one, everything else itself.
+ * Matched greedily with one backtrack point (the last `*`), so time is at most text × pattern length: a pattern
+ * of a thousand stars is slow for no one (a regex built from it backtracks exponentially, or is too big to build).
  */
 export function matchWildcard(text: string, pattern: string): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's').test(text);
+  let t = 0;
+  let p = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    const c = pattern[p];
+    if (c === '*') {
+      star = p++;
+      resume = t;
+    } else if (c !== undefined && (c === '?' || c === text[t])) {
+      t++;
+      p++;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 /**

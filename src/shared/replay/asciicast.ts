@@ -156,7 +156,12 @@ export class CastEventReader {
       return { kind: 'problem', message: `a resize event needs "COLSxROWS", got ${JSON.stringify(data.slice(0, 40))}` };
     }
     // The clock moves for every well-formed event, known code or not, so v3 intervals stay right.
-    this.clock = this.version === 3 ? this.clock + time : Math.max(this.clock, time);
+    const next = this.version === 3 ? this.clock + time : Math.max(this.clock, time);
+    if (!Number.isFinite(next)) {
+      // v3 intervals such as 1e308 + 1e308: the event is this cast's problem; the clock stays where it was.
+      return { kind: 'problem', message: `the event time ${time} takes the cast past any finite duration` };
+    }
+    this.clock = next;
     if (!KNOWN_CODES.has(code)) return { kind: 'skip' };
     return { kind: 'event', event: { time: this.clock, code: code as CastEventCode, data } };
   }
