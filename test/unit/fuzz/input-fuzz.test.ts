@@ -166,22 +166,22 @@ function isClearProblem(err: unknown): boolean {
 /** Runs `fn` on a mutant: a result that `check` accepts, or a clear problem; and within the bound. */
 async function expectClear<T>(mutant: Mutant, fn: () => T | Promise<T>, check: (value: T) => void): Promise<void> {
   const started = performance.now();
-  let value: T;
+  let value: T | undefined;
+  let thrown: unknown = null;
   try {
     value = await fn();
   } catch (err) {
-    if (!isClearProblem(err)) {
-      throw new Error(`${mutant.name}: internal error ${(err as Error)?.name}: ${(err as Error)?.message}`, {
-        cause: err,
-      });
-    }
-    return;
-  } finally {
-    const ms = performance.now() - started;
-    if (ms > BOUND_MS) throw new Error(`${mutant.name}: took ${Math.round(ms)} ms (bound ${BOUND_MS} ms)`);
+    thrown = err;
+  }
+  const ms = performance.now() - started;
+  if (ms > BOUND_MS) throw new Error(`${mutant.name}: took ${Math.round(ms)} ms (bound ${BOUND_MS} ms)`);
+  if (thrown !== null) {
+    if (isClearProblem(thrown)) return;
+    const e = thrown as Error;
+    throw new Error(`${mutant.name}: internal error ${e?.name}: ${e?.message}`, { cause: thrown });
   }
   try {
-    check(value);
+    check(value as T);
   } catch (err) {
     throw new Error(`${mutant.name}: result outside the contract: ${(err as Error).message}`, { cause: err });
   }
