@@ -226,12 +226,19 @@ export class LeaderboardService {
 
   async leaderboard(filter: LeaderboardFilterInput = {}): Promise<Leaderboard> {
     const inputs: ScoreRunInput[] = [];
+    const unreadable: Leaderboard['problems'] = [];
     for (const mirror of await listMirrors(this.deps.runsDir)) {
-      const facts = await runFacts(mirror).catch(() => null);
-      if (facts?.input) inputs.push(facts.input);
+      try {
+        const facts = await runFacts(mirror);
+        if (!facts) unreadable.push({ runId: mirror.id, message: 'run.json cannot be read: the run is left out' });
+        else if (facts.input) inputs.push(facts.input);
+      } catch (err) {
+        unreadable.push({ runId: mirror.id, message: `${(err as Error).message}: the run is left out` });
+      }
     }
     try {
-      return buildLeaderboard(inputs, filter);
+      const board = buildLeaderboard(inputs, filter);
+      return { ...board, problems: [...unreadable, ...board.problems] };
     } catch (err) {
       if (err instanceof RangeError) throw new AppError('INVALID_INPUT', err.message);
       throw err;

@@ -243,4 +243,155 @@ describe('LeaderboardService over imported PostTrainBench folders', () => {
     expect(splitConfigName('claude_x_5h_2gpu_v3')).toEqual({ config: 'claude_x_5h_2gpu', seed: 'v3', gpus: 2 });
     expect(splitConfigName('claude_non_api_claude-sonnet-4-6_10h')).toMatchObject({ seed: 'run' });
   });
+
+  it("scores this app's own runs: seeds in time order, integrity verdicts, GPUs, cost from the trace", async () => {
+    let n = 0;
+    const own = async (o: {
+      benchmark: string;
+      baseModel: string;
+      metrics?: string;
+      verdict?: unknown;
+      status?: string;
+      gpus?: number[];
+      trace?: string;
+      files?: Array<{ path: string; sha256: string }>;
+    }): Promise<string> => {
+      n++;
+      const id = `r-20260301-10000${n}-own${n}`;
+      const dir = path.join(runsDir, id);
+      await mkdir(path.join(dir, 'eval'), { recursive: true });
+      const startedAt = Date.parse('2026-03-01T10:00:00Z') + n * 60_000;
+      const spec = {
+        host: 'gpu1',
+        task: { kind: 'ptb', benchmark: o.benchmark, baseModel: o.baseModel },
+        agent: { id: 'claude-code', model: 'claude-opus-4-6' },
+        budgetSeconds: 7200,
+        gpus: o.gpus ?? [0],
+        label: `own ${n}`,
+      };
+      await writeFile(
+        path.join(dir, 'run.json'),
+        JSON.stringify({
+          schema: 1,
+          id,
+          createdAt: new Date(startedAt).toISOString(),
+          spec,
+          supervisor: { agentContainerId: 'c', budgetSeconds: 7200 },
+          launch: { promptSha256: 'ab'.repeat(32) },
+        }),
+      );
+      await writeFile(
+        path.join(dir, 'state.json'),
+        JSON.stringify({
+          status: o.status ?? 'scored',
+          heartbeatAt: startedAt + 3_600_000,
+          startedAt,
+          deadline: startedAt + 7_200_000,
+          stoppedAt: startedAt + 3_600_000,
+          stopReason: 'agent-exited',
+        }),
+      );
+      await writeFile(
+        path.join(dir, 'sync.json'),
+        JSON.stringify({ schema: 1, runId: id, host: 'gpu1', hostRunDir: `/runs/${id}`, complete: true }),
+      );
+      if (o.metrics !== undefined) await writeFile(path.join(dir, 'eval', 'metrics.json'), o.metrics);
+      if (o.verdict !== undefined) {
+        await mkdir(path.join(dir, 'integrity'), { recursive: true });
+        await writeFile(path.join(dir, 'integrity', 'verdict.json'), JSON.stringify(o.verdict));
+      }
+      if (o.trace !== undefined) await writeFile(path.join(dir, 'agent-stream.jsonl'), o.trace);
+      if (o.files) {
+        await writeFile(
+          path.join(dir, 'final-model-manifest.json'),
+          JSON.stringify({
+            schema: 1,
+            root: `/runs/${id}/workspace/final_model`,
+            computedAt: startedAt,
+            exists: true,
+            files: o.files.map((f) => ({ ...f, size: 10 })),
+            totalBytes: 10 * o.files.length,
+          }),
+        );
+      }
+      return id;
+    };
+    const result =
+      '{"type":"result","subtype":"success","total_cost_usd":2.5,"usage":{"input_tokens":100,"output_tokens":50}}';
+    const first = await own({
+      benchmark: 'gsm8k',
+      baseModel: 'Qwen/Qwen3-4B-Base',
+      metrics: '{"accuracy": 0.6}',
+      trace: `{"type":"system","subtype":"init"}\n${result}\n`,
+      files: [
+        { path: 'config.json', sha256: 'a'.repeat(64) },
+        { path: 'model.safetensors', sha256: 'b'.repeat(64) },
+      ],
+    });
+    const second = await own({
+      benchmark: 'gsm8k',
+      baseModel: 'Qwen3-4B-Base',
+      metrics: '{"accuracy": 0.7}',
+      gpus: [0, 1],
+      files: [
+        { path: 'config.json', sha256: 'a'.repeat(64) },
+        { path: 'model.safetensors', sha256: 'c'.repeat(64) },
+        { path: 'tokenizer.json', sha256: 'd'.repeat(64) },
+      ],
+    });
+    const flagged = await own({
+      benchmark: 'aime2025',
+      baseModel: 'Qwen/Qwen3-4B-Base',
+      metrics: '{"accuracy": 0.9}',
+      verdict: {
+        run: 'x',
+        verdict: 'flagged',
+        flags: [{ kind: 'contamination', severity: 'high', summary: '30 AIME problems in train.jsonl' }],
+        checks: [],
+      },
+    });
+    await own({ benchmark: 'humaneval', baseModel: 'Qwen/Qwen3-4B-Base', status: 'running' });
+    await own({ benchmark: 'rehearsal', baseModel: 'Qwen/Qwen3-4B-Base', metrics: '{"accuracy": 0.5}' });
+    // A damaged record is a problem, not a missing row.
+    await mkdir(path.join(runsDir, 'r-20260301-120000-bad1'), { recursive: true });
+    await writeFile(path.join(runsDir, 'r-20260301-120000-bad1', 'sync.json'), '{"schema": 2}');
+
+    const board = await service.leaderboard({ baseModels: ['Qwen3-4B-Base'] });
+    const row = board.rows.find((r) => r.kind === 'agent')!;
+    expect(row).toMatchObject({ origin: 'own', label: 'claude-code · claude-opus-4-6 · 2h', n: 2 });
+    expect(row.seeds.map((s) => s.seed)).toEqual(['#1', '#2']);
+    const gsm8k = row.cells[cellKey('gsm8k', 'Qwen3-4B-Base')]!;
+    expect(gsm8k.runs.map((r) => [r.runId, r.seed, r.value])).toEqual([
+      [first, '#1', 60],
+      [second, '#2', 70],
+    ]);
+    expect(gsm8k.runs[0]!.reasons).toEqual(['not checked for integrity yet (no verdict)']);
+    const aime = row.cells[cellKey('aime2025', 'Qwen3-4B-Base')]!;
+    expect(aime.runs[0]).toMatchObject({ runId: flagged, fallback: 'flagged', verdict: { source: 'integrity' } });
+    expect(aime.runs[0]!.reasons[0]).toMatch(/integrity: contamination \(30 AIME problems/);
+    expect(aime.value).toBeCloseTo(AGGREGATED_BASELINE['Qwen3-4B-Base']!.aime2025! * 100, 10);
+    // Seed 2 has no aime2025 run: it counts the baseline there too, so the row is incomplete.
+    expect(row.complete).toBe(false);
+    // One hour each: 1 GPU, 2 GPUs, 1 GPU.
+    expect(row.gpuHours).toBeCloseTo(4, 10);
+    expect(row.costUsd).toBe(2.5);
+    expect(row.tokens).toBe(150);
+    expect(board.problems).toEqual([
+      { runId: 'r-20260301-120000-bad1', message: expect.stringMatching(/damaged.*left out/) },
+      { runId: expect.any(String), message: expect.stringMatching(/unknown benchmark "rehearsal"/) },
+    ]);
+
+    const comparison = await service.compare(first, second);
+    expect(comparison.finalModels).toEqual({
+      identical: false,
+      same: 1,
+      differ: 1,
+      onlyA: [],
+      onlyB: ['tokenizer.json'],
+    });
+    expect(comparison.a).toMatchObject({ usedSeconds: 3600, gpuCount: 1, gpuHours: 1, score: 60 });
+    expect(comparison.b).toMatchObject({ gpuCount: 2, gpuHours: 2, prompt: null });
+    expect(comparison.b.promptNote).toMatch(/stays on the host .*sha256 abababababab/);
+    expect(comparison.a.steps.costUsd).toBe(2.5);
+  });
 });
