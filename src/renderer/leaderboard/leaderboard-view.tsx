@@ -62,7 +62,8 @@ function savePng(board: LeaderboardData): void {
 export function LeaderboardView() {
   const client = useAppStoreApi().client;
   // Scores follow the run list: an import, a finished run or a new verdict changes the table.
-  const runs = useAppStore((s) => s.runs.items);
+  // Only what changes a score: a run's status and score (sync times and countdowns change far more often).
+  const runsKey = useAppStore((s) => s.runs.items.map((r) => `${r.id}:${r.status}:${r.score ?? ''}`).join('|'));
   const setSection = useAppStore((s) => s.nav.setSection);
   const selectRun = useAppStore((s) => s.runs.select);
   const [filters, setFilters] = useState<LeaderboardFilters>(NO_FILTERS);
@@ -100,7 +101,7 @@ export function LeaderboardView() {
     return () => {
       live = false;
     };
-  }, [client, filters, runs, reload]);
+  }, [client, filters, runsKey, reload]);
 
   const setFilter = (key: keyof LeaderboardFilters, value: string) => {
     setPicked(null);
