@@ -160,6 +160,8 @@ export const sshConfigPreviewSchema = z.object({
   file: z.string(),
   candidates: z.array(sshConfigCandidateSchema),
   problems: z.array(sshConfigProblemSchema),
+  /** Host lines that give no profile, with why (`Host *` patterns, names a profile cannot have). */
+  notImported: z.array(sshConfigProblemSchema).default([]),
   /** Aliases that already exist as profiles (importing again replaces them). */
   existing: z.array(z.string()),
 });

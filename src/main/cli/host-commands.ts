@@ -95,14 +95,15 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
       await withServices(async (s) => {
         const preview = await s.hosts.previewSshConfig(opts.file);
         for (const p of preview.problems) io.err(`${p.file}:${p.line}: ${p.message}\n`);
+        for (const p of preview.notImported) io.err(`${p.file}:${p.line}: not imported: ${p.message}\n`);
         const chosen = aliases.length > 0 ? aliases : preview.candidates.map((c) => c.alias);
         if (chosen.length === 0) {
           io.err(`No concrete Host entries in ${preview.file} (patterns like 'Host *' are not hosts).\n`);
-          if (opts.json) io.out(json({ imported: [], problems: preview.problems }));
+          if (opts.json) io.out(json({ imported: [], problems: preview.problems, notImported: preview.notImported }));
           return;
         }
         const imported = await s.hosts.importSshConfig(chosen, opts.file);
-        if (opts.json) io.out(json({ imported, problems: preview.problems }));
+        if (opts.json) io.out(json({ imported, problems: preview.problems, notImported: preview.notImported }));
         else for (const h of imported) io.out(`Imported ${h.name} (${h.address}${h.jump ? ` via ${h.jump}` : ''})\n`);
       });
     });

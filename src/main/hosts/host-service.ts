@@ -84,9 +84,15 @@ export class HostService {
   }
 
   async previewSshConfig(file = this.defaultSshConfigFile()): Promise<SshConfigPreview> {
-    const { candidates, problems } = await importSshConfig(file, this.homeDirOption());
+    const { candidates, problems, notImported } = await importSshConfig(file, this.homeDirOption());
     const names = new Set((await this.options.store.list()).map((h) => h.name));
-    return { file, candidates, problems, existing: candidates.filter((c) => names.has(c.alias)).map((c) => c.alias) };
+    return {
+      file,
+      candidates,
+      problems,
+      notImported,
+      existing: candidates.filter((c) => names.has(c.alias)).map((c) => c.alias),
+    };
   }
 
   async importSshConfig(aliases: string[], file = this.defaultSshConfigFile()): Promise<HostSummary[]> {

@@ -1,9 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseSshConfigText, type Line as SshConfigLine } from 'ssh-config';
 import { AppError } from '../../shared/errors';
-import type { JumpHop, SshConfigCandidate, SshConfigProblem } from '../../shared/hosts';
+import { hostNameSchema, type JumpHop, type SshConfigCandidate, type SshConfigProblem } from '../../shared/hosts';
 import { matchPatternList } from './known-hosts';
 
 /**
@@ -26,12 +27,30 @@ export interface ImportSshConfigOptions {
 export interface SshConfigImport {
   candidates: SshConfigCandidate[];
   problems: SshConfigProblem[];
+  /** Host lines that give no profile, with why: pattern-only blocks, aliases that cannot be a profile name. */
+  notImported: SshConfigProblem[];
 }
 
 /** OpenSSH's READCONF_MAX_DEPTH: ssh refuses deeper Include nesting, and so do we (loops are caught earlier). */
 const MAX_INCLUDE_DEPTH = 16;
 /** Jump chains longer than this are reported rather than followed. */
 const MAX_JUMP_HOPS = 16;
+/** Far beyond any real ssh_config; a bigger file (or an Include of /dev/zero) is refused, not read into memory. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Options that change how ssh connects or trusts a host, which the app does not take from the config: each one a
+ * host ends up with is reported for that host, so nobody believes it applies. ProxyCommand is reported on its own.
+ */
+const UNUSED_CONNECTION_OPTIONS: Record<string, string> = {
+  stricthostkeychecking:
+    'the app checks host keys itself (your known_hosts, then its own store): an unknown key is asked about, a changed one refused',
+  userknownhostsfile: 'the app reads ~/.ssh/known_hosts and its own store, not other files',
+  globalknownhostsfile: 'the app reads ~/.ssh/known_hosts and its own store, not other files',
+  controlmaster: 'the app keeps its own shared connection per host, not an OpenSSH control socket',
+  controlpath: 'the app keeps its own shared connection per host, not an OpenSSH control socket',
+  controlpersist: 'the app keeps its own shared connection per host, not an OpenSSH control socket',
+};
 
 export async function importSshConfig(file: string, options: ImportSshConfigOptions = {}): Promise<SshConfigImport> {
   const homeDir = options.homeDir ?? os.homedir();
@@ -52,11 +71,13 @@ export async function importSshConfig(file: string, options: ImportSshConfigOpti
 
   const evaluator = new ConfigEvaluator(root, { homeDir, localUser }, problems);
   const candidates: SshConfigCandidate[] = [];
-  for (const { alias, file: aliasFile, line } of collectAliases(root)) {
+  const notImported = new ProblemList();
+  for (const { alias, file: aliasFile, line } of collectAliases(root, notImported)) {
     const computed = evaluator.candidate(alias);
     candidates.push({ ...computed, source: `${loader.display(aliasFile)}:${line}` });
   }
-  return { candidates, problems: problems.toArray((f) => loader.display(f)) };
+  const display = (f: string) => loader.display(f);
+  return { candidates, problems: problems.toArray(display), notImported: notImported.toArray(display) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -184,6 +205,8 @@ type OptionValue =
   | { readonly kind: 'proxycommand'; readonly none: boolean }
   | { readonly kind: 'hostkeyalias'; readonly value: string }
   | { readonly kind: 'tag'; readonly value: string }
+  /** An option from {@link UNUSED_CONNECTION_OPTIONS}, as written. */
+  | { readonly kind: 'unused'; readonly keyword: string; readonly text: string }
   | { readonly kind: 'other' };
 
 interface LoadedFile {
@@ -279,6 +302,15 @@ class ConfigLoader {
     const trimmed = text.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return undefined;
     const problem = (message: string) => this.problems.add(file, line, message);
+    // eslint-disable-next-line no-control-regex
+    const control = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.exec(trimmed);
+    if (control) {
+      // An escape sequence in a HostName would reach terminals and logs; ssh itself has no use for one.
+      const code = `\\x${control[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
+      problem(`the line has a control character (${code}); not read`);
+      const keyword = /^(\S+)/.exec(trimmed)?.[1]?.toLowerCase() ?? '';
+      return keyword === 'host' || keyword === 'match' ? brokenBlock(keyword, file, line) : undefined;
+    }
 
     const head = /^([^\s=]+)\s*=?\s*(.*)$/.exec(trimmed);
     const keywordAsWritten = head?.[1] ?? trimmed;
@@ -364,6 +396,13 @@ class ConfigLoader {
         return { kind: 'hostkeyalias', value: single };
       case 'tag':
         return { kind: 'tag', value: single };
+      case 'stricthostkeychecking':
+      case 'userknownhostsfile':
+      case 'globalknownhostsfile':
+      case 'controlmaster':
+      case 'controlpath':
+      case 'controlpersist':
+        return { kind: 'unused', keyword: asWritten, text: tokens.join(' ').slice(0, 200) };
       case 'canonicalizehostname':
         if (/^(yes|always)$/i.test(single)) {
           problem(`${asWritten} is not applied when importing: host names are kept as written, not resolved`);
@@ -499,10 +538,38 @@ function lexLine(text: string, keyword: string): { tokens: string[]; quoted: boo
   return { tokens, quoted: node.quoted === true };
 }
 
+/**
+ * A config file's text: a regular file of at most {@link MAX_CONFIG_BYTES}. Opened without blocking and checked on
+ * the open handle, so a FIFO (which would wait for a writer forever), a device such as /dev/zero (endless) or a
+ * huge file is refused with why, in bounded time and memory.
+ */
 async function readConfigFile(file: string): Promise<string> {
   const info = await stat(file);
   if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-  return readFile(file, 'utf8');
+  const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const opened = await handle.stat();
+    if (opened.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!opened.isFile()) {
+      const what = opened.isFIFO() ? 'a FIFO' : opened.isSocket() ? 'a socket' : 'a device';
+      throw new Error(`is ${what}, not a regular file; not read`);
+    }
+    if (opened.size > MAX_CONFIG_BYTES) {
+      throw new Error(`is ${opened.size} bytes, more than the ${MAX_CONFIG_BYTES / 1024 / 1024} MiB read; not read`);
+    }
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_CONFIG_BYTES)
+        throw new Error(`grew past ${MAX_CONFIG_BYTES / 1024 / 1024} MiB while read; not read`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 function describeFsError(err: unknown): string {
@@ -537,10 +604,10 @@ async function expandGlob(pattern: string): Promise<string[]> {
       } catch {
         continue;
       }
-      const regex = globSegmentToRegExp(segment);
+      const glob = parseGlobSegment(segment);
       for (const name of names) {
         if (name.startsWith('.') && !segment.startsWith('.')) continue;
-        if (regex.test(name)) next.push(path.join(dir, name));
+        if (matchGlobSegment(name, glob)) next.push(path.join(dir, name));
       }
     }
     current = next;
@@ -559,12 +626,20 @@ async function expandGlob(pattern: string): Promise<string[]> {
   return existing.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function globSegmentToRegExp(segment: string): RegExp {
-  let source = '';
+type GlobToken =
+  | { readonly kind: 'star' }
+  | { readonly kind: 'one' }
+  | { readonly kind: 'char'; readonly c: string }
+  | { readonly kind: 'class'; readonly negate: boolean; readonly members: string };
+
+/** One path segment of an Include glob: `*`, `?`, `[...]` (with ranges and `!`), anything else itself. */
+function parseGlobSegment(segment: string): GlobToken[] {
+  const tokens: GlobToken[] = [];
   for (let i = 0; i < segment.length; i++) {
     const c = segment[i] as string;
-    if (c === '*') source += '.*';
-    else if (c === '?') source += '.';
+    if (c === '*') {
+      if (tokens.at(-1)?.kind !== 'star') tokens.push({ kind: 'star' });
+    } else if (c === '?') tokens.push({ kind: 'one' });
     else if (c === '[') {
       // A "]" right after "[" or "[!" is a literal member, as in fnmatch(3).
       let j = i + 1;
@@ -572,33 +647,92 @@ function globSegmentToRegExp(segment: string): RegExp {
       if (segment[j] === ']') j++;
       const close = segment.indexOf(']', j);
       if (close < 0) {
-        source += '\\[';
+        tokens.push({ kind: 'char', c });
         continue;
       }
       let body = segment.slice(i + 1, close);
       const negate = body.startsWith('!');
       if (negate) body = body.slice(1);
-      source += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`;
+      tokens.push({ kind: 'class', negate, members: body });
       i = close;
-    } else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+    } else tokens.push({ kind: 'char', c });
   }
-  return new RegExp(`^${source}$`, 's');
+  return tokens;
+}
+
+function inClass(c: string, members: string): boolean {
+  for (let i = 0; i < members.length; i++) {
+    if (members[i + 1] === '-' && i + 2 < members.length) {
+      if (c >= members[i]! && c <= members[i + 2]!) return true;
+      i += 2;
+    } else if (members[i] === c) return true;
+  }
+  return false;
+}
+
+/** Greedy match with one backtrack point, as {@link matchWildcard}: time bounded by name × pattern length. */
+function matchGlobSegment(name: string, tokens: readonly GlobToken[]): boolean {
+  const one = (token: GlobToken, c: string) =>
+    token.kind === 'one' ||
+    (token.kind === 'char' && token.c === c) ||
+    (token.kind === 'class' && inClass(c, token.members) !== token.negate);
+  let n = 0;
+  let p = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const token = tokens[p];
+    if (token?.kind === 'star') {
+      star = p++;
+      resume = n;
+    } else if (token && one(token, name[n]!)) {
+      n++;
+      p++;
+    } else if (star >= 0) {
+      p = star + 1;
+      n = ++resume;
+    } else return false;
+  }
+  while (tokens[p]?.kind === 'star') p++;
+  return p === tokens.length;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Aliases
 
-function collectAliases(root: LoadedFile): { alias: string; file: string; line: number }[] {
+/**
+ * The concrete Host aliases, each of which can become a profile. A pattern-only block (`Host *`, `Host *.corp`)
+ * is not a host: it is listed as not imported (its options still apply to the hosts it matches); an alias that
+ * cannot be a profile name (`[fe80::1]`, `a/b`) is skipped with why, and the rest are imported.
+ */
+function collectAliases(root: LoadedFile, notImported: ProblemList): { alias: string; file: string; line: number }[] {
   const seen = new Set<string>();
   const aliases: { alias: string; file: string; line: number }[] = [];
   const visit = (file: LoadedFile) => {
     for (const statement of file.statements) {
       if (statement.kind === 'include') statement.files.forEach(visit);
       if (statement.kind !== 'host' || !statement.patterns) continue;
-      for (const pattern of statement.patterns) {
-        // Patterns are not hosts one can connect to; `!x` only excludes.
-        if (/[*?]/.test(pattern) || pattern.startsWith('!') || seen.has(pattern)) continue;
+      const concrete = statement.patterns.filter((p) => !/[*?]/.test(p) && !p.startsWith('!'));
+      if (concrete.length === 0) {
+        const shown = statement.patterns.join(' ');
+        notImported.add(
+          statement.file,
+          statement.line,
+          `pattern "Host ${shown.length > 80 ? `${shown.slice(0, 79)}…` : shown}" (not a host; its options apply as defaults to the hosts it matches)`,
+        );
+      }
+      for (const pattern of concrete) {
+        if (seen.has(pattern)) continue;
         seen.add(pattern);
+        const name = hostNameSchema.safeParse(pattern);
+        if (!name.success) {
+          notImported.add(
+            statement.file,
+            statement.line,
+            `Host ${pattern.length > 80 ? `${pattern.slice(0, 79)}…` : pattern} cannot be a profile name (${name.error.issues[0]?.message ?? 'invalid'}); skipped, the others are imported`,
+          );
+          continue;
+        }
         aliases.push({ alias: pattern, file: statement.file, line: statement.line });
       }
     }
@@ -629,6 +763,8 @@ interface Effective {
   /** ProxyJump and ProxyCommand share one slot in ssh: whichever comes first wins. */
   proxy?: Setting<ProxySetting>;
   identityFiles: Setting<string>[];
+  /** Options the app does not use, first value per keyword (as ssh takes them). */
+  unused: Map<string, Setting<{ keyword: string; text: string }>>;
 }
 
 interface Query {
@@ -667,6 +803,13 @@ class ConfigEvaluator {
     };
     if (computed.user !== undefined) candidate.user = computed.user;
     if (computed.port !== undefined) candidate.port = computed.port;
+    for (const [key, setting] of effective.unused) {
+      this.problems.add(
+        setting.file,
+        setting.line,
+        `Host ${alias}: ${setting.value.keyword} ${setting.value.text} is not used: ${UNUSED_CONNECTION_OPTIONS[key] ?? 'the app does not take it from ssh_config'}`,
+      );
+    }
     if (effective.proxy?.value.kind === 'command') {
       this.problems.add(
         effective.proxy.file,
@@ -683,7 +826,7 @@ class ConfigEvaluator {
     const cached = this.cache.get(key);
     if (cached) return cached;
 
-    const effective: Effective = { identityFiles: [] };
+    const effective: Effective = { identityFiles: [], unused: new Map() };
     if (presetUser !== undefined) effective.user = { value: presetUser, file: '', line: 0 };
     const wantFinal = this.walk(this.root, effective, { host, originalHost: host, finalPass: false });
     if (wantFinal) {
@@ -901,6 +1044,11 @@ function applyOption(effective: Effective, statement: Extract<Statement, { kind:
     case 'proxycommand':
       effective.proxy ??= { value: value.none ? { kind: 'none' } : { kind: 'command' }, ...at };
       break;
+    case 'unused': {
+      const key = value.keyword.toLowerCase();
+      if (!effective.unused.has(key)) effective.unused.set(key, { value: value, ...at });
+      break;
+    }
     case 'other':
       break;
   }

@@ -122,6 +122,19 @@ export function SshImportView({ onCancel }: { onCancel: () => void }) {
             </div>
           ) : null}
 
+          {preview.notImported.length > 0 ? (
+            <div className="import-problems" data-testid="import-not-imported" role="note">
+              <p className="import-problems-title">Not imported</p>
+              <ul>
+                {preview.notImported.map((p, i) => (
+                  <li key={i}>
+                    <code>{problemLocation(p)}</code> {p.message}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+
           {preview.candidates.length > 0 ? (
             <>
               <div className="import-select-row">

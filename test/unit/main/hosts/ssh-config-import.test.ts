@@ -39,7 +39,7 @@ describe('importSshConfig', () => {
     const file = path.join(home, '.ssh', 'config');
     await copyFile(fixturePath, file);
     await chmod(file, 0o600);
-    expect(await importFrom(file)).toEqual({ candidates: [], problems: [] });
+    expect(await importFrom(file)).toEqual({ candidates: [], problems: [], notImported: [] });
   });
 
   it('follows Include with globs, paths relative to ~/.ssh and ~, in glob order, and reports a missing one', async () => {
@@ -107,10 +107,15 @@ describe('importSshConfig', () => {
       '  IdentityFile %d/.ssh/id_%r@%n_%%',
       '  IdentityFile ~/.ssh/id_ed25519',
     ]);
-    const { candidates, problems } = await importFrom(config);
+    const { candidates, problems, notImported } = await importFrom(config);
     expect(problems).toEqual([]);
-    // Patterns (gpu?, !gpu9, *.internal, *) are not candidates.
+    // Patterns (gpu?, !gpu9, *.internal, *) are not candidates: they are listed as not imported, as defaults.
     expect(candidates.map((c) => c.alias)).toEqual(['gpu1', 'gpu9']);
+    expect(notImported.map((p) => p.message)).toEqual([
+      'pattern "Host gpu? !gpu9" (not a host; its options apply as defaults to the hosts it matches)',
+      'pattern "Host *.internal" (not a host; its options apply as defaults to the hosts it matches)',
+      'pattern "Host *" (not a host; its options apply as defaults to the hosts it matches)',
+    ]);
     expect(byAlias(candidates, 'gpu1')).toEqual({
       alias: 'gpu1',
       hostname: 'gpu1.cluster.example',
@@ -426,6 +431,95 @@ describe('importSshConfig', () => {
     } finally {
       await rm(outside, { recursive: true, force: true });
     }
+  });
+
+  it('skips a Host name that cannot be a profile with why, and imports the rest', async () => {
+    const config = await write('.ssh/config', [
+      'Host [fe80::1] gpu1',
+      '  User alice',
+      'Host fe80::2',
+      'Host a/b',
+      'Host gpu2',
+      '  HostName 10.0.0.2',
+    ]);
+    const { candidates, problems, notImported } = await importFrom(config);
+    expect(problems).toEqual([]);
+    expect(candidates.map((c) => c.alias)).toEqual(['gpu1', 'gpu2']);
+    expect(notImported).toEqual([
+      {
+        file: '~/.ssh/config',
+        line: 1,
+        message: expect.stringMatching(/^Host \[fe80::1\] cannot be a profile name \(letters, digits/),
+      },
+      { file: '~/.ssh/config', line: 3, message: expect.stringContaining('Host fe80::2 cannot be a profile name') },
+      { file: '~/.ssh/config', line: 4, message: expect.stringContaining('Host a/b cannot be a profile name') },
+    ]);
+  });
+
+  it('reports per host the connection options the app does not use', async () => {
+    const config = await write('.ssh/config', [
+      'Host gpu1',
+      '  StrictHostKeyChecking no',
+      '  UserKnownHostsFile /dev/null',
+      'Host gpu2',
+      '  ProxyCommand ssh -W %h:%p bastion',
+      'Host *',
+      '  ControlMaster auto',
+      '  ControlPath ~/.ssh/cm-%r@%h:%p',
+    ]);
+    const { candidates, problems } = await importFrom(config);
+    expect(candidates.map((c) => c.alias)).toEqual(['gpu1', 'gpu2']);
+    const messages = problems.map((p) => `${p.line}: ${p.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^2: Host gpu1: StrictHostKeyChecking no is not used: the app checks host keys itself/),
+        expect.stringMatching(/^3: Host gpu1: UserKnownHostsFile \/dev\/null is not used/),
+        expect.stringMatching(/^7: Host gpu1: ControlMaster auto is not used/),
+        expect.stringMatching(/^8: Host gpu2: ControlPath .* is not used/),
+        expect.stringMatching(/^5: Host gpu2: ProxyCommand is not supported/),
+      ]),
+    );
+    expect(messages.filter((m) => m.includes('Host gpu2: StrictHostKeyChecking'))).toEqual([]);
+  });
+
+  it('refuses an Include of a FIFO, a device or a huge file, per line and in bounded time', async () => {
+    const fifo = path.join(home, '.ssh', 'pipe.conf');
+    execFileSync('mkfifo', [fifo]);
+    await writeFile(path.join(home, '.ssh', 'huge.conf'), Buffer.alloc(2 * 1024 * 1024, 0x23));
+    const config = await write('.ssh/config', [
+      'Include ~/.ssh/pipe.conf',
+      'Include /dev/zero',
+      'Include ~/.ssh/huge.conf',
+      'Host gpu1',
+    ]);
+    const started = Date.now();
+    const { candidates, problems } = await importFrom(config);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(candidates.map((c) => c.alias)).toEqual(['gpu1']);
+    expect(problems).toEqual([
+      { file: '~/.ssh/config', line: 1, message: expect.stringContaining('is a FIFO, not a regular file; not read') },
+      { file: '~/.ssh/config', line: 2, message: expect.stringContaining('is a device, not a regular file; not read') },
+      { file: '~/.ssh/config', line: 3, message: expect.stringContaining('more than the 1 MiB read; not read') },
+    ]);
+  });
+
+  it('matches a pathological Host pattern in bounded time, and does not read a line with control characters', async () => {
+    const config = await write('.ssh/config', [
+      `Host ${'*a'.repeat(3000)}b ${'?'.repeat(70000)}`,
+      '  User slow',
+      'Host gpu1',
+      '  HostName evil\u001b[2J.example',
+      '  User alice',
+      'Host esc\u001b]0;title\u0007',
+    ]);
+    const started = Date.now();
+    const { candidates, problems } = await importFrom(config);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(candidates).toEqual([expect.objectContaining({ alias: 'gpu1', hostname: 'gpu1', user: 'alice' })]);
+    expect(problems).toEqual([
+      { file: '~/.ssh/config', line: 4, message: 'the line has a control character (\\x1b); not read' },
+      { file: '~/.ssh/config', line: 6, message: 'the line has a control character (\\x1b); not read' },
+    ]);
   });
 });
 

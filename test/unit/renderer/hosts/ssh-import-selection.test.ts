@@ -21,6 +21,7 @@ const preview: SshConfigPreview = {
   file: '/home/u/.ssh/config',
   candidates: [candidate('gpu1', 1), candidate('gpu2', 5), candidate('bastion', 9)],
   problems: [{ file: '/home/u/.ssh/config', line: 14, message: 'Match blocks are not imported' }],
+  notImported: [],
   existing: ['gpu2'],
 };
 

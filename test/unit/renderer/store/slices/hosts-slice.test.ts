@@ -227,7 +227,7 @@ describe('hosts slice', () => {
   });
 
   it('previews and imports an ssh config, passing the file only when given', async () => {
-    const preview = { file: '/h/.ssh/config', candidates: [], problems: [], existing: [] };
+    const preview = { file: '/h/.ssh/config', candidates: [], problems: [], notImported: [], existing: [] };
     const { store, hosts, calls } = setup({
       'hosts.previewSshConfig': () => ({ ok: true, data: preview }),
       'hosts.importSshConfig': (input) => ({ ok: true, data: input.aliases.map((a) => hostSummary(a)) }),
