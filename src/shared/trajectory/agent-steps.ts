@@ -4,7 +4,7 @@ import { createCodexHandler } from './codex-steps';
 import { createGeminiHandler } from './gemini-steps';
 import { createOpencodeHandler } from './opencode-steps';
 import { clip, oneLine, StepBuilder, type LineContext } from './step-builder';
-import { eventTime, parseJsonLine, streamLines } from './stream-lines';
+import { eventTime, parseJsonLine, streamLines, type StreamLine } from './stream-lines';
 
 /**
  * An agent's JSON stream as steps (messages, thinking, tool calls with their results, shell commands, files
@@ -33,13 +33,21 @@ function handlerFor(dialect: StreamDialect): Handler {
 export function sniffDialect(event: Record<string, unknown>): StreamDialect | null {
   const type = event.type;
   if (type === undefined && event.msg && typeof event.msg === 'object') return 'codex-exec-json';
+  // `gemini --output-format json`: one document with the answer and the stats.
+  if (type === undefined && (typeof event.response === 'string' || (event.stats && typeof event.stats === 'object'))) {
+    return 'gemini-stream-json';
+  }
   if (typeof type !== 'string') return null;
   if (/^(thread|turn|item)\./.test(type)) return 'codex-exec-json';
   if ((type === 'assistant' || type === 'user') && event.message && typeof event.message === 'object') {
     return 'claude-stream-json';
   }
   if (type === 'system' && 'subtype' in event) return 'claude-stream-json';
+  // Claude's result; Cursor's (`agent --output-format json|stream-json`) has no cost but a session and a duration.
   if (type === 'result' && ('total_cost_usd' in event || 'num_turns' in event)) return 'claude-stream-json';
+  if (type === 'result' && 'session_id' in event && 'duration_ms' in event) return 'claude-stream-json';
+  if (type === 'tool_call' && 'tool_call' in event) return 'claude-stream-json';
+  if (type === 'rate_limit_event') return 'claude-stream-json';
   if (type === 'init' || type === 'tool_result' || (type === 'tool_use' && 'tool_name' in event)) {
     return 'gemini-stream-json';
   }
@@ -67,8 +75,18 @@ export interface ParseOptions {
   lineTime?: (line: number) => number | null;
 }
 
+/** A whole file that is one JSON object written over several lines (a pretty-printed `--output-format json`). */
+function singleDocument(lines: readonly StreamLine[], text: string): StreamLine[] | null {
+  const filled = lines.filter((l) => l.text.trim() !== '');
+  if (filled.length < 2 || filled[0]!.text.trim() !== '{' || text.length > 64 * 1024 * 1024) return null;
+  const parsed = parseJsonLine(text.trim());
+  if (!parsed.ok) return null;
+  return [{ line: filled[0]!.line, text: JSON.stringify(parsed.value), t: filled[0]!.t }];
+}
+
 export function parseAgentStream(text: string, options: ParseOptions = {}): ParsedAgentStream {
-  const lines = streamLines(text);
+  const split = streamLines(text);
+  const lines = singleDocument(split, text) ?? split;
   let dialect: StreamDialect | null = options.dialect && options.dialect !== 'none' ? options.dialect : null;
   if (!dialect) {
     for (const line of lines) {
@@ -97,8 +115,16 @@ export function parseAgentStream(text: string, options: ParseOptions = {}): Pars
         const v = parsed.value;
         const inner = v.msg && typeof v.msg === 'object' ? (v.msg as Record<string, unknown>).type : undefined;
         const name = typeof v.type === 'string' ? v.type : typeof inner === 'string' ? inner : null;
-        const type = name === null ? 'without a type' : `"${name}"`;
-        b.add(ctx, rawStep(line.text, `an event ${type} that ${dialect ?? 'no known dialect'} does not describe`));
+        const what = name === null ? 'an event without a type' : `an event of type "${name.slice(0, 80)}"`;
+        b.add(
+          ctx,
+          rawStep(
+            line.text,
+            dialect
+              ? `${what}, which the ${dialect} format does not describe`
+              : `${what}, which no known format describes`,
+          ),
+        );
       }
       continue;
     }

@@ -99,6 +99,7 @@ export function createGeminiHandler() {
   /** The assistant reply being streamed in `delta` fragments, if the last step is one. */
   let streaming: { index: number; text: string } | null = null;
   return (event: Record<string, unknown>, ctx: LineContext, b: StepBuilder): boolean => {
+    if (event.type === undefined && ('response' in event || 'stats' in event)) return jsonOutput(event, ctx, b);
     const parsed = eventSchema.safeParse(event);
     if (!parsed.success) return false;
     const e = parsed.data;
@@ -176,4 +177,70 @@ export function createGeminiHandler() {
       }
     }
   };
+}
+
+/**
+ * `gemini --output-format json`: one document `{ response, stats: { models: { <model>: { tokens } } }, error }`
+ * (gemini-cli packages/core/src/output/types.ts `JsonOutput`): the final answer, the usage summed over models, and
+ * the error when there is one.
+ */
+const jsonOutputSchema = z.looseObject({
+  response: z.string().nullable().optional(),
+  stats: z
+    .looseObject({
+      models: z
+        .record(
+          z.string(),
+          z.looseObject({
+            tokens: z
+              .looseObject({
+                prompt: z.number().optional(),
+                candidates: z.number().optional(),
+                cached: z.number().optional(),
+              })
+              .optional(),
+          }),
+        )
+        .optional(),
+    })
+    .optional(),
+  error: z.looseObject({ type: z.string().optional(), message: z.string().optional() }).nullable().optional(),
+});
+
+function jsonOutput(event: Record<string, unknown>, ctx: LineContext, b: StepBuilder): boolean {
+  const parsed = jsonOutputSchema.safeParse(event);
+  if (!parsed.success) return false;
+  const e = parsed.data;
+  if (typeof e.response === 'string' && e.response !== '') {
+    b.add(ctx, {
+      kind: 'message',
+      role: 'assistant',
+      title: oneLine(e.response) || '(message)',
+      text: clip(e.response),
+    });
+  }
+  const models = Object.values(e.stats?.models ?? {});
+  const usage = models.length
+    ? {
+        inputTokens: models.reduce((n, m) => n + num(m.tokens?.prompt), 0),
+        cachedInputTokens: models.reduce((n, m) => n + num(m.tokens?.cached), 0),
+        outputTokens: models.reduce((n, m) => n + num(m.tokens?.candidates), 0),
+      }
+    : null;
+  b.setFinalUsage(usage);
+  if (e.error?.message) {
+    b.add(ctx, {
+      kind: 'error',
+      title: `error: ${oneLine(e.error.message)}`,
+      text: clip(e.error.message),
+      isError: true,
+    });
+  }
+  b.add(ctx, {
+    kind: 'usage',
+    role: 'system',
+    title: `finished${models.length ? ` · ${Object.keys(e.stats?.models ?? {}).join(', ')}` : ''}`,
+    ...(usage ? { usage } : {}),
+  });
+  return true;
 }

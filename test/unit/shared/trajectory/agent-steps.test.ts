@@ -255,3 +255,163 @@ describe('broken and unknown lines', () => {
     expect(sniffDialect({ type: 'mystery' })).toBeNull();
   });
 });
+
+describe('agent outputs as other CLIs write them (issue 16)', () => {
+  it('shows the final answer of a single-document --output-format json result (Claude, pretty-printed)', () => {
+    // The real result event, as `claude -p --output-format json` prints it alone (pretty-printed here).
+    const text = read('agent-streams/claude-code/gleam-sdk__result_success.json');
+    const parsed = parseAgentStream(text);
+    expect(parsed.dialect).toBe('claude-stream-json');
+    expect(parsed.steps.map((s) => [s.line, s.kind, s.title])).toEqual([
+      [1, 'message', 'Here are the files in the current directory.'],
+      [1, 'usage', expect.stringContaining('finished: success · 2 turns · $0.2472')],
+    ]);
+    expect(parsed.totals).toMatchObject({ outputTokens: 424, cachedInputTokens: 17254, rawLines: 0 });
+    // In a stream the result repeats the last message, so it is not shown twice.
+    const stream = parseAgentStream(read('agent-streams/claude-code/gleam-sdk__basic_query.stream.ndjson'));
+    expect(stream.steps.filter((s) => s.kind === 'message')).toHaveLength(1);
+  });
+
+  it("reads Cursor's stream-json: thinking deltas, tool_call started/completed, camelCase usage", () => {
+    const events = [
+      { type: 'system', subtype: 'init', apiKeySource: 'login', cwd: '/w', session_id: 's', model: 'gpt-5' },
+      { type: 'thinking', subtype: 'delta', text: 'Let me ', session_id: 's', timestamp_ms: 1770823434041 },
+      { type: 'thinking', subtype: 'delta', text: 'look.', session_id: 's', timestamp_ms: 1770823434100 },
+      { type: 'thinking', subtype: 'completed', session_id: 's', timestamp_ms: 1770823435070 },
+      {
+        type: 'tool_call',
+        subtype: 'started',
+        call_id: 'call_1',
+        tool_call: { shellToolCall: { args: { command: 'ls -la', workingDirectory: '' } } },
+        session_id: 's',
+        timestamp_ms: 1770823449274,
+      },
+      {
+        type: 'tool_call',
+        subtype: 'completed',
+        call_id: 'call_1',
+        tool_call: {
+          shellToolCall: {
+            args: { command: 'ls -la' },
+            result: { success: { exitCode: 0, stdout: 'evaluate.py\n', stderr: '' } },
+          },
+        },
+        session_id: 's',
+        timestamp_ms: 1770823449565,
+      },
+      {
+        type: 'tool_call',
+        subtype: 'started',
+        call_id: 'call_2',
+        tool_call: { editToolCall: { args: { path: '/w/train.py' } } },
+        session_id: 's',
+      },
+      {
+        type: 'tool_call',
+        subtype: 'completed',
+        call_id: 'call_2',
+        tool_call: { editToolCall: { args: { path: '/w/train.py' }, result: { error: { message: 'denied' } } } },
+        session_id: 's',
+      },
+      {
+        type: 'result',
+        subtype: 'success',
+        duration_ms: 4986,
+        is_error: false,
+        result: 'Done.',
+        session_id: 's',
+        usage: { inputTokens: 100, outputTokens: 20, cacheReadTokens: 60, cacheWriteTokens: 5 },
+      },
+    ];
+    const parsed = parseAgentStream(events.map((e) => JSON.stringify(e)).join('\n'));
+    expect(parsed.dialect).toBe('claude-stream-json');
+    expect(parsed.steps.map((s) => [s.kind, s.title])).toEqual([
+      ['system', 'init · gpt-5'],
+      ['thinking', 'Let me look.'],
+      ['shell', '$ ls -la'],
+      ['file', 'edit /w/train.py'],
+      ['message', 'Done.'],
+      ['usage', 'finished: success'],
+    ]);
+    expect(parsed.steps[1]).toMatchObject({ line: 2, endLine: 4, t: 1770823434041 });
+    expect(parsed.steps[2]).toMatchObject({ endLine: 6, output: 'evaluate.py\n', exitCode: 0, status: 'completed' });
+    expect(parsed.steps[3]).toMatchObject({
+      isError: true,
+      status: 'failed',
+      files: [{ path: '/w/train.py', action: 'edit' }],
+    });
+    expect(parsed.totals).toMatchObject({
+      inputTokens: 165,
+      cachedInputTokens: 60,
+      outputTokens: 20,
+      toolCalls: 2,
+      unfinishedCalls: 0,
+      rawLines: 0,
+    });
+    // Cursor's single-document --output-format json.
+    const single = parseAgentStream(
+      JSON.stringify({
+        type: 'result',
+        subtype: 'success',
+        is_error: false,
+        duration_ms: 1234,
+        result: '42',
+        session_id: 's',
+      }),
+    );
+    expect(single.steps.map((s) => [s.kind, s.title])).toEqual([
+      ['message', '42'],
+      ['usage', 'finished: success'],
+    ]);
+  });
+
+  it("reads Claude's rate_limit_event, Gemini's --output-format json, and explains an unknown event", () => {
+    const parsed = parseAgentStream(
+      [
+        '{"type":"system","subtype":"init","model":"claude-opus-4-6"}',
+        '{"type":"rate_limit_event","rate_limit_info":{"status":"allowed_warning","resetsAt":1767600000,"rateLimitType":"five_hour"},"session_id":"s"}',
+        '{"type":"mystery_event","x":1}',
+        '{"no_type":true}',
+      ].join('\n'),
+    );
+    expect(parsed.steps.map((s) => [s.kind, s.title, s.problem])).toEqual([
+      ['system', 'init · claude-opus-4-6', undefined],
+      ['system', 'rate limit: allowed_warning (five_hour) · resets 2026-01-05T08:00:00.000Z', undefined],
+      [
+        'raw',
+        expect.any(String),
+        'an event of type "mystery_event", which the claude-stream-json format does not describe',
+      ],
+      ['raw', expect.any(String), 'an event without a type, which the claude-stream-json format does not describe'],
+    ]);
+    expect(parsed.totals.rawLines).toBe(2);
+    expect(parseAgentStream('{"type":"mystery"}').steps[0]!.problem).toBe(
+      'an event of type "mystery", which no known format describes',
+    );
+
+    // gemini -p --output-format json: one pretty-printed document.
+    const gemini = JSON.stringify(
+      {
+        response: 'The answer is 4.',
+        stats: {
+          models: {
+            'gemini-2.5-pro': {
+              api: { totalRequests: 1 },
+              tokens: { prompt: 900, candidates: 12, total: 950, cached: 300 },
+            },
+          },
+          tools: { totalCalls: 0 },
+        },
+      },
+      null,
+      2,
+    );
+    const g = parseAgentStream(gemini);
+    expect(g.dialect).toBe('gemini-stream-json');
+    expect(g.steps.map((s) => [s.kind, s.title])).toEqual([
+      ['message', 'The answer is 4.'],
+      ['usage', 'finished · gemini-2.5-pro'],
+    ]);
+    expect(g.totals).toMatchObject({ inputTokens: 900, cachedInputTokens: 300, outputTokens: 12, rawLines: 0 });
+  });
+});
