@@ -46,6 +46,10 @@ EXTENSIONS = {'.jsonl': 'jsonl', '.ndjson': 'jsonl', '.json': 'json', '.csv': 'c
 MAX_WALK_ENTRIES = 50000
 MAX_JSON_BYTES = 512 * 1024 * 1024
 MAX_PROBLEMS = 200
+# Nesting deeper than this is a broken row, counted here as the app counts it (src/shared/datasets/exact-json.ts).
+MAX_DEPTH = 512
+# A number JSON.parse would round or turn into Infinity travels as {EXACT_NUMBER: "<as written>"}.
+EXACT_NUMBER = '$ptw:number'
 WORD = re.compile(r'\w+', re.UNICODE)
 
 csv.field_size_limit(2 ** 31 - 1)
@@ -207,6 +211,60 @@ def load_index(path, st):
     return idx
 
 
+def nesting_depth(text):
+    """How deep brackets nest in JSON text, strings skipped; only scanned when the line has that many brackets."""
+    if text.count('[') + text.count('{') <= MAX_DEPTH:
+        return 0
+    depth = deepest = 0
+    in_string = escaped = False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == '\\':
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c == '[' or c == '{':
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif c == ']' or c == '}':
+            depth -= 1
+    return deepest
+
+
+def exact_float(text):
+    """1e400 stays 1e400 (float() would make it inf, and json.dumps would write Infinity)."""
+    value = float(text)
+    return value if math.isfinite(value) else {EXACT_NUMBER: text}
+
+
+def exact_constant(text):
+    return {EXACT_NUMBER: text}
+
+
+def load_json_text(text, depth_limit=MAX_DEPTH):
+    """json.loads with numbers as written and a depth bound; ValueError for anything it cannot read."""
+    if nesting_depth(text) > depth_limit:
+        raise ValueError('nests deeper than %d levels' % depth_limit)
+    try:
+        return json.loads(text, parse_float=exact_float, parse_constant=exact_constant)
+    except RecursionError:
+        raise ValueError('nests deeper than %d levels' % depth_limit)
+
+
+def load_row(raw):
+    """One JSONL row from its bytes (UnicodeDecodeError and ValueError say why it cannot be read)."""
+    return load_json_text(raw.decode('utf-8'))
+
+
+def is_exact_number(value):
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(EXACT_NUMBER), str)
+
+
 def csv_record_ends(line, quoted):
     """Whether the physical line ends a CSV record, given whether a quoted field was open before it."""
     if line.count(b'"') % 2 == 1:
@@ -258,7 +316,7 @@ def build_index(real, fmt, every):
                 checkpoints.append([start, line_no])
             rows += 1
             try:
-                json.loads(raw.decode('utf-8'))
+                load_row(raw)
             except (UnicodeDecodeError, ValueError) as e:
                 problem_count += 1
                 if len(problems) < MAX_PROBLEMS:
@@ -320,7 +378,7 @@ def iter_rows(real, fmt):
                 if raw.strip() == b'':
                     continue
                 try:
-                    yield row, line_no, json.loads(raw.decode('utf-8')), None
+                    yield row, line_no, load_row(raw), None
                 except (UnicodeDecodeError, ValueError) as e:
                     yield row, line_no, None, str(e)
                 row += 1
@@ -358,7 +416,7 @@ def load_json_rows(real):
     with open(real, 'rb') as f:
         data = f.read()
     try:
-        value = json.loads(data.decode('utf-8-sig'))
+        value = load_json_text(data.decode('utf-8-sig'), MAX_DEPTH + 1)
     except (UnicodeDecodeError, ValueError) as e:
         raise Refused('INVALID_INPUT', '%s is not valid JSON: %s' % (real, e))
     if not isinstance(value, list):
@@ -391,6 +449,8 @@ def leaves(value, path=''):
         yield path, value
     elif isinstance(value, bool) or value is None:
         return
+    elif is_exact_number(value):
+        yield path, value[EXACT_NUMBER]
     elif isinstance(value, (int, float)):
         yield path, repr(value)
     elif isinstance(value, dict):
@@ -412,7 +472,7 @@ def type_name(value):
         return 'null'
     if isinstance(value, bool):
         return 'boolean'
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) or is_exact_number(value):
         return 'number'
     if isinstance(value, str):
         return 'string'
@@ -818,8 +878,18 @@ def main(argv):
     except MemoryError:
         result = {'error': {'code': 'INTERNAL', 'message': 'the host ran out of memory answering %s' % args.command}}
         status = 3
+    except RecursionError:
+        result = {'error': {'code': 'INVALID_INPUT',
+                            'message': '%s: a value nests too deeply to answer %s' % (getattr(args, 'file', ''), args.command)}}
+        status = 3
     out = getattr(sys.stdout, 'buffer', sys.stdout)
-    out.write(json.dumps(result, ensure_ascii=False, separators=(',', ':')).encode('utf-8', 'replace'))
+    try:
+        text = json.dumps(result, ensure_ascii=False, separators=(',', ':'))
+    except (RecursionError, ValueError):
+        text = json.dumps({'error': {'code': 'INVALID_INPUT',
+                                     'message': 'the answer to %s nests too deeply to send' % args.command}})
+        status = 3
+    out.write(text.encode('utf-8', 'replace'))
     out.write(b'\n')
     return status
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { TextDecoder } from 'node:util';
+import { parseJsonExact } from '../../shared/datasets/exact-json';
 import {
   MAX_ROW_TEXT,
   type DatasetFormat,
@@ -451,7 +452,7 @@ function jsonlRow(row: number, line: number, bytes: Buffer, total: number): Data
     return { row, line, raw: utf8Lenient.decode(body), error: 'not valid UTF-8', bytes: total };
   }
   try {
-    return { row, line, value: JSON.parse(text) as unknown, bytes: total };
+    return { row, line, value: parseJsonExact(text), bytes: total };
   } catch (err) {
     return { row, line, raw: text, error: (err as Error).message, bytes: total };
   }

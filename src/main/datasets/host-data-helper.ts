@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseJsonExact } from '../../shared/datasets/exact-json';
 import { AppError, errorCodeSchema } from '../../shared/errors';
 import { shellQuote } from '../../shared/runs/agent-catalog';
 import type { HostSession } from '../hosts/host-exec-types';
@@ -64,7 +65,8 @@ export class HostDataHelper {
     const result = await session.exec(command, { timeoutMs });
     let parsed: unknown;
     try {
-      parsed = JSON.parse(result.stdout);
+      // Exact: rows of a JSON array keep 64-bit integers and 1e400 / NaN as the file wrote them.
+      parsed = parseJsonExact(result.stdout, Number.MAX_SAFE_INTEGER);
     } catch {
       if (result.code === 127 || /python3: (command )?not found/.test(result.stderr)) {
         throw new AppError('HOST_REQUIREMENT_MISSING', 'The host has no python3, which the dataset inspector needs.');

@@ -1,5 +1,6 @@
 import type { DatasetEntry, DatasetRow } from '../../shared/contract-datasets';
 import { cellText, chatMessages } from '../../shared/datasets/dataset-rows';
+import { exactJsonText } from '../../shared/datasets/exact-json';
 
 /** Pure helpers for the Datasets tab: which pages a scroll position needs, table columns, cell text. */
 
@@ -66,7 +67,7 @@ export function runBenchmark(spec: unknown): string {
 /** Pretty JSON for the detail view (text only). */
 export function prettyValue(value: unknown): string {
   try {
-    return JSON.stringify(value, null, 2) ?? '';
+    return exactJsonText(value, 2);
   } catch {
     return String(value);
   }

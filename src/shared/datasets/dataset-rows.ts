@@ -1,3 +1,4 @@
+import { EXACT_NUMBER_KEY, exactJsonText, isExactNumber } from './exact-json';
 /**
  * Pure parsing and shaping of dataset rows, shared by main (pages read over SFTP byte ranges) and the renderer
  * (chat rendering, highlighted overlap spans). Rows are untrusted: everything here returns plain strings for React
@@ -158,6 +159,7 @@ export function rowLeaves(value: unknown, prefix = ''): Array<{ path: string; te
   const walk = (v: unknown, path: string): void => {
     if (typeof v === 'string') out.push({ path, text: v });
     else if (typeof v === 'number') out.push({ path, text: String(v) });
+    else if (isExactNumber(v)) out.push({ path, text: v[EXACT_NUMBER_KEY] });
     else if (Array.isArray(v)) v.forEach((item, i) => walk(item, path ? `${path}.${i}` : String(i)));
     else if (v && typeof v === 'object') {
       for (const [k, item] of Object.entries(v as Record<string, unknown>)) walk(item, path ? `${path}.${k}` : k);
@@ -172,7 +174,7 @@ export function cellText(value: unknown, max = 300): string {
   let text: string;
   if (typeof value === 'string') text = value;
   else if (value === undefined) text = '';
-  else text = JSON.stringify(value) ?? '';
+  else text = exactJsonText(value);
   text = text.replace(/\s+/g, ' ');
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
