@@ -178,6 +178,7 @@ export async function createAppServices(options: {
     ...checkpointHandlers(
       new CheckpointService({
         run: (id) => runs.get(id),
+        runHost: (id) => runs.hostTarget(id),
         session: (host) => hosts.session(host, options.connectPrompts),
         profile: (host) => hostStore.get(host),
         ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),

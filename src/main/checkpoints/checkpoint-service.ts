@@ -20,6 +20,7 @@ import type { HostProfile } from '../../shared/hosts';
 import { shellQuote } from '../../shared/runs/agent-catalog';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import type { ExecResult, HostSession } from '../hosts/host-exec-types';
+import type { RunHost } from '../runs/run-host';
 
 /**
  * Checkpoints of a run, found and diffed on its host by resources/host/ptw-inspect.py (Python standard library, and
@@ -40,8 +41,10 @@ export interface DiffProgress {
 }
 
 export interface CheckpointServiceOptions {
-  /** The run's record (host, host folder, spec). */
+  /** The run's record (its spec: the base model). */
   run(id: string): Promise<RunDetail>;
+  /** The run's host and folder there, refused for a run with no live host (runs/run-host.ts). */
+  runHost(id: string): Promise<RunHost>;
   session(host: string): Promise<HostSession>;
   profile(host: string): Promise<HostProfile>;
   resourcesDir?: string;
@@ -172,21 +175,13 @@ export class CheckpointService {
   }
 
   async #runOnHost(runId: string): Promise<RunOnHost> {
+    // The gate first: an imported run's detail must not even be synced on the way.
+    const { host, hostRunDir } = await this.#options.runHost(runId);
     const detail = await this.#options.run(runId);
-    if (!detail.hostRunDir) {
-      throw new AppError(
-        'NOT_FOUND',
-        `Run ${runId} has not been synced from its host yet, so its folder there is unknown.`,
-        {
-          retryable: true,
-        },
-      );
-    }
-    const host = detail.summary.host;
     return {
       runId,
       host,
-      hostRunDir: detail.hostRunDir,
+      hostRunDir,
       baseModel: baseModelOf(detail),
       profile: await this.#options.profile(host),
     };

@@ -9,7 +9,7 @@ import { DatasetService, type DatasetRunContext } from './dataset-service';
 
 /** The dataset inspector's commands, for the router in app-services.ts. */
 export function createDatasetService(deps: {
-  runs: Pick<RunService, 'get'>;
+  runs: Pick<RunService, 'get' | 'hostTarget'>;
   session(host: string): Promise<HostSession>;
   profile(host: string): Promise<HostProfile>;
   /** The app's resources/ (found from the bundle's location by default). */
@@ -18,12 +18,14 @@ export function createDatasetService(deps: {
 }): DatasetService {
   return new DatasetService({
     async run(id): Promise<DatasetRunContext> {
+      // The gate: an imported run never reaches a host (runs/run-host.ts).
+      const target = await deps.runs.hostTarget(id);
       const detail = await deps.runs.get(id, { sync: false });
       const spec = (detail.spec ?? {}) as { task?: { kind?: unknown; benchmark?: unknown } };
       const task = spec.task ?? {};
       return {
-        host: detail.summary.host,
-        runDir: detail.hostRunDir,
+        host: target.host,
+        runDir: target.hostRunDir,
         task: {
           kind: typeof task.kind === 'string' ? task.kind : 'unknown',
           ...(typeof task.benchmark === 'string' ? { benchmark: task.benchmark } : {}),

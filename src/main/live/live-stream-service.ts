@@ -16,6 +16,7 @@ import { isFinalRunStatus } from '../../shared/runs/run-status';
 import type { HostCommandStream, HostSession } from '../hosts/host-exec-types';
 import type { EventHub } from '../rpc/contract-router';
 import { placeControlScript } from '../runs/host-scripts';
+import { requireRunHost } from '../runs/run-host';
 import { hostRunPaths } from '../runs/run-layout';
 import { RunMirror } from '../runs/run-mirror';
 import type { SecretStore } from '../secrets/secret-store';
@@ -139,6 +140,8 @@ export class LiveStreamService {
       return this.openResult(stream, 'mirror', header);
     }
 
+    // The gate (runs/run-host.ts): reached only for a run that is not imported, but said once, here too.
+    requireRunHost(input.id, sync);
     const session = await this.options.session(sync.host);
     if (!session.stream) {
       throw new AppError('INTERNAL', `The session to ${sync.host} cannot stream commands; live terminals need it.`);
@@ -269,7 +272,7 @@ export class LiveStreamService {
     await this.options.syncRun(input.id).catch(() => undefined);
     const sync = await mirror.readSync();
     if (!sync) throw new AppError('NOT_FOUND', `No run ${input.id} here (ptw run ls lists runs on your hosts).`);
-    if (sync.imported) throw new AppError('CONFLICT', `Run ${input.id} was imported from a file: it has no sandbox.`);
+    requireRunHost(input.id, sync);
     const state = await mirror.readState();
     const runJson = await mirror.readRunJson();
     if (!state || state.status !== 'running' || state.stoppedAt !== null) {

@@ -20,6 +20,7 @@ import { hostNow } from '../../shared/monitor/host-clock';
 import { parseGpuCsv, type GpuCsvSample } from '../../shared/runs/gpu-csv';
 import { isFinalRunStatus, type RunState } from '../../shared/runs/run-status';
 import type { HostSession } from '../hosts/host-exec-types';
+import { requireRunHost } from '../runs/run-host';
 import { listMirrors, RunMirror } from '../runs/run-mirror';
 import { readJsonFile, writeJsonFileAtomic } from '../services/ptw-home';
 import { gpuProcessesScript, parseGpuProcessesOutput } from './gpu-processes';
@@ -305,12 +306,12 @@ export class MonitorService {
   async gpuProcesses(id: string): Promise<GpuProcesses> {
     const mirror = await this.mirrorOf(id);
     const sync = await mirror.readSync();
-    if (!sync) throw new AppError('NOT_FOUND', `No run ${id} in ${this.runsDir}.`);
+    const target = requireRunHost(id, sync);
     const runJson = await mirror.readRunJson();
-    const session = await this.options.session(sync.host);
+    const session = await this.options.session(target.host);
     const result = await session.exec(gpuProcessesScript(), { timeoutMs: 15_000 });
     return parseGpuProcessesOutput(result, {
-      host: sync.host,
+      host: target.host,
       gpuIndices: gpuIndicesOf(runJson?.supervisor.gpuIndices),
       at: Date.now(),
     });

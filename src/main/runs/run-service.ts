@@ -19,6 +19,7 @@ import { launchRun } from './run-launcher';
 import { hostRunPaths, LOCAL_FILES } from './run-layout';
 import { listMirrors, RunMirror, type SyncResult } from './run-mirror';
 import { summarizeRun } from './run-summary';
+import { requireRunHost, runHostOf, type RunHost } from './run-host';
 
 /**
  * Runs, as the app and the CLI see them: launch, the local mirror of every run (list, detail, catch-up), control
@@ -106,6 +107,17 @@ export class RunService {
   private async summaryOf(mirror: RunMirror): Promise<RunSummary> {
     const [runJson, state, sync] = await Promise.all([mirror.readRunJson(), mirror.readState(), mirror.syncFacts()]);
     return summarizeRun({ id: mirror.id, runJson, state, sync, now: Date.now() });
+  }
+
+  /**
+   * The run's host and folder there, for a service about to act on the host; refused for an imported run or one
+   * whose host profile is gone (the one check, runs/run-host.ts).
+   */
+  async hostTarget(id: string): Promise<RunHost> {
+    await this.known(id);
+    return runHostOf(this.runsDir, id, async (name) =>
+      (await this.options.profiles()).some((profile) => profile.name === name),
+    );
   }
 
   /** The run's mirror; a run this app does not know yet is looked for on every host first. */
@@ -418,9 +430,7 @@ export class RunService {
     const state: RunState | null = first.state ?? (await mirror.readState());
     const sync = await mirror.readSync();
     if (!sync) throw new AppError('NOT_FOUND', `No run ${id}`);
-    if (sync.imported) {
-      throw new AppError('CONFLICT', `Run ${id} was imported from ${sync.imported.source}; it has no host to control.`);
-    }
+    requireRunHost(id, sync);
     if (!state) throw new AppError('CONFLICT', `Run ${id} has not started yet; try again in a moment.`);
     if (isFinalRunStatus(state.status) || state.stoppedAt !== null) {
       throw new AppError(

@@ -333,7 +333,7 @@ describe('run bundles', { timeout: 60_000 }, () => {
     // An imported run has no host: runs.get did not try one, control refuses, follow returns at once.
     const sync = JSON.parse(readFileSync(path.join(mirrorB, 'sync.json'), 'utf8')) as Record<string, unknown>;
     expect(sync).toMatchObject({ complete: true, error: null, imported: { kind: 'bundle', source: file } });
-    await expect(runsB.control(ID, { action: 'stop' })).rejects.toThrow(/imported from .*no host to control/);
+    await expect(runsB.control(ID, { action: 'stop' })).rejects.toThrow(/imported from .*it has no host/);
     await expect(runsB.follow(ID, { timeoutMs: 5_000 })).resolves.toMatchObject({ id: ID, status: 'scored' });
     expect(await runsB.syncLive()).toBe(false);
 
