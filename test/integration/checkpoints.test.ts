@@ -330,4 +330,41 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
     expect(twoBases.code).toBe(2);
     expect(twoBases.stderr).toContain('Only one side of a diff can come from the HF cache');
   });
+
+  it('prints the agent’s names escaped: ESC and OSC sequences in folder and tensor names never reach the terminal', async () => {
+    // A folder name that would set the terminal's title and a tensor name that would clear the screen and recolour.
+    const hostile = `evil-\u001b]0;pwned\u0007-\u009b2J`;
+    writeCheckpoint(path.join(workspace, 'ckpts', hostile), [
+      ...base.slice(1),
+      { ...base[0]!, name: 'model.\u001b[2J\u001b[31mred.weight' },
+    ]);
+    const listed = await t.ptw(['ckpt', 'ls', runId]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const diffed = await t.ptw(['ckpt', 'diff', runId, 'workspace/ckpts/base-bf16', `workspace/ckpts/${hostile}`]);
+    expect(diffed.code, diffed.stderr).toBe(0);
+    const unknown = await t.ptw([
+      'ckpt',
+      'diff',
+      runId,
+      'workspace/ckpts/base-bf16',
+      `workspace/\u001b]52;c;aGk=\u0007`,
+    ]);
+    expect(unknown.code).toBe(2);
+    for (const [what, text] of [
+      ['ckpt ls', listed.stdout],
+      ['ckpt diff', diffed.stdout],
+      ['an error quoting a name', unknown.stderr],
+    ] as const) {
+      // eslint-disable-next-line no-control-regex
+      expect(text, what).not.toMatch(/[\u001b\u0007\u009b]/);
+    }
+    expect(listed.stdout).toContain('evil-\\x1b]0;pwned\\x07-\\x9b2J');
+    expect(diffed.stdout).toContain('model.\\x1b[2J\\x1b[31mred.weight');
+    expect(unknown.stderr).toContain('\\x1b]52;c;aGk=\\x07');
+    // JSON is for programs: the names are there exactly, JSON-escaped.
+    const json = await t.ptw(['ckpt', 'ls', runId, '--json']);
+    expect((JSON.parse(json.stdout) as CheckpointList).checkpoints.map((c) => c.id)).toContain(
+      `workspace/ckpts/${hostile}`,
+    );
+  });
 });

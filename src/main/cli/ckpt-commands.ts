@@ -5,7 +5,7 @@ import { formatByteSize } from '../../shared/runs/duration';
 import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
 import { cliPrompts, type HostCliIo } from './host-commands';
-import { table } from './cli-output';
+import { table, terminalSafe } from './cli-output';
 
 /**
  * `ptw ckpt ls RUN` and `ptw ckpt diff RUN A B`: the Checkpoints tab's commands, in-process. The work happens on the
@@ -124,7 +124,8 @@ export function addCkptCommands(program: Command, io: HostCliIo, open: ServicesF
       ),
   ).action(async (run: string, opts: ConnectOptions) => {
     const list = await withServices(opts, (s) => s.router.call('checkpoints.list', { id: run }, cli));
-    io.out(opts.json ? JSON.stringify(list, null, 2) + '\n' : formatCheckpointList(list));
+    // Checkpoint folders, shard names and problems are the agent's words: escaped before they reach the terminal.
+    io.out(opts.json ? JSON.stringify(list, null, 2) + '\n' : terminalSafe(formatCheckpointList(list)));
   });
 
   addConnectOptions(
@@ -153,6 +154,7 @@ export function addCkptCommands(program: Command, io: HostCliIo, open: ServicesF
         detach();
       }
     });
-    io.out(opts.json ? JSON.stringify(diff, null, 2) + '\n' : formatCheckpointDiff(diff));
+    // Tensor names, config keys and paths are the agent's words: escaped before they reach the terminal.
+    io.out(opts.json ? JSON.stringify(diff, null, 2) + '\n' : terminalSafe(formatCheckpointDiff(diff)));
   });
 }

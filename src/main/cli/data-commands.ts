@@ -7,7 +7,7 @@ import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
 import type { CallContext } from '../rpc/contract-router';
 import { cliPrompts, type HostCliIo } from './host-commands';
-import { json, table } from './cli-output';
+import { json, table, terminalSafe } from './cli-output';
 
 /**
  * `ptw data ls|show|overlap`: the datasets an agent wrote in a run's workspace, read on the host through the same
@@ -33,14 +33,7 @@ function nonNegativeInt(flag: string) {
   };
 }
 
-/** Control characters other than newline and tab would drive the terminal: shown as `\xNN`. */
-function safe(text: string): string {
-  return text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
-}
+const safe = terminalSafe;
 
 export function formatRow(row: DatasetRow): string {
   const where = row.line === null ? `row ${row.row}` : `row ${row.row} (line ${row.line})`;

@@ -11,6 +11,7 @@ import { addBundleCommands } from './bundle-commands';
 import { addDataCommands } from './data-commands';
 import { addImportCommands } from './import-commands';
 import { addLeaderboardCommands } from './leaderboard-commands';
+import { terminalSafe } from './cli-output';
 
 /** Exit codes shared by every subcommand: 0 ok, 1 a check or run failed, 2 usage or connection error. */
 export const exitCodes = { ok: 0, checkFailed: 1, usage: 2 } as const;
@@ -125,7 +126,8 @@ export async function runCli(argv: string[], io: CliIo = defaultIo): Promise<num
     if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
       return exitCodes.ok;
     if (typeof code === 'string' && code.startsWith('commander.')) return exitCodes.usage;
-    io.err(`ptw: ${err instanceof Error ? err.message : String(err)}\n`);
+    // A message may quote what an agent named (a checkpoint, a path): escaped like every other such output.
+    io.err(`ptw: ${terminalSafe(err instanceof Error ? err.message : String(err))}\n`);
     return exitCodes.usage;
   }
 }

@@ -8,7 +8,7 @@ import { FINAL_RUN_STATUSES, type RunStatus } from '../../shared/runs/run-status
 import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
 import { cliPrompts, type HostCliIo } from './host-commands';
-import { collect, json, table, usage } from './cli-output';
+import { collect, json, table, terminalSafe, usage } from './cli-output';
 
 /**
  * `ptw task …`, `ptw agent …` and `ptw run …`: the same RunService the Runs screen uses, in-process. Exit codes as
@@ -222,14 +222,7 @@ function ranSecondsOf(s: RunSummary): number | null {
   return typeof s.ranSeconds === 'number' ? s.ranSeconds : null;
 }
 
-/** Control characters as `\xNN`, so text from a file cannot move the cursor or recolour the terminal. */
-function visible(text: string): string {
-  return text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
-}
+const visible = terminalSafe;
 
 /** One line per fact an imported PostTrainBench folder gave, each judge's verdict with its justification. */
 function ptbLines(ptb: PtbRecord): string[] {
