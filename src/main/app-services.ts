@@ -15,6 +15,7 @@ import { CheckpointService } from './checkpoints/checkpoint-service';
 import { checkpointHandlers } from './checkpoints/checkpoint-handlers';
 import { DownloadTickets } from './runs/download-tickets';
 import { BundleService } from './runs/bundle-service';
+import { cleanStaleImports } from './runs/run-bundle';
 import { liveHandlers } from './live/live-handlers';
 import { LiveStreamService } from './live/live-stream-service';
 import { createDatasetService, datasetsHandlers } from './datasets/datasets-handlers';
@@ -110,6 +111,8 @@ export async function createAppServices(options: {
     by: options.shell === 'cli' ? 'cli' : 'app',
   });
 
+  // A bundle import killed mid-way left its staging folder under runs/: removed now (one still running is kept).
+  void cleanStaleImports(runs.runsDir).catch(() => undefined);
   const downloads = new DownloadTickets();
   const bundles = new BundleService({
     home: options.home,

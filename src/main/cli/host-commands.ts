@@ -5,7 +5,7 @@ import { AppError } from '../../shared/errors';
 import type { CheckStatus, HostKeyDecision, PreflightCheck, PreflightReport } from '../../shared/hosts';
 import type { AppServices } from '../app-services';
 import type { ConnectPrompts } from '../hosts/host-service';
-import { parseJumpSpec } from '../hosts/ssh-config-import';
+import { parseJumpHop, parseJumpSpec } from '../hosts/ssh-config-import';
 import { collect, json, table, usage } from './cli-output';
 
 export interface HostCliIo {
@@ -173,10 +173,22 @@ interface AddOptions {
   json?: boolean;
 }
 
-/** `[user@]host[:port]`, with `[v6addr]:port` for IPv6. */
+/** A host name or address as ssh accepts it (letters, digits, `.`, `-`, `_`; `:` and `%zone` inside IPv6). */
+const SSH_HOSTNAME =
+  /^(?:[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[A-Za-z0-9_.-]+)?)$/;
+
+/** `[user@]host[:port]`, with `[v6addr]:port` for IPv6; a bad value is named as the --ssh value it is. */
 export function parseSshTarget(target: string): { hostname: string; user?: string; port?: number } {
-  const [hop] = parseJumpSpec(target);
-  if (!hop || target.includes(',')) throw usage(`--ssh takes one [user@]host[:port], got '${target}'`);
+  const bad = (why: string): AppError =>
+    usage(`Invalid --ssh value "${target}": ${why}. It takes one [user@]host[:port], e.g. ana@gpu-box:2222.`);
+  if (target.includes(',')) throw bad('it names more than one host (jump hosts go in --jump)');
+  let hop;
+  try {
+    hop = parseJumpHop(target.trim());
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  if (!SSH_HOSTNAME.test(hop.host)) throw bad(`"${hop.host}" is not a host name or address`);
   return { hostname: hop.host, ...(hop.user ? { user: hop.user } : {}), ...(hop.port ? { port: hop.port } : {}) };
 }
 

@@ -103,7 +103,7 @@ export function parseJumpSpec(spec: string): JumpHop[] {
   });
 }
 
-function parseJumpHop(text: string): JumpHop {
+export function parseJumpHop(text: string): JumpHop {
   if (text === '') throw new Error('it is empty');
   if (/\s/.test(text)) throw new Error('it contains whitespace');
   if (text.toLowerCase() === 'none') throw new Error('"none" cannot be combined with other jump hosts');

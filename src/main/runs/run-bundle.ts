@@ -39,6 +39,55 @@ const MANIFEST_MAX_BYTES = 1024 * 1024;
 /** Larger than any real record (a 10-hour cast is well under a GiB), small enough to refuse a bomb early. */
 export const BUNDLE_FILE_MAX_BYTES = 16 * 1024 ** 3;
 export const BUNDLE_TOTAL_MAX_BYTES = 64 * 1024 ** 3;
+/**
+ * A bundle may expand to at most this many times its own size (records are text: a real one compresses 5–30×, a
+ * cast of repeated progress bars more) or {@link BUNDLE_SMALL_ALLOWANCE_BYTES}, whichever is more, and never past
+ * {@link BUNDLE_TOTAL_MAX_BYTES}: a 1 MB bundle cannot fill the disk with a gigabyte of zeros.
+ */
+export const BUNDLE_EXPANSION_MAX_RATIO = 200;
+export const BUNDLE_SMALL_ALLOWANCE_BYTES = 64 * 1024 ** 2;
+/** Staging folders under PTW_HOME/runs: `.import-<pid>-<random>`, so a later start knows whose they were. */
+const STAGING_PREFIX = '.import-';
+
+/** How many bytes a bundle of `compressedBytes` may expand to. */
+export function bundleExpansionLimit(compressedBytes: number): number {
+  return Math.min(
+    BUNDLE_TOTAL_MAX_BYTES,
+    Math.max(BUNDLE_SMALL_ALLOWANCE_BYTES, compressedBytes * BUNDLE_EXPANSION_MAX_RATIO),
+  );
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the staging folders of imports whose process is gone (killed mid-import): called when the app starts and
+ * before each import. Another live process's import is left alone. Returns the folders removed.
+ */
+export async function cleanStaleImports(runsDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(runsDir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(STAGING_PREFIX)) continue;
+    const pid = Number(/^\.import-(\d+)-/.exec(name)?.[1] ?? NaN);
+    // Folders from before the pid was in the name have none: nobody can be writing one that old any more.
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) continue;
+    await rm(path.join(runsDir, name), { recursive: true, force: true }).catch(() => undefined);
+    removed.push(name);
+  }
+  return removed;
+}
 /** Record files are redacted this many bytes at a time, so a large cast never sits in memory whole. */
 const CHUNK_BYTES = 8 * 1024 * 1024;
 
@@ -424,7 +473,15 @@ export async function importRunBundle(input: ImportBundleInput): Promise<BundleI
   });
   if (!info.isFile()) throw new AppError('INVALID_INPUT', `${bundle} is not a file.`);
   await mkdir(input.runsDir, { recursive: true, mode: 0o700 });
-  const staging = await mkdtemp(path.join(input.runsDir, '.import-'));
+  await cleanStaleImports(input.runsDir);
+  const staging = await mkdtemp(path.join(input.runsDir, `${STAGING_PREFIX}${process.pid}-`));
+  const limit = bundleExpansionLimit(info.size);
+  const overLimit = (bytes: number): AppError =>
+    refused(
+      bundle,
+      `it expands to ${bytes} bytes from ${info.size}; a bundle may expand to at most ` +
+        `${BUNDLE_EXPANSION_MAX_RATIO}× its size (or 64 MiB) and never past 64 GiB, so it was stopped before filling the disk`,
+    );
   try {
     let manifest: BundleManifest | undefined;
     const expected = new Map<string, BundleFile>();
@@ -437,6 +494,9 @@ export async function importRunBundle(input: ImportBundleInput): Promise<BundleI
         const text = await readAll(stream, MANIFEST_MAX_BYTES, () => refused(bundle, 'manifest.json is over 1 MiB'));
         manifest = parseBundleManifest(bundle, text.toString('utf8'));
         for (const f of manifest.files) expected.set(f.path, f);
+        // Refused before a byte is written when the manifest itself says more than the bundle may hold.
+        const declared = manifest.files.reduce((sum, f) => sum + f.size, 0);
+        if (declared > limit) throw overLimit(declared);
         const target = path.join(input.runsDir, manifest.runId);
         if (existsSync(target)) {
           throw new AppError(
@@ -467,6 +527,7 @@ export async function importRunBundle(input: ImportBundleInput): Promise<BundleI
       }
       total += size;
       if (total > BUNDLE_TOTAL_MAX_BYTES) throw refused(bundle, `its files add up to more than a run can be`);
+      if (total > limit) throw overLimit(total);
       const target = localPath(staging, name);
       await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
       // Read by hand rather than piped: tar-stream's entries are streamx streams, which node's pipeline does not

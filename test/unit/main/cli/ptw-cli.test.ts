@@ -56,4 +56,21 @@ describe('ptw CLI', () => {
     expect(await runCli(['serve', '--port', '99999'], io2)).toBe(2);
     expect(io2.stderr).toContain('--port must be 0..65535');
   });
+
+  it('reports a bad --ssh value as the --ssh value it is, never as a jump host', async () => {
+    for (const [value, why] of [
+      ['user@host:port', 'port must be a number'],
+      ['a b', 'whitespace'],
+      ['ho$t', 'is not a host name or address'],
+      ['h1,h2', 'jump hosts go in --jump'],
+    ] as const) {
+      const io = capture();
+      expect(await runCli(['host', 'add', 'gpu', '--ssh', value], io), value).toBe(2);
+      expect(io.stderr, value).toContain(`Invalid --ssh value "${value}"`);
+      expect(io.stderr, value).toContain(why);
+      expect(io.stderr, value).not.toContain('jump host "');
+    }
+    const io = capture();
+    expect(await runCli(['host', 'add', 'gpu', '--ssh', 'ana@gpu-box:2222', '--json'], io)).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAppServices } from '../../../../src/main/app-services';
-import { readBundleManifest } from '../../../../src/main/runs/run-bundle';
+import { bundleExpansionLimit, cleanStaleImports, readBundleManifest } from '../../../../src/main/runs/run-bundle';
 import { startServeServer } from '../../../../src/main/transports/serve-server';
 import { LocalHostSession } from '../../../../src/main/hosts/local-host-session';
 import { BundleService, EXAMPLE_BUNDLE } from '../../../../src/main/runs/bundle-service';
@@ -485,6 +485,48 @@ describe('run bundles', { timeout: 60_000 }, () => {
       const notFirst = await repack('order.tgz', (entries) => entries.push(entries.shift()!));
       await expectRefused(importer.import(notFirst), /its first entry is "run\.json", not manifest\.json/, homeB);
     });
+
+    it('a bomb: a small bundle that would expand past its proportion, stopped before a byte is written', async () => {
+      // 96 MiB of one repeated line gzips to well under 1 MiB: an honest manifest, hashes and all.
+      const cast = Buffer.alloc(96 * 1024 ** 2, '[0.1, "o", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]\n');
+      const bomb = await repack(
+        'bomb.tgz',
+        (entries) => (entries.find((e) => e.name === 'terminal.cast')!.data = cast),
+        (m) => {
+          const file = m.files.find((f) => f.path === 'terminal.cast')!;
+          file.size = cast.length;
+          file.sha256 = sha(cast);
+        },
+      );
+      expect(statSync(bomb).size).toBeLessThan(1024 ** 2);
+      expect(bundleExpansionLimit(statSync(bomb).size)).toBeLessThan(cast.length);
+      await expectRefused(
+        importer.import(bomb),
+        /expands to \d+ bytes from \d+; a bundle may expand to at most 200×/,
+        homeB,
+      );
+    });
+  });
+
+  it('cleans a killed import’s staging folder on the next start, and leaves a running one alone', async () => {
+    const home = path.join(base, 'stale-imports');
+    const runsDir = path.join(home, 'runs');
+    const dead = path.join(runsDir, '.import-2147483646-abc123');
+    const older = path.join(runsDir, '.import-Xy12ab');
+    const live = path.join(runsDir, `.import-${process.pid}-def456`);
+    for (const dir of [dead, older, live]) {
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'terminal.cast'), 'half an import');
+    }
+    const services = await createAppServices({ home, shell: 'cli', env: {}, backgroundSync: false });
+    try {
+      await expect.poll(() => existsSync(dead)).toBe(false);
+      await expect.poll(() => existsSync(older)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      expect(await cleanStaleImports(runsDir)).toEqual([]);
+    } finally {
+      await services.dispose();
+    }
   });
 
   it("imports the example on the desktop app's very first start, and only then", async () => {

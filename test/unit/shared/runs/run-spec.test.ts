@@ -181,6 +181,15 @@ describe('validateRunSpec', () => {
     ]);
   });
 
+  it('refuses the secret store’s own variable names (PTW_SECRET_*) whatever they end in', () => {
+    const found = problems({
+      ...minimal,
+      env: { PTW_SECRET_ANTHROPIC: 'x', ptw_secret_wandb_api: 'y', PTW_SECRETS: 'z' },
+    });
+    expect(found.map((line) => line.split(':')[0])).toEqual(['env.PTW_SECRET_ANTHROPIC', 'env.ptw_secret_wandb_api']);
+    expect(found[0]).toContain('is how the secret store is given a credential');
+  });
+
   it('refuses values that look like keys whatever the name', () => {
     const found = problems({
       ...minimal,
