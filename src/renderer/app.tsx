@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { recordingKeyFromHash } from './replay/open-recording-action';
 import { HostPromptDialogs } from './hosts/host-prompt-dialogs';
 import { HostsView } from './hosts/hosts-view';
 import { LeaderboardView } from './leaderboard/leaderboard-view';
@@ -32,6 +33,11 @@ export function App() {
   const reconnect = useAppStore((s) => s.app.reconnect);
 
   useEffect(() => applyTheme(document.documentElement, theme), [theme]);
+  // `ptw replay FILE` opens the page at #replay=…: the Runs screen shows that recording.
+  const setSection = useAppStore((s) => s.nav.setSection);
+  useEffect(() => {
+    if (recordingKeyFromHash(window.location.hash)) setSection('runs');
+  }, [setSection]);
 
   const problem = describeConnection(connection, shell.kind === 'serve' ? shell.address : 'the main process');
   return (

@@ -94,6 +94,14 @@ export type ReplayHit = z.infer<typeof replayHitSchema>;
 export const replayCommands = {
   /** Indexes the run's terminal.cast (or reuses the cached index); `replay.indexProgress` events meanwhile. */
   'replay.open': { input: z.object({ id: runId }).strict(), output: replayIndexSchema },
+  /**
+   * Indexes any asciicast v2/v3 file on the machine running the app (no run needed); its `id` (`file-…`) then
+   * works in `replay.open`, `replay.segment` and `replay.search` like a run id.
+   */
+  'replay.openFile': {
+    input: z.object({ path: z.string().min(1, 'name an asciicast file (.cast)') }).strict(),
+    output: replayIndexSchema,
+  },
   'replay.segment': {
     input: z.object({ id: runId, n: z.number().int().nonnegative() }).strict(),
     output: replaySegmentSchema,

@@ -11,6 +11,7 @@ import { addBundleCommands } from './bundle-commands';
 import { addDataCommands } from './data-commands';
 import { addImportCommands } from './import-commands';
 import { addLeaderboardCommands } from './leaderboard-commands';
+import { addReplayCommand } from './replay-commands';
 import { terminalSafe } from './cli-output';
 
 /** Exit codes shared by every subcommand: 0 ok, 1 a check or run failed, 2 usage or connection error. */
@@ -104,6 +105,26 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
   );
   addImportCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
   addLeaderboardCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
+  addReplayCommand(
+    program,
+    hostIo,
+    () => createAppServices({ home: resolvePtwHome(), shell: 'serve' }),
+    async (services, key, file) => {
+      const server = await startServeServer({ services, staticDir: defaultStaticDir(), host: '127.0.0.1', port: 0 });
+      // The fragment never reaches the server; the page reads it and opens this recording.
+      io.out(
+        `Replaying ${terminalSafe(file)}. Open this URL in a browser:\n\n    ${server.url}#replay=${key}\n\nPress Ctrl+C to stop.\n`,
+      );
+      const stop = (): void => {
+        void server
+          .close()
+          .then(() => services.dispose())
+          .finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+  );
 
   return program;
 }

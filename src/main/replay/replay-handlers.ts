@@ -6,6 +6,7 @@ import type { ReplayService } from './replay-service';
 export function replayHandlers(replay: ReplayService): Pick<CommandHandlers, keyof typeof replayCommands> {
   return {
     'replay.open': ({ id }) => replay.openRun(id),
+    'replay.openFile': ({ path }) => replay.openPath(path),
     'replay.segment': ({ id, n }) => replay.segment(id, n),
     'replay.search': ({ id, query, limit }) => replay.search(id, query, limit),
   };

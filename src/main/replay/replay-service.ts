@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReplayHit, ReplayIndex, ReplaySegment } from '../../shared/contract-replay';
 import { AppError } from '../../shared/errors';
@@ -11,6 +13,8 @@ import { CastIndex } from './cast-index';
  */
 export class ReplayService {
   private readonly open = new Map<string, Promise<CastIndex>>();
+  /** Casts opened by path (`replay.openFile`): their key, the file and where its index is cached. */
+  private readonly files = new Map<string, { castFile: string; cacheDir: string }>();
 
   constructor(
     private readonly options: {
@@ -19,8 +23,31 @@ export class ReplayService {
     },
   ) {}
 
-  /** Where a run's cast and its index cache are. */
+  /**
+   * Any asciicast file on this machine, without a run (asciinema, Terminal-Bench, Harbor trials): indexed into
+   * `PTW_HOME/replay-files/<key>/`, where the key is named from the file's real path. Later `replay.*` calls use
+   * the key as a run id.
+   */
+  async openPath(file: string): Promise<ReplayIndex> {
+    const absolute = path.resolve(file);
+    const real = await realpath(absolute).catch((err: NodeJS.ErrnoException) => {
+      throw new AppError(
+        err.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT',
+        err.code === 'ENOENT' ? `${absolute} does not exist` : `${absolute} cannot be read: ${err.message}`,
+      );
+    });
+    const info = await stat(real);
+    if (!info.isFile()) throw new AppError('INVALID_INPUT', `${absolute} is not a file (give an asciicast .cast file)`);
+    const key = `file-${createHash('sha256').update(real).digest('hex').slice(0, 16)}`;
+    const entry = { castFile: real, cacheDir: path.join(this.options.home, 'replay-files', key) };
+    this.files.set(key, entry);
+    return (await this.index(key, entry.castFile, entry.cacheDir)).toContract(key);
+  }
+
+  /** Where a run's cast (or a cast opened by path) and its index cache are. */
   runCast(id: string): { castFile: string; cacheDir: string } {
+    const file = this.files.get(id);
+    if (file) return file;
     if (!isRunId(id)) throw new AppError('INVALID_INPUT', `"${id}" is not a run id (r-YYYYMMDD-HHMMSS-xxxx)`);
     const dir = path.join(this.options.home, 'runs', id);
     return { castFile: path.join(dir, 'terminal.cast'), cacheDir: path.join(dir, '.replay') };

@@ -7,6 +7,7 @@ import { listView } from '../store/list-state';
 import { selectedRun } from '../store/slices/runs-slice';
 import { useAppStore } from '../store/store-context';
 import { PtbImportAction } from '../steps/ptb-import-action';
+import { OpenRecordingAction } from '../replay/open-recording-action';
 import { BundleImportAction, ExampleRunButton } from './bundle-actions';
 import { LaunchFormView } from './launch-form-view';
 import { clockTicks } from './run-clock';
@@ -68,6 +69,7 @@ export function RunsView() {
           </button>
           <PtbImportAction />
           <BundleImportAction />
+          <OpenRecordingAction />
           <button
             type="button"
             className="button button-primary button-with-icon"

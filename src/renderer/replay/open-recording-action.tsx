@@ -1,0 +1,90 @@
+import { useEffect, useState } from 'react';
+import type { ReplayIndex } from '../../shared/contract-replay';
+import type { AppErrorData } from '../../shared/errors';
+import { formatDuration } from '../../shared/runs/duration';
+import { PathImport } from '../shell/path-import';
+import { useAppStoreApi } from '../store/store-context';
+import { ReplayPlayer } from './replay-view';
+
+/** `#replay=file-…`: the recording `ptw replay FILE` opened for this page (the fragment never reaches a server). */
+export function recordingKeyFromHash(hash: string): string | null {
+  const match = /^#replay=(file-[0-9a-f]{16})$/.exec(hash);
+  return match ? match[1]! : null;
+}
+
+/**
+ * "Open recording…" in the Runs screen: any asciicast v2/v3 file (asciinema, Terminal-Bench, Harbor trials) played
+ * in the indexed replay without a run. A path typed in (`ptw serve` has no native file dialog; the path is read on
+ * the machine running the app); lines that could not be read are listed by line number above the player.
+ */
+export function OpenRecordingAction() {
+  const client = useAppStoreApi().client;
+  const [opened, setOpened] = useState<{ index: ReplayIndex; from: 'url' | 'form' } | null>(null);
+  const [fromUrl, setFromUrl] = useState<AppErrorData | null>(null);
+
+  useEffect(() => {
+    const key = recordingKeyFromHash(window.location.hash);
+    if (!key) return;
+    void client.call('replay.open', { id: key }).then((reply) => {
+      if (reply.ok) setOpened({ index: reply.data, from: 'url' });
+      else setFromUrl(reply.error);
+    });
+  }, [client]);
+
+  const recording = opened ? <Recording index={opened.index} onClose={() => setOpened(null)} /> : null;
+  return (
+    <>
+      <PathImport
+        testId="open-recording"
+        openLabel="Open recording…"
+        fieldLabel="An asciicast file (.cast, v2 or v3), a path on the machine running the app"
+        placeholder="/data/recordings/session.cast"
+        keepOpen
+        onImport={async (path) => {
+          setOpened(null);
+          const reply = await client.call('replay.openFile', { path });
+          if (!reply.ok) return reply.error;
+          setOpened({ index: reply.data, from: 'form' });
+          return null;
+        }}
+      >
+        {opened?.from === 'form' ? recording : null}
+      </PathImport>
+      {fromUrl ? (
+        <p className="inline-error" role="alert" data-testid="open-recording-url-error">
+          Could not open the recording: {fromUrl.message}
+        </p>
+      ) : null}
+      {/* Opened from the URL (ptw replay): shown without the path form. */}
+      {opened?.from === 'url' ? <div className="recording-from-url">{recording}</div> : null}
+    </>
+  );
+}
+
+function Recording({ index, onClose }: { index: ReplayIndex; onClose: () => void }) {
+  return (
+    <section className="run-section recording" data-testid="recording" aria-label="Recording">
+      <p className="muted">
+        <span className="cell-mono selectable">{index.file}</span> · asciicast v{index.header.version} ·{' '}
+        {index.header.cols}×{index.header.rows} · {formatDuration(index.duration)} · {index.eventCount} events
+        {index.markers.length > 0 ? ` · ${index.markers.length} markers` : ''}{' '}
+        <button type="button" className="button button-quiet" onClick={onClose}>
+          Close
+        </button>
+      </p>
+      {index.problemCount > 0 ? (
+        <ul className="steps-problems" data-testid="recording-problems">
+          {index.problems.map((p, i) => (
+            <li key={i}>
+              line {p.line}: {p.message}
+            </li>
+          ))}
+          {index.problemCount > index.problems.length ? (
+            <li>… {index.problemCount - index.problems.length} more</li>
+          ) : null}
+        </ul>
+      ) : null}
+      <ReplayPlayer runId={index.id} runStartedAt={index.header.startedAt} />
+    </section>
+  );
+}
