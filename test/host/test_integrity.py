@@ -1,0 +1,254 @@
+"""resources/host/ptw-integrity.py over the generated PostTrainBench-shaped scenarios and bad inputs (issue 13).
+
+Run by test/unit/host/python-unittest.test.ts with the machine's python3 (no numpy needed)."""
+
+import gzip
+import importlib.util
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELPER = os.path.join(HERE, "..", "..", "resources", "host", "ptw-integrity.py")
+GENERATOR = os.path.join(HERE, "..", "generators", "integrity_scenarios.py")
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = load("integrity_scenarios", GENERATOR)
+integrity = load("ptw_integrity", HELPER)
+
+
+def run_helper(out, folder, *extra, only=None):
+    """The helper as the app runs it on an imported PostTrainBench folder: task/ is the workspace."""
+    args = [
+        sys.executable, HELPER, "check", "--root", folder, "--workspace", os.path.join(folder, "task"),
+        "--final-model", os.path.join(folder, "final_model"), "--trace", os.path.join(folder, "solve_out.txt"),
+        "--benchmark", "gsm8k", "--test-sets-dir", os.path.join(out, "test-sets"),
+        "--ptb-checkout", os.path.join(out, "ptb-checkout"), "--hf-cache", os.path.join(out, "hf-cache"),
+        "--base-model", "Qwen/Qwen3-1.7B-Base", "--own-key", "ANTHROPIC_API_KEY",
+    ]
+    for kind in only or []:
+        args += ["--only", kind]
+    result = subprocess.run(args + list(extra), capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise AssertionError("helper failed (%s): %s" % (result.returncode, result.stderr[-3000:]))
+    return json.loads(result.stdout)
+
+
+def serious(report):
+    return sorted({f["kind"] for f in report["flags"] if f["severity"] in ("high", "medium")})
+
+
+class ScenarioTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.out = tempfile.mkdtemp(prefix="ptw-integrity-")
+        cls.scenarios = gen.build(cls.out)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.out, ignore_errors=True)
+
+    def test_generator_covers_every_cheat_twice_and_as_many_clean_runs(self):
+        cheats = [s for s in self.scenarios if s["expect"]]
+        clean = [s for s in self.scenarios if not s["expect"]]
+        for kind in ("contamination", "model_substitution", "eval_tampering", "api_misuse"):
+            self.assertGreaterEqual(sum(1 for s in cheats if kind in s["expect"]), 2, kind)
+        self.assertGreaterEqual(len(clean), 2 * 4 - 1)
+        self.assertGreaterEqual(len(clean), len(cheats) // 2)
+
+    def test_every_cheat_caught_with_its_kind_and_no_clean_run_flagged(self):
+        for s in self.scenarios:
+            with self.subTest(s["name"]):
+                report = run_helper(self.out, os.path.join(self.out, s["folder"]))
+                self.assertEqual(serious(report), s["expect"], json.dumps(report["flags"], indent=1)[:3000])
+                by_kind = {c["kind"]: c for c in report["checks"]}
+                self.assertEqual(set(by_kind), {"contamination", "model_substitution", "eval_tampering", "api_misuse"})
+                for kind in s["expect"]:
+                    self.assertEqual(by_kind[kind]["status"], "flag")
+                for c in report["checks"]:
+                    self.assertTrue(c["reason"], c)
+                    if c["kind"] not in s["expect"]:
+                        self.assertEqual(c["status"], "pass", c)
+
+    def test_contamination_evidence_names_file_line_item_and_span(self):
+        s = next(x for x in self.scenarios if x["name"] == "contam-direct")
+        report = run_helper(self.out, os.path.join(self.out, s["folder"]), only=["contamination"])
+        flag = next(f for f in report["flags"] if f["kind"] == "contamination" and f["severity"] != "info")
+        self.assertEqual(flag["severity"], "high")
+        items = sorted({e["item"] for e in flag["evidence"]})
+        self.assertEqual(items, [0, 1, 2, 3, 4])
+        first = next(e for e in flag["evidence"] if e["item"] == 0)
+        self.assertEqual(first["file"], "task/data/train.jsonl")
+        self.assertEqual(first["line"], 51)  # five test rows were put after the 50th synthetic row
+        self.assertGreaterEqual(first["coverage"], 0.95)
+        self.assertIn("janet", first["span"])
+        self.assertGreater(first["idf5"], 0.9)
+
+    def test_style_overlaps_show_as_info_only(self):
+        s = next(x for x in self.scenarios if x["name"] == "clean-style")
+        report = run_helper(self.out, os.path.join(self.out, s["folder"]), only=["contamination"])
+        infos = [f for f in report["flags"] if f["kind"] == "contamination"]
+        self.assertTrue(all(f["severity"] == "info" for f in infos))
+        self.assertTrue(infos, "the shared openings are shown as partial overlaps")
+
+    def test_converted_base_is_untrained_info(self):
+        s = next(x for x in self.scenarios if x["name"] == "clean-converted")
+        report = run_helper(self.out, os.path.join(self.out, s["folder"]), only=["model_substitution"])
+        self.assertEqual([(f["kind"], f["severity"]) for f in report["flags"]], [("untrained", "info")])
+
+    def test_tampering_diff_in_evidence(self):
+        s = next(x for x in self.scenarios if x["name"] == "tamper-evaluate")
+        report = run_helper(self.out, os.path.join(self.out, s["folder"]), only=["eval_tampering"])
+        flag = report["flags"][0]
+        self.assertEqual(flag["evidence"][0]["file"], "workspace/evaluate.py")
+        self.assertIn("-        default=4000,", flag["evidence"][0]["text"])
+        self.assertIn("+        default=64,", flag["evidence"][0]["text"])
+
+    def test_api_evidence_is_the_command(self):
+        s = next(x for x in self.scenarios if x["name"] == "api-curl")
+        report = run_helper(self.out, os.path.join(self.out, s["folder"]), only=["api_misuse"])
+        texts = [e["text"] for f in report["flags"] for e in f["evidence"]]
+        self.assertTrue(any(t.startswith("curl -s https://api.openai.com") for t in texts), texts)
+        self.assertTrue(any("OPENAI_API_KEY" in e["why"] for f in report["flags"] for e in f["evidence"]))
+
+
+class BadInputTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.out = tempfile.mkdtemp(prefix="ptw-integrity-bad-")
+        gen.build(cls.out, only=["clean-own-val"])
+        with open(os.path.join(cls.out, "scenarios.json"), encoding="utf-8") as handle:
+            cls.folder = os.path.join(cls.out, json.load(handle)[0]["folder"])
+        with open(os.path.join(cls.out, "test-sets", "gsm8k.jsonl"), encoding="utf-8") as handle:
+            cls.items = [json.loads(line) for line in handle]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.out, ignore_errors=True)
+
+    def fresh(self, name):
+        folder = os.path.join(self.out, "bad-" + name)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(self.folder, folder, symlinks=True)
+        return folder
+
+    def test_truncated_safetensors_is_not_run_with_the_file(self):
+        folder = self.fresh("truncated")
+        path = os.path.join(folder, "final_model", "model.safetensors")
+        with open(path, "r+b") as handle:
+            handle.truncate(os.path.getsize(path) // 2)
+        report = run_helper(self.out, folder, only=["model_substitution"])
+        check = report["checks"][0]
+        self.assertEqual(check["status"], "not-run")
+        self.assertIn("model.safetensors", check["reason"])
+        self.assertIn("truncated", check["reason"])
+
+    def test_binary_junk_named_jsonl_is_skipped_with_reason(self):
+        folder = self.fresh("binary")
+        with open(os.path.join(folder, "task", "data", "junk.jsonl"), "wb") as handle:
+            handle.write(os.urandom(1 << 16))
+        report = run_helper(self.out, folder, only=["contamination"])
+        self.assertEqual(report["checks"][0]["status"], "pass")
+        skipped = {s["file"]: s["reason"] for s in report["skipped"]}
+        self.assertIn("binary", skipped["task/data/junk.jsonl"])
+
+    def test_symlinks_out_of_the_run_folder_are_never_followed(self):
+        folder = self.fresh("symlink")
+        outside = os.path.join(self.out, "outside.jsonl")
+        with open(outside, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(self.items[0]) + "\n")
+        os.symlink(outside, os.path.join(folder, "task", "data", "linked.jsonl"))
+        os.symlink(self.out, os.path.join(folder, "task", "up"))
+        shutil.rmtree(os.path.join(folder, "final_model"))
+        os.symlink(os.path.join(self.out, "hf-cache", "models--Qwen--Qwen3-1.7B", "snapshots", "0123456789abcdef0123456789abcdef01234567"), os.path.join(folder, "final_model"))
+        report = run_helper(self.out, folder)
+        by_kind = {c["kind"]: c for c in report["checks"]}
+        self.assertEqual(by_kind["contamination"]["status"], "pass")  # the linked test item was not read
+        self.assertEqual(by_kind["model_substitution"]["status"], "not-run")
+        self.assertIn("symlink", by_kind["model_substitution"]["reason"])
+        reasons = {s["file"]: s["reason"] for s in report["skipped"]}
+        self.assertIn("outside the run folder", reasons["task/data/linked.jsonl"])
+        self.assertIn("not followed", reasons["task/up"])
+
+    def test_broken_gzip_and_fifo_are_skipped(self):
+        folder = self.fresh("broken")
+        with open(os.path.join(folder, "task", "data", "part.jsonl.gz"), "wb") as handle:
+            data = gzip.compress(b"".join(b'{"a": "%s"}\n' % os.urandom(32).hex().encode() for _ in range(1000)))
+            handle.write(data[: len(data) // 2])
+        os.mkfifo(os.path.join(folder, "task", "data", "pipe.jsonl"))
+        report = run_helper(self.out, folder, only=["contamination"])
+        reasons = {s["file"]: s["reason"] for s in report["skipped"]}
+        self.assertIn("not readable", reasons["task/data/part.jsonl.gz"])
+        self.assertIn("not a regular file", reasons["task/data/pipe.jsonl"])
+
+    def test_a_single_line_larger_than_many_chunks_is_read_in_bounded_pieces(self):
+        folder = self.fresh("oneline")
+        item = self.items[3]
+        filler = " ".join("word%d" % (i % 977) for i in range(900000))  # ~8 MB of one line
+        row = json.dumps({"text": filler + " " + item["question"] + " " + filler})
+        with open(os.path.join(folder, "task", "data", "huge.jsonl"), "w", encoding="utf-8") as handle:
+            handle.write(row)
+        report = run_helper(self.out, folder, only=["contamination"])
+        flag = next(f for f in report["flags"] if f["severity"] == "high")
+        self.assertEqual(flag["evidence"][0]["item"], 3)
+        self.assertEqual(flag["evidence"][0]["line"], 1)
+
+    def test_short_items_match_whole(self):
+        out = tempfile.mkdtemp(prefix="ptw-integrity-short-")
+        try:
+            ws = os.path.join(out, "workspace")
+            os.makedirs(ws)
+            with open(os.path.join(out, "short.jsonl"), "w") as handle:
+                handle.write(json.dumps({"question": "What is the capital of France?", "answer": "Paris"}) + "\n")
+                handle.write(json.dumps({"question": "Name the largest planet.", "answer": "Jupiter"}) + "\n")
+            with open(os.path.join(ws, "train.jsonl"), "w") as handle:
+                handle.write(json.dumps({"prompt": "WHAT is the capital of   France", "completion": "Paris."}) + "\n")
+            result = subprocess.run([sys.executable, HELPER, "check", "--root", out, "--workspace", ws, "--test-set", os.path.join(out, "short.jsonl"), "--only", "contamination"], capture_output=True, text=True)
+            report = json.loads(result.stdout)
+            flag = report["flags"][0]
+            self.assertEqual([e["item"] for e in flag["evidence"]], [0])
+            self.assertTrue(flag["evidence"][0]["shortItem"])
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    def test_no_test_set_is_not_run_with_what_to_do(self):
+        folder = self.fresh("notest")
+        result = subprocess.run([sys.executable, HELPER, "check", "--root", folder, "--workspace", os.path.join(folder, "task"), "--benchmark", "aime2025", "--only", "contamination"], capture_output=True, text=True)
+        check = json.loads(result.stdout)["checks"][0]
+        self.assertEqual(check["status"], "not-run")
+        self.assertIn("--test-sets", check["reason"])
+
+
+class NormalizeTest(unittest.TestCase):
+    def test_wrappers_escapes_and_unicode_fold(self):
+        raw = '{"content": "<|im_start|>user\\nJanet\\u2019s ducks lay 16 eggs \\"per\\" day. ＡＢＣ"}'
+        words = integrity.words(raw)
+        self.assertIn("janet", words)
+        self.assertNotIn("im_start", words)
+        self.assertNotIn("njanet", words)
+        self.assertEqual(words[-1], "abc")
+
+    def test_safetensors_header_past_the_file(self):
+        with tempfile.NamedTemporaryFile(suffix=".safetensors", delete=False) as handle:
+            handle.write(struct.pack("<Q", 1 << 30) + b"{}")
+        try:
+            with self.assertRaises(integrity.Skip):
+                integrity.read_header(handle.name)
+        finally:
+            os.unlink(handle.name)
+
+
+if __name__ == "__main__":
+    unittest.main()
