@@ -60,6 +60,8 @@ DTYPE_BYTES = {
     "F8_E8M0": 1,
     "C64": 8,
 }
+# Sub-byte dtypes the format defines (no whole-byte width): known, never decoded.
+SUB_BYTE_DTYPES = ("F4", "F6_E2M3", "F6_E3M2")
 STRUCT_CODE = {
     "F64": "d",
     "F32": "f",
@@ -435,11 +437,20 @@ def square(x):
     return x * x
 
 
+BITS_FORMAT = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def count_changed(ba, bb, width):
+    """How many elements of two equal-length chunks differ, bit for bit (NaN equal to itself, -0 unequal to 0)."""
+    fmt = BITS_FORMAT[width]
+    return sum(map(operator.ne, memoryview(ba).cast(fmt), memoryview(bb).cast(fmt)))
+
+
 def compare_range(task):
     """One unit of work: a byte range of one tensor in both files, with the task's engine.
 
-    Returns (same, a2, b2, d2, max_abs): whether the bytes are identical, the sums of squares of A, B and A-B,
-    and max |A-B| (NaN differences left out). Identical chunks cost a memcmp; a range that is identical throughout
+    Returns (same, a2, b2, d2, max_abs, changed): whether the bytes are identical, the sums of squares of A, B and
+    A-B, max |A-B| (NaN differences left out), and how many elements differ. Identical chunks cost a memcmp; a range that is identical throughout
     returns zeros (the caller asks for ‖A‖² in mode `norm` only when another range of the tensor changed)."""
     if task[7] == "numpy":
         return compare_range_numpy(task)
@@ -456,6 +467,7 @@ def compare_range_python(task):
     b2 = []
     d2 = []
     max_abs = 0.0
+    changed = 0
     skipped = []
     with open(path_a, "rb") as fa, open(path_b, "rb") as fb:
         fa.seek(off_a)
@@ -477,6 +489,7 @@ def compare_range_python(task):
                 skipped.append((position - take, take))
                 continue
             same = False
+            changed += count_changed(ba, bb, width)
             va = decode(ba, dtype)
             vb = decode(bb, dtype)
             a2.append(square(norm(va)))
@@ -497,8 +510,8 @@ def compare_range_python(task):
                 b2.append(n)
     if mode == "norm":
         total = math.fsum(a2)
-        return True, total, total, 0.0, 0.0
-    return same, math.fsum(a2), math.fsum(b2), math.fsum(d2), max_abs
+        return True, total, total, 0.0, 0.0, 0
+    return same, math.fsum(a2), math.fsum(b2), math.fsum(d2), max_abs, changed
 
 
 # --- the numpy engine ----------------------------------------------------------------------------------------------
@@ -707,6 +720,7 @@ def compare_range_numpy(task):
     b2 = []
     d2 = []
     max_abs = 0.0
+    changed = 0
     skipped = []
     with open(path_a, "rb", buffering=0) as fa, open(path_b, "rb", buffering=0) as fb:
         fa.seek(off_a)
@@ -727,6 +741,12 @@ def compare_range_numpy(task):
                 position += take
                 continue
             same = False
+            bits = "<u%d" % width
+            changed += int(
+                _np.count_nonzero(
+                    _np.frombuffer(s.raw_a, bits, take // width) != _np.frombuffer(s.raw_b, bits, take // width)
+                )
+            )
             ca, cb, cd, cm = numpy_sums(s, dtype, take, True)
             a2.append(ca)
             b2.append(cb)
@@ -743,8 +763,8 @@ def compare_range_numpy(task):
                 b2.append(n)
     if mode == "norm":
         total = math.fsum(a2)
-        return True, total, total, 0.0, 0.0
-    return same, math.fsum(a2), math.fsum(b2), math.fsum(d2), max_abs
+        return True, total, total, 0.0, 0.0, 0
+    return same, math.fsum(a2), math.fsum(b2), math.fsum(d2), max_abs, changed
 
 
 def plan_tasks(tensor_a, tensor_b, mode, engine):
@@ -769,7 +789,9 @@ def changed_record(record, parts, identical_norms):
     b2 = math.fsum([r[2] for _i, r in parts if not r[0]] + identical_norms)
     d2 = math.fsum(r[3] for _i, r in parts)
     max_abs = max(r[4] for _i, r in parts)
-    record.update({"same": False, "a2": finite(a2), "b2": finite(b2), "d2": finite(d2), "maxAbs": finite(max_abs)})
+    changed = sum(r[5] for _i, r in parts)
+    record.update({"same": False, "a2": finite(a2), "b2": finite(b2), "d2": finite(d2), "maxAbs": finite(max_abs),
+                   "changedElements": changed})
     if not all(finite(x) is not None for x in (a2, b2, d2, max_abs)):
         record["nonFinite"] = True
     return record
@@ -834,6 +856,14 @@ def diff(dir_a, dir_b, emitter, jobs, engine="python", numpy_version=None, engin
         }
         if a and b and a[1] == b[1] and a[2] == b[2] and a[1] in DTYPE_BYTES and (a[1] in STRUCT_CODE or a[1] in ("BF16", "F8_E4M3", "F8_E5M2")):
             comparable.append(name)
+        elif a and b:
+            # A dtype the format does not define (or one this diff cannot decode) is that tensor's problem: never
+            # reported as a dtype change when both sides say the same thing.
+            unknown = [d for d in (a[1], b[1]) if d not in DTYPE_BYTES and d not in SUB_BYTE_DTYPES]
+            if unknown:
+                record["problem"] = "dtype %s is not one the safetensors format defines; not compared" % json.dumps(unknown[0])
+            elif a[1] == b[1] and a[2] == b[2]:
+                record["problem"] = "dtype %s is not supported by the diff; not compared" % a[1]
         records[name] = record
     bytes_total = sum(tensors_a[n][4] + tensors_b[n][4] for n in comparable)
     emitter.emit(
@@ -878,7 +908,7 @@ def diff(dir_a, dir_b, emitter, jobs, engine="python", numpy_version=None, engin
             parts = results.pop(name)
             if all(r[0] for _i, r in parts):
                 record = records[name]
-                record.update({"same": True, "a2": None, "b2": None, "d2": 0.0, "maxAbs": 0.0})
+                record.update({"same": True, "a2": None, "b2": None, "d2": 0.0, "maxAbs": 0.0, "changedElements": 0})
                 emitter.emit(record)
                 done += 1
             elif not any(r[0] for _i, r in parts):

@@ -56,7 +56,16 @@ export const checkpointListSchema = z.object({
 });
 export type CheckpointList = z.infer<typeof checkpointListSchema>;
 
-export const tensorStatusSchema = z.enum(['same', 'changed', 'added', 'removed', 'shape-changed', 'dtype-changed']);
+/** `not-compared`: a tensor with a dtype the format does not define (or the diff cannot decode); see `problem`. */
+export const tensorStatusSchema = z.enum([
+  'same',
+  'changed',
+  'added',
+  'removed',
+  'shape-changed',
+  'dtype-changed',
+  'not-compared',
+]);
 export type TensorStatus = z.infer<typeof tensorStatusSchema>;
 
 export const tensorDiffSchema = z.object({
@@ -77,6 +86,10 @@ export const tensorDiffSchema = z.object({
   maxAbs: z.number().nullable(),
   /** A NaN or infinity in either tensor. */
   nonFinite: z.boolean().default(false),
+  /** Elements that differ bit for bit (the host counts them); absent where not counted. */
+  changedElements: z.number().optional(),
+  /** Why the tensor was not compared. */
+  problem: z.string().optional(),
 });
 export type TensorDiff = z.infer<typeof tensorDiffSchema>;
 

@@ -78,6 +78,8 @@ interface Line {
   maxAbs?: number | null;
   same?: boolean;
   nonFinite?: boolean;
+  changedElements?: number;
+  problem?: string;
   message?: string;
   engine?: string;
   numpyVersion?: string;
@@ -328,6 +330,8 @@ describe.each(interpreters)('ptw-inspect.py diff with $executable (numpy $numpy)
         expect(Math.sqrt(line.a2!) / ref.l2A, `${t.name} ‖A‖`).toBeCloseTo(1, 12);
         expect(Math.sqrt(line.d2!) / ref.l2Delta, `${t.name} ‖Δ‖`).toBeCloseTo(1, 12);
         expect(line.maxAbs!, `${t.name} max`).toBeCloseTo(ref.maxAbs, 12);
+        // The share a full-fine-tune flag reports is of the elements that changed: here 2 of 500.
+        expect(line.changedElements, `${t.name} changed elements`).toBe(2);
       }
     },
   );
@@ -343,7 +347,13 @@ describe.each(interpreters)('ptw-inspect.py diff with $executable (numpy $numpy)
     writeRaw(b, [...pairs.map((p) => p[1]), same]);
     const lines = diff(py, a, b, engine, ['--jobs', jobs, ...SMALL_UNITS]);
     expect(lines.filter((l) => l.type === 'tensor')).toHaveLength(pairs.length + 1);
-    expect(lines.find((l) => l.name === same.name)).toMatchObject({ same: true, a2: null, d2: 0, maxAbs: 0 });
+    expect(lines.find((l) => l.name === same.name)).toMatchObject({
+      same: true,
+      a2: null,
+      d2: 0,
+      maxAbs: 0,
+      changedElements: 0,
+    });
     for (const [ta, tb] of pairs) {
       const line = lines.find((l) => l.type === 'tensor' && l.name === ta.name)!;
       const ref = referenceStats(ta.values, tb.values);
@@ -356,6 +366,44 @@ describe.each(interpreters)('ptw-inspect.py diff with $executable (numpy $numpy)
       expect(line.maxAbs! / (ta.exactMaxAbs ?? ref.maxAbs), `${ta.dtype} max`).toBeCloseTo(1, 12);
     }
   });
+
+  it.for(ENGINES)(
+    '%s engine: a dtype it cannot read is a problem on that tensor, not a dtype change',
+    (engine, ctx) => {
+      requireEngine(py, engine, ctx);
+      const [okA, okB] = dtypePair('F32', 5);
+      const odd = (name: string, dtype: string): RawTensor => ({
+        name,
+        dtype,
+        values: new Float64Array(8),
+        bytes: Buffer.alloc(8),
+      });
+      const [a, b] = [path.join(work, `odd-a-${engine}`), path.join(work, `odd-b-${engine}`)];
+      writeRaw(a, [
+        okA,
+        odd('model.x9.weight', 'X9'),
+        odd('model.e8m0.weight', 'F8_E8M0'),
+        odd('model.mixed.weight', 'X9'),
+      ]);
+      writeRaw(b, [
+        okB,
+        odd('model.x9.weight', 'X9'),
+        odd('model.e8m0.weight', 'F8_E8M0'),
+        odd('model.mixed.weight', 'U8'),
+      ]);
+      const lines = diff(py, a, b, engine, ['--jobs', '1']);
+      expect(lines.find((l) => l.name === 'model.x9.weight')).toMatchObject({
+        problem: 'dtype "X9" is not one the safetensors format defines; not compared',
+      });
+      expect(lines.find((l) => l.name === 'model.mixed.weight')).toMatchObject({
+        problem: 'dtype "X9" is not one the safetensors format defines; not compared',
+      });
+      expect(lines.find((l) => l.name === 'model.e8m0.weight')).toMatchObject({
+        problem: 'dtype F8_E8M0 is not supported by the diff; not compared',
+      });
+      expect(lines.find((l) => l.name === okA.name)).toMatchObject({ same: false, changedElements: CHANGED.length });
+    },
+  );
 
   it.for(ENGINES)('%s engine: NaN and infinity make the sums null and set nonFinite', (engine, ctx) => {
     requireEngine(py, engine, ctx);

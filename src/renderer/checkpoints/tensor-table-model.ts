@@ -11,12 +11,13 @@ export interface TensorSort {
 export const DEFAULT_TENSOR_SORT: TensorSort = { key: 'relChange', descending: true };
 
 const statusOrder: Record<TensorDiff['status'], number> = {
-  'shape-changed': 0,
-  'dtype-changed': 1,
-  added: 2,
-  removed: 3,
-  changed: 4,
-  same: 5,
+  'not-compared': 0,
+  'shape-changed': 1,
+  'dtype-changed': 2,
+  added: 3,
+  removed: 4,
+  changed: 5,
+  same: 6,
 };
 
 /** Sorted copy; rows without a value (null) go last whichever the direction, ties by name. */

@@ -80,7 +80,9 @@ export function TensorTable({ rows }: { rows: readonly TensorDiff[] }) {
                 <span className="ckpt-cell ckpt-cell-name cell-mono" title={r.name}>
                   {r.name}
                 </span>
-                <span className="ckpt-cell">{r.status}</span>
+                <span className="ckpt-cell" title={r.problem}>
+                  {r.status}
+                </span>
                 <span className="ckpt-cell cell-mono">
                   {r.dtypeA === r.dtypeB ? r.dtypeA : `${r.dtypeA ?? '—'} → ${r.dtypeB ?? '—'}`}
                 </span>

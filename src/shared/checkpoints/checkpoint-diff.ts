@@ -21,6 +21,10 @@ export interface HostTensorRecord {
   d2?: number | null;
   maxAbs?: number | null;
   nonFinite?: boolean;
+  /** How many elements differ, bit for bit (a changed tensor may have changed in a few rows only). */
+  changedElements?: number;
+  /** Why the tensor was not compared (a dtype the format does not define, or the diff cannot decode). */
+  problem?: string;
 }
 
 const numelOf = (shape: readonly number[] | null): number => (shape ? shape.reduce((a, b) => a * b, 1) : 0);
@@ -30,6 +34,7 @@ function sameShape(a: readonly number[] | null, b: readonly number[] | null): bo
 }
 
 export function tensorStatus(r: HostTensorRecord): TensorStatus {
+  if (r.problem !== undefined) return 'not-compared';
   if (r.dtypeA === null) return 'added';
   if (r.dtypeB === null) return 'removed';
   if (r.dtypeA !== r.dtypeB) return 'dtype-changed';
@@ -50,6 +55,10 @@ export function tensorDiffFromHost(r: HostTensorRecord): TensorDiff {
     shapeB: r.shapeB,
     numel: Math.max(numelOf(r.shapeA), numelOf(r.shapeB)),
     nonFinite: r.nonFinite === true,
+    ...(r.problem !== undefined ? { problem: r.problem } : {}),
+    ...(typeof r.changedElements === 'number' && Number.isFinite(r.changedElements)
+      ? { changedElements: r.changedElements }
+      : {}),
   };
   if (status === 'same') {
     return { ...base, l2Delta: 0, l2A: null, relChange: 0, cosine: 1, maxAbs: 0 };
@@ -86,7 +95,8 @@ export function diffTotals(rows: readonly TensorDiff[]): DiffTotals {
   const count = (s: TensorStatus): number => rows.filter((r) => r.status === s).length;
   for (const r of rows) {
     if (r.status === 'same' || r.status === 'changed') comparableParams += r.numel;
-    if (r.status === 'changed') changedParams += r.numel;
+    // The elements that differ, where the host counted them; a whole changed tensor otherwise (older helpers).
+    if (r.status === 'changed') changedParams += Math.min(r.numel, r.changedElements ?? r.numel);
   }
   return {
     tensors: rows.length,
@@ -148,7 +158,7 @@ export function diffFlags(a: CheckpointInfo, b: CheckpointInfo, rows: readonly T
   if (adapters.length > 0) {
     flags.push({ kind: 'lora', detail: adapters.map(adapterText).join('; ') });
   } else if (!identical && totals.changed > 0) {
-    const detail = `${totals.changed} of ${totals.changed + totals.same} comparable tensors changed (${pct(totals.changedParamFraction)} of their parameters)`;
+    const detail = `${totals.changed} of ${totals.changed + totals.same} comparable tensors changed; ${pct(totals.changedParamFraction)} of the comparable parameters changed`;
     flags.push(
       totals.changedParamFraction >= FULL_FINE_TUNE_FRACTION
         ? { kind: 'full-fine-tune', detail }

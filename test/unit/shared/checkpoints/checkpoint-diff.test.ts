@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   diffEngineText,
   diffFlags,
+  diffTotals,
   layerHeatmap,
   NUMPY_HINT,
   layerOf,
@@ -79,10 +80,35 @@ describe('diffFlags', () => {
       rec(name, { shapeA: shape, shapeB: shape, same: false, a2: 1, b2: 1, d2: 0.01, maxAbs: 0.1 });
     const full = [changed('big', [100]), rec('small', { shapeA: [10], shapeB: [10] })].map(tensorDiffFromHost);
     expect(diffFlags(info('x'), info('y'), full)).toEqual([
-      { kind: 'full-fine-tune', detail: '1 of 2 comparable tensors changed (91% of their parameters)' },
+      { kind: 'full-fine-tune', detail: '1 of 2 comparable tensors changed; 91% of the comparable parameters changed' },
     ]);
     const partial = [changed('small', [10]), rec('big', { shapeA: [100], shapeB: [100] })].map(tensorDiffFromHost);
     expect(diffFlags(info('x'), info('y'), partial)[0]!.kind).toBe('partial-fine-tune');
+    // The share is of the elements that changed, as the host counted them: a big tensor with 4 new rows is not
+    // a full fine-tune.
+    const fewRows = [
+      { ...changed('big', [100]), changedElements: 4 },
+      rec('small', { shapeA: [10], shapeB: [10] }),
+    ].map(tensorDiffFromHost);
+    expect(diffFlags(info('x'), info('y'), fewRows)).toEqual([
+      {
+        kind: 'partial-fine-tune',
+        detail:
+          '1 of 2 comparable tensors changed; 4% of the comparable parameters changed: some layers frozen, or a merged low-rank adapter',
+      },
+    ]);
+  });
+
+  it('an unknown dtype is a problem on that tensor, not a dtype change', () => {
+    const row = tensorDiffFromHost(
+      rec('w', {
+        dtypeA: 'F9_X',
+        dtypeB: 'F9_X',
+        problem: 'dtype "F9_X" is not one the safetensors format defines; not compared',
+      }),
+    );
+    expect(row).toMatchObject({ status: 'not-compared', problem: expect.stringContaining('F9_X'), l2Delta: null });
+    expect(diffTotals([row])).toMatchObject({ tensors: 1, changed: 0, reshaped: 0, changedParamFraction: 0 });
   });
 
   it('LoRA adapters, resized embeddings and NaNs', () => {
