@@ -25,6 +25,8 @@ import { trajectoryHandlers } from './trajectory/trajectory-handlers';
 import { ReplayService } from './replay/replay-service';
 import { replayHandlers } from './replay/replay-handlers';
 import { leaderboardHandlers } from './leaderboard/leaderboard-handlers';
+import { IntegrityService } from './integrity/integrity-service';
+import { integrityHandlers } from './integrity/integrity-handlers';
 
 export interface AppServices {
   readonly home: string;
@@ -194,6 +196,17 @@ export async function createAppServices(options: {
       new ReplayService({ home: options.home, onProgress: (p) => events.emit('replay.indexProgress', p) }),
     ),
     ...leaderboardHandlers({ runsDir: runs.runsDir }),
+    ...integrityHandlers(
+      new IntegrityService({
+        runsDir: runs.runsDir,
+        run: (id) => runs.get(id),
+        runHost: (id) => runs.hostTarget(id),
+        session: (host) => hosts.session(host, options.connectPrompts),
+        profile: (host) => hostStore.get(host),
+        resourcesDir: options.resourcesDir,
+        onChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
+      }),
+    ),
     ...trajectoryHandlers({
       runsDir: runs.runsDir,
       redactionSecrets: (agentId) => runs.redactionSecrets(agentId),

@@ -20,6 +20,7 @@ import { bundleCommands, bundleEvents } from './contract-bundle';
 import { checkpointsCommands, checkpointsEvents } from './contract-checkpoints';
 import { datasetsCommands, datasetsEvents } from './contract-datasets';
 import { leaderboardCommands, leaderboardEvents } from './contract-leaderboard';
+import { integrityCommands, integrityEvents } from './contract-integrity';
 
 /**
  * The one contract between the node side (main process, `ptw serve`) and the renderer.
@@ -243,6 +244,7 @@ export const commands = {
   ...checkpointsCommands,
   ...datasetsCommands,
   ...leaderboardCommands,
+  ...integrityCommands,
 } as const;
 
 export const events = {
@@ -267,6 +269,7 @@ export const events = {
   ...checkpointsEvents,
   ...datasetsEvents,
   ...leaderboardEvents,
+  ...integrityEvents,
 } as const;
 
 export type Commands = typeof commands;

@@ -41,6 +41,8 @@ export const hostProfileSchema = z.object({
   ptbCheckout: z.string().optional(),
   /** The host's Hugging Face cache, mounted read-only into sandboxes at /hf-cache. */
   hfCache: z.string().optional(),
+  /** A folder of benchmark test sets (`<benchmark>.jsonl|parquet`) the integrity checks compare against. */
+  testSets: z.string().optional(),
   /** Where imported from, e.g. `~/.ssh/config:12`. */
   source: z.string().optional(),
 });

@@ -11,6 +11,7 @@ import { addBundleCommands } from './bundle-commands';
 import { addDataCommands } from './data-commands';
 import { addImportCommands } from './import-commands';
 import { addLeaderboardCommands } from './leaderboard-commands';
+import { addIntegrityCommands } from './integrity-commands';
 import { addReplayCommand } from './replay-commands';
 import { terminalSafe } from './cli-output';
 
@@ -105,6 +106,9 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
   );
   addImportCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
   addLeaderboardCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
+  addIntegrityCommands(program, hostIo, (options) =>
+    createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
+  );
   addReplayCommand(
     program,
     hostIo,

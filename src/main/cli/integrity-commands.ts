@@ -1,0 +1,166 @@
+import type { Command } from 'commander';
+import type { IntegrityEvidence, IntegrityState } from '../../shared/contract-integrity';
+import { flagKey, verdictExitCode } from '../../shared/integrity/integrity-verdict';
+import type { AppServices } from '../app-services';
+import type { ConnectPrompts } from '../hosts/host-service';
+import type { CallContext } from '../rpc/contract-router';
+import { cliPrompts, type HostCliIo } from './host-commands';
+import { json, terminalSafe, usage } from './cli-output';
+
+/**
+ * `ptw integrity check|show|decide`: the Integrity tab's commands, in-process through the router. `check` runs the
+ * checks where the run is (its host; this machine for an imported run) and prints `{ run, verdict, flags, checks }`
+ * with --json. Exit codes: 0 clean, 1 flagged, 2 could not check (a check not run, usage, connection).
+ * Everything in a flag came from the agent's files: printed through terminalSafe.
+ */
+
+type ServicesFactory = (options?: { connectPrompts?: ConnectPrompts }) => Promise<AppServices>;
+
+interface ConnectOptions {
+  acceptNewHostKey?: boolean;
+  passphraseEnv?: string;
+  json?: boolean;
+}
+
+interface CheckOptions extends ConnectOptions {
+  references?: string;
+  testSets?: string;
+  ptbCheckout?: string;
+}
+
+const cli: CallContext = { peerId: 'cli', transport: 'cli' };
+const safe = terminalSafe;
+
+function evidenceLine(e: IntegrityEvidence): string[] {
+  const where = e.file ? `${e.file}${e.line ? `:${e.line}` : ''}` : '';
+  if (e.type === 'test-item') {
+    const pct = (x: unknown): string => (typeof x === 'number' ? `${Math.round(x * 100)}%` : '—');
+    return [
+      `${where}  item ${e.item ?? '?'}${e.itemId ? ` (${e.itemId})` : ''}: ${pct(e.coverage)} covered, IDF 5-gram ${pct(e.idf5)}`,
+      `    item:    ${(e.itemText ?? '').replace(/\s+/g, ' ').slice(0, 160)}`,
+      `    matched: ${(e.span ?? '').slice(0, 160)}`,
+    ];
+  }
+  const head = [where, e.why ?? ''].filter(Boolean).join('  ');
+  const body = (e.text ?? '').split('\n').slice(0, 40);
+  return [...(head ? [head] : []), ...body.map((l) => `    ${l}`)];
+}
+
+export function formatIntegrity(state: IntegrityState): string {
+  const record = state.record;
+  if (!record) return `No integrity pass for ${state.runId} yet (ptw integrity check ${state.runId}).\n`;
+  const v = record.verdict;
+  const decided = new Map(state.decisions.map((d) => [d.flag, d]));
+  const lines = [
+    `run:      ${v.run}`,
+    `verdict:  ${v.verdict.toUpperCase()}`,
+    `checked:  ${new Date(record.checkedAt).toISOString()} (${record.where}, ${record.seconds.toFixed(1)} s) over ${record.source}`,
+    '',
+    ...v.checks.map((c) => `${c.status.padEnd(8)} ${c.kind.padEnd(19)} ${c.reason}`),
+  ];
+  for (const flag of v.flags) {
+    const key = flagKey(flag);
+    const d = decided.get(key);
+    lines.push(
+      '',
+      `[${flag.severity}] ${flag.kind}: ${flag.summary}`,
+      `    flag ${key}${d ? ` — ${d.decision}${d.note ? `: ${d.note}` : ''}` : ''}`,
+    );
+    for (const e of flag.evidence.slice(0, 10)) lines.push(...evidenceLine(e).map((l) => `  ${l}`));
+    if (flag.evidence.length > 10) lines.push(`  (${flag.evidence.length - 10} more; --json lists them)`);
+  }
+  if (record.skippedCount > 0) {
+    lines.push('', `${record.skippedCount} file(s) not read:`);
+    for (const s of record.skipped.slice(0, 20)) lines.push(`  ${s.file}: ${s.reason}`);
+  }
+  for (const j of state.judge) {
+    lines.push(
+      `PostTrainBench judge ${j.file}: ${j.flagged === null ? 'no verdict' : j.flagged ? 'FLAGGED' : 'clean'}`,
+    );
+  }
+  return safe(lines.join('\n')) + '\n';
+}
+
+function addConnectOptions(command: Command): Command {
+  return command
+    .option('--accept-new-host-key', 'trust an unknown host key and remember it (a changed key is still refused)')
+    .option('--passphrase-env <var>', 'read an encrypted key’s passphrase from this environment variable')
+    .option('--json', 'machine-readable output');
+}
+
+export function addIntegrityCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
+  const withServices = async <T>(opts: ConnectOptions, work: (services: AppServices) => Promise<T>): Promise<T> => {
+    const services = await open({ connectPrompts: cliPrompts(io, opts) });
+    try {
+      return await work(services);
+    } finally {
+      await services.dispose();
+    }
+  };
+  const integrity = program
+    .command('integrity')
+    .description('Reward-hacking checks: contamination, model substitution, evaluation tampering, API misuse');
+
+  addConnectOptions(
+    integrity
+      .command('check')
+      .argument('<run>', 'run id (ptw run ls)')
+      .description(
+        'Run every check where the run is (its host, or here for an imported run); exit 0 clean, 1 flagged, 2 could not check',
+      )
+      .option('--references <dir>', 'a Hugging Face cache holding the base and instruct models')
+      .option('--test-sets <dir>', 'a folder of <benchmark>.jsonl|parquet test sets')
+      .option('--ptb-checkout <dir>', 'a PostTrainBench checkout (clean task files, test data where shipped)'),
+  ).action(async (run: string, opts: CheckOptions) => {
+    const state = await withServices(opts, (s) =>
+      s.router.call(
+        'integrity.check',
+        {
+          id: run,
+          ...(opts.references ? { references: opts.references } : {}),
+          ...(opts.testSets ? { testSets: opts.testSets } : {}),
+          ...(opts.ptbCheckout ? { ptbCheckout: opts.ptbCheckout } : {}),
+        },
+        cli,
+      ),
+    );
+    const verdict = state.record!.verdict;
+    io.out(opts.json ? json(verdict) : formatIntegrity(state));
+    io.setExitCode(verdictExitCode(verdict.verdict));
+  });
+
+  addConnectOptions(
+    integrity.command('show').argument('<run>', 'run id').description('The last verdict, decisions and judge files'),
+  ).action(async (run: string, opts: ConnectOptions) => {
+    const state = await withServices(opts, (s) => s.router.call('integrity.get', { id: run }, cli));
+    io.out(opts.json ? json(state) : formatIntegrity(state));
+    io.setExitCode(state.record ? verdictExitCode(state.record.verdict.verdict) : 2);
+  });
+
+  integrity
+    .command('decide')
+    .argument('<run>', 'run id')
+    .argument('<flag>', 'the flag as `ptw integrity show` names it (kind:hash)')
+    .argument('<decision>', 'confirmed, dismissed, or clear')
+    .option('--note <text>', 'why', '')
+    .option('--json', 'machine-readable output')
+    .description('Record a person’s decision on a flag, with a note (kept in the local record)')
+    .action(async (run: string, flag: string, decision: string, opts: { note: string; json?: boolean }) => {
+      if (!['confirmed', 'dismissed', 'clear'].includes(decision)) {
+        throw usage(`the decision is confirmed, dismissed or clear, not '${decision}'`);
+      }
+      const state = await withServices({}, (s) =>
+        s.router.call(
+          'integrity.decide',
+          {
+            id: run,
+            flag,
+            decision: decision === 'clear' ? null : (decision as 'confirmed' | 'dismissed'),
+            note: opts.note,
+          },
+          cli,
+        ),
+      );
+      io.out(opts.json ? json(state) : formatIntegrity(state));
+    });
+}

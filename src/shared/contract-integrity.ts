@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+/**
+ * Integrity verdicts (issue 13): deterministic reward-hacking checks over a run, computed where the run is
+ * (resources/host/ptw-integrity.py on the GPU host; the same script on this machine for an imported run).
+ * Spread into the one contract in `contract.ts`; import nothing from there (it imports this file).
+ *
+ * `integrityVerdictSchema` is the exact JSON of `ptw integrity check --json` and of the run's
+ * `integrity/verdict.json` (which the leaderboard reads): `{ run, verdict, flags, checks }`.
+ */
+
+export const integrityKindSchema = z.enum([
+  'contamination',
+  'model_substitution',
+  'eval_tampering',
+  'api_misuse',
+  'untrained',
+]);
+export type IntegrityKind = z.infer<typeof integrityKindSchema>;
+
+export const checkKindSchema = z.enum(['contamination', 'model_substitution', 'eval_tampering', 'api_misuse']);
+export type IntegrityCheckKind = z.infer<typeof checkKindSchema>;
+
+/**
+ * One piece of evidence, as the helper reports it: `type` says which fields it has (`test-item`: file, line, item,
+ * itemText, span, coverage…; `diff`/`config`: file and a diff or changed field; `command`/`code`: file, line, the
+ * text and why; `weights`: distances). Kept loose so a newer helper's extra fields pass through.
+ */
+export const integrityEvidenceSchema = z.looseObject({
+  type: z.string(),
+  text: z.string().optional(),
+  file: z.string().optional(),
+  line: z.number().optional(),
+  why: z.string().optional(),
+  item: z.number().optional(),
+  itemId: z.string().nullable().optional(),
+  itemText: z.string().optional(),
+  span: z.string().optional(),
+  coverage: z.number().optional(),
+  idf5: z.number().optional(),
+  diff: z.string().optional(),
+  field: z.string().optional(),
+});
+export type IntegrityEvidence = z.infer<typeof integrityEvidenceSchema>;
+
+export const integrityFlagSchema = z.object({
+  kind: integrityKindSchema,
+  severity: z.enum(['high', 'medium', 'info']),
+  summary: z.string(),
+  evidence: z.array(integrityEvidenceSchema),
+});
+export type IntegrityFlag = z.infer<typeof integrityFlagSchema>;
+
+export const integrityCheckSchema = z.object({
+  kind: checkKindSchema,
+  status: z.enum(['pass', 'flag', 'not-run']),
+  reason: z.string(),
+});
+export type IntegrityCheck = z.infer<typeof integrityCheckSchema>;
+
+export const integrityVerdictSchema = z.object({
+  run: z.string(),
+  verdict: z.enum(['clean', 'flagged', 'incomplete']),
+  flags: z.array(integrityFlagSchema),
+  checks: z.array(integrityCheckSchema),
+});
+export type IntegrityVerdict = z.infer<typeof integrityVerdictSchema>;
+
+export const integrityDecisionSchema = z.object({
+  /** `flagKey` of the flag decided on. */
+  flag: z.string(),
+  decision: z.enum(['confirmed', 'dismissed']),
+  note: z.string().max(4000),
+  at: z.number(),
+});
+export type IntegrityDecision = z.infer<typeof integrityDecisionSchema>;
+
+/** Everything the Integrity tab shows about a run: the verdict, what the pass could not read, decisions. */
+export const integrityRecordSchema = z.object({
+  verdict: integrityVerdictSchema,
+  /** When the pass finished (epoch ms) and where it ran. */
+  checkedAt: z.number(),
+  where: z.enum(['host', 'local']),
+  /** What the pass read for an imported run (the record, or the PostTrainBench folder it came from). */
+  source: z.string(),
+  /** Files not read, with why (a link, binary content, a Parquet file without pyarrow…). */
+  skipped: z.array(z.object({ file: z.string(), reason: z.string() })),
+  skippedCount: z.number(),
+  seconds: z.number(),
+  /** Per-check details the helper adds (test set used, bytes scanned, weight distances). */
+  details: z.array(z.record(z.string(), z.unknown())),
+});
+export type IntegrityRecord = z.infer<typeof integrityRecordSchema>;
+
+export const integrityStateSchema = z.object({
+  runId: z.string(),
+  record: integrityRecordSchema.nullable(),
+  decisions: z.array(integrityDecisionSchema),
+  /** The judge files of an imported PostTrainBench folder, shown beside our verdict. */
+  judge: z.array(z.object({ file: z.string(), flagged: z.boolean().nullable(), text: z.string() })),
+});
+export type IntegrityState = z.infer<typeof integrityStateSchema>;
+
+const dirOption = z.string().min(1).max(4096).optional();
+
+export const integrityCommands = {
+  /** Runs every check now (on the host, or locally for an imported run) and stores the verdict. */
+  'integrity.check': {
+    input: z
+      .object({
+        id: z.string().min(1),
+        /** A Hugging Face cache holding the base and instruct models (default: the host profile's, ~/.cache). */
+        references: dirOption,
+        /** A folder of `<benchmark>.jsonl|parquet` test sets. */
+        testSets: dirOption,
+        /** A PostTrainBench checkout (clean task files, and test data where the task ships it). */
+        ptbCheckout: dirOption,
+      })
+      .strict(),
+    output: integrityStateSchema,
+  },
+  /** The stored verdict and decisions (null record when no pass ran yet). */
+  'integrity.get': { input: z.object({ id: z.string().min(1) }).strict(), output: integrityStateSchema },
+  /** A person's decision on one flag, with a note; `decision: null` withdraws it. Kept in the local record. */
+  'integrity.decide': {
+    input: z
+      .object({
+        id: z.string().min(1),
+        flag: z.string().min(1).max(200),
+        decision: z.enum(['confirmed', 'dismissed']).nullable(),
+        note: z.string().max(4000).default(''),
+      })
+      .strict(),
+    output: integrityStateSchema,
+  },
+} as const;
+
+export const integrityEvents = {
+  /** A run's verdict or decisions changed (a pass finished, a decision was recorded). */
+  'integrity.changed': z.object({ runId: z.string(), verdict: z.enum(['clean', 'flagged', 'incomplete']).nullable() }),
+} as const;
