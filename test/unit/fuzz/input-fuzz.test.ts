@@ -3,6 +3,8 @@
 // deep nesting spliced in. Each input must give a result inside the contract, or a clear problem on that item (an
 // AppError or the parser's own named error, with a message) — never an internal error (TypeError, RangeError…),
 // a hang past a bound, or a result the contract would refuse. The corpus is seeded, so a failure names its input.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,8 @@ import {
 } from '../../../src/shared/contract-trajectory';
 import { replayIndexSchema } from '../../../src/shared/contract-replay';
 import { AppError } from '../../../src/shared/errors';
+import { hostNameSchema, sshConfigCandidateSchema } from '../../../src/shared/hosts';
+import { exactJsonText, JsonRowError, parseJsonExact } from '../../../src/shared/datasets/exact-json';
 import { parseCastHeader, CastEventReader, CastHeaderError } from '../../../src/shared/replay/asciicast';
 import { parseSafetensorsHeader, parseShardedIndex } from '../../../src/shared/checkpoints/safetensors-header';
 import {
@@ -158,7 +162,10 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 /** A thrown error is a clear problem when it is one the app means to throw, with a message. */
 function isClearProblem(err: unknown): boolean {
   return (
-    (err instanceof AppError || err instanceof CastHeaderError || err instanceof NvidiaSmiParseError) &&
+    (err instanceof AppError ||
+      err instanceof CastHeaderError ||
+      err instanceof NvidiaSmiParseError ||
+      err instanceof JsonRowError) &&
     err.message.length > 0
   );
 }
@@ -480,10 +487,13 @@ describe('fuzzed inputs: recordings, checkpoints, GPUs, run records, datasets', 
           for (const line of text(m.bytes).split('\n')) {
             let value: unknown;
             try {
-              value = JSON.parse(line);
-            } catch {
+              // The app's row parser (exact numbers, bounded depth); a line it refuses is that row's problem.
+              value = parseJsonExact(line);
+            } catch (err) {
+              if (!(err instanceof JsonRowError)) throw err;
               continue;
             }
+            expect(typeof exactJsonText(value)).toBe('string');
             chatMessages(value);
             for (const leaf of rowLeaves(value)) out.push(leaf.text);
             out.push(cellText(value));
@@ -497,6 +507,35 @@ describe('fuzzed inputs: recordings, checkpoints, GPUs, run records, datasets', 
         () => parseCsvRecords(text(m.bytes)),
         (v) => expect(Array.isArray(v)).toBe(true),
       );
+    }
+  });
+
+  it('runs the host dataset helper over every mutant at once: an answer with per-row problems, never a traceback', async () => {
+    const seed = await fixture('benchmarks/gsm8k__test.head20.jsonl');
+    const rows = mutants('gsm8k rows', seed, 40).flatMap((m) => [Buffer.from(m.bytes), Buffer.from('\n')]);
+    const workspace = path.join(work, 'data-ws');
+    mkdirSync(workspace, { recursive: true });
+    writeFileSync(path.join(workspace, 'rows.jsonl'), Buffer.concat(rows));
+    const helper = path.resolve('resources/host/ptw-data.py');
+    for (const args of [
+      ['index', '--cache-dir', path.join(work, 'data-cache')],
+      ['stats'],
+      ['search', '--query', 'the'],
+    ]) {
+      const started = performance.now();
+      const r = spawnSync(
+        'python3',
+        [helper, args[0]!, '--workspace', workspace, '--file', 'rows.jsonl', ...args.slice(1)],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(performance.now() - started).toBeLessThan(30_000);
+      expect(r.stderr, args[0]).toBe('');
+      expect(r.status, args[0]).toBe(0);
+      const answer = parseJsonExact(r.stdout, Number.MAX_SAFE_INTEGER) as { problems?: Array<{ message: string }> };
+      for (const p of answer.problems ?? []) expect(p.message).not.toBe('');
     }
   });
 });
@@ -527,7 +566,10 @@ describe('fuzzed inputs: ssh_config and known_hosts', () => {
         m,
         () => importSshConfig(file, { homeDir: work, localUser: 'me' }),
         (v) => {
-          for (const p of v.problems) expect(p.message).not.toBe('');
+          for (const p of [...v.problems, ...v.notImported]) expect(p.message).not.toBe('');
+          // Every candidate can become a profile: a name a profile cannot have is listed as not imported instead.
+          for (const c of v.candidates) hostNameSchema.parse(c.alias);
+          z.array(sshConfigCandidateSchema).parse(v.candidates);
         },
       );
     }
