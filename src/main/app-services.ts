@@ -27,6 +27,7 @@ import { replayHandlers } from './replay/replay-handlers';
 import { leaderboardHandlers } from './leaderboard/leaderboard-handlers';
 import { IntegrityService } from './integrity/integrity-service';
 import { integrityHandlers } from './integrity/integrity-handlers';
+import { FinalPasses } from './integrity/final-pass';
 
 export interface AppServices {
   readonly home: string;
@@ -132,6 +133,16 @@ export async function createAppServices(options: {
   // The desktop app's very first start (no PTW_HOME yet) opens on the example run, so every view has something in it.
   if (firstStart && options.shell === 'electron') void bundles.importExample().catch(() => undefined);
 
+  const integrity = new IntegrityService({
+    runsDir: runs.runsDir,
+    run: (id) => runs.get(id),
+    runHost: (id) => runs.hostTarget(id),
+    session: (host) => hosts.session(host, options.connectPrompts),
+    profile: (host) => hostStore.get(host),
+    resourcesDir: options.resourcesDir,
+    onChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
+  });
+
   const router = new ContractRouter({
     'app.info': () => ({
       name: appName,
@@ -196,17 +207,7 @@ export async function createAppServices(options: {
       new ReplayService({ home: options.home, onProgress: (p) => events.emit('replay.indexProgress', p) }),
     ),
     ...leaderboardHandlers({ runsDir: runs.runsDir }),
-    ...integrityHandlers(
-      new IntegrityService({
-        runsDir: runs.runsDir,
-        run: (id) => runs.get(id),
-        runHost: (id) => runs.hostTarget(id),
-        session: (host) => hosts.session(host, options.connectPrompts),
-        profile: (host) => hostStore.get(host),
-        resourcesDir: options.resourcesDir,
-        onChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
-      }),
-    ),
+    ...integrityHandlers(integrity),
     ...trajectoryHandlers({
       runsDir: runs.runsDir,
       redactionSecrets: (agentId) => runs.redactionSecrets(agentId),
@@ -220,6 +221,10 @@ export async function createAppServices(options: {
 
   if (options.backgroundSync ?? options.shell !== 'cli') {
     monitor.start();
+    // The integrity checks' final pass, once a run's agent has stopped (issue 13).
+    const finalPasses = new FinalPasses({ runsDir: runs.runsDir, service: integrity });
+    finalPasses.start(events);
+    disposers.push(() => finalPasses.dispose());
     runs.startBackgroundSync({
       usedHosts: async () => {
         const names: string[] = [];

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunSummary } from '../../shared/contract';
+import type { EventHub } from '../rpc/contract-router';
+import { RECORD_FILE, type IntegrityService } from './integrity-service';
+
+/**
+ * The final pass: once a run's agent has stopped, the app checks the run's final state on its host without being
+ * asked (the supervisor evaluates meanwhile; the verdict sits beside the score). Driven by `runs.changed` in the app
+ * and `ptw serve`, never in the CLI (which checks on request). A pass that fails is tried again after a while.
+ */
+
+const RETRY_MS = 10 * 60_000;
+
+/** Runs whose agent stopped after their last pass (or that never had one), in the order given. Pure. */
+export function runsNeedingFinalPass(
+  runs: readonly RunSummary[],
+  lastChecked: (id: string) => number | null,
+): RunSummary[] {
+  return runs.filter((run) => {
+    if (run.imported || typeof run.stoppedAt !== 'number') return false;
+    // A run that never started has nothing to check.
+    if (run.status === 'failed' && run.startedAt == null) return false;
+    const checked = lastChecked(run.id);
+    return checked === null || checked < run.stoppedAt;
+  });
+}
+
+export class FinalPasses {
+  readonly #checked = new Map<string, number>();
+  readonly #failedAt = new Map<string, number>();
+  #queue: Promise<void> = Promise.resolve();
+  #detach: (() => void) | undefined;
+  #disposed = false;
+
+  constructor(
+    private readonly options: { runsDir: string; service: Pick<IntegrityService, 'check'>; now?: () => number },
+  ) {}
+
+  start(events: EventHub): void {
+    this.#detach = events.attach((event, payload) => {
+      if (event === 'runs.changed') void this.consider(payload as RunSummary[]);
+    });
+  }
+
+  async #lastChecked(id: string): Promise<number | null> {
+    const known = this.#checked.get(id);
+    if (known !== undefined) return known;
+    const text = await readFile(path.join(this.options.runsDir, id, ...RECORD_FILE.split('/')), 'utf8').catch(
+      () => null,
+    );
+    if (text === null) return null;
+    try {
+      const at = (JSON.parse(text) as { checkedAt?: unknown }).checkedAt;
+      return typeof at === 'number' ? at : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Queues a pass for every run that needs one (one pass at a time); resolves when they are queued. */
+  async consider(runs: readonly RunSummary[]): Promise<void> {
+    const now = (this.options.now ?? Date.now)();
+    const known = new Map<string, number | null>();
+    for (const run of runs) known.set(run.id, await this.#lastChecked(run.id));
+    for (const run of runsNeedingFinalPass(runs, (id) => known.get(id) ?? null)) {
+      const failed = this.#failedAt.get(run.id);
+      if (failed !== undefined && now - failed < RETRY_MS) continue;
+      // Marked at once so the next runs.changed does not queue it twice.
+      this.#checked.set(run.id, run.stoppedAt!);
+      this.#queue = this.#queue.then(async () => {
+        if (this.#disposed) return;
+        try {
+          await this.options.service.check(run.id);
+          this.#failedAt.delete(run.id);
+        } catch {
+          this.#checked.delete(run.id);
+          this.#failedAt.set(run.id, (this.options.now ?? Date.now)());
+        }
+      });
+    }
+  }
+
+  /** Waits for the queued passes (tests). */
+  idle(): Promise<void> {
+    return this.#queue;
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#detach?.();
+  }
+}
