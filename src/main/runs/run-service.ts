@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CatalogTask, RunDetail, RunSummary } from '../../shared/contract';
+import { CastEventReader, parseCastHeader } from '../../shared/replay/asciicast';
 import { ptbRecordSchema, type PtbRecord } from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
 import type { HostProfile } from '../../shared/hosts';
@@ -508,6 +509,8 @@ export class RunService {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     let castOffset = 0;
     let header = true;
+    let castLine = 0;
+    let reader: CastEventReader | null = null;
     let outage: string | null = null;
     for (;;) {
       let complete = false;
@@ -526,12 +529,23 @@ export class RunService {
         const read = await readCastFrom(mirror.file('terminal.cast'), castOffset);
         castOffset = read.offset;
         for (const line of read.lines) {
+          castLine++;
           if (header) {
             header = false;
-            if (line.startsWith('{')) continue;
+            try {
+              reader = new CastEventReader(parseCastHeader(line).version);
+              continue;
+            } catch (err) {
+              // Still shown as far as its lines are events (a v2 reader's rules).
+              options.onNote?.(`terminal.cast line ${castLine}: ${(err as Error).message}`);
+              reader = new CastEventReader(2);
+              if (line.startsWith('{')) continue;
+            }
           }
-          const data = castOutputData(line);
-          if (data) options.onOutput(data);
+          const r = (reader ?? new CastEventReader(2)).read(line);
+          // A bad line is reported where it is, and the output goes on.
+          if (r.kind === 'problem') options.onNote?.(`terminal.cast line ${castLine}: ${r.message}`);
+          else if (r.kind === 'event' && r.event.code === 'o') options.onOutput(r.event.data);
         }
       }
       if (complete) return this.summaryOf(mirror);
@@ -580,17 +594,6 @@ async function readCastFrom(file: string, offset: number): Promise<{ lines: stri
   } finally {
     await handle.close();
   }
-}
-
-/** The data of a cast `o` event line, or null. */
-export function castOutputData(line: string): string | null {
-  try {
-    const event = JSON.parse(line) as unknown;
-    if (Array.isArray(event) && event[1] === 'o' && typeof event[2] === 'string') return event[2];
-  } catch {
-    // Not an event.
-  }
-  return null;
 }
 
 /** An imported PostTrainBench run's `ptb/import.json`; null when absent or unreadable (the Steps tab says why). */

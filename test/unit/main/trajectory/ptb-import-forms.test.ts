@@ -152,6 +152,25 @@ describe('PostTrainBench import: every judge form, shown with its justification'
   });
 });
 
+describe('ptw run watch over a recording with bad lines', () => {
+  it('prints the output and reports each bad line of terminal.cast where it is', async () => {
+    await folder('codex_non_api_high_gpt-5.4_10h_run1', 'gsm8k_Qwen_Qwen3-1.7B-Base_7', {
+      'solve_out.txt': '[2026-03-06T10:00:00Z] first line\n[2026-03-06T10:00:01Z] second line\n',
+      'metrics.json': '{"accuracy": 0.1}',
+    });
+    const { imported } = await importAll();
+    const cast = path.join(runsDir, imported[0]!.id, 'terminal.cast');
+    await writeFile(cast, `${await readFile(cast, 'utf8')}this is not JSON\n[1.5, "o", "third line\\r\\n"]\n`);
+    const runs = runService();
+    const out: string[] = [];
+    const notes: string[] = [];
+    await runs.follow(imported[0]!.id, { onOutput: (d) => out.push(d), onNote: (n) => notes.push(n), timeoutMs: 5000 });
+    await runs.dispose();
+    expect(out.join('')).toBe('first line\r\nsecond line\r\nthird line\r\n');
+    expect(notes).toEqual([expect.stringMatching(/^terminal\.cast line 4: not JSON/)]);
+  });
+});
+
 describe('PostTrainBench import: folders as they are found', () => {
   it('lists a look-alike folder in skipped with why, and reads a trace saved under another name', async () => {
     await folder('codex_non_api_high_gpt-5.4_10h_run1', 'gsm8k_Qwen_Qwen3-1.7B-Base_1', {
