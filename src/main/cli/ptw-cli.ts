@@ -115,9 +115,9 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
     () => createAppServices({ home: resolvePtwHome(), shell: 'serve' }),
     async (services, key, file) => {
       const server = await startServeServer({ services, staticDir: defaultStaticDir(), host: '127.0.0.1', port: 0 });
-      // The fragment never reaches the server; the page reads it and opens this recording.
+      // Beside the token in the fragment (never sent to a server): the page opens this recording.
       io.out(
-        `Replaying ${terminalSafe(file)}. Open this URL in a browser:\n\n    ${server.url}#replay=${key}\n\nPress Ctrl+C to stop.\n`,
+        `Replaying ${terminalSafe(file)}. Open this URL in a browser:\n\n    ${server.url}&replay=${key}\n\nPress Ctrl+C to stop.\n`,
       );
       const stop = (): void => {
         void server

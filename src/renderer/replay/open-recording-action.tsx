@@ -6,10 +6,13 @@ import { PathImport } from '../shell/path-import';
 import { useAppStoreApi } from '../store/store-context';
 import { ReplayPlayer } from './replay-view';
 
-/** `#replay=file-…`: the recording `ptw replay FILE` opened for this page (the fragment never reaches a server). */
+/**
+ * `#…&replay=file-…`: the recording `ptw replay FILE` opened for this page, beside the serve token in the fragment
+ * (which never reaches a server; the token is taken out of it at start, the rest stays).
+ */
 export function recordingKeyFromHash(hash: string): string | null {
-  const match = /^#replay=(file-[0-9a-f]{16})$/.exec(hash);
-  return match ? match[1]! : null;
+  const key = new URLSearchParams(hash.replace(/^#/, '')).get('replay');
+  return key !== null && /^file-[0-9a-f]{16}$/.test(key) ? key : null;
 }
 
 /**
