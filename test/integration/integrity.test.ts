@@ -75,7 +75,7 @@ describeWithTestHost('integrity checks on a real host through the ptw CLI', () =
     if (out) rmSync(out, { recursive: true, force: true });
   });
 
-  const check = (): Promise<{ code: number; stdout: string; stderr: string }> =>
+  const check = (): ReturnType<RunTestHost['ptw']> =>
     t.ptw(
       [
         'integrity',

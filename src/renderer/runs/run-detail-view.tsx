@@ -15,6 +15,7 @@ import { BundleExportTab } from './bundle-actions';
 import { ReplayTab } from '../replay/replay-view';
 import { CheckpointsTabView } from '../checkpoints/checkpoints-tab-view';
 import { DatasetsTabView } from '../datasets/datasets-tab-view';
+import { IntegrityTabView } from '../integrity/integrity-tab-view';
 import { runClock, runClockText } from './run-clock';
 import { RunControlsView } from './run-controls-view';
 import { RunTabs, type RunTab } from './run-tabs';
@@ -155,6 +156,7 @@ const runTabs: readonly RunTab[] = [
     available: (run) => !run.imported,
     render: (props) => <DatasetsTabView {...props} />,
   },
+  { id: 'integrity', label: 'Integrity', render: (props) => <IntegrityTabView {...props} /> },
   { id: 'export', label: 'Export', render: (props) => <BundleExportTab {...props} /> },
 ];
 
