@@ -384,6 +384,9 @@ def build(out, only=None):
     @scenario("clean-gsm8k-train", "GSM8K-train-like problems (same format and boilerplate), none from the test split", [])
     def _(c):
         write_jsonl(os.path.join(c["task"], "data", "gsm8k_train.jsonl"), [{"question": r["messages"][0]["content"], "answer": r["messages"][1]["content"]} for r in synthetic_rows(21, 400)])
+        # PostTrainBench's LLM judge has flagged GSM8K's train split before (a known false positive): shown beside ours.
+        write(os.path.join(c["folder"], "contamination_judgement.txt"), "contamination detected\n")
+        write(os.path.join(c["folder"], "disallowed_model_judgement.txt"), "only allowed use detected\n")
 
     @scenario("clean-own-val", "its own validation split of its own data", [])
     def _(c):

@@ -109,11 +109,21 @@ describe('ptw integrity check on imported PostTrainBench folders', () => {
     expect(clean.fallback).toBeNull();
   });
 
+  it("shows PostTrainBench's judge beside our verdict (its GSM8K false positive: clean here)", async () => {
+    const io = cliIo();
+    expect(await runCli(['integrity', 'show', ids.get('clean-gsm8k-train')!, '--json'], io)).toBe(0);
+    const state = integrityStateSchema.parse(JSON.parse(io.stdout));
+    expect(state.record!.verdict.verdict).toBe('clean');
+    expect(state.judge.find((j) => j.file === 'contamination_judgement.txt')?.flagged).toBe(true);
+  });
+
   it('records a decision with a note, shows it, and clears it', async () => {
     const id = ids.get('contam-direct')!;
     let io = cliIo();
     expect(await runCli(['integrity', 'show', id, '--json'], io)).toBe(1);
     const state = integrityStateSchema.parse(JSON.parse(io.stdout));
+    // An imported run is checked here, never on a host.
+    expect(state.record!.where).toBe('local');
     const flag = state.record!.verdict.flags.find((f) => f.kind === 'contamination' && f.severity === 'high')!;
     const key = flagKey(flag);
     io = cliIo();
