@@ -7,6 +7,7 @@ import { HostStore } from './services/host-store';
 import { HostConnectionManager } from './hosts/host-connection-manager';
 import { FileHostKeyTrust } from './hosts/host-key-trust';
 import { HostService, type ConnectPrompts } from './hosts/host-service';
+import { HostSetupService, hostSetupHandlers } from './hosts/host-setup';
 import { PromptBroker } from './hosts/prompt-broker';
 import { AgentSecretStore, type OsEncryption } from './secrets/secret-store';
 import { PrefsStore } from './services/prefs-store';
@@ -182,6 +183,16 @@ export async function createAppServices(options: {
     },
     'secrets.delete': async ({ name }) => ({ deleted: await secrets.delete(name) }),
     ...bundles.handlers(),
+    ...hostSetupHandlers(
+      new HostSetupService({
+        session: (name) => hosts.session(name, options.connectPrompts),
+        profile: (name) => hostStore.get(name),
+        saveProfile: async (profile) => {
+          await hostStore.upsert([profile]);
+        },
+        emit: (event) => events.emit('hosts.setupProgress', event),
+      }),
+    ),
     ...datasetsHandlers(
       createDatasetService({
         runs,

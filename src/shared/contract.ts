@@ -20,6 +20,7 @@ import { bundleCommands, bundleEvents } from './contract-bundle';
 import { checkpointsCommands, checkpointsEvents } from './contract-checkpoints';
 import { datasetsCommands, datasetsEvents } from './contract-datasets';
 import { leaderboardCommands, leaderboardEvents } from './contract-leaderboard';
+import { hostSetupCommands, hostSetupEvents } from './contract-host-setup';
 import { integrityCommands, integrityEvents } from './contract-integrity';
 
 /**
@@ -245,6 +246,7 @@ export const commands = {
   ...datasetsCommands,
   ...leaderboardCommands,
   ...integrityCommands,
+  ...hostSetupCommands,
 } as const;
 
 export const events = {
@@ -270,6 +272,7 @@ export const events = {
   ...datasetsEvents,
   ...leaderboardEvents,
   ...integrityEvents,
+  ...hostSetupEvents,
 } as const;
 
 export type Commands = typeof commands;

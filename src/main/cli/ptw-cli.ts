@@ -9,6 +9,7 @@ import { addRunCommands } from './run-commands';
 import { addCkptCommands } from './ckpt-commands';
 import { addBundleCommands } from './bundle-commands';
 import { addDataCommands } from './data-commands';
+import { addHostSetupCommand } from './host-setup-commands';
 import { addImportCommands } from './import-commands';
 import { addLeaderboardCommands } from './leaderboard-commands';
 import { addIntegrityCommands } from './integrity-commands';
@@ -95,7 +96,12 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
     });
 
   const hostIo = { ...io, setExitCode, isInteractive: Boolean(process.stdin.isTTY && process.stderr.isTTY) };
-  addHostCommand(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
+  const hostCommand = addHostCommand(program, hostIo, () =>
+    createAppServices({ home: resolvePtwHome(), shell: 'cli' }),
+  );
+  addHostSetupCommand(hostCommand, hostIo, (options) =>
+    createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
+  );
   addRunCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
   addCkptCommands(program, hostIo, (options) =>
     createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),

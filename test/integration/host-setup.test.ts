@@ -1,0 +1,207 @@
+// `ptw host setup` against a real sshd + dockerd: the checkout cloned over SSH from a local bare repository (then
+// updated to a new revision), a container definition whose From: is a locally built test image translated and built
+// by the test dockerd through the SSH tunnel (log streamed, step n of m, layer cache reused, a failing %post line
+// named), and the ready check saying what is missing. Nothing is pulled from a registry.
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { SetupReport } from '../../src/shared/contract-host-setup';
+import { PYTHON_IMAGE, startRunTestHost, type RunTestHost } from '../support/run-test-host';
+import { describeWithTestHost } from '../support/test-host-availability';
+
+function git(cwd: string, ...args: string[]): string {
+  const result = spawnSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'ptw test',
+      GIT_AUTHOR_EMAIL: 'test@example.invalid',
+      GIT_COMMITTER_NAME: 'ptw test',
+      GIT_COMMITTER_EMAIL: 'test@example.invalid',
+    },
+  });
+  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+const GOOD_DEF = `Bootstrap: docker
+From: ${PYTHON_IMAGE}
+
+%files
+    containers/requirements-direct.txt /opt/requirements-direct.txt
+
+%post
+    chmod 1777 /tmp
+    echo "post ran" > /opt/post-ran
+    cat /opt/requirements-direct.txt > /opt/copied
+
+%environment
+    export PATH="/opt/bin:$PATH"
+    export PTB_FLAVOUR=test
+
+%runscript
+    exec python3 "$@"
+
+%labels
+    Version v1.0
+`;
+
+const BAD_DEF = `Bootstrap: docker
+From: ${PYTHON_IMAGE}
+
+%post
+    echo "step one"
+    ls /definitely/not/here
+    echo "never reached"
+`;
+
+describeWithTestHost('ptw host setup on a real host', () => {
+  let t: RunTestHost;
+  let origin: string;
+  let revisions: string[];
+
+  beforeAll(async () => {
+    t = await startRunTestHost({ nvidiaSmi: 'none' });
+    // A minimal PostTrainBench in a bare repository the host clones from (the host has the network; here, a path).
+    const source = path.join(t.work, 'ptb-source');
+    await mkdir(path.join(source, 'src/eval/tasks/gsm8k'), { recursive: true });
+    await mkdir(path.join(source, 'src/eval/templates'), { recursive: true });
+    await mkdir(path.join(source, 'src/eval/general'), { recursive: true });
+    await mkdir(path.join(source, 'containers'), { recursive: true });
+    await writeFile(path.join(source, 'src/eval/tasks/gsm8k/evaluate.py'), 'print("gsm8k")\n');
+    await writeFile(path.join(source, 'src/eval/templates/qwen3.jinja'), '{{ messages }}\n');
+    await writeFile(path.join(source, 'src/eval/general/prompt.txt'), 'Train {model} for {benchmark}.\n');
+    // A new context per test run: the test dockerd's layer cache outlives it, and a cached %post prints nothing.
+    await writeFile(path.join(source, 'containers/requirements-direct.txt'), `numpy  # ${randomUUID()}\n`);
+    await writeFile(path.join(source, 'containers/standard.def'), GOOD_DEF);
+    await writeFile(path.join(source, 'containers/broken.def'), BAD_DEF);
+    git(source, 'init', '--quiet', '-b', 'main');
+    git(source, 'add', '.');
+    git(source, 'commit', '--quiet', '-m', 'first');
+    const first = git(source, 'rev-parse', 'HEAD');
+    await writeFile(path.join(source, 'src/eval/tasks/gsm8k/benchmark.txt'), 'GSM8K\n');
+    git(source, 'add', '.');
+    git(source, 'commit', '--quiet', '-m', 'second');
+    revisions = [first, git(source, 'rev-parse', 'HEAD')];
+    origin = path.join(t.work, 'ptb.git');
+    git(t.work, 'clone', '--quiet', '--bare', source, origin);
+  }, 300_000);
+
+  afterAll(async () => {
+    await t?.cleanup();
+  });
+
+  const setup = async (...args: string[]): Promise<{ code: number | null; report: SetupReport; stderr: string }> => {
+    const result = await t.ptw(['host', 'setup', t.hostName, ...args, '--json'], {}, 600_000);
+    return { code: result.code, report: JSON.parse(result.stdout) as SetupReport, stderr: result.stderr };
+  };
+
+  it('clones the checkout at a revision, then updates it; an existing one is reported and skipped', async () => {
+    const dir = path.join(t.work, 'host-ptb');
+    const cloned = await setup(
+      '--steps',
+      'checkout',
+      '--ptb-checkout',
+      dir,
+      '--ptb-repo',
+      origin,
+      '--ptb-rev',
+      revisions[0]!,
+    );
+    expect(cloned.code, JSON.stringify(cloned.report)).toBe(0);
+    expect(cloned.report.steps).toEqual([
+      expect.objectContaining({
+        step: 'checkout',
+        status: 'done',
+        summary: expect.stringContaining(`at ${revisions[0]!.slice(0, 12)}`),
+      }),
+    ]);
+    expect(cloned.report.steps[0]!.summary).toContain('1 task(s)');
+    expect(cloned.report.steps[0]!.summary).toContain('no local changes');
+    expect(cloned.report.ptbCheckout).toBe(dir);
+
+    const again = await setup('--steps', 'checkout');
+    expect(again.report.steps[0]).toMatchObject({
+      status: 'skipped',
+      summary: expect.stringMatching(/^already set up: /),
+    });
+
+    await writeFile(path.join(dir, 'src/eval/general/prompt.txt'), 'changed here\n');
+    const updated = await setup(
+      '--steps',
+      'checkout',
+      '--ptb-checkout',
+      dir,
+      '--ptb-repo',
+      origin,
+      '--ptb-rev',
+      revisions[1]!,
+    );
+    // A local change that the new revision does not touch survives the update, and is reported.
+    expect(updated.report.steps[0]).toMatchObject({ status: 'done' });
+    expect(updated.report.steps[0]!.summary).toContain(`at ${revisions[1]!.slice(0, 12)}`);
+    expect(updated.report.steps[0]!.summary).toContain('1 locally changed file(s)');
+
+    const notPtb = path.join(t.work, 'not-ptb');
+    await mkdir(notPtb);
+    const refused = await setup('--steps', 'checkout', '--ptb-checkout', notPtb);
+    expect(refused.code).toBe(1);
+    expect(refused.report.steps[0]).toMatchObject({
+      status: 'failed',
+      summary: expect.stringContaining('is not a PostTrainBench checkout'),
+    });
+    // The profile still names the good checkout: a failed step changes nothing.
+    expect(refused.report.ptbCheckout).toBe(dir);
+  }, 300_000);
+
+  it('builds the run image from the checkout’s definition over SSH, and reuses it the second time', async () => {
+    const built = await setup('--steps', 'image');
+    expect(built.code, JSON.stringify(built.report, null, 2)).toBe(0);
+    const step = built.report.steps[0]!;
+    expect(step).toMatchObject({ step: 'image', status: 'done' });
+    expect(built.report.image).toMatch(/^ptw-ptb\/standard:[0-9a-f]{12}$/);
+    expect(step.log.join('\n')).toMatch(/Step 1\/\d+ : FROM ptw-test\/debian-python3:1/);
+    // Each %post command in the log as `sh -x` shows it (dash quotes arguments with spaces).
+    expect(step.log.some((l) => /^\+ echo '?post ran'?$/.test(l)), step.log.join('\n')).toBe(true);
+    const inspected = await t.docker.getImage(built.report.image!).inspect();
+    expect(inspected.Config.Env).toEqual(expect.arrayContaining(['PTB_FLAVOUR=test']));
+    expect(inspected.Config.Env?.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/opt\/bin:/);
+    expect(inspected.Config.Labels).toMatchObject({ Version: 'v1.0' });
+    // The host's runs now use it (what `ptw host ls --json` shows).
+    const listed = await t.ptw(['host', 'ls', '--json']);
+    expect(JSON.parse(listed.stdout)[0].requiredImages[0]).toBe(built.report.image);
+
+    const again = await setup('--steps', 'image');
+    expect(again.report.steps[0]).toMatchObject({ status: 'skipped' });
+    expect(again.report.image).toBe(built.report.image);
+  }, 600_000);
+
+  it('names the failing %post command of a build that fails, and keeps the image it had', async () => {
+    const before = (await t.ptw(['host', 'ls', '--json'])).stdout;
+    const failed = await setup('--steps', 'image,ready', '--def', 'broken');
+    expect(failed.code).toBe(1);
+    expect(failed.report.steps[0]).toMatchObject({
+      step: 'image',
+      status: 'failed',
+      summary: expect.stringContaining('the build failed in %post at: ls /definitely/not/here'),
+    });
+    expect(failed.report.steps[1]).toMatchObject({ step: 'ready', status: 'not-run' });
+    expect((await t.ptw(['host', 'ls', '--json'])).stdout).toBe(before);
+    const text = await t.ptw(['host', 'setup', t.hostName, '--steps', 'image', '--def', 'broken']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('FAIL  image');
+    expect(text.stderr).toMatch(/image: \[\d+\/\d+\] Step/);
+  }, 600_000);
+
+  it('says what is missing before the host is ready for benchmark runs', async () => {
+    const ready = await setup('--steps', 'ready');
+    expect(ready.code).toBe(1);
+    const summary = ready.report.steps[0]!.summary;
+    expect(summary).toContain('not ready for benchmark runs');
+    expect(summary).toContain('torch is not importable');
+    expect(summary).toContain('has no NVIDIA GPU');
+  }, 300_000);
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { buildProgress, checkoutScript, failedPostCommand } from '../../../../src/main/hosts/host-setup';
+
+describe('host set-up, the pure parts', () => {
+  it('reads the classic builder’s progress: its lines and step n of m', () => {
+    expect(buildProgress({ stream: 'Step 3/9 : RUN ["/bin/sh","-e","-x","/.ptw/post.sh"]\n' })).toEqual({
+      line: 'Step 3/9 : RUN ["/bin/sh","-e","-x","/.ptw/post.sh"]',
+      step: { done: 3, total: 9 },
+    });
+    expect(buildProgress({ stream: ' ---> Using cache\n' })).toEqual({ line: ' ---> Using cache', step: null });
+    expect(buildProgress({ stream: '\n' })).toEqual({ line: null, step: null });
+    expect(buildProgress({ error: 'The command returned a non-zero code: 2' }).line).toContain('non-zero');
+  });
+
+  it('names the %post command that failed: the last one sh -x printed', () => {
+    const log = ['Step 3/4 : RUN …', '+ chmod 1777 /tmp', '+ pip install nope', 'ERROR: No matching distribution', 'x'];
+    expect(failedPostCommand(log)).toBe('pip install nope');
+    expect(failedPostCommand(['Step 1/2 : FROM x', 'pull access denied'])).toBeNull();
+  });
+
+  it('quotes every path and revision it puts in the checkout script', () => {
+    const script = checkoutScript({ dir: "/srv/ptb'; rm -rf /", repo: 'https://example.invalid/p.git', rev: '$(id)' });
+    expect(script).toContain(`dir='/srv/ptb'\\''; rm -rf /'`);
+    expect(script).toContain(`checkout --quiet '$(id)'`);
+    expect(checkoutScript({ dir: '/srv/ptb', repo: null, rev: null })).not.toContain('clone');
+  });
+});
