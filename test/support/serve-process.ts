@@ -20,7 +20,13 @@ export interface ServeProcess {
 const repoRoot = path.resolve(__dirname, '..', '..');
 
 export async function startServeProcess(
-  options: { env?: Record<string, string>; home?: string; nodeArgs?: string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    home?: string;
+    nodeArgs?: string[];
+    /** The CLI's arguments: `serve --port 0` unless given (e.g. `replay FILE`, which serves the same way). */
+    args?: string[];
+  } = {},
 ): Promise<ServeProcess> {
   const cli = path.join(repoRoot, 'dist', 'main', 'cli.cjs');
   if (!existsSync(cli) || !existsSync(path.join(repoRoot, 'dist', 'renderer', 'index.html'))) {
@@ -30,7 +36,7 @@ export async function startServeProcess(
   const home = options.home ?? (await mkdtemp(path.join(os.tmpdir(), 'ptw-e2e-home-')));
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), path.join(repoRoot, 'bin', 'ptw.cjs'), 'serve', '--port', '0'],
+    [...(options.nodeArgs ?? []), path.join(repoRoot, 'bin', 'ptw.cjs'), ...(options.args ?? ['serve', '--port', '0'])],
     {
       env: { ...process.env, ...options.env, PTW_HOME: home },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -18,23 +18,24 @@ export function recordingKeyFromHash(hash: string): string | null {
 /**
  * "Open recording…" in the Runs screen: any asciicast v2/v3 file (asciinema, Terminal-Bench, Harbor trials) played
  * in the indexed replay without a run. A path typed in (`ptw serve` has no native file dialog; the path is read on
- * the machine running the app); lines that could not be read are listed by line number above the player.
+ * the machine running the app). The Runs screen shows what it opened with {@link RecordingView}; the recording the
+ * page URL names (`ptw replay FILE`) is opened at start.
  */
-export function OpenRecordingAction() {
+export function OpenRecordingAction({ onOpen }: { onOpen: (index: ReplayIndex) => void }) {
   const client = useAppStoreApi().client;
-  const [opened, setOpened] = useState<{ index: ReplayIndex; from: 'url' | 'form' } | null>(null);
   const [fromUrl, setFromUrl] = useState<AppErrorData | null>(null);
 
   useEffect(() => {
     const key = recordingKeyFromHash(window.location.hash);
     if (!key) return;
     void client.call('replay.open', { id: key }).then((reply) => {
-      if (reply.ok) setOpened({ index: reply.data, from: 'url' });
+      if (reply.ok) onOpen(reply.data);
       else setFromUrl(reply.error);
     });
+    // Once per page: the URL names one recording.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client]);
 
-  const recording = opened ? <Recording index={opened.index} onClose={() => setOpened(null)} /> : null;
   return (
     <>
       <PathImport
@@ -42,52 +43,35 @@ export function OpenRecordingAction() {
         openLabel="Open recording…"
         fieldLabel="An asciicast file (.cast, v2 or v3), a path on the machine running the app"
         placeholder="/data/recordings/session.cast"
-        keepOpen
         onImport={async (path) => {
-          setOpened(null);
           const reply = await client.call('replay.openFile', { path });
           if (!reply.ok) return reply.error;
-          setOpened({ index: reply.data, from: 'form' });
+          onOpen(reply.data);
           return null;
         }}
-      >
-        {opened?.from === 'form' ? recording : null}
-      </PathImport>
+      />
       {fromUrl ? (
         <p className="inline-error" role="alert" data-testid="open-recording-url-error">
           Could not open the recording: {fromUrl.message}
         </p>
       ) : null}
-      {/* Opened from the URL (ptw replay): shown without the path form. */}
-      {opened?.from === 'url' ? <div className="recording-from-url">{recording}</div> : null}
     </>
   );
 }
 
-function Recording({ index, onClose }: { index: ReplayIndex; onClose: () => void }) {
+/** An opened recording: what the file is, then the player (which lists the lines it could not read, by number). */
+export function RecordingView({ index, onClose }: { index: ReplayIndex; onClose: () => void }) {
   return (
     <section className="run-section recording" data-testid="recording" aria-label="Recording">
       <p className="muted">
         <span className="cell-mono selectable">{index.file}</span> · asciicast v{index.header.version} ·{' '}
         {index.header.cols}×{index.header.rows} · {formatDuration(index.duration)} · {index.eventCount} events
         {index.markers.length > 0 ? ` · ${index.markers.length} markers` : ''}{' '}
-        <button type="button" className="button button-quiet" onClick={onClose}>
+        <button type="button" className="button button-quiet" data-testid="recording-close" onClick={onClose}>
           Close
         </button>
       </p>
-      {index.problemCount > 0 ? (
-        <ul className="steps-problems" data-testid="recording-problems">
-          {index.problems.map((p, i) => (
-            <li key={i}>
-              line {p.line}: {p.message}
-            </li>
-          ))}
-          {index.problemCount > index.problems.length ? (
-            <li>… {index.problemCount - index.problems.length} more</li>
-          ) : null}
-        </ul>
-      ) : null}
-      <ReplayPlayer runId={index.id} runStartedAt={index.header.startedAt} />
+      <ReplayPlayer key={index.id} runId={index.id} runStartedAt={index.header.startedAt} />
     </section>
   );
 }

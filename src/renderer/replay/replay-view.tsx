@@ -120,6 +120,8 @@ function ReplayReady({
   onController?: (controller: ReplayController | null) => void;
 }) {
   const client = useAppStoreApi().client;
+  // The file's own name (a run's is terminal.cast; an opened recording keeps its name).
+  const castName = index.file.split(/[\\/]/).pop() || 'terminal.cast';
   const screenRef = useRef<HTMLDivElement>(null);
   const [controller, setController] = useState<ReplayController | null>(null);
   const [timeMs, setTimeMs] = useState(0);
@@ -295,7 +297,10 @@ function ReplayReady({
           <ul>
             {index.problems.map((p) => (
               <li key={p.line}>
-                <code>terminal.cast:{p.line}</code> {p.message}
+                <code>
+                  {castName}:{p.line}
+                </code>{' '}
+                {p.message}
               </li>
             ))}
           </ul>

@@ -7,7 +7,8 @@ import { listView } from '../store/list-state';
 import { selectedRun } from '../store/slices/runs-slice';
 import { useAppStore } from '../store/store-context';
 import { PtbImportAction } from '../steps/ptb-import-action';
-import { OpenRecordingAction } from '../replay/open-recording-action';
+import { OpenRecordingAction, RecordingView } from '../replay/open-recording-action';
+import type { ReplayIndex } from '../../shared/contract-replay';
 import { BundleImportAction, ExampleRunButton } from './bundle-actions';
 import { LaunchFormView } from './launch-form-view';
 import { clockTicks } from './run-clock';
@@ -26,6 +27,8 @@ export function RunsView() {
   const now = useNow(runs.items.some(clockTicks) ? 1_000 : 30_000);
   const close = () => runs.showPane('detail');
   const launching = runs.pane === 'launch';
+  // A recording opened without a run (Open recording…, or the URL of `ptw replay FILE`).
+  const [recording, setRecording] = useState<ReplayIndex | null>(null);
   // Compare mode: null when off; else the runs ticked in the list (the two newest ticks are compared).
   const [comparing, setComparing] = useState<string[] | null>(null);
   const toggleCompare = (id: string) =>
@@ -69,7 +72,7 @@ export function RunsView() {
           </button>
           <PtbImportAction />
           <BundleImportAction />
-          <OpenRecordingAction />
+          <OpenRecordingAction onOpen={setRecording} />
           <button
             type="button"
             className="button button-primary button-with-icon"
@@ -83,6 +86,7 @@ export function RunsView() {
         </>
       }
     >
+      {recording ? <RecordingView index={recording} onClose={() => setRecording(null)} /> : null}
       {runs.error ? (
         <ListError testId="error-runs" what="runs" error={runs.error} onRetry={() => void runs.load()} />
       ) : null}
