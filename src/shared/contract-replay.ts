@@ -12,6 +12,9 @@ import { z } from 'zod';
 
 const runId = z.string().min(1);
 
+/** A dropped cast travels as one message (the serve WebSocket takes 16 MiB frames, JSON may double the text). */
+export const MAX_DROPPED_CAST_CHARS = 8 * 1024 * 1024;
+
 export const replayHeaderSchema = z.object({
   version: z.union([z.literal(2), z.literal(3)]),
   cols: z.number().int().positive(),
@@ -100,6 +103,21 @@ export const replayCommands = {
    */
   'replay.openFile': {
     input: z.object({ path: z.string().min(1, 'name an asciicast file (.cast)') }).strict(),
+    output: replayIndexSchema,
+  },
+  /**
+   * A cast dropped on (or chosen in) the page, sent as text: kept in `PTW_HOME/replay-files/dropped/` and indexed as
+   * `replay.openFile` does. Bigger files are opened by path, which reads them where they are.
+   */
+  'replay.openDropped': {
+    input: z
+      .object({
+        name: z.string().min(1).max(255),
+        text: z
+          .string()
+          .max(MAX_DROPPED_CAST_CHARS, 'larger than 8 MiB: open it by path (Open recording…, ptw replay FILE)'),
+      })
+      .strict(),
     output: replayIndexSchema,
   },
   'replay.segment': {

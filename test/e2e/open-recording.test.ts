@@ -1,7 +1,7 @@
 // A recording without a run, end to end: `ptw replay FILE` (the built CLI) serves the app and prints a URL that opens
 // the file's replay in Chromium, its bad line listed by number; "Open recording…" in the Runs screen opens another
 // (a real asciinema v2 fixture) by path. Untrusted text in the cast stays text.
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -72,6 +72,31 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Recordings without 
       .poll(() => page.getByTestId('recording').textContent(), { timeout: 60_000 })
       .toContain('asciinema-v2.cast');
     expect(await page.getByTestId('recording').textContent()).toContain('asciicast v2');
+    await expect.poll(() => page.getByTestId('replay-screen').isVisible(), { timeout: 60_000 }).toBe(true);
+  });
+
+  it('opens a cast chosen with the file picker, and one dropped on the page', async () => {
+    // The form closed once the path opened; open it again.
+    await page.getByTestId('open-recording-open').click();
+    await page
+      .getByTestId('open-recording-file')
+      .setInputFiles(path.resolve('test/fixtures/asciinema/asciinema-cli__full-v3.cast'));
+    await expect
+      .poll(() => page.getByTestId('recording').textContent(), { timeout: 60_000 })
+      .toContain('asciinema-cli__full-v3.cast');
+    expect(await page.getByTestId('recording').textContent()).toContain('asciicast v3');
+    // A drop: the page reads the file and sends its text; the recording is kept by content under PTW_HOME.
+    const dropped = (await readFile(path.resolve('test/fixtures/asciinema/asciinema-player__markers.cast'))).toString();
+    await page.evaluate((text) => {
+      const data = new DataTransfer();
+      data.items.add(new File([text], 'dropped-markers.cast'));
+      const zone = document.querySelector('[data-testid="open-recording-drop"]')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, dropped);
+    await expect
+      .poll(() => page.getByTestId('recording').textContent(), { timeout: 60_000 })
+      .toContain('dropped-markers.cast');
     await expect.poll(() => page.getByTestId('replay-screen').isVisible(), { timeout: 60_000 }).toBe(true);
   });
 

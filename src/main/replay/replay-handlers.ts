@@ -7,6 +7,7 @@ export function replayHandlers(replay: ReplayService): Pick<CommandHandlers, key
   return {
     'replay.open': ({ id }) => replay.openRun(id),
     'replay.openFile': ({ path }) => replay.openPath(path),
+    'replay.openDropped': ({ name, text }) => replay.openDropped(name, text),
     'replay.segment': ({ id, n }) => replay.segment(id, n),
     'replay.search': ({ id, query, limit }) => replay.search(id, query, limit),
   };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReplayHit, ReplayIndex, ReplaySegment } from '../../shared/contract-replay';
 import { AppError } from '../../shared/errors';
@@ -42,6 +42,19 @@ export class ReplayService {
     const entry = { castFile: real, cacheDir: path.join(this.options.home, 'replay-files', key) };
     this.files.set(key, entry);
     return (await this.index(key, entry.castFile, entry.cacheDir)).toContract(key);
+  }
+
+  /** A cast sent as text (dropped on the page): kept by content under `PTW_HOME/replay-files/dropped/`, then opened. */
+  async openDropped(name: string, text: string): Promise<ReplayIndex> {
+    const sha = createHash('sha256').update(text).digest('hex').slice(0, 16);
+    const safe = name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'recording';
+    const dir = path.join(this.options.home, 'replay-files', 'dropped');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `${sha}-${safe}`);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, text, { mode: 0o600 });
+    await rename(tmp, file);
+    return this.openPath(file);
   }
 
   /** Where a run's cast (or a cast opened by path) and its index cache are. */

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ReplayIndex } from '../../shared/contract-replay';
+import { MAX_DROPPED_CAST_CHARS, type ReplayIndex } from '../../shared/contract-replay';
 import type { AppErrorData } from '../../shared/errors';
 import { formatDuration } from '../../shared/runs/duration';
 import { PathImport } from '../shell/path-import';
@@ -49,7 +49,9 @@ export function OpenRecordingAction({ onOpen }: { onOpen: (index: ReplayIndex) =
           onOpen(reply.data);
           return null;
         }}
-      />
+      >
+        <RecordingDrop onOpen={onOpen} />
+      </PathImport>
       {fromUrl ? (
         <p className="inline-error" role="alert" data-testid="open-recording-url-error">
           Could not open the recording: {fromUrl.message}
@@ -73,5 +75,68 @@ export function RecordingView({ index, onClose }: { index: ReplayIndex; onClose:
       </p>
       <ReplayPlayer key={index.id} runId={index.id} runStartedAt={index.header.startedAt} />
     </section>
+  );
+}
+
+/**
+ * Or a file dropped here (or chosen with the browser's own picker, which serve mode has too): read in the page and
+ * sent as text, so it works without a path in either shell; up to 8 MiB (bigger ones by path).
+ */
+function RecordingDrop({ onOpen }: { onOpen: (index: ReplayIndex) => void }) {
+  const client = useAppStoreApi().client;
+  const [over, setOver] = useState(false);
+  const [status, setStatus] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+
+  const open = async (file: File | undefined): Promise<void> => {
+    if (!file) return;
+    if (file.size > MAX_DROPPED_CAST_CHARS) {
+      setStatus({
+        busy: false,
+        error: `${file.name} is larger than 8 MiB: open it by path above (or ptw replay FILE)`,
+      });
+      return;
+    }
+    setStatus({ busy: true, error: null });
+    const reply = await client.call('replay.openDropped', { name: file.name, text: await file.text() });
+    if (!reply.ok) {
+      setStatus({ busy: false, error: reply.error.message });
+      return;
+    }
+    setStatus({ busy: false, error: null });
+    onOpen(reply.data);
+  };
+
+  return (
+    <div
+      className={`recording-drop${over ? ' recording-drop-over' : ''}`}
+      data-testid="open-recording-drop"
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setOver(false);
+        void open(e.dataTransfer.files[0]);
+      }}
+    >
+      <span className="muted">{status.busy ? 'Reading the recording…' : 'or drop a .cast file here, or'}</span>{' '}
+      <label className="button button-quiet">
+        choose one…
+        <input
+          type="file"
+          accept=".cast,.json,.jsonl,application/x-asciicast"
+          className="visually-hidden"
+          data-testid="open-recording-file"
+          onChange={(e) => void open(e.target.files?.[0])}
+        />
+      </label>
+      {status.error ? (
+        <p className="inline-error" role="alert" data-testid="open-recording-drop-error">
+          {status.error}
+        </p>
+      ) : null}
+    </div>
   );
 }
