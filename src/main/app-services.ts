@@ -200,6 +200,7 @@ export async function createAppServices(options: {
         profile: (host) => hostStore.get(host),
         resourcesDir: options.resourcesDir,
         emit: (event) => events.emit('datasets.progress', event),
+        emitSearch: (peerId, event) => events.emitTo(peerId, 'datasets.searchProgress', event),
       }),
     ),
     ...checkpointHandlers(

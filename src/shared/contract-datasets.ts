@@ -52,8 +52,8 @@ export const datasetListSchema = z.object({
 export type DatasetList = z.infer<typeof datasetListSchema>;
 
 export const datasetRowSchema = z.object({
-  /** 0-based row index. */
-  row: z.number().int(),
+  /** 0-based row index; null for a row reached by byte offset past the part of the file counted so far. */
+  row: z.number().int().nullable(),
   /** 1-based line where the row starts (JSONL, CSV), null otherwise. */
   line: z.number().int().nullable(),
   /** The parsed row; absent when it does not parse (see `error`) or is too large to send. */
@@ -64,12 +64,44 @@ export const datasetRowSchema = z.object({
   error: z.string().optional(),
   /** The row's size in bytes on disk, where known. */
   bytes: z.number().int().optional(),
+  /** Byte offset of the row's line in the file (JSONL, CSV). */
+  byte: z.number().int().optional(),
 });
 export type DatasetRow = z.infer<typeof datasetRowSchema>;
 
 /** Rows longer than this are shown cut (with their size), never parsed in full on the way to the screen. */
 export const MAX_ROW_TEXT = 256 * 1024;
 export const MAX_PAGE_ROWS = 500;
+
+/**
+ * How far the host's line index of a JSONL/CSV file has got: built in the background (issue 21), so pages come back
+ * while it counts; `rows` is a lower bound until `complete`. Rows are then parsed (`checked`) to find broken ones.
+ */
+export const datasetIndexSchema = z.object({
+  complete: z.boolean(),
+  /** Rows counted so far (every row once `complete`). */
+  rows: z.number().int(),
+  /** Bytes of the file counted so far, and its size as last seen. */
+  indexedBytes: z.number().int(),
+  size: z.number().int(),
+  /** Every row parsed for problems (JSONL); `checkedBytes` so far. */
+  checked: z.boolean(),
+  checkedBytes: z.number().int(),
+  /** The counting rate of the last (re)build on the host, MB/s; null until it has one. */
+  indexMBps: z.number().nullable(),
+  /** Why the index stopped, when it did. */
+  error: z.string().nullable(),
+});
+export type DatasetIndex = z.infer<typeof datasetIndexSchema>;
+
+export const datasetIndexStatusSchema = z.object({
+  path: z.string(),
+  index: datasetIndexSchema,
+  /** Broken rows found so far. */
+  problems: z.array(datasetProblemSchema),
+  problemCount: z.number().int(),
+});
+export type DatasetIndexStatus = z.infer<typeof datasetIndexStatusSchema>;
 
 export const datasetPageSchema = z.object({
   path: z.string(),
@@ -85,6 +117,11 @@ export const datasetPageSchema = z.object({
   problemCount: z.number().int(),
   /** How the page was read: index build time on the host when it was built for this request. */
   indexBuiltMs: z.number().nullable().optional(),
+  /** JSONL/CSV: the line index's progress (`total` is "at least" until it is complete). */
+  index: datasetIndexSchema.optional(),
+  /** JSONL/CSV: the bytes the page's rows span (the next byte-offset page starts at `byteEnd`). */
+  byteStart: z.number().int().optional(),
+  byteEnd: z.number().int().optional(),
 });
 export type DatasetPage = z.infer<typeof datasetPageSchema>;
 
@@ -150,6 +187,14 @@ export const datasetSearchSchema = z.object({
       matchEnd: z.number().int(),
     }),
   ),
+  /** The search was cancelled (`datasets.searchCancel`): `total` and `hits` are what it had found. */
+  cancelled: z.boolean().optional(),
+  /** Bytes of the file searched, of `size`. */
+  scannedBytes: z.number().int().optional(),
+  size: z.number().int().optional(),
+  elapsedMs: z.number().optional(),
+  /** When the first hit was found on the host (ms after the search started there), null when none was. */
+  firstHitMs: z.number().nullable().optional(),
 });
 export type DatasetSearch = z.infer<typeof datasetSearchSchema>;
 
@@ -206,22 +251,38 @@ export const datasetsCommands = {
         ...datasetRef,
         offset: z.number().int().min(0),
         limit: z.number().int().min(1).max(MAX_PAGE_ROWS),
+        /**
+         * JSONL: rows from the first line that starts at or after this byte (`offset` ignored), for the part of a
+         * file not counted yet; rows there have `row: null` until the index reaches them.
+         */
+        byteOffset: z.number().int().min(0).optional(),
       })
       .strict(),
     output: datasetPageSchema,
   },
   /** Field stats, length histogram, exact and near duplicates, computed on the host. */
   'datasets.stats': { input: z.object(datasetRef).strict(), output: datasetStatsSchema },
-  /** Rows whose text contains `query` (case-insensitive), searched on the host. */
+  /** The line index's progress for a JSONL/CSV file (started on the host if it is not built or running). */
+  'datasets.indexStatus': { input: z.object(datasetRef).strict(), output: datasetIndexStatusSchema },
+  /**
+   * Rows whose text contains `query` (case-insensitive), searched on the host. With a `searchId`, hits and progress
+   * also stream to the asking peer as `datasets.searchProgress`, and `datasets.searchCancel` stops it.
+   */
   'datasets.search': {
     input: z
       .object({
         ...datasetRef,
         query: z.string().min(1).max(1000),
         limit: z.number().int().min(1).max(1000).optional(),
+        searchId: z.string().min(1).max(100).optional(),
       })
       .strict(),
     output: datasetSearchSchema,
+  },
+  /** Stops a streaming search; `cancelled` is false when none with that id is running. */
+  'datasets.searchCancel': {
+    input: z.object({ searchId: z.string().min(1).max(100) }).strict(),
+    output: z.object({ cancelled: z.boolean() }),
   },
   /**
    * Rows sharing n-grams (13 words by default) with the benchmark's test set: a benchmark name (its test files are
@@ -245,5 +306,16 @@ export const datasetsEvents = {
     phase: z.enum(['started', 'finished', 'failed']),
     elapsedMs: z.number().optional(),
     message: z.string().optional(),
+  }),
+  /** A streaming search's new hits and progress (to the peer that started it); `done` on the last one. */
+  'datasets.searchProgress': z.object({
+    runId: z.string(),
+    path: z.string(),
+    searchId: z.string(),
+    hits: datasetSearchSchema.shape.hits,
+    total: z.number().int(),
+    scannedBytes: z.number().int(),
+    size: z.number().int(),
+    done: z.boolean(),
   }),
 } as const satisfies Record<string, z.ZodType>;

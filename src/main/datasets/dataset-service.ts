@@ -5,6 +5,7 @@ import { parseJsonExact } from '../../shared/datasets/exact-json';
 import {
   MAX_ROW_TEXT,
   type DatasetFormat,
+  type DatasetIndexStatus,
   type DatasetList,
   type DatasetOverlap,
   type DatasetPage,
@@ -14,10 +15,22 @@ import {
   type DatasetStats,
 } from '../../shared/contract-datasets';
 import { csvRow, parseCsvRecords } from '../../shared/datasets/dataset-rows';
-import { AppError } from '../../shared/errors';
+import { AppError, errorCodeSchema } from '../../shared/errors';
 import type { EventPayload } from '../../shared/contract';
 import type { HostSession } from '../hosts/host-exec-types';
-import { HostDataHelper, inspectDir } from './host-data-helper';
+import { HELPER_NAME, HostDataHelper, inspectDir } from './host-data-helper';
+import {
+  CHECKPOINT_RECORD,
+  CheckpointTable,
+  checkpointAfter,
+  frontier,
+  indexSummary,
+  pointForByte,
+  pointForRow,
+  type HostIndexState,
+  type LineIndex,
+  type ReadPoint,
+} from './line-index';
 import { parquetAsJsonl, parquetShape, readParquetPage } from './parquet-pages';
 import { shellQuote } from '../../shared/runs/agent-catalog';
 
@@ -44,22 +57,12 @@ export interface DatasetServiceOptions {
   hostDirs(host: string): Promise<{ runRoot: string; ptbCheckout?: string | undefined }>;
   resourcesDir(): string;
   onProgress?: (event: EventPayload<'datasets.progress'>) => void;
-  /** How long an index fetched from the host is trusted before it is checked again (a live run may append). */
+  /** A streaming search's hits and progress, for the peer that started it. */
+  onSearchProgress?: (peerId: string, event: EventPayload<'datasets.searchProgress'>) => void;
+  /** How long a complete index is trusted before the host is asked again (a live run may append). */
   indexTtlMs?: number;
-}
-
-interface LineIndex {
-  rows: number;
-  checkpoints: Array<[number, number]>;
-  problems: DatasetProblem[];
-  problemCount: number;
-  header: string[] | null;
-  every: number;
-  size: number;
-  format: 'jsonl' | 'csv';
-  realPath: string;
-  builtMs: number;
-  cached: boolean;
+  /** How long a page of rows not counted yet waits for the index. */
+  indexWaitMs?: number;
 }
 
 interface Target {
@@ -85,6 +88,10 @@ export function datasetFormatOf(file: string): DatasetFormat | undefined {
 
 const FIRST_CHUNK_MAX = 8 * 1024 * 1024;
 const NEXT_CHUNK = 4 * 1024 * 1024;
+/** What a first look reads when nothing about the file's rows is known yet (the head of a cold file). */
+const COLD_CHUNK = 1024 * 1024;
+/** A line longer than this is not read through for a page: shown cut, the page going on after it. */
+const MAX_LINE_SCAN = 16 * 1024 * 1024;
 const CSV_RANGE_MAX = 64 * 1024 * 1024;
 /** Footers read per listing; more Parquet files than this are listed without row counts. */
 const MAX_PARQUET_SHAPES = 20;
@@ -92,7 +99,9 @@ const BENCHMARK_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
 
 export class DatasetService {
   private readonly helper: HostDataHelper;
-  private readonly indexes = new Map<string, { index: LineIndex; at: number }>();
+  private readonly lineIndexes = new Map<string, LineIndex>();
+  private readonly indexing = new Map<string, Promise<LineIndex>>();
+  private readonly searches = new Map<string, { cancelled: boolean; close: () => void }>();
   private readonly runs = new Map<string, DatasetRunContext>();
 
   constructor(private readonly options: DatasetServiceOptions) {
@@ -181,51 +190,123 @@ export class DatasetService {
   }
 
   /**
-   * The line index of a JSONL/CSV file: built on the host the first time (and again when the file changes), kept
-   * there in `<runDir>/inspect/index/`, and here in memory for a few seconds. A process that has not seen the file
-   * yet reads the host's cached index straight over SFTP (no exec: the first page comes back in one or two reads)
-   * and has the helper check it against the file in the background; a page read with it is checked to start on a
-   * line boundary, and a stale index falls back to the helper.
+   * The line index of a JSONL/CSV file (issue 21): started on the host in the background the first time
+   * (`index --background` answers at once), then followed here: while it grows, its state file and the new
+   * checkpoint records are read over SFTP (no exec) a few times a second at most; once complete it is trusted for
+   * a few seconds, then asked again (the helper extends it when the file grew, starts over when it was rewritten).
    */
-  private async index(t: Target, file: string, fresh = false): Promise<LineIndex & { optimistic?: boolean }> {
+  private async lineIndex(t: Target, file: string, refresh = false): Promise<LineIndex> {
     const key = `${t.key}\0${file}`;
-    const known = this.indexes.get(key);
-    if (!fresh && known && Date.now() - known.at < (this.options.indexTtlMs ?? 10_000)) return known.index;
-    if (!fresh && !known) {
-      const cached = await this.readCachedIndex(t, file).catch(() => undefined);
-      if (cached) {
-        this.indexes.set(key, { index: cached, at: Date.now() });
-        void this.index(t, file, true).catch(() => this.indexes.delete(key));
-        return { ...cached, optimistic: true };
-      }
+    const known = this.lineIndexes.get(key);
+    if (known && !refresh) {
+      const done = known.state.complete && known.state.checked;
+      const ttl = done ? (this.options.indexTtlMs ?? 10_000) : 250;
+      if (Date.now() - known.at < ttl) return known;
     }
-    const index = await this.job(t, file, 'index', () =>
-      this.helper.run<LineIndex>(t.session, t, [
-        'index',
-        '--workspace',
-        t.workspace,
-        '--file',
-        file,
-        '--cache-dir',
-        inspectDir(t.runDir),
-      ]),
+    let pending = this.indexing.get(key);
+    if (!pending) {
+      pending = this.followIndex(t, file, known).finally(() => this.indexing.delete(key));
+      this.indexing.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async followIndex(t: Target, file: string, known: LineIndex | undefined): Promise<LineIndex> {
+    const key = `${t.key}\0${file}`;
+    const now = Date.now();
+    let state: HostIndexState | undefined;
+    // A builder that has not moved for a while may have died (the host rebooted): the helper restarts it.
+    if (known && !(known.state.complete && known.state.checked) && now - known.movedAt < 5_000) {
+      state = await this.readIndexState(t, file).catch(() => undefined);
+      if (state && state.generation !== known.state.generation && state.generation === '') state = undefined;
+    }
+    state ??= await this.helper.run<HostIndexState>(
+      t.session,
+      t,
+      ['index', '--background', '--workspace', t.workspace, '--file', file, '--cache-dir', inspectDir(t.runDir)],
+      60_000,
     );
-    this.indexes.set(key, { index, at: Date.now() });
+    const table =
+      known && known.table.generation === state.generation ? known.table : new CheckpointTable(state.generation);
+    if (state.generation !== '' && state.checkpoints > table.count) {
+      const bytes = await t.session.readFile(this.indexPath(t, file, '.ckpt'), {
+        offset: table.count * CHECKPOINT_RECORD,
+        maxBytes: (state.checkpoints - table.count) * CHECKPOINT_RECORD,
+      });
+      table.append(bytes);
+    }
+    const moved =
+      !known ||
+      known.state.indexedBytes !== state.indexedBytes ||
+      known.state.validatedBytes !== state.validatedBytes ||
+      known.state.generation !== state.generation;
+    const index: LineIndex = { state, table, at: Date.now(), movedAt: moved ? Date.now() : known.movedAt };
+    this.lineIndexes.set(key, index);
     return index;
   }
 
-  private async readCachedIndex(t: Target, file: string): Promise<LineIndex | undefined> {
+  private indexPath(t: Target, file: string, ext: '.json' | '.ckpt'): string {
     const digest = createHash('sha1')
       .update(`${t.workspace.replace(/\/+$/, '')}/${file}`)
       .digest('hex')
       .slice(0, 20);
-    const bytes = await t.session.readFile(path.posix.join(inspectDir(t.runDir), 'index', `${digest}.json`));
-    const raw = JSON.parse(bytes.toString('utf8')) as LineIndex & { version?: number; file?: string };
-    if (raw.version !== 1 || typeof raw.file !== 'string' || !Array.isArray(raw.checkpoints)) return undefined;
-    return { ...raw, realPath: raw.file, cached: true };
+    return path.posix.join(inspectDir(t.runDir), 'index', `${digest}${ext}`);
   }
 
-  async page(id: string, file: string, offset: number, limit: number): Promise<DatasetPage> {
+  private async readIndexState(t: Target, file: string): Promise<HostIndexState | undefined> {
+    const raw = JSON.parse((await t.session.readFile(this.indexPath(t, file, '.json'))).toString('utf8')) as Omit<
+      HostIndexState,
+      'totalRows'
+    > & { tail?: { row?: boolean; problem?: DatasetProblem | null } | null };
+    if (raw.version !== 2 || typeof raw.file !== 'string') return undefined;
+    // The helper's public state adds the tail row (a last line without a newline) and its problem.
+    const tail = raw.tail ?? null;
+    const problems = [...raw.problems];
+    if (tail?.problem) problems.push(tail.problem);
+    return {
+      ...raw,
+      totalRows: raw.rows + (tail?.row ? 1 : 0),
+      problems,
+      problemCount: raw.problemCount + (tail?.problem ? 1 : 0),
+    };
+  }
+
+  /** Waits for the index to count past row `row` (a page asked for rows not counted yet). */
+  private async indexPast(t: Target, file: string, row: number): Promise<LineIndex> {
+    const deadline = Date.now() + (this.options.indexWaitMs ?? 10 * 60_000);
+    let index = await this.lineIndex(t, file);
+    while (!index.state.complete && index.state.rows <= row) {
+      if (index.state.error)
+        throw new AppError('INTERNAL', `Indexing ${file} on the host failed: ${index.state.error}`);
+      if (Date.now() > deadline) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `${file}: row ${row} is not counted yet (${index.state.rows} rows so far, ${index.state.indexedBytes} of ${index.state.size} bytes); ask again later, or by byte offset.`,
+          { retryable: true },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      index = await this.lineIndex(t, file);
+    }
+    return index;
+  }
+
+  async indexStatus(id: string, file: string): Promise<DatasetIndexStatus> {
+    const format = datasetFormatOf(file);
+    if (format !== 'jsonl' && format !== 'csv') {
+      throw new AppError('INVALID_INPUT', `${file} is not JSONL or CSV: it has no line index.`);
+    }
+    const t = await this.target(id);
+    const index = await this.lineIndex(t, file);
+    return {
+      path: file,
+      index: indexSummary(index.state),
+      problems: index.state.problems,
+      problemCount: index.state.problemCount,
+    };
+  }
+
+  async page(id: string, file: string, offset: number, limit: number, byteOffset?: number): Promise<DatasetPage> {
     const format = datasetFormatOf(file);
     if (!format) {
       throw new AppError(
@@ -263,28 +344,45 @@ export class DatasetService {
       );
       return { path: file, format, offset, ...page, problems: [], problemCount: 0 };
     }
-    let index = await this.index(t, file);
-    // Rows past the indexed end: the agent may have appended since; look again before saying there are none.
-    if (offset + limit > index.rows) index = await this.index(t, file, true);
-    const read = (i: LineIndex): Promise<DatasetRow[]> =>
-      format === 'jsonl' ? readJsonlRows(t.session, i, offset, limit) : readCsvRows(t.session, i, offset, limit);
-    let rows: DatasetRow[] | undefined;
-    if (index.optimistic) {
-      rows = (await indexFits(t.session, index, offset)) ? await read(index) : undefined;
-      if (rows && rows.length < Math.min(limit, Math.max(0, index.rows - offset))) rows = undefined;
-      if (!rows) index = await this.index(t, file, true);
+    if (byteOffset !== undefined && format !== 'jsonl') {
+      throw new AppError('INVALID_INPUT', `${file}: pages by byte offset are for JSONL; CSV records are paged by row.`);
     }
-    rows ??= await read(index);
+    let index = await this.lineIndex(t, file);
+    if (byteOffset === undefined && offset > 0 && !index.state.complete && offset >= index.state.rows) {
+      index = await this.indexPast(t, file, offset);
+    }
+    let read: ReadResult;
+    if (format === 'jsonl') {
+      if (byteOffset === undefined) {
+        read = await readJsonlRows(t.session, index, pointForRow(index, offset), { row: offset }, limit, false);
+      } else {
+        const target = Math.min(byteOffset, Math.max(index.state.size, index.state.fileSize ?? 0));
+        const from = pointForByte(index, target);
+        // Past the counted part: from the byte before, so a seek that lands on a line start keeps that line.
+        const start = from.numbered || target === 0 ? from : { ...from, start: target - 1 };
+        read = await readJsonlRows(t.session, index, start, { byte: target }, limit, !from.numbered && target > 0);
+      }
+    } else {
+      read = await readCsvRows(t.session, index, offset, limit);
+    }
+    if (byteOffset === undefined && offset === 0 && read.rows.length === 0 && index.state.error) {
+      throw new AppError('INTERNAL', `Indexing ${file} on the host failed: ${index.state.error}`);
+    }
+    const summary = indexSummary(index.state);
+    const lastRow = read.rows.reduce((n, r) => (r.row === null ? n : Math.max(n, r.row + 1)), 0);
     return {
       path: file,
       format,
-      offset,
-      total: index.rows,
-      rows,
-      ...(index.header ? { columns: index.header } : {}),
-      problems: index.problems,
-      problemCount: index.problemCount,
-      indexBuiltMs: index.cached ? null : index.builtMs,
+      offset: read.rows[0]?.row ?? offset,
+      total: summary.complete ? summary.rows : Math.max(summary.rows, lastRow),
+      rows: read.rows,
+      ...(index.state.header ? { columns: index.state.header } : read.header ? { columns: read.header } : {}),
+      problems: index.state.problems,
+      problemCount: index.state.problemCount,
+      indexBuiltMs: null,
+      index: summary,
+      ...(read.byteStart !== undefined ? { byteStart: read.byteStart } : {}),
+      byteEnd: read.byteEnd,
     };
   }
 
@@ -345,23 +443,135 @@ export class DatasetService {
     return { ...result, path: file, format, problems: result.problems.map((p) => ({ ...p, line: null })) };
   }
 
-  async search(id: string, file: string, query: string, limit = 200): Promise<DatasetSearch> {
+  async search(
+    id: string,
+    file: string,
+    query: string,
+    limit = 200,
+    stream?: { searchId: string; peerId: string },
+  ): Promise<DatasetSearch> {
     const t = await this.target(id);
     const source = await this.hostFile(t, file);
-    const result = await this.job(t, file, 'search', () =>
-      this.helper.run<DatasetSearch>(t.session, t, [
-        'search',
-        '--workspace',
-        source.workspace,
-        '--file',
-        source.file,
-        '--query',
-        query,
-        '--limit',
-        String(limit),
-      ]),
-    );
+    const args = ['search', '--workspace', source.workspace, '--file', source.file, '--query', query];
+    args.push('--limit', String(limit));
+    const run = (): Promise<DatasetSearch> =>
+      stream && t.session.stream
+        ? this.streamSearch(t, file, args, stream)
+        : this.helper.run<DatasetSearch>(t.session, t, args);
+    const result = await this.job(t, file, 'search', run);
     return source.converted ? { ...result, hits: result.hits.map((h) => ({ ...h, line: null })) } : result;
+  }
+
+  /**
+   * A search whose hits reach the asking peer as they are found (`datasets.searchProgress`), read line by line
+   * from the helper's output on a channel of its own; closing the channel (`datasets.searchCancel`) stops it.
+   */
+  private async streamSearch(
+    t: Target,
+    file: string,
+    args: string[],
+    stream: { searchId: string; peerId: string },
+  ): Promise<DatasetSearch> {
+    if (this.searches.has(stream.searchId)) {
+      throw new AppError('INVALID_INPUT', `A search with id ${stream.searchId} is already running.`);
+    }
+    const command = await this.helper.command(t.session, t, [...args, '--stream']);
+    const running = await t.session.stream!(command);
+    const state = { cancelled: false, close: () => running.close() };
+    this.searches.set(stream.searchId, state);
+    const hits: DatasetSearch['hits'] = [];
+    let total = 0;
+    let scanned = 0;
+    let size = 0;
+    let done: DatasetSearch | undefined;
+    let failure: AppError | undefined;
+    const emit = (fresh: DatasetSearch['hits'], last: boolean): void =>
+      this.options.onSearchProgress?.(stream.peerId, {
+        runId: t.id,
+        path: file,
+        searchId: stream.searchId,
+        hits: fresh,
+        total,
+        scannedBytes: scanned,
+        size,
+        done: last,
+      });
+    let buffered = '';
+    let stderr = '';
+    running.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-4000)));
+    const onLine = (text: string): void => {
+      if (!text.trim()) return;
+      let message: {
+        hit?: DatasetSearch['hits'][number];
+        total?: number;
+        scannedBytes?: number;
+        progress?: { scannedBytes: number; size: number; total: number };
+        done?: DatasetSearch;
+        error?: { code?: unknown; message?: unknown };
+      };
+      try {
+        message = parseJsonExact(text, Number.MAX_SAFE_INTEGER) as typeof message;
+      } catch {
+        return;
+      }
+      if (message.hit) {
+        hits.push(message.hit);
+        total = message.total ?? total;
+        scanned = message.scannedBytes ?? scanned;
+        emit([message.hit], false);
+      } else if (message.progress) {
+        ({ total } = message.progress);
+        scanned = message.progress.scannedBytes;
+        size = message.progress.size;
+        emit([], false);
+      } else if (message.done) {
+        done = message.done;
+      } else if (message.error) {
+        const code = errorCodeSchema.safeParse(message.error.code);
+        failure = new AppError(code.success ? code.data : 'INTERNAL', String(message.error.message));
+      }
+    };
+    running.stdout.on('data', (b: Buffer) => {
+      buffered += b.toString('utf8');
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        onLine(buffered.slice(0, nl));
+        buffered = buffered.slice(nl + 1);
+        nl = buffered.indexOf('\n');
+      }
+    });
+    try {
+      const exit = await running.exited;
+      if (buffered) onLine(buffered);
+      if (failure) throw failure;
+      if (done) {
+        ({ total } = done);
+        scanned = done.scannedBytes ?? scanned;
+        size = done.size ?? size;
+        emit([], true);
+        return done;
+      }
+      if (state.cancelled) {
+        emit([], true);
+        return { query: args[args.indexOf('--query') + 1]!, total, hits, cancelled: true, scannedBytes: scanned, size };
+      }
+      throw new AppError(
+        'INTERNAL',
+        `${HELPER_NAME} search ended without an answer (exit ${exit.code ?? exit.signal ?? 'unknown'}): ${stderr.trim().slice(-1000)}`,
+      );
+    } finally {
+      this.searches.delete(stream.searchId);
+      running.close();
+    }
+  }
+
+  /** Stops a streaming search; it answers with what it had found, `cancelled: true`. */
+  cancelSearch(searchId: string): { cancelled: boolean } {
+    const running = this.searches.get(searchId);
+    if (!running) return { cancelled: false };
+    running.cancelled = true;
+    running.close();
+    return { cancelled: true };
   }
 
   /** Where the benchmark's test set is on the host (see the contract's `datasets.overlap`). */
@@ -407,23 +617,6 @@ export class DatasetService {
 
 // --- reading pages of text rows ---------------------------------------------------------------------------------
 
-/**
- * Whether a cached index still fits the file, without an exec: the file ends where the index says (one byte at its
- * end, none after) and the checkpoint the page starts from is still at the start of a line.
- */
-async function indexFits(session: HostSession, index: LineIndex, offset: number): Promise<boolean> {
-  const { start } = range(index, offset, 1);
-  const [tail, before] = await Promise.all([
-    index.size === 0
-      ? Promise.resolve(Buffer.alloc(0))
-      : session.readFile(index.realPath, { offset: index.size - 1, maxBytes: 2 }),
-    start === 0
-      ? Promise.resolve(Buffer.from('\n'))
-      : session.readFile(index.realPath, { offset: start - 1, maxBytes: 1 }),
-  ]);
-  return tail.length === Math.min(1, index.size) && before[0] === 10;
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Lenient = new TextDecoder('utf-8');
 
@@ -432,7 +625,7 @@ function isBlank(bytes: Buffer): boolean {
   return true;
 }
 
-function jsonlRow(row: number, line: number, bytes: Buffer, total: number): DatasetRow {
+function jsonlRow(row: number | null, line: number | null, bytes: Buffer, total: number): DatasetRow {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === 13) end--;
   const body = bytes.subarray(0, end);
@@ -458,37 +651,51 @@ function jsonlRow(row: number, line: number, bytes: Buffer, total: number): Data
   }
 }
 
-/** The checkpoint at or before `offset` and the byte where the page surely ends (the next checkpoint after it). */
-function range(
-  index: LineIndex,
-  offset: number,
-  limit: number,
-): { start: number; line: number; row: number; end: number } {
-  const k = index.every;
-  const ci = Math.min(Math.floor(offset / k), Math.max(0, index.checkpoints.length - 1));
-  const [start, line] = index.checkpoints[ci] ?? [0, 1];
-  const after = Math.ceil(Math.min(index.rows, offset + limit) / k);
-  const end = after < index.checkpoints.length ? index.checkpoints[after]![0] : index.size;
-  return { start, line, row: ci * k, end: Math.max(end, start) };
+interface ReadResult {
+  rows: DatasetRow[];
+  byteStart?: number;
+  /** Where the next page by byte would start: after the last row read (or where reading stopped). */
+  byteEnd: number;
+  /** CSV read before its index knew the header: the header record read with the rows. */
+  header?: string[];
 }
 
+/** How many bytes to read first: the rows wanted at the file's average row size so far, within bounds. */
+function firstRead(index: LineIndex, rowsAhead: number): number {
+  const { rows, indexedBytes } = index.state;
+  if (rows === 0) return COLD_CHUNK;
+  const perRow = indexedBytes / rows;
+  return Math.min(FIRST_CHUNK_MAX, Math.max(64 * 1024, Math.ceil((rowsAhead + 16) * perRow * 1.5) + 64 * 1024));
+}
+
+/**
+ * Rows of a JSONL file from a read point: by row number (`want.row`), or from the first line starting at or after
+ * `want.byte`. `skipPartial`: the point is mid-line (a byte seek past the counted part) and the bytes up to the
+ * next newline are passed over. A line that runs on past MAX_LINE_SCAN (a file with no newline for gigabytes) is
+ * shown cut, and the page goes on from the checkpoint after it when the index has one.
+ */
 async function readJsonlRows(
   session: HostSession,
   index: LineIndex,
-  offset: number,
+  from: ReadPoint,
+  want: { row: number } | { byte: number },
   limit: number,
-): Promise<DatasetRow[]> {
-  if (offset >= index.rows) return [];
-  const r = range(index, offset, limit);
+  skipPartial: boolean,
+): Promise<ReadResult> {
+  const file = index.state.file;
   const rows: DatasetRow[] = [];
-  let position = r.start;
-  let line = r.line;
-  let row = r.row;
+  const result: ReadResult = { rows, byteEnd: from.start };
+  let position = from.start;
+  let lineStart = from.start;
+  let line = from.line;
+  let row = from.row;
+  let skipping = skipPartial;
+  let skipped = 0;
   // The current line: its first MAX_ROW_TEXT + 1 bytes and its full length.
   let parts: Buffer[] = [];
   let kept = 0;
   let length = 0;
-  let want = Math.min(Math.max(r.end - r.start, 1), FIRST_CHUNK_MAX);
+  let size = firstRead(index, 'row' in want && from.row !== null ? want.row - from.row + limit : limit);
   const take = (piece: Buffer): void => {
     length += piece.length;
     if (kept <= MAX_ROW_TEXT) {
@@ -497,22 +704,50 @@ async function readJsonlRows(
       kept += slice.length;
     }
   };
-  const endLine = (): boolean => {
+  const wanted = (start: number): boolean => ('row' in want ? row !== null && row >= want.row : start >= want.byte);
+  /** Ends the current line at `end` (its newline, or the end of the file); true when the page is full. */
+  const endLine = (end: number, row$: (bytes: Buffer, total: number) => DatasetRow): boolean => {
     const bytes = Buffer.concat(parts);
     const total = length;
+    const start = lineStart;
     parts = [];
     kept = 0;
     length = 0;
-    const lineNo = line++;
-    if (isBlank(bytes)) return false;
-    if (row >= offset) rows.push(jsonlRow(row, lineNo, bytes, total));
-    row++;
+    lineStart = end + 1;
+    if (total === bytes.length && isBlank(bytes)) {
+      if (line !== null) line++;
+      return false;
+    }
+    if (wanted(start)) {
+      rows.push({ ...row$(bytes, total), byte: start });
+      result.byteStart ??= start;
+      result.byteEnd = end + 1;
+    }
+    if (line !== null) line++;
+    if (row !== null) row++;
     return rows.length >= limit;
   };
   for (;;) {
-    const chunk = await session.readFile(index.realPath, { offset: position, maxBytes: want });
+    const chunk = await session.readFile(file, { offset: position, maxBytes: size });
+    const chunkStart = position;
     position += chunk.length;
     let at = 0;
+    if (skipping) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        skipped += chunk.length;
+        if (chunk.length < size || skipped > MAX_LINE_SCAN) {
+          result.byteEnd = position;
+          return result;
+        }
+        size = NEXT_CHUNK;
+        continue;
+      }
+      at = nl + 1;
+      lineStart = chunkStart + at;
+      result.byteEnd = lineStart;
+      skipping = false;
+    }
     while (at < chunk.length) {
       const nl = chunk.indexOf(10, at);
       if (nl < 0) {
@@ -521,42 +756,102 @@ async function readJsonlRows(
       }
       take(chunk.subarray(at, nl));
       at = nl + 1;
-      if (endLine()) return rows;
+      const lineNo = line;
+      if (endLine(chunkStart + nl, (bytes, total) => jsonlRow(row, lineNo, bytes, total))) return result;
     }
-    if (chunk.length < want) {
-      if (length > 0 || parts.length > 0) endLine();
-      return rows;
+    if (chunk.length < size) {
+      const lineNo = line;
+      if (length > 0) endLine(position, (bytes, total) => jsonlRow(row, lineNo, bytes, total));
+      if (rows.length > 0 || skipping) result.byteEnd = position;
+      return result;
     }
-    want = NEXT_CHUNK;
+    if (length > MAX_LINE_SCAN) {
+      // Too long to read through for one page: shown cut; its end (and the rows after it) from the index.
+      const after = checkpointAfter(index, lineStart);
+      const longStart = lineStart;
+      const lineNo = line;
+      const seen = length;
+      const full = endLine(position, (bytes) =>
+        after
+          ? jsonlRow(row, lineNo, bytes, after.start - longStart - 1)
+          : {
+              row,
+              line: lineNo,
+              raw: utf8Lenient.decode(bytes.subarray(0, MAX_ROW_TEXT)),
+              error: `no line end in its first ${MAX_LINE_SCAN / 1024 / 1024} MiB: the row is at least ${seen} bytes (first ${MAX_ROW_TEXT} bytes shown; the rest of the file is reached once the index has counted past it)`,
+              bytes: seen,
+            },
+      );
+      if (full || !after || after.row === null) return result;
+      position = after.start;
+      lineStart = after.start;
+      line = after.line;
+      row = after.row;
+      result.byteEnd = after.start;
+    }
+    size = NEXT_CHUNK;
   }
 }
 
-async function readCsvRows(
-  session: HostSession,
-  index: LineIndex,
-  offset: number,
-  limit: number,
-): Promise<DatasetRow[]> {
-  if (offset >= index.rows) return [];
-  const r = range(index, offset, limit);
-  if (r.end - r.start > CSV_RANGE_MAX) {
-    throw new AppError(
-      'INVALID_INPUT',
-      `${index.realPath}: rows ${offset}–${offset + limit} span ${r.end - r.start} bytes; pages of CSV over ${CSV_RANGE_MAX} bytes are not read.`,
-    );
+/** The byte where rows [.., row) surely end: a checkpoint at or after it, the frontier, or the end of the file. */
+function endForRow(index: LineIndex, row: number, from: number): number | undefined {
+  const at = index.table.atRow(row);
+  if (at && at.row === row && at.start > from) return at.start;
+  const next = at ? index.table.after(at.start) : index.table.count ? index.table.point(0) : undefined;
+  if (next && next.row !== null && next.row >= row && next.start > from) return next.start;
+  const edge = frontier(index);
+  if (edge.row !== null && edge.row >= row && edge.start > from) return edge.start;
+  if (index.state.complete) return Math.max(index.state.size, from);
+  return undefined;
+}
+
+async function readCsvRows(session: HostSession, index: LineIndex, offset: number, limit: number): Promise<ReadResult> {
+  const from = pointForRow(index, offset);
+  const known = index.state.header;
+  const end = known ? endForRow(index, offset + limit, from.start) : undefined;
+  let bytes: Buffer;
+  let atEnd: boolean;
+  if (end !== undefined) {
+    if (end - from.start > CSV_RANGE_MAX) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `${index.state.file}: rows ${offset}–${offset + limit} span ${end - from.start} bytes; pages of CSV over ${CSV_RANGE_MAX} bytes are not read.`,
+      );
+    }
+    bytes = await session.readFile(index.state.file, { offset: from.start, maxBytes: end - from.start });
+    atEnd = true;
+  } else {
+    // Not counted this far yet (a first look): read on until the page is covered, the last record (maybe cut) left.
+    bytes = Buffer.alloc(0);
+    let want = COLD_CHUNK;
+    for (;;) {
+      const more = await session.readFile(index.state.file, { offset: from.start + bytes.length, maxBytes: want });
+      bytes = Buffer.concat([bytes, more]);
+      atEnd = more.length < want;
+      if (atEnd || bytes.length >= CSV_RANGE_MAX) break;
+      const records = parseCsvRecords(utf8Lenient.decode(bytes)).length;
+      if (records > offset - (from.row ?? 0) + limit + (known ? 1 : 2)) break;
+      want = NEXT_CHUNK;
+    }
   }
-  const bytes = await session.readFile(index.realPath, { offset: r.start, maxBytes: r.end - r.start });
-  const records = parseCsvRecords(utf8Lenient.decode(bytes));
-  const header = index.header ?? [];
-  const rows: DatasetRow[] = [];
+  let records = parseCsvRecords(utf8Lenient.decode(bytes));
+  if (!atEnd) records = records.slice(0, -1);
+  const result: ReadResult = { rows: [], byteEnd: from.start + bytes.length };
+  let header = known ?? [];
+  if (!known) {
+    const first = records.shift();
+    header = first ? first.fields.map((h, i) => (i === 0 ? h.replace(/^\ufeff/, '') : h)) : [];
+    result.header = header;
+  }
+  const base = from.line ?? 1;
   records.forEach((record, i) => {
-    const row = r.row + i;
-    if (row < offset || rows.length >= limit) return;
+    const row = (from.row ?? 0) + i;
+    if (row < offset || result.rows.length >= limit) return;
     const { value, error } = csvRow(header, record.fields);
-    const out: DatasetRow = { row, line: r.line + record.line, value };
+    const out: DatasetRow = { row, line: base + record.line, value };
     const problem = record.unterminated ? 'a quoted field is never closed' : error;
     if (problem) out.error = problem;
-    rows.push(out);
+    result.rows.push(out);
   });
-  return rows;
+  return result;
 }

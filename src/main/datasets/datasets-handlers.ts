@@ -15,6 +15,8 @@ export function createDatasetService(deps: {
   /** The app's resources/ (found from the bundle's location by default). */
   resourcesDir?: string | undefined;
   emit(event: EventPayload<'datasets.progress'>): void;
+  /** To one peer: the one that started the search. */
+  emitSearch?(peerId: string, event: EventPayload<'datasets.searchProgress'>): void;
 }): DatasetService {
   return new DatasetService({
     async run(id): Promise<DatasetRunContext> {
@@ -39,15 +41,19 @@ export function createDatasetService(deps: {
     },
     resourcesDir: () => deps.resourcesDir ?? locateResourcesDir(),
     onProgress: deps.emit,
+    ...(deps.emitSearch ? { onSearchProgress: deps.emitSearch } : {}),
   });
 }
 
 export function datasetsHandlers(service: DatasetService): Pick<CommandHandlers, keyof typeof datasetsCommands> {
   return {
     'datasets.list': ({ id }) => service.list(id),
-    'datasets.page': ({ id, path, offset, limit }) => service.page(id, path, offset, limit),
+    'datasets.page': ({ id, path, offset, limit, byteOffset }) => service.page(id, path, offset, limit, byteOffset),
+    'datasets.indexStatus': ({ id, path }) => service.indexStatus(id, path),
     'datasets.stats': ({ id, path }) => service.stats(id, path),
-    'datasets.search': ({ id, path, query, limit }) => service.search(id, path, query, limit),
+    'datasets.search': ({ id, path, query, limit, searchId }, ctx) =>
+      service.search(id, path, query, limit, searchId ? { searchId, peerId: ctx.peerId } : undefined),
+    'datasets.searchCancel': ({ searchId }) => service.cancelSearch(searchId),
     'datasets.overlap': ({ id, path, benchmark, n }) => service.overlap(id, path, benchmark, n),
   };
 }

@@ -49,6 +49,13 @@ export class HostDataHelper {
     return done;
   }
 
+  /** The command line that runs the helper with `args` (uploaded first), for a caller that streams its output. */
+  async command(session: HostSession, target: { key: string; runDir: string }, args: string[]): Promise<string> {
+    await this.ensure(session, target.key, target.runDir);
+    const script = path.posix.join(inspectDir(target.runDir), HELPER_NAME);
+    return ['python3', shellQuote(script), ...args.map(shellQuote)].join(' ');
+  }
+
   /**
    * Runs one helper command and returns its JSON. Errors the helper reports (`{"error": {code, message}}`) become
    * AppErrors with its code; anything else that goes wrong names the command and the host's stderr.
@@ -59,9 +66,7 @@ export class HostDataHelper {
     args: string[],
     timeoutMs = 10 * 60_000,
   ): Promise<T> {
-    await this.ensure(session, target.key, target.runDir);
-    const script = path.posix.join(inspectDir(target.runDir), HELPER_NAME);
-    const command = ['python3', shellQuote(script), ...args.map(shellQuote)].join(' ');
+    const command = await this.command(session, target, args);
     const result = await session.exec(command, { timeoutMs });
     let parsed: unknown;
     try {
