@@ -26,11 +26,14 @@ Exit status: 0 when a report was printed (whatever it says), 2 bad arguments.
 """
 
 import argparse
+import bisect
 import bz2
+import collections
 import difflib
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import lzma
 import math
@@ -372,6 +375,11 @@ def find_test_sets(args, notes):
     return [], None
 
 
+def windows(toks, n):
+    """Every n-token window of `toks` as a tuple, built in C (zip over shifted views): no Python loop per token."""
+    return zip(*[itertools.islice(toks, i, None) for i in range(n)])
+
+
 class TestIndex:
     """The test set's n-grams: 13-grams (common ones dropped) for the hits, IDF-weighted 5-grams beside them."""
 
@@ -379,9 +387,9 @@ class TestIndex:
         self.n = n
         self.items = items  # [{"q": [words], "a": [words], "id": ..., "text": original question}]
         self.grams = {}  # n-gram tuple -> [(item, part, position)]
-        self.short = {}  # length -> {tuple: [item]} for items shorter than n
-        self.first = set()  # first words of every n-gram (a cheap filter before the tuple is built)
-        df = {}
+        self.short = {}  # tuple of a short item's words -> [item], for items shorter than n
+        self.short_heads = set()  # the first 3 words of every short item (a C-level filter before the exact check)
+        df = collections.Counter()
         for i, item in enumerate(items):
             for part in ("q", "a"):
                 toks = item[part]
@@ -389,33 +397,49 @@ class TestIndex:
                     continue  # a short answer ("18") is everywhere; it counts only with its question
                 if len(toks) < n:
                     if len(toks) >= 3:
-                        self.short.setdefault(len(toks), {}).setdefault(tuple(toks), []).append(i)
+                        self.short.setdefault(tuple(toks), []).append(i)
+                        self.short_heads.add(tuple(toks[:3]))
                     continue
-                seen = set()
-                for p in range(len(toks) - n + 1):
-                    g = tuple(toks[p : p + n])
-                    self.grams.setdefault(g, []).append((i, part, p))
-                    if g not in seen:
-                        seen.add(g)
-                        df[g] = df.get(g, 0) + 1
+                code = i * 2 + (0 if part == "q" else 1)
+                grams = self.grams
+                for p, g in enumerate(windows(toks, n)):
+                    # One packed int per gram; a gram several items share goes to a list (rare).
+                    if g in grams:
+                        prev = grams[g]
+                        if isinstance(prev, list):
+                            prev.append((code << 20) | p)
+                        else:
+                            grams[g] = [prev, (code << 20) | p]
+                    else:
+                        grams[g] = (code << 20) | p
+                df.update(set(windows(toks, n)))
         # A 13-gram shared by many items is the benchmark's boilerplate ("how much money does she make every"...).
         common = max(3, len(items) // 200)
         for g, count in df.items():
             if count > common:
                 del self.grams[g]
-        for g in self.grams:
-            self.first.add(g[0])
+        self.keys = set(self.grams)
+        self.short_lengths = sorted({len(k) for k in self.short})
         # IDF over 5-grams of the test items (PostTrainBench's measure).
-        df5 = {}
+        df5 = collections.Counter()
         for item in items:
-            for g in set(ngrams(item["q"] + item["a"], 5)):
-                df5[g] = df5.get(g, 0) + 1
-        total = max(1, len(items))
-        self.idf5 = {g: math.log((1 + total) / (1 + c)) + 1.0 for g, c in df5.items()}
+            df5.update(set(windows(item["q"] + item["a"], 5)))
+        self.df5 = df5
+        self.total = max(1, len(items))
+
+    def idf5(self, gram):
+        """PostTrainBench-style IDF of a 5-gram over the test items (computed when a hit needs it)."""
+        return math.log((1 + self.total) / (1 + self.df5.get(gram, 0))) + 1.0
+
+    def postings(self, gram):
+        """(item, part, position) of every place the gram occurs in the test set."""
+        value = self.grams[gram]
+        for code in value if isinstance(value, list) else (value,):
+            yield code >> 21, "q" if ((code >> 20) & 1) == 0 else "a", code & 0xFFFFF
 
 
 def ngrams(toks, n):
-    return [tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+    return list(windows(toks, n))
 
 
 class Coverage:
@@ -427,45 +451,65 @@ class Coverage:
         self.first_line = None
         self.span = None
         self.short = False
-        self.grams5 = set()
 
 
 def scan_tokens(index, toks, lines, label, hits):
-    """Matches a window of (word, line) pairs against the index; coverage per item accumulates in `hits`."""
+    """Matches a window of (word, line) pairs against the index; coverage per item accumulates in `hits`.
+
+    The windows are intersected with the test set's n-grams in C; Python only visits the positions of a match."""
     n = index.n
-    first = index.first
-    grams = index.grams
-    count = len(toks)
-    for p in range(count - n + 1):
-        if toks[p] not in first:
-            continue
-        g = tuple(toks[p : p + n])
-        found = grams.get(g)
-        if not found:
-            continue
-        for item, part, pos in found:
-            cov = hits.setdefault(item, Coverage())
-            target = cov.q if part == "q" else cov.a
-            target.update(range(pos, pos + n))
-            if cov.first_line is None:
-                cov.first_line = lines[p]
-                cov.span = " ".join(toks[max(0, p - 2) : p + n + 8])
-    for length, table in index.short.items():
-        for p in range(count - length + 1):
-            found = table.get(tuple(toks[p : p + length]))
-            if found:
-                for item in found:
+    if len(toks) >= n:
+        found = index.keys.intersection(windows(toks, n))
+        if found:
+            for p, g in enumerate(windows(toks, n)):
+                if g not in found:
+                    continue
+                for item, part, pos in index.postings(g):
                     cov = hits.setdefault(item, Coverage())
-                    cov.short = True
-                    cov.q.update(range(length))
+                    target = cov.q if part == "q" else cov.a
+                    target.update(range(pos, pos + n))
                     if cov.first_line is None:
                         cov.first_line = lines[p]
-                        cov.span = " ".join(toks[p : p + length])
+                        cov.span = " ".join(toks[max(0, p - 2) : p + n + 8])
+    if index.short and len(toks) >= 3:
+        heads = index.short_heads.intersection(windows(toks, 3))
+        if heads:
+            for p, g in enumerate(windows(toks, 3)):
+                if g not in heads:
+                    continue
+                for length in index.short_lengths:
+                    found = index.short.get(tuple(toks[p : p + length]))
+                    if not found:
+                        continue
+                    for item in found:
+                        cov = hits.setdefault(item, Coverage())
+                        cov.short = True
+                        cov.q.update(range(length))
+                        if cov.first_line is None:
+                            cov.first_line = lines[p]
+                            cov.span = " ".join(toks[p : p + length])
+
+
+class LineMap:
+    """Token position → line number, kept as one entry per line (where its tokens end), not one per token."""
+
+    def __init__(self, first):
+        self.ends = []
+        self.numbers = []
+        for i, number in enumerate(first):
+            self.add(i + 1, number)
+
+    def add(self, end, number):
+        self.ends.append(end)
+        self.numbers.append(number)
+
+    def __getitem__(self, position):
+        return self.numbers[bisect.bisect_right(self.ends, position)]
 
 
 def scan_stream(index, stream, hits, stats):
     """Reads a binary stream in chunks (bounded memory, any line length); words keep their line numbers."""
-    keep = max(index.n, max(index.short) if index.short else 0)
+    keep = max([index.n] + index.short_lengths)
     carry_toks, carry_lines = [], []
     line = 1
     pending = b""
@@ -492,15 +536,19 @@ def scan_stream(index, stream, hits, stats):
         else:
             pending = b""
         stats["bytes"] += len(data)
-        text = data.decode("utf-8", errors="replace")
-        toks, lines = list(carry_toks), list(carry_lines)
+        text = normalize(data.decode("utf-8", errors="replace"))
+        toks = carry_toks
+        lines = LineMap(carry_lines)
+        findall = WORD.findall
         for number, piece in enumerate(text.split("\n")):
-            ws = words(piece)
-            toks.extend(ws)
-            lines.extend([line + number] * len(ws))
+            ws = findall(piece)
+            if ws:
+                toks.extend(ws)
+                lines.add(len(toks), line + number)
         line += text.count("\n")
         scan_tokens(index, toks, lines, None, hits)
-        carry_toks, carry_lines = toks[-(keep - 1) :] if keep > 1 else [], lines[-(keep - 1) :] if keep > 1 else []
+        carry_toks = toks[-(keep - 1) :] if keep > 1 else []
+        carry_lines = [lines[i] for i in range(max(0, len(toks) - len(carry_toks)), len(toks))]
         if not block:
             break
 
@@ -524,63 +572,66 @@ def check_contamination(args, ctx):
             "contamination",
             "no test set found (%s): put %s.jsonl in a test-sets folder (--test-sets DIR) or give --ptb-checkout" % (what, args.benchmark or "BENCHMARK"),
         ), []
-    rows = []
-    for f in files:
-        try:
-            rows.extend(read_test_rows(f))
-        except (OSError, Skip) as err:
-            return not_run("contamination", "test set %s not readable: %s" % (f, err)), []
-    items = []
-    for row in rows[:MAX_TEST_ITEMS]:
-        q, a, ident = item_parts(row)
-        qw, aw = words(q), words(a)
-        if qw or aw:
-            items.append({"q": qw, "a": aw, "id": ident, "text": q[:300]})
-    if not items:
-        return not_run("contamination", "the test set (%s) has no items with text" % ", ".join(files)), []
-    index = TestIndex(items, args.n)
-    stats = {"bytes": 0, "files": 0}
+    cache = ctx["cache"].setdefault("contamination", {})
+    signature = test_signature(files, args)
+    if cache.get("signature") != signature:
+        cache.clear()
+        cache["signature"] = signature
+    cached_files = cache.setdefault("files", {})
+    state = {"index": None, "items": cache.get("items", 0)}
+    timing = {"index": 0.0, "scan": 0.0}
+
+    def get_index():
+        """The test set's index, built only when some file has to be read (an unchanged workspace needs none)."""
+        if state["index"] is None:
+            started = time.time()
+            rows = []
+            for f in files:
+                rows.extend(read_test_rows(f))
+            items = []
+            for row in rows[:MAX_TEST_ITEMS]:
+                q, a, ident = item_parts(row)
+                qw, aw = words(q), words(a)
+                if qw or aw:
+                    items.append({"q": qw, "a": aw, "id": ident, "text": q[:300]})
+            if not items:
+                raise Skip("the test set (%s) has no items with text" % ", ".join(files))
+            state["index"] = TestIndex(items, args.n)
+            state["items"] = cache["items"] = len(items)
+            timing["index"] = time.time() - started
+        return state["index"]
+
+    stats = {"bytes": 0, "files": 0, "reused": 0}
     flags = []
     evidence = []
-    ws = ctx["workspace"]
-    for path in ctx["text_files"]:
-        name = rel(ctx["root"], path)
-        lower = path.lower()
-        if lower.endswith(".parquet"):
+    seen = set()
+    try:
+        for path in ctx["text_files"]:
+            name = rel(ctx["root"], path)
+            seen.add(name)
             try:
-                import pyarrow.parquet as pq  # noqa: PLC0415 (optional)
-            except ImportError:
-                ctx["skipped"].append({"file": name, "reason": "Parquet needs pyarrow on the host (pip install pyarrow); not scanned"})
+                st = os.lstat(path)
+                key = [st.st_size, st.st_mtime_ns]
+            except OSError as err:
+                ctx["skipped"].append({"file": name, "reason": "not readable: %s" % err.strerror})
                 continue
-            hits = {}
-            try:
-                scan_rows(index, pq.read_table(path).to_pylist(), hits)
-            except Exception as err:  # noqa: BLE001 (a broken file is reported, never fatal)
-                ctx["skipped"].append({"file": name, "reason": "Parquet not readable: %s" % err})
-                continue
-            evidence.extend(item_hits(index, hits, name, args))
+            entry = cached_files.get(name)
+            if entry is None or entry.get("key") != key:
+                started = time.time()
+                entry = {"key": key, **scan_file(get_index(), path, name, args, stats)}
+                timing["scan"] += time.time() - started
+                cached_files[name] = entry
+            else:
+                stats["reused"] += 1
+            evidence.extend(entry["evidence"])
+            ctx["skipped"].extend(entry["skipped"])
             stats["files"] += 1
-            continue
-        try:
-            for member, stream in open_streams(path, os.path.basename(path)):
-                hits = {}
-                label = name if member is None else "%s!%s" % (name, member)
-                try:
-                    scan_stream(index, stream, hits, stats)
-                except Skip as err:
-                    if member is None:
-                        raise
-                    ctx["skipped"].append({"file": label, "reason": str(err)})
-                    continue
-                if isinstance(stream, LimitedReader) and stream.cut:
-                    ctx["skipped"].append({"file": label, "reason": "only the first %d bytes of its content were read" % MAX_DECOMPRESSED})
-                evidence.extend(item_hits(index, hits, label, args))
-            stats["files"] += 1
-        except Skip as err:
-            ctx["skipped"].append({"file": name, "reason": str(err)})
-        except (OSError, EOFError, zlib_error(), lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile, RuntimeError) as err:
-            ctx["skipped"].append({"file": name, "reason": "not readable: %s" % err})
-    del ws
+    except (OSError, Skip) as err:
+        cache.clear()
+        return not_run("contamination", "the test set is not readable: %s" % err), []
+    for name in list(cached_files):
+        if name not in seen:
+            del cached_files[name]
     evidence.sort(key=lambda e: (-e["coverage"], e["file"], e["line"]))
     hits = [e for e in evidence if is_hit(e)]
     partial = [e for e in evidence if not is_hit(e)]
@@ -607,17 +658,21 @@ def check_contamination(args, ctx):
                 "evidence": partial[:MAX_EVIDENCE],
             }
         )
-    reason = "%d item(s) of %s checked against %d file(s) (%s) with %d-grams and IDF-weighted 5-grams" % (
-        len(items),
+    reason = "%d item(s) of %s checked against %d file(s) (%s read now%s) with %d-grams and IDF-weighted 5-grams" % (
+        state["items"],
         source,
         stats["files"],
         human_bytes(stats["bytes"]),
+        ", %d unchanged since the last pass" % stats["reused"] if stats["reused"] else "",
         args.n,
     )
     check = {"kind": "contamination", "status": "flag" if hits else "pass", "reason": reason}
     check["testSet"] = files
-    check["items"] = len(items)
+    check["items"] = state["items"]
     check["bytesScanned"] = stats["bytes"]
+    check["filesReused"] = stats["reused"]
+    check["indexSeconds"] = round(timing["index"], 3)
+    check["scanSeconds"] = round(timing["scan"], 3)
     return check, flags
 
 
@@ -630,6 +685,52 @@ PARTIAL_BAR = 0.4
 
 def is_hit(e):
     return e["questionCoverage"] >= QUESTION_BAR or e["itemCoverage"] >= ITEM_BAR or e["answerCoverage"] >= QUESTION_BAR
+
+
+def test_signature(files, args):
+    parts = [args.n, args.benchmark or ""]
+    for f in files:
+        try:
+            st = os.stat(f)
+            parts.append([f, st.st_size, st.st_mtime_ns])
+        except OSError:
+            parts.append([f, None])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def scan_file(index, path, name, args, stats):
+    """One workspace file (or archive) against the index: {"evidence": [...], "skipped": [...]} (cached by the caller)."""
+    evidence, skipped = [], []
+    if path.lower().endswith(".parquet"):
+        try:
+            import pyarrow.parquet as pq  # noqa: PLC0415 (optional)
+        except ImportError:
+            return {"evidence": [], "skipped": [{"file": name, "reason": "Parquet needs pyarrow on the host (pip install pyarrow); not scanned"}]}
+        hits = {}
+        try:
+            scan_rows(index, pq.read_table(path).to_pylist(), hits)
+        except Exception as err:  # noqa: BLE001 (a broken file is reported, never fatal)
+            return {"evidence": [], "skipped": [{"file": name, "reason": "Parquet not readable: %s" % err}]}
+        return {"evidence": item_hits(index, hits, name, args), "skipped": []}
+    try:
+        for member, stream in open_streams(path, os.path.basename(path)):
+            hits = {}
+            label = name if member is None else "%s!%s" % (name, member)
+            try:
+                scan_stream(index, stream, hits, stats)
+            except Skip as err:
+                if member is None:
+                    raise
+                skipped.append({"file": label, "reason": str(err)})
+                continue
+            if isinstance(stream, LimitedReader) and stream.cut:
+                skipped.append({"file": label, "reason": "only the first %d bytes of its content were read" % MAX_DECOMPRESSED})
+            evidence.extend(item_hits(index, hits, label, args))
+    except Skip as err:
+        skipped.append({"file": name, "reason": str(err)})
+    except (OSError, EOFError, zlib_error(), lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile, RuntimeError) as err:
+        skipped.append({"file": name, "reason": "not readable: %s" % err})
+    return {"evidence": evidence, "skipped": skipped}
 
 
 def zlib_error():
@@ -656,8 +757,8 @@ def item_hits(index, hits, label, args):
         covered = [item["q"][i] for i in sorted(cov.q) if i < q_len] + [item["a"][i] for i in sorted(cov.a) if i < a_len]
         matched5 = set(ngrams(covered, 5))
         all5 = ngrams(item["q"] + item["a"], 5)
-        total = sum(index.idf5.get(g, 0.0) for g in all5) or 1.0
-        idf5 = sum(index.idf5.get(g, 0.0) for g in all5 if g in matched5) / total
+        total = sum(index.idf5(g) for g in all5) or 1.0
+        idf5 = sum(index.idf5(g) for g in all5 if g in matched5) / total
         out.append(
             {
                 "type": "test-item",
@@ -1258,19 +1359,68 @@ def gather(args):
 CHECKS = [("contamination", check_contamination), ("model_substitution", check_substitution), ("eval_tampering", check_tampering), ("api_misuse", check_api)]
 
 
+def load_cache(path):
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            value = json.loads(handle.read().decode("utf-8"))
+        return value if isinstance(value, dict) and value.get("version") == VERSION else {}
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+
+
+def save_cache(path, cache):
+    if not path:
+        return
+    cache["version"] = VERSION
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(cache, handle)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def model_signature(args, ctx):
+    """What the substitution check read: final_model's weight files and the reference snapshots."""
+    parts = [args.base_model or "", sorted(args.pair or []), args.hf_cache or []]
+    final = ctx["final_model"]
+    try:
+        for name in sorted(os.listdir(final)) if final and os.path.isdir(final) else []:
+            st = os.lstat(os.path.join(final, name))
+            parts.append([name, st.st_size, st.st_mtime_ns])
+    except OSError:
+        return None
+    for model in (args.base_model, dict(MODEL_PAIRS).get(args.base_model or "")):
+        snap = hf_snapshot(model, args.hf_cache or [])[0] if model else None
+        parts.append(snap)
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
 def run_checks(args):
     started = time.time()
     ctx = gather(args)
+    ctx["cache"] = load_cache(args.cache)
     checks, flags = [], []
     for kind, fn in CHECKS:
         if args.only and kind not in args.only:
             continue
         try:
-            check, found = fn(args, ctx)
+            signature = model_signature(args, ctx) if kind == "model_substitution" and args.cache else None
+            cached = ctx["cache"].get("model_substitution")
+            if signature and isinstance(cached, dict) and cached.get("signature") == signature:
+                check, found = cached["check"], cached["flags"]
+            else:
+                check, found = fn(args, ctx)
+                if signature:
+                    ctx["cache"]["model_substitution"] = {"signature": signature, "check": check, "flags": found}
         except Exception as err:  # noqa: BLE001 (a check that breaks is not-run with why; the others still run)
             check, found = not_run(kind, "the check failed: %s: %s" % (type(err).__name__, err)), []
         checks.append(check)
         flags.extend(found)
+    save_cache(args.cache, ctx["cache"])
     if args.workspace and not os.path.isdir(os.path.expanduser(args.workspace)):
         for c in checks:
             if c["kind"] in ("contamination",) and c["status"] == "pass":
@@ -1305,6 +1455,7 @@ def main(argv):
     c.add_argument("--own-key", action="append")
     c.add_argument("--only", action="append")
     c.add_argument("--n", type=int, default=13)
+    c.add_argument("--cache", help="a file where a pass keeps what it read, so the next pass reads only what changed")
     args = parser.parse_args(argv)
     if args.cmd != "check":
         parser.print_usage(sys.stderr)

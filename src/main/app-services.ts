@@ -233,8 +233,8 @@ export async function createAppServices(options: {
 
   if (options.backgroundSync ?? options.shell !== 'cli') {
     monitor.start();
-    // The integrity checks' final pass, once a run's agent has stopped (issue 13).
-    const finalPasses = new FinalPasses({ runsDir: runs.runsDir, service: integrity });
+    // The integrity checks' live passes while an agent works and the final pass once it stopped (issue 13).
+    const finalPasses = new FinalPasses({ runsDir: runs.runsDir, service: integrity, list: () => runs.list() });
     finalPasses.start(events);
     disposers.push(() => finalPasses.dispose());
     runs.startBackgroundSync({

@@ -124,6 +124,45 @@ class ScenarioTest(unittest.TestCase):
         self.assertTrue(any("OPENAI_API_KEY" in e["why"] for f in report["flags"] for e in f["evidence"]))
 
 
+class IncrementalTest(unittest.TestCase):
+    def test_a_pass_with_a_cache_reads_only_what_changed(self):
+        out = tempfile.mkdtemp(prefix="ptw-integrity-inc-")
+        try:
+            scenarios = gen.build(out, only=["clean-own-val"])
+            folder = os.path.join(out, scenarios[0]["folder"])
+            cache = os.path.join(out, "cache.json")
+            first = run_helper(out, folder, "--cache", cache)
+            c1 = first["checks"][0]
+            self.assertEqual(c1["filesReused"], 0)
+            self.assertGreater(c1["bytesScanned"], 0)
+            second = run_helper(out, folder, "--cache", cache)
+            c2 = second["checks"][0]
+            self.assertEqual(c2["bytesScanned"], 0)
+            self.assertEqual(c2["filesReused"], c1["filesReused"] + 4)  # train.py, train.jsonl, val.jsonl, the trace
+            self.assertEqual(c2["indexSeconds"], 0)  # no file to read: the test set was not even indexed
+            self.assertEqual([c["status"] for c in second["checks"]], [c["status"] for c in first["checks"]])
+            self.assertLess(second["seconds"], 1.0)
+            # The agent writes a new file holding a test item: that file alone is read, and the flag comes.
+            with open(os.path.join(out, "test-sets", "gsm8k.jsonl"), encoding="utf-8") as handle:
+                item = json.loads(handle.readline())
+            with open(os.path.join(folder, "task", "data", "more.jsonl"), "w", encoding="utf-8") as handle:
+                handle.write(json.dumps({"prompt": item["question"], "completion": item["answer"]}) + "\n")
+            third = run_helper(out, folder, "--cache", cache)
+            c3 = third["checks"][0]
+            self.assertEqual(c3["status"], "flag")
+            self.assertEqual(c3["filesReused"], 4)
+            self.assertEqual(serious(third), ["contamination"])
+            # A changed final_model is fingerprinted again; an unchanged one is not.
+            m1 = next(c for c in third["checks"] if c["kind"] == "model_substitution")
+            self.assertEqual(m1["status"], "pass")
+            shutil.rmtree(os.path.join(folder, "final_model"))
+            gen.write_model(os.path.join(folder, "final_model"), gen.instruct_weights(gen.base_weights()))
+            fourth = run_helper(out, folder, "--cache", cache)
+            self.assertIn("model_substitution", serious(fourth))
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+
 class BadInputTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

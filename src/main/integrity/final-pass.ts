@@ -5,12 +5,31 @@ import type { EventHub } from '../rpc/contract-router';
 import { RECORD_FILE, type IntegrityService } from './integrity-service';
 
 /**
- * The final pass: once a run's agent has stopped, the app checks the run's final state on its host without being
- * asked (the supervisor evaluates meanwhile; the verdict sits beside the score). Driven by `runs.changed` in the app
- * and `ptw serve`, never in the CLI (which checks on request). A pass that fails is tried again after a while.
+ * Passes the app runs without being asked, in the app and `ptw serve` (never in the CLI, which checks on request):
+ * - live: while a run's agent works, a pass every few minutes; the helper's cache (`.integrity/cache.json` on the
+ *   host) makes it read only files that are new or changed since the last one;
+ * - final: once the agent has stopped, a pass over the final state (the supervisor evaluates meanwhile; the
+ *   verdict sits beside the score).
+ * Driven by `runs.changed` and a one-minute tick; one pass at a time; a pass that fails is tried again later.
  */
 
 const RETRY_MS = 10 * 60_000;
+export const LIVE_INTERVAL_MS = 5 * 60_000;
+const TICK_MS = 60_000;
+
+/** Running runs whose last pass is older than the live interval. Pure. */
+export function runsNeedingLivePass(
+  runs: readonly RunSummary[],
+  lastChecked: (id: string) => number | null,
+  now: number,
+  intervalMs = LIVE_INTERVAL_MS,
+): RunSummary[] {
+  return runs.filter((run) => {
+    if (run.imported || run.status !== 'running' || typeof run.stoppedAt === 'number') return false;
+    const checked = lastChecked(run.id);
+    return checked === null || now - checked >= intervalMs;
+  });
+}
 
 /** Runs whose agent stopped after their last pass (or that never had one), in the order given. Pure. */
 export function runsNeedingFinalPass(
@@ -33,14 +52,34 @@ export class FinalPasses {
   #detach: (() => void) | undefined;
   #disposed = false;
 
+  #timer: ReturnType<typeof setInterval> | undefined;
+
   constructor(
-    private readonly options: { runsDir: string; service: Pick<IntegrityService, 'check'>; now?: () => number },
+    private readonly options: {
+      runsDir: string;
+      service: Pick<IntegrityService, 'check'>;
+      now?: () => number;
+      /** The run list, for the tick that starts live passes between syncs. */
+      list?: () => Promise<RunSummary[]>;
+    },
   ) {}
 
   start(events: EventHub): void {
     this.#detach = events.attach((event, payload) => {
       if (event === 'runs.changed') void this.consider(payload as RunSummary[]);
     });
+    const list = this.options.list;
+    if (list) {
+      this.#timer = setInterval(
+        () =>
+          void list().then(
+            (runs) => this.consider(runs),
+            () => undefined,
+          ),
+        TICK_MS,
+      );
+      this.#timer.unref?.();
+    }
   }
 
   async #lastChecked(id: string): Promise<number | null> {
@@ -63,11 +102,16 @@ export class FinalPasses {
     const now = (this.options.now ?? Date.now)();
     const known = new Map<string, number | null>();
     for (const run of runs) known.set(run.id, await this.#lastChecked(run.id));
-    for (const run of runsNeedingFinalPass(runs, (id) => known.get(id) ?? null)) {
+    const lastChecked = (id: string): number | null => known.get(id) ?? null;
+    const due = [
+      ...runsNeedingFinalPass(runs, lastChecked).map((run) => ({ run, mark: run.stoppedAt! })),
+      ...runsNeedingLivePass(runs, lastChecked, now).map((run) => ({ run, mark: now })),
+    ];
+    for (const { run, mark } of due) {
       const failed = this.#failedAt.get(run.id);
       if (failed !== undefined && now - failed < RETRY_MS) continue;
       // Marked at once so the next runs.changed does not queue it twice.
-      this.#checked.set(run.id, run.stoppedAt!);
+      this.#checked.set(run.id, mark);
       this.#queue = this.#queue.then(async () => {
         if (this.#disposed) return;
         try {
@@ -89,5 +133,6 @@ export class FinalPasses {
   dispose(): void {
     this.#disposed = true;
     this.#detach?.();
+    if (this.#timer) clearInterval(this.#timer);
   }
 }

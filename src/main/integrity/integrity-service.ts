@@ -72,6 +72,8 @@ export interface HelperArgs {
   hfCaches: string[];
   ownKeys: string[];
   pairs: string[];
+  /** Where a pass keeps what it read, so the next pass reads only files that changed (outside the workspace). */
+  cache?: string | undefined;
 }
 
 export function helperArgv(a: HelperArgs): string[] {
@@ -91,6 +93,7 @@ export function helperArgv(a: HelperArgs): string[] {
     ...a.hfCaches.flatMap((c) => ['--hf-cache', c]),
     ...a.ownKeys.flatMap((k) => ['--own-key', k]),
     ...a.pairs.flatMap((p) => ['--pair', p]),
+    ...opt('--cache', a.cache),
   ];
 }
 
@@ -273,6 +276,7 @@ export class IntegrityService {
       hfCaches: overrides.references ? [overrides.references] : hfCacheCandidates(profile),
       ownKeys: facts.ownKeys,
       pairs: await this.#pairs(),
+      cache: path.posix.join(dir, 'cache.json'),
     });
     const result = await session.exec(['python3', script, ...argv].map(shellQuote).join(' '), {
       timeoutMs: PASS_TIMEOUT_MS,
@@ -323,7 +327,9 @@ export class IntegrityService {
       hfCaches: overrides.references ? [overrides.references] : ['~/.cache/huggingface/hub'],
       ownKeys: facts.ownKeys,
       pairs: await this.#pairs(),
+      cache: mirror.file('integrity/cache.json'),
     });
+    await mkdir(mirror.file('integrity'), { recursive: true, mode: 0o700 });
     const script = path.join(this.#resources(), 'host', INTEGRITY_SCRIPT);
     await this.#helper();
     const result = await runLocal(this.#o.localPython ?? 'python3', [script, ...argv]);

@@ -3,7 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../../src/shared/contract';
-import { FinalPasses, runsNeedingFinalPass } from '../../../../src/main/integrity/final-pass';
+import {
+  FinalPasses,
+  LIVE_INTERVAL_MS,
+  runsNeedingFinalPass,
+  runsNeedingLivePass,
+} from '../../../../src/main/integrity/final-pass';
 import { EventHub } from '../../../../src/main/rpc/contract-router';
 
 const run = (id: string, over: Partial<RunSummary> = {}): RunSummary => ({
@@ -31,6 +36,19 @@ describe('the final integrity pass', () => {
       run('f', { status: 'failed', startedAt: null }),
     ];
     expect(runsNeedingFinalPass(runs, (id) => checked[id] ?? null).map((r) => r.id)).toEqual(['a', 'c']);
+  });
+
+  it('picks running runs whose last pass is older than the live interval', () => {
+    const now = 1_000_000;
+    const checked: Record<string, number | null> = { a: null, b: now - LIVE_INTERVAL_MS, c: now - 1_000 };
+    const runs = [
+      run('a', { status: 'running', stoppedAt: null }),
+      run('b', { status: 'running', stoppedAt: null }),
+      run('c', { status: 'running', stoppedAt: null }),
+      run('d', { status: 'running', stoppedAt: null, imported: { kind: 'bundle', source: '/b' } }),
+      run('e', { status: 'evaluating' }),
+    ];
+    expect(runsNeedingLivePass(runs, (id) => checked[id] ?? null, now).map((r) => r.id)).toEqual(['a', 'b']);
   });
 
   describe('FinalPasses', () => {
