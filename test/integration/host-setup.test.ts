@@ -2,92 +2,25 @@
 // updated to a new revision), a container definition whose From: is a locally built test image translated and built
 // by the test dockerd through the SSH tunnel (log streamed, step n of m, layer cache reused, a failing %post line
 // named), and the ready check saying what is missing. Nothing is pulled from a registry.
-import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SetupReport } from '../../src/shared/contract-host-setup';
+import { brokenDef, goodDef, makePtbRepo } from '../support/ptb-repo';
 import { PYTHON_IMAGE, startRunTestHost, type RunTestHost } from '../support/run-test-host';
 import { describeWithTestHost } from '../support/test-host-availability';
-
-function git(cwd: string, ...args: string[]): string {
-  const result = spawnSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'ptw test',
-      GIT_AUTHOR_EMAIL: 'test@example.invalid',
-      GIT_COMMITTER_NAME: 'ptw test',
-      GIT_COMMITTER_EMAIL: 'test@example.invalid',
-    },
-  });
-  if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout.trim();
-}
-
-const GOOD_DEF = `Bootstrap: docker
-From: ${PYTHON_IMAGE}
-
-%files
-    containers/requirements-direct.txt /opt/requirements-direct.txt
-
-%post
-    chmod 1777 /tmp
-    echo "post ran" > /opt/post-ran
-    cat /opt/requirements-direct.txt > /opt/copied
-
-%environment
-    export PATH="/opt/bin:$PATH"
-    export PTB_FLAVOUR=test
-
-%runscript
-    exec python3 "$@"
-
-%labels
-    Version v1.0
-`;
-
-const BAD_DEF = `Bootstrap: docker
-From: ${PYTHON_IMAGE}
-
-%post
-    echo "step one"
-    ls /definitely/not/here
-    echo "never reached"
-`;
 
 describeWithTestHost('ptw host setup on a real host', () => {
   let t: RunTestHost;
   let origin: string;
-  let revisions: string[];
+  let revisions: [string, string];
 
   beforeAll(async () => {
     t = await startRunTestHost({ nvidiaSmi: 'none' });
-    // A minimal PostTrainBench in a bare repository the host clones from (the host has the network; here, a path).
-    const source = path.join(t.work, 'ptb-source');
-    await mkdir(path.join(source, 'src/eval/tasks/gsm8k'), { recursive: true });
-    await mkdir(path.join(source, 'src/eval/templates'), { recursive: true });
-    await mkdir(path.join(source, 'src/eval/general'), { recursive: true });
-    await mkdir(path.join(source, 'containers'), { recursive: true });
-    await writeFile(path.join(source, 'src/eval/tasks/gsm8k/evaluate.py'), 'print("gsm8k")\n');
-    await writeFile(path.join(source, 'src/eval/templates/qwen3.jinja'), '{{ messages }}\n');
-    await writeFile(path.join(source, 'src/eval/general/prompt.txt'), 'Train {model} for {benchmark}.\n');
-    // A new context per test run: the test dockerd's layer cache outlives it, and a cached %post prints nothing.
-    await writeFile(path.join(source, 'containers/requirements-direct.txt'), `numpy  # ${randomUUID()}\n`);
-    await writeFile(path.join(source, 'containers/standard.def'), GOOD_DEF);
-    await writeFile(path.join(source, 'containers/broken.def'), BAD_DEF);
-    git(source, 'init', '--quiet', '-b', 'main');
-    git(source, 'add', '.');
-    git(source, 'commit', '--quiet', '-m', 'first');
-    const first = git(source, 'rev-parse', 'HEAD');
-    await writeFile(path.join(source, 'src/eval/tasks/gsm8k/benchmark.txt'), 'GSM8K\n');
-    git(source, 'add', '.');
-    git(source, 'commit', '--quiet', '-m', 'second');
-    revisions = [first, git(source, 'rev-parse', 'HEAD')];
-    origin = path.join(t.work, 'ptb.git');
-    git(t.work, 'clone', '--quiet', '--bare', source, origin);
+    ({ origin, revisions } = await makePtbRepo(t.work, {
+      standard: goodDef(PYTHON_IMAGE),
+      broken: brokenDef(PYTHON_IMAGE),
+    }));
   }, 300_000);
 
   afterAll(async () => {
@@ -165,7 +98,10 @@ describeWithTestHost('ptw host setup on a real host', () => {
     expect(built.report.image).toMatch(/^ptw-ptb\/standard:[0-9a-f]{12}$/);
     expect(step.log.join('\n')).toMatch(/Step 1\/\d+ : FROM ptw-test\/debian-python3:1/);
     // Each %post command in the log as `sh -x` shows it (dash quotes arguments with spaces).
-    expect(step.log.some((l) => /^\+ echo '?post ran'?$/.test(l)), step.log.join('\n')).toBe(true);
+    expect(
+      step.log.some((l) => /^\+ echo '?post ran'?$/.test(l)),
+      step.log.join('\n'),
+    ).toBe(true);
     const inspected = await t.docker.getImage(built.report.image!).inspect();
     expect(inspected.Config.Env).toEqual(expect.arrayContaining(['PTB_FLAVOUR=test']));
     expect(inspected.Config.Env?.find((e) => e.startsWith('PATH='))).toMatch(/^PATH=\/opt\/bin:/);

@@ -6,8 +6,9 @@ import { HostErrorPanel } from './host-error-panel';
 import { hostKindLabel } from './host-order';
 import { connectionStateText, connectionTone, jumpHops } from './host-state-text';
 import { PreflightPanel } from './preflight-panel';
+import { SetupPanel } from './setup-panel';
 
-/** One host: its facts, connect / disconnect, preflight, and removal. */
+/** One host: its facts, connect / disconnect, preflight, set-up, and removal. */
 export function HostDetail({ host, now }: { host: HostSummary; now: number }) {
   const run = useAppStore((s) => preflightOf(s.hosts, host.name));
   const pending = useAppStore((s) => s.hosts.pending.get(host.name));
@@ -108,6 +109,8 @@ export function HostDetail({ host, now }: { host: HostSummary; now: number }) {
       </dl>
 
       <PreflightPanel run={run} now={now} />
+
+      <SetupPanel host={host} />
 
       <footer className="host-detail-footer">
         {confirmingRemove ? (

@@ -61,6 +61,7 @@ export function createAppStore(client: ContractClient, options: AppStoreOptions)
     client.on('prefs.changed', (prefs) => api.getState().prefs.receive(prefs)),
     client.on('hosts.changed', (hosts) => api.getState().hosts.receive(hosts)),
     client.on('hosts.preflightProgress', ({ name, check }) => api.getState().hosts.receiveProgress(name, check)),
+    client.on('hosts.setupProgress', (event) => api.getState().hosts.receiveSetupProgress(event)),
     client.on('hosts.hostKeyPrompt', (prompt) => api.getState().prompts.receive({ kind: 'hostKey', ...prompt })),
     client.on('hosts.passphrasePrompt', (prompt) => api.getState().prompts.receive({ kind: 'passphrase', ...prompt })),
     client.on('hosts.promptClosed', ({ promptId }) => api.getState().prompts.close(promptId)),

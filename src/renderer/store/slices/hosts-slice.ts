@@ -1,4 +1,6 @@
-import type { CommandInput, HostSummary, SshConfigPreview } from '../../../shared/contract';
+import type { CommandInput, EventPayload, HostSummary, SshConfigPreview } from '../../../shared/contract';
+import type { SetupReport } from '../../../shared/contract-host-setup';
+import { SETUP_STEPS } from '../../../shared/contract-host-setup';
 import type { AppErrorData, Result } from '../../../shared/errors';
 import type { ConnectionState, PreflightCheck, PreflightReport } from '../../../shared/hosts';
 import type { ContractClient } from '../../../shared/rpc/contract-client';
@@ -12,6 +14,13 @@ import {
   stalePreflights,
   type PreflightRun,
 } from '../../hosts/preflight-run';
+import {
+  emptySetupRun,
+  setupFinished,
+  setupProgressReceived,
+  setupStarted,
+  type SetupRun,
+} from '../../hosts/setup-run';
 import { emptyList, listLoadFinished, listLoadStarted, listReplaced, type ListState } from '../list-state';
 import type { SliceRead, SliceUpdate } from '../slice';
 
@@ -36,6 +45,7 @@ export interface HostsData extends ListState<HostSummary> {
   readonly preflight: ReadonlyMap<string, PreflightRun>;
   readonly pending: ReadonlyMap<string, HostAction>;
   readonly problems: ReadonlyMap<string, HostProblem>;
+  readonly setup: ReadonlyMap<string, SetupRun>;
 }
 
 export interface HostsSlice extends HostsData {
@@ -53,6 +63,9 @@ export interface HostsSlice extends HostsData {
   connect(name: string): Promise<void>;
   disconnect(name: string): Promise<void>;
   runPreflight(name: string): Promise<void>;
+  /** Runs `hosts.setup`; `hosts.setupProgress` events update it while it runs. */
+  runSetup(input: CommandInput<'hosts.setup'>): Promise<void>;
+  receiveSetupProgress(event: EventPayload<'hosts.setupProgress'>): void;
   previewSshConfig(file?: string): Promise<Result<SshConfigPreview>>;
   importSshConfig(file: string | undefined, aliases: string[]): Promise<Result<HostSummary[]>>;
 }
@@ -65,7 +78,12 @@ export function emptyHosts(): HostsData {
     preflight: new Map(),
     pending: new Map(),
     problems: new Map(),
+    setup: new Map(),
   };
+}
+
+export function setupOf(state: HostsData, name: string): SetupRun {
+  return state.setup.get(name) ?? emptySetupRun;
 }
 
 function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V | undefined): ReadonlyMap<string, V> {
@@ -245,6 +263,24 @@ export function createHostsSlice(
           ? finished
           : { ...finished, problems: withEntry(finished.problems, name, { action: 'Preflight', error: result.error }) };
       });
+    },
+    async runSetup(input) {
+      update((hosts) => ({
+        ...hosts,
+        setup: withEntry(hosts.setup, input.name, setupStarted(input.steps ?? [...SETUP_STEPS])),
+      }));
+      const result: Result<SetupReport> = await client.call('hosts.setup', input);
+      update((hosts) => ({
+        ...hosts,
+        setup: withEntry(hosts.setup, input.name, setupFinished(setupOf(hosts, input.name), result)),
+      }));
+      // The profile may have a new checkout or image: the list shows it.
+      if (result.ok) void read().load();
+    },
+    receiveSetupProgress(event) {
+      const run = read().setup.get(event.name);
+      if (!run?.running) return;
+      update((hosts) => ({ ...hosts, setup: withEntry(hosts.setup, event.name, setupProgressReceived(run, event)) }));
     },
     previewSshConfig: (file) => client.call('hosts.previewSshConfig', file === undefined ? {} : { file }),
     async importSshConfig(file, aliases) {
