@@ -88,7 +88,15 @@ export async function readParquetPage(
   if (offset >= rowEnd) return { total, rows: [], columns };
   let objects: Record<string, unknown>[];
   try {
-    objects = await parquetReadObjects({ file: parquet.file, metadata: parquet.metadata, rowStart: offset, rowEnd });
+    // Only the row groups the page touches (the first one for a first look), and within them only the pages the
+    // rows are on when the file has an offset index (issue 21).
+    objects = await parquetReadObjects({
+      file: parquet.file,
+      metadata: parquet.metadata,
+      rowStart: offset,
+      rowEnd,
+      useOffsetIndex: true,
+    });
   } catch (err) {
     throw new AppError(
       'INVALID_INPUT',

@@ -2,14 +2,19 @@ import type { DatasetRow, OverlapHit } from '../../shared/contract-datasets';
 import { chatMessages, splitMarked } from '../../shared/datasets/dataset-rows';
 import { prettyValue } from './dataset-view-model';
 
+function rowTitle(row: DatasetRow): string {
+  // A row reached by byte offset before the index counted that far has no number yet.
+  return row.row === null ? `Row at byte ${(row.byte ?? 0).toLocaleString()}` : `Row ${row.row}`;
+}
+
 /** One row in full: a conversation as role + content bubbles, anything else as pretty JSON. Text only. */
 export function DatasetRowDetail({ row, onClose }: { row: DatasetRow; onClose: () => void }) {
   const chat = row.value === undefined ? null : chatMessages(row.value);
   return (
-    <section className="datasets-detail" aria-label={`Row ${row.row}`} data-testid="datasets-detail">
+    <section className="datasets-detail" aria-label={rowTitle(row)} data-testid="datasets-detail">
       <div className="datasets-detail-head">
         <strong>
-          Row {row.row}
+          {rowTitle(row)}
           {row.line === null ? '' : ` · line ${row.line}`}
         </strong>
         <button type="button" className="datasets-small-button" onClick={onClose}>

@@ -1,6 +1,7 @@
-import type { DatasetEntry, DatasetRow } from '../../shared/contract-datasets';
+import type { DatasetEntry, DatasetIndex, DatasetRow } from '../../shared/contract-datasets';
 import { cellText, chatMessages } from '../../shared/datasets/dataset-rows';
 import { exactJsonText } from '../../shared/datasets/exact-json';
+import { formatByteSize } from '../../shared/runs/duration';
 
 /** Pure helpers for the Datasets tab: which pages a scroll position needs, table columns, cell text. */
 
@@ -71,4 +72,47 @@ export function prettyValue(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/** What the footer says about the row count: exact once the index is complete, "at least" while it counts. */
+export function rowCountLabel(total: number, index: DatasetIndex | undefined): string {
+  if (!index || index.complete) {
+    const checking =
+      index && !index.checked && index.size > 0
+        ? ` · checking rows for problems ${percent(index.checkedBytes, index.size)}`
+        : '';
+    return `${total.toLocaleString()} rows${checking}`;
+  }
+  return `at least ${Math.max(total, index.rows).toLocaleString()} rows, counting… ${percent(index.indexedBytes, index.size)} of ${formatByteSize(index.size)}`;
+}
+
+export function percent(part: number, whole: number): string {
+  if (whole <= 0) return '100%';
+  return `${Math.min(100, Math.floor((part / whole) * 100))}%`;
+}
+
+/** Whether the index still moves (counting rows, or checking them): the tab keeps asking for its progress. */
+export function indexMoving(index: DatasetIndex | undefined): boolean {
+  return !!index && !index.error && !(index.complete && index.checked);
+}
+
+/**
+ * Loaded pages that came back short of rows the file has, read while the index counted: to be read again once it
+ * has counted more than it had then (never again for the same count, so a page cannot be asked for in a loop).
+ */
+export function shortPages(
+  pages: ReadonlyMap<number, { rows: readonly unknown[]; total: number }>,
+  total: number,
+): number[] {
+  const out: number[] = [];
+  for (const [p, page] of pages) {
+    const expected = Math.min(PAGE_ROWS, Math.max(0, total - p * PAGE_ROWS));
+    if (page.rows.length < expected && page.total < total) out.push(p);
+  }
+  return out;
+}
+
+/** A row reached by byte offset: its number once counted, else where it is in the file. */
+export function seekRowLabel(row: DatasetRow): string {
+  return row.row === null ? `byte ${(row.byte ?? 0).toLocaleString()}` : `row ${row.row.toLocaleString()}`;
 }

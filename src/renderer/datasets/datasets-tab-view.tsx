@@ -2,6 +2,8 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type {
   DatasetEntry,
+  DatasetIndex,
+  DatasetIndexStatus,
   DatasetList,
   DatasetOverlap,
   DatasetPage,
@@ -18,12 +20,18 @@ import {
   cellFor,
   formatLabel,
   hostComputes,
+  indexMoving,
   PAGE_ROWS,
   pageable,
   pagesToFetch,
+  percent,
+  rowCountLabel,
   runBenchmark,
+  seekRowLabel,
+  shortPages,
   tableColumns,
 } from './dataset-view-model';
+import './datasets-progress.css';
 import { LengthHistogram } from './length-histogram';
 
 const ROW_HEIGHT = 28;
@@ -170,11 +178,10 @@ function RowsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
   const client = useAppStoreApi().client;
   const [pages, setPages] = useState<ReadonlyMap<number, DatasetPage>>(new Map());
   const [first, setFirst] = useState<DatasetPage | null>(null);
+  const [status, setStatus] = useState<DatasetIndexStatus | null>(null);
   const [error, setError] = useState<AppErrorData | null>(null);
   const [selectedRow, setSelectedRow] = useState<number | null>(null);
-  const [query, setQuery] = useState('');
-  const [search, setSearch] = useState<DatasetSearch | null>(null);
-  const [searching, setSearching] = useState(false);
+  const [seekRow, setSeekRow] = useState<DatasetRow | null>(null);
   const requested = useRef(new Set<number>());
   const scrollRef = useRef<HTMLDivElement>(null);
 
@@ -201,7 +208,29 @@ function RowsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
     void fetchPage(0);
   }, [fetchPage]);
 
-  const total = first?.total ?? 0;
+  // While the host counts (and then checks) rows, its progress is asked for twice a second.
+  const moving = indexMoving(status?.index ?? first?.index);
+  useEffect(() => {
+    if (!moving) return;
+    let cancelled = false;
+    const timer = setInterval(() => {
+      void client.call('datasets.indexStatus', { id: runId, path: entry.path }).then((r) => {
+        if (!cancelled && r.ok) setStatus(r.data);
+      });
+    }, 500);
+    return () => {
+      cancelled = true;
+      clearInterval(timer);
+    };
+  }, [client, runId, entry.path, moving]);
+
+  const index = status?.index ?? first?.index;
+  const total = index?.complete ? index.rows : Math.max(first?.total ?? 0, index?.rows ?? 0);
+  // Pages read while the index counted may have stopped short of rows it has counted since: read again.
+  useEffect(() => {
+    for (const p of shortPages(pages, total)) requested.current.delete(p);
+  }, [pages, total]);
+
   const rowAt = useCallback(
     (i: number): DatasetRow | undefined => pages.get(Math.floor(i / PAGE_ROWS))?.rows[i % PAGE_ROWS],
     [pages],
@@ -220,28 +249,18 @@ function RowsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
   const lastVisible = items[items.length - 1]?.index ?? -1;
   useEffect(() => {
     for (const p of pagesToFetch(firstVisible, lastVisible, requested.current)) void fetchPage(p);
-  }, [firstVisible, lastVisible, fetchPage]);
+  }, [firstVisible, lastVisible, fetchPage, pages]);
 
-  const runSearch = async (): Promise<void> => {
-    if (!query.trim()) return setSearch(null);
-    setSearching(true);
-    const result = await client.call('datasets.search', {
-      id: runId,
-      path: entry.path,
-      query: query.trim(),
-      limit: 200,
-    });
-    setSearching(false);
-    if (!result.ok) return setError(result.error);
-    setSearch(result.data);
-  };
+  const goTo = useCallback(
+    (row: number): void => {
+      setSelectedRow(row);
+      virtualizer.scrollToIndex(row, { align: 'center' });
+    },
+    [virtualizer],
+  );
 
-  const goTo = (row: number): void => {
-    setSelectedRow(row);
-    virtualizer.scrollToIndex(row, { align: 'center' });
-  };
-
-  const selected = selectedRow === null ? undefined : rowAt(selectedRow);
+  const problems = status ?? first;
+  const selected = seekRow ?? (selectedRow === null ? undefined : rowAt(selectedRow));
   return (
     <div className="datasets-rows">
       {error ? (
@@ -249,13 +268,18 @@ function RowsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
           {error.message}
         </p>
       ) : null}
-      {first && first.problemCount > 0 ? (
+      {index?.error ? (
+        <p className="inline-error" role="alert" data-testid="datasets-index-error">
+          Counting rows on the host stopped: {index.error}
+        </p>
+      ) : null}
+      {problems && problems.problemCount > 0 ? (
         <details className="datasets-problems" data-testid="datasets-problems">
           <summary>
-            {first.problemCount} broken row{first.problemCount === 1 ? '' : 's'} (the rest are shown)
+            {problems.problemCount} broken row{problems.problemCount === 1 ? '' : 's'} (the rest are shown)
           </summary>
           <ul>
-            {first.problems.map((p, i) => (
+            {problems.problems.map((p, i) => (
               <li key={i}>
                 <button type="button" className="datasets-link" onClick={() => p.row !== null && goTo(p.row)}>
                   {p.line === null ? `row ${p.row}` : `line ${p.line}`}
@@ -266,45 +290,19 @@ function RowsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
           </ul>
         </details>
       ) : null}
-      {hostComputes(entry) ? (
-        <form
-          className="datasets-search"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void runSearch();
+      {hostComputes(entry) ? <SearchBar runId={runId} entry={entry} onPick={goTo} onError={setError} /> : null}
+      {entry.format === 'jsonl' && index && !index.complete && index.size > 0 ? (
+        <ByteSeek
+          runId={runId}
+          entry={entry}
+          index={index}
+          onSnap={(row) => {
+            setSeekRow(null);
+            goTo(row);
           }}
-        >
-          <input
-            type="search"
-            value={query}
-            placeholder="Search rows (on the host)"
-            aria-label="Search rows"
-            data-testid="datasets-search-input"
-            onChange={(e) => setQuery(e.target.value)}
-          />
-          <button type="submit" disabled={searching}>
-            {searching ? 'Searching…' : 'Search'}
-          </button>
-          {search ? (
-            <span className="muted" data-testid="datasets-search-count">
-              {search.total} row{search.total === 1 ? '' : 's'} match
-            </span>
-          ) : null}
-        </form>
-      ) : null}
-      {search && search.hits.length ? (
-        <ul className="datasets-search-hits" data-testid="datasets-search-hits">
-          {search.hits.map((h) => (
-            <li key={h.row}>
-              <button type="button" className="datasets-link" onClick={() => goTo(h.row)}>
-                row {h.row}
-              </button>{' '}
-              <span>{h.snippet.slice(0, h.matchStart)}</span>
-              <mark>{h.snippet.slice(h.matchStart, h.matchEnd)}</mark>
-              <span>{h.snippet.slice(h.matchEnd)}</span>
-            </li>
-          ))}
-        </ul>
+          onPick={setSeekRow}
+          onError={setError}
+        />
       ) : null}
       <div className="datasets-table-head" role="row">
         <span className="datasets-cell datasets-cell-index">#</span>
@@ -332,7 +330,10 @@ function RowsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
                   height: ROW_HEIGHT,
                   transform: `translateY(${item.start}px)`,
                 }}
-                onClick={() => setSelectedRow(item.index)}
+                onClick={() => {
+                  setSeekRow(null);
+                  setSelectedRow(item.index);
+                }}
               >
                 <span className="datasets-cell datasets-cell-index">{item.index}</span>
                 {row ? (
@@ -350,10 +351,249 @@ function RowsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
         </div>
       </div>
       <p className="muted datasets-footer" data-testid="datasets-total">
-        {total.toLocaleString()} rows
-        {first?.indexBuiltMs ? ` · line index built on the host in ${first.indexBuiltMs} ms` : ''}
+        {rowCountLabel(total, index)}
+        {index?.complete && index.indexMBps ? ` · counted on the host at ${index.indexMBps} MB/s` : ''}
       </p>
-      {selected ? <DatasetRowDetail row={selected} onClose={() => setSelectedRow(null)} /> : null}
+      {selected ? (
+        <DatasetRowDetail
+          row={selected}
+          onClose={() => {
+            setSeekRow(null);
+            setSelectedRow(null);
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * Search on the host, streamed: hits appear as the helper finds them (`datasets.searchProgress`, to this peer),
+ * with how much of the file it has read, and a Cancel that stops it there.
+ */
+function SearchBar({
+  runId,
+  entry,
+  onPick,
+  onError,
+}: {
+  runId: string;
+  entry: DatasetEntry;
+  onPick: (row: number) => void;
+  onError: (error: AppErrorData) => void;
+}) {
+  const client = useAppStoreApi().client;
+  const [query, setQuery] = useState('');
+  const [search, setSearch] = useState<DatasetSearch | null>(null);
+  const [live, setLive] = useState<{
+    id: string;
+    hits: DatasetSearch['hits'];
+    total: number;
+    scanned: number;
+    size: number;
+  } | null>(null);
+  const current = useRef<string | null>(null);
+
+  useEffect(() => {
+    const off = client.on('datasets.searchProgress', (p) => {
+      if (p.searchId !== current.current) return;
+      setLive((prev) =>
+        prev && prev.id === p.searchId
+          ? {
+              ...prev,
+              hits: [...prev.hits, ...p.hits].slice(0, 200),
+              total: p.total,
+              scanned: p.scannedBytes,
+              size: p.size,
+            }
+          : prev,
+      );
+    });
+    return () => {
+      off();
+      if (current.current) void client.call('datasets.searchCancel', { searchId: current.current });
+    };
+  }, [client]);
+
+  const run = async (): Promise<void> => {
+    if (current.current) void client.call('datasets.searchCancel', { searchId: current.current });
+    if (!query.trim()) {
+      current.current = null;
+      setLive(null);
+      return setSearch(null);
+    }
+    const id = `s${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+    current.current = id;
+    setSearch(null);
+    setLive({ id, hits: [], total: 0, scanned: 0, size: entry.size });
+    const result = await client.call('datasets.search', {
+      id: runId,
+      path: entry.path,
+      query: query.trim(),
+      limit: 200,
+      searchId: id,
+    });
+    if (current.current !== id) return;
+    current.current = null;
+    setLive(null);
+    if (!result.ok) return onError(result.error);
+    setSearch(result.data);
+  };
+  const cancel = (): void => {
+    if (current.current) void client.call('datasets.searchCancel', { searchId: current.current });
+  };
+
+  const hits = live?.hits ?? search?.hits ?? [];
+  return (
+    <>
+      <form
+        className="datasets-search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run();
+        }}
+      >
+        <input
+          type="search"
+          value={query}
+          placeholder="Search rows (on the host)"
+          aria-label="Search rows"
+          data-testid="datasets-search-input"
+          onChange={(e) => setQuery(e.target.value)}
+        />
+        <button type="submit" disabled={!!live}>
+          {live ? 'Searching…' : 'Search'}
+        </button>
+        {live ? (
+          <>
+            <span className="muted" data-testid="datasets-search-progress">
+              {live.total.toLocaleString()} found · {percent(live.scanned, live.size || 1)} read
+            </span>
+            <button type="button" onClick={cancel} data-testid="datasets-search-cancel">
+              Cancel
+            </button>
+          </>
+        ) : null}
+        {search ? (
+          <span className="muted" data-testid="datasets-search-count">
+            {search.total} row{search.total === 1 ? '' : 's'} match
+            {search.cancelled ? ' (cancelled: part of the file)' : ''}
+          </span>
+        ) : null}
+      </form>
+      {hits.length ? (
+        <ul className="datasets-search-hits" data-testid="datasets-search-hits">
+          {hits.map((h) => (
+            <li key={h.row}>
+              <button type="button" className="datasets-link" onClick={() => onPick(h.row)}>
+                row {h.row}
+              </button>{' '}
+              <span>{h.snippet.slice(0, h.matchStart)}</span>
+              <mark>{h.snippet.slice(h.matchStart, h.matchEnd)}</mark>
+              <span>{h.snippet.slice(h.matchEnd)}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * While the host still counts rows, a position over bytes reaches the part not counted yet: rows from the first
+ * line start at or after it. Once the count passes that byte, they are numbered and the table jumps to them.
+ */
+function ByteSeek({
+  runId,
+  entry,
+  index,
+  onPick,
+  onSnap,
+  onError,
+}: {
+  runId: string;
+  entry: DatasetEntry;
+  index: DatasetIndex;
+  onPick: (row: DatasetRow) => void;
+  onSnap: (row: number) => void;
+  onError: (error: AppErrorData) => void;
+}) {
+  const client = useAppStoreApi().client;
+  const [position, setPosition] = useState(0);
+  const [seek, setSeek] = useState<DatasetPage | null>(null);
+
+  const ask = useCallback(
+    (byte: number) =>
+      client.call('datasets.page', { id: runId, path: entry.path, offset: 0, limit: 20, byteOffset: byte }),
+    [client, runId, entry.path],
+  );
+  const show = useCallback(
+    (r: Awaited<ReturnType<typeof ask>>) => {
+      if (!r.ok) return onError(r.error);
+      const row = r.data.rows[0]?.row;
+      if (row !== undefined && row !== null) {
+        setSeek(null);
+        onSnap(row);
+      } else setSeek(r.data);
+    },
+    [onError, onSnap],
+  );
+  const load = (byte: number): void => void ask(byte).then(show);
+
+  // Snap to row numbers once the count has passed the rows shown.
+  const pending = seek?.byteStart;
+  useEffect(() => {
+    if (pending === undefined || index.indexedBytes <= pending) return;
+    let cancelled = false;
+    void ask(pending).then((r) => {
+      if (!cancelled) show(r);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [pending, index.indexedBytes, ask, show]);
+
+  return (
+    <div className="datasets-seek" data-testid="datasets-seek">
+      <label>
+        Jump by position in the file (rows not counted yet have no number){' '}
+        <input
+          type="range"
+          min={0}
+          max={index.size}
+          step={Math.max(1, Math.floor(index.size / 1000))}
+          value={position}
+          aria-label="Position in the file, in bytes"
+          data-testid="datasets-seek-range"
+          onChange={(e) => setPosition(Number(e.target.value))}
+          onMouseUp={() => load(position)}
+          onKeyUp={() => load(position)}
+        />
+      </label>{' '}
+      <span className="muted">
+        {formatByteSize(position)} of {formatByteSize(index.size)} (counted: {formatByteSize(index.indexedBytes)})
+      </span>{' '}
+      <button
+        type="button"
+        className="datasets-small-button"
+        onClick={() => load(position)}
+        data-testid="datasets-seek-go"
+      >
+        Go
+      </button>
+      {seek ? (
+        <ul className="datasets-seek-rows" data-testid="datasets-seek-rows">
+          {seek.rows.map((row) => (
+            <li key={row.byte}>
+              <button type="button" className="datasets-link" onClick={() => onPick(row)}>
+                {seekRowLabel(row)}
+              </button>{' '}
+              <span>{cellFor(row, 'value', 0).slice(0, 200)}</span>
+            </li>
+          ))}
+          {seek.rows.length === 0 ? <li className="muted">No line starts after that position.</li> : null}
+        </ul>
+      ) : null}
     </div>
   );
 }
