@@ -49,6 +49,14 @@ import zipfile
 
 VERSION = 1
 
+try:  # optional: with numpy the n-gram windows are hashed and looked up vectorized (several times faster)
+    import numpy as np
+except ImportError:  # pragma: no cover - depends on the host
+    np = None
+
+GRAM_MULT = 0x100000001B3  # FNV prime: windows hashed as sum(hash(word_i) * MULT^(n-1-i)) mod 2^64
+FILTER_BITS = 1 << 26
+
 # --- limits ------------------------------------------------------------------------------------------------------
 
 CHUNK = 1 << 20  # bytes read at a time from a file (a single 2 GB line is read in these)
@@ -419,6 +427,17 @@ class TestIndex:
             if count > common:
                 del self.grams[g]
         self.keys = set(self.grams)
+        # numpy: a 2^26-bit filter of the windows' hashes (8 MiB; ~1 % false positives at a million grams, each
+        # then checked exactly against `keys`).
+        self.bits = None
+        if np is not None and self.keys:
+            bits = np.zeros(FILTER_BITS >> 3, dtype=np.uint8)
+            for item in items:
+                for part in (item["q"], item["a"]):
+                    if len(part) >= n:
+                        slot = window_hashes(part, n) & np.uint64(FILTER_BITS - 1)
+                        np.bitwise_or.at(bits, (slot >> np.uint64(3)).astype(np.intp), np.left_shift(1, (slot & np.uint64(7)).astype(np.uint8)).astype(np.uint8))
+            self.bits = bits
         self.short_lengths = sorted({len(k) for k in self.short})
         # IDF over 5-grams of the test items (PostTrainBench's measure).
         df5 = collections.Counter()
@@ -453,24 +472,47 @@ class Coverage:
         self.short = False
 
 
+def window_hashes(toks, n):
+    """numpy: one 64-bit hash per n-word window (sum of word hashes times powers of a prime, wrapping)."""
+    count = len(toks) - n + 1
+    words_h = np.fromiter(map(hash, toks), dtype=np.int64, count=len(toks)).view(np.uint64)
+    acc = np.zeros(count, dtype=np.uint64)
+    mult = np.uint64(GRAM_MULT)
+    for i in range(n):
+        acc *= mult
+        acc += words_h[i : i + count]
+    return acc
+
+
+def candidate_positions(index, toks):
+    """numpy: positions whose window passes the test set's filter (a superset of the matches; checked exactly)."""
+    slot = window_hashes(toks, index.n) & np.uint64(FILTER_BITS - 1)
+    byte = index.bits[(slot >> np.uint64(3)).astype(np.intp)]
+    hit = np.right_shift(byte, (slot & np.uint64(7)).astype(np.uint8)) & 1
+    return np.nonzero(hit)[0].tolist()
+
+
 def scan_tokens(index, toks, lines, label, hits):
     """Matches a window of (word, line) pairs against the index; coverage per item accumulates in `hits`.
 
-    The windows are intersected with the test set's n-grams in C; Python only visits the positions of a match."""
+    With numpy the windows are hashed and looked up vectorized, else intersected with the test set's n-grams in C;
+    either way Python only visits the positions of a (candidate) match, and every match is checked exactly."""
     n = index.n
     if len(toks) >= n:
-        found = index.keys.intersection(windows(toks, n))
-        if found:
-            for p, g in enumerate(windows(toks, n)):
-                if g not in found:
-                    continue
-                for item, part, pos in index.postings(g):
-                    cov = hits.setdefault(item, Coverage())
-                    target = cov.q if part == "q" else cov.a
-                    target.update(range(pos, pos + n))
-                    if cov.first_line is None:
-                        cov.first_line = lines[p]
-                        cov.span = " ".join(toks[max(0, p - 2) : p + n + 8])
+        if index.bits is not None:
+            positions = [(p, tuple(toks[p : p + n])) for p in candidate_positions(index, toks)]
+            matches = [(p, g) for p, g in positions if g in index.keys]
+        else:
+            found = index.keys.intersection(windows(toks, n))
+            matches = [(p, g) for p, g in enumerate(windows(toks, n)) if g in found] if found else []
+        for p, g in matches:
+            for item, part, pos in index.postings(g):
+                cov = hits.setdefault(item, Coverage())
+                target = cov.q if part == "q" else cov.a
+                target.update(range(pos, pos + n))
+                if cov.first_line is None:
+                    cov.first_line = lines[p]
+                    cov.span = " ".join(toks[max(0, p - 2) : p + n + 8])
     if index.short and len(toks) >= 3:
         heads = index.short_heads.intersection(windows(toks, 3))
         if heads:
@@ -490,20 +532,28 @@ def scan_tokens(index, toks, lines, label, hits):
                             cov.span = " ".join(toks[p : p + length])
 
 
-class LineMap:
-    """Token position → line number, kept as one entry per line (where its tokens end), not one per token."""
+class ChunkLines:
+    """Token position → line number for one chunk, worked out only when a match asks (most chunks have none): the
+    carried-over words of the previous chunk keep their own lines, the chunk's words are counted line by line."""
 
-    def __init__(self, first):
-        self.ends = []
-        self.numbers = []
-        for i, number in enumerate(first):
-            self.add(i + 1, number)
-
-    def add(self, end, number):
-        self.ends.append(end)
-        self.numbers.append(number)
+    def __init__(self, carry_lines, text, first_line):
+        self.carry = carry_lines
+        self.text = text
+        self.first_line = first_line
+        self.ends = None
 
     def __getitem__(self, position):
+        if position < len(self.carry):
+            return self.carry[position]
+        if self.ends is None:
+            self.ends, self.numbers = [], []
+            total = len(self.carry)
+            for number, piece in enumerate(self.text.split("\n")):
+                count = len(WORD.findall(piece))
+                if count:
+                    total += count
+                    self.ends.append(total)
+                    self.numbers.append(self.first_line + number)
         return self.numbers[bisect.bisect_right(self.ends, position)]
 
 
@@ -537,18 +587,14 @@ def scan_stream(index, stream, hits, stats):
             pending = b""
         stats["bytes"] += len(data)
         text = normalize(data.decode("utf-8", errors="replace"))
-        toks = carry_toks
-        lines = LineMap(carry_lines)
-        findall = WORD.findall
-        for number, piece in enumerate(text.split("\n")):
-            ws = findall(piece)
-            if ws:
-                toks.extend(ws)
-                lines.add(len(toks), line + number)
-        line += text.count("\n")
+        toks = carry_toks + WORD.findall(text)
+        lines = ChunkLines(carry_lines, text, line)
+        newlines = text.count("\n")
         scan_tokens(index, toks, lines, None, hits)
         carry_toks = toks[-(keep - 1) :] if keep > 1 else []
-        carry_lines = [lines[i] for i in range(max(0, len(toks) - len(carry_toks)), len(toks))]
+        # The carried words end the chunk: they are on its last line.
+        carry_lines = [line + newlines] * len(carry_toks)
+        line += newlines
         if not block:
             break
 
@@ -584,7 +630,7 @@ def check_contamination(args, ctx):
     def get_index():
         """The test set's index, built only when some file has to be read (an unchanged workspace needs none)."""
         if state["index"] is None:
-            started = time.time()
+            started = time.process_time()
             rows = []
             for f in files:
                 rows.extend(read_test_rows(f))
@@ -598,7 +644,7 @@ def check_contamination(args, ctx):
                 raise Skip("the test set (%s) has no items with text" % ", ".join(files))
             state["index"] = TestIndex(items, args.n)
             state["items"] = cache["items"] = len(items)
-            timing["index"] = time.time() - started
+            timing["index"] = time.process_time() - started
         return state["index"]
 
     stats = {"bytes": 0, "files": 0, "reused": 0}
@@ -617,9 +663,10 @@ def check_contamination(args, ctx):
                 continue
             entry = cached_files.get(name)
             if entry is None or entry.get("key") != key:
-                started = time.time()
-                entry = {"key": key, **scan_file(get_index(), path, name, args, stats)}
-                timing["scan"] += time.time() - started
+                index = get_index()
+                started = time.process_time()  # CPU seconds: what one core spends, whatever else the host runs
+                entry = {"key": key, **scan_file(index, path, name, args, stats)}
+                timing["scan"] += time.process_time() - started
                 cached_files[name] = entry
             else:
                 stats["reused"] += 1
