@@ -70,8 +70,12 @@ export class HostDataHelper {
     const result = await session.exec(command, { timeoutMs });
     let parsed: unknown;
     try {
-      // Exact: rows of a JSON array keep 64-bit integers and 1e400 / NaN as the file wrote them.
-      parsed = parseJsonExact(result.stdout, Number.MAX_SAFE_INTEGER);
+      // A page's rows (a JSON array file) keep 64-bit integers and 1e400 / NaN as the file wrote them; the other
+      // answers are the helper's own numbers (sizes, nanosecond mtimes compared as JSON.parse reads them).
+      parsed =
+        args[0] === 'page'
+          ? parseJsonExact(result.stdout, Number.MAX_SAFE_INTEGER)
+          : (JSON.parse(result.stdout) as unknown);
     } catch {
       if (result.code === 127 || /python3: (command )?not found/.test(result.stderr)) {
         throw new AppError('HOST_REQUIREMENT_MISSING', 'The host has no python3, which the dataset inspector needs.');
