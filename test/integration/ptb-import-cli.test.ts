@@ -23,6 +23,21 @@ describe('ptw import ptb', () => {
     const dead = path.join(results, 'claude_non_api_claude-sonnet-4-6_10h', 'gsm8k_Qwen_Qwen3-4B-Base_1');
     await mkdir(dead, { recursive: true });
     await writeFile(path.join(dead, 'error.log'), 'Killed\n');
+    // The newer judge's verdict file (run_judge.sh), next to the real trace and metrics.
+    await writeFile(
+      path.join(
+        results,
+        'codex_non_api_high_gpt-5.4_10h_run1',
+        'gsm8k_Qwen_Qwen3-1.7B-Base_16934887',
+        'judgement_gpt5_4.json',
+      ),
+      JSON.stringify({
+        contamination: false,
+        disallowed_model: false,
+        justification_contamination: 'Only the GSM8K train split was used.',
+        justification_disallowed_model: 'Qwen/Qwen3-1.7B-Base was fine-tuned directly.',
+      }),
+    );
     env = { HOME: path.join(work, 'home'), PTW_HOME: path.join(work, 'ptw-home') };
     await mkdir(env.HOME!, { recursive: true });
   });
@@ -72,6 +87,21 @@ describe('ptw import ptb', () => {
     expect(show.stdout).toContain('status:      scored');
     expect(show.stdout).toContain('accuracy=0.4268385140257771');
     expect(show.stdout).not.toContain('last sync failed');
+    // Each verdict with its justification, in text and in JSON.
+    expect(show.stdout).toContain('judge:       contamination: clean (judgement_gpt5_4.json)');
+    expect(show.stdout).toContain('             Only the GSM8K train split was used.');
+    const shown = JSON.parse((await runPtw(['run', 'show', run.id, '--json'], env)).stdout) as {
+      ptb: { judgements: Array<{ check: string; flagged: boolean; text: string }>; trace: string };
+    };
+    expect(shown.ptb.trace).toBe('solve_out.txt');
+    expect(shown.ptb.judgements).toEqual([
+      expect.objectContaining({ check: 'contamination', flagged: false, text: 'Only the GSM8K train split was used.' }),
+      expect.objectContaining({
+        check: 'disallowed_model',
+        flagged: false,
+        text: 'Qwen/Qwen3-1.7B-Base was fine-tuned directly.',
+      }),
+    ]);
 
     const ls = await runPtw(['run', 'ls', '--no-sync', '--json'], env);
     const listed = JSON.parse(ls.stdout) as Array<{
