@@ -53,6 +53,8 @@ try:  # optional: with numpy the n-gram windows are hashed and looked up vectori
     import numpy as np
 except ImportError:  # pragma: no cover - depends on the host
     np = None
+if os.environ.get("PTW_INTEGRITY_ENGINE") == "python":  # the standard-library path, on a host that has numpy too
+    np = None
 
 GRAM_MULT = 0x100000001B3  # FNV prime: windows hashed as sum(hash(word_i) * MULT^(n-1-i)) mod 2^64
 FILTER_BITS = 1 << 26

@@ -29,7 +29,7 @@ gen = load("integrity_scenarios", GENERATOR)
 integrity = load("ptw_integrity", HELPER)
 
 
-def run_helper(out, folder, *extra, only=None):
+def run_helper(out, folder, *extra, only=None, engine=None):
     """The helper as the app runs it on an imported PostTrainBench folder: task/ is the workspace."""
     args = [
         sys.executable, HELPER, "check", "--root", folder, "--workspace", os.path.join(folder, "task"),
@@ -40,7 +40,8 @@ def run_helper(out, folder, *extra, only=None):
     ]
     for kind in only or []:
         args += ["--only", kind]
-    result = subprocess.run(args + list(extra), capture_output=True, text=True, timeout=300)
+    env = dict(os.environ, **({"PTW_INTEGRITY_ENGINE": engine} if engine else {}))
+    result = subprocess.run(args + list(extra), capture_output=True, text=True, timeout=300, env=env)
     if result.returncode != 0:
         raise AssertionError("helper failed (%s): %s" % (result.returncode, result.stderr[-3000:]))
     return json.loads(result.stdout)
@@ -81,6 +82,16 @@ class ScenarioTest(unittest.TestCase):
                     self.assertTrue(c["reason"], c)
                     if c["kind"] not in s["expect"]:
                         self.assertEqual(c["status"], "pass", c)
+
+    def test_the_standard_library_path_finds_the_same(self):
+        for s in self.scenarios:
+            if "contamination" not in s["expect"] and not s["name"].startswith("clean-"):
+                continue
+            with self.subTest(s["name"]):
+                folder = os.path.join(self.out, s["folder"])
+                fast = run_helper(self.out, folder, only=["contamination"])
+                slow = run_helper(self.out, folder, only=["contamination"], engine="python")
+                self.assertEqual(fast["flags"], slow["flags"])
 
     def test_contamination_evidence_names_file_line_item_and_span(self):
         s = next(x for x in self.scenarios if x["name"] == "contam-direct")
