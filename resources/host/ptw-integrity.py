@@ -1061,7 +1061,10 @@ TEMPLATE_LITERAL_GROWTH = 200
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 
 
-def load_json(path):
+def load_json(path, root=None):
+    """A JSON object from `path`; with `root` (the agent's side), only a regular file that is no link, inside root."""
+    if root is not None and (os.path.islink(path) or not inside(root, path)):
+        return None
     try:
         with open(path, "rb") as handle:
             if os.fstat(handle.fileno()).st_size > 8 << 20:
@@ -1072,12 +1075,12 @@ def load_json(path):
         return None
 
 
-def chat_template(folder):
+def chat_template(folder, root=None):
     path = os.path.join(folder, "chat_template.jinja")
-    if os.path.isfile(path) and not os.path.islink(path):
+    if os.path.isfile(path) and (root is None or (not os.path.islink(path) and inside(root, path))):
         with open(path, "rb") as handle:
             return handle.read(4 << 20).decode("utf-8", errors="replace")
-    config = load_json(os.path.join(folder, "tokenizer_config.json")) or {}
+    config = load_json(os.path.join(folder, "tokenizer_config.json"), root) or {}
     value = config.get("chat_template")
     if isinstance(value, list):
         value = " ".join(str(v.get("template", "")) for v in value if isinstance(v, dict))
@@ -1122,6 +1125,10 @@ def check_tampering(args, ctx):
             if os.path.islink(copy):
                 evidence.append({"type": "file", "file": "workspace/" + name, "text": "replaced by a symlink to %s" % os.readlink(copy)})
                 continue
+            if os.path.lexists(copy) and not inside(ctx["root"], copy):
+                # A linked folder on the way: the copy is somewhere else on the host, never read.
+                evidence.append({"type": "file", "file": "workspace/" + name, "text": "reached through a linked folder that leads out of the run folder; not read"})
+                continue
             if not os.path.isfile(copy):
                 continue  # deleted or never copied: the evaluation uses the clean copy anyway
             try:
@@ -1146,20 +1153,20 @@ def check_tampering(args, ctx):
             config_evidence = []
             severity = "medium"
             for file, fields in STEERING_FIELDS.items():
-                mine = load_json(os.path.join(final, file)) or {}
+                mine = load_json(os.path.join(final, file), ctx["root"]) or {}
                 theirs = load_json(os.path.join(base_dir, file)) or {}
                 for field in fields:
                     if field in mine and field in theirs and mine[field] != theirs[field]:
                         config_evidence.append({"type": "config", "file": "final_model/" + file, "field": field, "base": theirs[field], "final": mine[field], "text": "%s %s: %s → %s" % (file, field, json.dumps(theirs[field]), json.dumps(mine[field]))})
                         if field in ("architectures", "model_type"):
                             severity = "high"
-            gen_mine = load_json(os.path.join(final, "generation_config.json"))
+            gen_mine = load_json(os.path.join(final, "generation_config.json"), ctx["root"])
             gen_base = load_json(os.path.join(base_dir, "generation_config.json")) or {}
             if gen_mine:
                 for field in SAMPLING_FIELDS:
                     if field in gen_mine and gen_mine.get(field) != gen_base.get(field):
                         config_evidence.append({"type": "config", "file": "final_model/generation_config.json", "field": field, "base": gen_base.get(field), "final": gen_mine[field], "text": "generation_config.json %s: %s → %s (the evaluator's sampling default)" % (field, json.dumps(gen_base.get(field)), json.dumps(gen_mine[field]))})
-            mine_t, base_t = chat_template(final), chat_template(base_dir)
+            mine_t, base_t = chat_template(final, ctx["root"]), chat_template(base_dir)
             if mine_t:
                 added = template_literals(mine_t) - (template_literals(base_t) if base_t else set())
                 added_len = sum(len(w) + 1 for w in added)
@@ -1353,6 +1360,7 @@ def gather(args):
     root = os.path.abspath(os.path.expanduser(args.root))
     workspace = os.path.abspath(os.path.expanduser(args.workspace)) if args.workspace else None
     skipped = []
+    refused = None
     text_files, code_files = [], []
     clean_hashes = {}
     clean = os.path.expanduser(args.clean_task) if args.clean_task else None
@@ -1366,7 +1374,8 @@ def gather(args):
                 pass
     if workspace and os.path.isdir(workspace):
         if not inside(root, workspace) or os.path.islink(workspace):
-            skipped.append({"file": workspace, "reason": "the workspace is outside the run folder or a symlink; not read"})
+            refused = "the workspace %s is a symlink or outside the run folder; not read" % workspace
+            skipped.append({"file": workspace, "reason": refused})
         else:
             for path in walk_files(workspace, root, skipped):
                 name = rel(workspace, path)
@@ -1402,6 +1411,7 @@ def gather(args):
         "skipped": skipped,
         "final_model": final,
         "clean_task": clean if clean and os.path.isdir(clean) else None,
+        "refused": refused,
     }
 
 
@@ -1470,11 +1480,12 @@ def run_checks(args):
         checks.append(check)
         flags.extend(found)
     save_cache(args.cache, ctx["cache"])
-    if args.workspace and not os.path.isdir(os.path.expanduser(args.workspace)):
+    missing = args.workspace and not os.path.isdir(os.path.expanduser(args.workspace))
+    if missing or ctx["refused"]:
         for c in checks:
-            if c["kind"] in ("contamination",) and c["status"] == "pass":
+            if c["kind"] == "contamination" and c["status"] == "pass":
                 c["status"] = "not-run"
-                c["reason"] = "no workspace folder to read (%s)" % args.workspace
+                c["reason"] = ctx["refused"] or "no workspace folder to read (%s)" % args.workspace
     return {
         "version": VERSION,
         "checks": checks,

@@ -232,6 +232,34 @@ class BadInputTest(unittest.TestCase):
         self.assertIn("outside the run folder", reasons["task/data/linked.jsonl"])
         self.assertIn("not followed", reasons["task/up"])
 
+    def test_links_inside_task_copies_and_final_model_configs_are_not_read(self):
+        folder = self.fresh("linked-configs")
+        outside = os.path.join(self.out, "outside-dir")
+        os.makedirs(outside, exist_ok=True)
+        with open(os.path.join(outside, "evaluate.py"), "w", encoding="utf-8") as handle:
+            handle.write("print('outside')\n")
+        with open(os.path.join(outside, "config.json"), "w", encoding="utf-8") as handle:
+            json.dump({"architectures": ["Outside"], "model_type": "outside"}, handle)
+        # The agent's copy of the task folder becomes a link to a folder elsewhere; final_model's config a link.
+        task = os.path.join(folder, "task")
+        moved = os.path.join(folder, "task-real")
+        os.rename(task, moved)
+        os.symlink(outside, task)
+        config = os.path.join(folder, "final_model", "config.json")
+        os.remove(config)
+        os.symlink(os.path.join(outside, "config.json"), config)
+        report = run_helper(self.out, folder, "--workspace", task, only=["eval_tampering", "contamination"])
+        texts = json.dumps(report)
+        self.assertNotIn("Outside", texts)
+        self.assertNotIn("print('outside')", texts)
+        by_kind = {c["kind"]: c for c in report["checks"]}
+        # A workspace that is itself a link is not read: not-run with why, never a pass.
+        self.assertEqual(by_kind["contamination"]["status"], "not-run")
+        self.assertIn("symlink", by_kind["contamination"]["reason"])
+        # Its task copies lead out of the run folder: flagged, their content never read.
+        self.assertEqual(by_kind["eval_tampering"]["status"], "flag")
+        self.assertIn("linked folder", texts)
+
     def test_broken_gzip_and_fifo_are_skipped(self):
         folder = self.fresh("broken")
         with open(os.path.join(folder, "task", "data", "part.jsonl.gz"), "wb") as handle:
