@@ -682,12 +682,17 @@ def cmd_index(args):
 def answer_state(real, fmt, paths, building):
     st = os.stat(real)
     state = read_state(paths['state'])
+    replaces = None
     if state is not None and (state.get('size') != st.st_size or state.get('mtimeNs') != st.st_mtime_ns):
-        # Saved for another version of the file: shown as a start to extend, or not at all when it was rewritten.
+        # Saved for another version of the file: shown as a start to extend, or not at all when it was rewritten
+        # (`replaces` names it, so the app does not take it for the new one before the builder saves its own).
         with open(real, 'rb') as f:
-            state = dict(state, complete=False, checked=False) if resumable(state, real, fmt, st, f) else None
+            if resumable(state, real, fmt, st, f):
+                state = dict(state, complete=False, checked=False)
+            else:
+                replaces, state = state.get('generation'), None
     if state is None:
-        state = dict(new_state(real, fmt), generation='')
+        state = dict(new_state(real, fmt), generation='', replaces=replaces)
     out = public_state(state)
     out.update({'realPath': real, 'building': building, 'fileSize': st.st_size, 'fileMtimeNs': st.st_mtime_ns})
     return out

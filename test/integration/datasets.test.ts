@@ -2,7 +2,16 @@
 // datasets written into its workspace on the host (JSONL with broken lines, a Parquet file written here with
 // hyparquet-writer, CSV with quoted newlines, an HF save_to_disk folder) are listed, paged, searched, checked for
 // duplicates and for n-gram overlap with GSM8K test items (the fixture) planted among clean rows.
-import { appendFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import {
+  appendFileSync,
+  createWriteStream,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+  readdirSync,
+} from 'node:fs';
 import path from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -366,6 +375,104 @@ describeWithTestHost('datasets in a run workspace, read on a real host through t
       await services.dispose();
     }
   });
+
+  it('answers the first page of a large never-opened file while the host counts, pages by byte, streams and cancels a search over SSH', async () => {
+    // ~128 MB: the host counts it in a fraction of a second but checks every row for longer than a page takes.
+    const file = path.join(ws, 'cold.jsonl');
+    const filler = 'lorem ipsum dolor sit amet '.repeat(36);
+    const rows = 128 * 1024;
+    const out = createWriteStream(file);
+    for (let i = 0; i < rows; i++) {
+      const line = i === 100_000 ? { id: i, text: 'the planted needle' } : { id: i, text: `${filler}${i}` };
+      if (!out.write(JSON.stringify(line) + '\n'))
+        await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+    await new Promise<void>((resolve) => out.end(() => resolve()));
+    const show = await t.ptw(['data', 'show', id, 'curated/cold.jsonl', '--limit', '5', '--json']);
+    expect(show.code, show.stderr).toBe(0);
+    const first = JSON.parse(show.stdout) as DatasetPage;
+    expect(first.rows.map((r) => (r.value as { id: number }).id)).toEqual([0, 1, 2, 3, 4]);
+    expect(first.index?.checked).toBe(false);
+    expect(first.total).toBeGreaterThanOrEqual(5);
+
+    const bytes = readFileSync(file);
+    const at = Math.floor(bytes.length / 2);
+    const start = bytes.indexOf(10, at - 1) + 1;
+    const byByte = await t.ptw([
+      'data',
+      'show',
+      id,
+      'curated/cold.jsonl',
+      '--byte',
+      String(at),
+      '--limit',
+      '2',
+      '--json',
+    ]);
+    expect(byByte.code, byByte.stderr).toBe(0);
+    const mid = JSON.parse(byByte.stdout) as DatasetPage;
+    const expected = (JSON.parse(bytes.subarray(start, bytes.indexOf(10, start)).toString()) as { id: number }).id;
+    expect(mid.rows[0]).toMatchObject({ byte: start, value: { id: expected } });
+    expect([null, expected]).toContain(mid.rows[0]!.row);
+    const human = await t.ptw(['data', 'show', id, 'curated/cold.jsonl', '--offset', String(rows - 2)]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain(`rows ${rows - 2}–${rows - 1} of ${rows}`);
+
+    const services = await createAppServices({
+      home: t.env.PTW_HOME!,
+      shell: 'cli',
+      env: { ...process.env, ...t.env },
+    });
+    const events: Array<{ hits: unknown[]; done: boolean; searchId: string }> = [];
+    const off = services.events.attachPeer('peer-1', (event, payload) => {
+      if (event === 'datasets.searchProgress') events.push(payload as (typeof events)[number]);
+    });
+    try {
+      const ctx = { peerId: 'peer-1', transport: 'cli' } as const;
+      const found = await services.router.call(
+        'datasets.search',
+        { id, path: 'curated/cold.jsonl', query: 'PLANTED needle', searchId: 'find-1' },
+        ctx,
+      );
+      expect(found.hits.map((h) => [h.row, h.line])).toEqual([[100_000, 100_001]]);
+      expect(events.filter((e) => e.hits.length).length).toBe(1);
+      expect(events[events.length - 1]).toMatchObject({ done: true, searchId: 'find-1' });
+
+      events.length = 0;
+      const running = services.router.call(
+        'datasets.search',
+        { id, path: 'curated/cold.jsonl', query: 'lorem ipsum dolor', limit: 1000, searchId: 'cancel-1' },
+        ctx,
+      );
+      const deadline = Date.now() + 30_000;
+      while (!events.some((e) => e.hits.length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await services.router.call('datasets.searchCancel', { searchId: 'cancel-1' }, ctx)).toEqual({
+        cancelled: true,
+      });
+      const cancelled = await running;
+      expect(cancelled.cancelled).toBe(true);
+      expect(cancelled.hits.length).toBeGreaterThan(0);
+      expect(cancelled.scannedBytes ?? 0).toBeLessThan(bytes.length);
+      // The helper on the host is gone once its channel is closed (it notices at its next write).
+      const alive = (): boolean =>
+        readdirSync('/proc')
+          .filter((p) => /^\d+$/.test(p))
+          .some((p) => {
+            try {
+              const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+              return cmd.includes('ptw-data.py') && cmd.includes('lorem ipsum dolor');
+            } catch {
+              return false;
+            }
+          });
+      const gone = Date.now() + 10_000;
+      while (alive() && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      expect(alive()).toBe(false);
+    } finally {
+      off();
+      await services.dispose();
+    }
+  }, 240_000);
 
   it('refuses paths that leave the workspace', async () => {
     const link = await t.ptw(['data', 'show', id, 'curated/escape.jsonl']);

@@ -36,7 +36,12 @@ function nonNegativeInt(flag: string) {
 const safe = terminalSafe;
 
 export function formatRow(row: DatasetRow): string {
-  const where = row.line === null ? `row ${row.row}` : `row ${row.row} (line ${row.line})`;
+  const where =
+    row.row === null
+      ? `at byte ${row.byte ?? '?'} (not counted yet)`
+      : row.line === null
+        ? `row ${row.row}`
+        : `row ${row.row} (line ${row.line})`;
   if (row.error) return `${where}: ${row.error}\n  ${safe(cellText(row.raw ?? '', 400))}\n`;
   const chat = chatMessages(row.value);
   if (chat)
@@ -45,7 +50,19 @@ export function formatRow(row: DatasetRow): string {
 }
 
 export function formatPage(page: DatasetPage): string {
-  let out = `${page.path} (${page.format}): rows ${page.offset}–${page.offset + page.rows.length - 1} of ${page.total}\n`;
+  const numbered = page.rows.filter((r) => r.row !== null);
+  const span =
+    page.rows.length === 0
+      ? 'no rows'
+      : numbered.length === page.rows.length
+        ? `rows ${page.rows[0]!.row}–${page.rows[page.rows.length - 1]!.row}`
+        : `${page.rows.length} rows from byte ${page.byteStart ?? '?'}`;
+  const index = page.index;
+  const of =
+    !index || index.complete
+      ? `of ${page.total}`
+      : `of at least ${page.total} (counting on the host: ${index.indexedBytes} of ${index.size} bytes)`;
+  let out = `${page.path} (${page.format}): ${span} ${of}\n`;
   if (page.problemCount > 0) {
     out += `${page.problemCount} broken row(s): ${page.problems
       .slice(0, 10)
@@ -122,12 +139,31 @@ export function addDataCommands(program: Command, io: HostCliIo, open: ServicesF
       .argument('<run>', 'run id')
       .argument('<path>', 'dataset path in the workspace, as `ptw data ls` prints it')
       .option('--offset <n>', 'first row (0-based)', nonNegativeInt('--offset'), 0)
+      .option(
+        '--byte <b>',
+        'JSONL: rows from the first line starting at or after this byte (no need to wait for the row count)',
+        nonNegativeInt('--byte'),
+      )
       .option('--limit <m>', 'how many rows (at most 500)', nonNegativeInt('--limit'), 20)
       .option('--json', 'machine-readable output'),
   ).action(
-    async (run: string, file: string, opts: ConnectOptions & { offset: number; limit: number; json?: boolean }) => {
+    async (
+      run: string,
+      file: string,
+      opts: ConnectOptions & { offset: number; limit: number; byte?: number; json?: boolean },
+    ) => {
       const page = await withServices(opts, (s) =>
-        s.router.call('datasets.page', { id: run, path: file, offset: opts.offset, limit: opts.limit }, cli),
+        s.router.call(
+          'datasets.page',
+          {
+            id: run,
+            path: file,
+            offset: opts.offset,
+            limit: opts.limit,
+            ...(opts.byte !== undefined ? { byteOffset: opts.byte } : {}),
+          },
+          cli,
+        ),
       );
       io.out(opts.json ? json(page) : formatPage(page));
     },

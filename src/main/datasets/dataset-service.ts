@@ -90,6 +90,8 @@ const FIRST_CHUNK_MAX = 8 * 1024 * 1024;
 const NEXT_CHUNK = 4 * 1024 * 1024;
 /** What a first look reads when nothing about the file's rows is known yet (the head of a cold file). */
 const COLD_CHUNK = 1024 * 1024;
+/** Files up to this size are counted before their first page is answered (it takes milliseconds). */
+const SMALL_FILE = 16 * 1024 * 1024;
 /** A line longer than this is not read through for a page: shown cut, the page going on after it. */
 const MAX_LINE_SCAN = 16 * 1024 * 1024;
 const CSV_RANGE_MAX = 64 * 1024 * 1024;
@@ -218,7 +220,21 @@ export class DatasetService {
     // A builder that has not moved for a while may have died (the host rebooted): the helper restarts it.
     if (known && !(known.state.complete && known.state.checked) && now - known.movedAt < 5_000) {
       state = await this.readIndexState(t, file).catch(() => undefined);
-      if (state && state.generation !== known.state.generation && state.generation === '') state = undefined;
+      // The state file may still be the one saved before the file changed, until the builder saves its own:
+      // the one a rewrite replaces, or one that counted fewer bytes than the file had when the helper looked.
+      const seen = known.state.fileSize ?? 0;
+      if (
+        state &&
+        ((known.state.replaces && state.generation === known.state.replaces) ||
+          (state.complete && state.size < seen) ||
+          (state.generation === '' && known.state.generation !== ''))
+      ) {
+        state = undefined;
+      }
+      if (state) {
+        state.fileSize = Math.max(seen, state.size);
+        if (state.generation === '' && known.state.replaces) state.replaces = known.state.replaces;
+      }
     }
     state ??= await this.helper.run<HostIndexState>(
       t.session,
@@ -269,6 +285,24 @@ export class DatasetService {
       problems,
       problemCount: raw.problemCount + (tail?.problem ? 1 : 0),
     };
+  }
+
+  /**
+   * A small file is counted and checked in milliseconds: its first answer waits for that (exact count and
+   * problems); a large one is answered at once while the host counts.
+   */
+  private async settled(t: Target, file: string, index: LineIndex): Promise<LineIndex> {
+    const deadline = Date.now() + 1_000;
+    while (
+      !(index.state.complete && index.state.checked) &&
+      !index.state.error &&
+      Math.max(index.state.size, index.state.fileSize ?? 0) <= SMALL_FILE &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      index = await this.lineIndex(t, file, true);
+    }
+    return index;
   }
 
   /** Waits for the index to count past row `row` (a page asked for rows not counted yet). */
@@ -347,7 +381,7 @@ export class DatasetService {
     if (byteOffset !== undefined && format !== 'jsonl') {
       throw new AppError('INVALID_INPUT', `${file}: pages by byte offset are for JSONL; CSV records are paged by row.`);
     }
-    let index = await this.lineIndex(t, file);
+    let index = await this.settled(t, file, await this.lineIndex(t, file));
     if (byteOffset === undefined && offset > 0 && !index.state.complete && offset >= index.state.rows) {
       index = await this.indexPast(t, file, offset);
     }

@@ -35,6 +35,8 @@ export interface HostIndexState {
   /** From the helper's answer only: whether a builder holds the lock, and the file as it is now. */
   building?: boolean;
   fileSize?: number;
+  /** With generation '': the generation of the index this one will replace (its saved state is stale). */
+  replaces?: string | null;
   realPath?: string;
 }
 
