@@ -29,6 +29,8 @@ export const liveOpenResultSchema = z.object({
   /** The flow-control window: main pauses above `highWatermark` unacknowledged, resumes below `lowWatermark`. */
   highWatermark: z.number().int().positive(),
   lowWatermark: z.number().int().nonnegative(),
+  /** Whether this stream catches up by snapshots (see `live.open` `catchUp`). */
+  catchUp: z.boolean().optional(),
 });
 export type LiveOpenResult = z.infer<typeof liveOpenResultSchema>;
 
@@ -57,6 +59,27 @@ export const liveDataEventSchema = z.object({
    * (`live.open` `fromOffset`); 0 for the peek shell, which has no record.
    */
   offset: z.number().int().nonnegative(),
+  /**
+   * Screen-state catch-up (issue 19): this viewer fell behind the recording, the output in between was skipped, and
+   * `data` is the terminal now (the screen and recent scrollback, serialized by main's headless terminal, starting
+   * with a full reset) at `cols` × `rows`. Replace the screen with it; live output follows from there.
+   */
+  snapshot: z
+    .object({
+      /** Bytes of output skipped before this snapshot, and since the stream opened. */
+      skippedBytes: z.number().int().nonnegative(),
+      totalSkippedBytes: z.number().int().nonnegative(),
+      /** Where the skip ends: seconds into the cast, and epoch ms when the cast header has its start time. */
+      castTime: z.number().nonnegative().nullable(),
+      at: z.number().nullable(),
+      cols: z.number().int().positive(),
+      rows: z.number().int().positive(),
+    })
+    .optional(),
+  /** A resize event of the recording, applied after `data`. */
+  resize: z.object({ cols: z.number().int().positive(), rows: z.number().int().positive() }).optional(),
+  /** A marker event of the recording (after `data`): its label, untrusted text. */
+  marker: z.object({ label: z.string().max(10_000), castTime: z.number().nonnegative().nullable() }).optional(),
 });
 export type LiveDataEvent = z.infer<typeof liveDataEventSchema>;
 
@@ -70,6 +93,12 @@ export const liveBehindEventSchema = z.object({
   bytes: z.number().int().nonnegative(),
 });
 export type LiveBehindEvent = z.infer<typeof liveBehindEventSchema>;
+/**
+ * The largest side (columns or rows) a live terminal takes: main's headless terminal and the viewer both clamp a
+ * recorded resize to it, so their screens still match (a 2000 × 2000 resize is already 4 M cells).
+ */
+export const LIVE_MAX_TERMINAL_SIZE = 2000;
+
 /** Below this a viewer counts as caught up (a few frames of ordinary output in flight). */
 export const LIVE_BEHIND_REPORT_BYTES = 256 * 1024;
 
@@ -105,6 +134,12 @@ export const liveCommands = {
          * the bundle once the run has ended and is complete, the host otherwise.
          */
         source: liveStreamSourceSchema.optional(),
+        /**
+         * Screen-state catch-up: a viewer behind the recording by more than a quarter second or 1 MiB gets a
+         * snapshot of the screen instead of the backlog (`snapshot` in `live.data`). Default: on for the host, off
+         * for a finished run's bundle. Off: every byte is sent, paced by the viewer's acks.
+         */
+        catchUp: z.boolean().optional(),
       })
       .strict(),
     output: liveOpenResultSchema,

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { parseResize } from '../../shared/replay/asciicast';
 
 /**
  * Turns the bytes of an asciicast v2 file, read from some offset in arbitrary chunks, into the terminal output
@@ -19,15 +20,26 @@ export interface CastChunk {
   readonly offset: number;
   /** Lines that could not be read, e.g. `terminal.cast: byte 1234: not JSON (…)`. */
   readonly problems: readonly string[];
+  /** Resize and marker events among the output, each at its place in `data` (`at`: bytes of `data` before it). */
+  readonly events: readonly CastControlEvent[];
+  /** The time of the last complete event line read so far (seconds into the cast), null before any. */
+  readonly time: number | null;
 }
+
+export type CastControlEvent =
+  | { readonly at: number; readonly kind: 'resize'; readonly cols: number; readonly rows: number }
+  | { readonly at: number; readonly kind: 'marker'; readonly label: string; readonly time: number };
 
 export interface CastHeader {
   readonly width: number | null;
   readonly height: number | null;
+  /** When the recording started (epoch seconds), when the header says. */
+  readonly timestamp?: number | null;
 }
 
 const NEWLINE = 0x0a;
 const EMPTY = Buffer.alloc(0);
+const NO_EVENTS: readonly CastControlEvent[] = [];
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -139,6 +151,7 @@ export class CastLineReader {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private consumed: number;
+  private time: number | null = null;
 
   /**
    * @param describeProblem when given, each problem's text is also put in `data` where the line was, so a viewer
@@ -157,6 +170,11 @@ export class CastLineReader {
     return this.consumed;
   }
 
+  /** The time of the last complete event line read (seconds into the cast), or null before any. */
+  get lastTime(): number | null {
+    return this.time;
+  }
+
   /** Bytes of an unfinished last line held back. */
   get heldBack(): number {
     return this.pendingBytes;
@@ -167,7 +185,7 @@ export class CastLineReader {
     if (end < 0) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
-      return { data: EMPTY, offset: this.consumed, problems: [] };
+      return { data: EMPTY, offset: this.consumed, problems: [], events: NO_EVENTS, time: this.time };
     }
     const head = this.pending.length
       ? Buffer.concat([...this.pending, chunk.subarray(0, end + 1)])
@@ -185,8 +203,11 @@ export class CastLineReader {
     /** Where in `out` the fast lines' output not yet in `parts` begins. */
     let segment = 0;
     const parts: Buffer[] = [];
+    let partsBytes = 0;
     const problems: string[] = [];
+    let events: CastControlEvent[] | null = null;
     let start = 0;
+    this.time = lastLineTime(block) ?? this.time;
     while (start < block.length) {
       const nl = block.indexOf(NEWLINE, start);
       const lineStart = this.consumed + start;
@@ -198,25 +219,55 @@ export class CastLineReader {
         at = written;
         continue;
       }
-      if (at > segment) parts.push(out.subarray(segment, at));
+      if (at > segment) {
+        parts.push(out.subarray(segment, at));
+        partsBytes += at - segment;
+      }
       segment = at;
       // A complete line holds whole characters only (a damaged byte becomes U+FFFD and shows as such).
       const result = readCastLine(line.toString('utf8'), lineStart === 0);
-      if (result.kind === 'output') parts.push(Buffer.from(result.data, 'utf8'));
+      let text: string | null = null;
+      if (result.kind === 'output') text = result.data;
       else if (result.kind === 'problem') {
         const problem = `${this.fileLabel}: byte ${lineStart}: ${result.message}`;
         problems.push(problem);
-        if (this.describeProblem) parts.push(Buffer.from(this.describeProblem(problem), 'utf8'));
+        if (this.describeProblem) text = this.describeProblem(problem);
+      } else if (result.kind === 'resize') {
+        (events ??= []).push({ at: partsBytes, kind: 'resize', cols: result.cols, rows: result.rows });
+      } else if (result.kind === 'marker') {
+        (events ??= []).push({ at: partsBytes, kind: 'marker', label: result.label, time: result.time });
+      }
+      if (text !== null) {
+        const bytes = Buffer.from(text, 'utf8');
+        parts.push(bytes);
+        partsBytes += bytes.length;
       }
     }
     this.consumed += block.length;
-    if (parts.length === 0) return { data: out.subarray(0, at), offset: this.consumed, problems };
+    const found = events ?? NO_EVENTS;
+    const time = this.time;
+    if (parts.length === 0) return { data: out.subarray(0, at), offset: this.consumed, problems, events: found, time };
     if (at > segment) parts.push(out.subarray(segment, at));
-    return { data: Buffer.concat(parts), offset: this.consumed, problems };
+    return { data: Buffer.concat(parts), offset: this.consumed, problems, events: found, time };
   }
 }
 
-type LineResult = { kind: 'output'; data: string } | { kind: 'other' } | { kind: 'problem'; message: string };
+type LineResult =
+  | { kind: 'output'; data: string }
+  | { kind: 'resize'; cols: number; rows: number }
+  | { kind: 'marker'; label: string; time: number }
+  | { kind: 'other' }
+  | { kind: 'problem'; message: string };
+
+/** The time at the start of the block's last line (`[12.5, …`), or null when it has none. */
+function lastLineTime(block: Buffer): number | null {
+  const from = block.lastIndexOf(NEWLINE, block.length - 2) + 1;
+  if (block[from] !== 0x5b) return null;
+  const comma = block.indexOf(0x2c, from);
+  if (comma < 0 || comma - from > 32) return null;
+  const time = Number(block.toString('latin1', from + 1, comma));
+  return Number.isFinite(time) && time >= 0 ? time : null;
+}
 
 function readCastLine(text: string, first: boolean): LineResult {
   let value: unknown;
@@ -234,7 +285,16 @@ function readCastLine(text: string, first: boolean): LineResult {
         ? { kind: 'output', data: value[2] }
         : { kind: 'problem', message: 'output event without text; skipped' };
     }
-    // Input, resize and marker events carry no terminal output.
+    if (value[1] === 'r' && typeof value[2] === 'string') {
+      const size = parseResize(value[2]);
+      return size
+        ? { kind: 'resize', ...size }
+        : { kind: 'problem', message: 'resize event without COLSxROWS; skipped' };
+    }
+    if (value[1] === 'm') {
+      return { kind: 'marker', label: typeof value[2] === 'string' ? value[2] : '', time: value[0] };
+    }
+    // Input events carry no terminal output.
     return { kind: 'other' };
   }
   if (first && value !== null && typeof value === 'object') return { kind: 'other' };
@@ -249,7 +309,9 @@ export function parseCastHeader(firstLine: string): CastHeader {
       const header = value as Record<string, unknown>;
       const width = typeof header.width === 'number' && header.width > 0 ? Math.floor(header.width) : null;
       const height = typeof header.height === 'number' && header.height > 0 ? Math.floor(header.height) : null;
-      return { width, height };
+      const timestamp =
+        typeof header.timestamp === 'number' && Number.isFinite(header.timestamp) ? header.timestamp : null;
+      return { width, height, timestamp };
     }
   } catch {
     // No header yet, or a damaged one: the terminal keeps its own size.

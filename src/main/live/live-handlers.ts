@@ -5,7 +5,8 @@ import type { LiveStreamService } from './live-stream-service';
 /** The `live.*` commands: each acts for the peer that calls it (its streams, its events). */
 export function liveHandlers(live: LiveStreamService): Pick<CommandHandlers, keyof typeof liveCommands> {
   return {
-    'live.open': ({ id, fromOffset, source }, ctx) => live.open({ id, fromOffset, source }, ctx.peerId),
+    'live.open': ({ id, fromOffset, source, catchUp }, ctx) =>
+      live.open({ id, fromOffset, source, catchUp }, ctx.peerId),
     'live.ack': ({ streamId, bytes }, ctx) => ({ unacked: live.ack(streamId, bytes, ctx.peerId) }),
     'live.close': ({ streamId }, ctx) => ({ closed: live.close(streamId, ctx.peerId) }),
     'live.peekOpen': ({ id, cols, rows }, ctx) => live.peekOpen({ id, cols, rows }, ctx.peerId),

@@ -22,8 +22,10 @@ import { RunMirror } from '../runs/run-mirror';
 import type { SecretStore } from '../secrets/secret-store';
 import { utf8CutBefore } from '../../shared/utf8';
 import { ByteStreamRedactor, Utf8Carry } from './byte-redactor';
-import { CastLineReader, parseCastHeader } from './cast-line-reader';
+import { CastLineReader, parseCastHeader, type CastChunk } from './cast-line-reader';
+import { EscapeCarry } from './escape-carry';
 import { defaultFlowWindow, FlowWindow, type FlowWindowOptions } from './flow-control';
+import { ScreenTracker } from './screen-tracker';
 
 /**
  * Live terminal streams of runs (issue 5), one per viewer: each viewer (a window, a browser tab) that opens a run's
@@ -49,6 +51,47 @@ export interface LiveStreamServiceOptions {
   coalesceMs?: number;
   /** How long the peek shell waits for the supervisor to record the intervention. */
   controlTimeoutMs?: number;
+  /** Screen-state catch-up: how far behind (oldest unrendered output, bytes unrendered) a viewer may fall. */
+  catchUp?: CatchUpOptions;
+  /** The headless terminals of catch-up streams (one worker for the service); made on first use. */
+  screens?: ScreenTracker;
+}
+
+export interface CatchUpOptions {
+  /** A viewer whose oldest unacknowledged output was sent longer ago than this is behind. */
+  readonly maxLagMs: number;
+  /** A viewer with more than this unacknowledged (sent or waiting to be) is behind. */
+  readonly maxBytes: number;
+}
+
+/** A quarter second or 1 MiB (issue 19): about what a page renders in a quarter second on a slow machine. */
+export const defaultCatchUp: CatchUpOptions = { maxLagMs: 250, maxBytes: 1024 * 1024 };
+
+/**
+ * A catch-up stream's state: `live` sends every byte; `skipping` drops output while the viewer renders what it has;
+ * `snapshotting` waits for the headless terminal's snapshot, keeping what arrives meanwhile to send after it.
+ */
+type CastControl = { resize: { cols: number; rows: number } } | { marker: { label: string; castTime: number } };
+
+interface CatchUpState {
+  readonly screen: number;
+  mode: 'live' | 'skipping' | 'snapshotting';
+  skipped: number;
+  totalSkipped: number;
+  /** Output (and resizes, markers) read while the snapshot is made: they follow it. Whether too much came to keep. */
+  after: Array<Buffer | CastControl>;
+  afterBytes: number;
+  stale: boolean;
+  /** When output was sent: the flow window's sent total after it, and the time. */
+  sentAt: Array<{ end: number; at: number }>;
+  readonly escapes: EscapeCarry;
+  /** Seconds into the cast of the latest output read; the header's start (epoch s). */
+  castTime: number | null;
+  readonly startedAt: number | null;
+  /** The stream's end, held until the viewer is back in `live` (its last snapshot sent). */
+  endWhenLive?: () => void;
+  /** The source is paused because the headless terminal has too much to parse. */
+  screenPaused: boolean;
 }
 
 /** What a stream reads from: paused and resumed by the flow window, closed at the end. */
@@ -73,6 +116,8 @@ interface LiveStream {
   endTimer: NodeJS.Timeout | undefined;
   ended: boolean;
   stopWatchingPeer: () => void;
+  /** Terminal streams with screen-state catch-up. */
+  catchUp?: CatchUpState;
   /** Peek shell only. */
   input?: (data: string) => void;
   resize?: (cols: number, rows: number) => Promise<void>;
@@ -99,10 +144,24 @@ function endCheckScript(castPath: string, statePath: string): string {
 export class LiveStreamService {
   private readonly streams = new Map<string, LiveStream>();
   private readonly flow: FlowWindowOptions;
+  private readonly catchUpLimits: CatchUpOptions;
+  private screenTracker: ScreenTracker | undefined;
   private disposed = false;
 
   constructor(private readonly options: LiveStreamServiceOptions) {
     this.flow = options.flow ?? defaultFlowWindow;
+    this.catchUpLimits = options.catchUp ?? defaultCatchUp;
+    this.screenTracker = options.screens;
+  }
+
+  private get screens(): ScreenTracker {
+    return (this.screenTracker ??= new ScreenTracker());
+  }
+
+  /** Catch-up facts of a stream (tests, the benchmark): skipped bytes so far and the mode. */
+  catchUpOf(streamId: string): { totalSkipped: number; mode: CatchUpState['mode']; screen: number } | undefined {
+    const state = this.streams.get(streamId)?.catchUp;
+    return state && { totalSkipped: state.totalSkipped, mode: state.mode, screen: state.screen };
   }
 
   /** Streams open now (tests, the benchmark). */
@@ -118,7 +177,12 @@ export class LiveStreamService {
   // --- terminal streams ---------------------------------------------------------------------------------------
 
   async open(
-    input: { id: string; fromOffset?: number | undefined; source?: 'host' | 'mirror' | undefined },
+    input: {
+      id: string;
+      fromOffset?: number | undefined;
+      source?: 'host' | 'mirror' | undefined;
+      catchUp?: boolean | undefined;
+    },
     peerId: string,
   ): Promise<LiveOpenResult> {
     this.requirePeer(peerId);
@@ -136,6 +200,7 @@ export class LiveStreamService {
       const castFile = mirror.file('terminal.cast');
       const header = parseCastHeader(await firstLine(castFile));
       const stream = this.register(peerId, input.id, 'terminal');
+      if (input.catchUp === true) this.startCatchUp(stream, header);
       this.startMirrorSource(stream, castFile, fromOffset, secrets);
       return this.openResult(stream, 'mirror', header);
     }
@@ -150,8 +215,12 @@ export class LiveStreamService {
     const castPath = path.posix.join(paths.record, 'terminal.cast');
     const headerBytes = await session.readFile(castPath, { maxBytes: 4096 }).catch(() => Buffer.alloc(0));
     const header = parseCastHeader(headerBytes.toString('utf8').split('\n')[0] ?? '');
-    const command = await session.stream(followCastScript(castPath, fromOffset));
+    const catchUp = input.catchUp !== false;
+    // A catch-up stream's headless terminal needs the whole recording: it reads from the start, and the viewer gets
+    // what comes after `fromOffset` (what it had before a drop, it still shows).
+    const command = await session.stream(followCastScript(castPath, catchUp ? 0 : fromOffset));
     const stream = this.register(peerId, input.id, 'terminal');
+    if (catchUp) this.startCatchUp(stream, header);
     this.startHostSource(stream, command, fromOffset, secrets, { session, castPath, statePath: paths.state });
     return this.openResult(stream, 'host', header);
   }
@@ -168,6 +237,7 @@ export class LiveStreamService {
       rows: header.height,
       highWatermark: this.flow.highWatermark,
       lowWatermark: this.flow.lowWatermark,
+      catchUp: stream.catchUp !== undefined,
     };
   }
 
@@ -178,7 +248,9 @@ export class LiveStreamService {
     secrets: readonly NamedSecret[],
     where: { session: HostSession; castPath: string; statePath: string },
   ): void {
-    const reader = new CastLineReader(fromOffset, 'terminal.cast', noticeLine);
+    // A catch-up stream reads from the start (its screen needs everything) and shows the viewer from `fromOffset`.
+    const readFrom = stream.catchUp ? 0 : fromOffset;
+    const reader = new CastLineReader(readFrom, 'terminal.cast', noticeLine);
     const redactor = new ByteStreamRedactor(secrets);
     stream.offset = fromOffset;
     stream.source = {
@@ -187,15 +259,22 @@ export class LiveStreamService {
       close: () => command.close(),
     };
     command.stderr.resume();
+    let position = readFrom;
     command.stdout.on('data', (chunk: Buffer) => {
       if (stream.ended) return;
-      const read = reader.push(chunk);
-      stream.offset = read.offset;
-      this.queue(stream, redactor.push(read.data));
+      // The part before `fromOffset` (complete lines: offsets are line ends) goes to the screen only.
+      if (position < fromOffset) {
+        const head = chunk.subarray(0, fromOffset - position);
+        position += head.length;
+        chunk = chunk.subarray(head.length);
+        this.deliver(stream, reader.push(head), redactor, false);
+      }
+      position += chunk.length;
+      if (chunk.length > 0) this.deliver(stream, reader.push(chunk), redactor, true);
     });
     void command.exited.then(() => {
       if (stream.ended) return;
-      this.queue(stream, redactor.flush());
+      this.feed(stream, redactor.flush(), true);
       this.end(stream, 'disconnected', 'The stream from the host ended (connection lost?); reopen to continue.');
     });
     // How far behind the host's recording this viewer is, and whether the run has ended and everything in its cast
@@ -211,16 +290,18 @@ export class LiveStreamService {
         const [sizeLine = '-1', ...rest] = answer.stdout.split('\n');
         const size = Number(sizeLine.trim());
         const behind = Number.isInteger(size) ? Math.max(0, size - reader.offset - reader.heldBack) : 0;
-        if (behind >= LIVE_BEHIND_REPORT_BYTES || reportedBehind > 0) {
+        // A catch-up stream is never behind for long: it skips to the present instead.
+        if (!stream.catchUp && (behind >= LIVE_BEHIND_REPORT_BYTES || reportedBehind > 0)) {
           reportedBehind = behind >= LIVE_BEHIND_REPORT_BYTES ? behind : 0;
           this.options.events.emitTo(stream.peerId, 'live.behind', { streamId: stream.id, bytes: reportedBehind });
         }
-        if (!stream.window.paused && runHasEnded(rest.join('\n')) && reader.offset >= size && reader.heldBack === 0) {
+        const sent = stream.catchUp ? stream.catchUp.mode === 'live' : !stream.window.paused;
+        if (sent && runHasEnded(rest.join('\n')) && reader.offset >= size && reader.heldBack === 0) {
           quietChecks += 1;
         } else quietChecks = 0;
         if (quietChecks >= 2) {
-          this.queue(stream, redactor.flush());
-          this.end(stream, 'run-ended');
+          this.feed(stream, redactor.flush(), true);
+          this.endCaughtUp(stream, 'run-ended');
           return;
         }
       }
@@ -247,14 +328,12 @@ export class LiveStreamService {
     stream.source = { pause: () => file.pause(), resume: () => file.resume(), close: () => file.destroy() };
     file.on('data', (chunk) => {
       if (stream.ended) return;
-      const read = reader.push(chunk as Buffer);
-      stream.offset = read.offset;
-      this.queue(stream, redactor.push(read.data));
+      this.deliver(stream, reader.push(chunk as Buffer), redactor, true);
     });
     file.on('end', () => {
       if (stream.ended) return;
-      this.queue(stream, redactor.flush());
-      this.end(stream, 'run-ended');
+      this.feed(stream, redactor.flush(), true);
+      this.endCaughtUp(stream, 'run-ended');
     });
     file.on('error', (err: NodeJS.ErrnoException) => {
       if (stream.ended) return;
@@ -409,7 +488,14 @@ export class LiveStreamService {
     const stream = this.streams.get(streamId);
     // An ack that crosses the stream's end is harmless.
     if (!stream || stream.peerId !== peerId) return 0;
-    if (stream.window.acked(bytes) === 'resume') stream.source?.resume();
+    const action = stream.window.acked(bytes);
+    const state = stream.catchUp;
+    if (!state) {
+      if (action === 'resume') stream.source?.resume();
+      return stream.window.unacked;
+    }
+    while (state.sentAt.length > 0 && state.sentAt[0]!.end <= stream.window.ackedTotal) state.sentAt.shift();
+    if (state.mode === 'skipping') this.snapshotWhenDrained(stream);
     return stream.window.unacked;
   }
 
@@ -423,6 +509,7 @@ export class LiveStreamService {
   dispose(): void {
     this.disposed = true;
     for (const stream of [...this.streams.values()]) this.end(stream, 'closed', 'The app is shutting down.');
+    void this.screenTracker?.dispose();
   }
 
   private requirePeer(peerId: string): void {
@@ -468,8 +555,9 @@ export class LiveStreamService {
     if (stream.ended || data.length === 0) return;
     stream.pending.push(data);
     stream.pendingLength += data.length;
-    // Counted when read, not when sent: the source must stop while output waits out the coalescing too.
-    if (stream.window.sent(data.length) === 'pause') stream.source?.pause();
+    // Counted when read, not when sent: the source must stop while output waits out the coalescing too. A catch-up
+    // stream counts what it sends (it may drop what waits) and never pauses its source for the viewer.
+    if (!stream.catchUp && stream.window.sent(data.length) === 'pause') stream.source?.pause();
     if (stream.pendingLength >= MAX_MESSAGE_BYTES) this.flush(stream);
     else stream.flushTimer ??= setTimeout(() => this.flush(stream), this.options.coalesceMs ?? 4);
   }
@@ -485,6 +573,7 @@ export class LiveStreamService {
       const cut = utf8CutBefore(data, at + MAX_MESSAGE_BYTES);
       const piece = data.subarray(at, cut);
       at = cut;
+      if (stream.catchUp) this.countSent(stream, stream.catchUp, piece.length);
       const delivered = this.options.events.emitTo(stream.peerId, 'live.data', {
         streamId: stream.id,
         data: piece,
@@ -497,6 +586,232 @@ export class LiveStreamService {
     }
   }
 
+  // --- screen-state catch-up (issue 19) ---------------------------------------------------------------------
+
+  private startCatchUp(
+    stream: LiveStream,
+    header: { width: number | null; height: number | null; timestamp?: number | null },
+  ): void {
+    const screen = this.screens.open({
+      cols: header.width ?? 80,
+      rows: header.height ?? 24,
+      // The headless terminal parses more slowly than the host writes only briefly; hold the host meanwhile.
+      onPressure: (paused) => {
+        const state = stream.catchUp;
+        if (!state || stream.ended) return;
+        state.screenPaused = paused;
+        if (paused) stream.source?.pause();
+        else stream.source?.resume();
+      },
+    });
+    stream.catchUp = {
+      screen,
+      mode: 'live',
+      skipped: 0,
+      totalSkipped: 0,
+      after: [],
+      afterBytes: 0,
+      stale: false,
+      sentAt: [],
+      escapes: new EscapeCarry(),
+      castTime: null,
+      startedAt: header.timestamp ?? null,
+      screenPaused: false,
+    };
+  }
+
+  /**
+   * A chunk read from the cast: its output (redacted) and its resize and marker events, in order. `toViewer` false:
+   * the part of a catch-up stream before the viewer's `fromOffset`, for the screen only.
+   */
+  private deliver(stream: LiveStream, read: CastChunk, redactor: ByteStreamRedactor, toViewer: boolean): void {
+    if (toViewer) stream.offset = read.offset;
+    const state = stream.catchUp;
+    if (state) state.castTime = read.time ?? state.castTime;
+    let at = 0;
+    for (const event of read.events) {
+      this.feed(stream, redactor.push(read.data.subarray(at, event.at)), toViewer);
+      at = event.at;
+      if (event.kind === 'resize') {
+        if (state) this.screens.resize(state.screen, event.cols, event.rows);
+        if (toViewer) this.control(stream, { resize: { cols: event.cols, rows: event.rows } });
+      } else if (toViewer) {
+        this.control(stream, { marker: { label: event.label, castTime: event.time } });
+      }
+    }
+    this.feed(stream, redactor.push(at === 0 ? read.data : read.data.subarray(at)), toViewer);
+  }
+
+  /** Output for the viewer (and a catch-up stream's screen): sent, skipped or kept for after a snapshot. */
+  private feed(stream: LiveStream, data: Buffer, toViewer: boolean): void {
+    const state = stream.catchUp;
+    if (!state) {
+      if (toViewer) this.queue(stream, data);
+      return;
+    }
+    // Whole escape sequences only, so that a snapshot between two chunks is taken with the parser at rest.
+    const whole = state.escapes.push(data);
+    if (whole.length === 0 || stream.ended) return;
+    this.screens.write(state.screen, whole);
+    if (!toViewer) return;
+    if (state.mode === 'live') {
+      if (!this.viewerBehind(stream, state, whole.length)) {
+        this.queue(stream, whole);
+        return;
+      }
+      // Behind: drop what waits to be sent and this, let the viewer render what it has, then send the screen.
+      state.mode = 'skipping';
+      state.skipped += stream.pendingLength + whole.length;
+      state.totalSkipped += stream.pendingLength + whole.length;
+      stream.pending = [];
+      stream.pendingLength = 0;
+      if (stream.flushTimer) clearTimeout(stream.flushTimer);
+      stream.flushTimer = undefined;
+      this.snapshotWhenDrained(stream);
+    } else if (state.mode === 'skipping') {
+      state.skipped += whole.length;
+      state.totalSkipped += whole.length;
+    } else {
+      state.after.push(whole);
+      state.afterBytes += whole.length;
+      if (state.afterBytes > this.catchUpLimits.maxBytes) {
+        // Too much arrived while the snapshot was made: it would be stale on arrival. Skip this too, take another.
+        state.stale = true;
+        this.dropAfter(stream, state);
+      }
+    }
+  }
+
+  /** Output kept for after a snapshot that will not be sent: skipped (its markers are still shown). */
+  private dropAfter(stream: LiveStream, state: CatchUpState): void {
+    state.skipped += state.afterBytes;
+    state.totalSkipped += state.afterBytes;
+    const markers = state.after.filter((item): item is CastControl => !Buffer.isBuffer(item) && 'marker' in item);
+    state.after = [];
+    state.afterBytes = 0;
+    for (const marker of markers) {
+      this.options.events.emitTo(stream.peerId, 'live.data', {
+        streamId: stream.id,
+        data: '',
+        offset: stream.offset,
+        ...marker,
+      });
+    }
+  }
+
+  /** Whether sending `more` now would leave the viewer further behind than the limits allow. */
+  private viewerBehind(stream: LiveStream, state: CatchUpState, more: number): boolean {
+    const unrendered = stream.window.unacked + stream.pendingLength + more;
+    if (unrendered > this.catchUpLimits.maxBytes) return true;
+    const oldest = state.sentAt[0];
+    return oldest !== undefined && Date.now() - oldest.at > this.catchUpLimits.maxLagMs;
+  }
+
+  private countSent(stream: LiveStream, state: CatchUpState, size: number): void {
+    stream.window.sent(size);
+    state.sentAt.push({ end: stream.window.sentTotal, at: Date.now() });
+  }
+
+  /** Once the viewer has rendered everything it was sent, the snapshot (a new screen is useless behind a backlog). */
+  private snapshotWhenDrained(stream: LiveStream): void {
+    const state = stream.catchUp;
+    if (!state || state.mode !== 'skipping' || stream.ended || stream.window.unacked > 0) return;
+    state.mode = 'snapshotting';
+    state.stale = false;
+    const castTime = state.castTime;
+    this.screens.snapshot(state.screen).then(
+      (snapshot) => {
+        if (stream.ended) return;
+        if (state.stale) {
+          // What came after the stale point is in the screen already: skipped too, and the next snapshot has it.
+          this.dropAfter(stream, state);
+          state.mode = 'skipping';
+          this.snapshotWhenDrained(stream);
+          return;
+        }
+        const data = Buffer.from(`\x1bc${snapshot.data}`, 'utf8');
+        this.countSent(stream, state, data.length);
+        const delivered = this.options.events.emitTo(stream.peerId, 'live.data', {
+          streamId: stream.id,
+          data,
+          offset: stream.offset,
+          snapshot: {
+            skippedBytes: state.skipped,
+            totalSkippedBytes: state.totalSkipped,
+            castTime,
+            at: castTime !== null && state.startedAt !== null ? Math.round((state.startedAt + castTime) * 1000) : null,
+            cols: snapshot.cols,
+            rows: snapshot.rows,
+          },
+        });
+        if (!delivered) {
+          this.end(stream, 'closed');
+          return;
+        }
+        state.mode = 'live';
+        state.skipped = 0;
+        const after = state.after;
+        state.after = [];
+        state.afterBytes = 0;
+        for (const item of after) {
+          if (Buffer.isBuffer(item)) this.queue(stream, item);
+          else this.control(stream, item);
+        }
+        const endNow = state.endWhenLive;
+        state.endWhenLive = undefined;
+        endNow?.();
+      },
+      (err: unknown) => {
+        if (stream.ended) return;
+        this.end(
+          stream,
+          'error',
+          `The terminal's screen could not be caught up: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      },
+    );
+  }
+
+  /** A resize or marker of the recording, in order with the output around it. */
+  private control(stream: LiveStream, what: CastControl): void {
+    const state = stream.catchUp;
+    // Made while a snapshot is: it follows the snapshot. While skipping, the coming snapshot carries the size; a
+    // marker is sent at once (the viewer lists it; Replay has it in place).
+    if (state?.mode === 'snapshotting') {
+      state.after.push(what);
+      return;
+    }
+    if (state?.mode === 'skipping' && 'resize' in what) return;
+    this.flush(stream);
+    if (stream.ended) return;
+    this.options.events.emitTo(stream.peerId, 'live.data', {
+      streamId: stream.id,
+      data: '',
+      offset: stream.offset,
+      ...what,
+    });
+  }
+
+  /** Ends the stream once its viewer has everything: after the last snapshot, for a catch-up stream behind. */
+  private endCaughtUp(stream: LiveStream, reason: LiveEndReason): void {
+    const state = stream.catchUp;
+    if (state) {
+      const tail = state.escapes.flush();
+      if (tail.length > 0) {
+        this.screens.write(state.screen, tail);
+        if (state.mode === 'live') this.queue(stream, tail);
+        else if (state.mode === 'snapshotting') state.after.push(tail);
+        else state.skipped += tail.length;
+      }
+      if (state.mode !== 'live') {
+        state.endWhenLive = () => this.end(stream, reason);
+        this.snapshotWhenDrained(stream);
+        return;
+      }
+    }
+    this.end(stream, reason);
+  }
+
   private end(stream: LiveStream, reason: LiveEndReason, message?: string): void {
     if (stream.ended) return;
     if (reason !== 'closed') this.flush(stream);
@@ -505,6 +820,7 @@ export class LiveStreamService {
     if (stream.endTimer) clearTimeout(stream.endTimer);
     stream.stopWatchingPeer();
     stream.source?.close();
+    if (stream.catchUp) this.screens.close(stream.catchUp.screen);
     this.streams.delete(stream.id);
     this.options.events.emitTo(stream.peerId, 'live.end', {
       streamId: stream.id,

@@ -1,4 +1,4 @@
-import type { LiveEndReason } from '../../shared/contract-live';
+import type { LiveDataEvent, LiveEndReason } from '../../shared/contract-live';
 import type { AppErrorData } from '../../shared/errors';
 import type { ContractClient } from '../../shared/rpc/contract-client';
 import { utf8CutBefore } from '../../shared/utf8';
@@ -24,6 +24,16 @@ export type StreamStatus =
   | { readonly phase: 'ended'; readonly reason: LiveEndReason; readonly message?: string | undefined }
   | { readonly phase: 'failed'; readonly error: AppErrorData };
 
+/** What a catch-up snapshot says about the output it skipped (see `live.data` `snapshot`). */
+export type SkippedOutput = Omit<NonNullable<LiveDataEvent['snapshot']>, 'cols' | 'rows'>;
+
+/** Resizes and markers of the recording, and catch-up snapshots: applied in order with the output around them. */
+export interface CastEventSink {
+  resize(cols: number, rows: number): void;
+  marker(label: string, castTime: number | null): void;
+  skipped(info: SkippedOutput): void;
+}
+
 export interface OpenedStream {
   readonly streamId: string;
   /** Terminal streams: where the offsets count, for reopening after a drop. */
@@ -40,6 +50,8 @@ export interface StreamBindingOptions {
   readonly onStatus: (status: StreamStatus) => void;
   /** Bytes of the host's recording not shown yet (0: caught up); terminal streams during a flood. */
   readonly onBehind?: (bytes: number) => void;
+  /** Terminal streams: the recording's resizes and markers, and snapshots that skipped output. */
+  readonly castEvents?: CastEventSink;
   /** Reopen after a dropped connection (terminal streams); a peek shell that dropped is over. */
   readonly reopenAfterDrop: boolean;
   /** Acks are batched up to this many characters or `ackDelayMs`, whichever first. */
@@ -52,7 +64,7 @@ export class StreamBinding {
   private source: 'host' | 'mirror' = 'host';
   private offset = 0;
   private early: Array<
-    | { kind: 'data'; streamId: string; data: string | Uint8Array; offset: number }
+    | ({ kind: 'data' } & LiveDataEvent)
     | { kind: 'end'; streamId: string; reason: LiveEndReason; message?: string | undefined }
   > = [];
   private opening = false;
@@ -72,7 +84,7 @@ export class StreamBinding {
     // Subscribed before the stream opens: its first events can arrive before the reply to `live.open`.
     this.unsubscribe = [
       client.on('live.data', (event) => {
-        if (event.streamId === this.streamId) this.receive(event.data, event.offset);
+        if (event.streamId === this.streamId) this.received(event);
         else if (this.opening) this.early.push({ kind: 'data', ...event });
       }),
       client.on('live.behind', (event) => {
@@ -118,9 +130,35 @@ export class StreamBinding {
     const early = this.early.filter((e) => e.streamId === this.streamId);
     this.early = [];
     for (const event of early) {
-      if (event.kind === 'data') this.receive(event.data, event.offset);
+      if (event.kind === 'data') this.received(event);
       else this.ended(event.reason, event.message);
     }
+  }
+
+  /**
+   * One `live.data`: a snapshot resizes the terminal to its size first (in order with what was written before it),
+   * then its data (which starts with a full reset) replaces the screen; a resize or marker is applied after the data.
+   */
+  private received(event: LiveDataEvent): void {
+    const sink = this.options.castEvents;
+    const snapshot = event.snapshot;
+    if (snapshot && sink) this.inOrder(() => sink.resize(snapshot.cols, snapshot.rows));
+    this.receive(event.data, event.offset);
+    if (!sink) return;
+    if (snapshot) {
+      const { skippedBytes, totalSkippedBytes, castTime, at } = snapshot;
+      this.inOrder(() => sink.skipped({ skippedBytes, totalSkippedBytes, castTime, at }));
+    }
+    const { resize, marker } = event;
+    if (resize) this.inOrder(() => sink.resize(resize.cols, resize.rows));
+    if (marker) this.inOrder(() => sink.marker(marker.label, marker.castTime));
+  }
+
+  /** Runs `fn` once xterm has parsed everything written before (its write callbacks run in order, between writes). */
+  private inOrder(fn: () => void): void {
+    this.options.sink.write('', () => {
+      if (!this.disposed) fn();
+    });
   }
 
   /**
@@ -131,6 +169,7 @@ export class StreamBinding {
    */
   private receive(data: string | Uint8Array, offset: number): void {
     this.offset = offset;
+    if (data.length === 0) return;
     if (typeof data === 'string' || data.length <= MAX_WRITE) {
       this.write(data);
       return;

@@ -2,21 +2,40 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { RunSummary } from '../../shared/contract';
 import { formatByteSize } from '../../shared/runs/duration';
 import { useAppStore, useAppStoreApi } from '../store/store-context';
-import { StreamBinding, type StreamStatus } from './live-stream-binding';
+import { publishRunPosition } from '../steps/run-position';
+import { StreamBinding, type SkippedOutput, type StreamStatus } from './live-stream-binding';
 import { TerminalSurface } from './terminal-surface';
 import { registerForTestDriver, type DriverTerminal } from './test-driver';
 
+/** Marker labels the toolbar lists (the newest); Replay has them all. */
+const MAX_MARKERS = 100;
+
+interface ShownMarker {
+  readonly id: number;
+  readonly label: string;
+  readonly line: () => number;
+}
+
 /**
  * The run's terminal, live: read-only, with scrollback, copy and search. The xterm instance and its stream live in
- * an effect (not in React state); only the stream's status reaches React.
+ * an effect (not in React state); only the stream's status, what catch-up skipped and the recording's marker labels
+ * reach React.
  */
-export function LiveTerminalTab({ run }: { run: RunSummary }) {
+export function LiveTerminalTab({
+  run,
+  selectTab,
+}: {
+  run: RunSummary;
+  selectTab?: ((id: string) => void) | undefined;
+}) {
   const client = useAppStoreApi().client;
   const container = useRef<HTMLDivElement>(null);
   const surfaceRef = useRef<TerminalSurface | null>(null);
   const [status, setStatus] = useState<StreamStatus>({ phase: 'connecting' });
   const [renderer, setRenderer] = useState('');
   const [behind, setBehind] = useState(0);
+  const [skipped, setSkipped] = useState<SkippedOutput | null>(null);
+  const [markers, setMarkers] = useState<readonly ShownMarker[]>([]);
   const bindingRef = useRef<StreamBinding | null>(null);
   const connected = useAppStore((s) => s.app.connection.status === 'open');
 
@@ -32,6 +51,19 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
       sink: surface.output,
       reopenAfterDrop: true,
       onBehind: setBehind,
+      castEvents: {
+        resize: (cols, rows) => surface.setSize(cols, rows),
+        skipped: (info) => {
+          if (driverEntry.current) driverEntry.current.skippedBytes = info.totalSkippedBytes;
+          setSkipped(info);
+        },
+        marker: (label, _castTime) => {
+          // An xterm marker follows its line as the buffer scrolls (and is gone when the line is).
+          const mark = surface.terminal.registerMarker(0);
+          const id = ++markerIds;
+          setMarkers((list) => [...list, { id, label, line: () => mark?.line ?? -1 }].slice(-MAX_MARKERS));
+        },
+      },
       onStatus: (next) => {
         if (driverEntry.current) driverEntry.current.status = next;
         setStatus(next);
@@ -41,11 +73,13 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
           'live.open',
           resume ? { id: run.id, fromOffset: resume.fromOffset, source: resume.source } : { id: run.id },
         );
-        // The agent's TTY width, so its lines wrap where they wrapped for the agent.
-        if (result.ok && result.data.cols) surface.setCols(result.data.cols);
+        // The agent's TTY, so its lines wrap and its cursor moves land where they did for the agent.
+        if (result.ok && result.data.cols && result.data.rows) surface.setSize(result.data.cols, result.data.rows);
+        else if (result.ok && result.data.cols) surface.setCols(result.data.cols);
         return result;
       },
     });
+    let markerIds = 0;
     driverEntry.current = { surface, binding, status: { phase: 'connecting' } };
     const unregister = registerForTestDriver(window, 'terminal', driverEntry.current);
     bindingRef.current = binding;
@@ -68,6 +102,23 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
   return (
     <section className="live-terminal" data-testid="live-terminal" aria-label="Terminal">
       <TerminalToolbar surfaceRef={surfaceRef} status={status} renderer={renderer} behind={behind} />
+      {skipped || markers.length > 0 ? (
+        <CatchUpBar
+          skipped={skipped}
+          markers={markers}
+          openReplay={() => {
+            const t =
+              skipped?.at ??
+              (skipped?.castTime != null && run.startedAt ? run.startedAt + skipped.castTime * 1000 : null);
+            if (t !== null) publishRunPosition(run.id, t, 'terminal', 'seek');
+            selectTab?.('replay');
+          }}
+          scrollTo={(marker) => {
+            const line = marker.line();
+            if (line >= 0) surfaceRef.current?.terminal.scrollToLine(line);
+          }}
+        />
+      ) : null}
       {status.phase === 'failed' ? (
         <button type="button" className="button" data-testid="live-retry" onClick={() => bindingRef.current?.retry()}>
           Try again
@@ -76,6 +127,65 @@ export function LiveTerminalTab({ run }: { run: RunSummary }) {
       <div className="live-terminal-screen" ref={container} data-testid="live-terminal-screen" />
     </section>
   );
+}
+
+/**
+ * What catch-up skipped ("Skipped 31.9 MiB of fast output", with Replay at that moment) and the recording's markers.
+ * Labels are the agent's text: rendered as text only.
+ */
+function CatchUpBar({
+  skipped,
+  markers,
+  openReplay,
+  scrollTo,
+}: {
+  skipped: SkippedOutput | null;
+  markers: readonly ShownMarker[];
+  openReplay: () => void;
+  scrollTo: (marker: ShownMarker) => void;
+}) {
+  return (
+    <div className="live-catchup">
+      {skipped && skipped.totalSkippedBytes > 0 ? (
+        <span
+          className="live-skipped"
+          data-testid="live-skipped"
+          data-skipped-bytes={skipped.totalSkippedBytes}
+          title="The agent wrote faster than this view can show; it jumped to the present. The host's recording keeps every byte."
+        >
+          Skipped {formatMiB(skipped.totalSkippedBytes)} of fast output{' '}
+          <button type="button" className="replay-link" data-testid="live-skipped-replay" onClick={openReplay}>
+            Open Replay at that moment
+          </button>
+        </span>
+      ) : null}
+      {markers.length > 0 ? (
+        <label className="live-markers">
+          Markers{' '}
+          <select
+            data-testid="live-markers"
+            value=""
+            onChange={(e) => {
+              const marker = markers.find((m) => String(m.id) === e.target.value);
+              if (marker) scrollTo(marker);
+            }}
+          >
+            <option value="">{markers.length} in this view</option>
+            {markers.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.label || '(no label)'}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+    </div>
+  );
+}
+
+/** `31.9 MiB` (the issue's wording: skipped output is counted in MiB, to one decimal). */
+export function formatMiB(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 export function TerminalToolbar({

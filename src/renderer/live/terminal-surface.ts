@@ -4,6 +4,7 @@ import { Unicode11Addon } from '@xterm/addon-unicode11';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import { LIVE_MAX_TERMINAL_SIZE } from '../../shared/contract-live';
 import { pickRenderer, type RendererKind } from './gl-detect';
 import { quietScrollbar } from './quiet-scrollbar';
 import { RenderCap } from './render-cap';
@@ -36,6 +37,7 @@ export class TerminalSurface {
   private readonly resizeObserver: ResizeObserver;
   private disposed = false;
   private fixedCols: number | null;
+  private fixedRows: number | null = null;
   renderer: RendererKind = 'dom';
   rendererWhy = '';
   /** Whether the scrollbar no longer flashes on every scrolled line (see quietScrollbar). */
@@ -115,13 +117,28 @@ export class TerminalSurface {
     const proposed = this.fitAddon.proposeDimensions();
     if (!proposed || !Number.isFinite(proposed.rows) || proposed.rows < 1) return;
     const cols = this.fixedCols ?? Math.max(2, proposed.cols);
-    if (cols !== this.terminal.cols || proposed.rows !== this.terminal.rows) this.terminal.resize(cols, proposed.rows);
+    const rows = this.fixedRows ?? proposed.rows;
+    if (cols !== this.terminal.cols || rows !== this.terminal.rows) this.terminal.resize(cols, rows);
   }
 
   /** Fixes the width (the agent's TTY columns) and fits the rows again. */
   setCols(cols: number): void {
     this.fixedCols = cols;
     this.fit();
+  }
+
+  /**
+   * Fixes both sides to the agent's TTY (the cast header, its resize events, a catch-up snapshot), so that its
+   * cursor moves land where they landed for the agent and the screen matches main's headless one. Clamped as main
+   * clamps ({@link LIVE_MAX_TERMINAL_SIZE}).
+   */
+  setSize(cols: number, rows: number): void {
+    this.fixedCols = Math.max(1, Math.min(LIVE_MAX_TERMINAL_SIZE, Math.floor(cols)));
+    this.fixedRows = Math.max(1, Math.min(LIVE_MAX_TERMINAL_SIZE, Math.floor(rows)));
+    this.fit();
+    if (this.terminal.cols !== this.fixedCols || this.terminal.rows !== this.fixedRows) {
+      this.terminal.resize(this.fixedCols, this.fixedRows);
+    }
   }
 
   /** The buffer as plain text, wrapped lines joined (the test driver reads it); `lastRows`: only the last rows. */

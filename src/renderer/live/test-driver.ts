@@ -1,3 +1,4 @@
+import { SerializeAddon } from '@xterm/addon-serialize';
 import type { StreamBinding, StreamStatus } from './live-stream-binding';
 import { RenderProbe, type ProbeResults } from './render-probe';
 import type { TerminalSurface } from './terminal-surface';
@@ -12,6 +13,8 @@ export interface DriverTerminal {
   readonly surface: TerminalSurface;
   readonly binding: StreamBinding;
   status: StreamStatus;
+  /** Output catch-up skipped so far (terminal streams). */
+  skippedBytes?: number;
 }
 
 export interface PtwTestDriver {
@@ -21,6 +24,14 @@ export interface PtwTestDriver {
   terminalText(name?: string): string;
   /** Only the last `rows` rows of the buffer (cheap: the benchmark polls it while measuring). */
   terminalTail(rows: number, name?: string): string;
+  /**
+   * The screen as main's headless terminal would serialize it: size, active buffer, cursor, then the visible rows
+   * with their attributes and modes (the serialize addon, no scrollback). The catch-up tests compare it with a
+   * headless terminal fed the whole recording.
+   */
+  screen(name?: string): string;
+  /** Bytes of output catch-up skipped (what the Terminal tab says), 0 when none. */
+  skippedBytes(name?: string): number;
   /** Frames the render cap has held repaints for (render-cap.ts). */
   cappedFrames(name?: string): number;
   /** Runs the terminal's search; true when `term` was found (and selected). */
@@ -58,6 +69,19 @@ const driver: PtwTestDriver = {
   terminals: () => [...terminals.keys()],
   terminalText: (name) => entry(name).surface.text(),
   terminalTail: (rows, name) => entry(name).surface.text(rows),
+  screen(name) {
+    const { terminal } = entry(name).surface;
+    const serializer = new SerializeAddon();
+    terminal.loadAddon(serializer);
+    try {
+      const b = terminal.buffer.active;
+      const head = `${terminal.cols}x${terminal.rows} ${b.type} cursor ${b.cursorX},${b.cursorY}`;
+      return `${head}\n${serializer.serialize({ scrollback: 0 })}`;
+    } finally {
+      serializer.dispose();
+    }
+  },
+  skippedBytes: (name) => entry(name).skippedBytes ?? 0,
   cappedFrames: (name) => entry(name).surface.output.frames,
   search(term, options = {}) {
     const { search } = entry(options.name).surface;

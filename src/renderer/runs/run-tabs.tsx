@@ -7,6 +7,8 @@ export interface RunTabProps {
   /** The run's record, once read (null while loading or when it could not be read). */
   detail: RunDetail | null;
   now: number;
+  /** Shows another tab of this run's view (e.g. the terminal's "open Replay at that moment"). */
+  selectTab?: (id: string) => void;
 }
 
 export interface RunTab {
@@ -52,7 +54,7 @@ export function RunTabs({ tabs, ...props }: RunTabProps & { tabs: readonly RunTa
         aria-labelledby={`run-tab-${current.id}`}
         data-testid={`run-tabpanel-${current.id}`}
       >
-        {current.render(props)}
+        {current.render({ ...props, selectTab: setSelected })}
       </div>
     </div>
   );

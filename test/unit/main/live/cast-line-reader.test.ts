@@ -154,8 +154,40 @@ describe('the byte-level unescaping of output lines', () => {
 
 describe('parseCastHeader', () => {
   it('reads the size, and nothing from a missing or damaged header', () => {
-    expect(parseCastHeader('{"version": 2, "width": 120, "height": 40}')).toEqual({ width: 120, height: 40 });
+    expect(parseCastHeader('{"version": 2, "width": 120, "height": 40}')).toEqual({
+      width: 120,
+      height: 40,
+      timestamp: null,
+    });
+    expect(parseCastHeader('{"version": 2, "width": 120, "height": 40, "timestamp": 1763899200}')).toMatchObject({
+      timestamp: 1763899200,
+    });
     expect(parseCastHeader('')).toEqual({ width: null, height: null });
-    expect(parseCastHeader('{"version": 2, "width": "x"}')).toEqual({ width: null, height: null });
+    expect(parseCastHeader('{"version": 2, "width": "x"}')).toEqual({ width: null, height: null, timestamp: null });
+  });
+});
+
+describe('resize and marker events', () => {
+  it('are reported at their place in the output, with the time of the last line', () => {
+    const lines = [
+      '{"version": 2, "width": 80, "height": 24}',
+      '[0.5, "o", "ab"]',
+      '[0.75, "r", "100x30"]',
+      '[1.0, "o", "cd"]',
+      '[1.25, "m", "epoch 1 done"]',
+      '[1.5, "r", "bad"]',
+      '[2.5, "o", "é"]',
+    ];
+    const reader = new CastLineReader(0);
+    const first = reader.push(Buffer.from(lines.slice(0, 4).join('\n') + '\n'));
+    expect(first.data.toString()).toBe('abcd');
+    expect(first.events).toEqual([{ at: 2, kind: 'resize', cols: 100, rows: 30 }]);
+    expect(first.time).toBe(1);
+    const second = reader.push(Buffer.from(lines.slice(4).join('\n') + '\n'));
+    expect(second.data.toString()).toBe('é');
+    expect(second.events).toEqual([{ at: 0, kind: 'marker', label: 'epoch 1 done', time: 1.25 }]);
+    expect(second.problems).toEqual([expect.stringContaining('resize event without COLSxROWS')]);
+    expect(second.time).toBe(2.5);
+    expect(reader.lastTime).toBe(2.5);
   });
 });
