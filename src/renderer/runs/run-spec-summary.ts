@@ -71,12 +71,13 @@ function importedSpecSummary(spec: unknown): SpecSummary | null {
   return { ok: true, rows };
 }
 
-/** `imported`: the run came from a file; a spec the launcher could not run is shown from what it holds. */
+/** `imported`: the run came from a file (a bundle, PostTrainBench results): shown from what its spec holds. */
 export function specSummary(spec: unknown, options: { imported?: boolean } = {}): SpecSummary {
+  // An imported run was not launched here: no GPUs, image, network or limits of ours to show.
+  const imported = options.imported ? importedSpecSummary(spec) : null;
+  if (imported) return imported;
   const parsed = runSpecSchema.safeParse(spec);
   if (!parsed.success) {
-    const imported = options.imported ? importedSpecSummary(spec) : null;
-    if (imported) return imported;
     return {
       ok: false,
       reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '),

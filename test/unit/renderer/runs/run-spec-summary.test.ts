@@ -58,3 +58,26 @@ describe('metricRows', () => {
     expect(metricRows(null)).toEqual([]);
   });
 });
+
+describe('specSummary of an imported run', () => {
+  it('shows what the spec holds, the agent named as its source named it, and nothing the launcher would add', () => {
+    const spec = {
+      host: 'posttrainbench',
+      task: { kind: 'ptb', benchmark: 'gsm8k', baseModel: 'Qwen/Qwen3-4B-Base' },
+      agent: { id: 'cursor_cli', model: 'gpt-5', streamFormat: 'claude-stream-json' },
+      budgetSeconds: 36000,
+    };
+    const summary = specSummary(spec, { imported: true });
+    expect(summary).toEqual({
+      ok: true,
+      rows: [
+        { label: 'Task', value: expect.stringContaining('Qwen/Qwen3-4B-Base'), mono: false },
+        { label: 'Agent', value: 'cursor_cli · gpt-5', mono: false },
+        { label: 'Stream', value: 'claude-stream-json', mono: true },
+        { label: 'Budget', value: '10h', mono: false },
+      ],
+    });
+    // The same spec of a run launched here does not read as a launch spec.
+    expect(specSummary(spec).ok).toBe(false);
+  });
+});
