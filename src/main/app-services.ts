@@ -191,6 +191,9 @@ export async function createAppServices(options: {
           await hostStore.upsert([profile]);
         },
         emit: (event) => events.emit('hosts.setupProgress', event),
+        preflight: (name) =>
+          hosts.check(name, { onProgress: (check) => events.emit('hosts.preflightProgress', { name, check }) }),
+        ...(options.resourcesDir ? { resourcesDir: options.resourcesDir } : {}),
       }),
     ),
     ...datasetsHandlers(

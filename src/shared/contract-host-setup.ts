@@ -45,6 +45,8 @@ export const hostSetupCommands = {
         ptbRev: z.string().min(1).optional(),
         /** A definition in the checkout's containers/ by name (`standard`), or a path on the host. */
         def: z.string().min(1).optional(),
+        /** A Hugging Face mirror for the caches step (default the host's HF_ENDPOINT, else huggingface.co). */
+        hfEndpoint: z.string().url().optional(),
       })
       .strict(),
     output: setupReportSchema,

@@ -2,21 +2,68 @@
 // updated to a new revision), a container definition whose From: is a locally built test image translated and built
 // by the test dockerd through the SSH tunnel (log streamed, step n of m, layer cache reused, a failing %post line
 // named), and the ready check saying what is missing. Nothing is pulled from a registry.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SetupReport } from '../../src/shared/contract-host-setup';
 import { brokenDef, goodDef, makePtbRepo } from '../support/ptb-repo';
 import { PYTHON_IMAGE, startRunTestHost, type RunTestHost } from '../support/run-test-host';
+import { terminateChild } from '../support/process-tree';
 import { describeWithTestHost } from '../support/test-host-availability';
+
+const WEIGHTS = Buffer.alloc(6 * 1024 * 1024, 7);
+
+/** The fake hub (test/host/fake_hub.py) as a child process: its endpoint, once it says it. */
+async function startFakeHub(
+  work: string,
+  cut: Record<string, number>,
+): Promise<{ child: ChildProcess; endpoint: string }> {
+  const spec = path.join(work, 'hub-spec.json');
+  await writeFile(
+    spec,
+    JSON.stringify({
+      repos: [
+        {
+          kind: 'model',
+          repo: 'test-org/tiny-base',
+          sha: 'a'.repeat(40),
+          files: {
+            'config.json': Buffer.from('{"model_type":"llama"}').toString('hex'),
+            'model.safetensors': WEIGHTS.toString('hex'),
+          },
+        },
+      ],
+      cut,
+    }),
+  );
+  const child = spawn('python3', [path.resolve(__dirname, '../host/fake_hub.py'), spec], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /ENDPOINT (\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the fake hub exited with ${code}`)));
+  });
+  return { child, endpoint };
+}
 
 describeWithTestHost('ptw host setup on a real host', () => {
   let t: RunTestHost;
   let origin: string;
   let revisions: [string, string];
+  let hfCache: string;
+  let hub: ChildProcess | undefined;
 
   beforeAll(async () => {
-    t = await startRunTestHost({ nvidiaSmi: 'none' });
+    hfCache = await mkdtemp(path.join(os.tmpdir(), 'ptw-setup-hf-'));
+    t = await startRunTestHost({ nvidiaSmi: 'none', addFlags: ['--hf-cache', hfCache] });
     ({ origin, revisions } = await makePtbRepo(t.work, {
       standard: goodDef(PYTHON_IMAGE),
       broken: brokenDef(PYTHON_IMAGE),
@@ -24,7 +71,9 @@ describeWithTestHost('ptw host setup on a real host', () => {
   }, 300_000);
 
   afterAll(async () => {
+    if (hub) await terminateChild(hub, 3_000);
     await t?.cleanup();
+    if (hfCache) await rm(hfCache, { recursive: true, force: true });
   });
 
   const setup = async (...args: string[]): Promise<{ code: number | null; report: SetupReport; stderr: string }> => {
@@ -139,5 +188,37 @@ describeWithTestHost('ptw host setup on a real host', () => {
     expect(summary).toContain('not ready for benchmark runs');
     expect(summary).toContain('torch is not importable');
     expect(summary).toContain('has no NVIDIA GPU');
+    // Preflight runs first: the test dockerd has no NVIDIA runtime, and says so.
+    expect(summary).toContain('preflight: ');
+  }, 300_000);
+
+  it('fetches the models and data sets into the HF cache, resuming a cut download, and says when all are there', async () => {
+    const started = await startFakeHub(t.work, { 'model.safetensors': 2_000_000 });
+    hub = started.child;
+    const fetched = await setup('--steps', 'caches', '--hf-endpoint', started.endpoint);
+    expect(fetched.code, JSON.stringify(fetched.report, null, 2)).toBe(0);
+    const step = fetched.report.steps[0]!;
+    expect(step).toMatchObject({ step: 'caches', status: 'done' });
+    // The checkout's list plus every base model and its instruct counterpart (the integrity checks need them).
+    expect(step.summary).toMatch(/^9 model\(s\) and 1 data set\(s\) are in /);
+    expect(step.log.join('\n')).toContain('connection lost, resuming');
+    const snapshot = path.join(
+      hfCache,
+      'hub',
+      'models--test-org--tiny-base',
+      'snapshots',
+      'a'.repeat(40),
+      'model.safetensors',
+    );
+    expect(readlinkSync(snapshot)).toMatch(/^\.\.\/\.\.\/blobs\//);
+    expect(readFileSync(snapshot).equals(WEIGHTS)).toBe(true);
+    expect(existsSync(path.join(hfCache, 'hub', 'models--Qwen--Qwen3-4B', 'refs', 'main'))).toBe(true);
+    expect(existsSync(path.join(hfCache, 'hub', 'datasets--test-org--math', 'refs', 'main'))).toBe(true);
+
+    const again = await setup('--steps', 'caches', '--hf-endpoint', started.endpoint);
+    expect(again.report.steps[0]).toMatchObject({
+      status: 'skipped',
+      summary: expect.stringContaining('all there already'),
+    });
   }, 300_000);
 });

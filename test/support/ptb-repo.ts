@@ -42,6 +42,12 @@ export async function makePtbRepo(work: string, defs: Record<string, string>): P
   await writeFile(path.join(source, 'src/eval/templates/qwen3.jinja'), '{{ messages }}\n');
   await writeFile(path.join(source, 'src/eval/general/prompt.txt'), 'Train {model} for {benchmark}.\n');
   await writeFile(path.join(source, 'containers/requirements-direct.txt'), `numpy  # ${randomUUID()}\n`);
+  // What PostTrainBench pre-fetches, in its own format: one model and one data set here.
+  await mkdir(path.join(source, 'containers/download_hf_cache'), { recursive: true });
+  await writeFile(
+    path.join(source, 'containers/download_hf_cache/resources.json'),
+    JSON.stringify({ models: ['test-org/tiny-base'], datasets: [{ dataset: 'test-org/math', splits: ['test'] }] }),
+  );
   for (const [name, text] of Object.entries(defs))
     await writeFile(path.join(source, 'containers', `${name}.def`), text);
   git(source, 'init', '--quiet', '-b', 'main');

@@ -13,6 +13,7 @@ interface SetupOptions {
   ptbRepo?: string;
   ptbRev?: string;
   def?: string;
+  hfEndpoint?: string;
   json?: boolean;
   acceptNewHostKey?: boolean;
   passphraseEnv?: string;
@@ -46,6 +47,7 @@ export function addHostSetupCommand(host: Command, io: HostCliIo, open: Services
     .option('--ptb-repo <url>', 'clone (or update) PostTrainBench from this repository on the host')
     .option('--ptb-rev <rev>', 'the revision to check out (with --ptb-repo)')
     .option('--def <name|path>', "the container definition: a name in the checkout's containers/ (default standard)")
+    .option('--hf-endpoint <url>', "a Hugging Face mirror for the caches step (default the host's HF_ENDPOINT)")
     .option('--json', 'machine-readable output')
     .option('--accept-new-host-key', 'trust an unknown host key and remember it (a changed key is still refused)')
     .option('--passphrase-env <var>', 'read an encrypted key’s passphrase from this environment variable')
@@ -85,6 +87,7 @@ export function addHostSetupCommand(host: Command, io: HostCliIo, open: Services
               ...(opts.ptbRepo ? { ptbRepo: opts.ptbRepo } : {}),
               ...(opts.ptbRev ? { ptbRev: opts.ptbRev } : {}),
               ...(opts.def ? { def: opts.def } : {}),
+              ...(opts.hfEndpoint ? { hfEndpoint: opts.hfEndpoint } : {}),
             },
             { peerId: 'cli', transport: 'cli' },
           );

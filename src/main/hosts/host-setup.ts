@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
@@ -6,9 +7,12 @@ import type { EventPayload } from '../../shared/contract';
 import type { SetupReport, SetupStep, SetupStepResult } from '../../shared/contract-host-setup';
 import { SETUP_STEPS } from '../../shared/contract-host-setup';
 import { AppError } from '../../shared/errors';
-import type { HostProfile } from '../../shared/hosts';
+import type { HostProfile, PreflightReport } from '../../shared/hosts';
 import { DefTranslationError, translateDef } from '../../shared/hosts/apptainer-def';
 import { shellQuote } from '../../shared/runs/agent-catalog';
+import { formatByteSize } from '../../shared/runs/duration';
+import { BASE_MODELS } from '../../shared/runs/task-catalog';
+import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import { readPtbCheckout } from '../catalog/ptb-checkout';
 import { resolveHostPath } from '../runs/host-scripts';
 import { sandboxUserFor } from '../runs/sandbox-policy';
@@ -26,6 +30,10 @@ export interface HostSetupDeps {
   profile(name: string): Promise<HostProfile>;
   saveProfile(profile: HostProfile): Promise<void>;
   emit(event: EventPayload<'hosts.setupProgress'>): void;
+  /** The host's preflight (the ready step starts with it). */
+  preflight(name: string): Promise<PreflightReport>;
+  /** The app's resources/ (the host helpers); found from the bundle by default. */
+  resourcesDir?: string | undefined;
 }
 
 export interface HostSetupInput {
@@ -35,6 +43,7 @@ export interface HostSetupInput {
   ptbRepo?: string | undefined;
   ptbRev?: string | undefined;
   def?: string | undefined;
+  hfEndpoint?: string | undefined;
 }
 
 /** Where a clone goes when the profile names no checkout. */
@@ -89,7 +98,11 @@ export function buildProgress(message: { stream?: string; status?: string; error
   line: string | null;
   step: { done: number; total: number } | null;
 } {
-  const text = (message.stream ?? message.status ?? message.error ?? '').replace(/\n$/, '');
+  // The classic builder colours a RUN's stderr (ESC[91m … ESC[0m): the log keeps the words, not the colours.
+  // eslint-disable-next-line no-control-regex
+  const text = (message.stream ?? message.status ?? message.error ?? '')
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .replace(/\n$/, '');
   const step = /^Step (\d+)\/(\d+) :/.exec(text);
   return {
     line: text === '' ? null : text,
@@ -129,8 +142,8 @@ export class HostSetupService {
         const run = {
           checkout: () => this.checkout(session, profile, input, home, log),
           image: () => this.image(session, profile, input, home, log),
-          caches: () => this.caches(session, profile, home, log),
-          ready: () => this.ready(session, profile, log),
+          caches: () => this.caches(session, profile, input, home, log),
+          ready: () => this.ready(session, profile, home, log),
         }[step];
         const outcome = await run();
         if (outcome.profile) {
@@ -318,69 +331,123 @@ export class HostSetupService {
 
   // --- 3. the caches --------------------------------------------------------------------------------------------
 
-  private async caches(session: HostSession, profile: HostProfile, home: string, log: string[]): Promise<Outcome> {
+  /**
+   * The checkout's list of what PostTrainBench pre-fetches, plus every base model and its instruct counterpart (the
+   * integrity checks compare against them), downloaded on the host by resources/host/ptw-hf-fetch.py: the plan and
+   * disk check first, then file by file with bytes done, resumed after a cut connection.
+   */
+  private async caches(
+    session: HostSession,
+    profile: HostProfile,
+    input: HostSetupInput,
+    home: string,
+    log: string[],
+  ): Promise<Outcome> {
     if (!profile.ptbCheckout) throw new StepFailed(`${profile.name} has no PostTrainBench checkout yet`);
-    if (!profile.hfCache) {
-      throw new StepFailed(
-        `${profile.name} has no Hugging Face cache folder set: ptw host add ${profile.name} … --hf-cache PATH, then run this step`,
-      );
-    }
-    const image = profile.requiredImages[0];
-    if (!image) throw new StepFailed(`${profile.name} has no run image yet: run the image step first`);
+    if (!session.stream) throw new StepFailed(`the connection to ${profile.name} cannot stream a command's output`);
     const checkout = resolveHostPath(profile.ptbCheckout, home);
-    const cache = resolveHostPath(profile.hfCache, home);
-    const script = `${checkout}/containers/download_hf_cache/download_resources.py`;
-    const listed = await session.readFile(`${checkout}/containers/download_hf_cache/resources.json`).catch(() => null);
+    const cacheGiven = profile.hfCache ?? DEFAULT_HF_CACHE;
+    const cache = resolveHostPath(cacheGiven, home);
+    const listed = await session
+      .readFile(`${checkout}/containers/download_hf_cache/resources.json`, { maxBytes: 1024 * 1024 })
+      .catch(() => null);
     if (!listed)
       throw new StepFailed(`${checkout} has no containers/download_hf_cache/resources.json to say what to fetch`);
-    let plan: { models?: unknown[]; datasets?: unknown[] };
+    let plan: { models?: unknown; datasets?: unknown };
     try {
       plan = JSON.parse(listed.toString('utf8')) as typeof plan;
     } catch {
       throw new StepFailed('containers/download_hf_cache/resources.json is not JSON');
     }
-    const total = (plan.models?.length ?? 0) + (plan.datasets?.length ?? 0);
-    // Disk first: PostTrainBench's set is ~14 models up to 14B parameters (bf16) and its data sets.
-    const df = await session.exec(
-      `mkdir -p -- ${shellQuote(cache)} && df -Pk -- ${shellQuote(cache)} | awk 'NR==2 {print $4}'`,
+    const models = new Set(
+      Array.isArray(plan.models) ? plan.models.filter((m): m is string => typeof m === 'string') : [],
     );
-    const freeBytes = Number(df.stdout.trim()) * 1024;
-    const needBytes = MIN_CACHE_FREE_BYTES;
-    if (Number.isFinite(freeBytes) && freeBytes < needBytes) {
-      throw new StepFailed(
-        `${cache} on ${profile.name} has ${(freeBytes / 1024 ** 3).toFixed(0)} GiB free; the models and data sets need about ${(needBytes / 1024 ** 3).toFixed(0)} GiB. Free space there or set another --hf-cache.`,
-      );
-    }
-    log.push(`fetching ${total} model(s) and data set(s) into ${cache} with ${image}`);
-    const docker = await session.docker();
-    const outcome = await runInImage(docker, image, {
-      cmd: ['python3', script],
-      env: [`HF_HOME=${cache}`, 'HOME=/tmp'],
-      binds: [
-        { source: checkout, target: checkout, readOnly: true },
-        { source: cache, target: cache, readOnly: false },
-      ],
-      network: true,
-      // The cache's files belong to the sandbox's user, which reads them in every run (never root).
-      user: await sandboxUserOf(session),
-      onLine: (line) => {
-        log.push(line);
-        this.progress(profile.name, 'caches', 'running', line);
-      },
+    for (const base of BASE_MODELS) models.add(base.hfId).add(base.instructHfId);
+    const resources = { models: [...models], datasets: Array.isArray(plan.datasets) ? plan.datasets : [] };
+    const dir = `${home}/.cache/posttrain-workbench`;
+    await session.exec(`mkdir -p -- ${shellQuote(dir)} ${shellQuote(cache)}`);
+    const helper = await readFile(path.join(this.deps.resourcesDir ?? locateResourcesDir(), 'host', 'ptw-hf-fetch.py'));
+    await session.writeFile(`${dir}/ptw-hf-fetch.py`, helper, { mode: 0o644 });
+    await session.writeFile(`${dir}/resources.json`, `${JSON.stringify(resources, null, 2)}\n`, { mode: 0o644 });
+    const command = [
+      'python3',
+      shellQuote(`${dir}/ptw-hf-fetch.py`),
+      '--resources',
+      shellQuote(`${dir}/resources.json`),
+      '--cache',
+      shellQuote(cache),
+      ...(input.hfEndpoint ? ['--endpoint', shellQuote(input.hfEndpoint)] : []),
+    ].join(' ');
+    const stream = await session.stream(command);
+    const files = new Map<string, number>();
+    let missing = 0;
+    let end: { ok?: boolean; failed?: string[]; error?: string } | null = null;
+    const repoFailures: string[] = [];
+    let pending = '';
+    const onLine = (line: string): void => {
+      let event: Record<string, unknown>;
+      try {
+        event = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        if (line.trim()) log.push(line);
+        return;
+      }
+      if (event.event === 'plan') {
+        missing = Number(event.missingBytes) || 0;
+        const text = `${String(event.repos)} repositories, ${String(event.files)} files; ${formatByteSize(missing)} to fetch, ${formatByteSize(Number(event.freeBytes) || 0)} free in ${cache}`;
+        log.push(text);
+        this.progress(profile.name, 'caches', 'running', text, { done: 0, total: missing });
+      } else if (event.event === 'file') {
+        files.set(`${String(event.repo)}/${String(event.file)}`, Number(event.done) || 0);
+        const done = [...files.values()].reduce((a, b) => a + b, 0);
+        const what = `${String(event.repo)}: ${String(event.file)} ${formatByteSize(Number(event.done) || 0)} of ${formatByteSize(Number(event.total) || 0)}${event.retry ? ` (connection lost, resuming: ${String(event.error)})` : ''}`;
+        if (event.retry || Number(event.done) === Number(event.total)) log.push(what);
+        this.progress(profile.name, 'caches', 'running', what, { done: Math.min(done, missing), total: missing });
+      } else if (event.event === 'repo') {
+        const what = `${String(event.repo)}: ${String(event.status)}${event.error ? ` (${String(event.error)})` : ''}`;
+        log.push(what);
+        if (event.status === 'failed') repoFailures.push(what);
+        this.progress(profile.name, 'caches', 'running', what);
+      } else if (event.event === 'end') {
+        end = event as typeof end;
+      }
+    };
+    stream.stdout.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
     });
-    if (outcome.code !== 0) {
+    let stderr = '';
+    stream.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = await stream.exited;
+    if (pending) onLine(pending);
+    const finished = end as { ok?: boolean; failed?: string[]; error?: string } | null;
+    if (!finished) {
       throw new StepFailed(
-        `the checkout's download script failed in ${image} (exit ${outcome.code}): ${lastLine(log)}`,
+        `the download helper on ${profile.name} stopped (exit ${exited.code ?? '?'}): ${stderr.trim().split('\n').pop() ?? 'no output'}`,
       );
     }
-    return { status: 'done', summary: `${total} model(s) and data set(s) are in ${cache}` };
+    if (finished.error) throw new StepFailed(`not fetched: ${finished.error}`);
+    if (!finished.ok) {
+      throw new StepFailed(
+        `${repoFailures.length} repositor${repoFailures.length === 1 ? 'y' : 'ies'} could not be fetched: ${repoFailures.join('; ')}; run the step again to resume`,
+      );
+    }
+    const summary = `${resources.models.length} model(s) and ${resources.datasets.length} data set(s) are in ${cache}${missing === 0 ? ' (all there already)' : `, ${formatByteSize(missing)} fetched`}`;
+    const profileChange = profile.hfCache ? {} : { profile: { ...profile, hfCache: cacheGiven } };
+    return { status: missing === 0 ? 'skipped' : 'done', summary, ...profileChange };
   }
 
   // --- 4. ready -------------------------------------------------------------------------------------------------
 
-  private async ready(session: HostSession, profile: HostProfile, log: string[]): Promise<Outcome> {
+  private async ready(session: HostSession, profile: HostProfile, home: string, log: string[]): Promise<Outcome> {
     const image = profile.requiredImages[0];
     if (!image) throw new StepFailed(`${profile.name} has no run image yet: run the image step first`);
+    // Preflight first (SSH, Docker, NVIDIA runtime, GPUs, disk, images): its failures are the host's, not the image's.
+    const preflight = await this.deps.preflight(profile.name);
+    const failing = preflight.checks.filter((c) => c.status === 'fail');
+    for (const c of preflight.checks) log.push(`preflight ${c.status}: ${c.title}: ${c.summary}`);
     const docker = await session.docker();
     if (!(await imageExists(docker, image))) throw new StepFailed(`${image} is not on ${profile.name}`);
     const hasGpu = (await session.exec('command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L')).code === 0;
@@ -396,12 +463,23 @@ export class HostSetupService {
       '    import torch; out["cuda"] = bool(torch.cuda.is_available()); out["gpus"] = torch.cuda.device_count()',
       'except Exception:',
       '    out["cuda"] = False',
+      'out["models"] = {}',
+      'for model in MODELS:',
+      '    try:',
+      '        from transformers import AutoConfig, AutoTokenizer',
+      '        AutoConfig.from_pretrained(model); AutoTokenizer.from_pretrained(model); out["models"][model] = "ok"',
+      '    except Exception as err:',
+      '        out["models"][model] = "%s: %s" % (type(err).__name__, str(err).splitlines()[0][:200] if str(err) else "")',
       'print("PTW-READY " + json.dumps(out))',
-    ].join('\n');
+    ]
+      .join('\n')
+      .replace('MODELS', JSON.stringify(BASE_MODELS.map((m) => m.hfId)));
+    // The base models from the host's HF cache, offline, as a run's evaluation would load them.
+    const cache = profile.hfCache ? resolveHostPath(profile.hfCache, home) : null;
     const outcome = await runInImage(docker, image, {
       cmd: ['python3', '-c', check],
-      env: ['HOME=/tmp'],
-      binds: [],
+      env: ['HOME=/tmp', 'HF_HUB_OFFLINE=1', ...(cache ? [`HF_HOME=${cache}`] : [])],
+      binds: cache ? [{ source: cache, target: cache, readOnly: true }] : [],
       network: false,
       gpus: hasGpu,
       user: await sandboxUserOf(session),
@@ -410,10 +488,18 @@ export class HostSetupService {
     const line = log.find((l) => l.startsWith('PTW-READY '));
     if (!line)
       throw new StepFailed(`python3 in ${image} could not run the check (exit ${outcome.code}): ${lastLine(log)}`);
-    const facts = JSON.parse(line.slice('PTW-READY '.length)) as Record<string, string | boolean | number>;
+    const facts = JSON.parse(line.slice('PTW-READY '.length)) as Record<string, unknown>;
     const missing = ['torch', 'vllm', 'transformers'].filter((m) => String(facts[m]).startsWith('missing'));
+    const models = (facts.models ?? {}) as Record<string, string>;
+    const unloadable = missing.includes('transformers')
+      ? []
+      : Object.entries(models).filter(([, status]) => status !== 'ok');
     const problems = [
+      ...failing.map((c) => `preflight: ${c.title}: ${c.summary}`),
       ...missing.map((m) => `${m} is not importable in ${image} (${String(facts[m])})`),
+      ...unloadable.map(
+        ([model, why]) => `${model} does not load from ${cache ?? 'the HF cache'} (${why}); run the caches step`,
+      ),
       ...(hasGpu
         ? facts.cuda
           ? []
@@ -423,7 +509,7 @@ export class HostSetupService {
     if (problems.length > 0) throw new StepFailed(`not ready for benchmark runs: ${problems.join('; ')}`);
     return {
       status: 'done',
-      summary: `ready: ${image} imports torch ${String(facts.torch)}, vllm ${String(facts.vllm)} and sees ${String(facts.gpus)} GPU(s)`,
+      summary: `ready: preflight passes, ${image} imports torch ${String(facts.torch)} and vllm ${String(facts.vllm)}, sees ${String(facts.gpus)} GPU(s), and loads the ${Object.keys(models).length} base models' configs and tokenizers`,
     };
   }
 }
@@ -434,8 +520,8 @@ interface Outcome {
   profile?: HostProfile;
 }
 
-/** Free space the caches step wants before it starts (PostTrainBench's models and data sets, with room to spare). */
-export const MIN_CACHE_FREE_BYTES = 300 * 1024 ** 3;
+/** The Hugging Face cache a host gets when its profile names none (huggingface_hub's own default). */
+export const DEFAULT_HF_CACHE = '~/.cache/huggingface';
 
 /** The sandbox's user on this host (sandbox-policy.ts): what runs there run as. */
 async function sandboxUserOf(session: HostSession): Promise<string> {

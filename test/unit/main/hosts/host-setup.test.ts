@@ -8,6 +8,8 @@ describe('host set-up, the pure parts', () => {
       step: { done: 3, total: 9 },
     });
     expect(buildProgress({ stream: ' ---> Using cache\n' })).toEqual({ line: ' ---> Using cache', step: null });
+    // A RUN's stderr comes coloured: the words stay, the colours go.
+    expect(buildProgress({ stream: '\u001b[91m+ echo post ran\n' }).line).toBe('+ echo post ran');
     expect(buildProgress({ stream: '\n' })).toEqual({ line: null, step: null });
     expect(buildProgress({ error: 'The command returned a non-zero code: 2' }).line).toContain('non-zero');
   });
