@@ -1,0 +1,176 @@
+"""resources/host/ptw-data.py's line index (issue 21) against a line-by-line reference.
+
+The index counts lines with bulk byte operations in chunks; these tests shrink the chunk and the checkpoint spacing
+so blank lines, whitespace-only lines, CRLF, a last line without a newline and lines longer than a chunk all fall on
+chunk and checkpoint edges, and check every checkpoint (a line start, its line, the row there) and the totals
+against a plain reading of the file. Then: a file that grows is extended (only the new bytes counted), one
+rewritten is indexed again, and the streaming search numbers rows as the index does.
+
+Run by test/unit/host/python-unittest.test.ts with the machine's python3."""
+
+import importlib.util
+import io
+import json
+import os
+import random
+import shutil
+import struct
+import tempfile
+import unittest
+from contextlib import redirect_stdout
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELPER = os.path.join(HERE, "..", "..", "resources", "host", "ptw-data.py")
+
+spec = importlib.util.spec_from_file_location("ptw_data", HELPER)
+data = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(data)
+
+
+def reference(content):
+    """(line starts, for each line whether it is a row, rows, newline-terminated line count) by plain reading."""
+    starts, is_row = [], []
+    at = 0
+    for raw in content.splitlines(keepends=True):
+        starts.append(at)
+        is_row.append(raw.strip() != b"")
+        at += len(raw)
+    return starts, is_row
+
+
+def read_checkpoints(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    return [struct.unpack_from("<QQQ", blob, i) for i in range(0, len(blob), 24)]
+
+
+class IndexTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ptw-data-index-")
+        self.ws = os.path.join(self.dir, "ws")
+        os.makedirs(self.ws)
+        self.cache = os.path.join(self.dir, "cache")
+        self.saved = (data.INDEX_CHUNK, data.CHECKPOINT_BYTES)
+        data.INDEX_CHUNK = 257
+        data.CHECKPOINT_BYTES = 100
+
+    def tearDown(self):
+        data.INDEX_CHUNK, data.CHECKPOINT_BYTES = self.saved
+        shutil.rmtree(self.dir)
+
+    def build(self, name):
+        real = os.path.realpath(os.path.join(self.ws, name))
+        paths = data.index_paths(self.cache, data.index_key(self.ws, name))
+        return data.Builder(real, data.format_of(real), paths).run(), paths
+
+    def check(self, name, content):
+        starts, is_row = reference(content)
+        state, paths = self.build(name)
+        rows_before = [sum(is_row[:i]) for i in range(len(starts) + 1)]
+        self.assertEqual(state["totalRows"], sum(is_row))
+        checkpoints = read_checkpoints(paths["checkpoints"])
+        self.assertEqual(len(checkpoints), state["checkpoints"])
+        self.assertEqual(checkpoints[0], (0, 1, 0))
+        for offset, line, row in checkpoints:
+            self.assertEqual(starts[line - 1], offset, (offset, line))
+            self.assertEqual(rows_before[line - 1], row, (offset, line))
+        # One checkpoint at the first line start after every CHECKPOINT_BYTES, at most one per line.
+        indexed = state["indexedBytes"]
+        for a, b in zip(checkpoints, checkpoints[1:]):
+            self.assertGreaterEqual(b[0], a[0] + data.CHECKPOINT_BYTES)
+            first_after = min(s for s in starts if s >= a[0] + data.CHECKPOINT_BYTES)
+            self.assertEqual(b[0], first_after)
+        ends_with_newline = content.endswith(b"\n")
+        self.assertEqual(indexed, len(content) if ends_with_newline else starts[-1] if starts else 0)
+        return state
+
+    def test_blank_and_whitespace_lines_crlf_and_a_last_line_without_newline(self):
+        rng = random.Random(7)
+        pieces = []
+        for i in range(400):
+            kind = rng.randrange(10)
+            if kind == 0:
+                pieces.append(b"\n")
+            elif kind == 1:
+                pieces.append(b"  \t \r\n")
+            elif kind == 2:
+                pieces.append(b'{"id": %d, "crlf": true}\r\n' % i)
+            elif kind == 3:
+                pieces.append(b'{"id": %d, "long": "%s"}\n' % (i, b"y" * rng.randrange(200, 900)))
+            else:
+                pieces.append(b'{"id": %d}\n' % i)
+        for tail in (b"", b'{"id": "tail"}', b"   "):
+            content = b"\n\n" + b"".join(pieces) + tail
+            name = "mixed%d.jsonl" % len(tail)
+            with open(os.path.join(self.ws, name), "wb") as f:
+                f.write(content)
+            state = self.check(name, content)
+            self.assertEqual(bool(state["tail"] and state["tail"]["row"]), tail.strip() != b"")
+
+    def test_a_file_with_no_newline_at_all_is_one_row(self):
+        content = b"x" * 5000
+        with open(os.path.join(self.ws, "one.jsonl"), "wb") as f:
+            f.write(content)
+        state, _ = self.build("one.jsonl")
+        self.assertEqual(state["totalRows"], 1)
+        self.assertEqual(state["indexedBytes"], 0)
+        self.assertEqual(state["problemCount"], 1)
+
+    def test_growth_is_extended_and_a_rewrite_starts_over(self):
+        path = os.path.join(self.ws, "grow.jsonl")
+        first = b"".join(b'{"n": %d}\n' % i for i in range(300))
+        with open(path, "wb") as f:
+            f.write(first + b'{"n": "half')
+        state = self.check("grow.jsonl", first + b'{"n": "half')
+        generation = state["generation"]
+        more = b'"}\n' + b"".join(b'{"n": %d}\n\n' % i for i in range(300, 500))
+        with open(path, "ab") as f:
+            f.write(more)
+        state = self.check("grow.jsonl", first + b'{"n": "half' + more)
+        self.assertEqual(state["generation"], generation)
+        self.assertEqual(state["indexBytes"], len(b'{"n": "half') + len(more))
+        self.assertEqual(state["problemCount"], 0)
+        rewritten = b"".join(b'{"m": %d}\n' % i for i in range(50))
+        with open(path, "wb") as f:
+            f.write(rewritten)
+        state = self.check("grow.jsonl", rewritten)
+        self.assertNotEqual(state["generation"], generation)
+
+    def test_csv_records_with_quoted_newlines(self):
+        content = b'q,a\n"two\nlines",1\n' + b"".join(b"x%d,%d\n" % (i, i) for i in range(100)) + b'"open,2\n'
+        with open(os.path.join(self.ws, "t.csv"), "wb") as f:
+            f.write(content)
+        state, paths = self.build("t.csv")
+        self.assertEqual(state["header"], ["q", "a"])
+        self.assertEqual(state["totalRows"], 102)
+        self.assertEqual(state["problems"][-1]["message"], "a quoted field is never closed")
+        for offset, line, row in read_checkpoints(paths["checkpoints"]):
+            # Each checkpoint starts a record: the header is row -1, "two\\nlines" row 0 on lines 2-3.
+            self.assertEqual(content[:offset].count(b"\n") + 1, line)
+            self.assertEqual(row, max(0, line - 3))
+
+    def test_search_numbers_rows_as_the_index_does(self):
+        rows = [b'{"t": "plain %d"}' % i for i in range(200)]
+        rows[150] = b'{"t": "the Needle here"}'
+        content = b"\n  \n".join(rows) + b"\n"
+        with open(os.path.join(self.ws, "s.jsonl"), "wb") as f:
+            f.write(content)
+        for query in ("NEEDLE", "needle here"):
+            args = type("A", (), {"workspace": self.ws, "file": "s.jsonl", "query": query, "limit": 10,
+                                  "stream": False})
+            result = data.cmd_search(args)
+            self.assertEqual(result["total"], 1)
+            self.assertEqual((result["hits"][0]["row"], result["hits"][0]["line"]), (150, 301))
+        # Streamed: each hit printed as found, then the same result.
+        args = type("A", (), {"workspace": self.ws, "file": "s.jsonl", "query": "plain 19", "limit": 100,
+                              "stream": True})
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        with redirect_stdout(out):
+            result = data.cmd_search(args)["done"]
+        self.assertEqual([h["row"] for h in result["hits"]], [19] + list(range(190, 200)))
+        streamed = [json.loads(line) for line in out.buffer.getvalue().decode("utf-8").splitlines()]
+        self.assertEqual([s["hit"]["row"] for s in streamed if "hit" in s], [19] + list(range(190, 200)))
+
+
+if __name__ == "__main__":
+    unittest.main()
