@@ -93,16 +93,16 @@ export function checkoutScript(input: { dir: string; repo: string | null; rev: s
   return lines.join('\n');
 }
 
+// eslint-disable-next-line no-control-regex
+const SGR = /\u001b\[[0-9;]*m/g;
+
 /** Parses a build's JSON progress message into a log line and "step n of m". */
 export function buildProgress(message: { stream?: string; status?: string; error?: string }): {
   line: string | null;
   step: { done: number; total: number } | null;
 } {
   // The classic builder colours a RUN's stderr (ESC[91m … ESC[0m): the log keeps the words, not the colours.
-  // eslint-disable-next-line no-control-regex
-  const text = (message.stream ?? message.status ?? message.error ?? '')
-    .replace(/\u001b\[[0-9;]*m/g, '')
-    .replace(/\n$/, '');
+  const text = (message.stream ?? message.status ?? message.error ?? '').replace(SGR, '').replace(/\n$/, '');
   const step = /^Step (\d+)\/(\d+) :/.exec(text);
   return {
     line: text === '' ? null : text,
