@@ -161,7 +161,7 @@ const runTabs: readonly RunTab[] = [
 ];
 
 function RunRecord({ detail }: { detail: RunDetail }) {
-  const spec = specSummary(detail.spec, { imported: Boolean(detail.summary.imported) });
+  const spec = specSummary(detail.spec, { imported: detail.summary.imported?.kind ?? null });
   const timeline = runTimeline({ createdAt: detail.summary.createdAt, events: detail.events, formatTime });
   const origin = timelineOrigin(timeline);
   const metrics = metricRows(detail.metrics);

@@ -71,13 +71,17 @@ function importedSpecSummary(spec: unknown): SpecSummary | null {
   return { ok: true, rows };
 }
 
-/** `imported`: the run came from a file (a bundle, PostTrainBench results): shown from what its spec holds. */
-export function specSummary(spec: unknown, options: { imported?: boolean } = {}): SpecSummary {
-  // An imported run was not launched here: no GPUs, image, network or limits of ours to show.
-  const imported = options.imported ? importedSpecSummary(spec) : null;
-  if (imported) return imported;
+/**
+ * `imported`: where the run came from. PostTrainBench results were not launched by an app: their spec is shown from
+ * what it holds (no GPUs, image, network or limits of ours). A bundle's spec is a launch spec, shown whole when it
+ * reads as one.
+ */
+export function specSummary(spec: unknown, options: { imported?: 'ptb' | 'bundle' | null } = {}): SpecSummary {
+  const loose = options.imported ? importedSpecSummary(spec) : null;
+  if (loose && options.imported === 'ptb') return loose;
   const parsed = runSpecSchema.safeParse(spec);
   if (!parsed.success) {
+    if (loose) return loose;
     return {
       ok: false,
       reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; '),

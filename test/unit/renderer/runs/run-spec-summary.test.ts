@@ -67,7 +67,7 @@ describe('specSummary of an imported run', () => {
       agent: { id: 'cursor_cli', model: 'gpt-5', streamFormat: 'claude-stream-json' },
       budgetSeconds: 36000,
     };
-    const summary = specSummary(spec, { imported: true });
+    const summary = specSummary(spec, { imported: 'ptb' });
     expect(summary).toEqual({
       ok: true,
       rows: [
