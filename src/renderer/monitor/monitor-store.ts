@@ -126,7 +126,31 @@ export function createMonitorStore(app: AppStore, notifier: Notifier = webNotifi
     previous = new Map(facts.map((f) => [f.id, f]));
   };
 
+  // An integrity pass (live or final) that flags a run: once per run and window (issue 13).
+  const integrityFlag = (runId: string): void => {
+    const key = `integrity-flag:${runId}`;
+    if (sent.has(key)) return;
+    sent.add(key);
+    const label = app.getState().runs.items.find((r) => r.id === runId)?.label ?? runId;
+    const n: RunNotification = {
+      key,
+      kind: 'integrity-flag',
+      runId,
+      title: `Integrity flag: ${label}`,
+      body: 'The integrity checks flagged this run; its Integrity tab has the evidence.',
+    };
+    notifier.show(n, () => {
+      const state = app.getState();
+      state.nav.setSection('runs');
+      state.runs.select(runId);
+    });
+    store.setState((s) => ({ shown: [...s.shown, n].slice(-MAX_SHOWN) }));
+  };
+
   const unsubscribe = [
+    client.on('integrity.changed', (p) => {
+      if (p.verdict === 'flagged') integrityFlag(p.runId);
+    }),
     client.on('monitor.changed', (list) => store.setState({ runs: byId(list), loaded: true })),
     client.on('monitor.settingsChanged', (settings) => store.setState({ settings })),
     // A serve connection that opens again may have missed pushes: ask for the whole list.

@@ -7,7 +7,7 @@
  * - an idle alert is keyed by when the quiet stretch began, so the GPUs going busy and idle again alerts again.
  */
 
-export type RunNotificationKind = 'finished' | 'failed' | 'evaluated' | 'gpu-idle';
+export type RunNotificationKind = 'finished' | 'failed' | 'evaluated' | 'gpu-idle' | 'integrity-flag';
 
 /** What the notifier needs to know of a run: its summary's facts and its GPU idle status. */
 export interface RunWatchFacts {
