@@ -16,6 +16,7 @@ import { startTestDockerd, type TestDockerd } from '../support/test-dockerd';
 import { describeWithTestHost } from '../support/test-host-availability';
 import { buildDebianImage } from '../support/test-images';
 import { collectConsoleProblems, stopApp } from '../support/e2e-app';
+import { castScreen, floodAgent } from '../support/live-screens';
 import { waitForProcessExit } from '../support/process-tree';
 
 const available = chromiumAvailability();
@@ -218,6 +219,66 @@ describeWithTestHost('the live terminal in Chromium over ptw serve', () => {
     await expect
       .poll(() => page.getByTestId('run-timeline').textContent(), { timeout: 20_000 })
       .toContain('Shell opened in the sandbox');
+  });
+
+  it('catches up with a flood: jumps to the present, says what it skipped with Replay at that moment, exact screen', async () => {
+    // A second run floods ~10 MB and then idles (so the terminal is still followed on the host); the page opens its
+    // terminal once the flood is recorded, 10 MB behind: it must skip to a snapshot, not render the backlog.
+    const started = await runPtw(
+      [
+        'run',
+        'start',
+        '--host',
+        'box',
+        '--task',
+        'rehearsal',
+        '--agent',
+        'custom',
+        '--command',
+        JSON.stringify(['python3', '-c', floodAgent(200_000, 60)]),
+        '--budget',
+        '3m',
+      ],
+      { HOME: home, PTW_HOME: ptwHome },
+      120_000,
+    );
+    expect(started.code, started.stderr).toBe(0);
+    const floodId = started.stdout.trim();
+    const castFile = path.join(runRoot, floodId, 'record', 'terminal.cast');
+    const recorded = async () => (await readFile(castFile, 'utf8').catch(() => '')).includes('flood done');
+    await expect.poll(recorded, { timeout: 120_000, interval: 500 }).toBe(true);
+    const cast = await readFile(castFile, 'utf8');
+    const expected = await castScreen(cast);
+
+    const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    collectConsoleProblems(page, consoleProblems);
+    await page.goto(serve.pageUrl('testDriver=1'));
+    await page.getByTestId('nav-runs').click();
+    await page.getByTestId(`run-row-${floodId}`).click();
+    await page.getByTestId('run-tab-terminal').click();
+    const screen = () =>
+      page.evaluate(() => (window as unknown as { __ptwTestDriver: PtwTestDriver }).__ptwTestDriver.screen());
+    await expect.poll(screen, { timeout: 60_000, interval: 250 }).toBe(expected);
+    expect(await page.getByTestId('live-status').getAttribute('data-phase')).toBe('live');
+    const skipped = page.getByTestId('live-skipped');
+    await expect.poll(() => skipped.textContent()).toMatch(/^Skipped \d+\.\d MiB of fast output/);
+    const skippedBytes = Number(await skipped.getAttribute('data-skipped-bytes'));
+    expect(skippedBytes).toBeGreaterThan(4 * 1024 * 1024);
+    // Far less was written into xterm than the agent wrote: the backlog was skipped, not rendered.
+    const written = await page.evaluate(() =>
+      (window as unknown as { __ptwTestDriver: PtwTestDriver }).__ptwTestDriver.written(),
+    );
+    expect(written).toBeLessThan(cast.length / 4);
+    await page.screenshot({ path: path.join(shots, 'live-terminal-catch-up.png') });
+    // The link opens Replay (at the moment of the skip: the run position the Replay tab starts from).
+    await page.getByTestId('live-skipped-replay').click();
+    await expect.poll(() => page.getByTestId('run-tab-replay').getAttribute('aria-selected')).toBe('true');
+    await expect
+      .poll(
+        async () => (await page.getByTestId('replay').isVisible()) || page.getByTestId('replay-loading').isVisible(),
+      )
+      .toBe(true);
+    await page.close();
   });
 
   it('ran without CSP violations or console errors', () => {

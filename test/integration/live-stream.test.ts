@@ -1,7 +1,8 @@
 // The live terminal stream over a real SSH host: a run whose agent writes a few MB as fast as it can is followed
 // through `live.open` by two viewers at once, one acking slowly (like a busy renderer) and one at once. Both get
 // every byte the host recorded, once and in order; the slow one's stream was paused and resumed (its window never
-// held much more than the high watermark), and neither slowed the other.
+// held much more than the high watermark), and neither slowed the other. With screen-state catch-up (issue 19) a
+// slow viewer of a flood skips to snapshots instead and ends on the screen of the host's whole recording.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import {
   type LiveEndEvent,
   type LiveOpenResult,
 } from '../../src/shared/contract-live';
+import { castScreen, floodAgent, ViewerScreen } from '../support/live-screens';
 import { castText, startRunTestHost, type RunTestHost } from '../support/run-test-host';
 import { describeWithTestHost } from '../support/test-host-availability';
 
@@ -37,6 +39,9 @@ sys.stdout.flush()
  * the local mirror (nothing to pause on the host, never behind it), and the flood alone can be over in a second.
  */
 const AGENT_THEN_PAUSE = `${AGENT}\nimport time\ntime.sleep(10)\n`;
+
+/** The flood of agent-like output (~10 MB), then a pause: the stream stays on the host. */
+const FLOOD_THEN_PAUSE = floodAgent(200_000, 10);
 
 interface Viewer {
   readonly peerId: string;
@@ -113,8 +118,13 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
     return started.stdout.trim();
   }
 
-  async function open(viewer: Viewer, id: string): Promise<LiveOpenResult> {
-    const result = await services.router.invoke('live.open', { id }, { peerId: viewer.peerId, transport: 'websocket' });
+  /** Every byte, paced by acks (`catchUp: false`), unless `catchUp` is asked for. */
+  async function open(viewer: Viewer, id: string, catchUp = false): Promise<LiveOpenResult> {
+    const result = await services.router.invoke(
+      'live.open',
+      { id, catchUp },
+      { peerId: viewer.peerId, transport: 'websocket' },
+    );
     if (!result.ok) throw new Error(`live.open failed: ${result.error.message}`);
     return result.data as LiveOpenResult;
   }
@@ -218,6 +228,55 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
     expect(viewer.behind.at(-1)).toBe(0);
     expect(viewer.data.join('') === castText(path.join(t.runDir(id), 'record', 'terminal.cast'))).toBe(true);
     viewer.detach();
+  });
+
+  it('catches a slow viewer up by snapshots during a flood, ending on the screen of the host’s whole recording', async () => {
+    const id = await startRun(['python3', '-c', FLOOD_THEN_PAUSE], '3m');
+    const peerId = 'catch-up-viewer';
+    const ctx = { peerId, transport: 'websocket' as const };
+    const events: LiveDataEvent[] = [];
+    let end: LiveEndEvent | undefined;
+    let screen: ViewerScreen | undefined;
+    let chain = Promise.resolve();
+    let received = 0;
+    const detach = services.events.attachPeer(peerId, (event, payload) => {
+      if (event === 'live.end') end = payload as LiveEndEvent;
+      if (event !== 'live.data') return;
+      const d = payload as LiveDataEvent;
+      events.push(d);
+      received += d.data.length;
+      // Applied and acked in order, at most ~2 MB/s: a page far slower than the agent.
+      chain = chain.then(async () => {
+        await screen!.apply(d);
+        if (d.data.length > 0) {
+          await sleep(d.data.length / 2_000);
+          await services.router.invoke('live.ack', { streamId: d.streamId, bytes: d.data.length }, ctx);
+        }
+      });
+    });
+    try {
+      const opened = await open({ peerId } as Viewer, id, true);
+      expect(opened).toMatchObject({ source: 'host', catchUp: true });
+      screen = new ViewerScreen(opened.cols ?? 80, opened.rows ?? 24);
+      const deadline = Date.now() + 150_000;
+      while (!end && Date.now() < deadline) await sleep(100);
+      await chain;
+      expect(end?.reason, JSON.stringify(end)).toBe('run-ended');
+      const castFile = path.join(t.runDir(id), 'record', 'terminal.cast');
+      const cast = readFileSync(castFile, 'utf8');
+      expect(cast.length).toBeGreaterThan(8 * 1024 * 1024);
+      const snapshots = events.filter((e) => e.snapshot);
+      expect(snapshots.length, `snapshots among ${events.length} messages`).toBeGreaterThan(0);
+      const skipped = snapshots.at(-1)!.snapshot!.totalSkippedBytes;
+      expect(skipped).toBeGreaterThan(1024 * 1024);
+      // Far less crossed to the viewer than the host recorded, and its screen is the recording's.
+      expect(received).toBeLessThan(cast.length / 2);
+      expect(await screen.screen()).toBe(await castScreen(cast));
+      expect(services.live.openStreams).toBe(0);
+    } finally {
+      detach();
+      screen?.dispose();
+    }
   });
 
   it('closes a viewer’s stream (and its tail on the host) when the viewer goes away', async () => {

@@ -120,3 +120,30 @@ export class ViewerScreen extends HeadlessScreen {
     if (event.marker) this.markers.push(event.marker.label);
   }
 }
+
+/**
+ * A Python agent writing `pieces` pieces of what agents write, as fast as it can (200 000: ~10 MB): colours, `\r`
+ * progress bars, a clock drawn with a saved cursor, the alternate screen (a `top`), a scroll region, wide characters;
+ * then "flood done" and a pause of `pauseSeconds` (so that the run, and a live stream of it, stays on the host).
+ */
+export function floodAgent(pieces: number, pauseSeconds: number): string {
+  return String.raw`
+import sys, time
+out = sys.stdout
+for n in range(${pieces}):
+    k = n % 9
+    if k == 0: out.write("\033[3%dmline %d äöü→✓ 漢字\033[0m\r\n" % (n % 8, n))
+    elif k == 1: out.write("\r[%s%s] %d%%" % ("#" * (n % 40), "." * (40 - n % 40), n % 100))
+    elif k == 2: out.write("\0337\033[1;50H\033[1;44m clock %d \033[0m\0338" % n)
+    elif k == 3: out.write("\r\n\033[1mstep %d\033[22m loss=%.6f\r\n" % (n, (n * 7919 % 10007) / 10007))
+    elif k == 4 and n % 1001 == 4: out.write("\033[?1049h\033[H\033[2Jtop %d\r\n\033[7m PID USER \033[0m\r\n%s\033[?1049l" % (n, "x" * (n % 60)))
+    elif k == 4: out.write("\033[38;5;%dm%08d\033[39m " % (n % 256, n))
+    elif k == 5 and n % 101 == 5: out.write("\033[3;20r\033[20;1H\r\nscrolled %d\033[r\033[24;1H" % n)
+    elif k == 6: out.write("\033[2K\rdownloading %d/1000 \033[32m%s>\033[0m" % (n % 1000, "=" * (n % 30)))
+    elif k == 7: out.write("\r\n%s\r\n" % ("word " * (n % 30)))
+    else: out.write("\033[4m%d\033[24m\033[K" % n)
+out.write("\r\n\033[1;32mflood done\033[0m\r\n")
+out.flush()
+time.sleep(${pauseSeconds})
+`;
+}
