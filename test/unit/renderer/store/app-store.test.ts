@@ -125,6 +125,7 @@ describe('createAppStore', () => {
       'prefs.changed',
       'hosts.changed',
       'hosts.preflightProgress',
+      'hosts.setupProgress',
       'hosts.hostKeyPrompt',
       'hosts.passphrasePrompt',
       'hosts.promptClosed',
