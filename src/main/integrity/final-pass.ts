@@ -65,7 +65,8 @@ export class FinalPasses {
   ) {}
 
   start(events: EventHub): void {
-    this.#detach = events.attach((event, payload) => {
+    // A listener, not a peer: it must not count as someone watching (prompts, live monitoring).
+    this.#detach = events.listen((event, payload) => {
       if (event === 'runs.changed') void this.consider(payload as RunSummary[]);
     });
     const list = this.options.list;

@@ -91,7 +91,19 @@ interface Peer {
  */
 export class EventHub {
   private readonly sinks = new Set<EventSink>();
+  private readonly listeners = new Set<EventSink>();
   private readonly peers = new Map<string, Peer>();
+
+  /**
+   * A listener inside main (a service reacting to `runs.changed`): it gets every broadcast but is no peer, so it
+   * never counts as a window or browser watching (`peerCount`: prompts, live monitoring). Returns its dispose.
+   */
+  listen(sink: EventSink): () => void {
+    this.listeners.add(sink);
+    return () => {
+      this.listeners.delete(sink);
+    };
+  }
 
   /** Registers a peer for broadcasts (and, with `peerId`, for {@link emitTo}); returns its dispose. */
   attach(sink: EventSink, peerId?: string): () => void {
@@ -144,6 +156,7 @@ export class EventHub {
     // Validate on the way out so a service bug shows up here, not as a silently dropped event in the renderer.
     const checked = events[event].parse(payload);
     for (const sink of this.sinks) sink(event, checked);
+    for (const listener of this.listeners) listener(event, checked);
   }
 
   /** Sends an event to one peer only; false when that peer is gone. */
