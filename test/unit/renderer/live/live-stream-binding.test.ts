@@ -210,4 +210,65 @@ describe('StreamBinding', () => {
     peek.dispose();
     term.dispose();
   });
+
+  it('applies a snapshot, resizes and markers in order with the writes around them, acking only output', async () => {
+    const fake = fakeClient({
+      'live.open': () => opened('s1'),
+      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
+    });
+    const { sink, writes, renderAll } = slowSink();
+    const log: string[] = [];
+    const binding = new StreamBinding({
+      client: fake.client,
+      sink: {
+        write: (data, done) => {
+          if (data.length > 0) log.push(`write ${typeof data === 'string' ? data : new TextDecoder().decode(data)}`);
+          sink.write(data, done);
+        },
+      },
+      open: () => fake.client.call('live.open', { id: 'r1' }),
+      onStatus: () => undefined,
+      reopenAfterDrop: true,
+      castEvents: {
+        resize: (cols, rows) => log.push(`resize ${cols}x${rows}`),
+        marker: (label) => log.push(`marker ${label}`),
+        skipped: (info) => log.push(`skipped ${info.totalSkippedBytes} at ${info.at}`),
+      },
+    });
+    await binding.start();
+    fake.emit('live.data', { streamId: 's1', data: 'before', offset: 1 });
+    fake.emit('live.data', {
+      streamId: 's1',
+      data: new TextEncoder().encode('\x1bcSCREEN'),
+      offset: 2,
+      snapshot: {
+        skippedBytes: 5e6,
+        totalSkippedBytes: 7e6,
+        castTime: 12.5,
+        at: 1_765_108_812_500,
+        cols: 100,
+        rows: 30,
+      },
+    });
+    fake.emit('live.data', { streamId: 's1', data: '', offset: 2, resize: { cols: 90, rows: 20 } });
+    fake.emit('live.data', { streamId: 's1', data: 'after', offset: 3, marker: { label: 'epoch 2', castTime: 13 } });
+    // Nothing applied before xterm has parsed what came before it.
+    expect(log).toEqual(['write before', 'write \x1bcSCREEN', 'write after']);
+    renderAll();
+    expect(log).toEqual([
+      'write before',
+      'write \x1bcSCREEN',
+      'write after',
+      'resize 100x30',
+      'skipped 7000000 at 1765108812500',
+      'resize 90x20',
+      'marker epoch 2',
+    ]);
+    // In the order xterm parsed them: the resize came between "before" and the snapshot's data.
+    expect(writes.length).toBe(0);
+    await tick();
+    const acked = fake.calls.filter((c) => c.command === 'live.ack').map((c) => (c.input as { bytes: number }).bytes);
+    expect(acked.reduce((a, b) => a + b, 0)).toBe('before'.length + '\x1bcSCREEN'.length + 'after'.length);
+    binding.dispose();
+  });
 });
