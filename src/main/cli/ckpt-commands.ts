@@ -92,6 +92,10 @@ export function formatCheckpointDiff(diff: CheckpointDiff): string {
       ]);
   }
   if (t.same > 0) text += `(${t.same} identical tensor(s) not shown)\n`;
+  // Why a tensor could not be compared (an unknown dtype, a header the diff cannot decode): the agent's file's words.
+  for (const x of diff.tensors.filter((x) => x.status === 'not-compared' && x.problem)) {
+    text += `not compared: ${x.name}: ${x.problem}\n`;
+  }
   const changedConfigs = diff.configs.filter((c) => c.a !== c.b).map((c) => c.name);
   if (changedConfigs.length > 0) text += `config files that differ: ${changedConfigs.join(', ')}\n`;
   return text;
