@@ -21,8 +21,9 @@ function slowViewer(
   peerId: string,
   cols: number,
   rows: number,
-  bytesPerMs: number,
+  initialBytesPerMs: number,
 ) {
+  let bytesPerMs = initialBytesPerMs;
   const screen = new ViewerScreen(cols, rows);
   const ends: LiveEndEvent[] = [];
   const events: LiveDataEvent[] = [];
@@ -45,7 +46,15 @@ function slowViewer(
       }
     });
   });
-  return { screen, ends, events, detach, received: () => received, settled: () => chain };
+  return {
+    screen,
+    ends,
+    events,
+    detach,
+    received: () => received,
+    settled: () => chain,
+    setRate: (rate: number) => void (bytesPerMs = rate),
+  };
 }
 
 const until = async (what: () => boolean, ms = 60_000): Promise<void> => {
@@ -199,6 +208,54 @@ describe('screen-state catch-up', () => {
       expect(tight.openStreams).toBe(0);
     } finally {
       tight.dispose();
+    }
+  }, 120_000);
+
+  it('reopened from an offset on the host, shows only what follows it, and its snapshots still hold everything', async () => {
+    const hostRunDir = path.join(home, 'host-run');
+    await mkdir(path.join(hostRunDir, 'record'), { recursive: true });
+    await writeFile(
+      path.join(home, 'runs', runId, 'sync.json'),
+      JSON.stringify({ schema: 1, runId, host: 'local', hostRunDir, complete: false }),
+    );
+    const castFile = path.join(hostRunDir, 'record', 'terminal.cast');
+    // Wraparound off before the offset: the snapshot's screen is wrong unless the screen saw the start too.
+    const head = ['{"version": 2, "width": 80, "height": 24}', JSON.stringify([0, 'o', '\u001b[?7l'])];
+    for (let n = 0; n < 99; n++) head.push(JSON.stringify([n / 10, 'o', floodPiece(n)]));
+    await writeFile(castFile, head.join('\n') + '\n');
+    const fromOffset = Buffer.byteLength(head.slice(0, 51).join('\n') + '\n');
+    await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'running', stoppedAt: null }));
+    const session = new LocalHostSession('/nonexistent/docker.sock');
+    const host = new LiveStreamService({
+      runsDir: path.join(home, 'runs'),
+      session: () => Promise.resolve(session),
+      secrets: { get: () => Promise.resolve(undefined) },
+      events: hub,
+      syncRun: () => Promise.resolve(),
+      by: 'app',
+      screens,
+      endCheckMs: 200,
+      catchUp: { maxLagMs: 50, maxBytes: 64 * 1024 },
+    });
+    try {
+      const v = slowViewer(hub, host, 'p1', 80, 24, 1_000_000);
+      await host.open({ id: runId, fromOffset, source: 'host' }, 'p1');
+      await until(() => v.received() >= Buffer.byteLength(floodText(49, 99)));
+      await v.settled();
+      expect(Buffer.concat(v.events.map((e) => Buffer.from(e.data))).toString()).toBe(floodText(49, 99));
+      // A flood follows, faster than this viewer: its snapshot is of the whole recording, the part before the
+      // offset included.
+      v.setRate(200);
+      const more: string[] = [];
+      for (let n = 99; n < 40_000; n++) more.push(JSON.stringify([10 + n / 1000, 'o', floodPiece(n)]));
+      await appendFile(castFile, more.join('\n') + '\n');
+      await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'finished', stoppedAt: 1 }));
+      await until(() => v.ends.length > 0);
+      await v.settled();
+      expect(v.screen.snapshots).toBeGreaterThan(0);
+      expect(await v.screen.screen()).toBe(await castScreen(await readFile(castFile, 'utf8')));
+    } finally {
+      host.dispose();
     }
   }, 120_000);
 
