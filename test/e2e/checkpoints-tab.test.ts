@@ -48,22 +48,7 @@ describeWithTestHost('checkpoints tab: list, diff on the host, table, heatmap, c
     if (!available.ok) throw new Error(`the checkpoints e2e test needs Chromium: ${available.reason}`);
     await mkdir(shots, { recursive: true });
     t = await startRunTestHost({ nvidiaSmi: 'none' });
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'rehearsal',
-      '--budget',
-      '2m',
-      '--env',
-      'PTW_REHEARSAL_SECONDS=1',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    id = started.stdout.trim();
+    id = await t.startRun({ budget: '2m', env: { PTW_REHEARSAL_SECONDS: '1' } });
     const workspace = path.join(t.runDir(id), 'workspace');
     writeCheckpoint(path.join(workspace, 'ckpt-a'), tinyModel(2, null), {
       config: { model_type: 'llama', rope_theta: 10000 },

@@ -98,22 +98,7 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
     const [executable = '', numpy] = probe.stdout.trim().split('\n');
     expect(executable, 'python3 on the test host').toMatch(/python/);
     hostPython = { executable, numpy: probe.code === 0 && numpy ? numpy : null };
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'rehearsal',
-      '--budget',
-      '2m',
-      '--env',
-      'PTW_REHEARSAL_SECONDS=1',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    runId = started.stdout.trim();
+    runId = await t.startRun({ budget: '2m', env: { PTW_REHEARSAL_SECONDS: '1' } });
     workspace = path.join(t.runDir(runId), 'workspace');
     const ck = (name: string): string => path.join(workspace, 'ckpts', name);
     writeCheckpoint(ck('base-bf16'), base);

@@ -51,22 +51,7 @@ describeWithTestHost('a high-output run while the SSH connection is cut 20 times
   });
 
   it('records every byte the agent wrote, once, in order, locally and on the host', async () => {
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'custom',
-      '--command',
-      JSON.stringify(['python3', '-c', AGENT]),
-      '--budget',
-      '2m',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    const id = started.stdout.trim();
+    const id = await t.startRun({ agent: 'custom', command: ['python3', '-c', AGENT], budget: '2m' });
     const watcher = t.spawnPtw(['run', 'watch', id]);
     // Each cut waits for the watcher to have reconnected, then lands at a random moment of its next syncs.
     const rng = (() => {

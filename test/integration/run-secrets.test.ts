@@ -77,28 +77,8 @@ describeWithTestHost('the agent’s key', () => {
     return listFiles(dir).filter((rel) => readFileSync(path.join(dir, rel)).includes(needle));
   }
 
-  async function launch(model: string): Promise<string> {
-    const started = await t.ptw(
-      [
-        'run',
-        'start',
-        '--host',
-        t.hostName,
-        '--task',
-        'rehearsal',
-        '--agent',
-        'claude-code',
-        '--model',
-        model,
-        '--image',
-        FAKE_CLAUDE_IMAGE,
-        '--budget',
-        '1m',
-      ],
-      withKey,
-    );
-    expect(started.code, started.stderr).toBe(0);
-    return started.stdout.trim();
+  function launch(model: string): Promise<string> {
+    return t.startRun({ agent: 'claude-code', model, image: FAKE_CLAUDE_IMAGE, budget: '1m' }, withKey);
   }
 
   it('is refused clearly when it is missing, and nothing is created on the host', async () => {

@@ -79,22 +79,7 @@ describeWithTestHost('a hostile agent trying to leave root on the GPU host', () 
   });
 
   it('gets an unprivileged uid, no capability, a folder no other user enters, and nothing setuid left', async () => {
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'custom',
-      '--command',
-      JSON.stringify(['python3', '-c', HOSTILE_AGENT]),
-      '--budget',
-      '3m',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    const id = started.stdout.trim();
+    const id = await t.startRun({ agent: 'custom', command: ['python3', '-c', HOSTILE_AGENT], budget: '3m' });
     const runDir = t.runDir(id);
     const workspace = path.join(runDir, 'workspace');
     const attackFile = path.join(workspace, 'attack.json');

@@ -30,6 +30,8 @@ export interface RunTestHost {
   /** HOME and PTW_HOME for `ptw`. */
   env: Record<string, string>;
   ptw(args: string[], extraEnv?: Record<string, string>, timeoutMs?: number): Promise<CliResult>;
+  /** `ptw run start` of a rehearsal-task run on this host: the run id, or it throws with what ptw said. */
+  startRun(run: TestRun, extraEnv?: Record<string, string>): Promise<string>;
   /** `ptw` as a child process the test controls (to kill it mid-run). */
   spawnPtw(args: string[], extraEnv?: Record<string, string>): PtwChild;
   runDir(id: string): string;
@@ -37,6 +39,40 @@ export interface RunTestHost {
   supervisorPid(id: string): number | undefined;
   docker: Dockerode;
   cleanup(): Promise<void>;
+}
+
+/** A run the integration tests start: the rehearsal task with the given agent. */
+export interface TestRun {
+  /** Default `rehearsal`. */
+  agent?: 'rehearsal' | 'custom' | 'claude-code' | 'codex' | 'gemini-cli' | 'opencode';
+  /** For `custom`: the argv. */
+  command?: string[];
+  model?: string;
+  image?: string;
+  /** Default `2m`. */
+  budget?: string;
+  /** `--env KEY=VALUE` each. */
+  env?: Record<string, string>;
+}
+
+/** The `ptw run start` argv for {@link TestRun} on `host`. */
+export function runStartArgs(host: string, run: TestRun): string[] {
+  return [
+    'run',
+    'start',
+    '--host',
+    host,
+    '--task',
+    'rehearsal',
+    '--agent',
+    run.agent ?? 'rehearsal',
+    ...(run.command ? ['--command', JSON.stringify(run.command)] : []),
+    ...(run.model ? ['--model', run.model] : []),
+    ...(run.image ? ['--image', run.image] : []),
+    '--budget',
+    run.budget ?? '2m',
+    ...Object.entries(run.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+  ];
 }
 
 export interface PtwChild {
@@ -127,6 +163,11 @@ export async function startRunTestHost(options: RunTestHostOptions = {}): Promis
       env,
       docker: testHost.dockerd.docker,
       ptw: (args, extraEnv = {}, timeoutMs = 120_000) => runPtw(args, { ...env, ...extraEnv }, timeoutMs),
+      async startRun(run, extraEnv = {}) {
+        const started = await runPtw(runStartArgs(hostName, run), { ...env, ...extraEnv }, 120_000);
+        if (started.code !== 0) throw new Error(`ptw run start failed (exit ${started.code}):\n${started.stderr}`);
+        return started.stdout.trim();
+      },
       spawnPtw(args, extraEnv = {}) {
         const { SSH_AUTH_SOCK: _agent, ...base } = process.env;
         const child = spawn(process.execPath, [bin, ...args], {
