@@ -288,6 +288,73 @@ export class DatasetService {
   }
 
   /**
+   * The first page of a large JSONL file never looked at: its real path and size from `realpath`/`stat` (checked
+   * inside the workspace here, as the helper would), its head read directly, the index started on the host and
+   * not waited for. Undefined when this does not apply (a small file, a path through a symlink, no coreutils): the
+   * page is then read through the helper.
+   */
+  private async coldPage(
+    t: Target,
+    file: string,
+    direct: string,
+    limit: number,
+    head: Promise<Buffer | undefined>,
+  ): Promise<DatasetPage | undefined> {
+    const probe = await t.session.exec(
+      `realpath -e -- ${shellQuote(t.workspace)} ${shellQuote(direct)} && stat -L -c %s -- ${shellQuote(direct)}`,
+      { timeoutMs: 30_000 },
+    );
+    const [workspace, real, sizeText, ...rest] = probe.stdout.split('\n');
+    const size = Number(sizeText);
+    if (probe.code !== 0 || rest.some((l) => l !== '') || real !== direct || !workspace || !Number.isInteger(size)) {
+      return undefined;
+    }
+    if (!real.startsWith(`${workspace}/`) || size <= SMALL_FILE) return undefined;
+    const bytes = await head;
+    if (!bytes) return undefined;
+    // The index starts on the host meanwhile (its progress comes with the next pages and datasets.indexStatus).
+    void this.lineIndex(t, file).catch(() => undefined);
+    const state: HostIndexState = {
+      version: 2,
+      file: real,
+      format: 'jsonl',
+      generation: '',
+      size,
+      indexedBytes: 0,
+      rows: 0,
+      lines: 0,
+      checkpoints: 0,
+      complete: false,
+      checked: false,
+      validatedBytes: 0,
+      problems: [],
+      problemCount: 0,
+      totalRows: 0,
+      header: null,
+      dataStart: null,
+      dataLine: null,
+      indexMs: 0,
+      indexBytes: 0,
+      error: null,
+    };
+    const index: LineIndex = { state, table: new CheckpointTable(''), at: 0, movedAt: 0 };
+    const read = await readJsonlRows(t.session, index, { start: 0, line: 1, row: 0 }, { row: 0 }, limit, false, bytes);
+    return {
+      path: file,
+      format: 'jsonl',
+      offset: 0,
+      total: read.rows.length,
+      rows: read.rows,
+      problems: [],
+      problemCount: 0,
+      indexBuiltMs: null,
+      index: indexSummary(state),
+      ...(read.byteStart !== undefined ? { byteStart: read.byteStart } : {}),
+      byteEnd: read.byteEnd,
+    };
+  }
+
+  /**
    * A small file is counted and checked in milliseconds: its first answer waits for that (exact count and
    * problems); a large one is answered at once while the host counts.
    */
@@ -381,14 +448,26 @@ export class DatasetService {
     if (byteOffset !== undefined && format !== 'jsonl') {
       throw new AppError('INVALID_INPUT', `${file}: pages by byte offset are for JSONL; CSV records are paged by row.`);
     }
+    // A first look at a JSONL file: its head is read while its real path and size are checked with one quick
+    // exec (no Python start), and the page answered from it while the helper starts the index in the background.
+    // Read bytes are used only when the real path is the one read (no symlink on the way).
+    const direct = path.posix.join(t.workspace, file);
+    const first = format === 'jsonl' && !this.lineIndexes.has(`${t.key}\0${file}`) && !byteOffset && offset === 0;
+    const head = first ? t.session.readFile(direct, { maxBytes: COLD_CHUNK }).catch(() => undefined) : undefined;
+    if (first) {
+      const cold = await this.coldPage(t, file, direct, limit, head!);
+      if (cold) return cold;
+    }
     let index = await this.settled(t, file, await this.lineIndex(t, file));
+    const prefetched = index.state.file === direct ? await head : undefined;
     if (byteOffset === undefined && offset > 0 && !index.state.complete && offset >= index.state.rows) {
       index = await this.indexPast(t, file, offset);
     }
     let read: ReadResult;
     if (format === 'jsonl') {
       if (byteOffset === undefined) {
-        read = await readJsonlRows(t.session, index, pointForRow(index, offset), { row: offset }, limit, false);
+        const from = pointForRow(index, offset);
+        read = await readJsonlRows(t.session, index, from, { row: offset }, limit, false, prefetched);
       } else {
         const target = Math.min(byteOffset, Math.max(index.state.size, index.state.fileSize ?? 0));
         const from = pointForByte(index, target);
@@ -715,6 +794,7 @@ async function readJsonlRows(
   want: { row: number } | { byte: number },
   limit: number,
   skipPartial: boolean,
+  head?: Buffer,
 ): Promise<ReadResult> {
   const file = index.state.file;
   const rows: DatasetRow[] = [];
@@ -762,7 +842,9 @@ async function readJsonlRows(
     return rows.length >= limit;
   };
   for (;;) {
-    const chunk = await session.readFile(file, { offset: position, maxBytes: size });
+    // The file's first bytes, when they were read already and cover this read (or the whole file).
+    const early = position === 0 && head && (head.length >= size || head.length < COLD_CHUNK);
+    const chunk = early ? head.subarray(0, size) : await session.readFile(file, { offset: position, maxBytes: size });
     const chunkStart = position;
     position += chunk.length;
     let at = 0;

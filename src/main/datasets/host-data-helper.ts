@@ -37,11 +37,15 @@ export class HostDataHelper {
     if (!done) {
       done = (async () => {
         const dir = inspectDir(runDir);
-        const made = await session.exec(`mkdir -p ${shellQuote(dir)}`, { timeoutMs: 30_000 });
+        const file = path.posix.join(dir, HELPER_NAME);
+        // One exec (the folder, then the script from stdin, replaced whole): the first look at a dataset waits for it.
+        const made = await session.exec(
+          `mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(`${file}.tmp`)} && chmod 644 ${shellQuote(`${file}.tmp`)} && mv -f ${shellQuote(`${file}.tmp`)} ${shellQuote(file)}`,
+          { timeoutMs: 30_000, stdin: (await this.script()).toString('utf8') },
+        );
         if (made.code !== 0) {
-          throw new AppError('RUN_ROOT_NOT_WRITABLE', `Could not create ${dir} on the host: ${made.stderr.trim()}`);
+          throw new AppError('RUN_ROOT_NOT_WRITABLE', `Could not write ${file} on the host: ${made.stderr.trim()}`);
         }
-        await session.writeFile(path.posix.join(dir, HELPER_NAME), await this.script(), { mode: 0o644 });
       })();
       this.uploaded.set(key, done);
       done.catch(() => this.uploaded.delete(key));
@@ -53,7 +57,8 @@ export class HostDataHelper {
   async command(session: HostSession, target: { key: string; runDir: string }, args: string[]): Promise<string> {
     await this.ensure(session, target.key, target.runDir);
     const script = path.posix.join(inspectDir(target.runDir), HELPER_NAME);
-    return ['python3', shellQuote(script), ...args.map(shellQuote)].join(' ');
+    // -S: no site-packages (the helper is standard library only), a faster start on hosts with many of them.
+    return ['python3', '-S', shellQuote(script), ...args.map(shellQuote)].join(' ');
   }
 
   /**

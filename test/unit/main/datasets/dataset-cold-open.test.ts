@@ -3,7 +3,15 @@
 // background, pages past the counted part by byte offset, a growing file's index extended and a rewritten one
 // started over, a file with no newline for tens of MiB and invalid UTF-8 as problems on the page, a streaming
 // search with hits as they are found and a cancel, and a Parquet file whose footer is cut.
-import { appendFileSync, createWriteStream, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +91,7 @@ describe('datasets open at once, whatever their size (local host, real helper)',
     expect(first.rows[10]!.byte).toBe(readFileSync(path.join(ws, 'big.jsonl')).indexOf('{"id":10,'));
     // Rows were parsed on the way here, the host has not checked them all yet: the page did not wait for it.
     expect(first.index).toBeDefined();
+    expect(first.index!.complete).toBe(false);
     expect(first.index!.checked).toBe(false);
     expect(first.total).toBeGreaterThanOrEqual(200);
     expect(ms).toBeLessThan(5_000);
@@ -104,6 +113,15 @@ describe('datasets open at once, whatever their size (local host, real helper)',
       expect(ids(page)).toEqual(expected.map((i) => (i === 3 ? undefined : i)));
     }
   }, 120_000);
+
+  it('never reads a large file the workspace links to outside it, first look or not', async () => {
+    const outside = path.join(work, 'secret.jsonl');
+    await writeRows(outside, 20_000);
+    symlinkSync(outside, path.join(ws, 'link.jsonl'));
+    const s = service();
+    await expect(s.page('r-1', 'link.jsonl', 0, 10)).rejects.toThrow(/outside the workspace/);
+    await expect(s.page('r-1', 'link.jsonl', 0, 10, 1000)).rejects.toThrow(/outside the workspace/);
+  }, 60_000);
 
   it('pages by byte offset to the next line start, with row numbers where the index has counted', async () => {
     const s = service();
