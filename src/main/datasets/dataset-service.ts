@@ -102,6 +102,7 @@ const BENCHMARK_NAME = /^[a-z0-9][a-z0-9_.-]*$/;
 export class DatasetService {
   private readonly helper: HostDataHelper;
   private readonly lineIndexes = new Map<string, LineIndex>();
+  private readonly fileStats = new Map<string, { realPath: string; size: number; at: number }>();
   private readonly indexing = new Map<string, Promise<LineIndex>>();
   private readonly searches = new Map<string, { cancelled: boolean; close: () => void }>();
   private readonly runs = new Map<string, DatasetRunContext>();
@@ -288,6 +289,44 @@ export class DatasetService {
   }
 
   /**
+   * A Parquet file's real path and size for its pages: `realpath`/`stat` in one quick exec (no Python start),
+   * checked inside the workspace, kept for a few seconds (a page of a file just read costs no exec); the helper's
+   * `stat` where coreutils cannot answer, or the path leaves the workspace (it refuses with why).
+   */
+  private async parquetStat(t: Target, file: string): Promise<{ realPath: string; size: number }> {
+    const key = `${t.key}\0${file}`;
+    const known = this.fileStats.get(key);
+    if (known && Date.now() - known.at < 3_000) return known;
+    const direct = path.posix.join(t.workspace, file);
+    const probe = await t.session.exec(
+      `realpath -e -- ${shellQuote(t.workspace)} ${shellQuote(direct)} && stat -L -c %s -- ${shellQuote(direct)}`,
+      { timeoutMs: 30_000 },
+    );
+    const [workspace, real, sizeText, ...rest] = probe.stdout.split('\n');
+    const size = Number(sizeText);
+    let stat: { realPath: string; size: number };
+    if (
+      probe.code === 0 &&
+      !rest.some((l) => l !== '') &&
+      workspace &&
+      real?.startsWith(`${workspace}/`) &&
+      Number.isInteger(size)
+    ) {
+      stat = { realPath: real, size };
+    } else {
+      stat = await this.helper.run<{ realPath: string; size: number }>(t.session, t, [
+        'stat',
+        '--workspace',
+        t.workspace,
+        '--file',
+        file,
+      ]);
+    }
+    this.fileStats.set(key, { ...stat, at: Date.now() });
+    return stat;
+  }
+
+  /**
    * The first page of a large JSONL file never looked at: its real path and size from `realpath`/`stat` (checked
    * inside the workspace here, as the helper would), its head read directly, the index started on the host and
    * not waited for. Undefined when this does not apply (a small file, a path through a symlink, no coreutils): the
@@ -433,13 +472,7 @@ export class DatasetService {
       };
     }
     if (format === 'parquet') {
-      const stat = await this.helper.run<{ realPath: string; size: number }>(t.session, t, [
-        'stat',
-        '--workspace',
-        t.workspace,
-        '--file',
-        file,
-      ]);
+      const stat = await this.parquetStat(t, file);
       const page = await this.job(t, file, 'parquet', () =>
         readParquetPage(t.session, `${t.key}\0${stat.realPath}`, stat.realPath, stat.size, offset, limit),
       );

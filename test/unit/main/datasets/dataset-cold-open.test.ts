@@ -121,6 +121,8 @@ describe('datasets open at once, whatever their size (local host, real helper)',
     const s = service();
     await expect(s.page('r-1', 'link.jsonl', 0, 10)).rejects.toThrow(/outside the workspace/);
     await expect(s.page('r-1', 'link.jsonl', 0, 10, 1000)).rejects.toThrow(/outside the workspace/);
+    symlinkSync(outside, path.join(ws, 'link.parquet'));
+    await expect(s.page('r-1', 'link.parquet', 0, 10)).rejects.toThrow(/outside the workspace/);
   }, 60_000);
 
   it('pages by byte offset to the next line start, with row numbers where the index has counted', async () => {
