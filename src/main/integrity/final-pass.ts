@@ -25,7 +25,7 @@ export function runsNeedingLivePass(
   intervalMs = LIVE_INTERVAL_MS,
 ): RunSummary[] {
   return runs.filter((run) => {
-    if (run.imported || run.status !== 'running' || typeof run.stoppedAt === 'number') return false;
+    if (run.imported || run.syncError || run.status !== 'running' || typeof run.stoppedAt === 'number') return false;
     const checked = lastChecked(run.id);
     return checked === null || now - checked >= intervalMs;
   });
@@ -38,6 +38,8 @@ export function runsNeedingFinalPass(
 ): RunSummary[] {
   return runs.filter((run) => {
     if (run.imported || typeof run.stoppedAt !== 'number') return false;
+    // A host the last sync could not reach is not tried from here (the next good sync brings the run back).
+    if (run.syncError) return false;
     // A run that never started has nothing to check.
     if (run.status === 'failed' && run.startedAt == null) return false;
     const checked = lastChecked(run.id);

@@ -34,6 +34,7 @@ describe('the final integrity pass', () => {
       run('d', { stoppedAt: null, status: 'running' }),
       run('e', { imported: { kind: 'ptb', source: '/x' } }),
       run('f', { status: 'failed', startedAt: null }),
+      run('g', { syncError: 'host unreachable' }),
     ];
     expect(runsNeedingFinalPass(runs, (id) => checked[id] ?? null).map((r) => r.id)).toEqual(['a', 'c']);
   });
@@ -47,6 +48,7 @@ describe('the final integrity pass', () => {
       run('c', { status: 'running', stoppedAt: null }),
       run('d', { status: 'running', stoppedAt: null, imported: { kind: 'bundle', source: '/b' } }),
       run('e', { status: 'evaluating' }),
+      run('f', { status: 'running', stoppedAt: null, syncError: 'host unreachable' }),
     ];
     expect(runsNeedingLivePass(runs, (id) => checked[id] ?? null, now).map((r) => r.id)).toEqual(['a', 'b']);
   });
