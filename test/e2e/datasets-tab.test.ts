@@ -157,6 +157,15 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Datasets tab in Chr
       .poll(() => page.getByTestId('datasets-row-300').textContent(), { timeout: 30_000 })
       .toContain('Row 299');
 
+    // Search streams its hits from the host (datasets.searchProgress to this page), then the count.
+    await page.getByTestId('datasets-search-input').fill('row 299 SAYS');
+    await page.getByTestId('datasets-search-input').press('Enter');
+    await expect
+      .poll(() => page.getByTestId('datasets-search-count').textContent(), { timeout: 30_000 })
+      .toContain('1 row match');
+    expect(await page.getByTestId('datasets-search-hits').textContent()).toContain('row 300');
+    expect(await page.getByTestId('datasets-search-hits').locator('mark').textContent()).toBe('Row 299 says');
+
     expect(await pwned()).toBeUndefined();
     expect(
       await page.getByTestId('datasets-tab').locator('img, script, iframe, svg:not(.datasets-histogram)').count(),
