@@ -135,7 +135,7 @@ export const liveCommands = {
          */
         source: liveStreamSourceSchema.optional(),
         /**
-         * Screen-state catch-up: a viewer behind the recording by more than a quarter second or 1 MiB gets a
+         * Screen-state catch-up: a viewer behind the recording (100 ms or 256 KiB unrendered) gets a
          * snapshot of the screen instead of the backlog (`snapshot` in `live.data`). Default: on for the host, off
          * for a finished run's bundle. Off: every byte is sent, paced by the viewer's acks.
          */

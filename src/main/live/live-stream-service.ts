@@ -64,8 +64,12 @@ export interface CatchUpOptions {
   readonly maxBytes: number;
 }
 
-/** A quarter second or 1 MiB (issue 19): about what a page renders in a quarter second on a slow machine. */
-export const defaultCatchUp: CatchUpOptions = { maxLagMs: 250, maxBytes: 1024 * 1024 };
+/**
+ * 100 ms or 256 KiB. Issue 19 proposed about a quarter second or 1 MiB; bench:live measured the lag under a flood at
+ * 1.3 s with 1 MiB (and 8 MiB queued for the screen worker), 0.46 s with 1 MiB (1 MiB queued), 0.23 s with these
+ * (a viewer must render what it has before a snapshot helps, and 1 MiB is ~200 ms of rendering on a slow machine).
+ */
+export const defaultCatchUp: CatchUpOptions = { maxLagMs: 100, maxBytes: 256 * 1024 };
 
 /**
  * A catch-up stream's state: `live` sends every byte; `skipping` drops output while the viewer renders what it has;

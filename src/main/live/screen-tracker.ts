@@ -148,8 +148,8 @@ export class ScreenTracker {
 
   constructor(options: ScreenTrackerOptions = {}) {
     this.scrollback = options.scrollback ?? SNAPSHOT_SCROLLBACK;
-    this.highBytes = options.highBytes ?? 8 * 1024 * 1024;
-    this.lowBytes = options.lowBytes ?? 2 * 1024 * 1024;
+    this.highBytes = options.highBytes ?? 1024 * 1024;
+    this.lowBytes = options.lowBytes ?? 256 * 1024;
   }
 
   /** Screens open now (tests check they are closed with their streams). */

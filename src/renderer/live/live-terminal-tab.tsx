@@ -5,7 +5,7 @@ import { useAppStore, useAppStoreApi } from '../store/store-context';
 import { publishRunPosition } from '../steps/run-position';
 import { StreamBinding, type SkippedOutput, type StreamStatus } from './live-stream-binding';
 import { TerminalSurface } from './terminal-surface';
-import { registerForTestDriver, type DriverTerminal } from './test-driver';
+import { registerForTestDriver, testDriverCatchUp, type DriverTerminal } from './test-driver';
 
 /** Marker labels the toolbar lists (the newest); Replay has them all. */
 const MAX_MARKERS = 100;
@@ -69,10 +69,12 @@ export function LiveTerminalTab({
         setStatus(next);
       },
       open: async (resume) => {
-        const result = await client.call(
-          'live.open',
-          resume ? { id: run.id, fromOffset: resume.fromOffset, source: resume.source } : { id: run.id },
-        );
+        const catchUp = testDriverCatchUp(window);
+        const result = await client.call('live.open', {
+          id: run.id,
+          ...(resume ? { fromOffset: resume.fromOffset, source: resume.source } : {}),
+          ...(catchUp === null ? {} : { catchUp }),
+        });
         // The agent's TTY, so its lines wrap and its cursor moves land where they did for the agent.
         if (result.ok && result.data.cols && result.data.rows) surface.setSize(result.data.cols, result.data.rows);
         else if (result.ok && result.data.cols) surface.setCols(result.data.cols);

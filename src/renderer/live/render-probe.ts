@@ -22,6 +22,9 @@ export interface ProbeResults {
   longTaskStarts: number[];
   /** When the end marker was written (its stamp, epoch ms): the end of the flood at its source. */
   endWrittenAt: number | null;
+  /** Markers never rendered (skipped by catch-up; an error when every byte is rendered), and seen again. */
+  missed: number;
+  repeated: number;
 }
 
 const MARKER = /@@([ILE])(\d+):(\d{13})@@/g;
@@ -66,6 +69,8 @@ export class RenderProbe {
     longTasks: [],
     longTaskStarts: [],
     endWrittenAt: null,
+    missed: 0,
+    repeated: 0,
   };
   private readonly observer: PerformanceObserver | null = null;
 
@@ -157,7 +162,15 @@ export class RenderProbe {
   }
 
   private marker(kind: string, seq: number, stamp: number, at: number): void {
-    if (seq !== this.nextSeq) this.results.sequenceErrors.push(`expected marker ${this.nextSeq}, got ${seq}`);
+    // A marker seen before (a catch-up snapshot repeats the screen and recent scrollback): counted, not measured.
+    if (seq < this.nextSeq) {
+      this.results.repeated += 1;
+      return;
+    }
+    if (seq !== this.nextSeq) {
+      this.results.sequenceErrors.push(`expected marker ${this.nextSeq}, got ${seq}`);
+      this.results.missed += seq - this.nextSeq;
+    }
     this.nextSeq = seq + 1;
     this.results.markers += 1;
     const latency = at - stamp;

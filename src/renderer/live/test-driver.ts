@@ -59,6 +59,16 @@ export function testDriverEnabled(win: Window): boolean {
   }
 }
 
+/**
+ * A test driver page's choice for the live terminal (`?testDriver=1&catchUp=0`: every byte, as `bench:live`
+ * measures against its bare page); null without the driver or the parameter.
+ */
+export function testDriverCatchUp(win: Window): boolean | null {
+  if (!testDriverEnabled(win)) return null;
+  const value = new URL(win.location.href).searchParams.get('catchUp');
+  return value === null ? null : value !== '0';
+}
+
 function entry(name = 'terminal'): DriverTerminal {
   const found = terminals.get(name);
   if (!found) throw new Error(`No terminal named ${name} on the page (open: ${[...terminals.keys()].join(', ')})`);
