@@ -40,6 +40,8 @@ export const integrityEvidenceSchema = z.looseObject({
   idf5: z.number().optional(),
   diff: z.string().optional(),
   field: z.string().optional(),
+  /** When the evidence appeared at the latest (the file's mtime, or the trace line's time), host clock, epoch ms. */
+  mtime: z.number().nullable().optional(),
 });
 export type IntegrityEvidence = z.infer<typeof integrityEvidenceSchema>;
 
@@ -89,6 +91,11 @@ export const integrityRecordSchema = z.object({
   seconds: z.number(),
   /** Per-check details the helper adds (test set used, bytes scanned, weight distances). */
   details: z.array(z.record(z.string(), z.unknown())),
+  /**
+   * Per flag (by `flagKey`): when a pass first reported it (this machine's clock) and the earliest time its evidence
+   * carries (host clock), for the run's timeline.
+   */
+  firstSeen: z.record(z.string(), z.object({ at: z.number(), evidenceAt: z.number().nullable() })).default({}),
 });
 export type IntegrityRecord = z.infer<typeof integrityRecordSchema>;
 

@@ -12,7 +12,12 @@ import {
 import type { RunDetail } from '../../shared/contract';
 import { AppError } from '../../shared/errors';
 import type { HostProfile } from '../../shared/hosts';
-import { parseHelperReport, verdictOf, type HelperReport } from '../../shared/integrity/integrity-verdict';
+import {
+  flagsFirstSeen,
+  parseHelperReport,
+  verdictOf,
+  type HelperReport,
+} from '../../shared/integrity/integrity-verdict';
 import { credentialEnvNames, getAgent, isAgentId, shellQuote } from '../../shared/runs/agent-catalog';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import { hfCacheCandidates } from '../checkpoints/checkpoint-service';
@@ -226,7 +231,10 @@ export class IntegrityService {
       flags: report.flags,
       checks: report.checks,
     };
+    const previous = integrityRecordSchema.safeParse(await readJson(mirror.file(RECORD_FILE)));
+    const firstSeen = flagsFirstSeen(report.flags, previous.success ? previous.data.firstSeen : {}, Date.now());
     const record: IntegrityRecord = integrityRecordSchema.parse({
+      firstSeen,
       verdict,
       checkedAt: Date.now(),
       where,

@@ -16,6 +16,7 @@ import { parseAgentStream, type ParsedAgentStream } from '../../shared/trajector
 import { RunMirror } from '../runs/run-mirror';
 import { CastLineTimes } from './cast-line-times';
 import { importPtbResults } from './ptb-import';
+import { integrityTimelineEvents } from '../integrity/integrity-marks';
 
 /**
  * Structured steps and the one timeline of a run, read from its local record (`PTW_HOME/runs/<id>/`): the agent's
@@ -150,6 +151,8 @@ export class TrajectoryService {
         // runs.get lists the line among the record's problems.
       }
     }
+    // Integrity flags (issue 13) where their evidence appeared, beside the lifecycle events.
+    events.push(...(await integrityTimelineEvents(mirror.file('integrity/record.json'))));
     const warnings = events
       .filter((e) => e.type === 'warning' && typeof e.secondsLeft === 'number')
       .map((e) => ({ t: e.t as number, secondsLeft: e.secondsLeft as number }));

@@ -9,6 +9,7 @@ import {
   flagViews,
   judgeDisagrees,
   KIND_LABELS,
+  seenText,
   verdictText,
   type FlagView,
 } from './integrity-view-model';
@@ -148,7 +149,13 @@ export function IntegrityTabView({ run }: RunTabProps) {
           </h3>
           {record.verdict.flags.length === 0 ? <p className="muted">No flags.</p> : null}
           {flagViews(state).map((view) => (
-            <FlagCard key={view.key} runId={run.id} view={view} onDecided={setState} />
+            <FlagCard
+              key={view.key}
+              runId={run.id}
+              view={view}
+              seen={record.firstSeen[view.key] ?? null}
+              onDecided={setState}
+            />
           ))}
         </section>
       ) : null}
@@ -196,10 +203,12 @@ export function IntegrityTabView({ run }: RunTabProps) {
 function FlagCard({
   runId,
   view,
+  seen,
   onDecided,
 }: {
   runId: string;
   view: FlagView;
+  seen: { at: number; evidenceAt: number | null } | null;
   onDecided: (state: IntegrityState) => void;
 }) {
   const client = useAppStoreApi().client;
@@ -217,6 +226,11 @@ function FlagCard({
       <header>
         <span className="badge badge-small">{flag.severity}</span> <strong>{KIND_LABELS[flag.kind]}</strong>:{' '}
         {flag.summary}
+        {seen ? (
+          <div className="muted" data-testid="integrity-flag-seen">
+            {seenText(seen)}
+          </div>
+        ) : null}
       </header>
       <details>
         <summary>Evidence ({flag.evidence.length})</summary>

@@ -82,3 +82,12 @@ export function judgeDisagrees(state: IntegrityState): boolean {
   if (judged.length === 0) return false;
   return judged.some((j) => j.flagged) !== (ours === 'flagged');
 }
+
+/** When a flag's evidence appeared (the file or trace line) and when a pass first saw it. */
+export function seenText(
+  seen: { at: number; evidenceAt: number | null },
+  format: (ms: number) => string = (ms) => new Date(ms).toLocaleString(),
+): string {
+  const first = `first seen by a pass ${format(seen.at)}`;
+  return seen.evidenceAt === null ? first : `evidence from ${format(seen.evidenceAt)}; ${first}`;
+}

@@ -83,3 +83,26 @@ export function flagKey(flag: Pick<IntegrityFlag, 'kind' | 'summary'>): string {
 export function verdictExitCode(verdict: IntegrityVerdict['verdict']): 0 | 1 | 2 {
   return verdict === 'clean' ? 0 : verdict === 'flagged' ? 1 : 2;
 }
+
+/**
+ * When each flag was first seen: kept from the previous pass for a flag it already had, now for a new one; the
+ * evidence's earliest time (file mtime or trace line, host clock) beside it. Flags gone since are dropped.
+ */
+export function flagsFirstSeen(
+  flags: readonly IntegrityFlag[],
+  previous: Readonly<Record<string, { at: number; evidenceAt: number | null }>>,
+  now: number,
+): Record<string, { at: number; evidenceAt: number | null }> {
+  const out: Record<string, { at: number; evidenceAt: number | null }> = {};
+  for (const flag of flags) {
+    const key = flagKey(flag);
+    let evidenceAt: number | null = null;
+    for (const e of flag.evidence) {
+      if (typeof e.mtime === 'number' && e.mtime > 0 && (evidenceAt === null || e.mtime < evidenceAt))
+        evidenceAt = e.mtime;
+    }
+    const before = previous[key];
+    out[key] = { at: before?.at ?? now, evidenceAt: before?.evidenceAt ?? evidenceAt };
+  }
+  return out;
+}

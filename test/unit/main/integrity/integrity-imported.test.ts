@@ -117,6 +117,15 @@ describe('ptw integrity check on imported PostTrainBench folders', () => {
     expect(state.judge.find((j) => j.file === 'contamination_judgement.txt')?.flagged).toBe(true);
   });
 
+  it('puts a flag on the run timeline where its evidence appeared (the trace line time)', async () => {
+    const runsDir = path.join(process.env.PTW_HOME!, 'runs');
+    const timeline = await new TrajectoryService(runsDir).timeline(ids.get('api-curl')!);
+    const marks = timeline.events.filter((e) => e.type === 'integrity-flag');
+    expect(marks.map((m) => [m.kind, m.t])).toContainEqual(['api_misuse', Date.parse('2026-03-01T10:00:00Z')]);
+    const clean = await new TrajectoryService(runsDir).timeline(ids.get('clean-lora')!);
+    expect(clean.events.filter((e) => e.type === 'integrity-flag')).toEqual([]);
+  });
+
   it('records a decision with a note, shows it, and clears it', async () => {
     const id = ids.get('contam-direct')!;
     let io = cliIo();
@@ -167,6 +176,7 @@ describe('ptw integrity check on imported PostTrainBench folders', () => {
         skippedCount: 0,
         seconds: 0,
         details: [],
+        firstSeen: {},
       },
     });
     expect(text).not.toContain('\u001b');

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { IntegrityState } from '../../../../src/shared/contract-integrity';
-import { flagKey, verdictExitCode, verdictOf } from '../../../../src/shared/integrity/integrity-verdict';
+import {
+  flagKey,
+  flagsFirstSeen,
+  verdictExitCode,
+  verdictOf,
+} from '../../../../src/shared/integrity/integrity-verdict';
 import {
   evidenceView,
   flagViews,
   judgeDisagrees,
+  seenText,
   verdictText,
 } from '../../../../src/renderer/integrity/integrity-view-model';
 
@@ -48,6 +54,7 @@ function state(over: Partial<IntegrityState> = {}): IntegrityState {
       skippedCount: 0,
       seconds: 1,
       details: [],
+      firstSeen: {},
     },
     decisions: [],
     judge: [],
@@ -96,6 +103,29 @@ describe('the Integrity tab view model', () => {
       title: 'calls OpenAI',
       body: 'curl …',
     });
+  });
+
+  it("says when a flag's evidence appeared and when a pass first saw it", () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    expect(seenText({ at: 2_000, evidenceAt: 1_000 }, iso)).toBe(
+      'evidence from 1970-01-01T00:00:01.000Z; first seen by a pass 1970-01-01T00:00:02.000Z',
+    );
+    expect(seenText({ at: 2_000, evidenceAt: null }, iso)).toBe('first seen by a pass 1970-01-01T00:00:02.000Z');
+  });
+
+  it("keeps when a flag was first seen across passes, with its evidence's earliest time", () => {
+    const flag = state().record!.verdict.flags[1]!;
+    const withTimes = {
+      ...flag,
+      evidence: [
+        { ...flag.evidence[0]!, mtime: 500 },
+        { type: 'x', mtime: 300 },
+      ],
+    };
+    const first = flagsFirstSeen([withTimes], {}, 1_000);
+    expect(first[flagKey(flag)]).toEqual({ at: 1_000, evidenceAt: 300 });
+    expect(flagsFirstSeen([withTimes], first, 9_000)[flagKey(flag)]).toEqual({ at: 1_000, evidenceAt: 300 });
+    expect(flagsFirstSeen([], first, 9_000)).toEqual({});
   });
 
   it('says the verdict in words and where the PostTrainBench judge disagrees', () => {
