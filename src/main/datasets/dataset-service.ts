@@ -31,7 +31,7 @@ import {
   type LineIndex,
   type ReadPoint,
 } from './line-index';
-import { parquetAsJsonl, parquetShape, readParquetPage } from './parquet-pages';
+import { parquetAsJsonl, parquetShape, readParquetPage, scanParquet } from './parquet-pages';
 import { shellQuote } from '../../shared/runs/agent-catalog';
 
 /**
@@ -597,6 +597,9 @@ export class DatasetService {
     stream?: { searchId: string; peerId: string },
   ): Promise<DatasetSearch> {
     const t = await this.target(id);
+    if (stream && datasetFormatOf(file) === 'parquet') {
+      return this.job(t, file, 'search', () => this.searchParquet(t, file, query, limit, stream));
+    }
     const source = await this.hostFile(t, file);
     const args = ['search', '--workspace', source.workspace, '--file', source.file, '--query', query];
     args.push('--limit', String(limit));
@@ -606,6 +609,82 @@ export class DatasetService {
         : this.helper.run<DatasetSearch>(t.session, t, args);
     const result = await this.job(t, file, 'search', run);
     return source.converted ? { ...result, hits: result.hits.map((h) => ({ ...h, line: null })) } : result;
+  }
+
+  /**
+   * A streaming search of a Parquet file, done here over its row groups (SFTP range reads, only the pages each
+   * step needs): the first hit arrives after the row group it is in, not after the whole file was converted for the
+   * host helper. Rows are matched on the same text the helper matches (every string and number, in order).
+   */
+  private async searchParquet(
+    t: Target,
+    file: string,
+    query: string,
+    limit: number,
+    stream: { searchId: string; peerId: string },
+  ): Promise<DatasetSearch> {
+    if (this.searches.has(stream.searchId)) {
+      throw new AppError('INVALID_INPUT', `A search with id ${stream.searchId} is already running.`);
+    }
+    const stat = await this.parquetStat(t, file);
+    const state = { cancelled: false, close: () => undefined };
+    this.searches.set(stream.searchId, state);
+    const needle = query.toLowerCase();
+    const hits: DatasetSearch['hits'] = [];
+    let total = 0;
+    let scanned = 0;
+    const started = Date.now();
+    let firstHitMs: number | null = null;
+    const emit = (fresh: DatasetSearch['hits'], done: boolean): void =>
+      this.options.onSearchProgress?.(stream.peerId, {
+        runId: t.id,
+        path: file,
+        searchId: stream.searchId,
+        hits: fresh,
+        total,
+        scannedBytes: scanned,
+        size: stat.size,
+        done,
+      });
+    try {
+      await scanParquet(t.session, `${t.key}\0${stat.realPath}`, stat.realPath, stat.size, (rows, start, of) => {
+        const fresh: DatasetSearch['hits'] = [];
+        rows.forEach((value, i) => {
+          const text = rowText(value);
+          const at = text.toLowerCase().indexOf(needle);
+          if (at < 0) return;
+          total++;
+          if (hits.length >= limit) return;
+          firstHitMs ??= Date.now() - started;
+          const from = Math.max(0, at - 60);
+          const hit = {
+            row: start + i,
+            line: null,
+            snippet: text.slice(from, at + needle.length + 60),
+            matchStart: at - from,
+            matchEnd: at - from + needle.length,
+          };
+          hits.push(hit);
+          fresh.push(hit);
+        });
+        scanned = Math.round((stat.size * (start + rows.length)) / Math.max(1, of));
+        emit(fresh, false);
+        return !state.cancelled;
+      });
+    } finally {
+      this.searches.delete(stream.searchId);
+    }
+    emit([], true);
+    return {
+      query,
+      total,
+      hits,
+      ...(state.cancelled ? { cancelled: true } : {}),
+      scannedBytes: scanned,
+      size: stat.size,
+      elapsedMs: Date.now() - started,
+      firstHitMs,
+    };
   }
 
   /**
@@ -759,6 +838,19 @@ export class DatasetService {
     const hits = source.converted ? result.hits.map((h) => ({ ...h, line: null })) : result.hits;
     return { ...result, hits, path: file, benchmark };
   }
+}
+
+/** A row's searchable text as the host helper makes it (`row_text`): every string and number in order. */
+function rowText(value: unknown): string {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (typeof v === 'number' || typeof v === 'bigint') out.push(String(v));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(value);
+  return out.join('\n');
 }
 
 // --- reading pages of text rows ---------------------------------------------------------------------------------

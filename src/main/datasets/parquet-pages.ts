@@ -144,6 +144,48 @@ export async function parquetAsJsonl(session: HostSession, key: string, file: st
   return Buffer.concat(parts);
 }
 
+/**
+ * Every row of a Parquet file in order, a slice of rows at a time (`onRows(rows, firstRow, totalRows)`; false
+ * stops), for a search done here: each slice reads only the pages it covers.
+ */
+export async function scanParquet(
+  session: HostSession,
+  key: string,
+  file: string,
+  size: number,
+  onRows: (rows: unknown[], start: number, total: number) => boolean,
+): Promise<void> {
+  const parquet = await openParquet(session, key, file, size);
+  const { parquetReadObjects, toJson } = await hyparquet();
+  const total = Number(parquet.metadata.num_rows);
+  let groupStart = 0;
+  for (const group of parquet.metadata.row_groups) {
+    const groupEnd = groupStart + Number(group.num_rows);
+    // With an offset index a slice reads and decodes only its pages; without one, every slice would decode the
+    // row group from its start: it is read whole, once.
+    const indexed = group.columns.every((c) => c.offset_index_offset !== undefined && c.offset_index_length);
+    const step = indexed ? 10_000 : Math.max(1, groupEnd - groupStart);
+    for (let start = groupStart; start < groupEnd; start += step) {
+      const rows = await parquetReadObjects({
+        file: parquet.file,
+        metadata: parquet.metadata,
+        rowStart: start,
+        rowEnd: Math.min(groupEnd, start + step),
+        useOffsetIndex: true,
+      });
+      if (
+        !onRows(
+          rows.map((r) => toJson(r) as unknown),
+          start,
+          total,
+        )
+      )
+        return;
+    }
+    groupStart = groupEnd;
+  }
+}
+
 /** Rows and columns from a Parquet file's footer (two small SFTP reads). */
 export async function parquetShape(
   session: HostSession,

@@ -293,5 +293,11 @@ describe('datasets open at once, whatever their size (local host, real helper)',
     expect(page.total).toBe(n);
     expect(ids(page)).toEqual([0, 1, 2, 3, 4]);
     await expect(s.page('r-1', 'cut.parquet', 0, 5)).rejects.toThrow(/cut\.parquet is not a readable Parquet file/);
+    // A streaming search of a Parquet file is done over its row groups, hits as each slice is read.
+    searchEvents.length = 0;
+    const found = await s.search('r-1', 'ok.parquet', '2345', 10, { searchId: 'pq', peerId: 'p' });
+    expect(found).toMatchObject({ total: 1, hits: [{ row: 2345, line: null, snippet: '2345' }] });
+    expect(searchEvents.filter((e) => e.hits.length).map((e) => e.hits[0]!.row)).toEqual([2345]);
+    expect(searchEvents[searchEvents.length - 1]).toMatchObject({ done: true, scannedBytes: parquet.length });
   }, 60_000);
 });
