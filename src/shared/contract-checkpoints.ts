@@ -159,6 +159,8 @@ const runAndCheckpoints = z
     /** Checkpoint ids from `checkpoints.list` (`base` for the base model in the HF cache). */
     a: z.string().min(1),
     b: z.string().min(1),
+    /** `b` is a checkpoint of this other run (on the same host): two runs' final models diffed against each other. */
+    bRun: z.string().min(1).optional(),
   })
   .strict();
 

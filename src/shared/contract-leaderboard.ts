@@ -97,6 +97,9 @@ export const compareSideSchema = z.object({
   label: z.string(),
   status: z.string(),
   imported: z.string().nullable(),
+  /** The run's host and its folder there (null for an imported run, which has none). */
+  host: z.string().nullable(),
+  hostRunDir: z.string().nullable(),
   agent: z.string(),
   model: z.string(),
   benchmark: z.string(),

@@ -352,4 +352,45 @@ describeWithTestHost('checkpoints on a real host through the ptw CLI', () => {
       `workspace/ckpts/${hostile}`,
     );
   });
+
+  it('diffs a checkpoint of one run against one of another run on the same host, and says whose', async () => {
+    const other = await t.startRun({ budget: '2m', env: { PTW_REHEARSAL_SECONDS: '1' } });
+    writeCheckpoint(path.join(t.runDir(other), 'workspace', 'ckpts', 'partial-bf16'), partial);
+    const inRun = await t.ptw([
+      'ckpt',
+      'diff',
+      runId,
+      'workspace/ckpts/base-bf16',
+      'workspace/ckpts/partial-bf16',
+      '--json',
+    ]);
+    const across = await t.ptw([
+      'ckpt',
+      'diff',
+      runId,
+      'workspace/ckpts/base-bf16',
+      'workspace/ckpts/partial-bf16',
+      '--b-run',
+      other,
+      '--json',
+    ]);
+    expect(across.code, across.stderr).toBe(0);
+    const a = JSON.parse(inRun.stdout) as CheckpointDiff;
+    const b = JSON.parse(across.stdout) as CheckpointDiff;
+    // The same weights in another run folder: the same numbers, B named with its run.
+    expect(b.totals).toEqual(a.totals);
+    expect(b.b.id).toBe(`${other}:workspace/ckpts/partial-bf16`);
+    expect(b.b.path.startsWith(t.runDir(other))).toBe(true);
+    const missing = await t.ptw([
+      'ckpt',
+      'diff',
+      runId,
+      'workspace/ckpts/base-bf16',
+      'workspace/ckpts/nope',
+      '--b-run',
+      other,
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`No checkpoint workspace/ckpts/nope in run ${other}`);
+  });
 });

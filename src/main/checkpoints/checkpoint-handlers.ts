@@ -10,7 +10,7 @@ export function checkpointHandlers(
 ): Pick<CommandHandlers, keyof typeof checkpointsCommands> {
   return {
     'checkpoints.list': ({ id }) => service.list(id),
-    'checkpoints.diff': ({ id, a, b }) =>
-      service.diff(id, a, b, { onProgress: (p) => events.emit('checkpoints.diffProgress', p) }),
+    'checkpoints.diff': ({ id, a, b, bRun }) =>
+      service.diff(id, a, b, { onProgress: (p) => events.emit('checkpoints.diffProgress', p), bRun }),
   };
 }

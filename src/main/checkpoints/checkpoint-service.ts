@@ -247,9 +247,10 @@ export class CheckpointService {
     runId: string,
     aId: string,
     bId: string,
-    options: { onProgress?: (p: DiffProgress) => void; signal?: AbortSignal } = {},
+    options: { onProgress?: (p: DiffProgress) => void; signal?: AbortSignal; bRun?: string | undefined } = {},
   ): Promise<CheckpointDiff> {
-    if (aId === bId) throw new AppError('INVALID_INPUT', `Pick two different checkpoints (both are ${aId}).`);
+    const other = options.bRun !== undefined && options.bRun !== runId ? options.bRun : null;
+    if (aId === bId && !other) throw new AppError('INVALID_INPUT', `Pick two different checkpoints (both are ${aId}).`);
     const fromCache = (id: string): boolean => id === 'base' || HF_ID.test(id);
     if (fromCache(aId) && fromCache(bId)) {
       throw new AppError('INVALID_INPUT', `Only one side of a diff can come from the HF cache (${aId}, ${bId}).`);
@@ -263,10 +264,19 @@ export class CheckpointService {
         `Run ${runId} has no base model (it is not a PostTrainBench task); name one as hf:ORG/NAME.`,
       );
     }
+    // Another run's checkpoint: the same gate, and the same host (the weights never leave it).
+    const runB = other ? await this.#runOnHost(other) : run;
+    if (runB.host !== run.host) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `Run ${runId} is on ${run.host} and run ${other} on ${runB.host}: a weight diff runs on one host, where both checkpoints are.`,
+      );
+    }
     const session = new CountingSession(await this.#options.session(run.host));
     const script = await this.#upload(session, run);
     const list = await this.#find(session, run, script, baseModel);
-    const resolve = (id: string): CheckpointInfo => {
+    const listB = other ? await this.#find(session, runB, script, baseModel) : list;
+    const resolveIn = (list: CheckpointList, runId: string, id: string): CheckpointInfo => {
       const found =
         id === 'base' || HF_ID.test(id)
           ? list.base
@@ -280,8 +290,10 @@ export class CheckpointService {
         throw new AppError('INVALID_INPUT', `Cannot diff ${id}: ${found.problems.join('; ')}`);
       return id === 'base' || HF_ID.test(id) ? { ...found, id } : found;
     };
-    const a = resolve(aId);
-    const b = resolve(bId);
+    const a = resolveIn(list, runId, aId);
+    const inB = resolveIn(listB, other ?? runId, bId);
+    // The other run's checkpoint is named with its run, so the diff says whose it is.
+    const b = other ? { ...inB, id: `${other}:${inB.id}` } : inB;
 
     const token = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     const out = path.posix.join(run.hostRunDir, INSPECT_DIR, `diff-${token}.jsonl`);

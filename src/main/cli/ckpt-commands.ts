@@ -138,8 +138,9 @@ export function addCkptCommands(program: Command, io: HostCliIo, open: ServicesF
       .argument('<run>', 'run id')
       .argument('<a>', 'a checkpoint from ptw ckpt ls (e.g. workspace/final_model), base, or hf:ORG/NAME')
       .argument('<b>', 'the other checkpoint')
+      .option('--b-run <run>', "B is a checkpoint of this other run on the same host (e.g. the two runs' final models)")
       .description('Diff two checkpoints on the host: per-tensor change, flags, config files'),
-  ).action(async (run: string, a: string, b: string, opts: ConnectOptions) => {
+  ).action(async (run: string, a: string, b: string, opts: ConnectOptions & { bRun?: string }) => {
     const diff = await withServices(opts, async (s) => {
       let last = 0;
       const detach = s.events.attach((event, payload) => {
@@ -153,7 +154,11 @@ export function addCkptCommands(program: Command, io: HostCliIo, open: ServicesF
         );
       });
       try {
-        return await s.router.call('checkpoints.diff', { id: run, a, b }, cli);
+        return await s.router.call(
+          'checkpoints.diff',
+          { id: run, a, b, ...(opts.bRun ? { bRun: opts.bRun } : {}) },
+          cli,
+        );
       } finally {
         detach();
       }

@@ -268,11 +268,15 @@ export class LeaderboardService {
       : await readFile(mirror.file('prompt.txt'), 'utf8').catch(() => null);
     const promptSha = (runJson as { launch?: { promptSha256?: unknown } }).launch?.promptSha256;
     const verdict = facts.input?.verdict ?? (await verdictOf(mirror, facts.ptb));
+    const sync = await mirror.readSync();
+    const onHost = sync && !sync.imported && sync.hostRunDir ? sync : null;
     const side: CompareSide = {
       id,
       label: facts.label,
       status: facts.status,
       imported: facts.importedFrom,
+      host: onHost?.host ?? null,
+      hostRunDir: onHost?.hostRunDir ?? null,
       agent: spec.agent.id,
       model: spec.agent.model ?? '',
       benchmark: spec.task.benchmark ?? spec.task.kind,

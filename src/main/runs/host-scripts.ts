@@ -241,6 +241,7 @@ const SYNC_STAT_FILES = [
   'record/supervisor.log',
   'eval/eval.json',
   'eval/metrics.json',
+  'ptw/prompt.txt',
 ];
 
 /**

@@ -74,6 +74,8 @@ export const MIRRORED_FILES: readonly MirroredFile[] = [
   { host: 'record/supervisor.log', local: 'supervisor.log', kind: 'lines' },
   { host: 'eval/eval.json', local: 'eval/eval.json', kind: 'whole' },
   { host: 'eval/metrics.json', local: 'eval/metrics.json', kind: 'whole' },
+  // The prompt the agent got (rendered by the launcher; no secret): a comparison of two runs shows it.
+  { host: 'ptw/prompt.txt', local: 'prompt.txt', kind: 'whole' },
 ];
 
 const ATTEMPT_LOG = /^eval\/attempt-(\d{1,4})\.log$/;

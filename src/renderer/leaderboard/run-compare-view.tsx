@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { CheckpointDiff } from '../../shared/contract-checkpoints';
 import type { RunComparison, CompareSide } from '../../shared/contract-leaderboard';
-import type { DatasetList } from '../../shared/contract-datasets';
+import type { DatasetList, DatasetOverlap } from '../../shared/contract-datasets';
 import type { RunTimelineData } from '../../shared/contract-trajectory';
 import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
@@ -243,7 +243,11 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
   const client = useAppStoreApi().client;
   const [datasets, setDatasets] = useState<[Fetched<DatasetList>, Fetched<DatasetList>] | null>(null);
   const [diffs, setDiffs] = useState<[Fetched<CheckpointDiff>, Fetched<CheckpointDiff>] | null>(null);
-  const [busy, setBusy] = useState<'datasets' | 'diffs' | null>(null);
+  const [busy, setBusy] = useState<'datasets' | 'diffs' | 'cross' | 'rows' | null>(null);
+  const [cross, setCross] = useState<Fetched<CheckpointDiff> | null>(null);
+  const [rows, setRows] = useState<Array<{ path: string; result: Fetched<DatasetOverlap> }> | null>(null);
+  // Both on one host (and neither imported): the weights and rows can be compared there, where they are.
+  const sameHost = a.host !== null && a.host === b.host && b.hostRunDir !== null;
   const both = async <T,>(one: (side: CompareSide) => Promise<Fetched<T>>): Promise<[Fetched<T>, Fetched<T>]> =>
     Promise.all([one(a), one(b)]);
   const hostless = (side: CompareSide) => ({ ok: false as const, message: `${side.id} was imported: it has no host` });
@@ -270,6 +274,33 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
     );
     setBusy(null);
   };
+  /** A's final model against B's, on their host (the checkpoint diff across two run folders). */
+  const diffTheTwo = async () => {
+    setBusy('cross');
+    const r = await client.call('checkpoints.diff', {
+      id: a.id,
+      a: 'workspace/final_model',
+      b: 'workspace/final_model',
+      bRun: b.id,
+    });
+    setCross(r.ok ? r : { ok: false, message: r.error.message });
+    setBusy(null);
+  };
+  /** For each dataset file both workspaces have: A's rows sharing 13-grams with B's copy (the overlap check). */
+  const overlapRows = async (paths: readonly string[]) => {
+    setBusy('rows');
+    const out: Array<{ path: string; result: Fetched<DatasetOverlap> }> = [];
+    for (const file of paths) {
+      const r = await client.call('datasets.overlap', {
+        id: a.id,
+        path: file,
+        benchmark: `${b.hostRunDir}/workspace/${file}`,
+      });
+      out.push({ path: file, result: r.ok ? r : { ok: false, message: r.error.message } });
+    }
+    setRows(out);
+    setBusy(null);
+  };
   const overlap =
     datasets && datasets[0].ok && datasets[1].ok
       ? datasetOverlap(datasets[0].data.datasets, datasets[1].data.datasets)
@@ -283,8 +314,51 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
         </button>{' '}
         <button type="button" className="button" disabled={busy !== null} onClick={() => void diffAgainstBase()}>
           {busy === 'diffs' ? 'Diffing…' : 'Diff each final model against its base'}
+        </button>{' '}
+        <button
+          type="button"
+          className="button"
+          data-testid="run-compare-diff-two"
+          disabled={busy !== null || !sameHost}
+          title={sameHost ? undefined : 'Both runs must be on one host (and not imported) to diff their weights there'}
+          onClick={() => void diffTheTwo()}
+        >
+          {busy === 'cross' ? 'Diffing…' : 'Diff the two final models'}
         </button>
+        {overlap && overlap.both.length > 0 && sameHost ? (
+          <>
+            {' '}
+            <button
+              type="button"
+              className="button"
+              data-testid="run-compare-row-overlap"
+              disabled={busy !== null}
+              onClick={() => void overlapRows(overlap.both.map((e) => e.path))}
+            >
+              {busy === 'rows' ? 'Comparing rows…' : 'Rows the shared datasets have in common'}
+            </button>
+          </>
+        ) : null}
       </p>
+      {cross ? (
+        <p data-testid="run-compare-cross-diff">
+          {cross.ok
+            ? `A’s final model against B’s: ${Math.round(cross.data.totals.changedParamFraction * 1000) / 10}% of parameters differ (${cross.data.totals.changed} of ${cross.data.totals.tensors} tensors changed, ${cross.data.totals.same} identical)${cross.data.flags.length > 0 ? `; ${cross.data.flags.map((f) => f.detail).join('; ')}` : ''}`
+            : cross.message}
+        </p>
+      ) : null}
+      {rows ? (
+        <ul data-testid="run-compare-row-overlaps">
+          {rows.map(({ path: file, result }) => (
+            <li key={file}>
+              <span className="cell-mono">{file}</span>:{' '}
+              {result.ok
+                ? `${result.data.rowsWithOverlap} of A’s ${result.data.rowsScanned} rows share ${result.data.n}-grams with B’s copy (${result.data.testItemsMatched} of its ${result.data.testRows} rows)`
+                : result.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {datasets ? (
         <table className="compare-grid" data-testid="run-compare-datasets">
           <tbody>

@@ -208,6 +208,8 @@ describe('LeaderboardService over imported PostTrainBench folders', () => {
 
     const comparison = runComparisonSchema.parse(await service.compare(a!, b!));
     expect(comparison.sameCell).toBe(true);
+    // Imported: no host to act on, whatever the folder named.
+    expect(comparison.a).toMatchObject({ host: null, hostRunDir: null });
     expect(comparison.metrics).toEqual([{ name: 'accuracy', a: 0.5, b: 0.625, delta: 0.125 }]);
     expect(comparison.a).toMatchObject({
       benchmark: 'gsm8k',
@@ -390,6 +392,8 @@ describe('LeaderboardService over imported PostTrainBench folders', () => {
       onlyB: ['tokenizer.json'],
     });
     expect(comparison.a).toMatchObject({ usedSeconds: 3600, gpuCount: 1, gpuHours: 1, score: 60 });
+    // Where each run is, so the view can diff their weights and rows on that host.
+    expect(comparison.a).toMatchObject({ host: 'gpu1', hostRunDir: `/runs/${first}` });
     expect(comparison.b).toMatchObject({ gpuCount: 2, gpuHours: 2, prompt: null });
     expect(comparison.b.promptNote).toMatch(/stays on the host .*sha256 abababababab/);
     expect(comparison.a.steps.costUsd).toBe(2.5);

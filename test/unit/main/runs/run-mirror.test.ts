@@ -163,6 +163,8 @@ describe('RunMirror', () => {
     await writeFile(host('workspace/final_model/config.json'), '{"model_type": "x"}\n');
     await writeFile(host('eval/attempt-1.log'), 'evaluating\nno newline at the end');
     await writeFile(host('eval/metrics.json'), '{"accuracy": 0.5}\n');
+    await mkdir(host('ptw'), { recursive: true });
+    await writeFile(host('ptw/prompt.txt'), 'Post-train the base model for the rehearsal.\n');
     await writeFile(
       host('state.json'),
       state('scored', { evaluation: { attempts: 1, outcome: 'scored', metrics: { accuracy: 0.5 } } }),
@@ -171,6 +173,8 @@ describe('RunMirror', () => {
     expect(result.complete).toBe(true);
     expect(readFileSync(mine('eval/attempt-1.log'), 'utf8')).toBe('evaluating\nno newline at the end');
     expect(readFileSync(mine('eval/metrics.json'), 'utf8')).toBe('{"accuracy": 0.5}\n');
+    // The prompt the agent got comes along (a comparison of two runs shows it).
+    expect(readFileSync(mine('prompt.txt'), 'utf8')).toBe('Post-train the base model for the rehearsal.\n');
     const config = '{"model_type": "x"}\n';
     expect(await m.readManifest()).toMatchObject({
       exists: true,
