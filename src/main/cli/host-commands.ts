@@ -59,6 +59,7 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
     )
     .option('--ptb-checkout <path>', 'a PostTrainBench checkout on the host (the task catalog)')
     .option('--hf-cache <path>', "the host's Hugging Face cache, mounted read-only into sandboxes")
+    .option('--test-sets <path>', 'a folder of <benchmark>.jsonl test sets on the host (the integrity checks)')
     .option('--json', 'machine-readable output')
     .action(async (name: string, opts: AddOptions) => {
       if (Boolean(opts.ssh) === Boolean(opts.local))
@@ -76,6 +77,7 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
           requiredImages: opts.image,
           ...(opts.ptbCheckout ? { ptbCheckout: opts.ptbCheckout } : {}),
           ...(opts.hfCache ? { hfCache: opts.hfCache } : {}),
+          ...(opts.testSets ? { testSets: opts.testSets } : {}),
         }),
       );
       io.out(
@@ -170,6 +172,7 @@ interface AddOptions {
   image: string[];
   ptbCheckout?: string;
   hfCache?: string;
+  testSets?: string;
   json?: boolean;
 }
 
