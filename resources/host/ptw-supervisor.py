@@ -665,7 +665,9 @@ class EvaluationConfig:
         # Never root: a run.json from before the sandbox had a user gets the same unprivileged id the launcher picks.
         self.user = ev.get("user") or default_sandbox_user()
         ids = parse_user(self.user)
-        if ids is None or ids[0] == 0:
+        # On a rootless Docker the container's root is the unprivileged SSH user (src/main/runs/sandbox-policy.ts).
+        rootless = ev.get("rootlessDocker") is True
+        if ids is None or (ids[0] == 0 and not rootless):
             raise ConfigError("supervisor.evaluation.user must be a non-root uid:gid, not %r" % self.user)
         self.uid, self.gid = ids
         self.memory = ev.get("memoryBytes")

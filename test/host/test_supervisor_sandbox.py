@@ -83,6 +83,8 @@ class EvaluatorContainer(unittest.TestCase):
         evaluation = sup.EvaluationConfig(old)
         self.assertNotEqual(evaluation.uid, 0)
         self.assertEqual(evaluation.pids_limit, sup.EVALUATION_PIDS_LIMIT)
+        # On a rootless Docker the container's root is the SSH user: allowed there, and only there.
+        self.assertEqual(sup.EvaluationConfig(dict(PLAN, user="0:0", rootlessDocker=True)).uid, 0)
         for bad in ("0:0", "root", "0", "1000"):
             with self.assertRaises(sup.ConfigError, msg=bad):
                 sup.EvaluationConfig(dict(PLAN, user=bad))

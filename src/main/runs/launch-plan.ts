@@ -71,6 +71,8 @@ export interface EvaluationPlan {
   /** The memory limit the agent had (no swap beyond it); none when the host's memory is unknown. */
   memoryBytes?: number;
   pidsLimit: number;
+  /** The host's Docker is rootless: `user` may be 0:0, which is the unprivileged SSH user outside. */
+  rootlessDocker?: boolean;
 }
 
 /** The evaluator's process limit: vLLM's workers and a tokenizer pool fit many times over; a fork bomb does not. */
@@ -89,6 +91,7 @@ export function buildEvaluationPlan(input: {
   user: string;
   memoryBytes?: number | undefined;
   shmBytes: number;
+  rootlessDocker?: boolean;
 }): EvaluationPlan {
   const rehearsal = input.task.kind === 'rehearsal';
   const attempts = rehearsal
@@ -122,6 +125,7 @@ export function buildEvaluationPlan(input: {
     user: input.user,
     ...(input.memoryBytes !== undefined ? { memoryBytes: input.memoryBytes } : {}),
     pidsLimit: EVALUATION_PIDS_LIMIT,
+    ...(input.rootlessDocker ? { rootlessDocker: true } : {}),
   };
 }
 

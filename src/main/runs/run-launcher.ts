@@ -241,6 +241,13 @@ export function chooseGpus(input: {
   return { gpus: [first], sampleGpus };
 }
 
+/** Whether the host's Docker runs rootless (its `docker info` says so); false when it cannot tell. */
+async function isRootlessDocker(docker: Dockerode): Promise<boolean> {
+  const info = (await docker.info().catch(() => null)) as { SecurityOptions?: unknown } | null;
+  const options = Array.isArray(info?.SecurityOptions) ? (info.SecurityOptions as unknown[]) : [];
+  return options.some((o) => typeof o === 'string' && /(^|,)name=rootless(,|$)/.test(o));
+}
+
 /** How many GPUs nvidia-smi's inventory lists (0 when it cannot be read). */
 function countGpus(text: string): number {
   try {
@@ -484,7 +491,8 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
   const docker = await session.docker();
   const imageId = await inspectImage(docker, image, spec.host);
   // Never root in the sandbox (sandbox-policy.ts); memory and /dev/shm from the host's RAM unless the spec says.
-  const sandbox = sandboxUserFor(probe);
+  const rootlessDocker = await isRootlessDocker(docker);
+  const sandbox = sandboxUserFor({ ...probe, rootlessDocker });
   const hostGpuCount = probe.gpus?.code === 0 ? countGpus(probe.gpus.text) : 0;
   const limits = sandboxLimits({
     memTotalBytes: probe.memTotalBytes,
@@ -592,6 +600,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
         user: sandbox.user,
         memoryBytes: limits.memoryBytes,
         shmBytes: limits.shmBytes,
+        rootlessDocker,
       }),
       launch: {
         host: spec.host,

@@ -2,7 +2,8 @@
  * Who the agent and the evaluator run as on the GPU host, and the resources they get by default
  * (docs/run-folder.md, "The sandbox and the host"). Pure: the launcher feeds it what the host probe saw.
  *
- * The rule that makes a root escape impossible by construction: nothing in a run's containers runs as uid 0. A
+ * The rule that makes a root escape impossible by construction: nothing in a run's containers runs as the host's
+ * root (on a rootful Docker: never uid 0 in the container; on a rootless one, uid 0 there is the SSH user). A
  * process that is uid 0 in the container owns the files it creates on the host's bind mounts even with every
  * capability dropped, so a `chmod 4755` on a copy of a shell would leave a setuid-root binary on the host. An
  * unprivileged uid can only ever make files that grant that same uid, inside a run folder no other host user can
@@ -28,7 +29,17 @@ export interface SandboxUser {
  * The SSH user's own uid and gid when it is not root (the files the agent writes are then the user's own, as if it
  * had run the agent itself), else {@link SANDBOX_ROOTLESS_ID}.
  */
-export function sandboxUserFor(host: { uid: number | null; gid: number | null }): SandboxUser {
+export function sandboxUserFor(host: {
+  uid: number | null;
+  gid: number | null;
+  /**
+   * Docker runs rootless (`docker info` SecurityOptions `name=rootless`): the container's root is the SSH user on
+   * the host and every other container uid a subordinate id that cannot write the user's workspace, so the sandbox
+   * runs as the container's root, which is the unprivileged SSH user outside.
+   */
+  rootlessDocker?: boolean;
+}): SandboxUser {
+  if (host.rootlessDocker) return { uid: 0, gid: 0, user: '0:0', chown: false };
   const own = host.uid !== null && host.uid > 0 && host.gid !== null && host.gid > 0;
   const uid = own ? host.uid! : SANDBOX_ROOTLESS_ID;
   const gid = own ? host.gid! : SANDBOX_ROOTLESS_ID;

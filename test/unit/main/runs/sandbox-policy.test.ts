@@ -14,6 +14,15 @@ describe('who the sandbox runs as', () => {
     expect(sandboxUserFor({ uid: 1000, gid: 1000 })).toEqual({ uid: 1000, gid: 1000, user: '1000:1000', chown: false });
   });
 
+  it('is the container’s root on a rootless Docker, which is the unprivileged SSH user on the host', () => {
+    expect(sandboxUserFor({ uid: 1000, gid: 1000, rootlessDocker: true })).toEqual({
+      uid: 0,
+      gid: 0,
+      user: '0:0',
+      chown: false,
+    });
+  });
+
   it('is never root: a root SSH user (or one `id` could not name) gets an unprivileged id of its own', () => {
     for (const ids of [
       { uid: 0, gid: 0 },
