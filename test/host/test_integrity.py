@@ -309,6 +309,36 @@ class BadInputTest(unittest.TestCase):
         self.assertIn("--test-sets", check["reason"])
 
 
+class TraceFormatsTest(unittest.TestCase):
+    def test_a_call_is_found_in_each_agent_stream_format_and_outputs_are_not_read(self):
+        curl = "curl -s https://api.together.xyz/v1/chat/completions -d @q.json"
+        lines = [
+            {"type": "assistant", "message": {"content": [{"type": "tool_use", "id": "a", "name": "Bash", "input": {"command": curl}}]}},
+            {"type": "item.completed", "item": {"id": "i1", "type": "command_execution", "command": "bash -lc '%s'" % curl, "aggregated_output": ""}},
+            {"type": "tool_use", "tool_name": "run_shell_command", "parameters": {"command": curl}},
+            {"type": "tool_use", "part": {"tool": "bash", "state": {"input": {"command": curl}}}},
+        ]
+        quiet = [
+            # What a command printed names the host: not a call.
+            {"type": "item.completed", "item": {"type": "command_execution", "command": "cat README.md", "aggregated_output": curl}},
+            {"type": "user", "message": {"content": [{"type": "tool_result", "tool_use_id": "a", "content": curl}]}},
+        ]
+        out = tempfile.mkdtemp(prefix="ptw-integrity-trace-")
+        try:
+            for i, line in enumerate(lines):
+                trace = os.path.join(out, "t%d.jsonl" % i)
+                with open(trace, "w", encoding="utf-8") as handle:
+                    handle.write("\n".join(json.dumps(x) for x in quiet + [line]) + "\n")
+                result = subprocess.run([sys.executable, HELPER, "check", "--root", out, "--trace", trace, "--only", "api_misuse"], capture_output=True, text=True)
+                report = json.loads(result.stdout)
+                with self.subTest(i):
+                    self.assertEqual([f["kind"] for f in report["flags"]], ["api_misuse"])
+                    self.assertEqual([e["line"] for e in report["flags"][0]["evidence"]], [3])
+                    self.assertIn("Together", report["flags"][0]["evidence"][0]["why"])
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+
 class NormalizeTest(unittest.TestCase):
     def test_wrappers_escapes_and_unicode_fold(self):
         raw = '{"content": "<|im_start|>user\\nJanet\\u2019s ducks lay 16 eggs \\"per\\" day. ＡＢＣ"}'
