@@ -31,7 +31,7 @@ import {
   type LineIndex,
   type ReadPoint,
 } from './line-index';
-import { parquetAsJsonl, parquetShape, readParquetPage, scanParquet } from './parquet-pages';
+import { parquetAsJsonl, parquetShape, readParquetPage, scanParquet, warmParquetReader } from './parquet-pages';
 import { shellQuote } from '../../shared/runs/agent-catalog';
 
 /**
@@ -454,6 +454,8 @@ export class DatasetService {
         `${file} is not a dataset file that can be paged (JSONL, JSON, CSV or Parquet); Hugging Face save_to_disk folders are listed only.`,
       );
     }
+    // Loaded while the run and the file are looked up, not after.
+    if (format === 'parquet') warmParquetReader();
     const t = await this.target(id);
     if (format === 'json') {
       const result = await this.helper.run<{ total: number; rows: Array<{ row: number; value: unknown }> }>(

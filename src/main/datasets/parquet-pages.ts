@@ -21,7 +21,13 @@ const open = new Map<string, Promise<OpenFile>>();
 const MAX_OPEN = 16;
 
 // hyparquet is an ES module; a dynamic import keeps the CommonJS bundle loading it lazily.
-const hyparquet = (): Promise<typeof import('hyparquet')> => import('hyparquet');
+let loaded: Promise<typeof import('hyparquet')> | undefined;
+const hyparquet = (): Promise<typeof import('hyparquet')> => (loaded ??= import('hyparquet'));
+
+/** Loads the Parquet reader ahead of the first Parquet page (tens of ms), e.g. while the host connects. */
+export function warmParquetReader(): void {
+  hyparquet().catch(() => (loaded = undefined));
+}
 
 export function sftpAsyncBuffer(
   session: HostSession,
