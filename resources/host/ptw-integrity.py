@@ -63,7 +63,10 @@ FILTER_BITS = 1 << 26
 # --- limits ------------------------------------------------------------------------------------------------------
 
 CHUNK = 1 << 20  # bytes read at a time from a file (a single 2 GB line is read in these)
-MAX_DECOMPRESSED = 4 << 30  # a compressed file is read up to this many bytes of its content
+MAX_DECOMPRESSED = 2 << 30  # a compressed file (or archive member) is read up to this many bytes of its content
+# All compressed content one pass reads, together: many small archives that each expand a lot (zip bombs) cost a
+# bounded time, and what is left unread is listed as skipped.
+DECOMPRESS_BUDGET = {"left": 16 << 30}
 MAX_EVIDENCE = 20  # evidence items per flag
 MAX_HITS = 200  # test items reported per check
 MAX_DIFF_LINES = 200
@@ -169,13 +172,15 @@ class LimitedReader(io.RawIOBase):
         return True
 
     def read(self, n=-1):
-        if self.left <= 0:
+        left = min(self.left, DECOMPRESS_BUDGET["left"])
+        if left <= 0:
             if self.inner.read(1):
                 self.cut = True
             return b""
-        n = self.left if n is None or n < 0 else min(n, self.left)
+        n = left if n is None or n < 0 else min(n, left)
         data = self.inner.read(n)
         self.left -= len(data)
+        DECOMPRESS_BUDGET["left"] -= len(data)
         return data
 
 
@@ -790,7 +795,7 @@ def scan_file_inner(index, path, name, args, stats):
                 skipped.append({"file": label, "reason": str(err)})
                 continue
             if isinstance(stream, LimitedReader) and stream.cut:
-                skipped.append({"file": label, "reason": "only the first %d bytes of its content were read" % MAX_DECOMPRESSED})
+                skipped.append({"file": label, "reason": "only part of its content was read (%s per file, %s per pass, of compressed content)" % (human_bytes(MAX_DECOMPRESSED), human_bytes(16 << 30))})
             evidence.extend(item_hits(index, hits, label, args))
     except Skip as err:
         skipped.append({"file": name, "reason": str(err)})

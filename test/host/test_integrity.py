@@ -4,6 +4,7 @@ Run by test/unit/host/python-unittest.test.ts with the machine's python3 (no num
 
 import gzip
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -347,6 +348,21 @@ class NormalizeTest(unittest.TestCase):
         self.assertNotIn("im_start", words)
         self.assertNotIn("njanet", words)
         self.assertEqual(words[-1], "abc")
+
+    def test_compressed_content_is_read_within_a_per_file_and_a_per_pass_bound(self):
+        saved = integrity.DECOMPRESS_BUDGET["left"]
+        try:
+            integrity.DECOMPRESS_BUDGET["left"] = 30
+            first = integrity.LimitedReader(io.BytesIO(b"x" * 100), 20)
+            self.assertEqual(len(first.read(100)), 20)
+            self.assertEqual(first.read(10), b"")
+            self.assertTrue(first.cut)  # more was there: reported as partly read
+            second = integrity.LimitedReader(io.BytesIO(b"y" * 100), 50)
+            self.assertEqual(len(second.read(100)), 10)  # what the pass had left
+            self.assertEqual(second.read(10), b"")
+            self.assertTrue(second.cut)
+        finally:
+            integrity.DECOMPRESS_BUDGET["left"] = saved
 
     def test_safetensors_header_past_the_file(self):
         with tempfile.NamedTemporaryFile(suffix=".safetensors", delete=False) as handle:
