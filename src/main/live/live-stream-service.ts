@@ -96,6 +96,11 @@ interface CatchUpState {
   endWhenLive?: () => void;
   /** The source is paused because the headless terminal has too much to parse. */
   screenPaused: boolean;
+  /**
+   * The cast offset of what the viewer was last sent: while skipping, the read offset runs ahead of its screen, and
+   * a viewer that reopens from there would miss the skipped part's effect (markers sent meanwhile carry this one).
+   */
+  sentOffset: number;
 }
 
 /** What a stream reads from: paused and resumed by the flow window, closed at the end. */
@@ -257,6 +262,7 @@ export class LiveStreamService {
     const reader = new CastLineReader(readFrom, 'terminal.cast', noticeLine);
     const redactor = new ByteStreamRedactor(secrets);
     stream.offset = fromOffset;
+    if (stream.catchUp) stream.catchUp.sentOffset = fromOffset;
     stream.source = {
       pause: () => command.stdout.pause(),
       resume: () => command.stdout.resume(),
@@ -329,6 +335,7 @@ export class LiveStreamService {
     const redactor = new ByteStreamRedactor(secrets);
     const file = createReadStream(castFile, { start: fromOffset, highWaterMark: 64 * 1024 });
     stream.offset = fromOffset;
+    if (stream.catchUp) stream.catchUp.sentOffset = fromOffset;
     stream.source = { pause: () => file.pause(), resume: () => file.resume(), close: () => file.destroy() };
     file.on('data', (chunk) => {
       if (stream.ended) return;
@@ -577,7 +584,10 @@ export class LiveStreamService {
       const cut = utf8CutBefore(data, at + MAX_MESSAGE_BYTES);
       const piece = data.subarray(at, cut);
       at = cut;
-      if (stream.catchUp) this.countSent(stream, stream.catchUp, piece.length);
+      if (stream.catchUp) {
+        this.countSent(stream, stream.catchUp, piece.length);
+        stream.catchUp.sentOffset = stream.offset;
+      }
       const delivered = this.options.events.emitTo(stream.peerId, 'live.data', {
         streamId: stream.id,
         data: piece,
@@ -621,6 +631,7 @@ export class LiveStreamService {
       castTime: null,
       startedAt: header.timestamp ?? null,
       screenPaused: false,
+      sentOffset: stream.offset,
     };
   }
 
@@ -697,7 +708,7 @@ export class LiveStreamService {
       this.options.events.emitTo(stream.peerId, 'live.data', {
         streamId: stream.id,
         data: '',
-        offset: stream.offset,
+        offset: state.sentOffset,
         ...marker,
       });
     }
@@ -723,6 +734,7 @@ export class LiveStreamService {
     state.mode = 'snapshotting';
     state.stale = false;
     const castTime = state.castTime;
+    const snapshotOffset = stream.offset;
     this.screens.snapshot(state.screen).then(
       (snapshot) => {
         if (stream.ended) return;
@@ -738,7 +750,7 @@ export class LiveStreamService {
         const delivered = this.options.events.emitTo(stream.peerId, 'live.data', {
           streamId: stream.id,
           data,
-          offset: stream.offset,
+          offset: snapshotOffset,
           snapshot: {
             skippedBytes: state.skipped,
             totalSkippedBytes: state.totalSkipped,
@@ -754,6 +766,7 @@ export class LiveStreamService {
         }
         state.mode = 'live';
         state.skipped = 0;
+        state.sentOffset = snapshotOffset;
         const after = state.after;
         state.after = [];
         state.afterBytes = 0;
@@ -791,7 +804,7 @@ export class LiveStreamService {
     this.options.events.emitTo(stream.peerId, 'live.data', {
       streamId: stream.id,
       data: '',
-      offset: stream.offset,
+      offset: state && state.mode !== 'live' ? state.sentOffset : stream.offset,
       ...what,
     });
   }
