@@ -244,6 +244,14 @@ async function main(): Promise<void> {
       if (status.complete && !countedMs) countedMs = performance.now() - t0;
     }
     const checkedMs = performance.now() - t0;
+    // How the host's python3 starts (a pyenv shim adds a shell and `pyenv exec` to every helper run).
+    const which = await (
+      await s.hosts.session('bench', accept)
+    ).exec('command -v python3; head -c 2 "$(command -v python3)"');
+    const pythonNote = which.stdout.includes('#!')
+      ? `${which.stdout.split('\n')[0]} (a script: slower to start)`
+      : which.stdout.split('\n')[0];
+
     const wcMs = await hostTime(`wc -l ${jsonl}`);
     const wcMs2 = await hostTime(`wc -l ${jsonl}`);
     const jsonlWarm = await warmPages(s, 'data/big.jsonl', status.rows);
@@ -301,7 +309,14 @@ async function main(): Promise<void> {
     const result = {
       bench: 'inspect-datasets',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', node: process.versions.node },
+      machine: {
+        cpus: os.cpus().length,
+        cpu: os.cpus()[0]?.model ?? '',
+        node: process.versions.node,
+        // Other work on the machine while this ran (1, 5, 15 minutes): timings scale with it.
+        loadAverage: os.loadavg().map((l) => Math.round(l * 10) / 10),
+        python3: pythonNote,
+      },
       sizes: {
         jsonlGB: GB,
         parquetRows: PARQUET_ROWS,
