@@ -66,7 +66,7 @@ CHUNK = 1 << 20  # bytes read at a time from a file (a single 2 GB line is read 
 MAX_DECOMPRESSED = 2 << 30  # a compressed file (or archive member) is read up to this many bytes of its content
 # All compressed content one pass reads, together: many small archives that each expand a lot (zip bombs) cost a
 # bounded time, and what is left unread is listed as skipped.
-DECOMPRESS_BUDGET = {"left": 16 << 30}
+DECOMPRESS_BUDGET = {"left": 16 << 30}  # reset by each run_checks
 MAX_EVIDENCE = 20  # evidence items per flag
 MAX_HITS = 200  # test items reported per check
 MAX_DIFF_LINES = 200
@@ -1494,6 +1494,7 @@ def model_signature(args, ctx):
 
 def run_checks(args):
     started = time.time()
+    DECOMPRESS_BUDGET["left"] = 16 << 30
     ctx = gather(args)
     ctx["cache"] = load_cache(args.cache)
     checks, flags = [], []
@@ -1530,7 +1531,7 @@ def run_checks(args):
     }
 
 
-def main(argv):
+def build_parser():
     parser = argparse.ArgumentParser(prog="ptw-integrity.py")
     sub = parser.add_subparsers(dest="cmd")
     c = sub.add_parser("check")
@@ -1550,6 +1551,11 @@ def main(argv):
     c.add_argument("--only", action="append")
     c.add_argument("--n", type=int, default=13)
     c.add_argument("--cache", help="a file where a pass keeps what it read, so the next pass reads only what changed")
+    return parser
+
+
+def main(argv):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.cmd != "check":
         parser.print_usage(sys.stderr)
