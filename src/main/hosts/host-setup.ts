@@ -110,6 +110,29 @@ export function buildProgress(message: { stream?: string; status?: string; error
   };
 }
 
+/**
+ * Whole lines from a build's output: the builder sends a RUN's output in pieces cut anywhere (`+ ` in one message,
+ * `echo post ran\n` in the next), so a line is only a line once its newline came.
+ */
+export class BuildLines {
+  #pending = '';
+
+  /** The complete lines `text` finishes (colours removed). */
+  push(text: string): string[] {
+    this.#pending += text.replace(SGR, '');
+    const lines = this.#pending.split('\n');
+    this.#pending = lines.pop() ?? '';
+    return lines.map((l) => l.replace(/\r$/, ''));
+  }
+
+  /** What is left without a newline at the end. */
+  flush(): string[] {
+    const rest = this.#pending;
+    this.#pending = '';
+    return rest === '' ? [] : [rest];
+  }
+}
+
 /** The %post command that failed: the last `+ cmd` line `sh -x` printed before the build's error. */
 export function failedPostCommand(log: readonly string[]): string | null {
   for (let i = log.length - 1; i >= 0; i--) {
@@ -302,6 +325,7 @@ export class HostSetupService {
       .catch((err: unknown) => {
         throw new StepFailed(`Docker on ${profile.name} refused the build: ${(err as Error).message}`);
       });
+    const lines = new BuildLines();
     const error = await new Promise<string | null>((resolve) => {
       let failure: string | null = null;
       docker.modem.followProgress(
@@ -309,12 +333,16 @@ export class HostSetupService {
         (err) => resolve(failure ?? (err ? String((err as Error).message ?? err) : null)),
         (message: { stream?: string; status?: string; error?: string; errorDetail?: { message?: string } }) => {
           if (message.error) failure = message.errorDetail?.message ?? message.error;
-          const { line, step } = buildProgress(message);
-          if (line !== null) for (const l of line.split('\n')) log.push(l);
-          this.progress(profile.name, 'image', 'running', line, step);
+          const whole = lines.push(message.stream ?? message.status ?? '');
+          log.push(...whole);
+          // "Step n/m" is read from the whole line: the builder may send its newline in a message of its own.
+          for (const line of whole)
+            this.progress(profile.name, 'image', 'running', line, buildProgress({ stream: line }).step);
+          if (message.error) log.push(message.error);
         },
       );
     });
+    log.push(...lines.flush());
     if (error) {
       const command = failedPostCommand(log);
       throw new StepFailed(

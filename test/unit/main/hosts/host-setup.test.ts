@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildProgress, checkoutScript, failedPostCommand } from '../../../../src/main/hosts/host-setup';
+import { BuildLines, buildProgress, checkoutScript, failedPostCommand } from '../../../../src/main/hosts/host-setup';
 
 describe('host set-up, the pure parts', () => {
   it('reads the classic builder’s progress: its lines and step n of m', () => {
@@ -25,5 +25,15 @@ describe('host set-up, the pure parts', () => {
     expect(script).toContain(`dir='/srv/ptb'\\''; rm -rf /'`);
     expect(script).toContain(`checkout --quiet '$(id)'`);
     expect(checkoutScript({ dir: '/srv/ptb', repo: null, rev: null })).not.toContain('clone');
+  });
+
+  it('puts a build’s output back into whole lines, however the builder cut it', () => {
+    const lines = new BuildLines();
+    expect(lines.push('\u001b[91m+ ')).toEqual([]);
+    expect(lines.push('echo post ran\n+ cat /opt/x\r\nhalf')).toEqual(['+ echo post ran', '+ cat /opt/x']);
+    expect(lines.push(' a line\u001b[0m\n')).toEqual(['half a line']);
+    expect(lines.push('no newline')).toEqual([]);
+    expect(lines.flush()).toEqual(['no newline']);
+    expect(lines.flush()).toEqual([]);
   });
 });
