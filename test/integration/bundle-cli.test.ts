@@ -48,7 +48,7 @@ describe('ptw bundle', () => {
 
     const stop = await ptw('run', 'stop', id);
     expect(stop.code).not.toBe(0);
-    expect(stop.stderr).toMatch(/was imported from .* it has no host to control/);
+    expect(stop.stderr).toMatch(/was imported from .* it has no host, so nothing runs on one for it/);
 
     const file = path.join(work, 'again.ptwrun.tar.gz');
     const exported = await ptw('bundle', 'export', id, file, '--json');
