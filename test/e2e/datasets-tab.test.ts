@@ -100,6 +100,14 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Datasets tab in Chr
     });
     rows.splice(3, 0, '<script>window.__pwned = "broken line"</script>');
     await writeFile(path.join(runDir, 'workspace', 'data', 'evil.jsonl'), rows.join('\n') + '\n');
+    // Larger than what is counted before a first answer (16 MiB): its first page comes back while the host counts.
+    const filler = 'x'.repeat(100);
+    await writeFile(
+      path.join(runDir, 'workspace', 'data', 'counted.jsonl'),
+      Array.from({ length: 200_000 }, (_, i) => JSON.stringify({ id: i, text: `counted row ${i} ${filler}` })).join(
+        '\n',
+      ) + '\n',
+    );
     await writeFile(path.join(runDir, 'workspace', 'data', '<img src=x onerror=alert(1)>.jsonl'), rows[0] + '\n');
     // The local mirror, created the way the launcher creates it.
     await RunMirror.create(path.join(ptwHome, 'runs'), {
@@ -196,5 +204,22 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Datasets tab in Chr
     expect(await pwned()).toBeUndefined();
     expect(pageErrors).toEqual([]);
     await page.screenshot({ path: path.join(shots, 'datasets-stats.png') });
+  });
+
+  it('shows the first rows of a large file at once and the exact count once the host has counted it', async () => {
+    await page.getByTestId('datasets-file-data/counted.jsonl').click();
+    await expect
+      .poll(() => page.getByTestId('datasets-row-1').textContent(), { timeout: 30_000 })
+      .toContain('counted row 1 ');
+    // The count grows from the rows first read to every row, from the index's progress (datasets.indexStatus).
+    await expect
+      .poll(() => page.getByTestId('datasets-total').textContent(), { timeout: 60_000 })
+      .toMatch(/^200,000 rows · counted on the host at \d+ MB\/s$/);
+    expect(await page.getByTestId('datasets-tab').locator('[data-testid="datasets-seek"]').count()).toBe(0);
+    await page.getByTestId('datasets-table').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await expect
+      .poll(() => page.getByTestId('datasets-row-199999').textContent(), { timeout: 30_000 })
+      .toContain('counted row 199999 ');
+    expect(pageErrors).toEqual([]);
   });
 });
