@@ -447,6 +447,28 @@ class Builder(object):
         if s['checkpoints'] == 0:
             self.checkpoint(0, 1, 0)
         s['tail'] = None
+        # A large stretch still to count: windows of it counted side by side, one process per core, in rounds.
+        size = os.fstat(f.fileno()).st_size
+        procs = counting_processes()
+        while procs > 1 and size - pos > PARALLEL_MIN:
+            bounds = [pos]
+            for k in range(1, procs + 1):
+                b = next_line_start(f, pos + k * PARALLEL_WINDOW, size)
+                if b is None or b <= bounds[-1]:
+                    break
+                bounds.append(b)
+            results = count_windows(self.real, bounds) if len(bounds) >= 3 else None
+            if results is None:
+                break
+            for a, (found, n_lines, n_rows) in zip(bounds, results):
+                for offset, before_lines, before_rows in found:
+                    if offset > s['nextCheckpoint'] - CHECKPOINT_BYTES:
+                        self.checkpoint(offset, lines + before_lines + 1, rows + before_rows)
+                lines += n_lines
+                rows += n_rows
+            pos = bounds[-1]
+            s.update({'indexedBytes': pos, 'rows': rows, 'lines': lines})
+            self.save(f)
         while True:
             f.seek(pos)
             buf = f.read(INDEX_CHUNK)
@@ -586,6 +608,121 @@ class Builder(object):
         s['problemCount'] += 1
         if len(s['problems']) < MAX_PROBLEMS:
             s['problems'].append({'line': line, 'row': row, 'message': message})
+
+
+PARALLEL_MIN = 256 * 1024 * 1024
+PARALLEL_WINDOW = 64 * 1024 * 1024
+MAX_COUNTING_PROCESSES = 8
+
+
+def counting_processes():
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    return max(1, min(MAX_COUNTING_PROCESSES, n))
+
+
+def next_line_start(f, at, size):
+    """The first line start at or after byte `at`, or None when no newline follows before the end."""
+    if at >= size:
+        return None
+    f.seek(at - 1)
+    pos = at - 1
+    while True:
+        buf = f.read(1 << 20)
+        if not buf:
+            return None
+        nl = buf.find(b'\n')
+        if nl >= 0:
+            return pos + nl + 1 if pos + nl + 1 < size else None
+        pos += len(buf)
+
+
+def count_window(real, start, end):
+    """Lines of [start, end) (both line starts) as Builder.index_jsonl counts them, its checkpoint chain started at
+    `start`: ([(offset, newlines before it, rows before it)], newlines, rows)."""
+    found = []
+    rows = lines = 0
+    next_ck = pos = start
+    with open(real, 'rb') as f:
+        while pos < end:
+            f.seek(pos)
+            buf = f.read(min(INDEX_CHUNK, end - pos))
+            if not buf:
+                raise ValueError('the file shrank')
+            last = buf.rfind(b'\n')
+            if last < 0:
+                stop, nonblank = scan_line(f, pos, buf)
+                if stop is None or stop > end:
+                    raise ValueError('the file changed')
+                if pos >= next_ck:
+                    found.append((pos, lines, rows))
+                    next_ck = pos + CHECKPOINT_BYTES
+                lines += 1
+                rows += 1 if nonblank else 0
+                pos = stop
+                continue
+            stop = last + 1
+            blanks = blank_hint(buf, 0, stop)
+            cur = 0
+            while True:
+                rel = next_ck - pos
+                if rel >= stop:
+                    break
+                if rel <= cur:
+                    at = cur
+                else:
+                    at = buf.find(b'\n', rel - 1, stop) + 1
+                    if at >= stop:
+                        break
+                n = buf.count(b'\n', cur, at)
+                rows += n - (blank_lines(buf, cur, at) if blanks else 0)
+                lines += n
+                cur = at
+                found.append((pos + at, lines, rows))
+                next_ck = pos + at + CHECKPOINT_BYTES
+            n = buf.count(b'\n', cur, stop)
+            rows += n - (blank_lines(buf, cur, stop) if blanks else 0)
+            lines += n
+            pos += stop
+    return found, lines, rows
+
+
+def count_windows(real, bounds):
+    """count_window over consecutive windows, each in a forked process; None if any failed (counted here then)."""
+    children = []
+    for a, b in zip(bounds, bounds[1:]):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                os.close(r)
+                found, lines, rows = count_window(real, a, b)
+                blob = struct.pack('<QQQ', len(found), lines, rows) + b''.join(CHECKPOINT.pack(*c) for c in found)
+                with os.fdopen(w, 'wb') as out:
+                    out.write(blob)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(w)
+        children.append((pid, r))
+    results, ok = [], True
+    for pid, r in children:
+        with os.fdopen(r, 'rb') as inp:
+            blob = inp.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or len(blob) < 24:
+            ok = False
+            continue
+        count, lines, rows = struct.unpack_from('<QQQ', blob)
+        if len(blob) != 24 + count * CHECKPOINT.size:
+            ok = False
+            continue
+        found = [CHECKPOINT.unpack_from(blob, 24 + i * CHECKPOINT.size) for i in range(count)]
+        results.append((found, lines, rows))
+    return results if ok else None
 
 
 def scan_line(f, pos, first):

@@ -50,12 +50,16 @@ class IndexTest(unittest.TestCase):
         self.ws = os.path.join(self.dir, "ws")
         os.makedirs(self.ws)
         self.cache = os.path.join(self.dir, "cache")
-        self.saved = (data.INDEX_CHUNK, data.CHECKPOINT_BYTES)
+        self.saved = (data.INDEX_CHUNK, data.CHECKPOINT_BYTES, data.PARALLEL_MIN, data.PARALLEL_WINDOW,
+                      data.counting_processes)
         data.INDEX_CHUNK = 257
         data.CHECKPOINT_BYTES = 100
+        # One process unless a test asks for windows counted side by side.
+        data.PARALLEL_MIN = 1 << 60
 
     def tearDown(self):
-        data.INDEX_CHUNK, data.CHECKPOINT_BYTES = self.saved
+        (data.INDEX_CHUNK, data.CHECKPOINT_BYTES, data.PARALLEL_MIN, data.PARALLEL_WINDOW,
+         data.counting_processes) = self.saved
         shutil.rmtree(self.dir)
 
     def build(self, name):
@@ -63,7 +67,7 @@ class IndexTest(unittest.TestCase):
         paths = data.index_paths(self.cache, data.index_key(self.ws, name))
         return data.Builder(real, data.format_of(real), paths).run(), paths
 
-    def check(self, name, content):
+    def check(self, name, content, spacing=True):
         starts, is_row = reference(content)
         state, paths = self.build(name)
         rows_before = [sum(is_row[:i]) for i in range(len(starts) + 1)]
@@ -76,7 +80,8 @@ class IndexTest(unittest.TestCase):
             self.assertEqual(rows_before[line - 1], row, (offset, line))
         # One checkpoint at the first line start after every CHECKPOINT_BYTES, at most one per line.
         indexed = state["indexedBytes"]
-        for a, b in zip(checkpoints, checkpoints[1:]):
+        self.assertEqual([c[0] for c in checkpoints], sorted(set(c[0] for c in checkpoints)))
+        for a, b in zip(checkpoints, checkpoints[1:]) if spacing else []:
             self.assertGreaterEqual(b[0], a[0] + data.CHECKPOINT_BYTES)
             first_after = min(s for s in starts if s >= a[0] + data.CHECKPOINT_BYTES)
             self.assertEqual(b[0], first_after)
@@ -106,6 +111,40 @@ class IndexTest(unittest.TestCase):
                 f.write(content)
             state = self.check(name, content)
             self.assertEqual(bool(state["tail"] and state["tail"]["row"]), tail.strip() != b"")
+
+    def test_windows_counted_side_by_side_give_the_same_index(self):
+        rng = random.Random(11)
+        pieces = []
+        for i in range(600):
+            kind = rng.randrange(8)
+            if kind == 0:
+                pieces.append(b"\n \n")
+            elif kind == 1:
+                pieces.append(b'{"id": %d, "long": "%s"}\n' % (i, b"z" * rng.randrange(300, 1500)))
+            else:
+                pieces.append(b'{"id": %d}\r\n' % i)
+        content = b"".join(pieces) + b'{"last": 1}'
+        with open(os.path.join(self.ws, "par.jsonl"), "wb") as f:
+            f.write(content)
+        forks = []
+        real_fork = os.fork
+
+        def counting_fork():
+            forks.append(1)
+            return real_fork()
+
+        data.PARALLEL_MIN = 0
+        data.PARALLEL_WINDOW = 1000
+        data.counting_processes = lambda: 3
+        os.fork = counting_fork
+        try:
+            state = self.check("par.jsonl", content, spacing=False)
+        finally:
+            os.fork = real_fork
+        self.assertGreater(len(forks), 10)
+        starts, is_row = reference(content)
+        self.assertEqual(state["totalRows"], sum(is_row))
+        self.assertEqual(state["lines"], content.count(b"\n"))
 
     def test_a_file_with_no_newline_at_all_is_one_row(self):
         content = b"x" * 5000
