@@ -2,18 +2,15 @@ import type { Command } from 'commander';
 import type { CheckpointDiff, CheckpointInfo, CheckpointList, TensorDiff } from '../../shared/contract-checkpoints';
 import { diffEngineText } from '../../shared/checkpoints/checkpoint-diff';
 import { formatByteSize } from '../../shared/runs/duration';
-import type { AppServices } from '../app-services';
-import type { ConnectPrompts } from '../hosts/host-service';
-import { cliPrompts, type HostCliIo } from './host-commands';
+import type { HostCliIo } from './host-commands';
 import { table, terminalSafe } from './cli-output';
+import { addConnectOptions, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw ckpt ls RUN` and `ptw ckpt diff RUN A B`: the Checkpoints tab's commands, in-process. The work happens on the
  * run's host (resources/host/ptw-inspect.py); only summaries come back. Exit codes as everywhere: 0 ok, 2 usage,
  * connection or a checkpoint that cannot be read.
  */
-
-type ServicesFactory = (options?: { connectPrompts?: ConnectPrompts }) => Promise<AppServices>;
 
 interface ConnectOptions {
   acceptNewHostKey?: boolean;
@@ -101,22 +98,8 @@ export function formatCheckpointDiff(diff: CheckpointDiff): string {
   return text;
 }
 
-function addConnectOptions(command: Command): Command {
-  return command
-    .option('--accept-new-host-key', 'trust an unknown host key and remember it (a changed key is still refused)')
-    .option('--passphrase-env <var>', 'read an encrypted key’s passphrase from this environment variable')
-    .option('--json', 'machine-readable output');
-}
-
 export function addCkptCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
-  const withServices = async <T>(opts: ConnectOptions, work: (services: AppServices) => Promise<T>): Promise<T> => {
-    const services = await open({ connectPrompts: cliPrompts(io, opts) });
-    try {
-      return await work(services);
-    } finally {
-      await services.dispose();
-    }
-  };
+  const withServices = servicesRunner(io, open);
   const ckpt = program.command('ckpt').description("A run's checkpoints on its host: list them, diff two");
 
   addConnectOptions(

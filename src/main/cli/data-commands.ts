@@ -3,19 +3,16 @@ import type { DatasetOverlap, DatasetPage, DatasetRow } from '../../shared/contr
 import { cellText, chatMessages, splitMarked } from '../../shared/datasets/dataset-rows';
 import { AppError } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
-import type { AppServices } from '../app-services';
-import type { ConnectPrompts } from '../hosts/host-service';
 import type { CallContext } from '../rpc/contract-router';
-import { cliPrompts, type HostCliIo } from './host-commands';
+import type { HostCliIo } from './host-commands';
 import { json, table, terminalSafe } from './cli-output';
+import { servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw data ls|show|overlap`: the datasets an agent wrote in a run's workspace, read on the host through the same
  * commands the Datasets tab uses. Exit codes: 0 ok (for `overlap`: no overlap found), 1 `overlap` found rows that
  * share n-grams with the test set, 2 usage, connection or host errors.
  */
-
-type ServicesFactory = (options?: { connectPrompts?: ConnectPrompts }) => Promise<AppServices>;
 
 interface ConnectOptions {
   acceptNewHostKey?: boolean;
@@ -93,14 +90,7 @@ export function formatOverlap(result: DatasetOverlap): string {
 }
 
 export function addDataCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
-  const withServices = async <T>(opts: ConnectOptions, work: (services: AppServices) => Promise<T>): Promise<T> => {
-    const services = await open({ connectPrompts: cliPrompts(io, opts) });
-    try {
-      return await work(services);
-    } finally {
-      await services.dispose();
-    }
-  };
+  const withServices = servicesRunner(io, open);
   const connect = (command: Command): Command =>
     command
       .option('--accept-new-host-key', 'trust an unknown host key and remember it (a changed key is still refused)')

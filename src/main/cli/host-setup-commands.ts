@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
 import { SETUP_STEPS, type SetupReport, type SetupStep } from '../../shared/contract-host-setup';
-import type { AppServices } from '../app-services';
-import type { ConnectPrompts } from '../hosts/host-service';
 import { json, terminalSafe, usage } from './cli-output';
+import type { ServicesFactory } from './cli-services';
 import { cliPrompts, type HostCliIo } from './host-commands';
-
-type ServicesFactory = (options?: { connectPrompts?: ConnectPrompts }) => Promise<AppServices>;
 
 interface SetupOptions {
   steps?: string;

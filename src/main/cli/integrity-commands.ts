@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import type { IntegrityEvidence, IntegrityState } from '../../shared/contract-integrity';
 import { flagKey, verdictExitCode } from '../../shared/integrity/integrity-verdict';
-import type { AppServices } from '../app-services';
-import type { ConnectPrompts } from '../hosts/host-service';
 import type { CallContext } from '../rpc/contract-router';
-import { cliPrompts, type HostCliIo } from './host-commands';
+import type { HostCliIo } from './host-commands';
 import { json, terminalSafe, usage } from './cli-output';
+import { addConnectOptions, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw integrity check|show|decide`: the Integrity tab's commands, in-process through the router. `check` runs the
@@ -13,8 +12,6 @@ import { json, terminalSafe, usage } from './cli-output';
  * with --json. Exit codes: 0 clean, 1 flagged, 2 could not check (a check not run, usage, connection).
  * Everything in a flag came from the agent's files: printed through terminalSafe.
  */
-
-type ServicesFactory = (options?: { connectPrompts?: ConnectPrompts }) => Promise<AppServices>;
 
 interface ConnectOptions {
   acceptNewHostKey?: boolean;
@@ -81,22 +78,8 @@ export function formatIntegrity(state: IntegrityState): string {
   return safe(lines.join('\n')) + '\n';
 }
 
-function addConnectOptions(command: Command): Command {
-  return command
-    .option('--accept-new-host-key', 'trust an unknown host key and remember it (a changed key is still refused)')
-    .option('--passphrase-env <var>', 'read an encrypted key’s passphrase from this environment variable')
-    .option('--json', 'machine-readable output');
-}
-
 export function addIntegrityCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
-  const withServices = async <T>(opts: ConnectOptions, work: (services: AppServices) => Promise<T>): Promise<T> => {
-    const services = await open({ connectPrompts: cliPrompts(io, opts) });
-    try {
-      return await work(services);
-    } finally {
-      await services.dispose();
-    }
-  };
+  const withServices = servicesRunner(io, open);
   const integrity = program
     .command('integrity')
     .description('Reward-hacking checks: contamination, model substitution, evaluation tampering, API misuse');

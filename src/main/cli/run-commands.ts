@@ -5,28 +5,21 @@ import type { PtbRecord } from '../../shared/contract-trajectory';
 import { AGENTS, formatArgvTemplate } from '../../shared/runs/agent-catalog';
 import { formatByteSize, formatDuration, parseDuration } from '../../shared/runs/duration';
 import { FINAL_RUN_STATUSES, type RunStatus } from '../../shared/runs/run-status';
-import type { AppServices } from '../app-services';
-import type { ConnectPrompts } from '../hosts/host-service';
-import { cliPrompts, type HostCliIo } from './host-commands';
+import type { HostCliIo } from './host-commands';
 import { collect, json, table, terminalSafe, usage } from './cli-output';
+import { addConnectOptions as addConnectFlags, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw task …`, `ptw agent …` and `ptw run …`: the same RunService the Runs screen uses, in-process. Exit codes as
  * everywhere: 0 ok, 1 the run failed (or ended unscored), 2 usage, connection or waiting errors.
  */
 
-type ServicesFactory = (options?: { connectPrompts?: ConnectPrompts }) => Promise<AppServices>;
-
 interface ConnectOptions {
   acceptNewHostKey?: boolean;
   passphraseEnv?: string;
 }
 
-function addConnectOptions(command: Command): Command {
-  return command
-    .option('--accept-new-host-key', 'trust an unknown host key and remember it (a changed key is still refused)')
-    .option('--passphrase-env <var>', 'read an encrypted key’s passphrase from this environment variable');
-}
+const addConnectOptions = (command: Command): Command => addConnectFlags(command, { json: false });
 
 /** `--task rehearsal`, `--task gsm8k:Qwen3-4B-Base` or `--task gsm8k --base-model Qwen/Qwen3-4B-Base`. */
 export function parseTaskOption(task: string, baseModel?: string): Record<string, unknown> {
@@ -256,14 +249,7 @@ function timeoutOption(value: string | undefined): number | undefined {
 }
 
 export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
-  const withServices = async <T>(opts: ConnectOptions, work: (services: AppServices) => Promise<T>): Promise<T> => {
-    const services = await open({ connectPrompts: cliPrompts(io, opts) });
-    try {
-      return await work(services);
-    } finally {
-      await services.dispose();
-    }
-  };
+  const withServices = servicesRunner(io, open);
 
   // --- ptw task -------------------------------------------------------------------------------------------
   const task = program.command('task').description('Tasks a run can be given');
