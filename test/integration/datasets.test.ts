@@ -54,22 +54,7 @@ describeWithTestHost('datasets in a run workspace, read on a real host through t
 
   beforeAll(async () => {
     t = await startRunTestHost({ nvidiaSmi: 'none' });
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'rehearsal',
-      '--budget',
-      '2m',
-      '--env',
-      'PTW_REHEARSAL_SECONDS=1',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    id = started.stdout.trim();
+    id = await t.startRun({ budget: '2m', env: { PTW_REHEARSAL_SECONDS: '1' } });
     ws = path.join(t.runDir(id), 'workspace', 'curated');
     mkdirSync(ws, { recursive: true });
 

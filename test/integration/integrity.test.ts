@@ -42,22 +42,7 @@ describeWithTestHost('integrity checks on a real host through the ptw CLI', () =
     expect(made.status, made.stderr).toBe(0);
     scenarios = JSON.parse(readFileSync(path.join(out, 'scenarios.json'), 'utf8')) as Scenario[];
     t = await startRunTestHost({ nvidiaSmi: 'none', addFlags: ['--hf-cache', path.join(out, 'hf-cache')] });
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'rehearsal',
-      '--budget',
-      '2m',
-      '--env',
-      'PTW_REHEARSAL_SECONDS=1',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    id = started.stdout.trim();
+    id = await t.startRun({ budget: '2m', env: { PTW_REHEARSAL_SECONDS: '1' } });
     runDir = t.runDir(id);
     const waited = await t.ptw(['run', 'wait', id], {}, 240_000);
     expect([0, 1], waited.stderr).toContain(waited.code);

@@ -3,17 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import packageJson from '../../../../package.json';
-import { runCli, type CliIo } from '../../../../src/main/cli/ptw-cli';
-
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t),
-    err: (t: string) => void (io.stderr += t),
-  };
-  return io;
-}
+import { runCli } from '../../../../src/main/cli/ptw-cli';
+import { capture } from '../../../support/cli-capture';
 
 describe('ptw CLI', () => {
   let home: string;

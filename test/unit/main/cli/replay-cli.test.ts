@@ -6,19 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { replayIndexSchema } from '../../../../src/shared/contract-replay';
-import { runCli, type CliIo } from '../../../../src/main/cli/ptw-cli';
+import { runCli } from '../../../../src/main/cli/ptw-cli';
+import { capture } from '../../../support/cli-capture';
 
 const fixtures = path.resolve('test/fixtures/asciinema');
-
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t),
-    err: (t: string) => void (io.stderr += t),
-  };
-  return io;
-}
 
 describe('ptw replay FILE --info', () => {
   let home: string;

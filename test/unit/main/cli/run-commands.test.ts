@@ -10,18 +10,9 @@ import {
   parseTaskOption,
   specFromOptions,
 } from '../../../../src/main/cli/run-commands';
-import { runCli, type CliIo } from '../../../../src/main/cli/ptw-cli';
+import { runCli } from '../../../../src/main/cli/ptw-cli';
+import { capture } from '../../../support/cli-capture';
 import type { RunSummary } from '../../../../src/shared/contract';
-
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t),
-    err: (t: string) => void (io.stderr += t),
-  };
-  return io;
-}
 
 describe('ptw run options', () => {
   it('read tasks, GPUs and env', () => {

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, type CliIo } from '../../../../src/main/cli/ptw-cli';
+import { runCli } from '../../../../src/main/cli/ptw-cli';
+import { capture } from '../../../support/cli-capture';
 import { LeaderboardService, splitConfigName } from '../../../../src/main/leaderboard/leaderboard-service';
 import { importPtbResults } from '../../../../src/main/trajectory/ptb-import';
 import { TrajectoryService } from '../../../../src/main/trajectory/trajectory-service';
@@ -54,16 +55,6 @@ async function layOut(
       await writeFile(path.join(dir, 'prompt.txt'), o.prompt ?? `Train ${model} for ${bench}.\n`);
     }
   }
-}
-
-function capture(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (t: string) => void (io.stdout += t),
-    err: (t: string) => void (io.stderr += t),
-  };
-  return io;
 }
 
 describe('LeaderboardService over imported PostTrainBench folders', () => {
