@@ -57,7 +57,7 @@ export async function runHostOf(
   knownHost?: (name: string) => Promise<boolean>,
 ): Promise<RunHost> {
   const sync = await new RunMirror(runsDir, id).readSync();
-  const target = requireRunHost(id, sync);
-  if (knownHost && !(await knownHost(target.host))) requireRunHost(id, sync, () => false);
-  return target;
+  // The profile list is asked only once the record names a host to look for.
+  const known = sync?.host && knownHost ? await knownHost(sync.host) : true;
+  return requireRunHost(id, sync, () => known);
 }
