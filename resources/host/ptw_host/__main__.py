@@ -1,0 +1,36 @@
+"""Entry point of ptw-host.pyz: ``python3 ptw-host.pyz <subcommand> [args...]``.
+
+Each subcommand is a module of this package with a ``main(argv)``; it is imported only when asked for, so a
+subcommand's start-up cost is its own.
+"""
+
+import importlib
+import sys
+
+# subcommand -> (module, one line for --help). Keep in step with src/main/host-package/host-package.ts.
+SUBCOMMANDS = {
+    "version": ("ptw_host.version", "print the package's content hash"),
+}
+
+
+def usage(out):
+    out.write("usage: ptw-host.pyz <subcommand> [args...]\n\nsubcommands:\n")
+    for name, (_module, text) in sorted(SUBCOMMANDS.items()):
+        out.write("  %-12s %s\n" % (name, text))
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        usage(sys.stdout)
+        return 0
+    entry = SUBCOMMANDS.get(argv[0])
+    if entry is None:
+        sys.stderr.write("ptw-host: unknown subcommand %r\n" % argv[0])
+        usage(sys.stderr)
+        return 2
+    module = importlib.import_module(entry[0])
+    return module.main(argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
