@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../shared/errors';
-import { shellQuote } from '../../shared/runs/agent-catalog';
+import { shellQuote } from '../../shared/shell-quote';
 import { renderPrompt } from '../../shared/runs/prompt-template';
 import { findBenchmark, promptVars } from '../../shared/runs/task-catalog';
 import type { HostSession } from '../hosts/host-exec-types';

@@ -17,7 +17,7 @@ import {
 } from '../../shared/checkpoints/checkpoint-diff';
 import { AppError } from '../../shared/errors';
 import type { HostProfile } from '../../shared/hosts';
-import { shellQuote } from '../../shared/runs/agent-catalog';
+import { shellQuote } from '../../shared/shell-quote';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import type { ExecResult, HostSession } from '../hosts/host-exec-types';
 import type { RunHost } from '../runs/run-host';

@@ -32,7 +32,7 @@ import {
   type ReadPoint,
 } from './line-index';
 import { parquetAsJsonl, parquetShape, readParquetPage, scanParquet, warmParquetReader } from './parquet-pages';
-import { shellQuote } from '../../shared/runs/agent-catalog';
+import { shellQuote } from '../../shared/shell-quote';
 
 /**
  * The curated-dataset inspector (issue 7): datasets the agent wrote in its workspace, opened where they live.

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseJsonExact } from '../../shared/datasets/exact-json';
 import { AppError, errorCodeSchema } from '../../shared/errors';
-import { shellQuote } from '../../shared/runs/agent-catalog';
+import { shellQuote } from '../../shared/shell-quote';
 import type { HostSession } from '../hosts/host-exec-types';
 
 /**

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { zipSync, type Zippable } from 'fflate';
 import { AppError } from '../../shared/errors';
-import { shellQuote } from '../../shared/runs/agent-catalog';
+import { shellQuote } from '../../shared/shell-quote';
 
 /**
  * The host side is one Python package, `resources/host/ptw_host/` (standard library only), shipped to a host as one

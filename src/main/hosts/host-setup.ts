@@ -9,7 +9,7 @@ import { SETUP_STEPS } from '../../shared/contract-host-setup';
 import { AppError } from '../../shared/errors';
 import type { HostProfile, PreflightReport } from '../../shared/hosts';
 import { DefTranslationError, translateDef } from '../../shared/hosts/apptainer-def';
-import { shellQuote } from '../../shared/runs/agent-catalog';
+import { shellQuote } from '../../shared/shell-quote';
 import { formatByteSize } from '../../shared/runs/duration';
 import { BASE_MODELS } from '../../shared/runs/task-catalog';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { AppError } from '../../shared/errors';
 import type { CheckStatus, GpuInfo, PreflightCheck, PreflightReport } from '../../shared/hosts';
+import { shellQuote } from '../../shared/shell-quote';
 import {
   type ComputeApp,
   COMPUTE_APPS_QUERY,
@@ -251,11 +252,6 @@ export function parseOsRelease(text: string): Record<string, string> {
     values[match[1]] = value;
   }
   return values;
-}
-
-/** Single-quotes `value` for a POSIX shell. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A shell word for `path` that expands a leading `~` / `~/` to the remote user's $HOME, and nothing else. */

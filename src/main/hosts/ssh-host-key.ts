@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { HostVerifier } from 'ssh2';
 import { AppError } from '../../shared/errors';
 import type { HostKeyDecision, HostKeyPrompt } from '../../shared/hosts';
+import { shellQuote } from '../../shared/shell-quote';
 import type { HostKeyCandidate, HostKeyTrust, HostKeyVerdict } from './host-key-trust-types';
 
 /** The key type named at the start of an SSH public key blob (`ssh-ed25519`, `ecdsa-sha2-nistp256`, …). */
@@ -33,15 +34,16 @@ export function knownHostsFileOf(source: string): string | undefined {
   return source.replace(/:\d+$/, '');
 }
 
-function shellQuote(value: string): string {
-  return /^[\w@%+=:,./~-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+/** A local path for the user's shell: a leading `~/` stays bare so that it expands to their home. */
+function localPathWord(file: string): string {
+  return file.startsWith('~/') ? `~/${shellQuote(file.slice(2))}` : shellQuote(file);
 }
 
 /** The command that removes the recorded key(s), so the user can accept the new one deliberately. */
 export function removeKnownHostCommand(host: string, port: number, source: string): string {
   const file = knownHostsFileOf(source);
   const pattern = shellQuote(knownHostsPattern(host, port));
-  return file === undefined ? `ssh-keygen -R ${pattern}` : `ssh-keygen -R ${pattern} -f ${shellQuote(file)}`;
+  return file === undefined ? `ssh-keygen -R ${pattern}` : `ssh-keygen -R ${pattern} -f ${localPathWord(file)}`;
 }
 
 export interface HostKeyFaultContext {

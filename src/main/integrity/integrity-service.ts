@@ -18,7 +18,8 @@ import {
   verdictOf,
   type HelperReport,
 } from '../../shared/integrity/integrity-verdict';
-import { credentialEnvNames, getAgent, isAgentId, shellQuote } from '../../shared/runs/agent-catalog';
+import { credentialEnvNames, getAgent, isAgentId } from '../../shared/runs/agent-catalog';
+import { shellQuote } from '../../shared/shell-quote';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import { hfCacheCandidates } from '../checkpoints/checkpoint-service';
 import type { HostSession } from '../hosts/host-exec-types';

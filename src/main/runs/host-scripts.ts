@@ -1,5 +1,5 @@
 import { AppError } from '../../shared/errors';
-import { shellQuote } from '../../shared/runs/agent-catalog';
+import { shellQuote } from '../../shared/shell-quote';
 import { COMPUTE_APPS_QUERY, GPU_INVENTORY_QUERY } from '../../shared/parsers/nvidia-smi';
 
 /**

@@ -14,6 +14,8 @@
  * supervisor's signals. One argument holds up to 128 KiB on Linux (MAX_ARG_STRLEN); prompts are a few KiB.
  */
 
+import { shellQuote } from '../shell-quote';
+
 export const AGENT_IDS = ['claude-code', 'codex', 'gemini-cli', 'opencode', 'rehearsal', 'custom'] as const;
 export type AgentId = (typeof AGENT_IDS)[number];
 
@@ -233,11 +235,6 @@ export interface AgentCommandInput {
   promptPath: string;
   /** The argv template of a `custom` agent (ignored for the others). */
   command?: readonly string[];
-}
-
-/** POSIX single-quoting: safe for any string, including ones with quotes and newlines. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 const WORD_PARTS = /\{model\}|\{prompt\}|\{prompt_file\}/g;

@@ -32,7 +32,6 @@ import {
   PREFLIGHT_CHECKS,
   remotePathExpression,
   runPreflight,
-  shellQuote,
   worstStatus,
 } from '../../../../src/main/hosts/preflight';
 import { COMPUTE_APPS_ALIASES, NVIDIA_SMI_FIXTURES, projectQueryCsv } from '../../../support/fake-nvidia-smi';
@@ -136,10 +135,9 @@ describe('disk', () => {
   it('expands only a leading ~ of the run root, quoting the rest', () => {
     expect(remotePathExpression('~')).toBe('"$HOME"');
     expect(remotePathExpression('~/')).toBe('"$HOME"');
-    expect(remotePathExpression('~/posttrain-runs')).toBe(`"$HOME"/'posttrain-runs'`);
+    expect(remotePathExpression('~/posttrain-runs')).toBe(`"$HOME"/posttrain-runs`);
     expect(remotePathExpression('/data/runs $(rm -rf /)')).toBe(`'/data/runs $(rm -rf /)'`);
     expect(remotePathExpression("/data/it's")).toBe(`'/data/it'\\''s'`);
-    expect(shellQuote('')).toBe("''");
   });
 });
 
@@ -451,7 +449,7 @@ describe('runPreflight', () => {
     expect(host.containers[0]?.removed).toBe(true);
     // The run root is measured through $HOME, never created.
     const disk = host.commands.find((c) => c.includes('df -Pk'));
-    expect(disk).toContain(`r="$HOME"/'posttrain-runs'`);
+    expect(disk).toContain(`r="$HOME"/posttrain-runs`);
     expect(disk).not.toMatch(/mkdir/);
   });
 

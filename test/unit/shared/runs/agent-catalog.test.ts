@@ -12,7 +12,6 @@ import {
   credentialEnvNames,
   formatArgvTemplate,
   getAgent,
-  shellQuote,
 } from '../../../../src/shared/runs/agent-catalog';
 
 const run = promisify(execFile);
@@ -117,12 +116,6 @@ describe('buildAgentCommand', () => {
     expect(() => buildAgentCommand('gemini-cli', { model: ' ', promptPath: '/p' })).toThrow(
       'Gemini CLI needs a model id (e.g. gemini-2.5-pro)',
     );
-  });
-
-  it('quotes words for POSIX sh', () => {
-    expect(shellQuote('plain-word_1.2/x')).toBe('plain-word_1.2/x');
-    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
-    expect(shellQuote('')).toBe("''");
   });
 });
 
