@@ -3,7 +3,7 @@ import { recordingKeyFromHash } from './replay/open-recording-action';
 import { HostPromptDialogs } from './hosts/host-prompt-dialogs';
 import { HostsView } from './hosts/hosts-view';
 import { LeaderboardView } from './leaderboard/leaderboard-view';
-import { RunNotifications } from './monitor/monitor-store';
+import { RunNotifications } from './monitor/run-notification-watch';
 import { RunsView } from './runs/runs-view';
 import { ConnectionScreen } from './shell/connection-screen';
 import { ErrorBanner } from './shell/error-banner';

@@ -3,10 +3,9 @@ import type { GpuProcesses, RunGpuSeries } from '../../shared/contract-monitor';
 import type { AppErrorData } from '../../shared/errors';
 import type { RunTabProps } from '../runs/run-tabs';
 import { isLiveStatus } from '../runs/run-status-text';
-import { useAppStoreApi } from '../store/store-context';
+import { useAppStore, useAppStoreApi } from '../store/store-context';
 import { GpuChart } from './gpu-chart';
 import { chartSeries, memoryCeilingMiB } from './gpu-chart-data';
-import { useMonitor } from './monitor-store';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
@@ -23,8 +22,8 @@ const PROCESSES_EVERY_MS = 10_000;
  */
 export function GpuTabView({ run }: RunTabProps) {
   const client = useAppStoreApi().client;
-  const latestT = useMonitor((s) => s.runs.get(run.id)?.latest?.t ?? null);
-  const monitor = useMonitor((s) => s.runs.get(run.id));
+  const latestT = useAppStore((s) => s.monitor.runs.get(run.id)?.latest?.t ?? null);
+  const monitor = useAppStore((s) => s.monitor.runs.get(run.id));
   const [series, setSeries] = useState<RunGpuSeries | null>(null);
   const [error, setError] = useState<AppErrorData | null>(null);
   const [range, setRange] = useState<'whole' | 'tail'>('whole');
@@ -230,8 +229,8 @@ function GpuProcessesView({ runId, live }: { runId: string; live: boolean }) {
 }
 
 function IdleSettingsForm() {
-  const settings = useMonitor((s) => s.settings);
-  const save = useMonitor((s) => s.setSettings);
+  const settings = useAppStore((s) => s.monitor.settings);
+  const save = useAppStore((s) => s.monitor.setSettings);
   const id = useId();
   const [minutes, setMinutes] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -6,7 +6,6 @@ import { formatDuration } from '../../shared/runs/duration';
 import { isLiveStatus } from '../runs/run-status-text';
 import { useAppStore } from '../store/store-context';
 import { GpuSparkline } from './gpu-sparkline';
-import { useMonitor } from './monitor-store';
 import { RunPhasesView } from './run-phases-view';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
@@ -36,9 +35,9 @@ export function GpuIdleAlert({ monitor }: { monitor: RunMonitor }) {
  * timeline) current: when the monitor counts new lifecycle events, the record is read again.
  */
 export function RunMonitorPanel({ run, now }: { run: RunSummary; now: number }) {
-  const monitor = useMonitor((s) => s.runs.get(run.id));
-  const permission = useMonitor((s) => s.permission);
-  const requestPermission = useMonitor((s) => s.requestPermission);
+  const monitor = useAppStore((s) => s.monitor.runs.get(run.id));
+  const permission = useAppStore((s) => s.monitor.permission);
+  const requestPermission = useAppStore((s) => s.monitor.requestPermission);
   const reloadDetail = useAppStore((s) => s.runs.reloadDetail);
   const detailShown = useAppStore((s) => s.runs.detail?.id === run.id && s.runs.detail.data !== null);
   const seenEvents = useRef<number | null>(null);

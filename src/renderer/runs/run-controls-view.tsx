@@ -2,7 +2,6 @@ import { useId, useState, type FormEvent } from 'react';
 import type { RunSummary } from '../../shared/contract';
 import { deadlineOnLocalClock, hostNow } from '../../shared/monitor/host-clock';
 import { formatDuration } from '../../shared/runs/duration';
-import { useMonitor } from '../monitor/monitor-store';
 import { useNow } from '../shell/use-now';
 import { useAppStore } from '../store/store-context';
 import type { RunAction } from '../store/slices/runs-slice';
@@ -137,7 +136,7 @@ function ExtendConfirm({
   // Only for the preview of the new deadline when the host has not reported one yet.
   const now = useNow(5_000);
   // The deadline is on the host's clock; the reader wants it on theirs.
-  const offset = useMonitor((s) => s.runs.get(run.id)?.hostClockOffsetMs ?? null);
+  const offset = useAppStore((s) => s.monitor.runs.get(run.id)?.hostClockOffsetMs ?? null);
   const check = parseExtension(text);
   const showError = submitted && !check.ok;
 

@@ -1,6 +1,5 @@
 import { useEffect } from 'react';
 import { GpuTabView } from '../monitor/gpu-tab-view';
-import { useMonitor } from '../monitor/monitor-store';
 import { RunMonitorPanel } from '../monitor/run-monitor-panel';
 import type { RunDetail, RunSummary } from '../../shared/contract';
 import { formatByteSize } from '../../shared/runs/duration';
@@ -39,7 +38,7 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
   useEffect(() => ensureDetail(run.id), [ensureDetail, run.id]);
 
   // The countdown reads the deadline on the host's clock (offset measured at each sync), not a local timer.
-  const hostClockOffsetMs = useMonitor((s) => s.runs.get(run.id)?.hostClockOffsetMs ?? null);
+  const hostClockOffsetMs = useAppStore((s) => s.monitor.runs.get(run.id)?.hostClockOffsetMs ?? null);
   const clock = runClock(run, now, hostClockOffsetMs);
   const text = runClockText(clock);
   const reason = stopReasonText(run.stopReason);

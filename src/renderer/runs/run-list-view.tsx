@@ -1,6 +1,6 @@
 import type { RunSummary } from '../../shared/contract';
 import { GpuSparkline } from '../monitor/gpu-sparkline';
-import { useMonitor } from '../monitor/monitor-store';
+import { useAppStore } from '../store/store-context';
 import { runClock, runClockText } from './run-clock';
 import { sortRunsNewestFirst } from './run-order';
 import { formatScore, runNote, runStatusLabel, runStatusTone } from './run-status-text';
@@ -54,7 +54,7 @@ function RunRow({
   now: number;
   onSelect: (id: string) => void;
 }) {
-  const monitor = useMonitor((s) => s.runs.get(run.id));
+  const monitor = useAppStore((s) => s.monitor.runs.get(run.id));
   const clock = runClock(run, now, monitor?.hostClockOffsetMs ?? null);
   const text = runClockText(clock);
   const note = runNote(run);

@@ -1,8 +1,9 @@
 // A live or final integrity pass that flags a run shows one desktop notification (per run and window).
 import { describe, expect, it, vi } from 'vitest';
 import type { RunNotification } from '../../../../src/shared/monitor/run-notifications';
-import { createMonitorStore, type Notifier } from '../../../../src/renderer/monitor/monitor-store';
+import { watchRunNotifications } from '../../../../src/renderer/monitor/run-notification-watch';
 import { createAppStore } from '../../../../src/renderer/store/app-store';
+import type { Notifier } from '../../../../src/renderer/store/notifier';
 import { fakeClient } from '../fakes';
 import { runSummary } from '../runs/run-fixtures';
 
@@ -14,7 +15,6 @@ describe('integrity notifications', () => {
       'monitor.overview': () => ({ ok: true, data: [] }),
       'monitor.getSettings': () => ({ ok: true, data: { idleMinutes: 10, idleThresholdPct: 5 } }),
     });
-    const app = createAppStore(fake.client, { shell: { kind: 'electron' } });
     const shown: RunNotification[] = [];
     const clicks: Array<() => void> = [];
     const notifier: Notifier = {
@@ -25,7 +25,8 @@ describe('integrity notifications', () => {
         clicks.push(onClick);
       },
     };
-    const monitor = createMonitorStore(app, notifier);
+    const app = createAppStore(fake.client, { shell: { kind: 'electron' }, notifier });
+    const stopWatching = watchRunNotifications(app);
     await app.getState().runs.load();
     fake.emit('integrity.changed', { runId: run.id, verdict: 'clean' });
     fake.emit('integrity.changed', { runId: run.id, verdict: 'incomplete' });
@@ -38,7 +39,7 @@ describe('integrity notifications', () => {
     expect(app.getState().nav.section).toBe('runs');
     expect(app.getState().runs.selected).toBe(run.id);
     expect(fake.listenerCount('integrity.changed')).toBe(1);
-    monitor.dispose();
+    stopWatching();
     expect(fake.listenerCount('integrity.changed')).toBe(0);
   });
 });

@@ -130,6 +130,8 @@ describe('createAppStore', () => {
       'hosts.passphrasePrompt',
       'hosts.promptClosed',
       'runs.changed',
+      'monitor.changed',
+      'monitor.settingsChanged',
     ] as const;
     for (const event of subscribed) expect(listenerCount(event)).toBe(1);
     store.dispose();

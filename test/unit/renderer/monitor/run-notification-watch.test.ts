@@ -2,8 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import type { RunSummary } from '../../../../src/shared/contract';
 import type { RunMonitor } from '../../../../src/shared/contract-monitor';
 import type { RunNotification } from '../../../../src/shared/monitor/run-notifications';
-import { createMonitorStore, type Notifier } from '../../../../src/renderer/monitor/monitor-store';
+import { watchRunNotifications } from '../../../../src/renderer/monitor/run-notification-watch';
 import { createAppStore } from '../../../../src/renderer/store/app-store';
+import type { Notifier } from '../../../../src/renderer/store/notifier';
 import { fakeClient } from '../fakes';
 import { runSummary } from '../runs/run-fixtures';
 
@@ -28,7 +29,6 @@ function setup(runs: RunSummary[]) {
     'monitor.overview': () => ({ ok: true, data: runs.map((r) => monitorOf(r.id)) }),
     'monitor.getSettings': () => ({ ok: true, data: { idleMinutes: 10, idleThresholdPct: 5 } }),
   });
-  const app = createAppStore(fake.client, { shell: { kind: 'electron' } });
   const shown: RunNotification[] = [];
   const clicks: Array<() => void> = [];
   const notifier: Notifier = {
@@ -39,16 +39,18 @@ function setup(runs: RunSummary[]) {
       clicks.push(onClick);
     },
   };
-  const monitor = createMonitorStore(app, notifier);
-  return { fake, app, monitor, shown, clicks, notifier };
+  const app = createAppStore(fake.client, { shell: { kind: 'electron' }, notifier });
+  const stopWatching = watchRunNotifications(app);
+  void app.getState().monitor.load();
+  return { fake, app, stopWatching, shown, clicks, notifier };
 }
 
-describe('the monitor store and its notifications', () => {
+describe('the monitor slice and the notifications watch', () => {
   it('notifies each transition once, from the runs list and the monitor’s idle status', async () => {
     const running = runSummary('r-20261123-120000-ab12', { label: 'try 1', startedAt: 1 });
-    const { fake, app, monitor, shown, clicks } = setup([running]);
+    const { fake, app, shown, clicks } = setup([running]);
     await app.getState().runs.load();
-    await vi.waitFor(() => expect(monitor.getState().loaded).toBe(true));
+    await vi.waitFor(() => expect(app.getState().monitor.loaded).toBe(true));
     expect(shown).toEqual([]);
 
     fake.emit('monitor.changed', [monitorOf(running.id, true)]);
@@ -61,7 +63,7 @@ describe('the monitor store and its notifications', () => {
     fake.emit('runs.changed', [scored]);
     fake.emit('runs.changed', [scored]);
     expect(shown.map((n) => n.kind)).toEqual(['gpu-idle', 'finished', 'evaluated']);
-    expect(monitor.getState().shown).toHaveLength(3);
+    expect(app.getState().monitor.shown).toHaveLength(3);
 
     // Clicking one opens the run.
     app.getState().nav.setSection('hosts');
@@ -71,12 +73,16 @@ describe('the monitor store and its notifications', () => {
   });
 
   it('asks for permission only when told to, and lets go of its subscriptions', async () => {
-    const { fake, monitor, notifier } = setup([]);
+    const { fake, app, stopWatching, notifier } = setup([]);
     expect(notifier.request).not.toHaveBeenCalled();
-    await monitor.getState().requestPermission();
+    await app.getState().monitor.requestPermission();
     expect(notifier.request).toHaveBeenCalledTimes(1);
+    expect(app.getState().monitor.permission).toBe('granted');
+    expect(fake.listenerCount('integrity.changed')).toBe(1);
+    stopWatching();
+    expect(fake.listenerCount('integrity.changed')).toBe(0);
     expect(fake.listenerCount('monitor.changed')).toBe(1);
-    monitor.dispose();
+    app.dispose();
     expect(fake.listenerCount('monitor.changed')).toBe(0);
   });
 });
