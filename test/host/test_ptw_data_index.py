@@ -1,4 +1,4 @@
-"""resources/host/ptw-data.py's line index (issue 21) against a line-by-line reference.
+"""The dataset inspector's line index (resources/host/ptw_host/datasets/line_index.py and line_count.py) (issue 21) against a line-by-line reference.
 
 The index counts lines with bulk byte operations in chunks; these tests shrink the chunk and the checkpoint spacing
 so blank lines, whitespace-only lines, CRLF, a last line without a newline and lines longer than a chunk all fall on
@@ -8,23 +8,21 @@ rewritten is indexed again, and the streaming search numbers rows as the index d
 
 Run by test/unit/host/python-unittest.test.ts with the machine's python3."""
 
-import importlib.util
 import io
 import json
 import os
 import random
 import shutil
 import struct
+import sys
 import tempfile
 import unittest
 from contextlib import redirect_stdout
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HELPER = os.path.join(HERE, "..", "..", "resources", "host", "ptw-data.py")
-
-spec = importlib.util.spec_from_file_location("ptw_data", HELPER)
-data = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(data)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "resources", "host"))
+from ptw_host.datasets import line_count, line_index, search  # noqa: E402
+from ptw_host.datasets.paths import format_of  # noqa: E402
 
 
 def reference(content):
@@ -50,22 +48,22 @@ class IndexTest(unittest.TestCase):
         self.ws = os.path.join(self.dir, "ws")
         os.makedirs(self.ws)
         self.cache = os.path.join(self.dir, "cache")
-        self.saved = (data.INDEX_CHUNK, data.CHECKPOINT_BYTES, data.PARALLEL_MIN, data.PARALLEL_WINDOW,
-                      data.counting_processes)
-        data.INDEX_CHUNK = 257
-        data.CHECKPOINT_BYTES = 100
+        self.saved = (line_count.INDEX_CHUNK, line_count.CHECKPOINT_BYTES, line_count.PARALLEL_MIN, line_count.PARALLEL_WINDOW,
+                      line_count.counting_processes)
+        line_count.INDEX_CHUNK = 257
+        line_count.CHECKPOINT_BYTES = 100
         # One process unless a test asks for windows counted side by side.
-        data.PARALLEL_MIN = 1 << 60
+        line_count.PARALLEL_MIN = 1 << 60
 
     def tearDown(self):
-        (data.INDEX_CHUNK, data.CHECKPOINT_BYTES, data.PARALLEL_MIN, data.PARALLEL_WINDOW,
-         data.counting_processes) = self.saved
+        (line_count.INDEX_CHUNK, line_count.CHECKPOINT_BYTES, line_count.PARALLEL_MIN, line_count.PARALLEL_WINDOW,
+         line_count.counting_processes) = self.saved
         shutil.rmtree(self.dir)
 
     def build(self, name):
         real = os.path.realpath(os.path.join(self.ws, name))
-        paths = data.index_paths(self.cache, data.index_key(self.ws, name))
-        return data.Builder(real, data.format_of(real), paths).run(), paths
+        paths = line_index.index_paths(self.cache, line_index.index_key(self.ws, name))
+        return line_index.Builder(real, format_of(real), paths).run(), paths
 
     def check(self, name, content, spacing=True):
         starts, is_row = reference(content)
@@ -82,8 +80,8 @@ class IndexTest(unittest.TestCase):
         indexed = state["indexedBytes"]
         self.assertEqual([c[0] for c in checkpoints], sorted(set(c[0] for c in checkpoints)))
         for a, b in zip(checkpoints, checkpoints[1:]) if spacing else []:
-            self.assertGreaterEqual(b[0], a[0] + data.CHECKPOINT_BYTES)
-            first_after = min(s for s in starts if s >= a[0] + data.CHECKPOINT_BYTES)
+            self.assertGreaterEqual(b[0], a[0] + line_count.CHECKPOINT_BYTES)
+            first_after = min(s for s in starts if s >= a[0] + line_count.CHECKPOINT_BYTES)
             self.assertEqual(b[0], first_after)
         ends_with_newline = content.endswith(b"\n")
         self.assertEqual(indexed, len(content) if ends_with_newline else starts[-1] if starts else 0)
@@ -133,9 +131,9 @@ class IndexTest(unittest.TestCase):
             forks.append(1)
             return real_fork()
 
-        data.PARALLEL_MIN = 0
-        data.PARALLEL_WINDOW = 1000
-        data.counting_processes = lambda: 3
+        line_count.PARALLEL_MIN = 0
+        line_count.PARALLEL_WINDOW = 1000
+        line_count.counting_processes = lambda: 3
         os.fork = counting_fork
         try:
             state = self.check("par.jsonl", content, spacing=False)
@@ -197,7 +195,7 @@ class IndexTest(unittest.TestCase):
         for query in ("NEEDLE", "needle here"):
             args = type("A", (), {"workspace": self.ws, "file": "s.jsonl", "query": query, "limit": 10,
                                   "stream": False})
-            result = data.cmd_search(args)
+            result = search.cmd_search(args)
             self.assertEqual(result["total"], 1)
             self.assertEqual((result["hits"][0]["row"], result["hits"][0]["line"]), (150, 301))
         # Streamed: each hit printed as found, then the same result.
@@ -205,7 +203,7 @@ class IndexTest(unittest.TestCase):
                               "stream": True})
         out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
         with redirect_stdout(out):
-            result = data.cmd_search(args)["done"]
+            result = search.cmd_search(args)["done"]
         self.assertEqual([h["row"] for h in result["hits"]], [19] + list(range(190, 200)))
         streamed = [json.loads(line) for line in out.buffer.getvalue().decode("utf-8").splitlines()]
         self.assertEqual([s["hit"]["row"] for s in streamed if "hit" in s], [19] + list(range(190, 200)))

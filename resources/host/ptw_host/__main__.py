@@ -10,6 +10,11 @@ import sys
 # subcommand -> (module, one line for --help). Keep in step with src/main/host-package/host-package.ts.
 SUBCOMMANDS = {
     "version": ("ptw_host.version", "print the package's content hash"),
+    "supervise": ("ptw_host.supervisor", "supervise one run folder: the agent, its budget, its record, its evaluation"),
+    "inspect": ("ptw_host.checkpoints.cli", "find checkpoints of a run and diff two of them"),
+    "data": ("ptw_host.datasets.cli", "datasets in a workspace: list, line index, pages, stats, search, overlap"),
+    "integrity": ("ptw_host.integrity.cli", "the integrity checks over a run folder"),
+    "hf-fetch": ("ptw_host.hf_fetch", "fetch Hugging Face models and data sets into the host's hub cache"),
 }
 
 

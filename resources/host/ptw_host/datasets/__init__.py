@@ -1,0 +1,1 @@
+"""The dataset inspector (`ptw-host.pyz data`): answers about the datasets of a workspace where they live."""

@@ -1,0 +1,150 @@
+"""`data search`: rows holding a text, streamed as they are found (`--stream`)."""
+
+import os
+import time
+
+from ptw_host.datasets import line_count
+from ptw_host.datasets.exact_json import load_row
+from ptw_host.datasets.line_index import SAVE_EVERY_S
+from ptw_host.datasets.output import encode, write_answer
+from ptw_host.datasets.paths import format_of, inside
+from ptw_host.datasets.rows import iter_rows, row_text
+
+
+def prefilterable(query):
+    """Whether matching the lower-cased raw bytes can rule lines out: an ASCII query with nothing JSON escapes (a
+    quote, a backslash, a control character), which appears in a line's bytes as it appears in its text."""
+    return all(32 <= ord(c) < 127 and c not in '"\\' for c in query)
+
+
+class SearchOutput(object):
+    """Hits as they are found and progress a few times a second (`--stream`: one JSON line each), then the result."""
+
+    def __init__(self, query, limit, size, stream):
+        self.query, self.limit, self.size, self.stream = query, limit, size, stream
+        self.hits, self.total, self.scanned, self.t0, self.shown_at = [], 0, 0, time.time(), 0.0
+        self.first_hit_ms = None
+
+    def emit(self, obj):
+        write_answer(encode(obj), flush=True)
+
+    def hit(self, row, line, text, at, needle):
+        self.total += 1
+        if len(self.hits) >= self.limit:
+            return
+        if self.first_hit_ms is None:
+            self.first_hit_ms = int((time.time() - self.t0) * 1000)
+        start = max(0, at - 60)
+        hit = {'row': row, 'line': line, 'snippet': text[start:at + len(needle) + 60],
+               'matchStart': at - start, 'matchEnd': at - start + len(needle)}
+        self.hits.append(hit)
+        if self.stream:
+            self.emit({'hit': hit, 'total': self.total, 'scannedBytes': self.scanned})
+
+    def progress(self, scanned):
+        self.scanned = scanned
+        now = time.time()
+        if self.stream and now - self.shown_at >= SAVE_EVERY_S:
+            self.shown_at = now
+            # A write to a closed channel (the search was cancelled) ends the process here.
+            self.emit({'progress': {'scannedBytes': scanned, 'size': self.size, 'total': self.total}})
+
+    def result(self):
+        return {'query': self.query, 'total': self.total, 'hits': self.hits, 'scannedBytes': self.scanned,
+                'size': self.size, 'elapsedMs': int((time.time() - self.t0) * 1000), 'firstHitMs': self.first_hit_ms}
+
+
+def check_line(raw, needle, row, line, out):
+    try:
+        value = load_row(raw)
+    except (UnicodeDecodeError, ValueError):
+        return
+    text = row_text(value)
+    at = text.lower().find(needle)
+    if at >= 0:
+        out.hit(row, line, text, at, needle)
+
+
+def search_jsonl(real, needle, out):
+    """Streams over the file in chunks, counting rows as the index does; with an ASCII query only lines whose
+    lower-cased bytes hold it are parsed (a C-speed search), else every line is."""
+    raw_needle = needle.encode('ascii') if prefilterable(needle) else None
+    pos, row, line = 0, 0, 0
+    with open(real, 'rb') as f:
+        while True:
+            f.seek(pos)
+            buf = f.read(line_count.INDEX_CHUNK)
+            if not buf:
+                break
+            last = buf.rfind(b'\n')
+            if last < 0 and len(buf) == line_count.INDEX_CHUNK:
+                # A line longer than a chunk: read whole when it is not too long, else passed over.
+                end, nonblank = line_count.scan_line(f, pos, buf)
+                stop = (end if end is not None else os.fstat(f.fileno()).st_size) - pos
+                if nonblank and stop <= line_count.MAX_CHECK_LINE:
+                    f.seek(pos)
+                    check_line(f.read(stop), needle, row, line + 1, out)
+                row += 1 if nonblank else 0
+                line += 1
+                pos += stop
+                out.progress(pos)
+                continue
+            stop = last + 1 if last >= 0 else len(buf)
+            if len(buf) < line_count.INDEX_CHUNK:
+                stop = len(buf)
+            blanks = line_count.blank_hint(buf, 0, stop)
+            cur = 0
+            if raw_needle is not None:
+                low = buf.lower()
+                at = low.find(raw_needle, 0, stop)
+                while at >= 0:
+                    start = buf.rfind(b'\n', 0, at) + 1
+                    end = buf.find(b'\n', at, stop)
+                    end = stop if end < 0 else end + 1
+                    n = buf.count(b'\n', cur, start)
+                    row += n - (line_count.blank_lines(buf, cur, start) if blanks else 0)
+                    line += n
+                    cur = start
+                    check_line(buf[start:end], needle, row, line + 1, out)
+                    at = low.find(raw_needle, end, stop)
+            else:
+                while cur < stop:
+                    end = buf.find(b'\n', cur, stop)
+                    end = stop if end < 0 else end + 1
+                    raw = buf[cur:end]
+                    if raw.strip() != b'':
+                        check_line(raw, needle, row, line + 1, out)
+                    cur = end
+                    line += 1
+                    row += 1 if raw.strip() != b'' else 0
+                    if (line & 1023) == 0:
+                        out.progress(pos + cur)
+            n = buf.count(b'\n', cur, stop)
+            row += n - (line_count.blank_lines(buf, cur, stop) if blanks else 0)
+            line += n
+            pos += stop
+            out.progress(pos)
+
+
+def cmd_search(args):
+    real = inside(args.workspace, args.file)
+    fmt = format_of(real)
+    needle = args.query.lower()
+    out = SearchOutput(args.query, args.limit, os.path.getsize(real), args.stream)
+    if fmt == 'jsonl':
+        search_jsonl(real, needle, out)
+    else:
+        for row, line, value, error in iter_rows(real, fmt):
+            if value is None:
+                continue
+            text = row_text(value)
+            at = text.lower().find(needle)
+            if at >= 0:
+                out.hit(row, line, text, at, needle)
+            if (row & 1023) == 0:
+                out.progress(0)
+        out.progress(out.size)
+    result = out.result()
+    if args.stream:
+        return {'done': result}
+    return result
