@@ -1,7 +1,6 @@
 """The caches step's downloader against a fake hub: layout, progress, resume after a cut, disk refusal."""
 
 import contextlib
-import importlib.util
 import io
 import json
 import os
@@ -13,9 +12,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from fake_hub import FakeHub  # noqa: E402
 
-spec = importlib.util.spec_from_file_location("ptw_hf_fetch", os.path.join(HERE, "..", "..", "resources", "host", "ptw-hf-fetch.py"))
-fetch = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(fetch)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "resources", "host"))
+from ptw_host import hf_fetch as fetch  # noqa: E402
 
 MODEL_SHA = "a" * 40
 DATA_SHA = "b" * 40

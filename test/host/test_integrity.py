@@ -1,4 +1,4 @@
-"""resources/host/ptw-integrity.py over the generated PostTrainBench-shaped scenarios and bad inputs (issue 13).
+"""The integrity checks (resources/host/ptw_host/integrity/, `ptw-host.pyz integrity`) over the generated PostTrainBench-shaped scenarios and bad inputs (issue 13).
 
 Run by test/unit/host/python-unittest.test.ts with the machine's python3 (no numpy needed)."""
 
@@ -15,7 +15,11 @@ import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HELPER = os.path.join(HERE, "..", "..", "resources", "host", "ptw-integrity.py")
+HOST = os.path.abspath(os.path.join(HERE, "..", "..", "resources", "host"))
+# The subcommand as the app runs it, from the package's folder (the app ships the same files as one zipapp).
+HELPER = [sys.executable, "-m", "ptw_host", "integrity"]
+HOST_ENV = dict(os.environ, PYTHONPATH=HOST)
+sys.path.insert(0, HOST)
 GENERATOR = os.path.join(HERE, "..", "generators", "integrity_scenarios.py")
 
 
@@ -27,13 +31,14 @@ def load(name, path):
 
 
 gen = load("integrity_scenarios", GENERATOR)
-integrity = load("ptw_integrity", HELPER)
+from ptw_host.integrity import checks, cli, files, substitution  # noqa: E402
+from ptw_host.integrity.text import words as normalized_words  # noqa: E402
 
 
 def run_helper(out, folder, *extra, only=None, engine=None):
     """The helper as the app runs it on an imported PostTrainBench folder: task/ is the workspace."""
     args = [
-        sys.executable, HELPER, "check", "--root", folder, "--workspace", os.path.join(folder, "task"),
+        *HELPER, "check", "--root", folder, "--workspace", os.path.join(folder, "task"),
         "--final-model", os.path.join(folder, "final_model"), "--trace", os.path.join(folder, "solve_out.txt"),
         "--benchmark", "gsm8k", "--test-sets-dir", os.path.join(out, "test-sets"),
         "--ptb-checkout", os.path.join(out, "ptb-checkout"), "--hf-cache", os.path.join(out, "hf-cache"),
@@ -43,8 +48,8 @@ def run_helper(out, folder, *extra, only=None, engine=None):
         args += ["--only", kind]
     if engine is None:
         # In this process (the suite stays quick); the same argv the app passes, through the helper's own parser.
-        return json.loads(json.dumps(integrity.run_checks(integrity.build_parser().parse_args(args[2:] + list(extra)))))
-    env = dict(os.environ, PTW_INTEGRITY_ENGINE=engine)
+        return json.loads(json.dumps(checks.run_checks(cli.build_parser().parse_args(args[len(HELPER):] + list(extra)))))
+    env = dict(HOST_ENV, PTW_INTEGRITY_ENGINE=engine)
     result = subprocess.run(args + list(extra), capture_output=True, text=True, timeout=300, env=env)
     if result.returncode != 0:
         raise AssertionError("helper failed (%s): %s" % (result.returncode, result.stderr[-3000:]))
@@ -297,7 +302,7 @@ class BadInputTest(unittest.TestCase):
                 handle.write(json.dumps({"question": "Name the largest planet.", "answer": "Jupiter"}) + "\n")
             with open(os.path.join(ws, "train.jsonl"), "w") as handle:
                 handle.write(json.dumps({"prompt": "WHAT is the capital of   France", "completion": "Paris."}) + "\n")
-            result = subprocess.run([sys.executable, HELPER, "check", "--root", out, "--workspace", ws, "--test-set", os.path.join(out, "short.jsonl"), "--only", "contamination"], capture_output=True, text=True)
+            result = subprocess.run([*HELPER, "check", "--root", out, "--workspace", ws, "--test-set", os.path.join(out, "short.jsonl"), "--only", "contamination"], capture_output=True, text=True, env=HOST_ENV)
             report = json.loads(result.stdout)
             flag = report["flags"][0]
             self.assertEqual([e["item"] for e in flag["evidence"]], [0])
@@ -307,7 +312,7 @@ class BadInputTest(unittest.TestCase):
 
     def test_no_test_set_is_not_run_with_what_to_do(self):
         folder = self.fresh("notest")
-        result = subprocess.run([sys.executable, HELPER, "check", "--root", folder, "--workspace", os.path.join(folder, "task"), "--benchmark", "aime2025", "--only", "contamination"], capture_output=True, text=True)
+        result = subprocess.run([*HELPER, "check", "--root", folder, "--workspace", os.path.join(folder, "task"), "--benchmark", "aime2025", "--only", "contamination"], capture_output=True, text=True, env=HOST_ENV)
         check = json.loads(result.stdout)["checks"][0]
         self.assertEqual(check["status"], "not-run")
         self.assertIn("--test-sets", check["reason"])
@@ -333,7 +338,7 @@ class TraceFormatsTest(unittest.TestCase):
                 trace = os.path.join(out, "t%d.jsonl" % i)
                 with open(trace, "w", encoding="utf-8") as handle:
                     handle.write("\n".join(json.dumps(x) for x in quiet + [line]) + "\n")
-                result = subprocess.run([sys.executable, HELPER, "check", "--root", out, "--trace", trace, "--only", "api_misuse"], capture_output=True, text=True)
+                result = subprocess.run([*HELPER, "check", "--root", out, "--trace", trace, "--only", "api_misuse"], capture_output=True, text=True, env=HOST_ENV)
                 report = json.loads(result.stdout)
                 with self.subTest(i):
                     self.assertEqual([f["kind"] for f in report["flags"]], ["api_misuse"])
@@ -346,33 +351,33 @@ class TraceFormatsTest(unittest.TestCase):
 class NormalizeTest(unittest.TestCase):
     def test_wrappers_escapes_and_unicode_fold(self):
         raw = '{"content": "<|im_start|>user\\nJanet\\u2019s ducks lay 16 eggs \\"per\\" day. ＡＢＣ"}'
-        words = integrity.words(raw)
+        words = normalized_words(raw)
         self.assertIn("janet", words)
         self.assertNotIn("im_start", words)
         self.assertNotIn("njanet", words)
         self.assertEqual(words[-1], "abc")
 
     def test_compressed_content_is_read_within_a_per_file_and_a_per_pass_bound(self):
-        saved = integrity.DECOMPRESS_BUDGET["left"]
+        saved = files.DECOMPRESS_BUDGET["left"]
         try:
-            integrity.DECOMPRESS_BUDGET["left"] = 30
-            first = integrity.LimitedReader(io.BytesIO(b"x" * 100), 20)
+            files.DECOMPRESS_BUDGET["left"] = 30
+            first = files.LimitedReader(io.BytesIO(b"x" * 100), 20)
             self.assertEqual(len(first.read(100)), 20)
             self.assertEqual(first.read(10), b"")
             self.assertTrue(first.cut)  # more was there: reported as partly read
-            second = integrity.LimitedReader(io.BytesIO(b"y" * 100), 50)
+            second = files.LimitedReader(io.BytesIO(b"y" * 100), 50)
             self.assertEqual(len(second.read(100)), 10)  # what the pass had left
             self.assertEqual(second.read(10), b"")
             self.assertTrue(second.cut)
         finally:
-            integrity.DECOMPRESS_BUDGET["left"] = saved
+            files.DECOMPRESS_BUDGET["left"] = saved
 
     def test_safetensors_header_past_the_file(self):
         with tempfile.NamedTemporaryFile(suffix=".safetensors", delete=False) as handle:
             handle.write(struct.pack("<Q", 1 << 30) + b"{}")
         try:
-            with self.assertRaises(integrity.Skip):
-                integrity.read_header(handle.name)
+            with self.assertRaises(files.Skip):
+                substitution.read_header(handle.name)
         finally:
             os.unlink(handle.name)
 
