@@ -11,17 +11,8 @@ import {
   type AddHostFieldErrors,
   type AddHostFormValues,
 } from './add-host-form';
-import { FormField } from '../shell/form-field';
+import { TextField } from '../shell/form-field';
 import { HostErrorPanel } from './host-error-panel';
-
-const fieldTestIds: Record<AddHostField, string> = {
-  name: 'add-host-name',
-  target: 'add-host-target',
-  identityFile: 'add-host-identity',
-  jump: 'add-host-jump',
-  dockerSocket: 'add-host-docker-socket',
-  runRoot: 'add-host-run-root',
-};
 
 /** Add (or replace) a host by hand: over SSH, or this machine's own Docker. */
 export function AddHostFormView({ onCancel }: { onCancel: () => void }) {
@@ -88,123 +79,80 @@ export function AddHostFormView({ onCancel }: { onCancel: () => void }) {
       </fieldset>
 
       <div className="form-grid">
-        <Field
-          field="name"
+        <TextField
+          testId="add-host-name"
           label="Name"
           hint={replaces ? undefined : 'A short name for lists and the CLI, e.g. gpu1.'}
           note={replaces ? `A host named ${values.name.trim()} exists; adding replaces it.` : undefined}
           error={errors.name}
-        >
-          {(props) => (
-            <input
-              {...props}
-              className="input"
-              value={values.name}
-              autoComplete="off"
-              spellCheck={false}
-              placeholder="gpu1"
-              onChange={(e) => set('name', e.target.value)}
-            />
-          )}
-        </Field>
+          spellCheck={false}
+          placeholder="gpu1"
+          value={values.name}
+          onChange={(value) => set('name', value)}
+        />
         {ssh ? (
           <>
-            <Field
-              field="target"
+            <TextField
+              testId="add-host-target"
               label="SSH address"
               hint="[user@]host[:port], as you would give it to ssh."
               error={errors.target}
-            >
-              {(props) => (
-                <input
-                  {...props}
-                  className="input input-mono"
-                  value={values.target}
-                  autoComplete="off"
-                  spellCheck={false}
-                  placeholder="ana@gpu1.lab.example.org"
-                  onChange={(e) => set('target', e.target.value)}
-                />
-              )}
-            </Field>
-            <Field
-              field="identityFile"
+              mono
+              spellCheck={false}
+              placeholder="ana@gpu1.lab.example.org"
+              value={values.target}
+              onChange={(value) => set('target', value)}
+            />
+            <TextField
+              testId="add-host-identity"
               label="Identity file"
               optional
               hint="Private key to use; empty means the ssh-agent's keys and the default ones."
               error={errors.identityFile}
-            >
-              {(props) => (
-                <input
-                  {...props}
-                  className="input input-mono"
-                  value={values.identityFile}
-                  autoComplete="off"
-                  spellCheck={false}
-                  placeholder="~/.ssh/id_ed25519"
-                  onChange={(e) => set('identityFile', e.target.value)}
-                />
-              )}
-            </Field>
-            <Field
-              field="jump"
+              mono
+              spellCheck={false}
+              placeholder="~/.ssh/id_ed25519"
+              value={values.identityFile}
+              onChange={(value) => set('identityFile', value)}
+            />
+            <TextField
+              testId="add-host-jump"
               label="ProxyJump"
               optional
               hint="Jump hosts, outermost first, separated by commas; empty connects directly."
               error={errors.jump}
-            >
-              {(props) => (
-                <input
-                  {...props}
-                  className="input input-mono"
-                  value={values.jump}
-                  autoComplete="off"
-                  spellCheck={false}
-                  placeholder="bastion.lab.example.org"
-                  onChange={(e) => set('jump', e.target.value)}
-                />
-              )}
-            </Field>
+              mono
+              spellCheck={false}
+              placeholder="bastion.lab.example.org"
+              value={values.jump}
+              onChange={(value) => set('jump', value)}
+            />
           </>
         ) : null}
-        <Field
-          field="dockerSocket"
+        <TextField
+          testId="add-host-docker-socket"
           label="Docker socket"
           optional
           hint={ssh ? 'The Docker socket on the host.' : 'The Docker socket on this machine.'}
           error={errors.dockerSocket}
-        >
-          {(props) => (
-            <input
-              {...props}
-              className="input input-mono"
-              value={values.dockerSocket}
-              autoComplete="off"
-              spellCheck={false}
-              placeholder={defaultDockerSocket}
-              onChange={(e) => set('dockerSocket', e.target.value)}
-            />
-          )}
-        </Field>
-        <Field
-          field="runRoot"
+          mono
+          spellCheck={false}
+          placeholder={defaultDockerSocket}
+          value={values.dockerSocket}
+          onChange={(value) => set('dockerSocket', value)}
+        />
+        <TextField
+          testId="add-host-run-root"
           label="Run folders"
           optional
           hint={ssh ? 'Where run folders go on the host.' : 'Where run folders go on this machine.'}
           error={errors.runRoot}
-        >
-          {(props) => (
-            <input
-              {...props}
-              className="input input-mono"
-              value={values.runRoot}
-              autoComplete="off"
-              spellCheck={false}
-              placeholder={defaultRunRoot}
-              onChange={(e) => set('runRoot', e.target.value)}
-            />
-          )}
-        </Field>
+          mono
+          spellCheck={false}
+          placeholder={defaultRunRoot}
+          value={values.runRoot}
+          onChange={(value) => set('runRoot', value)}
+        />
       </div>
 
       {failure ? <HostErrorPanel error={failure} action="Adding the host" testId="add-host-error" /> : null}
@@ -219,11 +167,6 @@ export function AddHostFormView({ onCancel }: { onCancel: () => void }) {
       </div>
     </form>
   );
-}
-
-/** A field of this form, by its key: the shared field with this form's test ids. */
-function Field({ field, ...rest }: { field: AddHostField } & Omit<Parameters<typeof FormField>[0], 'testId'>) {
-  return <FormField testId={fieldTestIds[field]} {...rest} />;
 }
 
 function KindOption({

@@ -5,14 +5,14 @@ import { KeyIcon } from '../shell/icons';
 import { RichText } from '../shell/rich-text';
 import type { SecretsStatus } from '../store/slices/runs-slice';
 import { useAppStore } from '../store/store-context';
+import type { TaskOption } from './launch-form';
 import {
   agentHasKey,
   credentialStatuses,
   secretEnvName,
   type CredentialStatus,
   type SecretStatus,
-  type TaskOption,
-} from './launch-form';
+} from './launch-keys';
 
 /**
  * Which of the agent's keys (and the task's grader keys) the secret store has, and where from; never their values.

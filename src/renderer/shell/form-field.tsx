@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useId, type HTMLAttributes, type ReactNode } from 'react';
 
 /** What a field hands its control: the ids that tie the label, the control and its help text together. */
 export interface FormControlProps {
@@ -6,6 +6,15 @@ export interface FormControlProps {
   'data-testid': string;
   'aria-invalid': boolean;
   'aria-describedby': string;
+}
+
+export interface FormFieldProps {
+  testId: string;
+  label: string;
+  hint?: ReactNode;
+  note?: string | undefined;
+  error?: string | undefined;
+  optional?: boolean;
 }
 
 /**
@@ -20,15 +29,7 @@ export function FormField({
   error,
   optional = false,
   children,
-}: {
-  testId: string;
-  label: string;
-  hint?: ReactNode;
-  note?: string | undefined;
-  error?: string | undefined;
-  optional?: boolean;
-  children: (props: FormControlProps) => ReactNode;
-}) {
+}: FormFieldProps & { children: (props: FormControlProps) => ReactNode }) {
   const id = useId();
   return (
     <div className={`field${error ? ' field-invalid' : ''}`}>
@@ -49,5 +50,77 @@ export function FormField({
         )}
       </p>
     </div>
+  );
+}
+
+export interface TextInputOptions {
+  /** Monospace, for paths, addresses, ids and commands. */
+  mono?: boolean;
+  placeholder?: string;
+  spellCheck?: boolean;
+  inputMode?: HTMLAttributes<HTMLInputElement>['inputMode'];
+}
+
+/** A {@link FormField} holding one text input, without autocomplete (hosts, paths and ids are not the browser's). */
+export function TextField({
+  value,
+  onChange,
+  mono = false,
+  placeholder,
+  spellCheck,
+  inputMode,
+  ...field
+}: FormFieldProps & TextInputOptions & { value: string; onChange: (value: string) => void }) {
+  return (
+    <FormField {...field}>
+      {(props) => (
+        <input
+          {...props}
+          className={mono ? 'input input-mono' : 'input'}
+          inputMode={inputMode}
+          value={value}
+          autoComplete="off"
+          spellCheck={spellCheck}
+          placeholder={placeholder}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </FormField>
+  );
+}
+
+export interface SelectChoice {
+  readonly value: string;
+  readonly label: string;
+}
+
+/** The `<option>`s of a select, one per choice. */
+export function SelectOptions({ choices }: { choices: readonly SelectChoice[] }) {
+  return (
+    <>
+      {choices.map((choice) => (
+        <option key={choice.value} value={choice.value}>
+          {choice.label}
+        </option>
+      ))}
+    </>
+  );
+}
+
+/** A {@link FormField} holding a select of `choices`. */
+export function SelectField({
+  value,
+  onChange,
+  choices,
+  ...field
+}: FormFieldProps & { value: string; onChange: (value: string) => void; choices: readonly SelectChoice[] }) {
+  return (
+    <FormField {...field}>
+      {(props) => (
+        <select {...props} className="select input" value={value} onChange={(e) => onChange(e.target.value)}>
+          <SelectOptions choices={choices} />
+        </select>
+      )}
+    </FormField>
   );
 }

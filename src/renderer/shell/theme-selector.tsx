@@ -3,6 +3,7 @@ import { themePreferenceSchema } from '../../shared/contract';
 import { useAppStore } from '../store/store-context';
 import { effectivePrefs } from '../store/slices/prefs-slice';
 import { themeChoices } from '../theme/theme';
+import { SelectOptions } from './form-field';
 
 export function ThemeSelector() {
   const id = useId();
@@ -21,11 +22,7 @@ export function ThemeSelector() {
           if (parsed.success) void setTheme(parsed.data);
         }}
       >
-        {themeChoices.map((choice) => (
-          <option key={choice.value} value={choice.value}>
-            {choice.label}
-          </option>
-        ))}
+        <SelectOptions choices={themeChoices} />
       </select>
     </div>
   );
