@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { CheckpointDiff, CheckpointInfo, CheckpointList, DiffFlag } from '../../shared/contract-checkpoints';
 import { diffEngineText } from '../../shared/checkpoints/checkpoint-diff';
-import type { AppErrorData, Result } from '../../shared/errors';
+import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { RunTabProps } from '../runs/run-tabs';
-import { useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
+import { useEvent, useQuery } from '../store/use-query';
 import { ConfigDiffEditor } from './config-diff-editor';
 import { LayerHeatmap } from './layer-heatmap';
 import { TensorTable } from './tensor-table';
@@ -46,60 +47,49 @@ function isDark(): boolean {
   return theme ? theme === 'dark' : window.matchMedia?.('(prefers-color-scheme: dark)').matches === true;
 }
 
+/**
+ * The pair to diff: the user's pick where the list still has it, else the final model against the base (or another
+ * checkpoint).
+ */
+export function diffPair(list: CheckpointList | null, picked: { a: string; b: string }): { a: string; b: string } {
+  if (!list) return picked;
+  const ids = list.checkpoints.map((c) => c.id);
+  const final = ids.find((id) => id === 'workspace/final_model') ?? ids[0] ?? '';
+  const known = (id: string): boolean => ids.includes(id) || (id === 'base' && list.base !== null);
+  return {
+    a: picked.a && known(picked.a) ? picked.a : list.base ? 'base' : (ids.find((id) => id !== final) ?? ''),
+    b: picked.b && known(picked.b) ? picked.b : final,
+  };
+}
+
 /** The checkpoints tab: what is in the run folder on the host, and a diff of any two (computed there). */
 export function CheckpointsTabView({ run }: RunTabProps) {
-  const client = useAppStoreApi().client;
-  const [list, setList] = useState<CheckpointList | null>(null);
-  const [listError, setListError] = useState<AppErrorData | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [a, setA] = useState('');
-  const [b, setB] = useState('');
+  const listQuery = useQuery('checkpoints.list', { id: run.id });
+  const runCommand = useAppStore((s) => s.queries.run);
+  const list = listQuery.data ?? null;
+  const listError = listQuery.error;
+  const loading = listQuery.loading;
+  const [picked, setPicked] = useState({ a: '', b: '' });
+  const { a, b } = diffPair(list, picked);
+  const setA = (id: string) => setPicked({ a: id, b });
+  const setB = (id: string) => setPicked({ a, b: id });
   const [diff, setDiff] = useState<CheckpointDiff | null>(null);
   const [diffError, setDiffError] = useState<AppErrorData | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [diffing, setDiffing] = useState(false);
   const [config, setConfig] = useState<string | null>(null);
 
-  const apply = useCallback((result: Result<CheckpointList>) => {
-    setLoading(false);
-    if (!result.ok) return setListError(result.error);
-    setListError(null);
-    setList(result.data);
-    const ids = result.data.checkpoints.map((c) => c.id);
-    const final = ids.find((id) => id === 'workspace/final_model') ?? ids[0] ?? '';
-    const known = (id: string): boolean => ids.includes(id) || (id === 'base' && result.data.base !== null);
-    setB((prev) => (prev && known(prev) ? prev : final));
-    setA((prev) => (prev && known(prev) ? prev : result.data.base ? 'base' : (ids.find((id) => id !== final) ?? '')));
-  }, []);
+  const load = (): void => void listQuery.reload();
 
-  const load = (): void => {
-    setLoading(true);
-    void client.call('checkpoints.list', { id: run.id }).then(apply);
-  };
-
-  useEffect(() => {
-    let cancelled = false;
-    void client.call('checkpoints.list', { id: run.id }).then((result) => {
-      if (!cancelled) apply(result);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [client, run.id, apply]);
-
-  useEffect(
-    () =>
-      client.on('checkpoints.diffProgress', (p) => {
-        if (p.runId === run.id) setProgress(p);
-      }),
-    [client, run.id],
-  );
+  useEvent('checkpoints.diffProgress', (p) => {
+    if (p.runId === run.id) setProgress(p);
+  });
 
   const startDiff = async (): Promise<void> => {
     setDiffing(true);
     setDiffError(null);
     setProgress(null);
-    const result = await client.call('checkpoints.diff', { id: run.id, a, b });
+    const result = await runCommand('checkpoints.diff', { id: run.id, a, b });
     setDiffing(false);
     if (!result.ok) return setDiffError(result.error);
     setDiff(result.data);

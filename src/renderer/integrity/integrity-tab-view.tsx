@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { IntegrityState } from '../../shared/contract-integrity';
 import type { AppErrorData } from '../../shared/errors';
 import type { RunTabProps } from '../runs/run-tabs';
-import { useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
+import { useQuery } from '../store/use-query';
 import {
   CHECK_LABELS,
   evidenceView,
@@ -21,40 +22,31 @@ import {
  * the user names here.
  */
 export function IntegrityTabView({ run }: RunTabProps) {
-  const client = useAppStoreApi().client;
-  const [state, setState] = useState<IntegrityState | null>(null);
-  const [error, setError] = useState<AppErrorData | null>(null);
+  const integrity = useQuery(
+    'integrity.get',
+    { id: run.id },
+    { refetchOn: [{ event: 'integrity.changed', when: (p) => p.runId === run.id }] },
+  );
+  const runCommand = useAppStore((s) => s.queries.run);
+  const put = useAppStore((s) => s.queries.put);
+  const [checkError, setCheckError] = useState<AppErrorData | null>(null);
   const [checking, setChecking] = useState(false);
   const [refs, setRefs] = useState({ references: '', testSets: '', ptbCheckout: '' });
-
-  const load = useCallback(() => {
-    void client.call('integrity.get', { id: run.id }).then((result) => {
-      if (!result.ok) return setError(result.error);
-      setError(null);
-      setState(result.data);
-    });
-  }, [client, run.id]);
-
-  useEffect(() => load(), [load]);
-  useEffect(
-    () =>
-      client.on('integrity.changed', (p) => {
-        if (p.runId === run.id) load();
-      }),
-    [client, run.id, load],
-  );
+  const state = integrity.data ?? null;
+  const error = checkError ?? integrity.error;
+  const setState = (next: IntegrityState) => put('integrity.get', { id: run.id }, next);
 
   const check = async (): Promise<void> => {
     setChecking(true);
-    setError(null);
-    const result = await client.call('integrity.check', {
+    setCheckError(null);
+    const result = await runCommand('integrity.check', {
       id: run.id,
       ...(refs.references.trim() ? { references: refs.references.trim() } : {}),
       ...(refs.testSets.trim() ? { testSets: refs.testSets.trim() } : {}),
       ...(refs.ptbCheckout.trim() ? { ptbCheckout: refs.ptbCheckout.trim() } : {}),
     });
     setChecking(false);
-    if (!result.ok) return setError(result.error);
+    if (!result.ok) return setCheckError(result.error);
     setState(result.data);
   };
 
@@ -211,12 +203,12 @@ function FlagCard({
   seen: { at: number; evidenceAt: number | null } | null;
   onDecided: (state: IntegrityState) => void;
 }) {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const [note, setNote] = useState(view.decision?.note ?? '');
   const [problem, setProblem] = useState<string | null>(null);
   const { flag } = view;
   const decide = async (decision: 'confirmed' | 'dismissed' | null): Promise<void> => {
-    const result = await client.call('integrity.decide', { id: runId, flag: view.key, decision, note });
+    const result = await runCommand('integrity.decide', { id: runId, flag: view.key, decision, note });
     if (!result.ok) return setProblem(result.error.message);
     setProblem(null);
     onDecided(result.data);

@@ -72,6 +72,25 @@ export function cellExplanation(cell: LeaderboardCellData, seeds: number): strin
   return lines;
 }
 
+/** The agents and budgets the filter menus offer: every one seen so far, so picking one keeps the others. */
+export interface SeenChoices {
+  readonly agents: string[];
+  readonly budgets: Array<[number, string]>;
+}
+
+export function seenChoices(old: SeenChoices, board: LeaderboardData): SeenChoices {
+  const rows = agentRows(board);
+  return {
+    agents: [...new Set([...old.agents, ...rows.map((r) => r.agent)])].sort(),
+    budgets: [
+      ...new Map([
+        ...old.budgets,
+        ...rows.filter((r) => r.budgetSeconds !== null).map((r): [number, string] => [r.budgetSeconds!, r.budget]),
+      ]),
+    ].sort((a, b) => a[0] - b[0]),
+  };
+}
+
 /** Agent rows only, ranked (the reply is already ranked; reference rows come last). */
 export function agentRows(board: LeaderboardData): LeaderboardRowData[] {
   return board.rows.filter((r) => r.kind === 'agent');

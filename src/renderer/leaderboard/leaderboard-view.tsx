@@ -1,12 +1,14 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { LeaderboardData, LeaderboardRowData } from '../../shared/contract-leaderboard';
-import type { AppErrorData } from '../../shared/errors';
 import { cellKey, finalCsv, finalCsvName } from '../../shared/leaderboard/ptb-score';
 import { BASE_MODELS, BENCHMARKS } from '../../shared/runs/task-catalog';
 import { EmptyState, ListError, LoadingState, RefreshButton, SectionLayout } from '../shell/section-layout';
-import { useAppStore, useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
+import { useQuery } from '../store/use-query';
 import {
   agentRows,
+  seenChoices,
+  type SeenChoices,
   cellExplanation,
   cellText,
   filterInput,
@@ -60,58 +62,31 @@ function savePng(board: LeaderboardData): void {
 }
 
 export function LeaderboardView() {
-  const client = useAppStoreApi().client;
   // Scores follow the run list: an import, a finished run or a new verdict changes the table.
   // Only what changes a score: a run's status and score (sync times and countdowns change far more often).
   const runsKey = useAppStore((s) => s.runs.items.map((r) => `${r.id}:${r.status}:${r.score ?? ''}`).join('|'));
   const setSection = useAppStore((s) => s.nav.setSection);
   const selectRun = useAppStore((s) => s.runs.select);
   const [filters, setFilters] = useState<LeaderboardFilters>(NO_FILTERS);
-  const [board, setBoard] = useState<LeaderboardData | null>(null);
-  const [error, setError] = useState<AppErrorData | null>(null);
-  const [loading, setLoading] = useState(true);
+  const query = useQuery('leaderboard.get', filterInput(filters), { refetchWhen: runsKey });
   const [tab, setTab] = useState<Tab>('table');
   const [picked, setPicked] = useState<{ row: string; benchmark: string } | null>(null);
-  const [reload, setReload] = useState(0);
-  // Agents and budgets seen with no agent or budget filter, so picking one keeps the others in the menu.
-  const [seen, setSeen] = useState<{ agents: string[]; budgets: Array<[number, string]> }>({ agents: [], budgets: [] });
-
-  useEffect(() => {
-    let live = true;
-    void client.call('leaderboard.get', filterInput(filters)).then((reply) => {
-      if (!live) return;
-      setLoading(false);
-      if (!reply.ok) {
-        setError(reply.error);
-        return;
-      }
-      setError(null);
-      setBoard(reply.data);
-      const rows = agentRows(reply.data);
-      setSeen((old) => ({
-        agents: [...new Set([...old.agents, ...rows.map((r) => r.agent)])].sort(),
-        budgets: [
-          ...new Map([
-            ...old.budgets,
-            ...rows.filter((r) => r.budgetSeconds !== null).map((r): [number, string] => [r.budgetSeconds!, r.budget]),
-          ]),
-        ].sort((a, b) => a[0] - b[0]),
-      }));
-    });
-    return () => {
-      live = false;
-    };
-  }, [client, filters, runsKey, reload]);
+  // The last board stays shown while another filter's is on its way; agents and budgets seen with no agent or
+  // budget filter stay in the menus, so picking one keeps the others.
+  const [kept, setKept] = useState<{ board: LeaderboardData | null; seen: SeenChoices }>({
+    board: null,
+    seen: { agents: [], budgets: [] },
+  });
+  if (query.data && query.data !== kept.board) setKept({ board: query.data, seen: seenChoices(kept.seen, query.data) });
+  const { board, seen } = kept;
+  const error = query.error;
+  const loading = query.loading;
 
   const setFilter = (key: keyof LeaderboardFilters, value: string) => {
     setPicked(null);
-    setLoading(true);
     setFilters((f) => ({ ...f, [key]: value }));
   };
-  const refresh = () => {
-    setLoading(true);
-    setReload((n) => n + 1);
-  };
+  const refresh = () => void query.reload();
   const openRun = (id: string) => {
     selectRun(id);
     setSection('runs');

@@ -1,12 +1,12 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { CheckpointDiff } from '../../shared/contract-checkpoints';
 import type { RunComparison, CompareSide } from '../../shared/contract-leaderboard';
 import type { DatasetList, DatasetOverlap } from '../../shared/contract-datasets';
 import type { RunTimelineData } from '../../shared/contract-trajectory';
-import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
 import { LoadingState } from '../shell/section-layout';
-import { useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
+import { useQuery } from '../store/use-query';
 import { alignedGpu, datasetOverlap, stepsByHour, timeAgainstBudget } from './leaderboard-model';
 import { XyChart } from './xy-chart';
 import './leaderboard.css';
@@ -47,29 +47,15 @@ function rowsOf(s: CompareSide): Array<[string, string]> {
 
 /** Two runs side by side (from the Runs list): `runs.compare` and each run's timeline. */
 export function RunCompareView({ a, b, onClose }: { a: string; b: string; onClose: () => void }) {
-  const client = useAppStoreApi().client;
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const [error, setError] = useState<AppErrorData | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    void Promise.all([
-      client.call('runs.compare', { a, b }),
-      client.call('trajectory.timeline', { id: a }),
-      client.call('trajectory.timeline', { id: b }),
-    ]).then(([comparison, ta, tb]) => {
-      if (!live) return;
-      if (!comparison.ok) {
-        setError(comparison.error);
-        return;
-      }
-      setError(null);
-      setLoaded({ comparison: comparison.data, timelines: [ta.ok ? ta.data : null, tb.ok ? tb.data : null] });
-    });
-    return () => {
-      live = false;
-    };
-  }, [client, a, b]);
+  const comparison = useQuery('runs.compare', { a, b });
+  const timelineA = useQuery('trajectory.timeline', { id: a });
+  const timelineB = useQuery('trajectory.timeline', { id: b });
+  const error = comparison.error;
+  // Shown once all three have answered; a timeline that could not be read is shown as none.
+  const loaded: Loaded | null =
+    comparison.data && !timelineA.loading && !timelineB.loading
+      ? { comparison: comparison.data, timelines: [timelineA.data ?? null, timelineB.data ?? null] }
+      : null;
 
   return (
     <section className="run-compare" data-testid="run-compare">
@@ -240,7 +226,7 @@ type Fetched<T> = { ok: true; data: T } | { ok: false; message: string };
  * host to ask.
  */
 function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const [datasets, setDatasets] = useState<[Fetched<DatasetList>, Fetched<DatasetList>] | null>(null);
   const [diffs, setDiffs] = useState<[Fetched<CheckpointDiff>, Fetched<CheckpointDiff>] | null>(null);
   const [busy, setBusy] = useState<'datasets' | 'diffs' | 'cross' | 'rows' | null>(null);
@@ -257,7 +243,7 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
     setDatasets(
       await both(async (side) => {
         if (side.imported) return hostless(side);
-        const r = await client.call('datasets.list', { id: side.id });
+        const r = await runCommand('datasets.list', { id: side.id });
         return r.ok ? r : { ok: false as const, message: r.error.message };
       }),
     );
@@ -268,7 +254,7 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
     setDiffs(
       await both(async (side) => {
         if (side.imported) return hostless(side);
-        const r = await client.call('checkpoints.diff', { id: side.id, a: 'base', b: 'workspace/final_model' });
+        const r = await runCommand('checkpoints.diff', { id: side.id, a: 'base', b: 'workspace/final_model' });
         return r.ok ? r : { ok: false as const, message: r.error.message };
       }),
     );
@@ -277,7 +263,7 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
   /** A's final model against B's, on their host (the checkpoint diff across two run folders). */
   const diffTheTwo = async () => {
     setBusy('cross');
-    const r = await client.call('checkpoints.diff', {
+    const r = await runCommand('checkpoints.diff', {
       id: a.id,
       a: 'workspace/final_model',
       b: 'workspace/final_model',
@@ -291,7 +277,7 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
     setBusy('rows');
     const out: Array<{ path: string; result: Fetched<DatasetOverlap> }> = [];
     for (const file of paths) {
-      const r = await client.call('datasets.overlap', {
+      const r = await runCommand('datasets.overlap', {
         id: a.id,
         path: file,
         benchmark: `${b.hostRunDir}/workspace/${file}`,

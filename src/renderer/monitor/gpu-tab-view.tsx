@@ -1,9 +1,8 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
-import type { GpuProcesses, RunGpuSeries } from '../../shared/contract-monitor';
-import type { AppErrorData } from '../../shared/errors';
 import type { RunTabProps } from '../runs/run-tabs';
 import { isLiveStatus } from '../runs/run-status-text';
-import { useAppStore, useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
+import { useQuery } from '../store/use-query';
 import { GpuChart } from './gpu-chart';
 import { chartSeries, memoryCeilingMiB } from './gpu-chart-data';
 
@@ -21,46 +20,37 @@ const PROCESSES_EVERY_MS = 10_000;
  * hold GPU memory on the host now.
  */
 export function GpuTabView({ run }: RunTabProps) {
-  const client = useAppStoreApi().client;
   const latestT = useAppStore((s) => s.monitor.runs.get(run.id)?.latest?.t ?? null);
   const monitor = useAppStore((s) => s.monitor.runs.get(run.id));
-  const [series, setSeries] = useState<RunGpuSeries | null>(null);
-  const [error, setError] = useState<AppErrorData | null>(null);
+  const gpu = useQuery('monitor.gpu', { id: run.id, maxPoints: WHOLE_RUN_POINTS, tailSeconds: TAIL_SECONDS });
+  const series = gpu.data ?? null;
+  const error = gpu.error;
   const [range, setRange] = useState<'whole' | 'tail'>('whole');
   const inFlight = useRef(false);
   const again = useRef(false);
+  const seenT = useRef(latestT);
+  const reload = gpu.reload;
   const live = isLiveStatus(run.status);
 
+  // A new sample (latest time) is the signal to fetch again; one request at a time, the last signal not lost.
   useEffect(() => {
-    let cancelled = false;
+    if (seenT.current === latestT) return;
+    seenT.current = latestT;
     const load = async (): Promise<void> => {
       if (inFlight.current) {
         again.current = true;
         return;
       }
       inFlight.current = true;
-      const result = await client.call('monitor.gpu', {
-        id: run.id,
-        maxPoints: WHOLE_RUN_POINTS,
-        tailSeconds: TAIL_SECONDS,
-      });
+      await reload();
       inFlight.current = false;
-      if (cancelled) return;
-      if (result.ok) {
-        setSeries(result.data);
-        setError(null);
-      } else setError(result.error);
       if (again.current) {
         again.current = false;
         void load();
       }
     };
     void load();
-    return () => {
-      cancelled = true;
-    };
-    // A new sample (latest time) is the signal to fetch again.
-  }, [client, run.id, latestT]);
+  }, [reload, latestT]);
 
   const gpus = useMemo(() => series?.gpus ?? [], [series]);
   const charts = useMemo(() => {
@@ -144,31 +134,18 @@ export function GpuTabView({ run }: RunTabProps) {
 }
 
 function GpuProcessesView({ runId, live }: { runId: string; live: boolean }) {
-  const client = useAppStoreApi().client;
-  const [answer, setAnswer] = useState<GpuProcesses | null>(null);
-  const [error, setError] = useState<AppErrorData | null>(null);
-  const [round, setRound] = useState(0);
-  const [answered, setAnswered] = useState(-1);
-  const busy = answered !== round;
+  const processes = useQuery('monitor.gpuProcesses', { id: runId });
+  const answer = processes.data ?? null;
+  const error = processes.error;
+  const busy = processes.loading;
+  const reload = processes.reload;
 
+  // The next question after this answer, so a slow host never has two in flight.
   useEffect(() => {
-    let cancelled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    void client.call('monitor.gpuProcesses', { id: runId }).then((result) => {
-      if (cancelled) return;
-      setAnswered(round);
-      if (result.ok) {
-        setAnswer(result.data);
-        setError(null);
-      } else setError(result.error);
-      // The next question after this answer, so a slow host never has two in flight.
-      if (live) timer = setTimeout(() => setRound((r) => r + 1), PROCESSES_EVERY_MS);
-    });
-    return () => {
-      cancelled = true;
-      if (timer) clearTimeout(timer);
-    };
-  }, [client, runId, live, round]);
+    if (!live || busy) return;
+    const timer = setTimeout(() => void reload(), PROCESSES_EVERY_MS);
+    return () => clearTimeout(timer);
+  }, [live, busy, reload]);
 
   return (
     <section className="run-section" aria-labelledby="gpu-processes-heading">
@@ -181,7 +158,7 @@ function GpuProcessesView({ runId, live }: { runId: string; live: boolean }) {
           className="button button-quiet"
           data-testid="gpu-processes-refresh"
           disabled={busy}
-          onClick={() => setRound((r) => r + 1)}
+          onClick={() => void reload()}
         >
           {busy ? 'Asking the host…' : 'Refresh'}
         </button>

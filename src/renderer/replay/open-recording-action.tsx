@@ -3,7 +3,7 @@ import { MAX_DROPPED_CAST_CHARS, type ReplayIndex } from '../../shared/contract-
 import type { AppErrorData } from '../../shared/errors';
 import { formatDuration } from '../../shared/runs/duration';
 import { PathImport } from '../shell/path-import';
-import { useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
 import { ReplayPlayer } from './replay-view';
 
 /**
@@ -22,19 +22,19 @@ export function recordingKeyFromHash(hash: string): string | null {
  * page URL names (`ptw replay FILE`) is opened at start.
  */
 export function OpenRecordingAction({ onOpen }: { onOpen: (index: ReplayIndex) => void }) {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const [fromUrl, setFromUrl] = useState<AppErrorData | null>(null);
 
   useEffect(() => {
     const key = recordingKeyFromHash(window.location.hash);
     if (!key) return;
-    void client.call('replay.open', { id: key }).then((reply) => {
+    void runCommand('replay.open', { id: key }).then((reply) => {
       if (reply.ok) onOpen(reply.data);
       else setFromUrl(reply.error);
     });
     // Once per page: the URL names one recording.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client]);
+  }, [runCommand]);
 
   return (
     <>
@@ -44,7 +44,7 @@ export function OpenRecordingAction({ onOpen }: { onOpen: (index: ReplayIndex) =
         fieldLabel="An asciicast file (.cast, v2 or v3), a path on the machine running the app"
         placeholder="/data/recordings/session.cast"
         onImport={async (path) => {
-          const reply = await client.call('replay.openFile', { path });
+          const reply = await runCommand('replay.openFile', { path });
           if (!reply.ok) return reply.error;
           onOpen(reply.data);
           return null;
@@ -83,7 +83,7 @@ export function RecordingView({ index, onClose }: { index: ReplayIndex; onClose:
  * sent as text, so it works without a path in either shell; up to 8 MiB (bigger ones by path).
  */
 function RecordingDrop({ onOpen }: { onOpen: (index: ReplayIndex) => void }) {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const [over, setOver] = useState(false);
   const [status, setStatus] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
 
@@ -97,7 +97,7 @@ function RecordingDrop({ onOpen }: { onOpen: (index: ReplayIndex) => void }) {
       return;
     }
     setStatus({ busy: true, error: null });
-    const reply = await client.call('replay.openDropped', { name: file.name, text: await file.text() });
+    const reply = await runCommand('replay.openDropped', { name: file.name, text: await file.text() });
     if (!reply.ok) {
       setStatus({ busy: false, error: reply.error.message });
       return;

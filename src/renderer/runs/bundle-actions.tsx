@@ -3,7 +3,7 @@ import { BUNDLE_EXTENSION, type BundleExportResult, type BundleImportResult } fr
 import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { RunTabProps } from './run-tabs';
-import { useAppStore, useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
 import { PathImport } from '../shell/path-import';
 
 /**
@@ -14,7 +14,7 @@ import { PathImport } from '../shell/path-import';
 
 /** The run view's Export tab. */
 export function BundleExportTab({ run }: RunTabProps) {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const serve = useAppStore((s) => s.app.shell.kind === 'serve');
   const [target, setTarget] = useState('');
   const [busy, setBusy] = useState(false);
@@ -25,7 +25,7 @@ export function BundleExportTab({ run }: RunTabProps) {
   // A download link works once (a ticket, never the token): asked for on each click, then followed.
   const download = async (): Promise<void> => {
     setError(null);
-    const reply = await client.call('bundle.downloadTicket', { id: run.id });
+    const reply = await runCommand('bundle.downloadTicket', { id: run.id });
     if (!reply.ok) return setError(reply.error);
     const link = document.createElement('a');
     link.href = reply.data.path;
@@ -43,7 +43,7 @@ export function BundleExportTab({ run }: RunTabProps) {
     setError(null);
     setResult(null);
     const file = target.trim();
-    const reply = await client.call('bundle.export', file ? { id: run.id, file } : { id: run.id });
+    const reply = await runCommand('bundle.export', file ? { id: run.id, file } : { id: run.id });
     setBusy(false);
     if (reply.ok) setResult(reply.data);
     else setError(reply.error);
@@ -136,7 +136,7 @@ function useOpenImported(): (result: BundleImportResult) => Promise<void> {
 
 /** "Import bundle…" in the Runs screen's header. */
 export function BundleImportAction() {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const openImported = useOpenImported();
   return (
     <PathImport
@@ -149,7 +149,7 @@ export function BundleImportAction() {
       }
       placeholder={`~/Downloads/r-20261123-120000-ab12${BUNDLE_EXTENSION}`}
       onImport={async (file) => {
-        const reply = await client.call('bundle.import', { file });
+        const reply = await runCommand('bundle.import', { file });
         if (!reply.ok) return reply.error;
         await openImported(reply.data);
         return null;
@@ -160,14 +160,14 @@ export function BundleImportAction() {
 
 /** "Open the example run" in the Runs screen's empty state: every inspection view, before adding a host. */
 export function ExampleRunButton() {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const openImported = useOpenImported();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<AppErrorData | null>(null);
   const openExample = async (): Promise<void> => {
     setBusy(true);
     setError(null);
-    const reply = await client.call('bundle.importExample', {});
+    const reply = await runCommand('bundle.importExample', {});
     setBusy(false);
     if (!reply.ok) return setError(reply.error);
     await openImported(reply.data);

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { PtbImportResult } from '../../shared/contract-trajectory';
 import { PathImport } from '../shell/path-import';
-import { useAppStore, useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
 
 /**
  * "Import PostTrainBench results…" in the Runs screen: a path typed in (`ptw serve` has no native file dialog; the
@@ -9,7 +9,7 @@ import { useAppStore, useAppStoreApi } from '../store/store-context';
  * and why, as `ptw import ptb` does.
  */
 export function PtbImportAction() {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const loadRuns = useAppStore((s) => s.runs.load);
   const selectRun = useAppStore((s) => s.runs.select);
   const [result, setResult] = useState<PtbImportResult | null>(null);
@@ -23,7 +23,7 @@ export function PtbImportAction() {
       keepOpen
       onImport={async (path) => {
         setResult(null);
-        const reply = await client.call('trajectory.importPtb', { path });
+        const reply = await runCommand('trajectory.importPtb', { path });
         if (!reply.ok) return reply.error;
         setResult(reply.data);
         await loadRuns();

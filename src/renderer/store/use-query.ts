@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useEffectEvent, useLayoutEffect, useRef } from 'react';
 import type { CommandInput, CommandName, CommandOutput, EventName, EventPayload } from '../../shared/contract';
 import type { AppErrorData, Result } from '../../shared/errors';
 import { emptyQueryEntry, queryKey } from './slices/queries-slice';
@@ -19,6 +19,8 @@ export interface QueryView<T> {
 export interface QueryOptions {
   /** Events after which the read is asked again; subscribed while the component is mounted. */
   readonly refetchOn?: readonly RefetchOn[];
+  /** A fact (a string or number) whose change asks again, e.g. a digest of the runs list a leaderboard is built from. */
+  readonly refetchWhen?: string | number;
 }
 
 /**
@@ -32,11 +34,13 @@ export function useQuery<K extends CommandName>(
 ): QueryView<CommandOutput<K>> {
   const store = useAppStoreApi();
   const key = input === null ? null : queryKey(command, input);
-  // The input as of the last render whose key changed: callers may pass a fresh object on every render.
+  // Callers may pass fresh objects on every render: effects depend on the key, and read these as of the last render.
   const inputRef = useRef(input);
-  inputRef.current = input;
   const refetchOn = useRef(options.refetchOn);
-  refetchOn.current = options.refetchOn;
+  useLayoutEffect(() => {
+    inputRef.current = input;
+    refetchOn.current = options.refetchOn;
+  });
 
   const reload = useCallback(async (): Promise<Result<CommandOutput<K>>> => {
     const current = inputRef.current;
@@ -62,6 +66,14 @@ export function useQuery<K extends CommandName>(
     };
   }, [store, key, reload]);
 
+  const when = options.refetchWhen;
+  const seenWhen = useRef(when);
+  useEffect(() => {
+    if (seenWhen.current === when) return;
+    seenWhen.current = when;
+    void reload();
+  }, [when, reload]);
+
   const entry = useAppStore((s) => (key === null ? undefined : s.queries.entries.get(key))) ?? emptyQueryEntry();
   return {
     data: entry.data as CommandOutput<K> | undefined,
@@ -75,7 +87,6 @@ export function useQuery<K extends CommandName>(
 /** Listens to one contract event while the component is mounted (progress of a long command, for instance). */
 export function useEvent<E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void): void {
   const store = useAppStoreApi();
-  const current = useRef(listener);
-  current.current = listener;
-  useEffect(() => store.client.on(event, (payload) => current.current(payload)), [store, event]);
+  const onEvent = useEffectEvent(listener);
+  useEffect(() => store.client.on(event, (payload) => onEvent(payload)), [store, event]);
 }

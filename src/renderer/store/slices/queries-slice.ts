@@ -84,7 +84,9 @@ export function createQueriesSlice(
       // A reply to an older request, or to a read nobody holds any more, changes nothing.
       if (entry && entry.seq === seq)
         change(key, (e) =>
-          result.ok ? { ...e, data: result.data, error: null, loading: false } : { ...e, error: result.error, loading: false },
+          result.ok
+            ? { ...e, data: result.data, error: null, loading: false }
+            : { ...e, error: result.error, loading: false },
         );
       return result;
     },

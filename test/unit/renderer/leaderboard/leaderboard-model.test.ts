@@ -15,6 +15,7 @@ import {
   NO_FILTERS,
   progressColor,
   scatterPoints,
+  seenChoices,
   stepsByHour,
   tableSvg,
 } from '../../../../src/renderer/leaderboard/leaderboard-model';
@@ -95,6 +96,13 @@ describe('leaderboard view model', () => {
     expect(svg).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(svg).not.toContain('<img');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+  });
+
+  it('keeps every agent and budget seen for the filter menus', () => {
+    const first = seenChoices({ agents: ['zed'], budgets: [[7200, '2h']] }, board);
+    expect(first.agents).toEqual(['<img src=x onerror=alert(1)>', 'codex', 'zed']);
+    expect(first.budgets.map(([s]) => s)).toEqual([7200, 36_000]);
+    expect(seenChoices(first, board)).toEqual(first);
   });
 
   it('turns filters into the command input', () => {

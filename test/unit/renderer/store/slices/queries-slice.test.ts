@@ -4,7 +4,6 @@ import { queryKey } from '../../../../../src/renderer/store/slices/queries-slice
 import type { Result } from '../../../../../src/shared/errors';
 import { deferred, fakeClient } from '../../fakes';
 
-
 describe('the queries slice', () => {
   it('keys reads by command and input, whatever the order of the input’s keys', () => {
     expect(queryKey('datasets.list', { id: 'r1' })).toBe('datasets.list {"id":"r1"}');
