@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   checkpointInfoSchema,
@@ -19,13 +18,15 @@ import { AppError } from '../../shared/errors';
 import type { HostProfile } from '../../shared/hosts';
 import { shellQuote } from '../../shared/shell-quote';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
-import type { ExecResult, HostSession } from '../hosts/host-exec-types';
+import { HostPackageUploader } from '../host-package/host-package-upload';
+import type { ExecOptions, ExecResult, HostSession } from '../hosts/host-exec-types';
 import type { RunHost } from '../runs/run-host';
 
 /**
- * Checkpoints of a run, found and diffed on its host by resources/host/ptw-inspect.py (Python standard library, and
- * numpy when the host's python3 has it): the weights stay there, only summaries cross SSH. The helper is uploaded
- * into the run folder's `.inspect/` next to the supervisor's files; a diff runs detached and writes JSON lines to a
+ * Checkpoints of a run, found and diffed on its host by the host package's `inspect` subcommand
+ * (resources/host/ptw_host/checkpoints/; Python standard library, and numpy when the host's python3 has it): the
+ * weights stay there, only summaries cross SSH. The package (one zipapp) is uploaded into the run folder's
+ * `.inspect/` next to the supervisor's files; a diff runs detached and writes JSON lines to a
  * file there that this side tails (the way run records are mirrored), so a long diff neither holds an exec channel
  * nor dies with a dropped connection.
  */
@@ -52,7 +53,8 @@ export interface CheckpointServiceOptions {
   pollMs?: number;
 }
 
-export const INSPECT_SCRIPT = 'ptw-inspect.py';
+/** The host package's subcommand that finds and diffs checkpoints (resources/host/ptw_host/checkpoints/). */
+export const INSPECT_SUBCOMMAND = 'inspect';
 const INSPECT_DIR = '.inspect';
 const CONFIG_FILES = [
   'adapter_config.json',
@@ -74,8 +76,8 @@ export class CountingSession {
   bytes = 0;
   constructor(private readonly inner: HostSession) {}
 
-  async exec(command: string, options?: { timeoutMs?: number }): Promise<ExecResult> {
-    this.bytes += Buffer.byteLength(command);
+  async exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    this.bytes += Buffer.byteLength(command) + Buffer.byteLength(options?.stdin ?? '');
     const result = await this.inner.exec(command, options);
     this.bytes += Buffer.byteLength(result.stdout) + Buffer.byteLength(result.stderr);
     return result;
@@ -112,7 +114,7 @@ export function hfCacheCandidates(profile: HostProfile): string[] {
 }
 
 export function findCommand(
-  scriptPath: string,
+  pyzPath: string,
   runDir: string,
   caches: readonly string[],
   baseModel: string | null,
@@ -120,7 +122,8 @@ export function findCommand(
   const q = shellQuote;
   return [
     'python3',
-    q(scriptPath),
+    q(pyzPath),
+    INSPECT_SUBCOMMAND,
     'find',
     q(runDir),
     ...caches.flatMap((c) => ['--hf-cache', q(c)]),
@@ -131,7 +134,7 @@ export function findCommand(
 /** Starts the diff detached (its own session where setsid exists), output to `out`; prints its pid. */
 export function startDiffCommand(input: {
   runDir: string;
-  script: string;
+  pyz: string;
   a: string;
   b: string;
   out: string;
@@ -141,7 +144,7 @@ export function startDiffCommand(input: {
   return [
     `cd ${q(input.runDir)} || exit 1`,
     'if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=nohup; fi',
-    `$detach python3 ${q(input.script)} diff ${q(input.a)} ${q(input.b)} --out ${q(input.out)} < /dev/null > ${q(input.log)} 2>&1 &`,
+    `$detach python3 ${q(input.pyz)} ${INSPECT_SUBCOMMAND} diff ${q(input.a)} ${q(input.b)} --out ${q(input.out)} < /dev/null > ${q(input.log)} 2>&1 &`,
     'echo $!',
   ].join('\n');
 }
@@ -161,17 +164,15 @@ export function startEngine(
 
 export class CheckpointService {
   readonly #options: CheckpointServiceOptions;
-  #script: Buffer | undefined;
+  #uploader: HostPackageUploader | undefined;
 
   constructor(options: CheckpointServiceOptions) {
     this.#options = options;
   }
 
-  async #helper(): Promise<Buffer> {
-    this.#script ??= await readFile(
-      path.join(this.#options.resourcesDir ?? locateResourcesDir(), 'host', INSPECT_SCRIPT),
-    );
-    return this.#script;
+  #packages(): HostPackageUploader {
+    this.#uploader ??= new HostPackageUploader(() => this.#options.resourcesDir ?? locateResourcesDir());
+    return this.#uploader;
   }
 
   async #runOnHost(runId: string): Promise<RunOnHost> {
@@ -187,19 +188,9 @@ export class CheckpointService {
     };
   }
 
-  /** Uploads the helper into the run folder (a few KB, every call: the app's copy may be newer). */
-  async #upload(session: CountingSession, run: RunOnHost): Promise<string> {
-    const dir = path.posix.join(run.hostRunDir, INSPECT_DIR);
-    const mk = await session.exec(`mkdir -p ${shellQuote(dir)}`);
-    if (mk.code !== 0) {
-      throw new AppError(
-        'RUN_ROOT_NOT_WRITABLE',
-        `Cannot create ${dir} on ${run.host}: ${mk.stderr.trim() || mk.stdout.trim()}`,
-      );
-    }
-    const script = path.posix.join(dir, INSPECT_SCRIPT);
-    await session.writeFile(script, await this.#helper(), { mode: 0o644 });
-    return script;
+  /** The host package in the run folder's .inspect/ (uploaded once per process and run folder). */
+  #upload(session: CountingSession, run: RunOnHost): Promise<string> {
+    return this.#packages().ensure(session, run.host, path.posix.join(run.hostRunDir, INSPECT_DIR));
   }
 
   async #find(
@@ -221,7 +212,10 @@ export class CheckpointService {
     try {
       parsed = JSON.parse(result.stdout) as typeof parsed;
     } catch {
-      throw new AppError('INTERNAL', `${INSPECT_SCRIPT} on ${run.host} printed something that is not JSON.`);
+      throw new AppError(
+        'INTERNAL',
+        `ptw-host.pyz ${INSPECT_SUBCOMMAND} on ${run.host} printed something that is not JSON.`,
+      );
     }
     const checkpoints = (parsed.checkpoints ?? []).map((c) => checkpointInfoSchema.parse(c));
     const base = parsed.base ? checkpointInfoSchema.parse(parsed.base) : null;
@@ -299,7 +293,7 @@ export class CheckpointService {
     const out = path.posix.join(run.hostRunDir, INSPECT_DIR, `diff-${token}.jsonl`);
     const log = path.posix.join(run.hostRunDir, INSPECT_DIR, `diff-${token}.log`);
     const started = await session.exec(
-      startDiffCommand({ runDir: run.hostRunDir, script, a: a.path, b: b.path, out, log }),
+      startDiffCommand({ runDir: run.hostRunDir, pyz: script, a: a.path, b: b.path, out, log }),
     );
     const pid = Number(started.stdout.trim().split('\n').at(-1));
     if (started.code !== 0 || !Number.isInteger(pid) || pid <= 0) {

@@ -1,64 +1,36 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseJsonExact } from '../../shared/datasets/exact-json';
 import { AppError, errorCodeSchema } from '../../shared/errors';
 import { shellQuote } from '../../shared/shell-quote';
+import { HostPackageUploader } from '../host-package/host-package-upload';
 import type { HostSession } from '../hosts/host-exec-types';
 
 /**
- * Runs `resources/host/ptw-data.py` (Python 3 standard library only) on the host, next to a run: the script is
- * copied to `<runDir>/inspect/ptw-data.py` (outside the workspace, so the agent never sees it or its line indexes)
- * the first time this process needs it for that run, and each call is one exec that prints one JSON object.
+ * Runs the host package's `data` subcommand (resources/host/ptw_host/datasets/, Python 3 standard library only) on
+ * the host, next to a run: the package (one zipapp) is copied to `<runDir>/inspect/ptw-host.pyz` (outside the
+ * workspace, so the agent never sees it or its line indexes) the first time this process needs it for that run, and
+ * each call is one exec that prints one JSON object.
  */
 
-export const HELPER_NAME = 'ptw-data.py';
+/** How the helper is named in messages: the subcommand of the host package. */
+export const HELPER_NAME = 'ptw-host.pyz data';
 
 export function inspectDir(runDir: string): string {
   return path.posix.join(runDir, 'inspect');
 }
 
 export class HostDataHelper {
-  private readonly uploaded = new Map<string, Promise<void>>();
-  private source: Promise<Buffer> | undefined;
+  private readonly packages: HostPackageUploader;
 
-  constructor(private readonly resourcesDir: () => string) {}
-
-  private script(): Promise<Buffer> {
-    this.source ??= readFile(path.join(this.resourcesDir(), 'host', HELPER_NAME)).catch((err: unknown) => {
-      this.source = undefined;
-      throw new AppError('NOT_FOUND', `The app's ${HELPER_NAME} is missing from resources/host/: ${String(err)}`);
-    });
-    return this.source;
-  }
-
-  /** Puts the helper in the run's inspect/ folder (once per run and process). */
-  private ensure(session: HostSession, key: string, runDir: string): Promise<void> {
-    let done = this.uploaded.get(key);
-    if (!done) {
-      done = (async () => {
-        const dir = inspectDir(runDir);
-        const file = path.posix.join(dir, HELPER_NAME);
-        // One exec (the folder, then the script from stdin, replaced whole): the first look at a dataset waits for it.
-        const made = await session.exec(
-          `mkdir -p ${shellQuote(dir)} && cat > ${shellQuote(`${file}.tmp`)} && chmod 644 ${shellQuote(`${file}.tmp`)} && mv -f ${shellQuote(`${file}.tmp`)} ${shellQuote(file)}`,
-          { timeoutMs: 30_000, stdin: (await this.script()).toString('utf8') },
-        );
-        if (made.code !== 0) {
-          throw new AppError('RUN_ROOT_NOT_WRITABLE', `Could not write ${file} on the host: ${made.stderr.trim()}`);
-        }
-      })();
-      this.uploaded.set(key, done);
-      done.catch(() => this.uploaded.delete(key));
-    }
-    return done;
+  constructor(resourcesDir: () => string) {
+    this.packages = new HostPackageUploader(resourcesDir);
   }
 
   /** The command line that runs the helper with `args` (uploaded first), for a caller that streams its output. */
   async command(session: HostSession, target: { key: string; runDir: string }, args: string[]): Promise<string> {
-    await this.ensure(session, target.key, target.runDir);
-    const script = path.posix.join(inspectDir(target.runDir), HELPER_NAME);
+    const pyz = await this.packages.ensure(session, target.key, inspectDir(target.runDir));
     // -S: no site-packages (the helper is standard library only), a faster start on hosts with many of them.
-    return ['python3', '-S', shellQuote(script), ...args.map(shellQuote)].join(' ');
+    return ['python3', '-S', pyz, 'data', ...args].map(shellQuote).join(' ');
   }
 
   /**

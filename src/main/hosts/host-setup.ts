@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import * as tar from 'tar-stream';
@@ -13,6 +12,7 @@ import { shellQuote } from '../../shared/shell-quote';
 import { formatByteSize } from '../../shared/runs/duration';
 import { BASE_MODELS } from '../../shared/runs/task-catalog';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
+import { HOST_PACKAGE_FILE, loadHostPackage } from '../host-package/host-package';
 import { readPtbCheckout } from '../catalog/ptb-checkout';
 import { resolveHostPath } from '../runs/host-scripts';
 import { sandboxUserFor } from '../runs/sandbox-policy';
@@ -361,8 +361,9 @@ export class HostSetupService {
 
   /**
    * The checkout's list of what PostTrainBench pre-fetches, plus every base model and its instruct counterpart (the
-   * integrity checks compare against them), downloaded on the host by resources/host/ptw-hf-fetch.py: the plan and
-   * disk check first, then file by file with bytes done, resumed after a cut connection.
+   * integrity checks compare against them), downloaded on the host by the host package's `hf-fetch` subcommand
+   * (resources/host/ptw_host/hf_fetch.py): the plan and disk check first, then file by file with bytes done, resumed
+   * after a cut connection.
    */
   private async caches(
     session: HostSession,
@@ -394,12 +395,13 @@ export class HostSetupService {
     const resources = { models: [...models], datasets: Array.isArray(plan.datasets) ? plan.datasets : [] };
     const dir = `${home}/.cache/posttrain-workbench`;
     await session.exec(`mkdir -p -- ${shellQuote(dir)} ${shellQuote(cache)}`);
-    const helper = await readFile(path.join(this.deps.resourcesDir ?? locateResourcesDir(), 'host', 'ptw-hf-fetch.py'));
-    await session.writeFile(`${dir}/ptw-hf-fetch.py`, helper, { mode: 0o644 });
+    const pkg = await loadHostPackage(this.deps.resourcesDir ?? locateResourcesDir());
+    await session.writeFile(`${dir}/${HOST_PACKAGE_FILE}`, pkg.bytes, { mode: 0o644 });
     await session.writeFile(`${dir}/resources.json`, `${JSON.stringify(resources, null, 2)}\n`, { mode: 0o644 });
     const command = [
       'python3',
-      shellQuote(`${dir}/ptw-hf-fetch.py`),
+      shellQuote(`${dir}/${HOST_PACKAGE_FILE}`),
+      'hf-fetch',
       '--resources',
       shellQuote(`${dir}/resources.json`),
       '--cache',
@@ -624,11 +626,4 @@ async function runInImage(
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
   }
-}
-
-/** The feature's registration: its command for the router (app-services.ts lists it). */
-export function hostSetupHandlers(service: HostSetupService): {
-  'hosts.setup': (input: HostSetupInput) => Promise<SetupReport>;
-} {
-  return { 'hosts.setup': (input) => service.setup(input) };
 }

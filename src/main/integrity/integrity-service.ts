@@ -19,23 +19,25 @@ import {
   type HelperReport,
 } from '../../shared/integrity/integrity-verdict';
 import { credentialEnvNames, getAgent, isAgentId } from '../../shared/runs/agent-catalog';
-import { shellQuote } from '../../shared/shell-quote';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import { hfCacheCandidates } from '../checkpoints/checkpoint-service';
+import { hostPackageCommand } from '../host-package/host-package';
+import { HostPackageUploader, localHostPackage } from '../host-package/host-package-upload';
 import type { HostSession } from '../hosts/host-exec-types';
 import { RunMirror } from '../runs/run-mirror';
 import type { RunHost } from '../runs/run-host';
 
 /**
- * Integrity passes over a run (issue 13). The checks are resources/host/ptw-integrity.py: for a run on a host it is
- * uploaded into the run folder's `.integrity/` and run there with the host's python3 (the workspace, trace and
- * checkpoints stay on the host; one JSON report comes back); an imported run has no host (runs/run-host.ts), so the
- * same script runs on this machine over what the import left (the record, or the PostTrainBench folder it came from)
+ * Integrity passes over a run (issue 13). The checks are the host package's `integrity` subcommand
+ * (resources/host/ptw_host/integrity/): for a run on a host the package (one zipapp) is uploaded into the run folder's
+ * `.integrity/` and run there with the host's python3 (the workspace, trace and checkpoints stay on the host; one JSON
+ * report comes back); an imported run has no host (runs/run-host.ts), so the same package runs on this machine over what the import left (the record, or the PostTrainBench folder it came from)
  * and the references the user names. The verdict goes to the run's local record, `integrity/verdict.json` (what
  * the leaderboard reads), with the full record and a person's decisions beside it.
  */
 
-export const INTEGRITY_SCRIPT = 'ptw-integrity.py';
+/** The host package's subcommand that runs the checks (resources/host/ptw_host/integrity/). */
+export const INTEGRITY_SUBCOMMAND = 'integrity';
 export const VERDICT_FILE = 'integrity/verdict.json';
 export const RECORD_FILE = 'integrity/record.json';
 export const DECISIONS_FILE = 'integrity/decisions.json';
@@ -174,7 +176,7 @@ function runLocal(python: string, argv: string[]): Promise<{ code: number | null
 
 export class IntegrityService {
   readonly #o: IntegrityServiceOptions;
-  #script: Promise<Buffer> | undefined;
+  #uploader: HostPackageUploader | undefined;
   readonly #running = new Map<string, Promise<IntegrityState>>();
 
   constructor(options: IntegrityServiceOptions) {
@@ -185,12 +187,9 @@ export class IntegrityService {
     return this.#o.resourcesDir ?? locateResourcesDir();
   }
 
-  #helper(): Promise<Buffer> {
-    this.#script ??= readFile(path.join(this.#resources(), 'host', INTEGRITY_SCRIPT)).catch((err: unknown) => {
-      this.#script = undefined;
-      throw new AppError('NOT_FOUND', `The app's ${INTEGRITY_SCRIPT} is missing from resources/host/: ${String(err)}`);
-    });
-    return this.#script;
+  #packages(): HostPackageUploader {
+    this.#uploader ??= new HostPackageUploader(() => this.#resources());
+    return this.#uploader;
   }
 
   /** Model pairs the user added (`PTW_HOME/integrity-models.json`: {"ORG/BASE": "ORG/INSTRUCT"}). */
@@ -262,12 +261,7 @@ export class IntegrityService {
     const session = await this.#o.session(target.host);
     const runDir = target.hostRunDir;
     const dir = path.posix.join(runDir, HOST_DIR);
-    const made = await session.exec(`mkdir -p ${shellQuote(dir)}`, { timeoutMs: 30_000 });
-    if (made.code !== 0) {
-      throw new AppError('RUN_ROOT_NOT_WRITABLE', `Could not create ${dir} on ${target.host}: ${made.stderr.trim()}`);
-    }
-    const script = path.posix.join(dir, INTEGRITY_SCRIPT);
-    await session.writeFile(script, await this.#helper(), { mode: 0o644 });
+    const pyz = await this.#packages().ensure(session, target.host, dir);
     const runRoot = path.posix.dirname(runDir);
     const argv = helperArgv({
       root: runDir,
@@ -287,7 +281,7 @@ export class IntegrityService {
       pairs: await this.#pairs(),
       cache: path.posix.join(dir, 'cache.json'),
     });
-    const result = await session.exec(['python3', script, ...argv].map(shellQuote).join(' '), {
+    const result = await session.exec(hostPackageCommand(pyz, INTEGRITY_SUBCOMMAND, argv), {
       timeoutMs: PASS_TIMEOUT_MS,
     });
     if (result.code === 127 || /python3: (command )?not found/.test(result.stderr)) {
@@ -339,9 +333,9 @@ export class IntegrityService {
       cache: mirror.file('integrity/cache.json'),
     });
     await mkdir(mirror.file('integrity'), { recursive: true, mode: 0o700 });
-    const script = path.join(this.#resources(), 'host', INTEGRITY_SCRIPT);
-    await this.#helper();
-    const result = await runLocal(this.#o.localPython ?? 'python3', [script, ...argv]);
+    // The zipapp written once into the app's folder (PTW_HOME/host-package/), run with this machine's python3.
+    const pyz = await localHostPackage(this.#resources(), path.join(path.dirname(this.#o.runsDir), 'host-package'));
+    const result = await runLocal(this.#o.localPython ?? 'python3', [pyz, INTEGRITY_SUBCOMMAND, ...argv]);
     if (result.code === null && /ENOENT/.test(result.stderr)) {
       throw new AppError('HOST_REQUIREMENT_MISSING', 'This machine has no python3, which checks an imported run.');
     }
@@ -354,7 +348,7 @@ export class IntegrityService {
     } catch (err) {
       throw new AppError(
         'INTERNAL',
-        `${INTEGRITY_SCRIPT} failed (exit ${code ?? 'signal'}): ${stderr.trim().slice(-2000) || (err instanceof Error ? err.message : String(err))}`,
+        `ptw-host.pyz ${INTEGRITY_SUBCOMMAND} failed (exit ${code ?? 'signal'}): ${stderr.trim().slice(-2000) || (err instanceof Error ? err.message : String(err))}`,
       );
     }
   }
