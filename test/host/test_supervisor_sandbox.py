@@ -1,23 +1,13 @@
-"""The supervisor's sandbox walls, with Python's own unittest (no Docker needed): run by test/unit/host."""
+"""The supervisor's sandbox walls (ptw_host.sandbox, the evaluator's container), with Python's own unittest (no Docker
+needed): run by test/unit/host."""
 
-import importlib.util
 import os
 import stat
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SUPERVISOR = os.path.join(HERE, "..", "..", "resources", "host", "ptw-supervisor.py")
-
-
-def load_supervisor():
-    spec = importlib.util.spec_from_file_location("ptw_supervisor", SUPERVISOR)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sup = load_supervisor()
+import host_support  # noqa: F401  (puts the host package on sys.path)
+from ptw_host import evaluation, run_config, sandbox
 
 PLAN = {
     "image": "ptb/eval:1",
@@ -36,10 +26,10 @@ PLAN = {
 
 class EvaluatorContainer(unittest.TestCase):
     def body(self, plan=None, secret_env=()):
-        evaluation = sup.EvaluationConfig(dict(PLAN, **(plan or {})))
-        return sup.evaluator_container_body(
-            evaluation,
-            evaluation.attempts[0],
+        config = run_config.EvaluationConfig(dict(PLAN, **(plan or {})))
+        return evaluation.evaluator_container_body(
+            config,
+            config.attempts[0],
             {"ptw.role": "evaluator"},
             task_dir="/runs/r/task",
             model_dir="/runs/r/workspace/final_model",
@@ -80,17 +70,17 @@ class EvaluatorContainer(unittest.TestCase):
     def test_never_root_even_for_an_old_run_json(self):
         old = dict(PLAN)
         del old["user"], old["pidsLimit"], old["memoryBytes"]
-        evaluation = sup.EvaluationConfig(old)
-        self.assertNotEqual(evaluation.uid, 0)
-        self.assertEqual(evaluation.pids_limit, sup.EVALUATION_PIDS_LIMIT)
+        config = run_config.EvaluationConfig(old)
+        self.assertNotEqual(config.uid, 0)
+        self.assertEqual(config.pids_limit, run_config.EVALUATION_PIDS_LIMIT)
         # On a rootless Docker the container's root is the SSH user: allowed there, and only there.
-        self.assertEqual(sup.EvaluationConfig(dict(PLAN, user="0:0", rootlessDocker=True)).uid, 0)
+        self.assertEqual(run_config.EvaluationConfig(dict(PLAN, user="0:0", rootlessDocker=True)).uid, 0)
         for bad in ("0:0", "root", "0", "1000"):
-            with self.assertRaises(sup.ConfigError, msg=bad):
-                sup.EvaluationConfig(dict(PLAN, user=bad))
+            with self.assertRaises(run_config.ConfigError, msg=bad):
+                run_config.EvaluationConfig(dict(PLAN, user=bad))
 
     def test_default_user_is_the_supervisors_own_unless_it_is_root(self):
-        user = sup.default_sandbox_user()
+        user = sandbox.default_sandbox_user()
         if os.geteuid() == 0:
             self.assertEqual(user, "61000:61000")
         else:
@@ -115,7 +105,7 @@ class SanitizeTree(unittest.TestCase):
                 handle.write("x")
             os.chmod(self.path(rel), mode)
         os.chmod(self.path("deep"), 0o2775)
-        report = sup.sanitize_tree(self.root)
+        report = sandbox.sanitize_tree(self.root)
         self.assertEqual(stat.S_IMODE(os.lstat(self.path("sh")).st_mode), 0o755)
         self.assertEqual(stat.S_IMODE(os.lstat(self.path("deep/er/g")).st_mode), 0o711)
         self.assertEqual(stat.S_IMODE(os.lstat(self.path("deep")).st_mode), 0o775)
@@ -128,7 +118,7 @@ class SanitizeTree(unittest.TestCase):
         try:
             os.chmod(outside.name, 0o4755)
             os.symlink(outside.name, self.path("link"))
-            report = sup.sanitize_tree(self.root)
+            report = sandbox.sanitize_tree(self.root)
             self.assertEqual(report["count"], 0)
             self.assertEqual(stat.S_IMODE(os.stat(outside.name).st_mode), 0o4755)
         finally:
@@ -137,7 +127,7 @@ class SanitizeTree(unittest.TestCase):
     @unittest.skipUnless(os.geteuid() == 0, "making a device node needs root")
     def test_removes_device_nodes(self):
         os.mknod(self.path("mem"), 0o600 | stat.S_IFCHR, os.makedev(1, 3))
-        report = sup.sanitize_tree(self.root)
+        report = sandbox.sanitize_tree(self.root)
         self.assertFalse(os.path.lexists(self.path("mem")))
         self.assertEqual(report["removed"], ["mem"])
 
@@ -146,12 +136,12 @@ class SanitizeTree(unittest.TestCase):
             with open(self.path("f%d" % i), "w"):
                 pass
             os.chmod(self.path("f%d" % i), 0o4700)
-        report = sup.sanitize_tree(self.root, report_limit=2)
+        report = sandbox.sanitize_tree(self.root, report_limit=2)
         self.assertEqual(report["count"], 5)
         self.assertEqual(len(report["cleared"]), 2)
 
     def test_a_missing_folder_is_nothing_to_do(self):
-        self.assertEqual(sup.sanitize_tree(self.path("nope"))["count"], 0)
+        self.assertEqual(sandbox.sanitize_tree(self.path("nope"))["count"], 0)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import {
   readState,
   removeRunContainers,
   type RunFolder,
-  SUPERVISOR_SOURCE,
+  HOST_PACKAGE_SOURCE,
   type SupervisorEvent,
   SupervisorProcess,
   type SupervisorState,
@@ -88,7 +88,7 @@ function near(actual: number, expected: number, tolerance = TOLERANCE_MS): boole
   return Math.abs(actual - expected) <= tolerance;
 }
 
-describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd', () => {
+describeWithTestHost('host supervisor (ptw-host.pyz supervise) against a real dockerd', () => {
   let dockerd: TestDockerd;
   let docker: Dockerode;
   let runRoot: string;
@@ -176,7 +176,7 @@ describeWithTestHost('host supervisor (ptw-supervisor.py) against a real dockerd
   }
 
   it('queries the same GPU fields the app parses', () => {
-    const source = readFileSync(SUPERVISOR_SOURCE, 'utf8');
+    const source = readFileSync(path.join(HOST_PACKAGE_SOURCE, 'gpu.py'), 'utf8');
     expect(/^GPU_QUERY = "([^"]+)"$/m.exec(source)?.[1]).toBe(GPU_SAMPLE_FIELDS.join(','));
   });
 

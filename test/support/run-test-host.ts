@@ -105,7 +105,7 @@ export async function startRunTestHost(options: RunTestHostOptions = {}): Promis
       for (const name of readdirSync(runRoot)) {
         const pidFile = path.join(runRoot, name, '.supervisor', 'supervisor.pid');
         const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
-        if (pid > 0 && isProcessAlive(pid) && readCmdline(pid).includes('ptw-supervisor')) {
+        if (pid > 0 && isProcessAlive(pid) && /ptw-supervisor|ptw-host\.pyz/.test(readCmdline(pid))) {
           await terminateProcess(pid, 5_000).catch(() => undefined);
         }
       }

@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { chmod, chown, copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Dockerode from 'dockerode';
+import { HOST_PACKAGE_DIR, HOST_PACKAGE_FILE, loadHostPackage } from '../../src/main/host-package/host-package';
 import { agentContainerLabels, buildAgentContainerConfig } from '../../src/main/runs/agent-container';
 import { TIMER_SCRIPT } from '../../src/main/runs/launch-plan';
 import { sandboxUserFor } from '../../src/main/runs/sandbox-policy';
@@ -13,13 +14,16 @@ import { isProcessAlive, terminateChild, waitForChildExit } from './process-tree
 /**
  * Test-side stand-in for what the app does before and around the host supervisor (docs/run-folder.md): lay out a
  * run folder with run.json, create the agent container the way the launcher will (TTY, open stdin, labels, bind
- * mounts, no network, no capabilities, no new privileges, a PID limit), start `ptw-supervisor.py` detached, and
+ * mounts, no network, no capabilities, no new privileges, a PID limit), start the supervisor (`ptw-host.pyz
+ * supervise`, the zipapp the app ships) detached, and
  * read back what it wrote. The agent container comes from the launcher's own builder
  * (src/main/runs/agent-container.ts), so the supervisor is tested against the sandbox runs really get.
  */
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const SUPERVISOR_SOURCE = path.join(repoRoot, 'resources', 'host', 'ptw-supervisor.py');
+export const RESOURCES_DIR = path.join(repoRoot, 'resources');
+/** The host package's sources (resources/host/ptw_host/), which the zipapp is built from. */
+export const HOST_PACKAGE_SOURCE = path.join(RESOURCES_DIR, 'host', HOST_PACKAGE_DIR);
 
 /** `run.json` `supervisor.evaluation`. */
 export interface EvaluationPlan {
@@ -62,7 +66,8 @@ export interface RunFolderPaths {
   eval: string;
   state: string;
   supervisorDir: string;
-  supervisorScript: string;
+  /** The host package as the launcher uploads it (`.supervisor/ptw-host.pyz`). */
+  supervisorPackage: string;
   pidFile: string;
 }
 
@@ -86,7 +91,7 @@ export function runFolderPaths(dir: string): RunFolderPaths {
     eval: p('eval'),
     state: p('state.json'),
     supervisorDir: p('.supervisor'),
-    supervisorScript: p('.supervisor', 'ptw-supervisor.py'),
+    supervisorPackage: p('.supervisor', HOST_PACKAGE_FILE),
     pidFile: p('.supervisor', 'supervisor.pid'),
   };
 }
@@ -180,7 +185,7 @@ export async function prepareRunFolder(opts: PrepareRunFolderOptions): Promise<R
   await writeFile(path.join(paths.ptw, 'prompt.txt'), opts.prompt ?? 'Post-train the base model.\n');
   await writeFile(path.join(paths.ptw, 'timer'), TIMER_SCRIPT);
   await chmod(path.join(paths.ptw, 'timer'), 0o755);
-  await copyFile(SUPERVISOR_SOURCE, paths.supervisorScript);
+  await writeFile(paths.supervisorPackage, (await loadHostPackage(RESOURCES_DIR)).bytes);
 
   const spec = opts.spec ?? { task: { kind: 'rehearsal' }, agent: { id: 'rehearsal' }, label: 'supervisor test' };
   const supervisor: SupervisorPlan = {
@@ -309,7 +314,7 @@ export interface StartSupervisorOptions {
 }
 
 /**
- * The supervisor as the app starts it (`setsid python3 .supervisor/ptw-supervisor.py … >> record/supervisor.log
+ * The supervisor as the app starts it (`setsid python3 .supervisor/ptw-host.pyz supervise … >> record/supervisor.log
  * 2>&1 &`), but as our child, so tests can wait for it and stop it by PID.
  */
 export class SupervisorProcess {
@@ -336,7 +341,8 @@ export class SupervisorProcess {
   static start(opts: StartSupervisorOptions): SupervisorProcess {
     const paths = opts.run.paths;
     const args = [
-      paths.supervisorScript,
+      paths.supervisorPackage,
+      'supervise',
       '--run-dir',
       paths.dir,
       '--docker-socket',

@@ -11,6 +11,7 @@ import sys
 SUBCOMMANDS = {
     "version": ("ptw_host.version", "print the package's content hash"),
     "supervise": ("ptw_host.supervisor", "supervise one run folder: the agent, its budget, its record, its evaluation"),
+    "supervise": ("ptw_host.supervisor", "supervise one run folder: the agent, its budget, its record, its evaluation"),
     "inspect": ("ptw_host.checkpoints.cli", "find checkpoints of a run and diff two of them"),
     "data": ("ptw_host.datasets.cli", "datasets in a workspace: list, line index, pages, stats, search, overlap"),
     "integrity": ("ptw_host.integrity.cli", "the integrity checks over a run folder"),

@@ -1,6 +1,7 @@
 import { AppError } from '../../shared/errors';
 import { shellQuote } from '../../shared/shell-quote';
 import { COMPUTE_APPS_QUERY, GPU_INVENTORY_QUERY } from '../../shared/parsers/nvidia-smi';
+import { HOST_PACKAGE_FILE } from '../host-package/host-package';
 
 /**
  * The commands the run services send to a host, each one exec (one SSH round trip), and the parsers for what they
@@ -174,6 +175,11 @@ export function removeRunDirScript(runDir: string): string {
  * Starts the supervisor detached (docs/run-folder.md, "The supervisor process"): its own session, stdin from
  * /dev/null and output appended to record/supervisor.log, so the SSH channel closes at once and neither a dropped
  * connection nor the app quitting touches it. Prints its pid.
+ *
+ * It runs the copy the run folder holds, never this app's: the launcher uploaded `.supervisor/ptw-host.pyz`
+ * (`supervise`), and a restarted supervisor is the one that wrote the run's state so far. A run an older app
+ * launched has `.supervisor/ptw-supervisor.py` (the single-file supervisor, same flags) and keeps it; one whose copy
+ * predates `--secrets-stdin` gets the old start, without keys.
  */
 export function startSupervisorScript(input: {
   runDir: string;
@@ -183,7 +189,6 @@ export function startSupervisorScript(input: {
 }): string {
   const q = shellQuote;
   const args = [
-    '.supervisor/ptw-supervisor.py',
     '--run-dir',
     q(input.runDir),
     '--docker-socket',
@@ -194,18 +199,20 @@ export function startSupervisorScript(input: {
   ].join(' ');
   // The agent's key(s) come on stdin (see {@link supervisorSecretsLine}): the supervisor reads them from fd 4 (the
   // exec channel's stdin, saved before `&` replaces it with /dev/null) and says `SECRETS <n>` on fd 3 (the channel's
-  // stdout) before closing it, so this exec returns only once they have been read. A run folder whose supervisor
-  // copy predates --secrets-stdin (an older app launched it) gets the old start.
+  // stdout) before closing it, so this exec returns only once they have been read.
   return [
     `cd -- ${q(input.runDir)} || exit 70`,
     'command -v python3 >/dev/null 2>&1 || { echo "python3 is not on the PATH of the SSH session"; exit 69; }',
     'if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi',
-    'if grep -q -e --secrets-stdin .supervisor/ptw-supervisor.py 2>/dev/null; then',
+    `if [ -f .supervisor/${HOST_PACKAGE_FILE} ]; then set -- .supervisor/${HOST_PACKAGE_FILE} supervise; keys=1`,
+    'elif grep -q -e --secrets-stdin .supervisor/ptw-supervisor.py 2>/dev/null; then set -- .supervisor/ptw-supervisor.py; keys=1',
+    'else set -- .supervisor/ptw-supervisor.py; keys=0; fi',
+    'if [ "$keys" = 1 ]; then',
     '  exec 4<&0',
-    `  $detach python3 ${args} --secrets-stdin --ready-fd 3 0<&4 4<&- 3>&1 >> record/supervisor.log 2>&1 &`,
+    `  $detach python3 "$@" ${args} --secrets-stdin --ready-fd 3 0<&4 4<&- 3>&1 >> record/supervisor.log 2>&1 &`,
     '  exec 4<&-',
     'else',
-    `  $detach python3 ${args} < /dev/null >> record/supervisor.log 2>&1 &`,
+    `  $detach python3 "$@" ${args} < /dev/null >> record/supervisor.log 2>&1 &`,
     'fi',
     'echo "PID $!"',
   ].join('\n');

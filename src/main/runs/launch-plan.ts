@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { AgentDefinition } from '../../shared/runs/agent-catalog';
+import type { EvaluationPlan, SupervisorPlan } from '../../shared/runs/run-json';
 import { canonicalSpec, type RunSpec } from '../../shared/runs/run-spec';
 import { findBaseModel } from '../../shared/runs/task-catalog';
 import { sandboxPaths } from './agent-container';
@@ -55,24 +56,6 @@ export interface ResolvedTask {
   evaluationEntry: string;
   /** The benchmark's grader needs these keys (LLM-graded benchmarks); they belong to the evaluator only. */
   requiredApiKeys: string[];
-}
-
-export interface EvaluationPlan {
-  image: string;
-  workdir: string;
-  command: string[];
-  attempts: { extraArgs: string[]; timeoutSeconds: number }[];
-  deviceRequests: unknown[];
-  networkMode: string;
-  labels: Record<string, string>;
-  shmSizeBytes?: number;
-  /** `uid:gid`: the sandbox's unprivileged user (sandbox-policy.ts); the evaluator never runs as root. */
-  user: string;
-  /** The memory limit the agent had (no swap beyond it); none when the host's memory is unknown. */
-  memoryBytes?: number;
-  pidsLimit: number;
-  /** The host's Docker is rootless: `user` may be 0:0, which is the unprivileged SSH user outside. */
-  rootlessDocker?: boolean;
 }
 
 /** The evaluator's process limit: vLLM's workers and a tokenizer pool fit many times over; a fork bomb does not. */
@@ -225,16 +208,7 @@ export interface RunJson {
   createdAt: string;
   spec: RunSpec;
   specHash: string;
-  supervisor: {
-    agentContainerId: string;
-    budgetSeconds: number;
-    graceSeconds: number;
-    warnSecondsBefore: number[];
-    gpuIndices: number[];
-    sampleGpus: boolean;
-    tty: { cols: number; rows: number };
-    evaluation: EvaluationPlan;
-  };
+  supervisor: SupervisorPlan;
   launch: LaunchRecord;
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { AppError } from '../../shared/errors';
@@ -18,6 +18,7 @@ import { runStateSchema, type RunState } from '../../shared/runs/run-status';
 import { promptVars, REHEARSAL_TASK } from '../../shared/runs/task-catalog';
 import { findPtbTask, readPtbCheckout, renderPtbPrompt } from '../catalog/ptb-checkout';
 import { loadAgentFile, loadRehearsalResources } from '../catalog/rehearsal-resources';
+import { loadHostPackage } from '../host-package/host-package';
 import type { HostSession } from '../hosts/host-exec-types';
 import { DEFAULT_DISK_THRESHOLDS, mapComputeAppsToGpus } from '../hosts/preflight';
 import type { SecretStore } from '../secrets/secret-store';
@@ -537,7 +538,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
   let mirror: RunMirror | null = null;
   try {
     const agentFiles = await Promise.all(agent.files.map((f) => loadAgentFile(deps.resourcesDir, f)));
-    const supervisorSource = await readFile(path.join(deps.resourcesDir, 'host', 'ptw-supervisor.py'));
+    const hostPackage = await loadHostPackage(deps.resourcesDir);
     const uploads: Upload[] = [
       ...prepared.uploads,
       ...agentFiles.map((f, i) => ({
@@ -547,7 +548,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       })),
       { path: paths.prompt, content: Buffer.from(prompt, 'utf8'), mode: 0o644 },
       { path: paths.timer, content: Buffer.from(TIMER_SCRIPT, 'utf8'), mode: 0o755 },
-      { path: paths.supervisorScript, content: supervisorSource, mode: 0o644 },
+      { path: paths.supervisorPackage, content: hostPackage.bytes, mode: 0o644 },
     ];
     for (const upload of uploads) await session.writeFile(upload.path, upload.content, { mode: upload.mode });
     const handedOver = await session.exec(handOverScript(runDir, sandbox), { timeoutMs: 10 * 60_000 });

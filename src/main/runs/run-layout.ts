@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { HOST_PACKAGE_FILE } from '../host-package/host-package';
 
 /**
  * Where things are in a run folder on the host (docs/run-folder.md) and in its local mirror under
@@ -21,7 +22,8 @@ export interface HostRunPaths {
   control: string;
   eval: string;
   supervisorDir: string;
-  supervisorScript: string;
+  /** The host package (`ptw-host.pyz`) the supervisor runs from; runs from before it have `ptw-supervisor.py`. */
+  supervisorPackage: string;
   pidFile: string;
 }
 
@@ -43,7 +45,7 @@ export function hostRunPaths(dir: string): HostRunPaths {
     control: p('control'),
     eval: p('eval'),
     supervisorDir: p('.supervisor'),
-    supervisorScript: p('.supervisor', 'ptw-supervisor.py'),
+    supervisorPackage: p('.supervisor', HOST_PACKAGE_FILE),
     pidFile: p('.supervisor', 'supervisor.pid'),
   };
 }

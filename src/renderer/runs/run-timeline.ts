@@ -165,6 +165,9 @@ function entryFor(raw: Record<string, unknown>, formatTime: (ms: number) => stri
       return { ...base, title: 'Supervisor error', detail: event.message, tone: 'fail' };
     case 'resize':
       return null;
+    case 'sandbox-sanitized':
+      // Shown as before it was declared (as an event of a type the timeline has no words for).
+      return { ...base, title: event.type, detail: '', tone: 'muted' };
   }
   return null;
 }

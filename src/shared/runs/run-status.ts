@@ -49,6 +49,8 @@ const epochMs = z.number().nonnegative();
 export const runStateSchema = z.object({
   status: runStatusSchema,
   supervisorPid: z.number().int().nullable().default(null),
+  /** The run folder format the supervisor writes (ptw_host/run_folder.py SUPERVISOR_VERSION). */
+  supervisorVersion: z.number().int().optional(),
   /** Refreshed every 5 s while the supervisor lives. */
   heartbeatAt: epochMs,
   agentContainerId: z.string().nullable().default(null),
@@ -87,31 +89,70 @@ function event<T extends string, S extends z.ZodRawShape>(type: T, shape: S) {
 
 export const interventionActionSchema = z.enum(['stop', 'kill', 'extend', 'peek-shell']);
 
+/** What `supervisor-error` says about terminal output lost while no supervisor ran (resume). */
+const outputGapSchema = z.object({ from: epochMs.nullable(), to: epochMs });
+
+/**
+ * Every event the supervisor appends (docs/run-folder.md, "Events"), with every field it writes: the host package's
+ * tests check its events against the JSON Schema made from this (test/host/run-folder.schema.json). `request` names
+ * the control file an event answers.
+ */
 export const runEventSchema = z.discriminatedUnion('type', [
-  event('supervisor-started', { pid: z.number().int().optional() }),
-  event('agent-started', { deadline: epochMs }),
-  event('warning', { secondsLeft: z.number() }),
-  event('resize', { cols: z.number().int().positive(), rows: z.number().int().positive() }),
+  event('supervisor-started', {
+    pid: z.number().int().optional(),
+    version: z.number().int().optional(),
+    resumed: z.boolean().optional(),
+    /** The Docker Engine API version the supervisor negotiated. */
+    apiVersion: z.string().optional(),
+    previousStatus: z.string().nullable().optional(),
+    previousHeartbeatAt: epochMs.nullable().optional(),
+  }),
+  event('agent-started', { deadline: epochMs, startedAt: epochMs.optional(), containerId: z.string().optional() }),
+  event('warning', { secondsLeft: z.number(), deadline: epochMs.optional() }),
+  event('resize', {
+    cols: z.number().int().positive(),
+    rows: z.number().int().positive(),
+    by: z.string().optional(),
+    request: z.string().optional(),
+  }),
   event('intervention', {
     action: interventionActionSchema,
     /** Who asked: the app, the CLI, a user name. */
     by: z.string(),
+    request: z.string().optional(),
     newDeadline: epochMs.optional(),
     seconds: z.number().optional(),
   }),
   event('stopping', { reason: stopReasonSchema, signal: z.string() }),
   event('agent-stopped', { reason: stopReasonSchema, exitCode: z.number().int().nullable() }),
-  event('gpu-sampling', { available: z.boolean(), error: z.string().nullable().optional() }),
-  event('evaluation-started', {}),
+  event('gpu-sampling', {
+    available: z.boolean(),
+    error: z.string().nullable().optional(),
+    gpuIndices: z.array(z.number().int()).optional(),
+  }),
+  event('evaluation-started', { attempts: z.number().int().optional() }),
   event('evaluation-attempt', {
     n: z.number().int().positive(),
     exitCode: z.number().int().nullable(),
     timedOut: z.boolean(),
     /** Path of the attempt's log, relative to the run folder (`eval/attempt-1.log`). */
     log: z.string(),
+    error: z.string().optional(),
   }),
   event('evaluation-finished', { outcome: evaluationOutcomeSchema, metrics: evaluationMetricsSchema.nullable() }),
-  event('supervisor-error', { message: z.string() }),
+  event('supervisor-error', {
+    message: z.string(),
+    request: z.string().optional(),
+    outputGap: outputGapSchema.optional(),
+  }),
+  /** Set-id bits cleared and device nodes removed from the agent's folders after it stopped (names capped). */
+  event('sandbox-sanitized', {
+    folder: z.string(),
+    count: z.number().int().nonnegative(),
+    cleared: z.array(z.string()),
+    removed: z.array(z.string()),
+    errors: z.array(z.string()),
+  }),
 ]);
 export type RunEvent = z.infer<typeof runEventSchema>;
 export type RunEventType = RunEvent['type'];
