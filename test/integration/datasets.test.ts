@@ -445,7 +445,7 @@ describeWithTestHost('datasets in a run workspace, read on a real host through t
           .some((p) => {
             try {
               const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-              return cmd.includes('ptw-data.py') && cmd.includes('lorem ipsum dolor');
+              return cmd.includes('ptw-host.pyz') && cmd.includes('lorem ipsum dolor');
             } catch {
               return false;
             }

@@ -104,7 +104,7 @@ describeWithTestHost('integrity checks on a real host through the ptw CLI', () =
     expect(files).toEqual(new Set(['workspace/data/train.jsonl']));
     expect(verdict.checks.find((c) => c.kind === 'contamination')!.reason).toContain('20 item(s)');
     // The helper ran on the host, next to the run.
-    expect(existsSync(path.join(runDir, '.integrity', 'ptw-integrity.py'))).toBe(true);
+    expect(existsSync(path.join(runDir, '.integrity', 'ptw-host.pyz'))).toBe(true);
     const stored = JSON.parse(
       readFileSync(path.join(t.env.PTW_HOME!, 'runs', id, 'integrity', 'verdict.json'), 'utf8'),
     );

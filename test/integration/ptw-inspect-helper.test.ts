@@ -1,4 +1,4 @@
-// The host helper (resources/host/ptw-inspect.py) run directly, with each engine (`--engine python`, `--engine numpy`)
+// The checkpoint inspector (the host package's `inspect` subcommand, resources/host/ptw_host/checkpoints/) run directly, with each engine (`--engine python`, `--engine numpy`)
 // against one float64 reference computed here: tensors split into many small units of work, so one tensor has
 // identical and changed ranges (the ‖A‖ of the identical ones is summed in a second pass), with one process and with
 // several; every dtype the diff decodes; NaN and infinity; what `--engine auto` picks.
@@ -24,8 +24,8 @@ import {
   writeCheckpoint,
   type TensorSpec,
 } from '../support/safetensors-writer';
+import { hostPackageArgv, hostPackageEnv } from '../support/host-package-cli';
 
-const helper = path.resolve(__dirname, '..', '..', 'resources', 'host', 'ptw-inspect.py');
 /** The test host's SSH session PATH (run-test-host.ts, without the fake nvidia-smi). */
 const HOST_PATH = '/usr/local/bin:/usr/bin:/bin';
 const ENGINES = ['python', 'numpy'] as const;
@@ -101,7 +101,10 @@ function run(
   args: string[],
   pythonArgs: string[] = [],
 ): { status: number | null; lines: Line[]; stderr: string } {
-  const result = spawnSync(py.executable, [...pythonArgs, helper, ...args], { encoding: 'utf8' });
+  const result = spawnSync(py.executable, [...pythonArgs, ...hostPackageArgv('inspect', args)], {
+    encoding: 'utf8',
+    env: hostPackageEnv(),
+  });
   const lines = result.stdout
     .split('\n')
     .filter(Boolean)
@@ -292,7 +295,7 @@ it('finds a python3 to run the helper with', (ctx) => {
   ctx.skip(why);
 });
 
-describe.each(interpreters)('ptw-inspect.py diff with $executable (numpy $numpy)', (py) => {
+describe.each(interpreters)('inspect diff with $executable (numpy $numpy)', (py) => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'ptw-inspect-'));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 

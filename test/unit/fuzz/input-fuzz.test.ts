@@ -51,6 +51,7 @@ import { CastIndex } from '../../../src/main/replay/cast-index';
 import { RunService } from '../../../src/main/runs/run-service';
 import { importPtbResults } from '../../../src/main/trajectory/ptb-import';
 import { TrajectoryService } from '../../../src/main/trajectory/trajectory-service';
+import { hostPackageArgv, hostPackageEnv } from '../../support/host-package-cli';
 
 const FIXTURES = path.resolve('test/fixtures');
 const SEED = Number(process.env.PTW_FUZZ_SEED ?? 16);
@@ -516,7 +517,6 @@ describe('fuzzed inputs: recordings, checkpoints, GPUs, run records, datasets', 
     const workspace = path.join(work, 'data-ws');
     mkdirSync(workspace, { recursive: true });
     writeFileSync(path.join(workspace, 'rows.jsonl'), Buffer.concat(rows));
-    const helper = path.resolve('resources/host/ptw-data.py');
     for (const args of [
       ['index', '--cache-dir', path.join(work, 'data-cache')],
       ['stats'],
@@ -525,10 +525,11 @@ describe('fuzzed inputs: recordings, checkpoints, GPUs, run records, datasets', 
       const started = performance.now();
       const r = spawnSync(
         'python3',
-        [helper, args[0]!, '--workspace', workspace, '--file', 'rows.jsonl', ...args.slice(1)],
+        hostPackageArgv('data', [args[0]!, '--workspace', workspace, '--file', 'rows.jsonl', ...args.slice(1)]),
         {
           encoding: 'utf8',
           timeout: 60_000,
+          env: hostPackageEnv(),
         },
       );
       expect(performance.now() - started).toBeLessThan(30_000);

@@ -1,6 +1,7 @@
-// The dataset inspector's host helper (resources/host/ptw-data.py, run here with this machine's python3) and the
-// app's row parser agree on what a row holds and which rows are broken: 64-bit integers exact, 1e400, NaN and
-// Infinity as the file writes them, and a row nested thousands of levels deep one row's problem, not a traceback.
+// The dataset inspector's host helper (the host package's `data` subcommand, resources/host/ptw_host/datasets/, run
+// here with this machine's python3) and the app's row parser agree on what a row holds and which rows are broken:
+// 64-bit integers exact, 1e400, NaN and Infinity as the file writes them, and a row nested thousands of levels deep
+// one row's problem, not a traceback.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -8,8 +9,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellText } from '../../../src/shared/datasets/dataset-rows';
 import { exactJsonText, parseJsonExact } from '../../../src/shared/datasets/exact-json';
+import { hostPackageArgv, hostPackageEnv } from '../../support/host-package-cli';
 
-const helper = path.resolve('resources/host/ptw-data.py');
 const deep = `{"deep":${'['.repeat(3000)}1${']'.repeat(3000)}}`;
 const lines = [
   '{"id":9007199254740993,"score":1e400,"loss":NaN,"lr":-Infinity,"p":0.1}',
@@ -19,7 +20,11 @@ const lines = [
 ];
 
 function run(args: string[]): { status: number | null; json: unknown; stderr: string } {
-  const r = spawnSync('python3', [helper, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('python3', hostPackageArgv('data', args), {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: hostPackageEnv(),
+  });
   return {
     status: r.status,
     json: r.stdout ? parseJsonExact(r.stdout, Number.MAX_SAFE_INTEGER) : null,
