@@ -1,11 +1,11 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { RunSummary } from '../../shared/contract';
 import { formatByteSize } from '../../shared/runs/duration';
-import { useAppStore, useAppStoreApi } from '../store/store-context';
 import { publishRunPosition } from '../steps/run-position';
-import { StreamBinding, type SkippedOutput, type StreamStatus } from './live-stream-binding';
-import { TerminalSurface } from './terminal-surface';
-import { registerForTestDriver, testDriverCatchUp, type DriverTerminal } from './test-driver';
+import type { SkippedOutput, StreamStatus } from './live-stream-binding';
+import type { TerminalSurface } from './terminal-surface';
+import { testDriverCatchUp } from './test-driver';
+import { useTerminalStream } from './use-terminal-stream';
 
 /** Marker labels the toolbar lists (the newest); Replay has them all. */
 const MAX_MARKERS = 100;
@@ -28,78 +28,48 @@ export function LiveTerminalTab({
   run: RunSummary;
   selectTab?: ((id: string) => void) | undefined;
 }) {
-  const client = useAppStoreApi().client;
-  const container = useRef<HTMLDivElement>(null);
-  const surfaceRef = useRef<TerminalSurface | null>(null);
-  const [status, setStatus] = useState<StreamStatus>({ phase: 'connecting' });
-  const [renderer, setRenderer] = useState('');
   const [behind, setBehind] = useState(0);
   const [skipped, setSkipped] = useState<SkippedOutput | null>(null);
   const [markers, setMarkers] = useState<readonly ShownMarker[]>([]);
-  const bindingRef = useRef<StreamBinding | null>(null);
-  const connected = useAppStore((s) => s.app.connection.status === 'open');
-
-  useEffect(() => {
-    const element = container.current;
-    if (!element) return undefined;
-    const surface = new TerminalSurface(element, { writable: false });
-    surfaceRef.current = surface;
-    setRenderer(surface.renderer);
-    const driverEntry: { current: DriverTerminal | null } = { current: null };
-    const binding = new StreamBinding({
-      client,
-      sink: surface.output,
-      reopenAfterDrop: true,
-      onBehind: setBehind,
-      castEvents: {
-        resize: (cols, rows) => surface.setSize(cols, rows),
-        skipped: (info) => {
-          if (driverEntry.current) driverEntry.current.skippedBytes = info.totalSkippedBytes;
-          setSkipped(info);
+  const { container, surfaceRef, bindingRef, status, renderer } = useTerminalStream(
+    'terminal',
+    run.id,
+    { writable: false },
+    ({ surface, client, driver }) => {
+      let markerIds = 0;
+      return {
+        options: {
+          reopenAfterDrop: true,
+          onBehind: setBehind,
+          castEvents: {
+            resize: (cols, rows) => surface.setSize(cols, rows),
+            skipped: (info) => {
+              if (driver.current) driver.current.skippedBytes = info.totalSkippedBytes;
+              setSkipped(info);
+            },
+            marker: (label, _castTime) => {
+              // An xterm marker follows its line as the buffer scrolls (and is gone when the line is).
+              const mark = surface.terminal.registerMarker(0);
+              const id = ++markerIds;
+              setMarkers((list) => [...list, { id, label, line: () => mark?.line ?? -1 }].slice(-MAX_MARKERS));
+            },
+          },
+          open: async (resume) => {
+            const catchUp = testDriverCatchUp(window);
+            const result = await client.call('live.open', {
+              id: run.id,
+              ...(resume ? { fromOffset: resume.fromOffset, source: resume.source } : {}),
+              ...(catchUp === null ? {} : { catchUp }),
+            });
+            // The agent's TTY, so its lines wrap and its cursor moves land where they did for the agent.
+            if (result.ok && result.data.cols && result.data.rows) surface.setSize(result.data.cols, result.data.rows);
+            else if (result.ok && result.data.cols) surface.setCols(result.data.cols);
+            return result;
+          },
         },
-        marker: (label, _castTime) => {
-          // An xterm marker follows its line as the buffer scrolls (and is gone when the line is).
-          const mark = surface.terminal.registerMarker(0);
-          const id = ++markerIds;
-          setMarkers((list) => [...list, { id, label, line: () => mark?.line ?? -1 }].slice(-MAX_MARKERS));
-        },
-      },
-      onStatus: (next) => {
-        if (driverEntry.current) driverEntry.current.status = next;
-        setStatus(next);
-      },
-      open: async (resume) => {
-        const catchUp = testDriverCatchUp(window);
-        const result = await client.call('live.open', {
-          id: run.id,
-          ...(resume ? { fromOffset: resume.fromOffset, source: resume.source } : {}),
-          ...(catchUp === null ? {} : { catchUp }),
-        });
-        // The agent's TTY, so its lines wrap and its cursor moves land where they did for the agent.
-        if (result.ok && result.data.cols && result.data.rows) surface.setSize(result.data.cols, result.data.rows);
-        else if (result.ok && result.data.cols) surface.setCols(result.data.cols);
-        return result;
-      },
-    });
-    let markerIds = 0;
-    driverEntry.current = { surface, binding, status: { phase: 'connecting' } };
-    const unregister = registerForTestDriver(window, 'terminal', driverEntry.current);
-    bindingRef.current = binding;
-    void binding.start();
-    return () => {
-      bindingRef.current = null;
-      unregister();
-      binding.dispose();
-      surface.dispose();
-      surfaceRef.current = null;
-    };
-  }, [client, run.id]);
-
-  // A dropped serve connection takes main's end of the stream with it; carry on once it is back.
-  useEffect(() => {
-    if (connected) bindingRef.current?.connectionRestored();
-    else bindingRef.current?.connectionLost();
-  }, [connected]);
+      };
+    },
+  );
 
   return (
     <section className="live-terminal" data-testid="live-terminal" aria-label="Terminal">

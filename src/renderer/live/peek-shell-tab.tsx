@@ -1,10 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { RunSummary } from '../../shared/contract';
-import { useAppStore, useAppStoreApi } from '../store/store-context';
 import { TerminalToolbar } from './live-terminal-tab';
-import { StreamBinding, type StreamStatus } from './live-stream-binding';
-import { TerminalSurface } from './terminal-surface';
-import { registerForTestDriver, type DriverTerminal } from './test-driver';
+import { useTerminalStream } from './use-terminal-stream';
 
 /**
  * An interactive shell inside the running agent's sandbox (Docker exec with a TTY). Opening it is an intervention:
@@ -30,65 +27,37 @@ export function PeekShellTab({ run }: { run: RunSummary }) {
 }
 
 function PeekShellTerminal({ run, onClosed }: { run: RunSummary; onClosed: () => void }) {
-  const client = useAppStoreApi().client;
-  const container = useRef<HTMLDivElement>(null);
-  const surfaceRef = useRef<TerminalSurface | null>(null);
-  const [status, setStatus] = useState<StreamStatus>({ phase: 'connecting' });
-  const [renderer, setRenderer] = useState('');
-  const bindingRef = useRef<StreamBinding | null>(null);
-  const connected = useAppStore((s) => s.app.connection.status === 'open');
-
-  useEffect(() => {
-    const element = container.current;
-    if (!element) return undefined;
-    const surface = new TerminalSurface(element, { writable: true, scrollback: 10_000 });
-    surfaceRef.current = surface;
-    setRenderer(surface.renderer);
-    const driverEntry: { current: DriverTerminal | null } = { current: null };
-    const binding = new StreamBinding({
-      client,
-      sink: surface.output,
-      reopenAfterDrop: false,
-      onStatus: (next) => {
-        if (driverEntry.current) driverEntry.current.status = next;
-        setStatus(next);
+  const { container, surfaceRef, status, renderer } = useTerminalStream(
+    'peek',
+    run.id,
+    { writable: true, scrollback: 10_000 },
+    ({ surface, client }) => ({
+      options: {
+        reopenAfterDrop: false,
+        open: async () => {
+          const { cols, rows } = surface.terminal;
+          const result = await client.call('live.peekOpen', { id: run.id, cols, rows });
+          if (result.ok) surface.terminal.focus();
+          return result;
+        },
       },
-      open: async () => {
-        const { cols, rows } = surface.terminal;
-        const result = await client.call('live.peekOpen', { id: run.id, cols, rows });
-        if (result.ok) surface.terminal.focus();
-        return result;
+      // Keystrokes and size changes go to the shell; in order, since each is one message on one connection.
+      attach: (binding) => {
+        const typed = surface.terminal.onData((data) => {
+          const streamId = binding.currentStreamId;
+          if (streamId) void client.call('live.input', { streamId, data });
+        });
+        const resized = surface.terminal.onResize(({ cols, rows }) => {
+          const streamId = binding.currentStreamId;
+          if (streamId) void client.call('live.resize', { streamId, cols, rows });
+        });
+        return () => {
+          typed.dispose();
+          resized.dispose();
+        };
       },
-    });
-    // Keystrokes and size changes go to the shell; in order, since each is one message on one connection.
-    const typed = surface.terminal.onData((data) => {
-      const streamId = binding.currentStreamId;
-      if (streamId) void client.call('live.input', { streamId, data });
-    });
-    const resized = surface.terminal.onResize(({ cols, rows }) => {
-      const streamId = binding.currentStreamId;
-      if (streamId) void client.call('live.resize', { streamId, cols, rows });
-    });
-    driverEntry.current = { surface, binding, status: { phase: 'connecting' } };
-    const unregister = registerForTestDriver(window, 'peek', driverEntry.current);
-    bindingRef.current = binding;
-    void binding.start();
-    return () => {
-      bindingRef.current = null;
-      unregister();
-      typed.dispose();
-      resized.dispose();
-      binding.dispose();
-      surface.dispose();
-      surfaceRef.current = null;
-    };
-  }, [client, run.id]);
-
-  // A dropped serve connection takes main's end of the stream with it; carry on once it is back.
-  useEffect(() => {
-    if (connected) bindingRef.current?.connectionRestored();
-    else bindingRef.current?.connectionLost();
-  }, [connected]);
+    }),
+  );
 
   return (
     <section className="live-terminal live-peek" data-testid="peek-shell" aria-label="Peek shell">

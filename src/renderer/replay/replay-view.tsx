@@ -3,7 +3,8 @@ import type { ReplayHit, ReplayIndex } from '../../shared/contract-replay';
 import type { AppErrorData } from '../../shared/errors';
 import type { RunTabProps } from '../runs/run-tabs';
 import { currentRunPosition, publishRunPosition, subscribeRunPosition } from '../steps/run-position';
-import { useAppStoreApi } from '../store/store-context';
+import { useAppStore } from '../store/store-context';
+import { useEvent, useQuery } from '../store/use-query';
 import { ReplayController, type ReplayState } from './replay-controller';
 import { registerReplayDriver, ReplayTerminal } from './replay-terminal';
 
@@ -48,25 +49,16 @@ export function ReplayPlayer({
   runStartedAt: number | null;
   onController?: (controller: ReplayController | null) => void;
 }) {
-  const store = useAppStoreApi();
-  const client = store.client;
-  const [load, setLoad] = useState<Load>({ status: 'loading', done: 0, total: 0 });
-  const [attempt, setAttempt] = useState(0);
-
-  useEffect(() => {
-    let live = true;
-    const stop = client.on('replay.indexProgress', (p) => {
-      if (live && p.id === runId && !p.done) setLoad({ status: 'loading', done: p.bytesDone, total: p.bytesTotal });
-    });
-    void client.call('replay.open', { id: runId }).then((result) => {
-      if (!live) return;
-      setLoad(result.ok ? { status: 'ready', index: result.data } : { status: 'error', error: result.error });
-    });
-    return () => {
-      live = false;
-      stop();
-    };
-  }, [client, runId, attempt]);
+  const opened = useQuery('replay.open', { id: runId });
+  const [progress, setProgress] = useState({ done: 0, total: 0 });
+  useEvent('replay.indexProgress', (p) => {
+    if (p.id === runId && !p.done) setProgress({ done: p.bytesDone, total: p.bytesTotal });
+  });
+  const load: Load = opened.loading
+    ? { status: 'loading', ...progress }
+    : opened.error || !opened.data
+      ? { status: 'error', error: opened.error ?? { code: 'INTERNAL', message: 'No index', retryable: true } }
+      : { status: 'ready', index: opened.data };
 
   if (load.status === 'loading') {
     return (
@@ -88,8 +80,8 @@ export function ReplayPlayer({
           type="button"
           className="button"
           onClick={() => {
-            setLoad({ status: 'loading', done: 0, total: 0 });
-            setAttempt((a) => a + 1);
+            setProgress({ done: 0, total: 0 });
+            void opened.reload();
           }}
         >
           Retry
@@ -119,7 +111,7 @@ function ReplayReady({
   startedAt: number | null;
   onController?: (controller: ReplayController | null) => void;
 }) {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   // The file's own name (a run's is terminal.cast; an opened recording keeps its name).
   const castName = index.file.split(/[\\/]/).pop() || 'terminal.cast';
   const screenRef = useRef<HTMLDivElement>(null);
@@ -140,7 +132,7 @@ function ReplayReady({
       index,
       {
         segment: async (n) => {
-          const result = await client.call('replay.segment', { id: runId, n });
+          const result = await runCommand('replay.segment', { id: runId, n });
           if (!result.ok) throw new Error(result.error.message);
           return result.data;
         },
@@ -188,7 +180,7 @@ function ReplayReady({
       ctl.dispose();
       term.dispose();
     };
-  }, [client, runId, index, startedAt]);
+  }, [runCommand, runId, index, startedAt]);
 
   const seek = (ms: number) => {
     if (!controller) return;
@@ -311,7 +303,7 @@ function ReplayReady({
 }
 
 function ReplaySearch({ runId, onPick }: { runId: string; onPick: (hit: ReplayHit) => void }) {
-  const client = useAppStoreApi().client;
+  const runCommand = useAppStore((s) => s.queries.run);
   const [query, setQuery] = useState('');
   const [result, setResult] = useState<
     | { status: 'idle' }
@@ -325,7 +317,7 @@ function ReplaySearch({ runId, onPick }: { runId: string; onPick: (hit: ReplayHi
     const q = query.trim();
     if (!q) return;
     setResult({ status: 'searching' });
-    const r = await client.call('replay.search', { id: runId, query: q, limit: 200 });
+    const r = await runCommand('replay.search', { id: runId, query: q, limit: 200 });
     setResult(r.ok ? { status: 'done', query: q, ...r.data } : { status: 'error', message: r.error.message });
   };
 
