@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import {
@@ -11,15 +11,13 @@ import {
 } from '../../shared/contract-live';
 import { AppError } from '../../shared/errors';
 import type { NamedSecret } from '../../shared/redact';
-import { getAgent, isAgentId, shellQuote } from '../../shared/runs/agent-catalog';
-import { isFinalRunStatus } from '../../shared/runs/run-status';
+import { shellQuote } from '../../shared/shell-quote';
 import type { HostCommandStream, HostSession } from '../hosts/host-exec-types';
 import type { EventHub } from '../rpc/contract-router';
-import { placeControlScript } from '../runs/host-scripts';
 import { requireRunHost } from '../runs/run-host';
 import { hostRunPaths } from '../runs/run-layout';
 import { RunMirror } from '../runs/run-mirror';
-import type { SecretStore } from '../secrets/secret-store';
+import type { RunService } from '../runs/run-service';
 import { utf8CutBefore } from '../../shared/utf8';
 import { ByteStreamRedactor, Utf8Carry } from './byte-redactor';
 import { CastLineReader, parseCastHeader, type CastChunk } from './cast-line-reader';
@@ -38,24 +36,25 @@ import { ScreenTracker } from './screen-tracker';
 export interface LiveStreamServiceOptions {
   runsDir: string;
   session(host: string): Promise<HostSession>;
-  secrets: Pick<SecretStore, 'get'>;
+  /**
+   * The run service: the run's state as its syncer mirrors it (one view of the host for every viewer), the values
+   * to redact, and the control request that records a peek shell.
+   */
+  runs: LiveRuns;
   events: Pick<EventHub, 'emitTo' | 'onPeerGone' | 'hasPeer'>;
-  /** Brings the run's mirror up to date (to see the supervisor's answer to the peek-shell request). */
-  syncRun(id: string): Promise<unknown>;
-  /** Who control requests are from (`app`, `cli`). */
-  by: string;
   flow?: FlowWindowOptions;
   /** How often a host stream checks whether the run has ended and everything was sent. */
   endCheckMs?: number;
   /** Output is gathered this long before it is sent (fewer, larger messages during a flood). */
   coalesceMs?: number;
-  /** How long the peek shell waits for the supervisor to record the intervention. */
-  controlTimeoutMs?: number;
   /** Screen-state catch-up: how far behind (oldest unrendered output, bytes unrendered) a viewer may fall. */
   catchUp?: CatchUpOptions;
   /** The headless terminals of catch-up streams (one worker for the service); made on first use. */
   screens?: ScreenTracker;
 }
+
+/** What the live stream uses of the run service. */
+export type LiveRuns = Pick<RunService, 'sync' | 'recentSync' | 'redactionSecrets' | 'recordPeekShell'>;
 
 export interface CatchUpOptions {
   /** A viewer whose oldest unacknowledged output was sent longer ago than this is behind. */
@@ -140,14 +139,8 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
  * `tail` goes in the background so that EOF on stdin (`cat` returns) stops it too, whatever the shell does with a
  * closed channel. `-F` waits for a cast that does not exist yet.
  */
-export function followCastScript(castPath: string, fromOffset: number): string {
+function followCastScript(castPath: string, fromOffset: number): string {
   return `tail -c +${fromOffset + 1} -F -- ${shellQuote(castPath)} 2>/dev/null & t=$!; cat >/dev/null; kill $t 2>/dev/null; wait`;
-}
-
-/** The cast's size (or -1) and state.json, for "has the run ended and has everything been read". */
-/** The cast's size (-1 if there is none yet), then state.json (nothing if there is none yet); always exits 0. */
-function endCheckScript(castPath: string, statePath: string): string {
-  return `stat -c %s -- ${shellQuote(castPath)} 2>/dev/null || echo -1; cat -- ${shellQuote(statePath)} 2>/dev/null; true`;
 }
 
 export class LiveStreamService {
@@ -230,7 +223,7 @@ export class LiveStreamService {
     const command = await session.stream(followCastScript(castPath, catchUp ? 0 : fromOffset));
     const stream = this.register(peerId, input.id, 'terminal');
     if (catchUp) this.startCatchUp(stream, header);
-    this.startHostSource(stream, command, fromOffset, secrets, { session, castPath, statePath: paths.state });
+    this.startHostSource(stream, command, fromOffset, secrets);
     return this.openResult(stream, 'host', header);
   }
 
@@ -255,7 +248,6 @@ export class LiveStreamService {
     command: HostCommandStream,
     fromOffset: number,
     secrets: readonly NamedSecret[],
-    where: { session: HostSession; castPath: string; statePath: string },
   ): void {
     // A catch-up stream reads from the start (its screen needs everything) and shows the viewer from `fromOffset`.
     const readFrom = stream.catchUp ? 0 : fromOffset;
@@ -288,27 +280,28 @@ export class LiveStreamService {
       this.end(stream, 'disconnected', 'The stream from the host ended (connection lost?); reopen to continue.');
     });
     // How far behind the host's recording this viewer is, and whether the run has ended and everything in its cast
-    // was sent (twice in a row, so the last flush is in too). Checked while paused too: that is when a viewer lags.
+    // was sent (in two syncs in a row, so the last flush is in too). Checked while paused too: that is when a viewer
+    // lags. The host is asked through the run syncer, which every viewer of the run shares.
     let quietChecks = 0;
     let reportedBehind = 0;
+    let lastSync: number | null = null;
     const check = async (): Promise<void> => {
       if (stream.ended || this.disposed) return;
-      const answer = await where.session
-        .exec(endCheckScript(where.castPath, where.statePath), { timeoutMs: 20_000 })
-        .catch(() => undefined);
-      if (answer && answer.code === 0 && !stream.ended) {
-        const [sizeLine = '-1', ...rest] = answer.stdout.split('\n');
-        const size = Number(sizeLine.trim());
-        const behind = Number.isInteger(size) ? Math.max(0, size - reader.offset - reader.heldBack) : 0;
+      const synced = await this.options.runs.recentSync(stream.runId, this.endCheckMs).catch(() => undefined);
+      if (synced && !stream.ended) {
+        const size = synced.castBytes;
+        const behind = Math.max(0, size - reader.offset - reader.heldBack);
         // A catch-up stream is never behind for long: it skips to the present instead.
         if (!stream.catchUp && (behind >= LIVE_BEHIND_REPORT_BYTES || reportedBehind > 0)) {
           reportedBehind = behind >= LIVE_BEHIND_REPORT_BYTES ? behind : 0;
           this.options.events.emitTo(stream.peerId, 'live.behind', { streamId: stream.id, bytes: reportedBehind });
         }
         const sent = stream.catchUp ? stream.catchUp.mode === 'live' : !stream.window.paused;
-        if (sent && runHasEnded(rest.join('\n')) && reader.offset >= size && reader.heldBack === 0) {
-          quietChecks += 1;
-        } else quietChecks = 0;
+        const newSync = synced.syncedAt !== null && synced.syncedAt !== lastSync;
+        lastSync = synced.syncedAt;
+        const done = sent && synced.caughtUp && synced.agentStopped && reader.offset >= size;
+        if (!done || reader.heldBack > 0) quietChecks = 0;
+        else if (newSync) quietChecks += 1;
         if (quietChecks >= 2) {
           this.feed(stream, redactor.flush(), true);
           this.endCaughtUp(stream, 'run-ended');
@@ -359,10 +352,10 @@ export class LiveStreamService {
   async peekOpen(input: { id: string; cols: number; rows: number }, peerId: string): Promise<PeekOpenResult> {
     this.requirePeer(peerId);
     const mirror = new RunMirror(this.options.runsDir, input.id);
-    await this.options.syncRun(input.id).catch(() => undefined);
+    await this.options.runs.sync(input.id).catch(() => undefined);
     const sync = await mirror.readSync();
     if (!sync) throw new AppError('NOT_FOUND', `No run ${input.id} here (ptw run ls lists runs on your hosts).`);
-    requireRunHost(input.id, sync);
+    const target = requireRunHost(input.id, sync);
     const state = await mirror.readState();
     const runJson = await mirror.readRunJson();
     if (!state || state.status !== 'running' || state.stoppedAt !== null) {
@@ -390,7 +383,7 @@ export class LiveStreamService {
         `The agent container of run ${input.id} is not running (${inspected.State.Status}).`,
       );
     }
-    const request = await this.recordPeekShell(input.id, session, sync.hostRunDir, mirror);
+    const request = await this.options.runs.recordPeekShell(target);
     const shell = 'if command -v bash >/dev/null 2>&1; then exec bash -i; else exec sh -i; fi';
     const exec = await container.exec({
       Cmd: ['/bin/sh', '-c', shell],
@@ -435,47 +428,6 @@ export class LiveStreamService {
       highWatermark: this.flow.highWatermark,
       lowWatermark: this.flow.lowWatermark,
     };
-  }
-
-  /** Writes a `peek-shell` control request and waits for the supervisor's `intervention` event for it. */
-  private async recordPeekShell(
-    id: string,
-    session: HostSession,
-    hostRunDir: string,
-    mirror: RunMirror,
-  ): Promise<string> {
-    const paths = hostRunPaths(hostRunDir);
-    const name = `peek-shell-${Date.now()}-${randomBytes(3).toString('hex')}.json`;
-    const tmp = path.posix.join(paths.control, `.${name}.tmp`);
-    await session.writeFile(tmp, `${JSON.stringify({ action: 'peek-shell', by: this.options.by })}\n`, { mode: 0o644 });
-    const placed = await session.exec(placeControlScript(tmp, path.posix.join(paths.control, name)));
-    if (placed.code !== 0) {
-      throw new AppError('INTERNAL', `Recording the peek shell on the host failed: ${placed.stderr.trim()}`);
-    }
-    const timeoutMs = this.options.controlTimeoutMs ?? 20_000;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      await this.options.syncRun(id).catch(() => undefined);
-      const text = await readFile(mirror.file('events.jsonl'), 'utf8').catch(() => '');
-      for (const line of text.split('\n')) {
-        if (!line.includes(name)) continue;
-        const event = parseObject(line);
-        if (event?.request !== name) continue;
-        if (event.type === 'intervention') return name;
-        if (event.type === 'supervisor-error') {
-          throw new AppError('CONFLICT', `The supervisor refused the peek shell: ${String(event.message)}`);
-        }
-      }
-      if (Date.now() >= deadline) {
-        throw new AppError(
-          'TIMEOUT',
-          `The host's supervisor did not record the peek shell within ${Math.round(timeoutMs / 1000)} s; the shell ` +
-            'was not opened (every peek into a sandbox is recorded first).',
-          { retryable: true },
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
   }
 
   input(streamId: string, data: string, peerId: string): number {
@@ -846,18 +798,9 @@ export class LiveStreamService {
     });
   }
 
-  /** The values to redact: every key the run's agent could have been given (as `RunService` does for the mirror). */
+  /** The values to redact: every key the run's agent could have been given (the run service's list). */
   private async redactionSecrets(mirror: RunMirror): Promise<NamedSecret[]> {
-    const agentId = (await mirror.readRunJson())?.spec.agent.id;
-    if (!agentId || !isAgentId(agentId)) return [];
-    const secrets: NamedSecret[] = [];
-    for (const credential of getAgent(agentId).credentials) {
-      for (const name of credential.secretNames) {
-        const found = await this.options.secrets.get(name).catch(() => undefined);
-        if (found) secrets.push({ name: credential.env, value: found.value });
-      }
-    }
-    return secrets;
+    return this.options.runs.redactionSecrets((await mirror.readRunJson())?.spec.agent.id);
   }
 }
 
@@ -865,24 +808,6 @@ function noticeLine(problem: string): string {
   // The problem quotes the damaged line: its control characters must not drive the viewer's terminal.
   const plain = [...problem].map((c) => (c < ' ' || c === '\x7f' ? ' ' : c)).join('');
   return `\r\n\x1b[33m[ptw] ${plain}\x1b[0m\r\n`;
-}
-
-function parseObject(line: string): Record<string, unknown> | null {
-  try {
-    const value = JSON.parse(line) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** state.json says the agent has stopped (or the run is over): no more terminal output will come. */
-function runHasEnded(stateText: string): boolean {
-  const state = parseObject(stateText.trim());
-  if (!state) return false;
-  if (typeof state.stoppedAt === 'number') return true;
-  const status = state.status;
-  return typeof status === 'string' && isFinalRunStatus(status as Parameters<typeof isFinalRunStatus>[0]);
 }
 
 async function firstLine(file: string): Promise<string> {

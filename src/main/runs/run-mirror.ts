@@ -79,6 +79,8 @@ export interface SyncResult {
   complete: boolean;
   /** The run folder no longer exists on the host. */
   gone: boolean;
+  /** Every record was copied up to the host's size as of this sync (none was left behind by the per-sync cap). */
+  caughtUp: boolean;
 }
 
 /** How much one sync copies at most, so a long backlog does not hold the loop (the next sync goes on). */
@@ -216,7 +218,15 @@ export class RunMirror {
   async sync(session: HostSession, secrets: readonly NamedSecret[]): Promise<SyncResult> {
     const result = await this.withLock(() => this.syncLocked(session, secrets));
     return (
-      result ?? { skipped: true, changed: false, state: null, supervisorAlive: false, complete: false, gone: false }
+      result ?? {
+        skipped: true,
+        changed: false,
+        state: null,
+        supervisorAlive: false,
+        complete: false,
+        gone: false,
+        caughtUp: false,
+      }
     );
   }
 
@@ -244,7 +254,15 @@ export class RunMirror {
       next.complete = true;
       await this.writeSync(next);
       const state = await this.readState();
-      return { skipped: false, changed: false, state, supervisorAlive: false, complete: true, gone: true };
+      return {
+        skipped: false,
+        changed: false,
+        state,
+        supervisorAlive: false,
+        complete: true,
+        gone: true,
+        caughtUp: true,
+      };
     }
 
     const hash = secretsHash(secrets);
@@ -324,6 +342,7 @@ export class RunMirror {
       supervisorAlive: stat.supervisorAlive,
       complete: next.complete,
       gone: false,
+      caughtUp,
     };
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CatalogTask, RunDetail, RunSummary } from '../../shared/contract';
+import type { RunDetail, RunSummary } from '../../shared/contract';
 import { CastEventReader, parseCastHeader } from '../../shared/replay/asciicast';
 import { ptbRecordSchema, type PtbRecord } from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
@@ -9,15 +9,13 @@ import type { HostProfile } from '../../shared/hosts';
 import type { NamedSecret } from '../../shared/redact';
 import { getAgent, isAgentId } from '../../shared/runs/agent-catalog';
 import { isFinalRunStatus, parseEventsJsonl, type RunState } from '../../shared/runs/run-status';
-import { REHEARSAL_TASK } from '../../shared/runs/task-catalog';
-import { readPtbCheckout } from '../catalog/ptb-checkout';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import type { HostSession } from '../hosts/host-exec-types';
 import type { SecretStore } from '../secrets/secret-store';
 import { placeControlScript, startSupervisorScript, supervisorSecretsLine } from './host-scripts';
 import { discoverHostRuns, type DiscoveryReport } from './run-discovery';
 import { launchRun } from './run-launcher';
-import { hostRunPaths, LOCAL_FILES } from './run-layout';
+import { hostRunPaths, LOCAL_FILES, MIRRORED_FILES } from './run-layout';
 import { listMirrors, RunMirror, type SyncResult } from './run-mirror';
 import { summarizeRun } from './run-summary';
 import { requireRunHost, runHostOf, type RunHost } from './run-host';
@@ -49,6 +47,21 @@ export interface RunServiceOptions {
 
 export type ControlRequest = { action: 'stop' } | { action: 'kill' } | { action: 'extend'; seconds: number };
 
+/**
+ * A run as the syncer last mirrored it, for a viewer following the host's recording (the live terminal): whether
+ * the agent has stopped, and how much of the host's `terminal.cast` the mirror has copied.
+ */
+export interface SyncedRun {
+  /** state.json as last mirrored says the agent has stopped (or the run is over): no more terminal output. */
+  agentStopped: boolean;
+  /** Bytes of the host's terminal.cast the mirror has copied (complete lines). */
+  castBytes: number;
+  /** That sync copied every record up to the host's size (the per-sync cap left nothing behind). */
+  caughtUp: boolean;
+  /** When that sync started (this process's clock): a new value after every sync; null when none has been made. */
+  syncedAt: number | null;
+}
+
 export interface FollowOptions {
   /** Terminal output ("o" events of the cast), from the beginning, as it arrives. */
   onOutput?: (data: string) => void;
@@ -59,6 +72,9 @@ export interface FollowOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
 }
+
+/** The cast's name in the mirror (and its sync.json entry). */
+const CAST_FILE = MIRRORED_FILES.find((file) => file.kind === 'cast')?.local ?? 'terminal.cast';
 
 /** A resumed supervisor gets this long to take over before another is started. */
 const RESUME_INTERVAL_MS = 60_000;
@@ -84,6 +100,10 @@ export class RunService {
   private ticking: Promise<void> | undefined;
   private disposed = false;
   private lastEmitted = '';
+  /** The last sync of each run made here: when it started and whether it caught up with the host's records. */
+  private readonly lastSyncs = new Map<string, { startedAt: number; caughtUp: boolean }>();
+  /** Syncs made for {@link recentSync}, shared by every caller that wants the same run. */
+  private readonly freshening = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: RunServiceOptions) {
     this.runsDir = path.join(options.home, 'runs');
@@ -197,22 +217,6 @@ export class RunService {
     return { summary: await this.summary(result.id), warnings: result.warnings };
   }
 
-  async catalogTasks(host: string): Promise<CatalogTask[]> {
-    const profile = await this.options.profile(host);
-    const tasks: CatalogTask[] = [{ kind: 'rehearsal', displayName: REHEARSAL_TASK.label, requiredApiKeys: [] }];
-    if (!profile.ptbCheckout) return tasks;
-    const checkout = await readPtbCheckout(await this.options.session(host), profile.ptbCheckout);
-    for (const task of checkout.tasks) {
-      tasks.push({
-        kind: 'ptb',
-        benchmark: task.benchmark,
-        displayName: task.displayName,
-        requiredApiKeys: task.requiredApiKeys,
-      });
-    }
-    return tasks;
-  }
-
   // --- catching up with the host ----------------------------------------------------------------------------
 
   /** The values to redact from a run's records: every key the agent could have been given, current values. */
@@ -249,7 +253,15 @@ export class RunService {
     if (sync.imported) {
       // Imported from a file: there is no host to catch up with; the record is as complete as it will get.
       const state = await mirror.readState();
-      return { skipped: true, changed: false, state, supervisorAlive: false, complete: true, gone: false };
+      return {
+        skipped: true,
+        changed: false,
+        state,
+        supervisorAlive: false,
+        complete: true,
+        gone: false,
+        caughtUp: true,
+      };
     }
     const runJson = await mirror.readRunJson();
     const secrets = [
@@ -258,6 +270,7 @@ export class RunService {
     ];
     let session: HostSession;
     let result: SyncResult;
+    const startedAt = Date.now();
     try {
       session = await this.options.session(sync.host, options);
       result = await mirror.sync(session, secrets);
@@ -265,6 +278,7 @@ export class RunService {
       await mirror.recordError(`${sync.host}: ${errorText(err)}`).catch(() => undefined);
       throw err;
     }
+    if (!result.skipped) this.lastSyncs.set(id, { startedAt, caughtUp: result.caughtUp });
     const state = result.state;
     if (!result.skipped && !result.gone && state && !isFinalRunStatus(state.status) && !result.supervisorAlive) {
       const containerId = state.agentContainerId ?? runJson?.supervisor.agentContainerId ?? null;
@@ -279,6 +293,38 @@ export class RunService {
     // list would keep showing a status the record has left.
     if (result.changed) void this.emitIfChanged();
     return result;
+  }
+
+  /**
+   * The run as the syncer last mirrored it, synced first when that is older than `maxAgeMs`. Every viewer of a run
+   * reads this one view of the host instead of asking the host itself; the background syncer keeps a live run fresh
+   * anyway, and without it one sync serves every caller that asks at the same time. Never asks a person anything.
+   */
+  async recentSync(id: string, maxAgeMs: number): Promise<SyncedRun> {
+    const mirror = new RunMirror(this.runsDir, id);
+    let sync = await mirror.readSync();
+    if (!sync) throw new AppError('NOT_FOUND', `No run ${id} here (ptw run ls lists runs on your hosts).`);
+    if (!sync.complete) {
+      const last = this.lastSyncs.get(id);
+      if (!last || Date.now() - last.startedAt > maxAgeMs) {
+        let syncing = this.freshening.get(id);
+        if (!syncing) {
+          syncing = this.sync(id, { background: true }).finally(() => this.freshening.delete(id));
+          this.freshening.set(id, syncing);
+        }
+        // Bounded: a sync held up (a slow host, the final model being listed) leaves the facts as they were.
+        await Promise.race([syncing.catch(() => undefined), sleep(maxAgeMs)]);
+        sync = (await mirror.readSync()) ?? sync;
+      }
+    }
+    const last = this.lastSyncs.get(id);
+    // A complete record has everything the host will ever have: as good as a sync made now.
+    return {
+      agentStopped: agentStopped(await mirror.readRawState()),
+      castBytes: sync.files[CAST_FILE]?.hostOffset ?? 0,
+      caughtUp: sync.complete || (last?.caughtUp ?? false),
+      syncedAt: sync.complete ? Date.now() : (last?.startedAt ?? null),
+    };
   }
 
   private async restartSupervisor(input: {
@@ -429,9 +475,7 @@ export class RunService {
     const mirror = await this.known(id);
     const first = await this.sync(id);
     const state: RunState | null = first.state ?? (await mirror.readState());
-    const sync = await mirror.readSync();
-    if (!sync) throw new AppError('NOT_FOUND', `No run ${id}`);
-    requireRunHost(id, sync);
+    const target = requireRunHost(id, await mirror.readSync());
     if (!state) throw new AppError('CONFLICT', `Run ${id} has not started yet; try again in a moment.`);
     if (isFinalRunStatus(state.status) || state.stoppedAt !== null) {
       throw new AppError(
@@ -445,39 +489,70 @@ export class RunService {
         `Run ${id} is already stopping (${state.stopReason ?? 'stop'}); it cannot be extended.`,
       );
     }
-    const session = await this.options.session(sync.host);
-    const paths = hostRunPaths(sync.hostRunDir);
+    await this.placeControl(
+      mirror,
+      target,
+      request,
+      request.action,
+      (seconds, file) =>
+        `The host's supervisor did not confirm the ${request.action} within ${seconds} s. The request stays in ` +
+        `${file} and takes effect when the supervisor reads it.`,
+    );
+    void this.emitIfChanged();
+    return this.summaryOf(mirror);
+  }
+
+  /**
+   * Records a peek shell into the run's sandbox: a `peek-shell` control request, answered by the supervisor's
+   * `intervention` event before anything opens (every peek into a sandbox is recorded first). The request's name.
+   */
+  async recordPeekShell(target: RunHost): Promise<string> {
+    const mirror = new RunMirror(this.runsDir, target.id);
+    return this.placeControl(
+      mirror,
+      target,
+      { action: 'peek-shell' },
+      'peek shell',
+      (seconds) =>
+        `The host's supervisor did not record the peek shell within ${seconds} s; the shell was not opened (every ` +
+        'peek into a sandbox is recorded first).',
+    );
+  }
+
+  /**
+   * Writes a control request into the run's `control/` (uploaded under a dot-name, then renamed into place) and
+   * waits for the supervisor's `intervention` event for it (its name is returned), or its rejection.
+   */
+  private async placeControl(
+    mirror: RunMirror,
+    target: RunHost,
+    request: ControlRequest | { action: 'peek-shell' },
+    what: string,
+    timedOut: (seconds: number, file: string) => string,
+  ): Promise<string> {
+    const session = await this.options.session(target.host);
+    const paths = hostRunPaths(target.hostRunDir);
     const name = `${request.action}-${Date.now()}-${randomBytes(3).toString('hex')}.json`;
     const tmp = path.posix.join(paths.control, `.${name}.tmp`);
     await session.writeFile(tmp, `${JSON.stringify({ ...request, by: this.options.by })}\n`, { mode: 0o644 });
     const placed = await session.exec(placeControlScript(tmp, path.posix.join(paths.control, name)));
     if (placed.code !== 0) {
-      throw new AppError(
-        'INTERNAL',
-        `Placing the ${request.action} request on ${sync.host} failed: ${placed.stderr.trim()}`,
-      );
+      throw new AppError('INTERNAL', `Placing the ${what} request on ${target.host} failed: ${placed.stderr.trim()}`);
     }
     const timeoutMs = this.options.controlTimeoutMs ?? 20_000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      await this.sync(id).catch(() => undefined);
+      await this.sync(target.id).catch(() => undefined);
       const events = await this.localEvents(mirror);
       const answer = events.find(
         (e) => e.request === name && (e.type === 'intervention' || e.type === 'supervisor-error'),
       );
-      if (answer?.type === 'intervention') {
-        void this.emitIfChanged();
-        return this.summaryOf(mirror);
-      }
-      if (answer)
-        throw new AppError('CONFLICT', `The supervisor refused the ${request.action}: ${String(answer.message)}`);
+      if (answer?.type === 'intervention') return name;
+      if (answer) throw new AppError('CONFLICT', `The supervisor refused the ${what}: ${String(answer.message)}`);
       if (Date.now() >= deadline) {
-        throw new AppError(
-          'TIMEOUT',
-          `The host's supervisor did not confirm the ${request.action} within ${Math.round(timeoutMs / 1000)} s. The ` +
-            `request stays in ${paths.control}/${name} and takes effect when the supervisor reads it.`,
-          { retryable: true },
-        );
+        throw new AppError('TIMEOUT', timedOut(Math.round(timeoutMs / 1000), `${paths.control}/${name}`), {
+          retryable: true,
+        });
       }
       await sleep(300);
     }
@@ -570,6 +645,14 @@ export class RunService {
     await this.ticking?.catch(() => undefined);
     if (this.timer) clearTimeout(this.timer);
   }
+}
+
+/** state.json (read leniently: any record with these fields) says the agent has stopped or the run is over. */
+function agentStopped(raw: unknown): boolean {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return false;
+  const state = raw as { stoppedAt?: unknown; status?: unknown };
+  if (typeof state.stoppedAt === 'number') return true;
+  return typeof state.status === 'string' && isFinalRunStatus(state.status as RunState['status']);
 }
 
 /** Complete lines of the local cast from `offset`. */

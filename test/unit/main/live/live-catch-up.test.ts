@@ -10,6 +10,7 @@ import { LocalHostSession } from '../../../../src/main/hosts/local-host-session'
 import { LiveStreamService } from '../../../../src/main/live/live-stream-service';
 import { ScreenTracker } from '../../../../src/main/live/screen-tracker';
 import { EventHub } from '../../../../src/main/rpc/contract-router';
+import { liveTestRuns } from '../../../support/live-runs';
 import { castScreen, floodPiece, floodText, ViewerScreen } from '../../../support/live-screens';
 
 const runId = 'r-20261207-120000-cu19';
@@ -91,10 +92,8 @@ describe('screen-state catch-up', () => {
     service = new LiveStreamService({
       runsDir: path.join(home, 'runs'),
       session: () => Promise.reject(new Error('a finished run needs no host')),
-      secrets: { get: () => Promise.resolve(undefined) },
+      runs: liveTestRuns(home),
       events: hub,
-      syncRun: () => Promise.resolve(),
-      by: 'app',
       screens,
       catchUp: { maxLagMs: 250, maxBytes: 256 * 1024 },
     });
@@ -176,10 +175,8 @@ describe('screen-state catch-up', () => {
     const tight = new LiveStreamService({
       runsDir: path.join(home, 'runs'),
       session: () => Promise.resolve(session),
-      secrets: { get: () => Promise.resolve(undefined) },
+      runs: liveTestRuns(home, { session }),
       events: hub,
-      syncRun: () => Promise.resolve(),
-      by: 'app',
       screens,
       endCheckMs: 200,
       catchUp: { maxLagMs: 20, maxBytes: 8 * 1024 },
@@ -229,10 +226,8 @@ describe('screen-state catch-up', () => {
     const host = new LiveStreamService({
       runsDir: path.join(home, 'runs'),
       session: () => Promise.resolve(session),
-      secrets: { get: () => Promise.resolve(undefined) },
+      runs: liveTestRuns(home, { session }),
       events: hub,
-      syncRun: () => Promise.resolve(),
-      by: 'app',
       screens,
       endCheckMs: 200,
       catchUp: { maxLagMs: 50, maxBytes: 64 * 1024 },

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LiveDataEvent, LiveEndEvent } from '../../../../src/shared/contract-live';
 import { LiveStreamService } from '../../../../src/main/live/live-stream-service';
 import { EventHub } from '../../../../src/main/rpc/contract-router';
+import { liveTestRuns } from '../../../support/live-runs';
 
 const runId = 'r-20261123-120000-ab12';
 
@@ -64,10 +65,8 @@ describe('LiveStreamService from a finished run’s bundle', () => {
     service = new LiveStreamService({
       runsDir: path.join(home, 'runs'),
       session: () => Promise.reject(new Error('a finished run needs no host')),
-      secrets: { get: () => Promise.resolve(undefined) },
+      runs: liveTestRuns(home),
       events: hub,
-      syncRun: () => Promise.resolve(),
-      by: 'app',
       flow: { highWatermark: 8_000, lowWatermark: 2_000 },
     });
   });
@@ -190,13 +189,8 @@ describe('LiveStreamService from a finished run’s bundle', () => {
     const keyed = new LiveStreamService({
       runsDir: path.join(home, 'runs'),
       session: () => Promise.reject(new Error('no host')),
-      secrets: {
-        get: (name) =>
-          Promise.resolve(name === 'ANTHROPIC_API_KEY' ? { value: key, source: 'environment' as const } : undefined),
-      },
+      runs: liveTestRuns(home, { keys: { ANTHROPIC_API_KEY: key } }),
       events: hub,
-      syncRun: () => Promise.resolve(),
-      by: 'app',
     });
     try {
       const { viewer: v } = viewer(hub, 'p1');
