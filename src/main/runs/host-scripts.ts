@@ -2,11 +2,13 @@ import { AppError } from '../../shared/errors';
 import { shellQuote } from '../../shared/shell-quote';
 import { COMPUTE_APPS_QUERY, GPU_INVENTORY_QUERY } from '../../shared/parsers/nvidia-smi';
 import { HOST_PACKAGE_FILE } from '../host-package/host-package';
+import { hostModuleProgram } from '../host-package/host-module-program';
 
 /**
  * The commands the run services send to a host, each one exec (one SSH round trip), and the parsers for what they
- * print. Scripts are POSIX sh (busybox has all they use) or, where JSON is easier, Python 3 standard library: the
- * host has python3 anyway, since the supervisor needs it. Paths from the user are always quoted by {@link shellQuote}.
+ * print. Scripts are POSIX sh (busybox has all they use) or, where JSON is easier, a module of the host package
+ * (resources/host/ptw_host, Python 3 standard library): the host has python3 anyway, since the supervisor needs it.
+ * Paths from the user are always quoted by {@link shellQuote}.
  */
 
 function field(line: string): [string, string] {
@@ -317,107 +319,21 @@ export function parseSyncStat(stdout: string): SyncStat {
 
 /**
  * Lists workspace/final_model on the host with sizes and SHA-256 (computed there: the weights never travel), never
- * following links: a link is listed with its target instead, since the agent chose where it points.
+ * following links (resources/host/ptw_host/manifest.py, run as its source: older run folders hold no ptw-host.pyz).
  */
 export function manifestScript(runDir: string): string {
-  const program = String.raw`
-import hashlib, json, os, stat, sys, time
-workspace = os.path.join(sys.argv[1], "workspace")
-root = os.path.join(workspace, "final_model")
-out = {"schema": 1, "root": root, "computedAt": int(time.time() * 1000), "exists": False, "reason": None,
-       "files": [], "symlinks": [], "totalBytes": 0}
-def main():
-    if os.path.islink(root):
-        out["reason"] = "workspace/final_model is a symlink (to %s)" % os.readlink(root)
-        return
-    if not os.path.isdir(root):
-        out["reason"] = "workspace/final_model does not exist"
-        return
-    out["exists"] = True
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in list(dirnames):
-            full = os.path.join(dirpath, name)
-            if os.path.islink(full):
-                dirnames.remove(name)
-                out["symlinks"].append({"path": os.path.relpath(full, root), "target": os.readlink(full)})
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, root)
-            info = os.lstat(full)
-            if stat.S_ISLNK(info.st_mode):
-                out["symlinks"].append({"path": rel, "target": os.readlink(full)})
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                continue
-            digest = hashlib.sha256()
-            with open(full, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(chunk)
-            out["files"].append({"path": rel, "size": info.st_size, "sha256": digest.hexdigest()})
-            out["totalBytes"] += info.st_size
-main()
-print(json.dumps(out))
-`;
-  return `python3 -c ${shellQuote(program)} ${shellQuote(runDir)}`;
+  return `python3 -c ${shellQuote(hostModuleProgram('manifest'))} ${shellQuote(runDir)}`;
 }
 
 // --- discovery ------------------------------------------------------------------------------------------------
 
 /**
  * Lists the run folders under the run root (and any extra folders, from container labels): each one's run.json id,
- * state.json status and heartbeat, and whether its supervisor process is alive. JSON on stdout.
+ * state.json status and heartbeat, and whether its supervisor process is alive. JSON on stdout
+ * (resources/host/ptw_host/discovery.py, run as its source: the host may hold no ptw-host.pyz yet).
  */
 export function discoveryScript(runRoot: string, extraDirs: readonly string[]): string {
-  const program = String.raw`
-import json, os, sys, time
-root = os.path.abspath(os.path.expanduser(sys.argv[1]))
-out = {"now": int(time.time() * 1000), "root": root, "rootExists": os.path.isdir(root), "runs": []}
-dirs = []
-if out["rootExists"]:
-    try:
-        dirs = [os.path.join(root, name) for name in sorted(os.listdir(root))]
-    except OSError as err:
-        out["error"] = str(err)
-for extra in sys.argv[2:]:
-    if extra not in dirs:
-        dirs.append(extra)
-def supervisor_alive(d):
-    try:
-        with open(os.path.join(d, ".supervisor", "supervisor.pid")) as handle:
-            pid = int(handle.read(32).strip() or "0")
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            args = handle.read().split(b"\0")
-        return pid, d.encode() in args
-    except (OSError, ValueError):
-        return None, False
-for d in dirs:
-    if not os.path.isfile(os.path.join(d, "run.json")):
-        continue
-    entry = {"dir": d, "name": os.path.basename(d)}
-    try:
-        with open(os.path.join(d, "run.json")) as handle:
-            run = json.load(handle)
-        entry["id"] = run.get("id")
-        entry["agentContainerId"] = (run.get("supervisor") or {}).get("agentContainerId")
-    except Exception as err:
-        entry["error"] = "run.json: %s" % err
-    try:
-        with open(os.path.join(d, "state.json")) as handle:
-            state = json.load(handle)
-        entry["status"] = state.get("status")
-        entry["heartbeatAt"] = state.get("heartbeatAt")
-        entry["stateContainerId"] = state.get("agentContainerId")
-    except FileNotFoundError:
-        entry["status"] = None
-    except Exception as err:
-        entry["status"] = None
-        entry["stateError"] = str(err)
-    entry["supervisorPid"], entry["supervisorAlive"] = supervisor_alive(d)
-    out["runs"].append(entry)
-print(json.dumps(out))
-`;
-  return `python3 -c ${shellQuote(program)} ${[runRoot, ...extraDirs].map(shellQuote).join(' ')}`;
+  return `python3 -c ${shellQuote(hostModuleProgram('discovery'))} ${[runRoot, ...extraDirs].map(shellQuote).join(' ')}`;
 }
 
 export interface DiscoveredFolder {
