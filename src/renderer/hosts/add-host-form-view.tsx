@@ -11,8 +11,61 @@ import {
   type AddHostFieldErrors,
   type AddHostFormValues,
 } from './add-host-form';
-import { TextField } from '../shell/form-field';
+import { TextField, type TextFieldSpec } from '../shell/form-field';
 import { HostErrorPanel } from './host-error-panel';
+
+/** The form's text fields as they read; the Docker socket and run folder hints name where they are. */
+const addHostTextFields: Record<AddHostField, TextFieldSpec> = {
+  name: {
+    testId: 'add-host-name',
+    label: 'Name',
+    hint: 'A short name for lists and the CLI, e.g. gpu1.',
+    spellCheck: false,
+    placeholder: 'gpu1',
+  },
+  target: {
+    testId: 'add-host-target',
+    label: 'SSH address',
+    hint: '[user@]host[:port], as you would give it to ssh.',
+    mono: true,
+    spellCheck: false,
+    placeholder: 'ana@gpu1.lab.example.org',
+  },
+  identityFile: {
+    testId: 'add-host-identity',
+    label: 'Identity file',
+    optional: true,
+    hint: "Private key to use; empty means the ssh-agent's keys and the default ones.",
+    mono: true,
+    spellCheck: false,
+    placeholder: '~/.ssh/id_ed25519',
+  },
+  jump: {
+    testId: 'add-host-jump',
+    label: 'ProxyJump',
+    optional: true,
+    hint: 'Jump hosts, outermost first, separated by commas; empty connects directly.',
+    mono: true,
+    spellCheck: false,
+    placeholder: 'bastion.lab.example.org',
+  },
+  dockerSocket: {
+    testId: 'add-host-docker-socket',
+    label: 'Docker socket',
+    optional: true,
+    mono: true,
+    spellCheck: false,
+    placeholder: defaultDockerSocket,
+  },
+  runRoot: {
+    testId: 'add-host-run-root',
+    label: 'Run folders',
+    optional: true,
+    mono: true,
+    spellCheck: false,
+    placeholder: defaultRunRoot,
+  },
+};
 
 /** Add (or replace) a host by hand: over SSH, or this machine's own Docker. */
 export function AddHostFormView({ onCancel }: { onCancel: () => void }) {
@@ -55,6 +108,14 @@ export function AddHostFormView({ onCancel }: { onCancel: () => void }) {
   };
 
   const replaces = existing.some((h) => h.name === values.name.trim());
+  /** A text field's props from the table, bound to this form's value, error and setter. */
+  const field = (name: AddHostField, hint?: string) => ({
+    ...addHostTextFields[name],
+    ...(hint === undefined ? {} : { hint }),
+    error: errors[name],
+    value: values[name],
+    onChange: (value: string) => set(name, value),
+  });
   const ssh = values.kind === 'ssh';
 
   return (
@@ -80,78 +141,21 @@ export function AddHostFormView({ onCancel }: { onCancel: () => void }) {
 
       <div className="form-grid">
         <TextField
-          testId="add-host-name"
-          label="Name"
-          hint={replaces ? undefined : 'A short name for lists and the CLI, e.g. gpu1.'}
+          {...field('name')}
           note={replaces ? `A host named ${values.name.trim()} exists; adding replaces it.` : undefined}
-          error={errors.name}
-          spellCheck={false}
-          placeholder="gpu1"
-          value={values.name}
-          onChange={(value) => set('name', value)}
         />
         {ssh ? (
           <>
-            <TextField
-              testId="add-host-target"
-              label="SSH address"
-              hint="[user@]host[:port], as you would give it to ssh."
-              error={errors.target}
-              mono
-              spellCheck={false}
-              placeholder="ana@gpu1.lab.example.org"
-              value={values.target}
-              onChange={(value) => set('target', value)}
-            />
-            <TextField
-              testId="add-host-identity"
-              label="Identity file"
-              optional
-              hint="Private key to use; empty means the ssh-agent's keys and the default ones."
-              error={errors.identityFile}
-              mono
-              spellCheck={false}
-              placeholder="~/.ssh/id_ed25519"
-              value={values.identityFile}
-              onChange={(value) => set('identityFile', value)}
-            />
-            <TextField
-              testId="add-host-jump"
-              label="ProxyJump"
-              optional
-              hint="Jump hosts, outermost first, separated by commas; empty connects directly."
-              error={errors.jump}
-              mono
-              spellCheck={false}
-              placeholder="bastion.lab.example.org"
-              value={values.jump}
-              onChange={(value) => set('jump', value)}
-            />
+            <TextField {...field('target')} />
+            <TextField {...field('identityFile')} />
+            <TextField {...field('jump')} />
           </>
         ) : null}
         <TextField
-          testId="add-host-docker-socket"
-          label="Docker socket"
-          optional
-          hint={ssh ? 'The Docker socket on the host.' : 'The Docker socket on this machine.'}
-          error={errors.dockerSocket}
-          mono
-          spellCheck={false}
-          placeholder={defaultDockerSocket}
-          value={values.dockerSocket}
-          onChange={(value) => set('dockerSocket', value)}
+          {...field('dockerSocket', ssh ? 'The Docker socket on the host.' : 'The Docker socket on this machine.')}
         />
         <TextField
-          testId="add-host-run-root"
-          label="Run folders"
-          optional
-          hint={ssh ? 'Where run folders go on the host.' : 'Where run folders go on this machine.'}
-          error={errors.runRoot}
-          mono
-          spellCheck={false}
-          placeholder={defaultRunRoot}
-          value={values.runRoot}
-          onChange={(value) => set('runRoot', value)}
+          {...field('runRoot', ssh ? 'Where run folders go on the host.' : 'Where run folders go on this machine.')}
         />
       </div>
 

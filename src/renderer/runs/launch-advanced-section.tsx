@@ -1,6 +1,7 @@
 import { TextField } from '../shell/form-field';
 import { envRowAdded, envRowChanged, envRowRemoved, type EnvRow, type LaunchField } from './launch-form';
 import type { LaunchEditor } from './launch-section';
+import { launchTextField } from './launch-text-fields';
 
 /** Fields inside "Advanced": an error there opens it. */
 export const advancedFields: readonly LaunchField[] = ['cpus', 'memory', 'pids', 'network', 'env', 'label'];
@@ -15,7 +16,7 @@ export function LaunchAdvancedSection({
   open: boolean;
   onToggle: (open: boolean) => void;
 }) {
-  const { form, errors, set } = editor;
+  const { form, set } = editor;
   return (
     <details
       className="launch-advanced"
@@ -25,42 +26,9 @@ export function LaunchAdvancedSection({
     >
       <summary>Advanced: limits, network, environment, label</summary>
       <div className="form-grid form-grid-3">
-        <TextField
-          testId="launch-cpus"
-          label="CPUs"
-          optional
-          error={errors.cpus}
-          hint="e.g. 16; empty: no limit."
-          mono
-          inputMode="decimal"
-          placeholder="16"
-          value={form.cpus}
-          onChange={(cpus) => set('cpus', cpus)}
-        />
-        <TextField
-          testId="launch-memory"
-          label="Memory"
-          optional
-          error={errors.memory}
-          hint="e.g. 128g; empty: no limit."
-          mono
-          spellCheck={false}
-          placeholder="128g"
-          value={form.memory}
-          onChange={(memory) => set('memory', memory)}
-        />
-        <TextField
-          testId="launch-pids"
-          label="Processes"
-          optional
-          error={errors.pids}
-          hint="At least 64; empty: the default."
-          mono
-          inputMode="numeric"
-          placeholder="4096"
-          value={form.pids}
-          onChange={(pids) => set('pids', pids)}
-        />
+        <TextField {...launchTextField(editor, 'cpus')} />
+        <TextField {...launchTextField(editor, 'memory')} />
+        <TextField {...launchTextField(editor, 'pids')} />
       </div>
       <label className="toggle-row">
         <input
@@ -79,16 +47,7 @@ export function LaunchAdvancedSection({
         </span>
       </label>
       <EnvRows editor={editor} />
-      <TextField
-        testId="launch-label"
-        label="Label"
-        optional
-        error={errors.label}
-        hint="A note for lists; not part of the spec’s hash."
-        placeholder="opus on gsm8k, seed 1"
-        value={form.label}
-        onChange={(label) => set('label', label)}
-      />
+      <TextField {...launchTextField(editor, 'label')} />
     </details>
   );
 }
@@ -142,30 +101,25 @@ function EnvRowInputs({
   onRemove: () => void;
 }) {
   const n = index + 1;
+  const part = (key: 'name' | 'value', placeholder?: string) => (
+    <input
+      className="input input-mono"
+      aria-label={`Variable ${n} ${key}`}
+      data-testid={`launch-env-${key}-${index}`}
+      value={row[key]}
+      autoComplete="off"
+      spellCheck={false}
+      placeholder={placeholder}
+      onChange={(e) => onChange({ [key]: e.target.value })}
+    />
+  );
   return (
     <li className="env-row">
-      <input
-        className="input input-mono"
-        aria-label={`Variable ${n} name`}
-        data-testid={`launch-env-name-${index}`}
-        value={row.name}
-        autoComplete="off"
-        spellCheck={false}
-        placeholder="WANDB_PROJECT"
-        onChange={(e) => onChange({ name: e.target.value })}
-      />
+      {part('name', 'WANDB_PROJECT')}
       <span className="env-equals" aria-hidden="true">
         =
       </span>
-      <input
-        className="input input-mono"
-        aria-label={`Variable ${n} value`}
-        data-testid={`launch-env-value-${index}`}
-        value={row.value}
-        autoComplete="off"
-        spellCheck={false}
-        onChange={(e) => onChange({ value: e.target.value })}
-      />
+      {part('value')}
       <button
         type="button"
         className="button button-quiet"

@@ -4,6 +4,7 @@ import { FormField, SelectField, TextField } from '../shell/form-field';
 import { agentChanged, type TaskOption } from './launch-form';
 import { secretNamesToCheck } from './launch-keys';
 import { LaunchSection, type LaunchEditor } from './launch-section';
+import { launchTextField } from './launch-text-fields';
 import { KeyStatusPanel } from './key-status-panel';
 
 const agentChoices = AGENTS.map((a) => ({ value: a.id, label: a.label }));
@@ -45,19 +46,7 @@ export function LaunchAgentSection({
           />
         ) : null}
       </div>
-      {form.agent === 'custom' ? (
-        <TextField
-          testId="launch-command"
-          label="Command"
-          error={errors.command}
-          hint="The program and its arguments; {model}, {prompt} and {prompt_file} are filled in. Quote words with spaces."
-          mono
-          spellCheck={false}
-          placeholder="my-agent --model {model} {prompt}"
-          value={form.command}
-          onChange={(command) => set('command', command)}
-        />
-      ) : null}
+      {form.agent === 'custom' ? <TextField {...launchTextField(editor, 'command')} /> : null}
       <KeyStatusPanel agent={agent} names={secretNamesToCheck(agent, task)} task={task} shell={shell} />
     </LaunchSection>
   );

@@ -9,51 +9,27 @@ import {
   type LaunchContext,
 } from './launch-form';
 import { LaunchSection, type LaunchEditor } from './launch-section';
+import { launchTextField } from './launch-text-fields';
 
 /** Budget and hardware: the agent's time, the image, and the GPUs of the host's last preflight. */
 export function LaunchHardwareSection({ editor, ctx }: { editor: LaunchEditor; ctx: LaunchContext }) {
-  const { form, errors, set } = editor;
+  const { form } = editor;
   const echo = budgetEcho(form.budget);
   const image = effectiveImage(form, ctx);
+  const imageHint = form.image === null && image !== '' ? 'The host’s first required image.' : undefined;
   return (
     <LaunchSection title="Budget and hardware">
       <div className="form-grid">
-        <TextField
-          testId="launch-budget"
-          label="Budget"
-          error={errors.budget}
-          hint={
-            echo ? (
-              <span data-testid="launch-budget-echo">{echo} of agent time; the evaluation comes after.</span>
-            ) : (
-              'Agent time, e.g. 10h, 90m or 1h30m.'
-            )
-          }
-          mono
-          spellCheck={false}
-          placeholder="10h"
-          value={form.budget}
-          onChange={(budget) => set('budget', budget)}
-        />
-        <TextField
-          testId="launch-image"
-          label="Image"
-          error={errors.image}
-          hint={
-            form.image === null && image !== ''
-              ? 'The host’s first required image.'
-              : 'Empty: the task’s default image.'
-          }
-          mono
-          spellCheck={false}
-          placeholder="the task’s default image"
-          value={image}
-          onChange={(typed) => set('image', typed)}
-        />
+        <TextField {...launchTextField(editor, 'budget', echo ? <BudgetEcho echo={echo} /> : undefined)} />
+        <TextField {...launchTextField(editor, 'image', imageHint)} value={image} />
       </div>
       <GpuChoice editor={editor} ctx={ctx} />
     </LaunchSection>
   );
+}
+
+function BudgetEcho({ echo }: { echo: string }) {
+  return <span data-testid="launch-budget-echo">{echo} of agent time; the evaluation comes after.</span>;
 }
 
 /** The host's GPUs to tick; none ticked lets the launcher take the first free one. */

@@ -61,6 +61,9 @@ export interface TextInputOptions {
   inputMode?: HTMLAttributes<HTMLInputElement>['inputMode'];
 }
 
+/** How a text field reads (label, help, placeholder), apart from its value and error: a form's table of fields. */
+export type TextFieldSpec = Omit<FormFieldProps, 'error' | 'note'> & TextInputOptions;
+
 /** A {@link FormField} holding one text input, without autocomplete (hosts, paths and ids are not the browser's). */
 export function TextField({
   value,
