@@ -1,12 +1,13 @@
 // `npm run bench:inspect`, checkpoint half (issue 7): diffs of two generated 2 GB bf16 checkpoints in a run's
 // workspace on the test host (a real sshd on this machine), through the app's own services as the Checkpoints tab and
-// `ptw ckpt diff` do: the host helper (resources/host/ptw-inspect.py) reads the weights there, only summaries cross SSH.
+// `ptw ckpt diff` do: the host package's `inspect` subcommand (resources/host/ptw_host/checkpoints/) reads the
+// weights there, only summaries cross SSH.
 //
 // Three cases, the same A each time: B identical (a copy), B with 1 tensor in 8 changed (every element), and B with
 // every element of every tensor changed. Measured: seconds, bytes that crossed SSH (target < 1 % of the checkpoint
 // bytes), and `sha256sum` over the same two files on the host (target: the diff within 2× of it). Files are read
 // once before timing, so both the diff and sha256sum read from the page cache. Each case records the helper's engine
-// (numpy where the host's python3 imports it, else the standard library alone: see ptw-inspect.py).
+// (numpy where the host's python3 imports it, else the standard library alone: see ptw_host/checkpoints/cli.py).
 // Prints a table; writes bench/results/inspect-checkpoints.json.
 //
 //   node bench/run-ts.mjs bench/inspect-checkpoints.ts [--mb 2048] [--cases identical,partial,full]

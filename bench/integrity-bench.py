@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`npm run bench:integrity` (issue 13): the integrity helper's speed on this machine, as it runs on a host.
 
-- contaminationMBps: resources/host/ptw-integrity.py's contamination check over PTW_BENCH_MB (default 1024) MB of
+- contaminationMBps: the host package's integrity checks' (resources/host/ptw_host/integrity/) contamination check over PTW_BENCH_MB (default 1024) MB of
   agent-written chat JSONL against a 10,000-item test set, on one core (taskset where present); MB = 10^6 bytes,
   the scan alone (the test set's index is timed apart).
 - fingerprintRatioToSha256: fingerprinting a pair of PTW_BENCH_GB (default 4) GB bf16 checkpoints, divided by
@@ -11,7 +11,6 @@
 Writes bench/results/integrity.json with the machine's description. Not a test: it prints what it measured.
 """
 
-import importlib.util
 import json
 import os
 import platform
@@ -25,15 +24,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-HELPER = os.path.join(ROOT, "resources", "host", "ptw-integrity.py")
+HOST = os.path.join(ROOT, "resources", "host")
+# The subcommand as the app runs it, from the package's sources (the app ships them as one zipapp).
+HELPER = [sys.executable, "-m", "ptw_host", "integrity"]
 RESULTS = os.path.join(HERE, "results", "integrity.json")
 
 
 def load_helper():
-    spec = importlib.util.spec_from_file_location("ptw_integrity", HELPER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The substitution check's module (its fingerprints are timed in this process)."""
+    sys.path.insert(0, HOST)
+    from ptw_host.integrity import substitution  # noqa: PLC0415
+
+    return substitution
 
 
 WORDS = (
@@ -126,14 +128,14 @@ def main():
         make_test_set(os.path.join(work, "gsm8k.jsonl"), rng)
         written = make_jsonl(os.path.join(ws, "data", "train.jsonl"), rng, megabytes)
         cache = os.path.join(run, "cache.json")
-        args = [sys.executable, HELPER, "check", "--root", run, "--workspace", ws, "--test-set", os.path.join(work, "gsm8k.jsonl"), "--cache", cache]
+        args = [*HELPER, "check", "--root", run, "--workspace", ws, "--test-set", os.path.join(work, "gsm8k.jsonl"), "--cache", cache]
         started = time.time()
-        first = json.loads(subprocess.run(one_core() + args, capture_output=True, text=True, check=True).stdout)
+        first = json.loads(subprocess.run(one_core() + args, capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=HOST)).stdout)
         first_seconds = time.time() - started
         check = next(c for c in first["checks"] if c["kind"] == "contamination")
         contamination = check["bytesScanned"] / 1e6 / max(check["scanSeconds"], 1e-9)
         started = time.time()
-        second = json.loads(subprocess.run(one_core() + args, capture_output=True, text=True, check=True).stdout)
+        second = json.loads(subprocess.run(one_core() + args, capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=HOST)).stdout)
         incremental_ms = (time.time() - started) * 1000
         assert next(c for c in second["checks"] if c["kind"] == "contamination")["bytesScanned"] == 0
         os.remove(os.path.join(ws, "data", "train.jsonl"))

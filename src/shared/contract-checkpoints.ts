@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * Checkpoints found in a run folder on the host, and diffs computed there (issue 7).
  * Spread into the one contract in `contract.ts`; import nothing from there (it imports this file).
- * The weights never leave the host: resources/host/ptw-inspect.py reads them there and only summaries travel.
+ * The weights never leave the host: `ptw-host.pyz inspect` (resources/host/ptw_host/checkpoints/) reads them there and
+ * only summaries travel.
  */
 
 export const checkpointAdapterSchema = z.object({

@@ -4,8 +4,9 @@ import { z } from 'zod';
  * Datasets the agent wrote, opened over SSH with random access (issue 7).
  * Spread into the one contract in `contract.ts`; import nothing from there (it imports this file).
  *
- * Everything about a dataset is computed where it lives (the GPU host, by `resources/host/ptw-data.py`) or read in
- * pages over SFTP byte ranges; only summaries and pages travel. Rows are untrusted: the renderer shows them as text.
+ * Everything about a dataset is computed where it lives (the GPU host, by `ptw-host.pyz data`:
+ * resources/host/ptw_host/datasets/) or read in pages over SFTP byte ranges; only summaries and pages travel. Rows
+ * are untrusted: the renderer shows them as text.
  */
 
 export const datasetFormatSchema = z.enum(['jsonl', 'csv', 'json', 'parquet', 'hf-dataset']);

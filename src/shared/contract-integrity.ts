@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * Integrity verdicts (issue 13): deterministic reward-hacking checks over a run, computed where the run is
- * (resources/host/ptw-integrity.py on the GPU host; the same script on this machine for an imported run).
+ * (`ptw-host.pyz integrity`, resources/host/ptw_host/integrity/, on the GPU host; the same on this machine for an
+ * imported run).
  * Spread into the one contract in `contract.ts`; import nothing from there (it imports this file).
  *
  * `integrityVerdictSchema` is the exact JSON of `ptw integrity check --json` and of the run's

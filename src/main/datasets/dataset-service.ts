@@ -36,7 +36,7 @@ import { shellQuote } from '../../shared/shell-quote';
 
 /**
  * The curated-dataset inspector (issue 7): datasets the agent wrote in its workspace, opened where they live.
- * The host helper (`ptw-data.py`) lists them, builds a line index for JSONL and CSV (a byte offset every K rows,
+ * The host helper (`ptw-host.pyz data`) lists them, builds a line index for JSONL and CSV (a byte offset every K rows,
  * cached in `<runDir>/inspect/index/`), and computes stats, duplicates, search and test-set overlap; pages of
  * JSONL/CSV rows are then read here as SFTP byte ranges from the nearest indexed offset, and Parquet pages through
  * hyparquet over SFTP byte ranges. Nothing reads a whole file across the network.

@@ -1,11 +1,11 @@
 import type { DatasetIndex, DatasetProblem } from '../../shared/contract-datasets';
 
 /**
- * The host's line index of a JSONL/CSV file as this process holds it (issue 21). `ptw-data.py index --background`
- * builds it on the host while pages are read: a small state file (rows and bytes counted so far, problems) replaced
- * several times a second, and a checkpoint file of fixed-size records (byte offset of a line start, its line, the
- * row that starts there or next) that only grows, read here from where this process stopped. The frontier (where
- * the count has got to) is a checkpoint too, so a page just past it is read from there.
+ * The host's line index of a JSONL/CSV file as this process holds it (issue 21). `ptw-host.pyz data index
+ * --background` builds it on the host while pages are read: a small state file (rows and bytes counted so far,
+ * problems) replaced several times a second, and a checkpoint file of fixed-size records (byte offset of a line
+ * start, its line, the row that starts there or next) that only grows, read here from where this process stopped.
+ * The frontier (where the count has got to) is a checkpoint too, so a page just past it is read from there.
  */
 
 export interface HostIndexState {

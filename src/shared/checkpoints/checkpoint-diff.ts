@@ -1,9 +1,9 @@
 import type { CheckpointDiff, CheckpointInfo, DiffFlag, TensorDiff, TensorStatus } from '../contract-checkpoints';
 
 /**
- * What a checkpoint diff means, from the per-tensor sums the host helper computed (resources/host/ptw-inspect.py
- * `diff`): norms, relative change and cosine per tensor, the flags, the per-layer heatmap. Pure, so the host does only
- * the reading and the summing, and the rules here are unit-tested.
+ * What a checkpoint diff means, from the per-tensor sums the host helper computed (`ptw-host.pyz inspect diff`,
+ * resources/host/ptw_host/checkpoints/): norms, relative change and cosine per tensor, the flags, the per-layer
+ * heatmap. Pure, so the host does only the reading and the summing, and the rules here are unit-tested.
  */
 
 /** One `{"type": "tensor"}` line from the host helper. */

@@ -7,7 +7,7 @@ declare const TextDecoder: new (label: string, options?: { fatal?: boolean }) =>
  * The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length N, N bytes
  * of JSON (`{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {string: string}}`), then the data,
  * offsets relative to its start. Pure: callers hand in the bytes they read. The host helper
- * (resources/host/ptw-inspect.py `read_header`) makes the same checks with the same messages.
+ * (resources/host/ptw_host/checkpoints/checkpoint_files.py `read_header`) makes the same checks with the same messages.
  */
 
 /** Bytes per element of each dtype the format defines; sub-byte types (F4, F6_*) have no whole-byte width. */

@@ -3,12 +3,12 @@
  * into Infinity (which then crosses the wire as null), and refuses the `NaN` / `Infinity` / `-Infinity` that
  * Python's json module writes and reads. Here a number that a JS number cannot hold exactly, and those three
  * words, become `{ "$ptw:number": "<as written>" }`, which {@link exactJsonText} prints back as written. Parsing is
- * iterative with a depth bound the host helper uses too (resources/host/ptw-data.py), so a row nested thousands of
- * levels deep is that row's problem, counted the same on both sides.
+ * iterative with a depth bound the host helper uses too (resources/host/ptw_host/datasets/exact_json.py), so a row
+ * nested thousands of levels deep is that row's problem, counted the same on both sides.
  */
 
 export const EXACT_NUMBER_KEY = '$ptw:number';
-/** Nesting deeper than this is a broken row (ptw-data.py MAX_DEPTH says the same). */
+/** Nesting deeper than this is a broken row (the host helper's exact_json.MAX_DEPTH says the same). */
 export const MAX_JSON_DEPTH = 512;
 
 export interface ExactNumber {

@@ -1,7 +1,7 @@
 // Issue 21: datasets open at once at any size. The DatasetService against a `local` host (this machine's shell and
 // files, the real host package's `data` subcommand): the first page of a never-opened file comes back while the
-// index is built in the background, pages past the counted part by byte offset, a growing file's index extended and a rewritten one
-// started over, a file with no newline for tens of MiB and invalid UTF-8 as problems on the page, a streaming
+// index is built in the background, pages past the counted part by byte offset, a growing file's index extended and
+// a rewritten one started over, a file with no newline for tens of MiB and invalid UTF-8 as problems on the page, a streaming
 // search with hits as they are found and a cancel, and a Parquet file whose footer is cut.
 import {
   appendFileSync,
