@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { formatByteSize } from '../../shared/runs/duration';
-import { AppError } from '../../shared/errors';
+import type { AppError } from '../../shared/errors';
 import type { AppServices } from '../app-services';
-import type { HostCliIo } from './host-commands';
+import type { HostCliIo } from './cli-prompts';
 import { json } from './cli-output';
+import { cliCaller as ctx, exitOnRefusal, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw bundle export ID FILE` and `ptw bundle import FILE`: a run as one file (format in runs/run-bundle.ts), through
@@ -12,24 +13,16 @@ import { json } from './cli-output';
  * which entry and why), 2 usage.
  */
 
-type ServicesFactory = () => Promise<AppServices>;
-const ctx = { peerId: 'cli', transport: 'cli' } as const;
+/** A bundle that is not fit exits 1; a bad path 2. */
+const refusalExit = (err: AppError): number =>
+  err.code === 'INVALID_INPUT' && /^Invalid input/.test(err.message) ? 2 : 1;
 
 export function addBundleCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
   const bundle = program.command('bundle').description('Export a run as one file, or import one');
 
-  const attempt = async (work: (services: AppServices) => Promise<void>): Promise<void> => {
-    const services = await open();
-    try {
-      await work(services);
-    } catch (err) {
-      if (!(err instanceof AppError) || err.code === 'INTERNAL') throw err;
-      io.err(`ptw: ${err.message}\n`);
-      io.setExitCode(err.code === 'INVALID_INPUT' && /^Invalid input/.test(err.message) ? 2 : 1);
-    } finally {
-      await services.dispose();
-    }
-  };
+  const withServices = servicesRunner(io, open);
+  const attempt = (work: (services: AppServices) => Promise<void>): Promise<void> =>
+    exitOnRefusal(io, refusalExit, () => withServices({}, work));
 
   bundle
     .command('export')

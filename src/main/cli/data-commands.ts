@@ -3,23 +3,15 @@ import type { DatasetOverlap, DatasetPage, DatasetRow } from '../../shared/contr
 import { cellText, chatMessages, splitMarked } from '../../shared/datasets/dataset-rows';
 import { AppError } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
-import type { CallContext } from '../rpc/contract-router';
-import type { HostCliIo } from './host-commands';
+import type { HostCliIo } from './cli-prompts';
 import { json, table, terminalSafe } from './cli-output';
-import { servicesRunner, type ServicesFactory } from './cli-services';
+import { servicesRunner, type ServicesFactory, cliCaller as cli, type ConnectOptions } from './cli-services';
 
 /**
  * `ptw data ls|show|overlap`: the datasets an agent wrote in a run's workspace, read on the host through the same
  * commands the Datasets tab uses. Exit codes: 0 ok (for `overlap`: no overlap found), 1 `overlap` found rows that
  * share n-grams with the test set, 2 usage, connection or host errors.
  */
-
-interface ConnectOptions {
-  acceptNewHostKey?: boolean;
-  passphraseEnv?: string;
-}
-
-const cli: CallContext = { peerId: 'cli', transport: 'cli' };
 
 function nonNegativeInt(flag: string) {
   return (value: string): number => {

@@ -1,22 +1,11 @@
-import readline from 'node:readline';
 import { Option, type Command } from 'commander';
-import type { HostSummary } from '../../shared/contract';
+import type { EventPayload, HostSummary } from '../../shared/contract';
 import { AppError } from '../../shared/errors';
-import type { CheckStatus, HostKeyDecision, PreflightCheck, PreflightReport } from '../../shared/hosts';
-import type { AppServices } from '../app-services';
-import type { ConnectPrompts } from '../hosts/host-service';
+import type { CheckStatus, PreflightCheck, PreflightReport } from '../../shared/hosts';
 import { parseJumpHop, parseJumpSpec } from '../hosts/ssh-config-import';
 import { collect, json, table, usage } from './cli-output';
-
-export interface HostCliIo {
-  out(text: string): void;
-  err(text: string): void;
-  /** Exit code for the command that just ran (commander actions cannot return one). */
-  setExitCode(code: number): void;
-  isInteractive: boolean;
-}
-
-type ServicesFactory = () => Promise<AppServices>;
+import type { HostCliIo } from './cli-prompts';
+import { callWatching, cliCaller as cli, servicesRunner, type ServicesFactory } from './cli-services';
 
 const statusMark: Record<CheckStatus, string> = {
   pass: 'PASS',
@@ -27,19 +16,12 @@ const statusMark: Record<CheckStatus, string> = {
   running: '....',
 };
 
-/** `ptw host …`: the same HostService the Hosts screen uses, with prompts answered by flags or the terminal. */
+/** `ptw host …`: the Hosts screen's commands through the same router, with prompts answered by flags or the terminal. */
 export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFactory): Command {
   // Created through the parent so it inherits exitOverride and the output settings.
   const host = program.command('host').description('GPU hosts: add, import from ~/.ssh/config, list, check, remove');
 
-  const withServices = async <T>(work: (services: AppServices) => Promise<T>): Promise<T> => {
-    const services = await open();
-    try {
-      return await work(services);
-    } finally {
-      await services.dispose();
-    }
-  };
+  const withServices = servicesRunner(io, open);
 
   host
     .command('add')
@@ -65,20 +47,24 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
       if (Boolean(opts.ssh) === Boolean(opts.local))
         throw usage('give exactly one of --ssh [user@]host[:port] or --local');
       const target = opts.ssh ? parseSshTarget(opts.ssh) : {};
-      const summary = await withServices((s) =>
-        s.hosts.add({
-          name,
-          kind: opts.local ? 'local' : 'ssh',
-          ...target,
-          identityFiles: opts.identity,
-          proxyJump: opts.jump ? parseJumpSpec(opts.jump) : [],
-          dockerSocket: opts.dockerSocket,
-          runRoot: opts.runRoot,
-          requiredImages: opts.image,
-          ...(opts.ptbCheckout ? { ptbCheckout: opts.ptbCheckout } : {}),
-          ...(opts.hfCache ? { hfCache: opts.hfCache } : {}),
-          ...(opts.testSets ? { testSets: opts.testSets } : {}),
-        }),
+      const summary = await withServices({}, (s) =>
+        s.router.call(
+          'hosts.add',
+          {
+            name,
+            kind: opts.local ? 'local' : 'ssh',
+            ...target,
+            identityFiles: opts.identity,
+            proxyJump: opts.jump ? parseJumpSpec(opts.jump) : [],
+            dockerSocket: opts.dockerSocket,
+            runRoot: opts.runRoot,
+            requiredImages: opts.image,
+            ...(opts.ptbCheckout ? { ptbCheckout: opts.ptbCheckout } : {}),
+            ...(opts.hfCache ? { hfCache: opts.hfCache } : {}),
+            ...(opts.testSets ? { testSets: opts.testSets } : {}),
+          },
+          cli,
+        ),
       );
       io.out(
         opts.json
@@ -94,8 +80,9 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
     .option('--file <file>', 'the ssh_config to read (default ~/.ssh/config)')
     .option('--json', 'machine-readable output')
     .action(async (aliases: string[], opts: { file?: string; json?: boolean }) => {
-      await withServices(async (s) => {
-        const preview = await s.hosts.previewSshConfig(opts.file);
+      await withServices({}, async (s) => {
+        const file = opts.file ? { file: opts.file } : {};
+        const preview = await s.router.call('hosts.previewSshConfig', file, cli);
         for (const p of preview.problems) io.err(`${p.file}:${p.line}: ${p.message}\n`);
         for (const p of preview.notImported) io.err(`${p.file}:${p.line}: not imported: ${p.message}\n`);
         const chosen = aliases.length > 0 ? aliases : preview.candidates.map((c) => c.alias);
@@ -104,7 +91,7 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
           if (opts.json) io.out(json({ imported: [], problems: preview.problems, notImported: preview.notImported }));
           return;
         }
-        const imported = await s.hosts.importSshConfig(chosen, opts.file);
+        const imported = await s.router.call('hosts.importSshConfig', { ...file, aliases: chosen }, cli);
         if (opts.json) io.out(json({ imported, problems: preview.problems, notImported: preview.notImported }));
         else for (const h of imported) io.out(`Imported ${h.name} (${h.address}${h.jump ? ` via ${h.jump}` : ''})\n`);
       });
@@ -115,7 +102,7 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
     .description('List hosts')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      const hosts = await withServices((s) => s.hosts.summaries());
+      const hosts = await withServices({}, (s) => s.router.call('hosts.list', {}, cli));
       if (opts.json) io.out(json(hosts));
       else if (hosts.length === 0) io.out('No hosts yet. Add one with: ptw host add NAME --ssh user@host\n');
       else io.out(formatHostTable(hosts));
@@ -136,13 +123,11 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
       new Option('--passphrase-env <var>', 'read an encrypted key’s passphrase from this environment variable'),
     )
     .action(async (name: string, opts: { json?: boolean; acceptNewHostKey?: boolean; passphraseEnv?: string }) => {
-      const prompts = cliPrompts(io, opts);
-      const report = await withServices((s) =>
-        s.hosts.check(name, {
-          prompts,
-          onProgress: (check) => {
-            if (check.status !== 'running' && check.status !== 'pending') io.err(formatCheckLine(check));
-          },
+      const report = await withServices(opts, (s) =>
+        callWatching(s, 'hosts.check', { name }, (event, payload) => {
+          if (event !== 'hosts.preflightProgress') return;
+          const { name: host, check } = payload as EventPayload<'hosts.preflightProgress'>;
+          if (host === name && check.status !== 'running' && check.status !== 'pending') io.err(formatCheckLine(check));
         }),
       );
       io.out(opts.json ? json(report) : formatReport(report));
@@ -154,7 +139,7 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
     .description('Remove a host profile (nothing on the host is touched)')
     .argument('<name>')
     .action(async (name: string) => {
-      const removed = await withServices((s) => s.hosts.remove(name));
+      const { removed } = await withServices({}, (s) => s.router.call('hosts.remove', { name }, cli));
       if (!removed) throw new AppError('NOT_FOUND', `No host named '${name}'.`);
       io.out(`Removed ${name}.\n`);
     });
@@ -193,61 +178,6 @@ export function parseSshTarget(target: string): { hostname: string; user?: strin
   }
   if (!SSH_HOSTNAME.test(hop.host)) throw bad(`"${hop.host}" is not a host name or address`);
   return { hostname: hop.host, ...(hop.user ? { user: hop.user } : {}), ...(hop.port ? { port: hop.port } : {}) };
-}
-
-/** Host-key and passphrase questions answered by flags, or on the terminal when there is one. */
-export function cliPrompts(
-  io: Pick<HostCliIo, 'err' | 'isInteractive'>,
-  opts: { acceptNewHostKey?: boolean; passphraseEnv?: string },
-): ConnectPrompts {
-  return {
-    async confirmHostKey(prompt): Promise<HostKeyDecision> {
-      io.err(
-        `The authenticity of host '${prompt.address}' can't be established.\n${prompt.keyType} key fingerprint is ${prompt.fingerprint}.\n`,
-      );
-      if (opts.acceptNewHostKey) {
-        io.err('Accepted (--accept-new-host-key) and remembered in the app’s known_hosts.\n');
-        return 'always';
-      }
-      if (io.isInteractive) {
-        const answer = await ask('Trust this key and remember it? [y/N] ', false);
-        if (/^y(es)?$/i.test(answer.trim())) return 'always';
-      } else {
-        io.err(
-          'Refused. Verify the fingerprint with the host’s administrator, then re-run with --accept-new-host-key.\n',
-        );
-      }
-      return 'refuse';
-    },
-    async askPassphrase(prompt): Promise<string | undefined> {
-      if (opts.passphraseEnv) {
-        const value = process.env[opts.passphraseEnv];
-        if (value === undefined) io.err(`--passphrase-env ${opts.passphraseEnv}: that variable is not set.\n`);
-        // Asking again with the same wrong value would loop: give up on this key instead.
-        return prompt.retry ? undefined : value;
-      }
-      if (!io.isInteractive) return undefined;
-      return ask(`${prompt.retry ? 'Wrong passphrase. ' : ''}Passphrase for ${prompt.keyPath}: `, true);
-    },
-  };
-}
-
-/** Reads a line from the terminal; `hidden` keeps a passphrase off the screen. */
-function ask(question: string, hidden: boolean): Promise<string> {
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    if (hidden) {
-      const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput.bind(rl);
-      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
-        if (s.startsWith(question)) write(s);
-      };
-    }
-    rl.question(question, (answer) => {
-      rl.close();
-      if (hidden) process.stderr.write('\n');
-      resolve(answer);
-    });
-  });
 }
 
 export function formatHostTable(hosts: HostSummary[]): string {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import type { EventPayload } from '../../shared/contract';
 import { SETUP_STEPS, type SetupReport, type SetupStep } from '../../shared/contract-host-setup';
 import { json, terminalSafe, usage } from './cli-output';
-import type { ServicesFactory } from './cli-services';
-import { cliPrompts, type HostCliIo } from './host-commands';
+import { callWatching, servicesRunner, type ServicesFactory } from './cli-services';
+import type { HostCliIo } from './cli-prompts';
 
 interface SetupOptions {
   steps?: string;
@@ -58,43 +59,30 @@ export function addHostSetupCommand(host: Command, io: HostCliIo, open: Services
           throw usage(`--steps: unknown ${unknown.join(', ')} (known: ${SETUP_STEPS.join(', ')})`);
         steps = list as SetupStep[];
       }
-      const services = await open({ connectPrompts: cliPrompts(io, opts) });
-      try {
-        const detach = services.events.attach((event, payload) => {
-          if (event !== 'hosts.setupProgress' || opts.json) return;
-          const p = payload as {
-            step: string;
-            status: string;
-            done: number | null;
-            total: number | null;
-            line: string | null;
-          };
-          if (p.status === 'running' && p.line) {
-            const counts = p.done !== null && p.total !== null ? `[${p.done}/${p.total}] ` : '';
-            io.err(terminalSafe(`${p.step}: ${counts}${p.line}\n`));
-          }
-        });
-        try {
-          const report = await services.router.call(
-            'hosts.setup',
-            {
-              name,
-              ...(steps ? { steps } : {}),
-              ...(opts.ptbCheckout ? { ptbCheckout: opts.ptbCheckout } : {}),
-              ...(opts.ptbRepo ? { ptbRepo: opts.ptbRepo } : {}),
-              ...(opts.ptbRev ? { ptbRev: opts.ptbRev } : {}),
-              ...(opts.def ? { def: opts.def } : {}),
-              ...(opts.hfEndpoint ? { hfEndpoint: opts.hfEndpoint } : {}),
-            },
-            { peerId: 'cli', transport: 'cli' },
-          );
-          io.out(opts.json ? json(report) : formatSetupReport(report));
-          io.setExitCode(report.ok ? 0 : 1);
-        } finally {
-          detach();
-        }
-      } finally {
-        await services.dispose();
-      }
+      const report = await servicesRunner(io, open)(opts, (services) =>
+        callWatching(
+          services,
+          'hosts.setup',
+          {
+            name,
+            ...(steps ? { steps } : {}),
+            ...(opts.ptbCheckout ? { ptbCheckout: opts.ptbCheckout } : {}),
+            ...(opts.ptbRepo ? { ptbRepo: opts.ptbRepo } : {}),
+            ...(opts.ptbRev ? { ptbRev: opts.ptbRev } : {}),
+            ...(opts.def ? { def: opts.def } : {}),
+            ...(opts.hfEndpoint ? { hfEndpoint: opts.hfEndpoint } : {}),
+          },
+          (event, payload) => {
+            if (event !== 'hosts.setupProgress' || opts.json) return;
+            const p = payload as EventPayload<'hosts.setupProgress'>;
+            if (p.status === 'running' && p.line) {
+              const counts = p.done !== null && p.total !== null ? `[${p.done}/${p.total}] ` : '';
+              io.err(terminalSafe(`${p.step}: ${counts}${p.line}\n`));
+            }
+          },
+        ),
+      );
+      io.out(opts.json ? json(report) : formatSetupReport(report));
+      io.setExitCode(report.ok ? 0 : 1);
     });
 }

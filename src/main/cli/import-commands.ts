@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import type { PtbImportResult } from '../../shared/contract-trajectory';
-import { AppError } from '../../shared/errors';
-import type { AppServices } from '../app-services';
-import type { HostCliIo } from './host-commands';
+import type { HostCliIo } from './cli-prompts';
 import { table } from './cli-output';
+import { cliCaller as ctx, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw import ptb PATH [--json]`: PostTrainBench result folders (one, or every one under a results tree) as runs in
@@ -11,9 +10,6 @@ import { table } from './cli-output';
  * agent, status, score, steps) and each folder skipped with why. Exit 0 when everything found was imported (or
  * already was), 1 when a folder was skipped for another reason or none was found, 2 when PATH cannot be read.
  */
-
-type ServicesFactory = () => Promise<AppServices>;
-const ctx = { peerId: 'cli', transport: 'cli' } as const;
 
 export function formatPtbImport(result: PtbImportResult): string {
   let out = '';
@@ -49,18 +45,12 @@ export function addImportCommands(program: Command, io: HostCliIo, open: Service
     .argument('<path>', 'a result folder ({task}_{Org}_{Model}_{id}/) or a results tree containing them')
     .option('--json', 'machine-readable output')
     .action(async (target: string, opts: { json?: boolean }) => {
-      const services = await open();
-      try {
-        const result = await services.router.call('trajectory.importPtb', { path: target }, ctx);
-        io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatPtbImport(result));
-        const failed = result.skipped.some((s) => !s.reason.startsWith('already imported'));
-        if (failed || (result.imported.length === 0 && result.skipped.length === 0)) io.setExitCode(1);
-      } catch (err) {
-        if (!(err instanceof AppError) || err.code === 'INTERNAL') throw err;
-        io.err(`ptw: ${err.message}\n`);
-        io.setExitCode(2);
-      } finally {
-        await services.dispose();
-      }
+      // PATH that cannot be read is a refusal that reaches runCli: printed, exit 2.
+      const result = await servicesRunner(io, open)({}, (s) =>
+        s.router.call('trajectory.importPtb', { path: target }, ctx),
+      );
+      io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatPtbImport(result));
+      const failed = result.skipped.some((s) => !s.reason.startsWith('already imported'));
+      if (failed || (result.imported.length === 0 && result.skipped.length === 0)) io.setExitCode(1);
     });
 }

@@ -1,10 +1,15 @@
 import type { Command } from 'commander';
 import type { IntegrityEvidence, IntegrityState } from '../../shared/contract-integrity';
 import { flagKey, verdictExitCode } from '../../shared/integrity/integrity-verdict';
-import type { CallContext } from '../rpc/contract-router';
-import type { HostCliIo } from './host-commands';
+import type { HostCliIo } from './cli-prompts';
 import { json, terminalSafe, usage } from './cli-output';
-import { addConnectOptions, servicesRunner, type ServicesFactory } from './cli-services';
+import {
+  addConnectOptions,
+  servicesRunner,
+  type ServicesFactory,
+  cliCaller as cli,
+  type ConnectOptions as CliConnectOptions,
+} from './cli-services';
 
 /**
  * `ptw integrity check|show|decide`: the Integrity tab's commands, in-process through the router. `check` runs the
@@ -13,11 +18,7 @@ import { addConnectOptions, servicesRunner, type ServicesFactory } from './cli-s
  * Everything in a flag came from the agent's files: printed through terminalSafe.
  */
 
-interface ConnectOptions {
-  acceptNewHostKey?: boolean;
-  passphraseEnv?: string;
-  json?: boolean;
-}
+type ConnectOptions = CliConnectOptions & { json?: boolean };
 
 interface CheckOptions extends ConnectOptions {
   references?: string;
@@ -25,7 +26,6 @@ interface CheckOptions extends ConnectOptions {
   ptbCheckout?: string;
 }
 
-const cli: CallContext = { peerId: 'cli', transport: 'cli' };
 const safe = terminalSafe;
 
 function evidenceLine(e: IntegrityEvidence): string[] {

@@ -1,19 +1,15 @@
 import type { Command } from 'commander';
 import type { CompareSide, LeaderboardData, RunComparison } from '../../shared/contract-leaderboard';
-import { AppError } from '../../shared/errors';
 import { formatByteSize, formatDuration } from '../../shared/runs/duration';
-import type { AppServices } from '../app-services';
-import type { HostCliIo } from './host-commands';
+import type { HostCliIo } from './cli-prompts';
 import { collect, json, table } from './cli-output';
+import { cliCaller as ctx, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw leaderboard` and `ptw run compare A B`: the Leaderboard page and the Runs list's comparison, in-process,
  * through the contract router like every other command. Both read the local records only (no host). Exit codes:
  * 0 ok, 2 usage (an unknown benchmark or base model, a run that does not exist).
  */
-
-type ServicesFactory = () => Promise<AppServices>;
-const ctx = { peerId: 'cli', transport: 'cli' } as const;
 
 const points = (x: number | null | undefined, digits = 1): string =>
   x === null || x === undefined ? '—' : x.toFixed(digits);
@@ -109,18 +105,8 @@ export function formatComparison(c: RunComparison): string {
 
 /** Adds `ptw leaderboard` and `ptw run compare` (the `run` command must exist already). */
 export function addLeaderboardCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
-  const withServices = async (work: (services: AppServices) => Promise<void>): Promise<void> => {
-    const services = await open();
-    try {
-      await work(services);
-    } catch (err) {
-      if (!(err instanceof AppError) || err.code === 'INTERNAL') throw err;
-      io.err(`ptw: ${err.message}\n`);
-      io.setExitCode(2);
-    } finally {
-      await services.dispose();
-    }
-  };
+  // A refusal (an unknown benchmark, a run that does not exist) reaches runCli: printed, exit 2.
+  const withServices = servicesRunner(io, open);
 
   program
     .command('leaderboard')
@@ -131,7 +117,7 @@ export function addLeaderboardCommands(program: Command, io: HostCliIo, open: Se
     .option('--base-model <id>', 'only this base model (repeatable; Qwen3-4B-Base or Qwen/Qwen3-4B-Base)', collect, [])
     .option('--json', 'machine-readable output')
     .action(async (opts: { benchmark: string[]; baseModel: string[]; json?: boolean }) => {
-      await withServices(async (s) => {
+      await withServices({}, async (s) => {
         const board = await s.router.call(
           'leaderboard.get',
           {
@@ -153,7 +139,7 @@ export function addLeaderboardCommands(program: Command, io: HostCliIo, open: Se
     .description('Two runs side by side: score and metrics, time against budget, GPU, steps, verdicts, prompts')
     .option('--json', 'machine-readable output')
     .action(async (a: string, b: string, opts: { json?: boolean }) => {
-      await withServices(async (s) => {
+      await withServices({}, async (s) => {
         const comparison = await s.router.call('runs.compare', { a, b }, ctx);
         io.out(opts.json ? json(comparison) : formatComparison(comparison));
       });

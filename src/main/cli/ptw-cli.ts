@@ -15,6 +15,9 @@ import { addLeaderboardCommands } from './leaderboard-commands';
 import { addIntegrityCommands } from './integrity-commands';
 import { addReplayCommand } from './replay-commands';
 import { terminalSafe } from './cli-output';
+import { cliCaller, type ServicesFactory } from './cli-services';
+import type { AppServices } from '../app-services';
+import type { ServeServer } from '../transports/serve-server';
 
 /** Exit codes shared by every subcommand: 0 ok, 1 a check or run failed, 2 usage or connection error. */
 export const exitCodes = { ok: 0, checkFailed: 1, usage: 2 } as const;
@@ -68,14 +71,7 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
         io.err(`Warning: bound to ${opts.host}; anyone who can reach it and has the token controls your hosts.\n`);
       }
       io.out(`Open this URL in a browser:\n\n    ${server.url}\n\nPress Ctrl+C to stop.\n`);
-      const stop = (): void => {
-        void server
-          .close()
-          .then(() => services.dispose())
-          .finally(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      stopOnSignal(server, services);
     });
 
   program
@@ -83,10 +79,10 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
     .description('Show the version and where state lives')
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
-      const services = await createAppServices({ home: resolvePtwHome(), shell: 'cli' });
-      const info = await services.router.call('app.info', {}, { peerId: 'cli', transport: 'cli' });
-      const hosts = await services.router.call('hosts.list', {}, { peerId: 'cli', transport: 'cli' });
-      const runs = await services.router.call('runs.list', {}, { peerId: 'cli', transport: 'cli' });
+      const services = await openCli();
+      const info = await services.router.call('app.info', {}, cliCaller);
+      const hosts = await services.router.call('hosts.list', {}, cliCaller);
+      const runs = await services.router.call('runs.list', {}, cliCaller);
       if (opts.json) {
         io.out(JSON.stringify({ ...info, hosts: hosts.length, runs: runs.length }, null, 2) + '\n');
       } else {
@@ -96,25 +92,15 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
     });
 
   const hostIo = { ...io, setExitCode, isInteractive: Boolean(process.stdin.isTTY && process.stderr.isTTY) };
-  const hostCommand = addHostCommand(program, hostIo, () =>
-    createAppServices({ home: resolvePtwHome(), shell: 'cli' }),
-  );
-  addHostSetupCommand(hostCommand, hostIo, (options) =>
-    createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
-  );
-  addRunCommands(program, hostIo, (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }));
-  addCkptCommands(program, hostIo, (options) =>
-    createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
-  );
-  addBundleCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
-  addDataCommands(program, hostIo, (options) =>
-    createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
-  );
-  addImportCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
-  addLeaderboardCommands(program, hostIo, () => createAppServices({ home: resolvePtwHome(), shell: 'cli' }));
-  addIntegrityCommands(program, hostIo, (options) =>
-    createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options }),
-  );
+  const hostCommand = addHostCommand(program, hostIo, openCli);
+  addHostSetupCommand(hostCommand, hostIo, openCli);
+  addRunCommands(program, hostIo, openCli);
+  addCkptCommands(program, hostIo, openCli);
+  addBundleCommands(program, hostIo, openCli);
+  addDataCommands(program, hostIo, openCli);
+  addImportCommands(program, hostIo, openCli);
+  addLeaderboardCommands(program, hostIo, openCli);
+  addIntegrityCommands(program, hostIo, openCli);
   addReplayCommand(
     program,
     hostIo,
@@ -125,18 +111,26 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
       io.out(
         `Replaying ${terminalSafe(file)}. Open this URL in a browser:\n\n    ${server.url}&replay=${key}\n\nPress Ctrl+C to stop.\n`,
       );
-      const stop = (): void => {
-        void server
-          .close()
-          .then(() => services.dispose())
-          .finally(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      stopOnSignal(server, services);
     },
   );
 
   return program;
+}
+
+/** The services of one CLI command: state under PTW_HOME, host questions answered as its flags say. */
+const openCli: ServicesFactory = (options) => createAppServices({ home: resolvePtwHome(), shell: 'cli', ...options });
+
+/** A server that runs until Ctrl+C (or SIGTERM): then it closes, the services go, and the process exits. */
+function stopOnSignal(server: Pick<ServeServer, 'close'>, services: AppServices): void {
+  const stop = (): void => {
+    void server
+      .close()
+      .then(() => services.dispose())
+      .finally(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 function parsePort(value: string): number {

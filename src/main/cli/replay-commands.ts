@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { ReplayIndex } from '../../shared/contract-replay';
-import { AppError } from '../../shared/errors';
 import { formatDuration } from '../../shared/runs/duration';
 import type { AppServices } from '../app-services';
-import type { HostCliIo } from './host-commands';
+import type { HostCliIo } from './cli-prompts';
 import { terminalSafe } from './cli-output';
+import { cliCaller as ctx, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw replay FILE`: any asciicast v2/v3 file (asciinema, Terminal-Bench, Harbor trials) in the indexed replay,
@@ -12,9 +12,6 @@ import { terminalSafe } from './cli-output';
  * serves nothing; otherwise the app is served as `ptw serve` does, and the URL printed opens the recording.
  * Exit 0 when the file was read (problems on some lines included), 2 when it cannot be read as a cast at all.
  */
-
-type ServicesFactory = () => Promise<AppServices>;
-const ctx = { peerId: 'cli', transport: 'cli' } as const;
 
 export function formatReplayInfo(file: string, index: ReplayIndex): string {
   const h = index.header;
@@ -57,6 +54,7 @@ export function addReplayCommand(
     .action(async (file: string, opts: { info?: boolean; json?: boolean }) => {
       const services = await open();
       let keep = false;
+      // A file that cannot be read as a cast is a refusal that reaches runCli: printed, exit 2.
       try {
         const index = await services.router.call('replay.openFile', { path: file }, ctx);
         if (opts.info || opts.json) {
@@ -70,10 +68,6 @@ export function addReplayCommand(
         }
         keep = true;
         await serve(services, index.id, file);
-      } catch (err) {
-        if (!(err instanceof AppError) || err.code === 'INTERNAL') throw err;
-        io.err(`ptw: ${terminalSafe(err.message)}\n`);
-        io.setExitCode(2);
       } finally {
         if (!keep) await services.dispose();
       }

@@ -1,23 +1,25 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { RunDetail, RunSummary } from '../../shared/contract';
+import type { EventPayload, RunDetail, RunSummary } from '../../shared/contract';
 import type { PtbRecord } from '../../shared/contract-trajectory';
 import { AGENTS, formatArgvTemplate } from '../../shared/runs/agent-catalog';
 import { formatByteSize, formatDuration, parseDuration } from '../../shared/runs/duration';
 import { FINAL_RUN_STATUSES, type RunStatus } from '../../shared/runs/run-status';
-import type { HostCliIo } from './host-commands';
+import type { HostCliIo } from './cli-prompts';
 import { collect, json, table, terminalSafe, usage } from './cli-output';
-import { addConnectOptions as addConnectFlags, servicesRunner, type ServicesFactory } from './cli-services';
+import {
+  addConnectOptions as addConnectFlags,
+  callWatching,
+  cliCaller as cli,
+  servicesRunner,
+  type ServicesFactory,
+  type ConnectOptions,
+} from './cli-services';
 
 /**
- * `ptw task …`, `ptw agent …` and `ptw run …`: the same RunService the Runs screen uses, in-process. Exit codes as
+ * `ptw task …`, `ptw agent …` and `ptw run …`: the Runs screen's commands through the same router. Exit codes as
  * everywhere: 0 ok, 1 the run failed (or ended unscored), 2 usage, connection or waiting errors.
  */
-
-interface ConnectOptions {
-  acceptNewHostKey?: boolean;
-  passphraseEnv?: string;
-}
 
 const addConnectOptions = (command: Command): Command => addConnectFlags(command, { json: false });
 
@@ -260,7 +262,7 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
       .requiredOption('--host <name>', 'the host whose checkout to read')
       .option('--json', 'machine-readable output'),
   ).action(async (opts: ConnectOptions & { host: string; json?: boolean }) => {
-    const tasks = await withServices(opts, (s) => s.runs.catalogTasks(opts.host));
+    const tasks = await withServices(opts, (s) => s.router.call('catalog.tasks', { name: opts.host }, cli));
     if (opts.json) return io.out(json(tasks));
     io.out(
       table([
@@ -286,7 +288,7 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
         Promise.all(
           AGENTS.map(async (a) => {
             const names = a.credentials.flatMap((c) => c.secretNames);
-            const status = await s.secrets.status(names);
+            const { secrets: status } = await s.router.call('secrets.status', { names }, cli);
             const available = status.find((x) => x.source !== null);
             return {
               id: a.id,
@@ -352,7 +354,7 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
       .option('--json', 'print the run summary as JSON instead of the id'),
   ).action(async (opts: StartOptions) => {
     const spec = await specFromOptions(opts);
-    const { summary, warnings } = await withServices(opts, (s) => s.runs.start(spec));
+    const { warnings = [], ...summary } = await withServices(opts, (s) => s.router.call('runs.start', { spec }, cli));
     for (const w of warnings) io.err(`warning: ${w}\n`);
     io.out(opts.json ? json(summary) : `${summary.id}\n`);
     if (summary.status === 'failed') {
@@ -372,13 +374,12 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
   ).action(async (opts: ConnectOptions & { sync: boolean; json?: boolean }) => {
     const runs = await withServices(opts, async (s) => {
       if (opts.sync) {
-        for (const report of await s.runs.discoverAll()) {
-          if ('error' in report) io.err(`${report.host}: ${report.error}\n`);
+        for (const report of await s.router.call('runs.discover', {}, cli)) {
+          if (report.error !== undefined) io.err(`${report.host}: ${report.error}\n`);
           else for (const p of report.problems) io.err(`${report.host}: ${p}\n`);
         }
-        await s.runs.syncLive().catch(() => undefined);
       }
-      return s.runs.list();
+      return s.router.call('runs.list', {}, cli);
     });
     io.out(opts.json ? json(runs) : formatRunTable(runs));
   });
@@ -391,7 +392,7 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
       .option('--no-sync', 'show the local record without asking the host')
       .option('--json', 'machine-readable output'),
   ).action(async (id: string, opts: ConnectOptions & { sync: boolean; json?: boolean }) => {
-    const detail = await withServices(opts, (s) => s.runs.get(id, { sync: opts.sync }));
+    const detail = await withServices(opts, (s) => s.router.call('runs.get', { id, sync: opts.sync }, cli));
     if (detail.summary.syncError) io.err(`note: showing the local record; ${detail.summary.syncError}\n`);
     io.out(opts.json ? json(detail) : formatRunDetail(detail));
   });
@@ -400,11 +401,15 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
     (watch: boolean) => async (id: string, opts: ConnectOptions & { timeout?: string; json?: boolean }) => {
       const timeoutMs = timeoutOption(opts.timeout);
       const summary = await withServices(opts, (s) =>
-        s.runs.follow(id, {
-          ...(watch ? { onOutput: (data: string) => io.out(data) } : {}),
-          onNote: (text) => io.err(`ptw: ${text}\n`),
-          ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        }),
+        callWatching(
+          s,
+          'runs.follow',
+          { id, output: watch, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+          (event, payload) => {
+            if (event === 'runs.followOutput') io.out((payload as EventPayload<'runs.followOutput'>).data);
+            else if (event === 'runs.followNote') io.err(`ptw: ${(payload as EventPayload<'runs.followNote'>).text}\n`);
+          },
+        ),
       );
       if (opts.json) io.out(json(summary));
       io.err(outcomeLine(summary));
@@ -433,7 +438,7 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
   const control =
     (action: 'stop' | 'kill') =>
     async (id: string, opts: ConnectOptions & { json?: boolean }): Promise<void> => {
-      const summary = await withServices(opts, (s) => s.runs.control(id, { action }));
+      const summary = await withServices(opts, (s) => s.router.call(`runs.${action}`, { id }, cli));
       io.out(
         opts.json ? json(summary) : `${action === 'stop' ? 'Stopping' : 'Killing'} ${id}: the supervisor confirmed.\n`,
       );
@@ -462,7 +467,7 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
   ).action(async (id: string, duration: string, opts: ConnectOptions & { json?: boolean }) => {
     const parsed = parseDuration(duration);
     if (!parsed.ok) throw usage(parsed.message);
-    const summary = await withServices(opts, (s) => s.runs.control(id, { action: 'extend', seconds: parsed.value }));
+    const summary = await withServices(opts, (s) => s.router.call('runs.extend', { id, seconds: parsed.value }, cli));
     io.out(
       opts.json
         ? json(summary)

@@ -1,7 +1,12 @@
 import { open, readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { LeaderboardFilterInput, RunComparison, CompareSide } from '../../shared/contract-leaderboard';
-import { ptbRecordSchema, type PtbRecord } from '../../shared/contract-trajectory';
+import {
+  ptbRecordSchema,
+  type PtbRecord,
+  type RunTimelineData,
+  type StepsPage,
+} from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
 import {
   buildLeaderboard,
@@ -15,7 +20,6 @@ import { isFinalRunStatus, runStatusSchema } from '../../shared/runs/run-status'
 import { findBaseModel } from '../../shared/runs/task-catalog';
 import { parseTaskFolderName } from '../../shared/trajectory/ptb-result';
 import { listMirrors, RunMirror } from '../runs/run-mirror';
-import type { TrajectoryService } from '../trajectory/trajectory-service';
 
 /**
  * Gathers what the leaderboard and the run comparison need from the local records (`PTW_HOME/runs/<id>/`: our runs'
@@ -219,8 +223,11 @@ export class LeaderboardService {
   constructor(
     private readonly deps: {
       runsDir: string;
-      /** Steps and the GPU series of a run, for the comparison. */
-      trajectory: Pick<TrajectoryService, 'steps' | 'timeline'>;
+      /** Steps and the GPU series of a run, for the comparison (the trajectory feature reads them). */
+      trajectory: {
+        steps(input: { id: string; offset: number; limit: number }): Promise<StepsPage>;
+        timeline(id: string): Promise<RunTimelineData>;
+      };
     },
   ) {}
 

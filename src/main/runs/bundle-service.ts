@@ -1,16 +1,10 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  bundleDownloadPath,
-  type bundleCommands,
-  type BundleExportResult,
-  type BundleImportResult,
-} from '../../shared/contract-bundle';
+import { bundleDownloadPath, type BundleExportResult, type BundleImportResult } from '../../shared/contract-bundle';
 import { AppError } from '../../shared/errors';
 import type { NamedSecret } from '../../shared/redact';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
-import type { CommandHandlers } from '../rpc/contract-router';
 import type { SecretStore } from '../secrets/secret-store';
 import type { DownloadTickets } from './download-tickets';
 import { defaultBundlePath, exportRunBundle, importRunBundle, readBundleManifest } from './run-bundle';
@@ -94,14 +88,5 @@ export class BundleService {
       throw new AppError('NOT_FOUND', `No run ${id} here (ptw run ls lists runs).`);
     }
     return { path: bundleDownloadPath(id, downloads.issue(id)) };
-  }
-
-  handlers(): Pick<CommandHandlers, keyof typeof bundleCommands> {
-    return {
-      'bundle.export': ({ id, file }) => this.export(id, file),
-      'bundle.import': ({ file }) => this.import(file),
-      'bundle.importExample': () => this.importExample(),
-      'bundle.downloadTicket': ({ id }) => this.downloadTicket(id),
-    };
   }
 }

@@ -3,12 +3,12 @@ import type { datasetsCommands } from '../../shared/contract-datasets';
 import type { EventPayload } from '../../shared/contract';
 import type { HostProfile } from '../../shared/hosts';
 import type { HostSession } from '../hosts/host-exec-types';
-import type { CommandHandlers } from '../rpc/contract-router';
+import type { EventHub } from '../rpc/contract-router';
+import type { FeatureRegistration } from '../rpc/feature-registration';
 import type { RunService } from '../runs/run-service';
 import { DatasetService, type DatasetRunContext } from './dataset-service';
 
-/** The dataset inspector's commands, for the router in app-services.ts. */
-export function createDatasetService(deps: {
+function createDatasetService(deps: {
   runs: Pick<RunService, 'get' | 'hostTarget'>;
   session(host: string): Promise<HostSession>;
   profile(host: string): Promise<HostProfile>;
@@ -45,15 +45,33 @@ export function createDatasetService(deps: {
   });
 }
 
-export function datasetsHandlers(service: DatasetService): Pick<CommandHandlers, keyof typeof datasetsCommands> {
+/** `datasets.*`: the dataset inspector, its pages, stats, search and overlap computed on the run's host. */
+export function datasetsFeature(deps: {
+  runs: Pick<RunService, 'get' | 'hostTarget'>;
+  session(host: string): Promise<HostSession>;
+  profile(host: string): Promise<HostProfile>;
+  events: EventHub;
+  resourcesDir?: string | undefined;
+}): FeatureRegistration<keyof typeof datasetsCommands> {
+  const { events } = deps;
+  const service = createDatasetService({
+    runs: deps.runs,
+    session: deps.session,
+    profile: deps.profile,
+    resourcesDir: deps.resourcesDir,
+    emit: (event) => events.emit('datasets.progress', event),
+    emitSearch: (peerId, event) => events.emitTo(peerId, 'datasets.searchProgress', event),
+  });
   return {
-    'datasets.list': ({ id }) => service.list(id),
-    'datasets.page': ({ id, path, offset, limit, byteOffset }) => service.page(id, path, offset, limit, byteOffset),
-    'datasets.indexStatus': ({ id, path }) => service.indexStatus(id, path),
-    'datasets.stats': ({ id, path }) => service.stats(id, path),
-    'datasets.search': ({ id, path, query, limit, searchId }, ctx) =>
-      service.search(id, path, query, limit, searchId ? { searchId, peerId: ctx.peerId } : undefined),
-    'datasets.searchCancel': ({ searchId }) => service.cancelSearch(searchId),
-    'datasets.overlap': ({ id, path, benchmark, n }) => service.overlap(id, path, benchmark, n),
+    handlers: {
+      'datasets.list': ({ id }) => service.list(id),
+      'datasets.page': ({ id, path, offset, limit, byteOffset }) => service.page(id, path, offset, limit, byteOffset),
+      'datasets.indexStatus': ({ id, path }) => service.indexStatus(id, path),
+      'datasets.stats': ({ id, path }) => service.stats(id, path),
+      'datasets.search': ({ id, path, query, limit, searchId }, ctx) =>
+        service.search(id, path, query, limit, searchId ? { searchId, peerId: ctx.peerId } : undefined),
+      'datasets.searchCancel': ({ searchId }) => service.cancelSearch(searchId),
+      'datasets.overlap': ({ id, path, benchmark, n }) => service.overlap(id, path, benchmark, n),
+    },
   };
 }

@@ -1,0 +1,46 @@
+import type { RunSummary } from '../../shared/contract';
+import type { integrityCommands } from '../../shared/contract-integrity';
+import type { HostProfile } from '../../shared/hosts';
+import type { HostSession } from '../hosts/host-exec-types';
+import type { EventHub } from '../rpc/contract-router';
+import type { FeatureRegistration } from '../rpc/feature-registration';
+import type { RunService } from '../runs/run-service';
+import { FinalPasses } from './final-pass';
+import { IntegrityService } from './integrity-service';
+
+/**
+ * `integrity.*`: the reward-hacking checks, the stored verdict, a person's decision on a flag; in the app and
+ * `ptw serve`, the live passes while an agent works and the final pass once it stopped (issue 13).
+ */
+export function integrityFeature(deps: {
+  runs: Pick<RunService, 'runsDir' | 'get' | 'hostTarget'> & { list(): Promise<RunSummary[]> };
+  session(host: string): Promise<HostSession>;
+  profile(host: string): Promise<HostProfile>;
+  events: EventHub;
+  resourcesDir?: string | undefined;
+}): FeatureRegistration<keyof typeof integrityCommands> {
+  const { runs, events } = deps;
+  const service = new IntegrityService({
+    runsDir: runs.runsDir,
+    run: (id) => runs.get(id),
+    runHost: (id) => runs.hostTarget(id),
+    session: deps.session,
+    profile: deps.profile,
+    resourcesDir: deps.resourcesDir,
+    onChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
+  });
+  let finalPasses: FinalPasses | undefined;
+  return {
+    handlers: {
+      'integrity.check': ({ id, references, testSets, ptbCheckout }) =>
+        service.check(id, { references, testSets, ptbCheckout }),
+      'integrity.get': ({ id }) => service.get(id),
+      'integrity.decide': ({ id, flag, decision, note }) => service.decide(id, flag, decision, note),
+    },
+    start() {
+      finalPasses = new FinalPasses({ runsDir: runs.runsDir, service, list: () => runs.list() });
+      finalPasses.start(events);
+    },
+    dispose: () => finalPasses?.dispose(),
+  };
+}
