@@ -32,24 +32,20 @@ import sys
 from ptw_host.integrity.checks import run_checks
 
 
+# The flags of `check` the app passes (src/main/integrity/integrity-service.ts helperArgv): one value, or repeated.
+ONE_VALUE = ("--workspace", "--final-model", "--benchmark", "--ptb-checkout", "--clean-task", "--base-model")
+REPEATED = ("--trace", "--test-set", "--test-sets-dir", "--hf-cache", "--pair", "--own-key", "--only")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="ptw-host.pyz integrity")
     sub = parser.add_subparsers(dest="cmd")
     c = sub.add_parser("check")
     c.add_argument("--root", required=True, help="the run folder: nothing outside it is read through a link")
-    c.add_argument("--workspace")
-    c.add_argument("--final-model")
-    c.add_argument("--trace", action="append")
-    c.add_argument("--benchmark")
-    c.add_argument("--test-set", action="append")
-    c.add_argument("--test-sets-dir", action="append")
-    c.add_argument("--ptb-checkout")
-    c.add_argument("--clean-task")
-    c.add_argument("--hf-cache", action="append")
-    c.add_argument("--base-model")
-    c.add_argument("--pair", action="append")
-    c.add_argument("--own-key", action="append")
-    c.add_argument("--only", action="append")
+    for flag in ONE_VALUE:
+        c.add_argument(flag)
+    for flag in REPEATED:
+        c.add_argument(flag, action="append")
     c.add_argument("--n", type=int, default=13)
     c.add_argument("--cache", help="a file where a pass keeps what it read, so the next pass reads only what changed")
     return parser
