@@ -11,7 +11,7 @@ import { useAppStore } from '../store/store-context';
 import { PtbRecordPanel } from '../steps/ptb-record-panel';
 import { StepsTabView } from '../steps/steps-tab-view';
 import { BundleExportTab } from './bundle-actions';
-import { ReplayTab } from '../replay/replay-view';
+import { ReplayPlayer, ReplayTab } from '../replay/replay-view';
 import { CheckpointsTabView } from '../checkpoints/checkpoints-tab-view';
 import { DatasetsTabView } from '../datasets/datasets-tab-view';
 import { IntegrityTabView } from '../integrity/integrity-tab-view';
@@ -140,7 +140,16 @@ const runTabs: readonly RunTab[] = [
   },
   { id: 'gpu', label: 'GPU', render: (props) => <GpuTabView {...props} /> },
   ...liveRunTabs,
-  { id: 'steps', label: 'Steps', render: (props) => <StepsTabView {...props} /> },
+  {
+    id: 'steps',
+    label: 'Steps',
+    render: (props) => (
+      <StepsTabView
+        {...props}
+        terminalPlayer={(run) => <ReplayPlayer runId={run.id} runStartedAt={run.startedAt ?? null} />}
+      />
+    ),
+  },
   { id: 'replay', label: 'Replay', render: (props) => <ReplayTab {...props} /> },
   // Checkpoints and datasets are read where they are, on the run's host: an imported run has none.
   {
