@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
 import {
   LIVE_BEHIND_REPORT_BYTES,
   type LiveEndReason,
@@ -11,18 +9,27 @@ import {
 } from '../../shared/contract-live';
 import { AppError } from '../../shared/errors';
 import type { NamedSecret } from '../../shared/redact';
-import { shellQuote } from '../../shared/shell-quote';
+import { utf8CutBefore } from '../../shared/utf8';
 import type { HostCommandStream, HostSession } from '../hosts/host-exec-types';
 import type { EventHub } from '../rpc/contract-router';
 import { requireRunHost } from '../runs/run-host';
 import { hostRunPaths } from '../runs/run-layout';
 import { RunMirror } from '../runs/run-mirror';
 import type { RunService } from '../runs/run-service';
-import { utf8CutBefore } from '../../shared/utf8';
 import { ByteStreamRedactor, Utf8Carry } from './byte-redactor';
+import { firstLine, followCastScript, noticeLine } from './cast-follow';
 import { CastLineReader, parseCastHeader, type CastChunk } from './cast-line-reader';
 import { EscapeCarry } from './escape-carry';
 import { defaultFlowWindow, FlowWindow, type FlowWindowOptions } from './flow-control';
+import {
+  defaultCatchUp,
+  MAX_MESSAGE_BYTES,
+  type CastControl,
+  type CatchUpOptions,
+  type CatchUpState,
+  type LiveStream,
+} from './live-stream-state';
+import { startPeekShell } from './peek-shell';
 import { ScreenTracker } from './screen-tracker';
 
 /**
@@ -55,93 +62,6 @@ export interface LiveStreamServiceOptions {
 
 /** What the live stream uses of the run service. */
 export type LiveRuns = Pick<RunService, 'sync' | 'recentSync' | 'redactionSecrets' | 'recordPeekShell'>;
-
-export interface CatchUpOptions {
-  /** A viewer whose oldest unacknowledged output was sent longer ago than this is behind. */
-  readonly maxLagMs: number;
-  /** A viewer with more than this unacknowledged (sent or waiting to be) is behind. */
-  readonly maxBytes: number;
-}
-
-/**
- * 100 ms or 256 KiB. Issue 19 proposed about a quarter second or 1 MiB; bench:live measured the lag under a flood at
- * 1.3 s with 1 MiB (and 8 MiB queued for the screen worker), 0.46 s with 1 MiB (1 MiB queued), 0.23 s with these
- * (a viewer must render what it has before a snapshot helps, and 1 MiB is ~200 ms of rendering on a slow machine).
- */
-export const defaultCatchUp: CatchUpOptions = { maxLagMs: 100, maxBytes: 256 * 1024 };
-
-/**
- * A catch-up stream's state: `live` sends every byte; `skipping` drops output while the viewer renders what it has;
- * `snapshotting` waits for the headless terminal's snapshot, keeping what arrives meanwhile to send after it.
- */
-type CastControl = { resize: { cols: number; rows: number } } | { marker: { label: string; castTime: number } };
-
-interface CatchUpState {
-  readonly screen: number;
-  mode: 'live' | 'skipping' | 'snapshotting';
-  skipped: number;
-  totalSkipped: number;
-  /** Output (and resizes, markers) read while the snapshot is made: they follow it. Whether too much came to keep. */
-  after: Array<Buffer | CastControl>;
-  afterBytes: number;
-  stale: boolean;
-  /** When output was sent: the flow window's sent total after it, and the time. */
-  sentAt: Array<{ end: number; at: number }>;
-  readonly escapes: EscapeCarry;
-  /** Seconds into the cast of the latest output read; the header's start (epoch s). */
-  castTime: number | null;
-  readonly startedAt: number | null;
-  /** The stream's end, held until the viewer is back in `live` (its last snapshot sent). */
-  endWhenLive?: () => void;
-  /** The source is paused because the headless terminal has too much to parse. */
-  screenPaused: boolean;
-  /**
-   * The cast offset of what the viewer was last sent: while skipping, the read offset runs ahead of its screen, and
-   * a viewer that reopens from there would miss the skipped part's effect (markers sent meanwhile carry this one).
-   */
-  sentOffset: number;
-}
-
-/** What a stream reads from: paused and resumed by the flow window, closed at the end. */
-interface StreamSource {
-  pause(): void;
-  resume(): void;
-  close(): void;
-}
-
-interface LiveStream {
-  readonly id: string;
-  readonly peerId: string;
-  readonly runId: string;
-  readonly kind: 'terminal' | 'peek';
-  readonly window: FlowWindow;
-  source: StreamSource | undefined;
-  offset: number;
-  /** Output read and not yet sent (UTF-8, whole characters), and its size in bytes. */
-  pending: Buffer[];
-  pendingLength: number;
-  flushTimer: NodeJS.Timeout | undefined;
-  endTimer: NodeJS.Timeout | undefined;
-  ended: boolean;
-  stopWatchingPeer: () => void;
-  /** Terminal streams with screen-state catch-up. */
-  catchUp?: CatchUpState;
-  /** Peek shell only. */
-  input?: (data: string) => void;
-  resize?: (cols: number, rows: number) => Promise<void>;
-}
-
-/** Largest single `live.data` message in bytes: a flood is cut into pieces this big (at character boundaries). */
-const MAX_MESSAGE_BYTES = 256 * 1024;
-
-/**
- * Follows the cast from a byte offset until stdin closes (the app closed the channel or the connection dropped):
- * `tail` goes in the background so that EOF on stdin (`cat` returns) stops it too, whatever the shell does with a
- * closed channel. `-F` waits for a cast that does not exist yet.
- */
-function followCastScript(castPath: string, fromOffset: number): string {
-  return `tail -c +${fromOffset + 1} -F -- ${shellQuote(castPath)} 2>/dev/null & t=$!; cat >/dev/null; kill $t 2>/dev/null; wait`;
-}
 
 export class LiveStreamService {
   private readonly streams = new Map<string, LiveStream>();
@@ -352,48 +272,7 @@ export class LiveStreamService {
   async peekOpen(input: { id: string; cols: number; rows: number }, peerId: string): Promise<PeekOpenResult> {
     this.requirePeer(peerId);
     const mirror = new RunMirror(this.options.runsDir, input.id);
-    await this.options.runs.sync(input.id).catch(() => undefined);
-    const sync = await mirror.readSync();
-    if (!sync) throw new AppError('NOT_FOUND', `No run ${input.id} here (ptw run ls lists runs on your hosts).`);
-    const target = requireRunHost(input.id, sync);
-    const state = await mirror.readState();
-    const runJson = await mirror.readRunJson();
-    if (!state || state.status !== 'running' || state.stoppedAt !== null) {
-      throw new AppError(
-        'CONFLICT',
-        `Run ${input.id} is ${state?.status ?? 'not started'}: the peek shell needs the agent's sandbox running.`,
-      );
-    }
-    const containerId = state.agentContainerId ?? runJson?.supervisor.agentContainerId ?? null;
-    if (!containerId) throw new AppError('CONFLICT', `Run ${input.id} has no agent container recorded.`);
-    const session = await this.options.session(sync.host);
-    const docker = await session.docker();
-    const container = docker.getContainer(containerId);
-    const inspected = await container.inspect().catch((err: unknown) => {
-      throw new AppError(
-        'CONFLICT',
-        `The agent container ${containerId.slice(0, 12)} of run ${input.id} is gone: ${
-          err instanceof Error ? err.message : String(err)
-        }`,
-      );
-    });
-    if (!inspected.State.Running) {
-      throw new AppError(
-        'CONFLICT',
-        `The agent container of run ${input.id} is not running (${inspected.State.Status}).`,
-      );
-    }
-    const request = await this.options.runs.recordPeekShell(target);
-    const shell = 'if command -v bash >/dev/null 2>&1; then exec bash -i; else exec sh -i; fi';
-    const exec = await container.exec({
-      Cmd: ['/bin/sh', '-c', shell],
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: true,
-      Env: ['TERM=xterm-256color'],
-    });
-    const duplex = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+    const { exec, duplex, containerId, request } = await startPeekShell(this.options, input.id);
     const secrets = await this.redactionSecrets(mirror);
     const stream = this.register(peerId, input.id, 'peek');
     const redactor = new ByteStreamRedactor(secrets);
@@ -801,23 +680,5 @@ export class LiveStreamService {
   /** The values to redact: every key the run's agent could have been given (the run service's list). */
   private async redactionSecrets(mirror: RunMirror): Promise<NamedSecret[]> {
     return this.options.runs.redactionSecrets((await mirror.readRunJson())?.spec.agent.id);
-  }
-}
-
-function noticeLine(problem: string): string {
-  // The problem quotes the damaged line: its control characters must not drive the viewer's terminal.
-  const plain = [...problem].map((c) => (c < ' ' || c === '\x7f' ? ' ' : c)).join('');
-  return `\r\n\x1b[33m[ptw] ${plain}\x1b[0m\r\n`;
-}
-
-async function firstLine(file: string): Promise<string> {
-  const handle = await open(file, 'r').catch(() => undefined);
-  if (!handle) return '';
-  try {
-    const buffer = Buffer.alloc(4096);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
-  } finally {
-    await handle.close();
   }
 }
