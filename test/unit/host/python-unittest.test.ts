@@ -1,5 +1,6 @@
-// The host-side Python's own unittest suites (test/host/test_*.py), run with the python3 the test host has: the
-// parts of the supervisor that need no Docker (sandbox walls, the last-line sanitizer).
+// The host package's own unittest suites (test/host/test_*.py, resources/host/ptw_host), run with the python3 the test
+// host has: everything that needs no Docker (the supervisor's modules, checked against test/host/run-folder.schema.json,
+// and the inspectors). The supervisor with a real dockerd is test/integration/supervisor.test.ts.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { expect, it } from 'vitest';
