@@ -9,6 +9,65 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const nodeOnlyPackages = ['ssh2', 'dockerode', 'docker-modem', 'ws', 'commander', 'electron', 'electron-builder'];
 
+// src/main: each feature folder imports shared pieces from the low folders, never another feature's files; only the
+// composition root (app-services.ts) lists the feature registrations; the CLI calls the router, never a service.
+const mainFeatures = [
+  'app',
+  'checkpoints',
+  'datasets',
+  'integrity',
+  'leaderboard',
+  'live',
+  'monitor',
+  'replay',
+  'trajectory',
+];
+const mainLow = ['catalog', 'docker', 'host-package', 'hosts', 'rpc', 'runs', 'secrets', 'services', 'ssh'];
+const mainShells = ['cli', 'electron', 'transports', 'app-services'];
+const folderImports = (folders) => folders.flatMap((f) => [`../${f}`, `../${f}/**`]);
+const registrationsInRootOnly = {
+  group: ['**/*-feature'],
+  message: 'Only the composition root (src/main/app-services.ts) lists the feature registrations.',
+};
+const mainFolderRules = (folder, patterns) => ({
+  files: [`src/main/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: [{ name: 'electron', message: 'Only src/main/electron may import electron.' }],
+        patterns: [registrationsInRootOnly, ...patterns],
+      },
+    ],
+  },
+});
+const mainLayering = [
+  ...mainFeatures.map((feature) =>
+    mainFolderRules(feature, [
+      {
+        group: folderImports([...mainFeatures.filter((f) => f !== feature), ...mainShells]),
+        message: `A feature imports shared pieces from the low folders of src/main (${mainLow.join(', ')}), not another feature's files.`,
+      },
+    ]),
+  ),
+  ...mainLow.map((low) =>
+    mainFolderRules(low, [
+      {
+        group: folderImports([...mainFeatures, ...mainShells]),
+        message: 'A low folder of src/main is what the features are built on: it imports none of them.',
+      },
+    ]),
+  ),
+  mainFolderRules('cli', [
+    {
+      group: ['../*/*-service'],
+      allowTypeImports: true,
+      message: 'The CLI calls the contract router (cli-services.ts), like the renderer, never a service.',
+    },
+  ]),
+  mainFolderRules('transports', []),
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'release/**', 'node_modules/**', 'test-results/**', '.cache/**'] },
   js.configs.recommended,
@@ -78,6 +137,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...mainLayering,
   {
     // The Electron shell is the one place that touches electron; raw IPC objects stay in the preload and main entry.
     files: ['src/main/electron/**/*.ts'],

@@ -56,4 +56,39 @@ describe('layering lint', { timeout: 60_000 }, () => {
       ),
     ).toHaveLength(0);
   });
+
+  it('keeps src/main features apart: shared pieces from low folders, registrations listed by the root only', async () => {
+    const feature = (file: string, code: string) => violations(`src/main/${file}`, code);
+    // A feature reads another feature's files: refused; the run model in runs/ and shared/ are fine.
+    expect(
+      await feature('leaderboard/x.ts', "import { T } from '../trajectory/trajectory-service'; export const a = T;"),
+    ).toHaveLength(1);
+    expect(
+      await feature('leaderboard/x.ts', "import { RunMirror } from '../runs/run-mirror'; export const a = RunMirror;"),
+    ).toHaveLength(0);
+    expect(
+      await feature(
+        'leaderboard/x.ts',
+        "import { f } from '../../shared/integrity/integrity-verdict'; export const a = f;",
+      ),
+    ).toHaveLength(0);
+    // A low folder never reaches up into a feature.
+    expect(
+      await feature('runs/x.ts', "import { L } from '../live/live-stream-service'; export const a = L;"),
+    ).toHaveLength(1);
+    // Registrations are listed by the composition root alone.
+    expect(await feature('runs/x.ts', "import { f } from './runs-feature'; export const a = f;")).toHaveLength(1);
+    expect(
+      await feature('app-services.ts', "import { f } from './runs/runs-feature'; export const a = f;"),
+    ).toHaveLength(0);
+    // The CLI calls the router: a service's types are fine, the service itself is not.
+    expect(
+      await feature('cli/x.ts', "import { RunService } from '../runs/run-service'; export const a = RunService;"),
+    ).toHaveLength(1);
+    expect(
+      await feature('cli/x.ts', "import type { RunService } from '../runs/run-service'; export type A = RunService;"),
+    ).toHaveLength(0);
+    // The folder rules keep electron out as before.
+    expect(await feature('runs/x.ts', "import { app } from 'electron'; export const a = app;")).toHaveLength(1);
+  });
 });

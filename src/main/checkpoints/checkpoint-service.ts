@@ -20,6 +20,7 @@ import { shellQuote } from '../../shared/shell-quote';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import { HostPackageUploader } from '../host-package/host-package-upload';
 import type { ExecOptions, ExecResult, HostSession } from '../hosts/host-exec-types';
+import { hfCacheCandidates } from '../hosts/hf-cache';
 import type { RunHost } from '../runs/run-host';
 
 /**
@@ -106,11 +107,6 @@ interface RunOnHost {
 function baseModelOf(detail: RunDetail): string | null {
   const spec = detail.spec as { task?: { kind?: string; baseModel?: unknown } } | null;
   return spec?.task?.kind === 'ptb' && typeof spec.task.baseModel === 'string' ? spec.task.baseModel : null;
-}
-
-/** The HF caches to look in on the host: the profile's, then the usual places. */
-export function hfCacheCandidates(profile: HostProfile): string[] {
-  return [...(profile.hfCache ? [profile.hfCache] : []), '~/.cache/huggingface/hub', '~/.cache/huggingface'];
 }
 
 export function findCommand(

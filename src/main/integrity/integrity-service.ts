@@ -20,7 +20,7 @@ import {
 } from '../../shared/integrity/integrity-verdict';
 import { credentialEnvNames, getAgent, isAgentId } from '../../shared/runs/agent-catalog';
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
-import { hfCacheCandidates } from '../checkpoints/checkpoint-service';
+import { hfCacheCandidates } from '../hosts/hf-cache';
 import { hostPackageCommand } from '../host-package/host-package';
 import { HostPackageUploader, localHostPackage } from '../host-package/host-package-upload';
 import type { HostSession } from '../hosts/host-exec-types';

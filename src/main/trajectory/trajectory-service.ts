@@ -16,7 +16,7 @@ import { parseAgentStream, type ParsedAgentStream } from '../../shared/trajector
 import { RunMirror } from '../runs/run-mirror';
 import { CastLineTimes } from './cast-line-times';
 import { importPtbResults } from './ptb-import';
-import { integrityTimelineEvents } from '../integrity/integrity-marks';
+import { integrityTimelineEvents } from '../runs/integrity-marks';
 
 /**
  * Structured steps and the one timeline of a run, read from its local record (`PTW_HOME/runs/<id>/`): the agent's
