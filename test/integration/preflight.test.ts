@@ -12,14 +12,8 @@ import {
   GPU_SAMPLE_FIELDS,
   GPU_SAMPLE_QUERY,
 } from '../../src/shared/parsers/nvidia-smi';
-import {
-  DOCKER_UNAVAILABLE_FIX,
-  NVIDIA_DRIVER_FIX,
-  NVIDIA_TOOLKIT_FIX,
-  PREFLIGHT_CHECKS,
-  runPreflight,
-  type PreflightInput,
-} from '../../src/main/hosts/preflight';
+import { PREFLIGHT_CHECKS, runPreflight, type PreflightInput } from '../../src/main/hosts/preflight';
+import { DOCKER_UNAVAILABLE_FIX, NVIDIA_DRIVER_FIX, NVIDIA_TOOLKIT_FIX } from '../../src/main/hosts/preflight-judges';
 import { DirectHostSession } from '../support/direct-host-session';
 import {
   COMPUTE_APPS_ALIASES,
