@@ -2,6 +2,13 @@ import type { ReactNode } from 'react';
 
 /** Small line icons drawn inline (no image requests, no icon font); decorative, hidden from screen readers. */
 
+/** An icon component drawing `shape` (paths in a 24×24 box) with the shared stroke. */
+function lineIcon(shape: ReactNode) {
+  return function LineIcon() {
+    return <Icon>{shape}</Icon>;
+  };
+}
+
 function Icon({ children }: { children: ReactNode }) {
   return (
     <svg
@@ -22,32 +29,22 @@ function Icon({ children }: { children: ReactNode }) {
   );
 }
 
-export function HostsIcon() {
-  return (
-    <Icon>
-      <rect x="3" y="4" width="18" height="7" rx="1.5" />
-      <rect x="3" y="13" width="18" height="7" rx="1.5" />
-      <path d="M7 7.5h.01M7 16.5h.01" />
-    </Icon>
-  );
-}
+export const HostsIcon = lineIcon(
+  <>
+    <rect x="3" y="4" width="18" height="7" rx="1.5" />
+    <rect x="3" y="13" width="18" height="7" rx="1.5" />
+    <path d="M7 7.5h.01M7 16.5h.01" />
+  </>,
+);
 
-export function RunsIcon() {
-  return (
-    <Icon>
-      <path d="M4 6h10M4 12h16M4 18h7" />
-      <path d="M17 4l3 2-3 2z" />
-    </Icon>
-  );
-}
+export const RunsIcon = lineIcon(
+  <>
+    <path d="M4 6h10M4 12h16M4 18h7" />
+    <path d="M17 4l3 2-3 2z" />
+  </>,
+);
 
-export function LeaderboardIcon() {
-  return (
-    <Icon>
-      <path d="M5 20V11M12 20V5M19 20v-6" />
-    </Icon>
-  );
-}
+export const LeaderboardIcon = lineIcon(<path d="M5 20V11M12 20V5M19 20v-6" />);
 
 export function BrandMark() {
   return (
@@ -65,46 +62,32 @@ export function BrandMark() {
   );
 }
 
-export function PlusIcon() {
-  return (
-    <Icon>
-      <path d="M12 5v14M5 12h14" />
-    </Icon>
-  );
-}
+export const PlusIcon = lineIcon(<path d="M12 5v14M5 12h14" />);
 
-export function ImportIcon() {
-  return (
-    <Icon>
-      <path d="M12 4v11M7.5 10.5L12 15l4.5-4.5" />
-      <path d="M5 19h14" />
-    </Icon>
-  );
-}
+export const ImportIcon = lineIcon(
+  <>
+    <path d="M12 4v11M7.5 10.5L12 15l4.5-4.5" />
+    <path d="M5 19h14" />
+  </>,
+);
 
-export function WarningIcon() {
-  return (
-    <Icon>
-      <path d="M12 3.5L2.5 20h19z" />
-      <path d="M12 10v4.5M12 17.5h.01" />
-    </Icon>
-  );
-}
+export const WarningIcon = lineIcon(
+  <>
+    <path d="M12 3.5L2.5 20h19z" />
+    <path d="M12 10v4.5M12 17.5h.01" />
+  </>,
+);
 
-export function KeyIcon() {
-  return (
-    <Icon>
-      <circle cx="8" cy="15" r="4" />
-      <path d="M11 12l8-8M16 7l2.5 2.5M14 9l2 2" />
-    </Icon>
-  );
-}
+export const KeyIcon = lineIcon(
+  <>
+    <circle cx="8" cy="15" r="4" />
+    <path d="M11 12l8-8M16 7l2.5 2.5M14 9l2 2" />
+  </>,
+);
 
-export function LockIcon() {
-  return (
-    <Icon>
-      <rect x="5" y="11" width="14" height="9" rx="1.5" />
-      <path d="M8 11V8a4 4 0 0 1 8 0v3" />
-    </Icon>
-  );
-}
+export const LockIcon = lineIcon(
+  <>
+    <rect x="5" y="11" width="14" height="9" rx="1.5" />
+    <path d="M8 11V8a4 4 0 0 1 8 0v3" />
+  </>,
+);
