@@ -1,5 +1,6 @@
 // Lint enforces the layering: src/shared runs anywhere (no electron, node or DOM), the renderer imports only
-// src/shared and browser libraries, and only the Electron shell touches `electron`.
+// src/shared and browser libraries, and only the Electron shell touches `electron`; inside src/main and src/renderer,
+// feature folders import low folders, never each other.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -68,6 +69,52 @@ const mainLayering = [
   mainFolderRules('transports', []),
 ];
 
+// src/renderer: feature folders import shared pieces from the low folders (the run and host model in common/, the
+// store, the shell's components, the transport, the theme), never each other; pages/ composes features into
+// screens; the low folders import no feature and no page. Root files (app.tsx, bootstrap.ts) wire everything.
+const rendererFeatures = [
+  'checkpoints',
+  'datasets',
+  'hosts',
+  'integrity',
+  'leaderboard',
+  'live',
+  'monitor',
+  'replay',
+  'runs',
+  'steps',
+];
+const rendererLow = ['common', 'shell', 'store', 'theme', 'transport'];
+const rendererPaths = nodeBuiltins.concat(nodeOnlyPackages).map((name) => ({
+  name,
+  message: 'The renderer imports only src/shared and browser libraries.',
+}));
+const rendererToMain = {
+  group: ['**/main/**', '**/main'],
+  message: 'The renderer talks to main only through the contract.',
+};
+const rendererFolderImports = (folders) => folders.flatMap((f) => [`../${f}`, `../${f}/**`, `../../${f}/**`]);
+const rendererFolderRules = (folder, pattern) => ({
+  files: [`src/renderer/${folder}/**/*.{ts,tsx}`],
+  rules: {
+    'no-restricted-imports': ['error', { paths: rendererPaths, patterns: [rendererToMain, pattern] }],
+  },
+});
+const rendererLayering = [
+  ...rendererFeatures.map((feature) =>
+    rendererFolderRules(feature, {
+      group: rendererFolderImports([...rendererFeatures.filter((f) => f !== feature), 'pages']),
+      message: `A renderer feature imports shared pieces from the low folders (${rendererLow.join(', ')}), not another feature's files; pages/ composes features.`,
+    }),
+  ),
+  ...rendererLow.map((low) =>
+    rendererFolderRules(low, {
+      group: rendererFolderImports([...rendererFeatures, 'pages']),
+      message: 'A low folder of src/renderer is what the features are built on: it imports no feature and no page.',
+    }),
+  ),
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'release/**', 'node_modules/**', 'test-results/**', '.cache/**'] },
   js.configs.recommended,
@@ -111,18 +158,7 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: nodeBuiltins.concat(nodeOnlyPackages).map((name) => ({
-            name,
-            message: 'The renderer imports only src/shared and browser libraries.',
-          })),
-          patterns: [
-            { group: ['**/main/**', '**/main'], message: 'The renderer talks to main only through the contract.' },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { paths: rendererPaths, patterns: [rendererToMain] }],
       'react/no-danger': 'off',
       'no-restricted-syntax': [
         'error',
@@ -138,6 +174,7 @@ export default tseslint.config(
     },
   },
   ...mainLayering,
+  ...rendererLayering,
   {
     // The Electron shell is the one place that touches electron; raw IPC objects stay in the preload and main entry.
     files: ['src/main/electron/**/*.ts'],

@@ -4,7 +4,7 @@ import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { RenderProbe } from '../src/renderer/live/render-probe';
-import { pickRenderer } from '../src/renderer/live/gl-detect';
+import { pickRenderer } from '../src/renderer/common/gl-detect';
 import { RenderCap } from '../src/renderer/live/render-cap';
 
 const params = new URL(location.href).searchParams;

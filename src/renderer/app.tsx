@@ -4,7 +4,7 @@ import { HostPromptDialogs } from './hosts/host-prompt-dialogs';
 import { HostsView } from './hosts/hosts-view';
 import { LeaderboardView } from './leaderboard/leaderboard-view';
 import { RunNotifications } from './monitor/run-notification-watch';
-import { RunsView } from './runs/runs-view';
+import { RunsView } from './pages/runs-view';
 import { ConnectionScreen } from './shell/connection-screen';
 import { ErrorBanner } from './shell/error-banner';
 import { Sidebar } from './shell/sidebar';

@@ -39,6 +39,27 @@ describe('layering lint', { timeout: 60_000 }, () => {
     ).toHaveLength(0);
   });
 
+  it('keeps renderer features apart: they import the low folders, pages compose them, low folders import none', async () => {
+    const use = (from: string) => `import { x } from '${from}'; export const a = x;`;
+    // A feature imports another feature's files: refused (from either depth of a low folder, too).
+    expect(await violations('src/renderer/steps/x.tsx', use('../replay/replay-view'))).toHaveLength(1);
+    expect(await violations('src/renderer/runs/x.tsx', use('../monitor/gpu-sparkline'))).toHaveLength(1);
+    expect(await violations('src/renderer/store/slices/x.ts', use('../../hosts/preflight-run'))).toHaveLength(1);
+    expect(await violations('src/renderer/common/x.ts', use('../live/terminal-surface'))).toHaveLength(1);
+    expect(await violations('src/renderer/shell/x.tsx', use('../pages/runs-view'))).toHaveLength(1);
+    expect(await violations('src/renderer/datasets/x.tsx', use('../pages/run-detail-view'))).toHaveLength(1);
+    // Its own folder, the low folders and src/shared: fine; pages and the root compose features.
+    expect(await violations('src/renderer/steps/x.tsx', use('./step-row'))).toHaveLength(0);
+    expect(await violations('src/renderer/steps/x.tsx', use('../common/run-tabs'))).toHaveLength(0);
+    expect(await violations('src/renderer/steps/x.tsx', use('../store/use-query'))).toHaveLength(0);
+    expect(await violations('src/renderer/steps/x.tsx', use('../../shared/contract'))).toHaveLength(0);
+    expect(await violations('src/renderer/pages/x.tsx', use('../replay/replay-view'))).toHaveLength(0);
+    expect(await violations('src/renderer/app.tsx', use('./pages/runs-view'))).toHaveLength(0);
+    // The folder rules keep the renderer's own: no node, no main.
+    expect(await violations('src/renderer/steps/x.ts', "import os from 'os'; export const a = os;")).toHaveLength(1);
+    expect(await violations('src/renderer/store/x.ts', use('../../main/app-services'))).toHaveLength(1);
+  });
+
   it('confines electron to the shell and raw IPC to the preload and main entry', async () => {
     expect(
       await violations('src/main/services/x.ts', "import { app } from 'electron'; export const a = app;"),

@@ -3,7 +3,7 @@ import type { CheckpointDiff, CheckpointInfo, CheckpointList, DiffFlag } from '.
 import { diffEngineText } from '../../shared/checkpoints/checkpoint-diff';
 import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
-import type { RunTabProps } from '../runs/run-tabs';
+import type { RunTabProps } from '../common/run-tabs';
 import { useAppStore } from '../store/store-context';
 import { useEvent, useQuery } from '../store/use-query';
 import { ConfigDiffEditor } from './config-diff-editor';

@@ -1,4 +1,4 @@
-import { routeStyleAttributesThroughCssom } from '../live/xterm-csp';
+import { routeStyleAttributesThroughCssom } from '../common/xterm-csp';
 
 /**
  * Monaco draws its lines as HTML strings carrying inline `style="top:…px;height:…px"` attributes (view lines,

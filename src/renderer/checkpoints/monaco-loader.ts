@@ -1,4 +1,4 @@
-import { withConstructedStyles } from '../live/xterm-csp';
+import { withConstructedStyles } from '../common/xterm-csp';
 import { routeInlineStylesThroughCssom } from './monaco-csp';
 
 /**

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { DatasetEntry } from '../../shared/contract-datasets';
 import { formatByteSize } from '../../shared/runs/duration';
-import type { RunTabProps } from '../runs/run-tabs';
+import type { RunTabProps } from '../common/run-tabs';
 import { useQuery } from '../store/use-query';
 import { formatLabel, hostComputes, pageable, runBenchmark } from './dataset-view-model';
 import { DatasetOverlapPanel } from './dataset-overlap-panel';

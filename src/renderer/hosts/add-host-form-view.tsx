@@ -12,7 +12,7 @@ import {
   type AddHostFormValues,
 } from './add-host-form';
 import { TextField, type TextFieldSpec } from '../shell/form-field';
-import { HostErrorPanel } from './host-error-panel';
+import { HostErrorPanel } from '../common/host-error-panel';
 
 /** The form's text fields as they read; the Docker socket and run folder hints name where they are. */
 const addHostTextFields: Record<AddHostField, TextFieldSpec> = {

@@ -2,9 +2,9 @@ import { useEffect, useState } from 'react';
 import type { HostSummary } from '../../shared/contract';
 import { useAppStore } from '../store/store-context';
 import { preflightOf } from '../store/slices/hosts-slice';
-import { HostErrorPanel } from './host-error-panel';
-import { hostKindLabel } from './host-order';
-import { connectionStateText, connectionTone, jumpHops } from './host-state-text';
+import { HostErrorPanel } from '../common/host-error-panel';
+import { hostKindLabel } from '../common/host-order';
+import { connectionStateText, connectionTone, jumpHops } from '../common/host-state-text';
 import { PreflightPanel } from './preflight-panel';
 import { SetupPanel } from './setup-panel';
 

@@ -1,6 +1,6 @@
 import type { HostSummary } from '../../shared/contract';
-import { hostKindLabel, sortHostsByName } from './host-order';
-import { connectionStateText, connectionTone, jumpHops, lastCheckText } from './host-state-text';
+import { hostKindLabel, sortHostsByName } from '../common/host-order';
+import { connectionStateText, connectionTone, jumpHops, lastCheckText } from '../common/host-state-text';
 
 /** The hosts as a list of buttons; the selected one is marked `aria-current`. */
 export function HostList({

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode, typ
 import type { HostKeyPrompt, PassphrasePrompt } from '../../shared/hosts';
 import { KeyIcon, LockIcon } from '../shell/icons';
 import { useAppStore } from '../store/store-context';
-import { currentPrompt, keyFileSuffix } from './host-prompts';
+import { currentPrompt, keyFileSuffix } from '../common/host-prompts';
 
 /**
  * The questions main asks while connecting, mounted at the app root so they appear over any section.

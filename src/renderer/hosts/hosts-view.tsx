@@ -7,7 +7,7 @@ import { useAppStore } from '../store/store-context';
 import { AddHostFormView } from './add-host-form-view';
 import { HostDetail } from './host-detail';
 import { HostList } from './host-list';
-import { connectionTextTicks } from './host-state-text';
+import { connectionTextTicks } from '../common/host-state-text';
 import { SshImportView } from './ssh-import-view';
 
 export function HostsView() {

@@ -1,8 +1,8 @@
 import type { PreflightCheck } from '../../shared/hosts';
 import { RichText } from '../shell/rich-text';
 import { CheckStatusIcon } from './check-status-icon';
-import { formatDuration, formatRelativeTime, overallLabel } from './host-state-text';
-import { checkTally, preflightOverall, preflightProgress, type PreflightRun } from './preflight-run';
+import { formatDuration, formatRelativeTime, overallLabel } from '../common/host-state-text';
+import { checkTally, preflightOverall, preflightProgress, type PreflightRun } from '../common/preflight-run';
 
 const timestampFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 

@@ -3,7 +3,7 @@ import type { HostSummary } from '../../shared/contract';
 import { SETUP_STEPS, type SetupStep } from '../../shared/contract-host-setup';
 import { setupOf } from '../store/slices/hosts-slice';
 import { useAppStore } from '../store/store-context';
-import { stepFraction, type SetupStepView } from './setup-run';
+import { stepFraction, type SetupStepView } from '../common/setup-run';
 import './setup-panel.css';
 
 const stepTitles: Record<SetupStep, string> = {

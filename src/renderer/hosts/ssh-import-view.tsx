@@ -3,7 +3,7 @@ import type { SshConfigPreview } from '../../shared/contract';
 import type { AppErrorData, Result } from '../../shared/errors';
 import { RichText } from '../shell/rich-text';
 import { useAppStore } from '../store/store-context';
-import { HostErrorPanel } from './host-error-panel';
+import { HostErrorPanel } from '../common/host-error-panel';
 import { formatJumpSpec, formatSshTarget } from './host-target';
 import {
   importButtonLabel,

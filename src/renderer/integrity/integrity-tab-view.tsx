@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { IntegrityState } from '../../shared/contract-integrity';
 import type { AppErrorData } from '../../shared/errors';
-import type { RunTabProps } from '../runs/run-tabs';
+import type { RunTabProps } from '../common/run-tabs';
 import { useAppStore } from '../store/store-context';
 import { useQuery } from '../store/use-query';
 import {

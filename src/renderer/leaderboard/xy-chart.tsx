@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { GPU_COLORS } from '../monitor/gpu-chart';
+import { GPU_COLORS } from '../common/gpu-colors';
 
 export interface XySeries {
   label: string;

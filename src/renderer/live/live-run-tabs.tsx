@@ -1,4 +1,4 @@
-import type { RunTab } from '../runs/run-tabs';
+import type { RunTab } from '../common/run-tabs';
 import { LiveTerminalTab } from './live-terminal-tab';
 import { PeekShellTab } from './peek-shell-tab';
 

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { RunSummary } from '../../shared/contract';
 import { formatByteSize } from '../../shared/runs/duration';
-import { publishRunPosition } from '../steps/run-position';
+import { publishRunPosition } from '../common/run-position';
 import type { SkippedOutput, StreamStatus } from './live-stream-binding';
 import type { TerminalSurface } from './terminal-surface';
 import { testDriverCatchUp } from './test-driver';

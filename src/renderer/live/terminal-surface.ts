@@ -5,10 +5,10 @@ import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { LIVE_MAX_TERMINAL_SIZE } from '../../shared/contract-live';
-import { pickRenderer, type RendererKind } from './gl-detect';
-import { quietScrollbar } from './quiet-scrollbar';
+import { pickRenderer, type RendererKind } from '../common/gl-detect';
+import { quietScrollbar } from '../common/quiet-scrollbar';
 import { RenderCap } from './render-cap';
-import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from './xterm-csp';
+import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from '../common/xterm-csp';
 
 /**
  * One xterm.js terminal in a container: fit, search, Unicode 11 widths, and the WebGL renderer where the GL is a

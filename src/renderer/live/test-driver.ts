@@ -2,6 +2,7 @@ import { SerializeAddon } from '@xterm/addon-serialize';
 import type { StreamBinding, StreamStatus } from './live-stream-binding';
 import { RenderProbe, type ProbeResults } from './render-probe';
 import type { TerminalSurface } from './terminal-surface';
+import { testDriverEnabled } from '../common/test-driver-flag';
 
 /**
  * The e2e tests' view into the terminals (issue 5): `window.__ptwTestDriver`, installed only when the page URL
@@ -50,14 +51,6 @@ export interface PtwTestDriver {
 const probes = new Map<string, { probe: RenderProbe; stop: () => void }>();
 
 const terminals = new Map<string, DriverTerminal>();
-
-export function testDriverEnabled(win: Window): boolean {
-  try {
-    return new URL(win.location.href).searchParams.get('testDriver') === '1';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A test driver page's choice for the live terminal (`?testDriver=1&catchUp=0`: every byte, as `bench:live`

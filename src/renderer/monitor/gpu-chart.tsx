@@ -1,10 +1,8 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { GPU_COLORS } from '../common/gpu-colors';
 import { lastValue, type ChartSeries } from './gpu-chart-data';
-
-/** One colour per GPU, readable on the light and the dark theme. */
-export const GPU_COLORS = ['#3b82f6', '#f97316', '#10b981', '#a855f7', '#ef4444', '#eab308', '#06b6d4', '#ec4899'];
 
 export interface GpuChartProps {
   /** `gpu-chart-<metric>` in the DOM, for tests and styles. */

@@ -1,6 +1,6 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
-import type { RunTabProps } from '../runs/run-tabs';
-import { isLiveStatus } from '../runs/run-status-text';
+import type { RunTabProps } from '../common/run-tabs';
+import { isLiveStatus } from '../common/run-status-text';
 import { useAppStore } from '../store/store-context';
 import { useQuery } from '../store/use-query';
 import { GpuChart } from './gpu-chart';

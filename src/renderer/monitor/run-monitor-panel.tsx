@@ -3,9 +3,9 @@ import type { RunSummary } from '../../shared/contract';
 import type { RunMonitor } from '../../shared/contract-monitor';
 import { hostNow } from '../../shared/monitor/host-clock';
 import { formatDuration } from '../../shared/runs/duration';
-import { isLiveStatus } from '../runs/run-status-text';
+import { isLiveStatus } from '../common/run-status-text';
 import { useAppStore } from '../store/store-context';
-import { GpuSparkline } from './gpu-sparkline';
+import { GpuSparkline } from '../common/gpu-sparkline';
 import { RunPhasesView } from './run-phases-view';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });

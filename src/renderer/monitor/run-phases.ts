@@ -1,6 +1,6 @@
 import type { RunSummary } from '../../shared/contract';
 import { formatDuration } from '../../shared/runs/duration';
-import { stopReasonText } from '../runs/run-status-text';
+import { stopReasonText } from '../common/run-status-text';
 
 /**
  * A run's lifecycle as a row of steps for the top of its view: launched → running (with the budget warnings the

@@ -1,10 +1,10 @@
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { pickRenderer } from '../live/gl-detect';
-import { quietScrollbar } from '../live/quiet-scrollbar';
-import { testDriverEnabled } from '../live/test-driver';
-import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from '../live/xterm-csp';
+import { pickRenderer } from '../common/gl-detect';
+import { quietScrollbar } from '../common/quiet-scrollbar';
+import { testDriverEnabled } from '../common/test-driver-flag';
+import { dropSheets, routeStyleAttributesThroughCssom, withConstructedStyles } from '../common/xterm-csp';
 
 /**
  * The replay's read-only xterm, at exactly the recording's size (a replay must not reflow: the cast's cursor

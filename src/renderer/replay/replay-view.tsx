@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ReplayHit, ReplayIndex } from '../../shared/contract-replay';
 import type { AppErrorData } from '../../shared/errors';
-import type { RunTabProps } from '../runs/run-tabs';
-import { currentRunPosition, publishRunPosition, subscribeRunPosition } from '../steps/run-position';
+import type { RunTabProps } from '../common/run-tabs';
+import { currentRunPosition, publishRunPosition, subscribeRunPosition } from '../common/run-position';
 import { useAppStore } from '../store/store-context';
 import { useEvent, useQuery } from '../store/use-query';
 import { ReplayController, type ReplayState } from './replay-controller';

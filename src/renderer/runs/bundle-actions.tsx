@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { BUNDLE_EXTENSION, type BundleExportResult, type BundleImportResult } from '../../shared/contract-bundle';
 import type { AppErrorData } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
-import type { RunTabProps } from './run-tabs';
+import type { RunTabProps } from '../common/run-tabs';
 import { useAppStore } from '../store/store-context';
 import { PathImport } from '../shell/path-import';
 

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { CatalogTask } from '../../shared/contract';
 import type { AppErrorData, Result } from '../../shared/errors';
 import { getAgent } from '../../shared/runs/agent-catalog';
-import { sortHostsByName } from '../hosts/host-order';
+import { sortHostsByName } from '../common/host-order';
 import type { LaunchIntent } from '../store/slices/runs-slice';
 import { useAppStore } from '../store/store-context';
 import {

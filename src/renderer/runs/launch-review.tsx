@@ -1,6 +1,6 @@
 import type { Ref } from 'react';
 import type { AppErrorData } from '../../shared/errors';
-import { HostErrorPanel } from '../hosts/host-error-panel';
+import { HostErrorPanel } from '../common/host-error-panel';
 import { launchErrorTitle } from './launch-spec';
 
 /**

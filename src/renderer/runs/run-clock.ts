@@ -1,7 +1,7 @@
 import type { RunSummary } from '../../shared/contract';
 import { formatCountdown, formatDuration, remainingMs } from '../../shared/runs/duration';
 import { hostNow } from '../../shared/monitor/host-clock';
-import { isLiveStatus } from './run-status-text';
+import { isLiveStatus } from '../common/run-status-text';
 
 /**
  * A run's time, derived at `now` from the facts the host's supervisor reported (startedAt, deadline, stoppedAt,

@@ -6,7 +6,7 @@ import { useNow } from '../shell/use-now';
 import { useAppStore } from '../store/store-context';
 import type { RunAction } from '../store/slices/runs-slice';
 import { extendedDeadline, parseExtension } from './run-extend';
-import { runControls } from './run-status-text';
+import { runControls } from '../common/run-status-text';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 

@@ -1,9 +1,9 @@
 import type { RunSummary } from '../../shared/contract';
-import { GpuSparkline } from '../monitor/gpu-sparkline';
+import { GpuSparkline } from '../common/gpu-sparkline';
 import { useAppStore } from '../store/store-context';
 import { runClock, runClockText } from './run-clock';
-import { sortRunsNewestFirst } from './run-order';
-import { formatScore, runNote, runStatusLabel, runStatusTone } from './run-status-text';
+import { sortRunsNewestFirst } from '../common/run-order';
+import { formatScore, runNote, runStatusLabel, runStatusTone } from '../common/run-status-text';
 
 /** The runs as a list of buttons, newest first; the selected one is marked `aria-current`. */
 export function RunList({

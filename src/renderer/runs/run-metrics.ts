@@ -1,4 +1,4 @@
-import { formatScore } from './run-status-text';
+import { formatScore } from '../common/run-status-text';
 
 export interface MetricRow {
   readonly label: string;

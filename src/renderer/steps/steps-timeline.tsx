@@ -1,6 +1,6 @@
 import { useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
 import type { RunTimelineData, StepKind } from '../../shared/contract-trajectory';
-import type { TimelineEntry } from '../runs/run-timeline';
+import type { TimelineEntry } from '../common/run-timeline';
 import { fractionOf, KIND_ORDER, offsetLabel, valueAt, type TimelineScale } from './step-view-model';
 
 const W = 1000;

@@ -4,7 +4,7 @@ import { SETUP_STEPS } from '../../../shared/contract-host-setup';
 import type { AppErrorData, Result } from '../../../shared/errors';
 import type { ConnectionState, PreflightCheck, PreflightReport } from '../../../shared/hosts';
 import type { ContractClient } from '../../../shared/rpc/contract-client';
-import { sortHostsByName } from '../../hosts/host-order';
+import { sortHostsByName } from '../../common/host-order';
 import {
   emptyPreflightRun,
   lastCheckReceived,
@@ -13,14 +13,14 @@ import {
   preflightStarted,
   stalePreflights,
   type PreflightRun,
-} from '../../hosts/preflight-run';
+} from '../../common/preflight-run';
 import {
   emptySetupRun,
   setupFinished,
   setupProgressReceived,
   setupStarted,
   type SetupRun,
-} from '../../hosts/setup-run';
+} from '../../common/setup-run';
 import { emptyList, listLoadFinished, listLoadStarted, listReplaced, type ListState } from '../list-state';
 import type { SliceRead, SliceUpdate } from '../slice';
 

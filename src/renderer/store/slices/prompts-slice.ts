@@ -8,7 +8,7 @@ import {
   promptReceived,
   type HostPrompt,
   type PromptQueue,
-} from '../../hosts/host-prompts';
+} from '../../common/host-prompts';
 import type { SliceUpdate } from '../slice';
 
 /** Host-key and passphrase questions from main, answered through the dialogs at the app root. */

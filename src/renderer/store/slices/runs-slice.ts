@@ -1,8 +1,8 @@
 import type { CatalogTask, CommandOutput, RunDetail, RunSummary } from '../../../shared/contract';
 import type { AppErrorData, Result } from '../../../shared/errors';
 import type { ContractClient } from '../../../shared/rpc/contract-client';
-import { mergeRunSummaries, summaryMoved } from '../../runs/run-list';
-import { sortRunsNewestFirst } from '../../runs/run-order';
+import { mergeRunSummaries, summaryMoved } from '../../common/run-list';
+import { sortRunsNewestFirst } from '../../common/run-order';
 import { emptyList, listLoadFinished, listLoadStarted, listReplaced, type ListState } from '../list-state';
 import type { SliceRead, SliceUpdate } from '../slice';
 

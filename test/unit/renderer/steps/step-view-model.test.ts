@@ -5,7 +5,7 @@ import {
   publishRunPosition,
   runPositionListenerCount,
   subscribeRunPosition,
-} from '../../../../src/renderer/steps/run-position';
+} from '../../../../src/renderer/common/run-position';
 import {
   formatCount,
   fractionOf,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAppStore } from '../../../../../src/renderer/store/app-store';
-import { currentPrompt } from '../../../../../src/renderer/hosts/host-prompts';
+import { currentPrompt } from '../../../../../src/renderer/common/host-prompts';
 import type { Result } from '../../../../../src/shared/errors';
 import { deferred, fakeClient } from '../../fakes';
 

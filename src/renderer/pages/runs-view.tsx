@@ -9,11 +9,11 @@ import { useAppStore } from '../store/store-context';
 import { PtbImportAction } from '../steps/ptb-import-action';
 import { OpenRecordingAction, RecordingView } from '../replay/open-recording-action';
 import type { ReplayIndex } from '../../shared/contract-replay';
-import { BundleImportAction, ExampleRunButton } from './bundle-actions';
-import { LaunchFormView } from './launch-form-view';
-import { clockTicks } from './run-clock';
+import { BundleImportAction, ExampleRunButton } from '../runs/bundle-actions';
+import { LaunchFormView } from '../runs/launch-form-view';
+import { clockTicks } from '../runs/run-clock';
 import { RunDetailView } from './run-detail-view';
-import { RunList } from './run-list-view';
+import { RunList } from '../runs/run-list-view';
 
 export function RunsView() {
   const runs = useAppStore((s) => s.runs);

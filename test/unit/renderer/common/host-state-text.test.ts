@@ -9,7 +9,7 @@ import {
   formatSeconds,
   jumpHops,
   lastCheckText,
-} from '../../../../src/renderer/hosts/host-state-text';
+} from '../../../../src/renderer/common/host-state-text';
 import type { ConnectionState } from '../../../../src/shared/hosts';
 
 const now = Date.parse('2026-11-23T12:00:00Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSoftwareGl } from '../../../../src/renderer/live/gl-detect';
+import { isSoftwareGl } from '../../../../src/renderer/common/gl-detect';
 
 describe('isSoftwareGl', () => {
   it('recognises software GL renderers by their names', () => {

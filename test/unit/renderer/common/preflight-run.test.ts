@@ -10,7 +10,7 @@ import {
   preflightStarted,
   stalePreflights,
   type PreflightRun,
-} from '../../../../src/renderer/hosts/preflight-run';
+} from '../../../../src/renderer/common/preflight-run';
 import type { CheckStatus, PreflightCheck, PreflightReport } from '../../../../src/shared/hosts';
 import { hostSummary } from '../fakes';
 

@@ -5,7 +5,7 @@ import {
   setupStarted,
   stepFraction,
   SETUP_LOG_LINES,
-} from '../../../../src/renderer/hosts/setup-run';
+} from '../../../../src/renderer/common/setup-run';
 
 const event = (over: Partial<Parameters<typeof setupProgressReceived>[1]>) => ({
   name: 'gpu1',

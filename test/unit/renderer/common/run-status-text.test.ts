@@ -8,7 +8,7 @@ import {
   runStatusLabel,
   runStatusTone,
   stopReasonText,
-} from '../../../../src/renderer/runs/run-status-text';
+} from '../../../../src/renderer/common/run-status-text';
 import { RUN_STATUSES } from '../../../../src/shared/runs/run-status';
 
 describe('run status words', () => {

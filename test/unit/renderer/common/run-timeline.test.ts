@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { offsetText, runTimeline, timelineOrigin } from '../../../../src/renderer/runs/run-timeline';
-import { T0 } from './run-fixtures';
+import { offsetText, runTimeline, timelineOrigin } from '../../../../src/renderer/common/run-timeline';
+import { T0 } from '../runs/run-fixtures';
 
 const formatTime = (ms: number) => `@${(ms - T0) / 1000}`;
 const at = (seconds: number) => T0 + seconds * 1000;

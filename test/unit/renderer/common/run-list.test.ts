@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { lifecycleRank, mergeRunSummaries, summaryMoved } from '../../../../src/renderer/runs/run-list';
-import { sortRunsNewestFirst } from '../../../../src/renderer/runs/run-order';
-import { runSummary, T0 } from './run-fixtures';
+import { lifecycleRank, mergeRunSummaries, summaryMoved } from '../../../../src/renderer/common/run-list';
+import { sortRunsNewestFirst } from '../../../../src/renderer/common/run-order';
+import { runSummary, T0 } from '../runs/run-fixtures';
 
 describe('mergeRunSummaries', () => {
   it('adds new runs and replaces known ones in place', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostKindLabel, sortHostsByName } from '../../../../src/renderer/hosts/host-order';
+import { hostKindLabel, sortHostsByName } from '../../../../src/renderer/common/host-order';
 import { hostSummary } from '../fakes';
 
 const host = (name: string) => hostSummary(name);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTimestamp, sortRunsNewestFirst } from '../../../../src/renderer/runs/run-order';
+import { formatTimestamp, sortRunsNewestFirst } from '../../../../src/renderer/common/run-order';
 import type { RunSummary } from '../../../../src/shared/contract';
 
 const run = (id: string, createdAt: string): RunSummary => ({

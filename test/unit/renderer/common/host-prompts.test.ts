@@ -7,7 +7,7 @@ import {
   promptClosed,
   promptReceived,
   type HostPrompt,
-} from '../../../../src/renderer/hosts/host-prompts';
+} from '../../../../src/renderer/common/host-prompts';
 
 const hostKey = (promptId: string): HostPrompt => ({
   kind: 'hostKey',
