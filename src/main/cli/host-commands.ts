@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { EventPayload, HostSummary } from '../../shared/contract';
 import { AppError } from '../../shared/errors';
 import type { CheckStatus, PreflightCheck, PreflightReport } from '../../shared/hosts';
-import { parseJumpHop, parseJumpSpec } from '../hosts/ssh-config-import';
+import { parseJumpHop, parseJumpSpec } from '../hosts/ssh-jump-spec';
 import { collect, json, table, usage } from './cli-output';
 import type { HostCliIo } from './cli-prompts';
 import { callWatching, cliCaller as cli, servicesRunner, type ServicesFactory } from './cli-services';

@@ -19,7 +19,8 @@ import { readJsonFile, writeJsonFileAtomic } from '../services/ptw-home';
 import type { HostSession } from './host-exec-types';
 import { LocalHostSession } from './local-host-session';
 import { runPreflight } from './preflight';
-import { formatJumpHop, importSshConfig } from './ssh-config-import';
+import { importSshConfig } from './ssh-config-import';
+import { formatJumpHop } from './ssh-jump-spec';
 
 /** The questions a connection may need answered; the UI answers through dialogs, the CLI through flags or a TTY. */
 export interface ConnectPrompts {
