@@ -1,19 +1,10 @@
 import type { checkpointsCommands } from '../../shared/contract-checkpoints';
-import type { HostProfile } from '../../shared/hosts';
-import type { HostSession } from '../hosts/host-exec-types';
-import type { EventHub } from '../rpc/contract-router';
 import type { FeatureRegistration } from '../rpc/feature-registration';
-import type { RunService } from '../runs/run-service';
+import type { RunHostDeps } from '../runs/run-host-deps';
 import { CheckpointService } from './checkpoint-service';
 
 /** `checkpoints.*`: a run's checkpoints on its host, and diffs of two (progress to every window). */
-export function checkpointsFeature(deps: {
-  runs: Pick<RunService, 'get' | 'hostTarget'>;
-  session(host: string): Promise<HostSession>;
-  profile(host: string): Promise<HostProfile>;
-  events: EventHub;
-  resourcesDir?: string | undefined;
-}): FeatureRegistration<keyof typeof checkpointsCommands> {
+export function checkpointsFeature(deps: RunHostDeps): FeatureRegistration<keyof typeof checkpointsCommands> {
   const service = new CheckpointService({
     run: (id) => deps.runs.get(id),
     runHost: (id) => deps.runs.hostTarget(id),

@@ -613,6 +613,27 @@ export class DatasetService {
     return source.converted ? { ...result, hits: result.hits.map((h) => ({ ...h, line: null })) } : result;
   }
 
+  /** Sends a streaming search's hits and counts to the peer that started it (`datasets.searchProgress`). */
+  private searchProgress(
+    t: Target,
+    file: string,
+    stream: { searchId: string; peerId: string },
+  ): (
+    fresh: DatasetSearch['hits'],
+    counts: { total: number; scannedBytes: number; size: number },
+    done: boolean,
+  ) => void {
+    return (fresh, counts, done) =>
+      this.options.onSearchProgress?.(stream.peerId, {
+        runId: t.id,
+        path: file,
+        searchId: stream.searchId,
+        hits: fresh,
+        ...counts,
+        done,
+      });
+  }
+
   /**
    * A streaming search of a Parquet file, done here over its row groups (SFTP range reads, only the pages each
    * step needs): the first hit arrives after the row group it is in, not after the whole file was converted for the
@@ -637,17 +658,9 @@ export class DatasetService {
     let scanned = 0;
     const started = Date.now();
     let firstHitMs: number | null = null;
+    const progress = this.searchProgress(t, file, stream);
     const emit = (fresh: DatasetSearch['hits'], done: boolean): void =>
-      this.options.onSearchProgress?.(stream.peerId, {
-        runId: t.id,
-        path: file,
-        searchId: stream.searchId,
-        hits: fresh,
-        total,
-        scannedBytes: scanned,
-        size: stat.size,
-        done,
-      });
+      progress(fresh, { total, scannedBytes: scanned, size: stat.size }, done);
     try {
       await scanParquet(t.session, `${t.key}\0${stat.realPath}`, stat.realPath, stat.size, (rows, start, of) => {
         const fresh: DatasetSearch['hits'] = [];
@@ -712,17 +725,9 @@ export class DatasetService {
     let size = 0;
     let done: DatasetSearch | undefined;
     let failure: AppError | undefined;
+    const progress = this.searchProgress(t, file, stream);
     const emit = (fresh: DatasetSearch['hits'], last: boolean): void =>
-      this.options.onSearchProgress?.(stream.peerId, {
-        runId: t.id,
-        path: file,
-        searchId: stream.searchId,
-        hits: fresh,
-        total,
-        scannedBytes: scanned,
-        size,
-        done: last,
-      });
+      progress(fresh, { total, scannedBytes: scanned, size }, last);
     let buffered = '';
     let stderr = '';
     running.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-4000)));

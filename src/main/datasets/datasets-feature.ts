@@ -1,23 +1,10 @@
 import { locateResourcesDir } from '../catalog/rehearsal-resources';
 import type { datasetsCommands } from '../../shared/contract-datasets';
-import type { EventPayload } from '../../shared/contract';
-import type { HostProfile } from '../../shared/hosts';
-import type { HostSession } from '../hosts/host-exec-types';
-import type { EventHub } from '../rpc/contract-router';
 import type { FeatureRegistration } from '../rpc/feature-registration';
-import type { RunService } from '../runs/run-service';
+import type { RunHostDeps } from '../runs/run-host-deps';
 import { DatasetService, type DatasetRunContext } from './dataset-service';
 
-function createDatasetService(deps: {
-  runs: Pick<RunService, 'get' | 'hostTarget'>;
-  session(host: string): Promise<HostSession>;
-  profile(host: string): Promise<HostProfile>;
-  /** The app's resources/ (found from the bundle's location by default). */
-  resourcesDir?: string | undefined;
-  emit(event: EventPayload<'datasets.progress'>): void;
-  /** To one peer: the one that started the search. */
-  emitSearch?(peerId: string, event: EventPayload<'datasets.searchProgress'>): void;
-}): DatasetService {
+function createDatasetService(deps: RunHostDeps): DatasetService {
   return new DatasetService({
     async run(id): Promise<DatasetRunContext> {
       // The gate: an imported run never reaches a host (runs/run-host.ts).
@@ -40,28 +27,15 @@ function createDatasetService(deps: {
       return { runRoot: profile.runRoot, ptbCheckout: profile.ptbCheckout };
     },
     resourcesDir: () => deps.resourcesDir ?? locateResourcesDir(),
-    onProgress: deps.emit,
-    ...(deps.emitSearch ? { onSearchProgress: deps.emitSearch } : {}),
+    onProgress: (event) => deps.events.emit('datasets.progress', event),
+    // To one peer: the one that started the search.
+    onSearchProgress: (peerId, event) => deps.events.emitTo(peerId, 'datasets.searchProgress', event),
   });
 }
 
 /** `datasets.*`: the dataset inspector, its pages, stats, search and overlap computed on the run's host. */
-export function datasetsFeature(deps: {
-  runs: Pick<RunService, 'get' | 'hostTarget'>;
-  session(host: string): Promise<HostSession>;
-  profile(host: string): Promise<HostProfile>;
-  events: EventHub;
-  resourcesDir?: string | undefined;
-}): FeatureRegistration<keyof typeof datasetsCommands> {
-  const { events } = deps;
-  const service = createDatasetService({
-    runs: deps.runs,
-    session: deps.session,
-    profile: deps.profile,
-    resourcesDir: deps.resourcesDir,
-    emit: (event) => events.emit('datasets.progress', event),
-    emitSearch: (peerId, event) => events.emitTo(peerId, 'datasets.searchProgress', event),
-  });
+export function datasetsFeature(deps: RunHostDeps): FeatureRegistration<keyof typeof datasetsCommands> {
+  const service = createDatasetService(deps);
   return {
     handlers: {
       'datasets.list': ({ id }) => service.list(id),

@@ -142,6 +142,15 @@ export function failedPostCommand(log: readonly string[]): string | null {
   return null;
 }
 
+/** What each step works with: the host, its profile as the earlier steps left it, the request, $HOME there, its log. */
+interface StepContext {
+  session: HostSession;
+  profile: HostProfile;
+  input: HostSetupInput;
+  home: string;
+  log: string[];
+}
+
 export class HostSetupService {
   constructor(private readonly deps: HostSetupDeps) {}
 
@@ -162,13 +171,8 @@ export class HostSetupService {
       this.progress(input.name, step, 'running', null);
       const log: string[] = [];
       try {
-        const run = {
-          checkout: () => this.checkout(session, profile, input, home, log),
-          image: () => this.image(session, profile, input, home, log),
-          caches: () => this.caches(session, profile, input, home, log),
-          ready: () => this.ready(session, profile, home, log),
-        }[step];
-        const outcome = await run();
+        // One method per step, named as the step is.
+        const outcome = await this[step]({ session, profile, input, home, log });
         if (outcome.profile) {
           await this.deps.saveProfile(outcome.profile);
           profile = outcome.profile;
@@ -204,13 +208,7 @@ export class HostSetupService {
 
   // --- 1. the checkout ------------------------------------------------------------------------------------------
 
-  private async checkout(
-    session: HostSession,
-    profile: HostProfile,
-    input: HostSetupInput,
-    home: string,
-    log: string[],
-  ): Promise<Outcome> {
+  private async checkout({ session, profile, input, home, log }: StepContext): Promise<Outcome> {
     const given = input.ptbCheckout ?? profile.ptbCheckout ?? DEFAULT_CHECKOUT;
     const dir = resolveHostPath(given, home);
     const result = await session.exec(checkoutScript({ dir, repo: input.ptbRepo ?? null, rev: input.ptbRev ?? null }), {
@@ -248,13 +246,7 @@ export class HostSetupService {
 
   // --- 2. the run image -----------------------------------------------------------------------------------------
 
-  private async image(
-    session: HostSession,
-    profile: HostProfile,
-    input: HostSetupInput,
-    home: string,
-    log: string[],
-  ): Promise<Outcome> {
+  private async image({ session, profile, input, home, log }: StepContext): Promise<Outcome> {
     if (!profile.ptbCheckout) {
       throw new StepFailed(`${profile.name} has no PostTrainBench checkout yet: run the checkout step first`);
     }
@@ -365,13 +357,7 @@ export class HostSetupService {
    * (resources/host/ptw_host/hf_fetch.py): the plan and disk check first, then file by file with bytes done, resumed
    * after a cut connection.
    */
-  private async caches(
-    session: HostSession,
-    profile: HostProfile,
-    input: HostSetupInput,
-    home: string,
-    log: string[],
-  ): Promise<Outcome> {
+  private async caches({ session, profile, input, home, log }: StepContext): Promise<Outcome> {
     if (!profile.ptbCheckout) throw new StepFailed(`${profile.name} has no PostTrainBench checkout yet`);
     if (!session.stream) throw new StepFailed(`the connection to ${profile.name} cannot stream a command's output`);
     const checkout = resolveHostPath(profile.ptbCheckout, home);
@@ -471,7 +457,7 @@ export class HostSetupService {
 
   // --- 4. ready -------------------------------------------------------------------------------------------------
 
-  private async ready(session: HostSession, profile: HostProfile, home: string, log: string[]): Promise<Outcome> {
+  private async ready({ session, profile, home, log }: StepContext): Promise<Outcome> {
     const image = profile.requiredImages[0];
     if (!image) throw new StepFailed(`${profile.name} has no run image yet: run the image step first`);
     // Preflight first (SSH, Docker, NVIDIA runtime, GPUs, disk, images): its failures are the host's, not the image's.

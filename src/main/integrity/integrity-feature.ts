@@ -1,10 +1,6 @@
-import type { RunSummary } from '../../shared/contract';
 import type { integrityCommands } from '../../shared/contract-integrity';
-import type { HostProfile } from '../../shared/hosts';
-import type { HostSession } from '../hosts/host-exec-types';
-import type { EventHub } from '../rpc/contract-router';
 import type { FeatureRegistration } from '../rpc/feature-registration';
-import type { RunService } from '../runs/run-service';
+import type { RunHostDeps } from '../runs/run-host-deps';
 import { FinalPasses } from './final-pass';
 import { IntegrityService } from './integrity-service';
 
@@ -12,13 +8,7 @@ import { IntegrityService } from './integrity-service';
  * `integrity.*`: the reward-hacking checks, the stored verdict, a person's decision on a flag; in the app and
  * `ptw serve`, the live passes while an agent works and the final pass once it stopped (issue 13).
  */
-export function integrityFeature(deps: {
-  runs: Pick<RunService, 'runsDir' | 'get' | 'hostTarget'> & { list(): Promise<RunSummary[]> };
-  session(host: string): Promise<HostSession>;
-  profile(host: string): Promise<HostProfile>;
-  events: EventHub;
-  resourcesDir?: string | undefined;
-}): FeatureRegistration<keyof typeof integrityCommands> {
+export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof typeof integrityCommands> {
   const { runs, events } = deps;
   const service = new IntegrityService({
     runsDir: runs.runsDir,

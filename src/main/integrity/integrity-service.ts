@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   integrityDecisionSchema,
@@ -25,6 +25,7 @@ import { hostPackageCommand } from '../host-package/host-package';
 import { HostPackageUploader, localHostPackage } from '../host-package/host-package-upload';
 import type { HostSession } from '../hosts/host-exec-types';
 import { RunMirror } from '../runs/run-mirror';
+import { readJsonIfAny as readJson } from '../services/ptw-home';
 import type { RunHost } from '../runs/run-host';
 
 /**
@@ -133,16 +134,6 @@ export function taskFacts(detail: RunDetail, runJson: unknown): TaskFacts {
     baseModel: typeof task.baseModel === 'string' ? task.baseModel : undefined,
     ownKeys: [...ownKeys],
   };
-}
-
-async function readJson(file: string): Promise<unknown> {
-  const text = await readFile(file, 'utf8').catch(() => null);
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
 }
 
 async function writeAtomic(file: string, data: string): Promise<void> {

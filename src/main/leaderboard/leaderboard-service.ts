@@ -20,6 +20,7 @@ import { isFinalRunStatus, runStatusSchema } from '../../shared/runs/run-status'
 import { findBaseModel } from '../../shared/runs/task-catalog';
 import { parseTaskFolderName } from '../../shared/trajectory/ptb-result';
 import { listMirrors, RunMirror } from '../runs/run-mirror';
+import { readJsonIfAny } from '../services/ptw-home';
 
 /**
  * Gathers what the leaderboard and the run comparison need from the local records (`PTW_HOME/runs/<id>/`: our runs'
@@ -57,16 +58,6 @@ interface RunFacts {
   stoppedAt: number | null;
   stopReason: string | null;
   importedFrom: string | null;
-}
-
-async function readJsonFile(file: string): Promise<unknown> {
-  const text = await readFile(file, 'utf8').catch(() => null);
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
 }
 
 /** `codex_non_api_high_gpt-5.4_10h_run1` → the configuration `codex_non_api_high_gpt-5.4_10h` and the seed `run1`. */
@@ -123,7 +114,7 @@ export async function traceCost(file: string): Promise<{ costUsd: number | null;
 }
 
 async function verdictOf(mirror: RunMirror, ptb: PtbRecord | null): Promise<RunVerdict> {
-  const raw = await readJsonFile(mirror.file(INTEGRITY_VERDICT_FILE));
+  const raw = await readJsonIfAny(mirror.file(INTEGRITY_VERDICT_FILE));
   const ours = raw === undefined ? null : integrityVerdictSchema.safeParse(raw);
   if (ours?.success && ours.data.verdict !== 'incomplete') {
     const high = ours.data.flags.filter((f) => f.severity !== 'info');
@@ -144,7 +135,7 @@ async function verdictOf(mirror: RunMirror, ptb: PtbRecord | null): Promise<RunV
 async function runFacts(mirror: RunMirror): Promise<RunFacts | null> {
   const [runJson, state, sync] = await Promise.all([mirror.readRunJson(), mirror.readState(), mirror.readSync()]);
   if (!runJson) return null;
-  const ptbRaw = await readJsonFile(mirror.file('ptb/import.json'));
+  const ptbRaw = await readJsonIfAny(mirror.file('ptb/import.json'));
   const ptbParsed = ptbRaw === undefined ? null : ptbRecordSchema.safeParse(ptbRaw);
   const ptb = ptbParsed?.success ? ptbParsed.data : null;
   const metricsText = await readFile(mirror.file('eval/metrics.json'), 'utf8').catch(() => null);

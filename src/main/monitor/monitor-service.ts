@@ -23,6 +23,7 @@ import type { HostSession } from '../hosts/host-exec-types';
 import { requireRunHost } from '../runs/run-host';
 import { listMirrors, RunMirror } from '../runs/run-mirror';
 import { readJsonFile, writeJsonFileAtomic } from '../services/ptw-home';
+import { TickLoop } from '../services/tick-loop';
 import { gpuProcessesScript, parseGpuProcessesOutput } from './gpu-processes';
 import { RecordTail } from './record-tail';
 
@@ -81,9 +82,7 @@ export class MonitorService {
   private readonly runsDir: string;
   private readonly settingsFile: string;
   private readonly caches = new Map<string, RunCache>();
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
-  private disposed = false;
+  private readonly loop = new TickLoop();
   private lastEmitted = '';
   private settingsQueue: Promise<unknown> = Promise.resolve();
 
@@ -321,9 +320,7 @@ export class MonitorService {
 
   /** Recomputes the overview every `intervalMs` while anyone watches and sends it when it changed. */
   start(): void {
-    if (this.timer || this.disposed) return;
-    const intervalMs = this.options.intervalMs ?? 1_000;
-    const tick = async (): Promise<void> => {
+    this.loop.start(this.options.intervalMs ?? 1_000, async () => {
       try {
         if (this.options.watching()) {
           const list = await this.overview();
@@ -339,20 +336,11 @@ export class MonitorService {
       } catch {
         // A broken mirror shows up in the run list; the loop goes on.
       }
-      if (!this.disposed) {
-        this.timer = setTimeout(() => (this.ticking = tick()), intervalMs);
-        this.timer.unref();
-      }
-    };
-    this.ticking = tick();
+    });
   }
 
   async dispose(): Promise<void> {
-    this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.ticking?.catch(() => undefined);
-    if (this.timer) clearTimeout(this.timer);
+    await this.loop.stop();
     this.caches.clear();
   }
 }

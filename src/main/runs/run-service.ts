@@ -18,6 +18,7 @@ import { launchRun } from './run-launcher';
 import { hostRunPaths, LOCAL_FILES, MIRRORED_FILES } from './run-layout';
 import { listMirrors, RunMirror, type SyncResult } from './run-mirror';
 import { summarizeRun } from './run-summary';
+import { TickLoop } from '../services/tick-loop';
 import { requireRunHost, runHostOf, type RunHost } from './run-host';
 
 /**
@@ -96,9 +97,7 @@ export class RunService {
   private readonly health = new Map<string, HostHealth>();
   /** Runs whose mirror is complete: never synced again (completeness does not revert). */
   private readonly completeRuns = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private ticking: Promise<void> | undefined;
-  private disposed = false;
+  private readonly syncer = new TickLoop();
   private lastEmitted = '';
   /** The last sync of each run made here: when it started and whether it caught up with the host's records. */
   private readonly lastSyncs = new Map<string, { startedAt: number; caughtUp: boolean }>();
@@ -430,20 +429,7 @@ export class RunService {
    * or a saved preflight: `usedHosts`), then keeps live runs current every `intervalMs`.
    */
   startBackgroundSync(options: { intervalMs?: number; usedHosts?: () => Promise<string[]> } = {}): void {
-    const intervalMs = options.intervalMs ?? 1_000;
-    if (this.timer || this.disposed) return;
-    const tick = async (): Promise<void> => {
-      try {
-        if (await this.syncLive()) await this.emitIfChanged();
-      } catch {
-        // A broken local record shows up in the list; the loop goes on.
-      }
-      if (!this.disposed) {
-        this.timer = setTimeout(() => (this.ticking = tick()), intervalMs);
-        this.timer.unref();
-      }
-    };
-    this.ticking = (async () => {
+    const rediscover = async (): Promise<void> => {
       const hosts = new Set(await options.usedHosts?.().catch(() => []));
       for (const mirror of await listMirrors(this.runsDir).catch(() => [])) {
         const sync = await mirror.readSync().catch(() => undefined);
@@ -451,8 +437,15 @@ export class RunService {
       }
       await this.discoverAll({ background: true, hosts: [...hosts] }).catch(() => undefined);
       await this.emitIfChanged();
-      await tick();
-    })();
+    };
+    const catchUp = async (): Promise<void> => {
+      try {
+        if (await this.syncLive()) await this.emitIfChanged();
+      } catch {
+        // A broken local record shows up in the list; the loop goes on.
+      }
+    };
+    this.syncer.start(options.intervalMs ?? 1_000, catchUp, rediscover);
   }
 
   private async emitIfChanged(): Promise<void> {
@@ -639,11 +632,7 @@ export class RunService {
   }
 
   async dispose(): Promise<void> {
-    this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.ticking?.catch(() => undefined);
-    if (this.timer) clearTimeout(this.timer);
+    await this.syncer.stop();
   }
 }
 

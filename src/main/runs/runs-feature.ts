@@ -1,10 +1,7 @@
 import type { runsCommands } from '../../shared/contract-runs';
-import type { HostProfile } from '../../shared/hosts';
-import type { HostSession } from '../hosts/host-exec-types';
 import type { EventHub } from '../rpc/contract-router';
 import type { FeatureRegistration } from '../rpc/feature-registration';
-import type { SecretStore } from '../secrets/secret-store';
-import { RunService } from './run-service';
+import { RunService, type RunServiceOptions } from './run-service';
 
 /** What a host that could not be asked found. */
 const noFinds = { found: [], mirrored: [], restarted: [], removedContainers: [], problems: [] };
@@ -13,32 +10,15 @@ const noFinds = { found: [], mirrored: [], restarted: [], removedContainers: [],
  * `runs.*`: launch, the local mirror of every run, rediscovery, control, following a run to its end; in the app and
  * `ptw serve`, the background syncer that keeps live runs current.
  */
-export function runsFeature(deps: {
-  home: string;
-  events: EventHub;
-  session(host: string, options?: { background?: boolean }): Promise<HostSession>;
-  profile(host: string): Promise<HostProfile>;
-  profiles(): Promise<HostProfile[]>;
-  secrets: Pick<SecretStore, 'get'>;
-  appVersion: string;
-  /** Who control requests are from (`app`, `cli`). */
-  by: string;
-  resourcesDir?: string | undefined;
-  /** Hosts to rediscover runs on when the background syncer starts (besides those with runs recorded here). */
-  usedHosts(): Promise<string[]>;
-}): FeatureRegistration<keyof typeof runsCommands> & { runs: RunService } {
-  const { events } = deps;
-  const runs = new RunService({
-    home: deps.home,
-    session: deps.session,
-    profile: deps.profile,
-    profiles: deps.profiles,
-    secrets: deps.secrets,
-    appVersion: deps.appVersion,
-    by: deps.by,
-    ...(deps.resourcesDir ? { resourcesDir: deps.resourcesDir } : {}),
-    onChanged: (list) => events.emit('runs.changed', list),
-  });
+export function runsFeature(
+  deps: Omit<RunServiceOptions, 'onChanged'> & {
+    events: EventHub;
+    /** Hosts to rediscover runs on when the background syncer starts (besides those with runs recorded here). */
+    usedHosts(): Promise<string[]>;
+  },
+): FeatureRegistration<keyof typeof runsCommands> & { runs: RunService } {
+  const { events, usedHosts, ...options } = deps;
+  const runs = new RunService({ ...options, onChanged: (list) => events.emit('runs.changed', list) });
   return {
     runs,
     handlers: {
@@ -65,7 +45,7 @@ export function runsFeature(deps: {
       'runs.kill': ({ id }) => runs.control(id, { action: 'kill' }),
       'runs.extend': ({ id, seconds }) => runs.control(id, { action: 'extend', seconds }),
     },
-    start: () => runs.startBackgroundSync({ usedHosts: deps.usedHosts }),
+    start: () => runs.startBackgroundSync({ usedHosts }),
     dispose: () => runs.dispose(),
   };
 }

@@ -24,6 +24,20 @@ export async function readJsonFile(file: string): Promise<unknown> {
   }
 }
 
+/**
+ * Reads a JSON file that may be missing or damaged (a run record's optional files): `undefined` when it cannot be
+ * read, `null` when it is not JSON.
+ */
+export async function readJsonIfAny(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
 /** Writes through a temp file and rename, so a crash mid-write never leaves a half-written state file. */
 export async function writeJsonFileAtomic(file: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
