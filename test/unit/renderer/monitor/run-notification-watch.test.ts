@@ -1,12 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { RunSummary } from '../../../../src/shared/contract';
 import type { RunMonitor } from '../../../../src/shared/contract-monitor';
-import type { RunNotification } from '../../../../src/shared/monitor/run-notifications';
-import { watchRunNotifications } from '../../../../src/renderer/monitor/run-notification-watch';
-import { createAppStore } from '../../../../src/renderer/store/app-store';
-import type { Notifier } from '../../../../src/renderer/store/notifier';
-import { fakeClient } from '../fakes';
 import { runSummary } from '../runs/run-fixtures';
+import { watchedStore } from './notification-fixtures';
 
 function monitorOf(id: string, idle = false): RunMonitor {
   return {
@@ -24,25 +20,12 @@ function monitorOf(id: string, idle = false): RunMonitor {
 }
 
 function setup(runs: RunSummary[]) {
-  const fake = fakeClient({
-    'runs.list': () => ({ ok: true, data: runs }),
-    'monitor.overview': () => ({ ok: true, data: runs.map((r) => monitorOf(r.id)) }),
-    'monitor.getSettings': () => ({ ok: true, data: { idleMinutes: 10, idleThresholdPct: 5 } }),
-  });
-  const shown: RunNotification[] = [];
-  const clicks: Array<() => void> = [];
-  const notifier: Notifier = {
-    permission: () => 'granted',
-    request: vi.fn(async () => 'granted' as const),
-    show: (n, onClick) => {
-      shown.push(n);
-      clicks.push(onClick);
-    },
-  };
-  const app = createAppStore(fake.client, { shell: { kind: 'electron' }, notifier });
-  const stopWatching = watchRunNotifications(app);
-  void app.getState().monitor.load();
-  return { fake, app, stopWatching, shown, clicks, notifier };
+  const watched = watchedStore(
+    runs,
+    runs.map((r) => monitorOf(r.id)),
+  );
+  void watched.app.getState().monitor.load();
+  return watched;
 }
 
 describe('the monitor slice and the notifications watch', () => {
