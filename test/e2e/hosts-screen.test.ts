@@ -9,10 +9,9 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
-import { writeFakeNvidiaSmi } from '../support/fake-nvidia-smi';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { describeWithTestHost } from '../support/test-host-availability';
-import { startTestHost, type TestHost } from '../support/test-host';
+import { startGpuTestHost, type TestHost } from '../support/test-host';
 import { collectConsoleProblems, stopApp } from '../support/e2e-app';
 
 const available = chromiumAvailability();
@@ -41,9 +40,7 @@ describeWithTestHost('Hosts screen in Chromium over ptw serve, against a real te
     if (!available.ok) throw new Error(`the hosts e2e test needs Chromium: ${available.reason}`);
     await mkdir(shots, { recursive: true });
     work = await mkdtemp(path.join(os.tmpdir(), 'ptw-e2e-hosts-'));
-    const fake = await writeFakeNvidiaSmi({ binDir: path.join(work, 'fakebin'), state: 'load' });
-    // sshd applies SetEnv to exec sessions after its own PATH default, so the fake nvidia-smi comes first.
-    host = await startTestHost({ sshd: { extraConfig: [`SetEnv PATH=${fake.binDir}:/usr/local/bin:/usr/bin:/bin`] } });
+    host = await startGpuTestHost(work, { nvidiaSmi: 'load' });
     // HOME is a fresh temp dir: the developer's own ~/.ssh (known_hosts, config, keys) is never read.
     await mkdir(path.join(work, 'home', '.ssh'), { recursive: true });
     serve = await startServeProcess({ env: { HOME: path.join(work, 'home') }, home: path.join(work, 'ptw-home') });

@@ -37,24 +37,7 @@ describeWithTestHost('live run view: countdown, GPU charts, stop', () => {
     await mkdir(shots, { recursive: true });
     t = await startRunTestHost({ nvidiaSmi: 'load', hostName: 'h100' });
     // A 10-minute rehearsal whose agent works until it is stopped.
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'rehearsal',
-      '--budget',
-      '10m',
-      '--label',
-      'live monitor',
-      '--env',
-      'PTW_REHEARSAL_MODE=forever',
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    id = started.stdout.trim();
+    id = await t.startRun({ budget: '10m', label: 'live monitor', env: { PTW_REHEARSAL_MODE: 'forever' } });
     serve = await startServeProcess({ env: { HOME: t.env.HOME!, SSH_AUTH_SOCK: '' }, home: t.env.PTW_HOME! });
     chrome = await launchChromium();
     page = await chrome.browser.newPage({ viewport: { width: 1280, height: 1400 } });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PtwTestDriver } from '../../src/renderer/live/test-driver';
 import { chromiumAvailability, isAlive, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { runPtw } from '../support/run-cli';
+import { startTestRun } from '../support/run-test-host';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { startTestDockerd, type TestDockerd } from '../support/test-dockerd';
 import { describeWithTestHost } from '../support/test-host-availability';
@@ -86,6 +87,7 @@ describeWithTestHost('the live terminal in Chromium over ptw serve', () => {
   const pages: Page[] = [];
   let runId = '';
   const consoleProblems: string[] = [];
+  const ptw = (args: string[]) => runPtw(args, { HOME: home, PTW_HOME: ptwHome }, 120_000);
 
   beforeAll(async () => {
     if (!available.ok) throw new Error(`the live terminal e2e test needs Chromium: ${available.reason}`);
@@ -108,26 +110,7 @@ describeWithTestHost('the live terminal in Chromium over ptw serve', () => {
     await writeFile(path.join(ptwHome, 'hosts.json'), JSON.stringify({ hosts: [host] }));
     serve = await startServeProcess({ env: { HOME: home }, home: ptwHome });
     chrome = await launchChromium();
-    const started = await runPtw(
-      [
-        'run',
-        'start',
-        '--host',
-        'box',
-        '--task',
-        'rehearsal',
-        '--agent',
-        'custom',
-        '--command',
-        JSON.stringify(['python3', '-c', AGENT]),
-        '--budget',
-        '3m',
-      ],
-      { HOME: home, PTW_HOME: ptwHome },
-      120_000,
-    );
-    expect(started.code, started.stderr).toBe(0);
-    runId = started.stdout.trim();
+    runId = await startTestRun(ptw, 'box', { agent: 'custom', command: ['python3', '-c', AGENT], budget: '3m' });
   });
 
   afterAll(async () => {
@@ -224,26 +207,11 @@ describeWithTestHost('the live terminal in Chromium over ptw serve', () => {
   it('catches up with a flood: jumps to the present, says what it skipped with Replay at that moment, exact screen', async () => {
     // A second run floods ~10 MB and then idles (so the terminal is still followed on the host); the page opens its
     // terminal once the flood is recorded, 10 MB behind: it must skip to a snapshot, not render the backlog.
-    const started = await runPtw(
-      [
-        'run',
-        'start',
-        '--host',
-        'box',
-        '--task',
-        'rehearsal',
-        '--agent',
-        'custom',
-        '--command',
-        JSON.stringify(['python3', '-c', floodAgent(200_000, 60)]),
-        '--budget',
-        '3m',
-      ],
-      { HOME: home, PTW_HOME: ptwHome },
-      120_000,
-    );
-    expect(started.code, started.stderr).toBe(0);
-    const floodId = started.stdout.trim();
+    const floodId = await startTestRun(ptw, 'box', {
+      agent: 'custom',
+      command: ['python3', '-c', floodAgent(200_000, 60)],
+      budget: '3m',
+    });
     const castFile = path.join(runRoot, floodId, 'record', 'terminal.cast');
     const recorded = async () => (await readFile(castFile, 'utf8').catch(() => '')).includes('flood done');
     await expect.poll(recorded, { timeout: 120_000, interval: 500 }).toBe(true);

@@ -7,11 +7,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HostSummary } from '../../src/shared/contract';
 import type { PreflightReport } from '../../src/shared/hosts';
-import { writeFakeNvidiaSmi } from '../support/fake-nvidia-smi';
 import { findFreePort } from '../support/free-port';
 import { runPtw } from '../support/run-cli';
 import { describeWithTestHost } from '../support/test-host-availability';
-import { startTestHost, type TestHost } from '../support/test-host';
+import { startGpuTestHost, type TestHost } from '../support/test-host';
 
 describeWithTestHost('ptw host CLI against a real test host', () => {
   let work: string;
@@ -20,8 +19,7 @@ describeWithTestHost('ptw host CLI against a real test host', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'ptw-host-cli-'));
-    const fake = await writeFakeNvidiaSmi({ binDir: path.join(work, 'fakebin'), state: 'load' });
-    host = await startTestHost({ sshd: { extraConfig: [`SetEnv PATH=${fake.binDir}:/usr/local/bin:/usr/bin:/bin`] } });
+    host = await startGpuTestHost(work, { nvidiaSmi: 'load' });
     await mkdir(path.join(work, 'home', '.ssh'), { recursive: true });
     // The user's own ~/.ssh is a fresh temp dir: nothing of the developer's is read.
     env = { HOME: path.join(work, 'home'), PTW_HOME: path.join(work, 'ptw-home') };

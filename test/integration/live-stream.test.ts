@@ -99,24 +99,8 @@ describeWithTestHost('the live terminal stream with flow control over SSH', () =
   }
 
   /** Starts a run of the custom agent `command` on the test host; its id. */
-  async function startRun(command: string[], budget: string): Promise<string> {
-    const started = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'custom',
-      '--command',
-      JSON.stringify(command),
-      '--budget',
-      budget,
-    ]);
-    expect(started.code, started.stderr).toBe(0);
-    return started.stdout.trim();
-  }
+  const startRun = (command: string[], budget: string): Promise<string> =>
+    t.startRun({ agent: 'custom', command, budget });
 
   /** Every byte, paced by acks (`catchUp: false`), unless `catchUp` is asked for. */
   async function open(viewer: Viewer, id: string, catchUp = false): Promise<LiveOpenResult> {

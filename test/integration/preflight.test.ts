@@ -22,15 +22,13 @@ import {
   NVIDIA_SMI_FIXTURES,
   parseCapture,
   projectQueryCsv,
-  writeFakeNvidiaSmi,
 } from '../support/fake-nvidia-smi';
 import { describeWithTestHost } from '../support/test-host-availability';
-import { type TestHost, startTestHost } from '../support/test-host';
+import { type GpuTestHost, startGpuTestHost, TEST_HOST_SYSTEM_PATH } from '../support/test-host';
 import { startTestSshd } from '../support/test-sshd';
 
 const extracted = (name: string): string => readFileSync(path.join(NVIDIA_SMI_FIXTURES, 'extracted', name), 'utf8');
 const MISSING_IMAGE = 'ptw-test/not-pulled:1';
-const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 describe('fake nvidia-smi: sections cut from the capture', () => {
   it('cuts the same bytes as the extracted fixtures, per INDEX.md', () => {
@@ -75,19 +73,18 @@ function prettyName(): string {
 }
 
 /** A real nvidia-smi on the system PATH would defeat the "no nvidia-smi" variant (a GPU dev box). */
-const systemHasNvidiaSmi = SYSTEM_PATH.split(':').some((dir) => existsSync(path.join(dir, 'nvidia-smi')));
+const systemHasNvidiaSmi = TEST_HOST_SYSTEM_PATH.split(':').some((dir) => existsSync(path.join(dir, 'nvidia-smi')));
 
 describeWithTestHost('preflight against a real sshd + dockerd, with a fake nvidia-smi on the SSH PATH', () => {
   let workDir: string;
   let fake: FakeNvidiaSmi;
-  let host: TestHost;
+  let host: GpuTestHost;
   let session: DirectHostSession;
 
   beforeAll(async () => {
     workDir = await mkdtemp(path.join(os.tmpdir(), 'ptw-preflight-'));
-    fake = await writeFakeNvidiaSmi({ binDir: path.join(workDir, 'fakebin'), state: 'load' });
-    // sshd applies SetEnv to exec sessions after its own PATH default, so the fake comes first.
-    host = await startTestHost({ sshd: { extraConfig: [`SetEnv PATH=${fake.binDir}:${SYSTEM_PATH}`] } });
+    host = await startGpuTestHost(workDir, { nvidiaSmi: 'load' });
+    fake = host.nvidiaSmi!;
     session = await DirectHostSession.connect(host.connectConfig(), { dockerSocket: host.dockerd.socketPath });
   });
 
@@ -216,7 +213,7 @@ describeWithTestHost('preflight against a real sshd + dockerd, with a fake nvidi
   });
 
   it.skipIf(systemHasNvidiaSmi)('fails gpus with the driver fix when nvidia-smi is not on the PATH', async () => {
-    const sshd = await startTestSshd({ extraConfig: [`SetEnv PATH=${SYSTEM_PATH}`] });
+    const sshd = await startTestSshd({ extraConfig: [`SetEnv PATH=${TEST_HOST_SYSTEM_PATH}`] });
     const plain = await DirectHostSession.connect(sshd.connectConfig(), { dockerSocket: host.dockerd.socketPath });
     try {
       expect((await plain.exec('command -v nvidia-smi')).code).not.toBe(0);

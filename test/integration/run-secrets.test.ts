@@ -8,7 +8,14 @@ import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/shared/contract';
-import { castText, listFiles, PYTHON_IMAGE, startRunTestHost, type RunTestHost } from '../support/run-test-host';
+import {
+  castText,
+  listFiles,
+  PYTHON_IMAGE,
+  runStartArgs,
+  startRunTestHost,
+  type RunTestHost,
+} from '../support/run-test-host';
 import { describeWithTestHost } from '../support/test-host-availability';
 
 const FAKE_CLAUDE_IMAGE = 'ptw-test/fake-claude:1';
@@ -84,20 +91,9 @@ describeWithTestHost('the agent’s key', () => {
   it('is refused clearly when it is missing, and nothing is created on the host', async () => {
     const runs = (): string[] => (existsSync(t.runRoot) ? readdirSync(t.runRoot) : []);
     const before = runs();
-    const refused = await t.ptw([
-      'run',
-      'start',
-      '--host',
-      t.hostName,
-      '--task',
-      'rehearsal',
-      '--agent',
-      'claude-code',
-      '--model',
-      'quiet',
-      '--image',
-      FAKE_CLAUDE_IMAGE,
-    ]);
+    const refused = await t.ptw(
+      runStartArgs(t.hostName, { agent: 'claude-code', model: 'quiet', image: FAKE_CLAUDE_IMAGE }),
+    );
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('PTW_SECRET_ANTHROPIC_API_KEY');
     expect(refused.stderr).toContain('Claude Code needs its key');

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { expect } from 'vitest';
-import { writeFakeNvidiaSmi, type CaptureState } from './fake-nvidia-smi';
+import type { CaptureState } from './fake-nvidia-smi';
 import { isProcessAlive, terminateChild, terminateProcess } from './process-tree';
 import { runPtw, type CliResult } from './run-cli';
-import { startTestHost, type TestHost } from './test-host';
+import { startGpuTestHost, type TestHost } from './test-host';
 import { buildDebianImage } from './test-images';
 
 /**
@@ -53,6 +53,7 @@ export interface TestRun {
   budget?: string;
   /** `--env KEY=VALUE` each. */
   env?: Record<string, string>;
+  label?: string;
 }
 
 /** The `ptw run start` argv for {@link TestRun} on `host`. */
@@ -71,8 +72,20 @@ export function runStartArgs(host: string, run: TestRun): string[] {
     ...(run.image ? ['--image', run.image] : []),
     '--budget',
     run.budget ?? '2m',
+    ...(run.label ? ['--label', run.label] : []),
     ...Object.entries(run.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
   ];
+}
+
+/** `ptw run start` of {@link TestRun} on `host` through `ptw`: the run id, or it throws with what ptw said. */
+export async function startTestRun(
+  ptw: (args: string[]) => Promise<CliResult>,
+  host: string,
+  run: TestRun,
+): Promise<string> {
+  const started = await ptw(runStartArgs(host, run));
+  if (started.code !== 0) throw new Error(`ptw run start failed (exit ${started.code}):\n${started.stderr}`);
+  return started.stdout.trim();
 }
 
 export interface PtwChild {
@@ -119,14 +132,10 @@ export async function startRunTestHost(options: RunTestHostOptions = {}): Promis
     await rm(work, { recursive: true, force: true });
   };
   try {
-    const state = options.nvidiaSmi ?? 'idle';
-    const pathDirs = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin';
-    let sessionPath = pathDirs;
-    if (state !== 'none') {
-      const fake = await writeFakeNvidiaSmi({ binDir: path.join(work, 'fakebin'), state });
-      sessionPath = `${fake.binDir}:${pathDirs}`;
-    }
-    host = await startTestHost({ sshd: { extraConfig: [`SetEnv PATH=${sessionPath}`] } });
+    host = await startGpuTestHost(work, {
+      nvidiaSmi: options.nvidiaSmi ?? 'idle',
+      pathDirs: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+    });
     await buildDebianImage(host.dockerd.docker, PYTHON_IMAGE, { packages: ['python3'] });
     await mkdir(path.join(work, 'home', '.ssh'), { recursive: true });
     const env = { HOME: path.join(work, 'home'), PTW_HOME: path.join(work, 'ptw-home') };
@@ -163,11 +172,8 @@ export async function startRunTestHost(options: RunTestHostOptions = {}): Promis
       env,
       docker: testHost.dockerd.docker,
       ptw: (args, extraEnv = {}, timeoutMs = 120_000) => runPtw(args, { ...env, ...extraEnv }, timeoutMs),
-      async startRun(run, extraEnv = {}) {
-        const started = await runPtw(runStartArgs(hostName, run), { ...env, ...extraEnv }, 120_000);
-        if (started.code !== 0) throw new Error(`ptw run start failed (exit ${started.code}):\n${started.stderr}`);
-        return started.stdout.trim();
-      },
+      startRun: (run, extraEnv = {}) =>
+        startTestRun((args) => runPtw(args, { ...env, ...extraEnv }, 120_000), hostName, run),
       spawnPtw(args, extraEnv = {}) {
         const { SSH_AUTH_SOCK: _agent, ...base } = process.env;
         const child = spawn(process.execPath, [bin, ...args], {

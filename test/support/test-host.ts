@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { ConnectConfig } from 'ssh2';
+import { type CaptureState, type FakeNvidiaSmi, writeFakeNvidiaSmi } from './fake-nvidia-smi';
 import { type TestDockerd, type TestDockerdOptions, startTestDockerd } from './test-dockerd';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from './test-images';
 import { type TestSshd, type TestSshdOptions, startTestSshd } from './test-sshd';
@@ -54,4 +56,31 @@ export async function startTestHost(opts: TestHostOptions = {}): Promise<TestHos
     await stop().catch(() => undefined);
     throw err;
   }
+}
+
+/** The PATH of the test host's SSH exec sessions, without the fake nvidia-smi. */
+export const TEST_HOST_SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+export interface GpuTestHost extends TestHost {
+  /** The fake nvidia-smi on the SSH sessions' PATH; undefined for a CPU-only host (`nvidiaSmi: 'none'`). */
+  nvidiaSmi: FakeNvidiaSmi | undefined;
+}
+
+/**
+ * A "remote GPU host": {@link startTestHost} with a fake nvidia-smi (replaying a real H100 capture, written under
+ * `work/fakebin`) first on the PATH of its SSH exec sessions. sshd applies SetEnv after its own PATH default, so the
+ * fake comes before any nvidia-smi of this machine.
+ */
+export async function startGpuTestHost(
+  work: string,
+  options: { nvidiaSmi?: CaptureState | 'none'; pathDirs?: string; sshdConfig?: string[] } = {},
+): Promise<GpuTestHost> {
+  const state = options.nvidiaSmi ?? 'load';
+  const pathDirs = options.pathDirs ?? TEST_HOST_SYSTEM_PATH;
+  const fake = state === 'none' ? undefined : await writeFakeNvidiaSmi({ binDir: path.join(work, 'fakebin'), state });
+  const sessionPath = fake ? `${fake.binDir}:${pathDirs}` : pathDirs;
+  const host = await startTestHost({
+    sshd: { extraConfig: [`SetEnv PATH=${sessionPath}`, ...(options.sshdConfig ?? [])] },
+  });
+  return { ...host, nvidiaSmi: fake };
 }
