@@ -5,7 +5,7 @@ import type { AppError } from '../../shared/errors';
 import type { AppServices } from '../app-services';
 import type { HostCliIo } from './cli-prompts';
 import { json } from './cli-output';
-import { cliCaller as ctx, exitOnRefusal, servicesRunner, type ServicesFactory } from './cli-services';
+import { cli, exitOnRefusal, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw bundle export ID FILE` and `ptw bundle import FILE`: a run as one file (format in runs/run-bundle.ts), through
@@ -35,7 +35,7 @@ export function addBundleCommands(program: Command, io: HostCliIo, open: Service
     .option('--json', 'machine-readable output')
     .action(async (id: string, file: string, opts: { json?: boolean }) => {
       await attempt(async (services) => {
-        const result = await services.router.call('bundle.export', { id, file: path.resolve(file) }, ctx);
+        const result = await services.router.call('bundle.export', { id, file: path.resolve(file) }, cli);
         if (opts.json) return io.out(json(result));
         io.out(`${result.file}\n`);
         io.err(
@@ -53,7 +53,7 @@ export function addBundleCommands(program: Command, io: HostCliIo, open: Service
     .option('--json', 'machine-readable output')
     .action(async (file: string, opts: { json?: boolean }) => {
       await attempt(async (services) => {
-        const result = await services.router.call('bundle.import', { file: path.resolve(file) }, ctx);
+        const result = await services.router.call('bundle.import', { file: path.resolve(file) }, cli);
         if (opts.json) return io.out(json(result));
         io.out(`${result.id}\n`);
         io.err(

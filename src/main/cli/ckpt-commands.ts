@@ -4,21 +4,13 @@ import { diffEngineText } from '../../shared/checkpoints/checkpoint-diff';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { HostCliIo } from './cli-prompts';
 import { table, terminalSafe } from './cli-output';
-import {
-  addConnectOptions,
-  servicesRunner,
-  type ServicesFactory,
-  cliCaller as cli,
-  type ConnectOptions as CliConnectOptions,
-} from './cli-services';
+import { addConnectOptions, servicesRunner, type ServicesFactory, cli, type ConnectOptions } from './cli-services';
 
 /**
  * `ptw ckpt ls RUN` and `ptw ckpt diff RUN A B`: the Checkpoints tab's commands, in-process. The work happens on the
  * run's host (`ptw-host.pyz inspect`); only summaries come back. Exit codes as everywhere: 0 ok, 2 usage,
  * connection or a checkpoint that cannot be read.
  */
-
-type ConnectOptions = CliConnectOptions & { json?: boolean };
 
 function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;

@@ -11,12 +11,13 @@ import { cliPrompts, type HostCliIo } from './cli-prompts';
 export type ServicesFactory = (options?: { connectPrompts?: ConnectPrompts }) => Promise<AppServices>;
 
 /** Who the CLI is to the router: one caller, like a window of the app. */
-export const cliCaller: CallContext = { peerId: 'cli', transport: 'cli' };
+export const cli: CallContext = { peerId: 'cli', transport: 'cli' };
 
-/** The flags every command that connects to a host takes. */
+/** The flags every command that connects to a host takes (and `--json`, which most of them take too). */
 export interface ConnectOptions {
   acceptNewHostKey?: boolean;
   passphraseEnv?: string;
+  json?: boolean;
 }
 
 /** Adds {@link ConnectOptions}' flags (and `--json` unless told not to) to a command. */
@@ -70,9 +71,9 @@ export async function callWatching<K extends CommandName>(
   input: CommandInput<K>,
   listener: EventSink,
 ): Promise<CommandOutput<K>> {
-  const detach = services.events.attach(listener, cliCaller.peerId);
+  const detach = services.events.attach(listener, cli.peerId);
   try {
-    return await services.router.call(command, input, cliCaller);
+    return await services.router.call(command, input, cli);
   } finally {
     detach();
   }

@@ -5,7 +5,7 @@ import { AppError } from '../../shared/errors';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { HostCliIo } from './cli-prompts';
 import { json, table, terminalSafe } from './cli-output';
-import { servicesRunner, type ServicesFactory, cliCaller as cli, type ConnectOptions } from './cli-services';
+import { servicesRunner, type ServicesFactory, cli, type ConnectOptions } from './cli-services';
 
 /**
  * `ptw data ls|show|overlap`: the datasets an agent wrote in a run's workspace, read on the host through the same

@@ -5,7 +5,7 @@ import type { CheckStatus, PreflightCheck, PreflightReport } from '../../shared/
 import { parseJumpHop, parseJumpSpec } from '../hosts/ssh-jump-spec';
 import { collect, json, table, usage } from './cli-output';
 import type { HostCliIo } from './cli-prompts';
-import { callWatching, cliCaller as cli, servicesRunner, type ServicesFactory } from './cli-services';
+import { callWatching, cli, servicesRunner, type ServicesFactory } from './cli-services';
 
 const statusMark: Record<CheckStatus, string> = {
   pass: 'PASS',

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { PtbImportResult } from '../../shared/contract-trajectory';
 import type { HostCliIo } from './cli-prompts';
 import { table } from './cli-output';
-import { cliCaller as ctx, servicesRunner, type ServicesFactory } from './cli-services';
+import { cli, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw import ptb PATH [--json]`: PostTrainBench result folders (one, or every one under a results tree) as runs in
@@ -47,7 +47,7 @@ export function addImportCommands(program: Command, io: HostCliIo, open: Service
     .action(async (target: string, opts: { json?: boolean }) => {
       // PATH that cannot be read is a refusal that reaches runCli: printed, exit 2.
       const result = await servicesRunner(io, open)({}, (s) =>
-        s.router.call('trajectory.importPtb', { path: target }, ctx),
+        s.router.call('trajectory.importPtb', { path: target }, cli),
       );
       io.out(opts.json ? `${JSON.stringify(result, null, 2)}\n` : formatPtbImport(result));
       const failed = result.skipped.some((s) => !s.reason.startsWith('already imported'));

@@ -3,13 +3,7 @@ import type { IntegrityEvidence, IntegrityState } from '../../shared/contract-in
 import { flagKey, verdictExitCode } from '../../shared/integrity/integrity-verdict';
 import type { HostCliIo } from './cli-prompts';
 import { json, terminalSafe, usage } from './cli-output';
-import {
-  addConnectOptions,
-  servicesRunner,
-  type ServicesFactory,
-  cliCaller as cli,
-  type ConnectOptions as CliConnectOptions,
-} from './cli-services';
+import { addConnectOptions, servicesRunner, type ServicesFactory, cli, type ConnectOptions } from './cli-services';
 
 /**
  * `ptw integrity check|show|decide`: the Integrity tab's commands, in-process through the router. `check` runs the
@@ -17,8 +11,6 @@ import {
  * with --json. Exit codes: 0 clean, 1 flagged, 2 could not check (a check not run, usage, connection).
  * Everything in a flag came from the agent's files: printed through terminalSafe.
  */
-
-type ConnectOptions = CliConnectOptions & { json?: boolean };
 
 interface CheckOptions extends ConnectOptions {
   references?: string;

@@ -3,7 +3,7 @@ import type { CompareSide, LeaderboardData, RunComparison } from '../../shared/c
 import { formatByteSize, formatDuration } from '../../shared/runs/duration';
 import type { HostCliIo } from './cli-prompts';
 import { collect, json, table } from './cli-output';
-import { cliCaller as ctx, servicesRunner, type ServicesFactory } from './cli-services';
+import { cli, servicesRunner, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw leaderboard` and `ptw run compare A B`: the Leaderboard page and the Runs list's comparison, in-process,
@@ -124,7 +124,7 @@ export function addLeaderboardCommands(program: Command, io: HostCliIo, open: Se
             ...(opts.benchmark.length ? { benchmarks: opts.benchmark } : {}),
             ...(opts.baseModel.length ? { baseModels: opts.baseModel } : {}),
           },
-          ctx,
+          cli,
         );
         io.out(opts.json ? json(board) : formatLeaderboard(board));
       });
@@ -140,7 +140,7 @@ export function addLeaderboardCommands(program: Command, io: HostCliIo, open: Se
     .option('--json', 'machine-readable output')
     .action(async (a: string, b: string, opts: { json?: boolean }) => {
       await withServices({}, async (s) => {
-        const comparison = await s.router.call('runs.compare', { a, b }, ctx);
+        const comparison = await s.router.call('runs.compare', { a, b }, cli);
         io.out(opts.json ? json(comparison) : formatComparison(comparison));
       });
     });

@@ -15,7 +15,7 @@ import { addLeaderboardCommands } from './leaderboard-commands';
 import { addIntegrityCommands } from './integrity-commands';
 import { addReplayCommand } from './replay-commands';
 import { terminalSafe } from './cli-output';
-import { cliCaller, type ServicesFactory } from './cli-services';
+import { cli, type ServicesFactory } from './cli-services';
 import type { AppServices } from '../app-services';
 import type { ServeServer } from '../transports/serve-server';
 
@@ -80,9 +80,9 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
     .option('--json', 'machine-readable output')
     .action(async (opts: { json?: boolean }) => {
       const services = await openCli();
-      const info = await services.router.call('app.info', {}, cliCaller);
-      const hosts = await services.router.call('hosts.list', {}, cliCaller);
-      const runs = await services.router.call('runs.list', {}, cliCaller);
+      const info = await services.router.call('app.info', {}, cli);
+      const hosts = await services.router.call('hosts.list', {}, cli);
+      const runs = await services.router.call('runs.list', {}, cli);
       if (opts.json) {
         io.out(JSON.stringify({ ...info, hosts: hosts.length, runs: runs.length }, null, 2) + '\n');
       } else {

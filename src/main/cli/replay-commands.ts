@@ -4,7 +4,7 @@ import { formatDuration } from '../../shared/runs/duration';
 import type { AppServices } from '../app-services';
 import type { HostCliIo } from './cli-prompts';
 import { terminalSafe } from './cli-output';
-import { cliCaller as ctx, type ServicesFactory } from './cli-services';
+import { cli, type ServicesFactory } from './cli-services';
 
 /**
  * `ptw replay FILE`: any asciicast v2/v3 file (asciinema, Terminal-Bench, Harbor trials) in the indexed replay,
@@ -56,7 +56,7 @@ export function addReplayCommand(
       let keep = false;
       // A file that cannot be read as a cast is a refusal that reaches runCli: printed, exit 2.
       try {
-        const index = await services.router.call('replay.openFile', { path: file }, ctx);
+        const index = await services.router.call('replay.openFile', { path: file }, cli);
         if (opts.info || opts.json) {
           io.out(opts.json ? `${JSON.stringify(index, null, 2)}\n` : formatReplayInfo(file, index));
           return;

@@ -10,7 +10,7 @@ import { collect, json, table, terminalSafe, usage } from './cli-output';
 import {
   addConnectOptions as addConnectFlags,
   callWatching,
-  cliCaller as cli,
+  cli,
   servicesRunner,
   type ServicesFactory,
   type ConnectOptions,
@@ -435,28 +435,23 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
       .option('--json', 'print the final summary as JSON'),
   ).action(follow(false));
 
-  const control =
-    (action: 'stop' | 'kill') =>
-    async (id: string, opts: ConnectOptions & { json?: boolean }): Promise<void> => {
-      const summary = await withServices(opts, (s) => s.router.call(`runs.${action}`, { id }, cli));
-      io.out(
-        opts.json ? json(summary) : `${action === 'stop' ? 'Stopping' : 'Killing'} ${id}: the supervisor confirmed.\n`,
-      );
-    };
-  addConnectOptions(
-    run
-      .command('stop')
-      .description('Stop the agent (SIGTERM, SIGKILL after the grace period); the evaluation still runs')
-      .argument('<id>')
-      .option('--json', 'print the run summary as JSON'),
-  ).action(control('stop'));
-  addConnectOptions(
-    run
-      .command('kill')
-      .description('Kill the agent at once (SIGKILL)')
-      .argument('<id>')
-      .option('--json', 'JSON output'),
-  ).action(control('kill'));
+  const controls = [
+    {
+      action: 'stop',
+      doing: 'Stopping',
+      description: 'Stop the agent (SIGTERM, SIGKILL after the grace period); the evaluation still runs',
+      json: 'print the run summary as JSON',
+    },
+    { action: 'kill', doing: 'Killing', description: 'Kill the agent at once (SIGKILL)', json: 'JSON output' },
+  ] as const;
+  for (const { action, doing, description, json: jsonHelp } of controls) {
+    addConnectOptions(run.command(action).description(description).argument('<id>').option('--json', jsonHelp)).action(
+      async (id: string, opts: ConnectOptions): Promise<void> => {
+        const summary = await withServices(opts, (s) => s.router.call(`runs.${action}`, { id }, cli));
+        io.out(opts.json ? json(summary) : `${doing} ${id}: the supervisor confirmed.\n`);
+      },
+    );
+  }
   addConnectOptions(
     run
       .command('extend')
@@ -464,7 +459,7 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
       .argument('<id>')
       .argument('<duration>')
       .option('--json', 'print the run summary as JSON'),
-  ).action(async (id: string, duration: string, opts: ConnectOptions & { json?: boolean }) => {
+  ).action(async (id: string, duration: string, opts: ConnectOptions) => {
     const parsed = parseDuration(duration);
     if (!parsed.ok) throw usage(parsed.message);
     const summary = await withServices(opts, (s) => s.router.call('runs.extend', { id, seconds: parsed.value }, cli));
