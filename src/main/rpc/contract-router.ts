@@ -1,14 +1,6 @@
 import type { z } from 'zod';
-import {
-  commands,
-  events,
-  isCommandName,
-  type CommandInput,
-  type CommandName,
-  type CommandOutput,
-  type EventName,
-  type EventPayload,
-} from '../../shared/contract';
+import { commands, events, isCommandName } from '../../shared/contract';
+import type { CommandInput, CommandName, CommandOutput, EventName, EventPayload } from '../../shared/contract';
 import { AppError, toErrorData } from '../../shared/errors';
 import type { WireResult } from '../../shared/rpc/wire';
 
