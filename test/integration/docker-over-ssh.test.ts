@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chooseApiVersion, DockerApiVersionError, negotiateApiVersion } from '../../src/main/docker/docker-api-version';
 import { createDockerOverSsh } from '../../src/main/docker/docker-over-ssh';
 import { DockerSocketUnreachableError } from '../../src/main/docker/ssh-docker-agent';
-import { connectSsh, SshConnectError } from '../../src/main/ssh/connect-ssh';
+import { connectSsh, SshConnectError } from '../support/connect-ssh';
 import { findProcessesMentioning, isProcessAlive, listDescendants } from '../support/process-tree';
 import { startTestDockerd } from '../support/test-dockerd';
 import { describeWithTestHost } from '../support/test-host-availability';

@@ -4,7 +4,7 @@ import { AppError } from '../../src/shared/errors';
 import { DockerApiVersionError, negotiateApiVersion } from '../../src/main/docker/docker-api-version';
 import { createDockerOverSsh, type DockerOverSsh } from '../../src/main/docker/docker-over-ssh';
 import type { ExecResult, HostSession } from '../../src/main/hosts/host-exec-types';
-import { connectSsh } from '../../src/main/ssh/connect-ssh';
+import { connectSsh } from './connect-ssh';
 import { sftpReadFile, sftpWriteFile } from '../../src/main/hosts/sftp-files';
 import type { SFTPWrapper } from 'ssh2';
 

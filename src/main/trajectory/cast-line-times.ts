@@ -107,11 +107,6 @@ export class CastLineTimes {
   }
 }
 
-/** One-shot form of {@link CastLineTimes}. */
-export async function castJsonLineTimes(castFile: string): Promise<number[]> {
-  return [...(await new CastLineTimes(castFile).read())];
-}
-
 function isJsonObjectLine(raw: string): boolean {
   const stripped = raw.replace(/\r+$/, '').trim();
   if (!stripped.startsWith('{') || !stripped.endsWith('}')) return false;

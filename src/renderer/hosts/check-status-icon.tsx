@@ -9,10 +9,6 @@ const labels: Record<CheckStatus, string> = {
   running: 'Running',
 };
 
-export function checkStatusLabel(status: CheckStatus): string {
-  return labels[status];
-}
-
 /** A filled badge per status; colour comes from `.check-icon-<status>` so it follows the theme. */
 export function CheckStatusIcon({ status }: { status: CheckStatus }) {
   return (

@@ -11,10 +11,6 @@ const sectionLabels: Record<Section, { label: string; icon: ReactNode }> = {
   leaderboard: { label: 'Leaderboard', icon: <LeaderboardIcon /> },
 };
 
-export function sectionLabel(section: Section): string {
-  return sectionLabels[section].label;
-}
-
 export function Sidebar() {
   const current = useAppStore((s) => s.nav.section);
   const setSection = useAppStore((s) => s.nav.setSection);

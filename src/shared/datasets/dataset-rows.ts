@@ -1,4 +1,4 @@
-import { EXACT_NUMBER_KEY, exactJsonText, isExactNumber } from './exact-json';
+import { exactJsonText } from './exact-json';
 /**
  * Pure parsing and shaping of dataset rows, shared by main (pages read over SFTP byte ranges) and the renderer
  * (chat rendering, highlighted overlap spans). Rows are untrusted: everything here returns plain strings for React
@@ -151,22 +151,6 @@ export function splitMarked(text: string, ranges: ReadonlyArray<{ start: number;
   }
   if (at < text.length) pieces.push({ text: text.slice(at), mark: false });
   return pieces;
-}
-
-/** Strings of a row by dotted path (`messages.0.content`), the way the host helper names overlap fields. */
-export function rowLeaves(value: unknown, prefix = ''): Array<{ path: string; text: string }> {
-  const out: Array<{ path: string; text: string }> = [];
-  const walk = (v: unknown, path: string): void => {
-    if (typeof v === 'string') out.push({ path, text: v });
-    else if (typeof v === 'number') out.push({ path, text: String(v) });
-    else if (isExactNumber(v)) out.push({ path, text: v[EXACT_NUMBER_KEY] });
-    else if (Array.isArray(v)) v.forEach((item, i) => walk(item, path ? `${path}.${i}` : String(i)));
-    else if (v && typeof v === 'object') {
-      for (const [k, item] of Object.entries(v as Record<string, unknown>)) walk(item, path ? `${path}.${k}` : k);
-    }
-  };
-  walk(value, prefix);
-  return out;
 }
 
 /** A one-line preview of a cell value for the table. */

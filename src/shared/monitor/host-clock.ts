@@ -13,16 +13,6 @@ export function hostNow(localNow: number, hostClockOffsetMs: number | null | und
   return localNow + (finite(hostClockOffsetMs) ? hostClockOffsetMs : 0);
 }
 
-/** Milliseconds to the host's deadline at our `localNow`, never negative; null without a deadline. */
-export function remainingOnHost(
-  deadline: number | null | undefined,
-  localNow: number,
-  hostClockOffsetMs: number | null | undefined,
-): number | null {
-  if (!finite(deadline)) return null;
-  return Math.max(0, deadline - hostNow(localNow, hostClockOffsetMs));
-}
-
 /** When the host's deadline comes, on our clock (for "stops at 21:00" in the reader's time zone and clock). */
 export function deadlineOnLocalClock(deadline: number, hostClockOffsetMs: number | null | undefined): number {
   return deadline - (finite(hostClockOffsetMs) ? hostClockOffsetMs : 0);

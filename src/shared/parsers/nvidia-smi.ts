@@ -260,38 +260,6 @@ export function parseNvidiaSmiList(text: string): ListedGpu[] {
   return gpus;
 }
 
-export interface NvidiaSmiVersions {
-  smiVersion: string;
-  driverVersion: string;
-  /** The newest CUDA the driver supports; null when it prints N/A. */
-  cudaVersion: string | null;
-  nvmlVersion?: string;
-}
-
-/** `nvidia-smi --version`: `KEY : value` lines. */
-export function parseNvidiaSmiVersion(text: string): NvidiaSmiVersions {
-  const values = new Map<string, string>();
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const match = /^\s*([A-Za-z -]+?)\s*:\s*(.*?)\s*$/.exec(line);
-    if (!match) throw new NvidiaSmiParseError(i + 1, line, 'expected `NAME : value`');
-    values.set((match[1] ?? '').toUpperCase(), match[2] ?? '');
-  });
-  const smiVersion = values.get('NVIDIA-SMI VERSION');
-  const driverVersion = values.get('DRIVER VERSION');
-  if (!smiVersion || !driverVersion) {
-    throw new NvidiaSmiParseError(1, text.split(/\r?\n/)[0] ?? '', 'no NVIDIA-SMI and DRIVER version lines');
-  }
-  const cuda = values.get('CUDA VERSION');
-  const nvml = values.get('NVML VERSION');
-  return {
-    smiVersion,
-    driverVersion,
-    cudaVersion: cuda === undefined || isNvidiaSmiPlaceholder(cuda) ? null : cuda,
-    ...(nvml === undefined ? {} : { nvmlVersion: nvml }),
-  };
-}
-
 export interface TableGpu {
   index: number;
   /** As printed: long names are cut short with `...`. */

@@ -111,11 +111,6 @@ export function remainingMs(deadline: number, now: number): number {
   return Math.max(0, deadline - now);
 }
 
-/** The deadline a budget gives when the agent starts at `startedAt` (epoch ms). */
-export function deadlineFor(startedAt: number, budgetSeconds: number): number {
-  return startedAt + budgetSeconds * 1000;
-}
-
 /** A countdown for the run view: 35998000 → `9:59:58`; whole seconds, rounded up so 0:00:00 means done. */
 export function formatCountdown(ms: number): string {
   const total = Math.max(0, Math.ceil(ms / 1000));

@@ -72,11 +72,6 @@ export const BENCHMARKS = [
 
 export type BenchmarkId = (typeof BENCHMARKS)[number]['id'];
 
-/** The PostTrainBench grid: every (benchmark, base model) cell, benchmark-major. */
-export function ptbCells(): { benchmark: BenchmarkId; baseModel: BaseModelId }[] {
-  return BENCHMARKS.flatMap((b) => BASE_MODELS.map((m) => ({ benchmark: b.id, baseModel: m.id })));
-}
-
 export function findBenchmark(id: string): Benchmark | undefined {
   return BENCHMARKS.find((b) => b.id === id);
 }
@@ -93,24 +88,6 @@ export function forbiddenCounterpartOf(hfId: string): BaseModel | undefined {
   return BASE_MODELS.find((m) => [m.instructHfId, ...m.alsoForbidden].some((id) => id.toLowerCase() === wanted));
 }
 
-/** What PTB.md says about scores; the numbers a leaderboard view puts next to a run's. */
-export const PTB_SCORING = {
-  /** A cell's score is `metrics.json` accuracy × this. */
-  accuracyScale: 100,
-  /**
-   * A failed cell, or one flagged for contamination or a disallowed model, scores the base model's zero-shot
-   * score (the harness's baselines.json) instead.
-   */
-  failedCellScore: 'base-zero-shot',
-  /** Per benchmark: the mean over the 4 base models; overall: the weighted sum with {@link Benchmark.weight}. */
-  headline: {
-    officialInstructModels: 51.1,
-    bestAgent: { score: 23.2, plusMinus: 1.8, agent: 'Claude Code', model: 'Opus 4.6' },
-    baseZeroShot: 7.5,
-    baseFewShot: 18.1,
-  },
-} as const;
-
 /**
  * Overall score from per-benchmark means (each already × 100): Σ weight × mean over all 7 benchmarks. Missing
  * benchmarks are an error rather than a silently lower number.
@@ -122,17 +99,6 @@ export function overallScore(benchmarkMeans: Readonly<Record<string, number>>): 
   // The published weights are rounded to 4 places; renormalise so they sum to exactly 1.
   return BENCHMARKS.reduce((sum, b) => sum + (b.weight / weightSum) * (benchmarkMeans[b.id] ?? 0), 0);
 }
-
-/** The machine the paper budgets for a cell, for the launch form's defaults and for comparisons. */
-export const PTB_REFERENCE_MACHINE = {
-  budgetSeconds: 10 * 3_600,
-  ablationBudgetsHours: [1, 2, 5, 10],
-  gpus: 1,
-  gpu: 'H100 80GB',
-  cpus: 16,
-  memoryBytes: 128 * 1024 ** 3,
-  diskBytes: 400 * 1024 ** 3,
-} as const;
 
 /** The built-in rehearsal task: a tiny CPU-only stand-in for a benchmark, to try the whole pipeline in a minute. */
 export const REHEARSAL_TASK = {

@@ -23,7 +23,6 @@ import { AppError } from '../../../src/shared/errors';
 import { hostNameSchema, sshConfigCandidateSchema } from '../../../src/shared/hosts';
 import { exactJsonText, JsonRowError, parseJsonExact } from '../../../src/shared/datasets/exact-json';
 import { parseCastHeader, CastEventReader, CastHeaderError } from '../../../src/shared/replay/asciicast';
-import { parseSafetensorsHeader, parseShardedIndex } from '../../../src/shared/checkpoints/safetensors-header';
 import {
   NvidiaSmiParseError,
   parseComputeApps,
@@ -31,11 +30,10 @@ import {
   parseGpuSamples,
   parseNvidiaSmiList,
   parseNvidiaSmiTable,
-  parseNvidiaSmiVersion,
 } from '../../../src/shared/parsers/nvidia-smi';
 import { parseGpuCsv } from '../../../src/shared/runs/gpu-csv';
 import { parseEventsJsonl } from '../../../src/shared/runs/run-status';
-import { parseCsvRecords, rowLeaves, cellText, chatMessages } from '../../../src/shared/datasets/dataset-rows';
+import { parseCsvRecords, cellText, chatMessages } from '../../../src/shared/datasets/dataset-rows';
 import { parseAgentStream } from '../../../src/shared/trajectory/agent-steps';
 import {
   errorLogCause,
@@ -413,36 +411,12 @@ describe('fuzzed inputs: recordings, checkpoints, GPUs, run records, datasets', 
     }
   });
 
-  it('reads every mutant of a safetensors header and a sharded index, or says what is wrong with it', async () => {
-    const seed = await fixture('safetensors/hf-safetensors-samples__overall.safetensors');
-    for (const m of mutants('safetensors', seed)) {
-      await expectClear(
-        m,
-        () => parseSafetensorsHeader(m.bytes, { file: 'model.safetensors' }),
-        (h) => {
-          for (const t of h.tensors) {
-            expect(t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)).toBe(true);
-          }
-        },
-      );
-    }
-    const index = await fixture('hf-model-configs/SmolLM3-3B/model.safetensors.index.json');
-    for (const m of mutants('sharded index', index, 16)) {
-      await expectClear(
-        m,
-        () => parseShardedIndex(text(m.bytes), 'model.safetensors.index.json'),
-        () => undefined,
-      );
-    }
-  });
-
   it('reads every mutant of nvidia-smi output, gpu.csv and events.jsonl', async () => {
     const smi: Array<[string, (t: string) => unknown]> = [
       ['nvidia-smi/extracted/h100-80gb-hbm3__load__query-gpu-all-fields.csv.txt', parseGpuInventory],
       ['nvidia-smi/extracted/h100-80gb-hbm3__load__query-gpu-all-fields.csv.txt', parseGpuSamples],
       ['nvidia-smi/extracted/h100-80gb-hbm3__load__query-compute-apps.csv.txt', parseComputeApps],
       ['nvidia-smi/extracted/h100-80gb-hbm3__list-L.txt', parseNvidiaSmiList],
-      ['nvidia-smi/extracted/h100-80gb-hbm3__version.txt', parseNvidiaSmiVersion],
       ['nvidia-smi/extracted/h100-80gb-hbm3__load__default-table.txt', parseNvidiaSmiTable],
     ];
     for (const [rel, parse] of smi) {
@@ -496,7 +470,6 @@ describe('fuzzed inputs: recordings, checkpoints, GPUs, run records, datasets', 
             }
             expect(typeof exactJsonText(value)).toBe('string');
             chatMessages(value);
-            for (const leaf of rowLeaves(value)) out.push(leaf.text);
             out.push(cellText(value));
           }
           return out;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../../src/shared/errors';
 import { RunMirror } from '../../../../src/main/runs/run-mirror';
-import { CastLineTimes, castJsonLineTimes } from '../../../../src/main/trajectory/cast-line-times';
+import { CastLineTimes } from '../../../../src/main/trajectory/cast-line-times';
 import { TrajectoryService } from '../../../../src/main/trajectory/trajectory-service';
 
 const stream = path.resolve(
@@ -84,7 +84,11 @@ describe('TrajectoryService', () => {
 
   it('times each stream line by its JSON line in the terminal recording', async () => {
     const mirror = new RunMirror(runsDir, ID);
-    expect(await castJsonLineTimes(mirror.file('terminal.cast'))).toEqual([START + 1250, START + 3000, START + 4500]);
+    expect([...(await new CastLineTimes(mirror.file('terminal.cast')).read())]).toEqual([
+      START + 1250,
+      START + 3000,
+      START + 4500,
+    ]);
     const page = await new TrajectoryService(runsDir).steps({ id: ID, offset: 0, limit: 10 });
     expect(page.dialect).toBe('claude-stream-json');
     expect(page.timed).toBe(true);

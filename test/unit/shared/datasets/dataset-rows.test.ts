@@ -4,7 +4,6 @@ import {
   chatMessages,
   csvRow,
   parseCsvRecords,
-  rowLeaves,
   splitMarked,
 } from '../../../../src/shared/datasets/dataset-rows';
 
@@ -87,15 +86,7 @@ describe('splitMarked', () => {
   });
 });
 
-describe('rowLeaves and cellText', () => {
-  it('names strings by dotted path as the host helper does', () => {
-    expect(rowLeaves({ messages: [{ role: 'user', content: 'q' }], n: 3, ok: true })).toEqual([
-      { path: 'messages.0.role', text: 'user' },
-      { path: 'messages.0.content', text: 'q' },
-      { path: 'n', text: '3' },
-    ]);
-  });
-
+describe('cellText', () => {
   it('makes a one-line preview', () => {
     expect(cellText('a\n\n b')).toBe('a b');
     expect(cellText({ x: 1 })).toBe('{"x":1}');

@@ -14,7 +14,6 @@ import {
   parseGpuSamples,
   parseNvidiaSmiList,
   parseNvidiaSmiTable,
-  parseNvidiaSmiVersion,
 } from '../../../../src/shared/parsers/nvidia-smi';
 import { COMPUTE_APPS_ALIASES, projectQueryCsv } from '../../../support/fake-nvidia-smi';
 
@@ -209,21 +208,6 @@ describe('parseNvidiaSmiList', () => {
     expect(() => parseNvidiaSmiList(`${read('h100-80gb-hbm3__list-L.txt')}No devices were found\n`)).toThrow(
       /line 2: not a `GPU n: NAME \(UUID: …\)` line: "No devices were found"/,
     );
-  });
-});
-
-describe('parseNvidiaSmiVersion', () => {
-  it('reads nvidia-smi --version', () => {
-    expect(parseNvidiaSmiVersion(read('h100-80gb-hbm3__version.txt'))).toEqual({
-      smiVersion: '590.48.01',
-      nvmlVersion: '590.48',
-      driverVersion: '590.48.01',
-      cudaVersion: '13.1',
-    });
-  });
-
-  it('refuses other text', () => {
-    expect(() => parseNvidiaSmiVersion('bash: nvidia-smi: command not found\n')).toThrow(NvidiaSmiParseError);
   });
 });
 

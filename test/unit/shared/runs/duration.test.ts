@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  deadlineFor,
   formatByteSize,
   formatCountdown,
   formatDuration,
@@ -98,10 +97,6 @@ describe('countdown', () => {
   it('never goes below zero', () => {
     expect(remainingMs(10_000, 4_000)).toBe(6_000);
     expect(remainingMs(10_000, 12_000)).toBe(0);
-  });
-
-  it('derives the deadline from the start and the budget', () => {
-    expect(deadlineFor(1_000, 36_000)).toBe(36_001_000);
   });
 
   it('shows H:MM:SS, rounding up so 0:00:00 means the time is up', () => {
