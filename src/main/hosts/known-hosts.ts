@@ -248,16 +248,33 @@ export function formatKnownHostsLine(host: string, port: number, key: Buffer): s
  * of a thousand stars is slow for no one (a regex built from it backtracks exponentially, or is too big to build).
  */
 export function matchWildcard(text: string, pattern: string): boolean {
+  return matchStars(
+    text.length,
+    pattern.length,
+    (p) => pattern[p] === '*',
+    (p, t) => pattern[p] === '?' || pattern[p] === text[t],
+  );
+}
+
+/**
+ * The greedy match with one backtrack point behind {@link matchWildcard} (and the Include globs), over any pattern:
+ * item `p` of the pattern is a star (`isStar`) or matches one character at text position `t` (`matchesOne`).
+ */
+export function matchStars(
+  textLength: number,
+  patternLength: number,
+  isStar: (p: number) => boolean,
+  matchesOne: (p: number, t: number) => boolean,
+): boolean {
   let t = 0;
   let p = 0;
   let star = -1;
   let resume = 0;
-  while (t < text.length) {
-    const c = pattern[p];
-    if (c === '*') {
+  while (t < textLength) {
+    if (p < patternLength && isStar(p)) {
       star = p++;
       resume = t;
-    } else if (c !== undefined && (c === '?' || c === text[t])) {
+    } else if (p < patternLength && matchesOne(p, t)) {
       t++;
       p++;
     } else if (star >= 0) {
@@ -267,8 +284,8 @@ export function matchWildcard(text: string, pattern: string): boolean {
       return false;
     }
   }
-  while (pattern[p] === '*') p++;
-  return p === pattern.length;
+  while (p < patternLength && isStar(p)) p++;
+  return p === patternLength;
 }
 
 /**

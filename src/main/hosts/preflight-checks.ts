@@ -73,6 +73,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]).finally(() => clearTimeout(timer));
 }
 
+/** A Docker-bound check when the Docker check could not connect. */
+const NO_DOCKER: CheckOutcome = { status: 'skip', summary: 'Docker is not reachable (see the Docker check)' };
+
 // --- the checks, in the order the runner makes them ----------------------------------------------------------
 
 /** Facts earlier checks hand to later ones. */
@@ -168,7 +171,7 @@ export async function checkDocker(
 }
 
 export async function checkNvidiaRuntime(timeouts: PreflightTimeouts, facts: Facts): Promise<CheckOutcome> {
-  if (!facts.docker) return { status: 'skip', summary: 'Docker is not reachable (see the Docker check)' };
+  if (!facts.docker) return NO_DOCKER;
   const info = (await withTimeout(facts.docker.info(), timeouts.dockerMs, 'docker info')) as DockerInfoLike;
   return judgeNvidiaRuntime(info);
 }
@@ -225,7 +228,7 @@ export async function checkGpuContainer(
   facts: Facts,
 ): Promise<CheckOutcome> {
   const docker = facts.docker;
-  if (!docker) return { status: 'skip', summary: 'Docker is not reachable (see the Docker check)' };
+  if (!docker) return NO_DOCKER;
   // A failed runtime check alone does not skip the probe: Docker's --gpus works through the NVIDIA hook without a
   // registered runtime, and only the probe can tell. With no runtime and no driver there is nothing to learn.
   if (facts.runtime === 'fail' && !facts.gpus) {
@@ -383,13 +386,13 @@ export async function checkDisk(
   };
 }
 
+/** The required images on the host's Docker (`docker`: the Docker check's connection, if it made one). */
 export async function checkImages(
   input: PreflightInput,
   timeouts: PreflightTimeouts,
-  facts: Facts,
+  docker: Dockerode | undefined,
 ): Promise<CheckOutcome> {
-  const docker = facts.docker;
-  if (!docker) return { status: 'skip', summary: 'Docker is not reachable (see the Docker check)' };
+  if (!docker) return NO_DOCKER;
   const images = [...new Set(input.requiredImages)];
   if (images.length === 0) return { status: 'skip', summary: 'This host profile requires no images' };
   const details: string[] = [];

@@ -174,7 +174,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   }
   await run('gpu-busy', () => checkGpuBusy(exec, facts));
   await run('disk', () => checkDisk(exec, input.runRoot, disk));
-  await run('images', () => checkImages(input, timeouts, facts));
+  await run('images', () => checkImages(input, timeouts, facts.docker));
 
   return {
     host: input.host,

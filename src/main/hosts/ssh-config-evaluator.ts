@@ -345,25 +345,29 @@ export class ConfigEvaluator {
   }
 }
 
+/** Options that take one value, and where {@link Effective} keeps it. */
+const FIRST_VALUE_SLOTS = {
+  hostname: 'hostname',
+  user: 'user',
+  port: 'port',
+  hostkeyalias: 'hostKeyAlias',
+  tag: 'tag',
+} as const satisfies Record<string, keyof Effective>;
+
 function applyOption(effective: Effective, statement: Extract<Statement, { kind: 'option' }>): void {
   const { value, file, line } = statement;
   const at = { file, line };
   switch (value.kind) {
     case 'hostname':
-      effective.hostname ??= { value: value.value, ...at };
-      break;
     case 'user':
-      effective.user ??= { value: value.value, ...at };
-      break;
     case 'port':
-      effective.port ??= { value: value.value, ...at };
-      break;
     case 'hostkeyalias':
-      effective.hostKeyAlias ??= { value: value.value, ...at };
+    case 'tag': {
+      // The first value read wins.
+      const slots = effective as unknown as Record<string, Setting<string | number> | undefined>;
+      slots[FIRST_VALUE_SLOTS[value.kind]] ??= { value: value.value, ...at };
       break;
-    case 'tag':
-      effective.tag ??= { value: value.value, ...at };
-      break;
+    }
     case 'identityfile':
       effective.identityFiles.push({ value: value.value, ...at });
       break;

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { matchStars } from './known-hosts';
 import { DirectiveLexer, type LoadedFile, type ProblemList, type Statement } from './ssh-config-lexer';
 
 /**
@@ -247,29 +248,20 @@ function inClass(c: string, members: string): boolean {
   return false;
 }
 
-/** Greedy match with one backtrack point, as {@link matchWildcard}: time bounded by name × pattern length. */
+/** Greedy match with one backtrack point ({@link matchStars}): time bounded by name × pattern length. */
 function matchGlobSegment(name: string, tokens: readonly GlobToken[]): boolean {
-  const one = (token: GlobToken, c: string) =>
-    token.kind === 'one' ||
-    (token.kind === 'char' && token.c === c) ||
-    (token.kind === 'class' && inClass(c, token.members) !== token.negate);
-  let n = 0;
-  let p = 0;
-  let star = -1;
-  let resume = 0;
-  while (n < name.length) {
-    const token = tokens[p];
-    if (token?.kind === 'star') {
-      star = p++;
-      resume = n;
-    } else if (token && one(token, name[n]!)) {
-      n++;
-      p++;
-    } else if (star >= 0) {
-      p = star + 1;
-      n = ++resume;
-    } else return false;
-  }
-  while (tokens[p]?.kind === 'star') p++;
-  return p === tokens.length;
+  return matchStars(
+    name.length,
+    tokens.length,
+    (p) => tokens[p]!.kind === 'star',
+    (p, n) => {
+      const token = tokens[p]!;
+      const c = name[n]!;
+      return (
+        token.kind === 'one' ||
+        (token.kind === 'char' && token.c === c) ||
+        (token.kind === 'class' && inClass(c, token.members) !== token.negate)
+      );
+    },
+  );
 }

@@ -1,4 +1,5 @@
 import { minimumSecretLength, redactionMark, type NamedSecret } from '../../shared/redact';
+import { HeldBytes } from './held-bytes';
 
 /**
  * {@link StreamRedactor}'s rule on UTF-8 bytes, for the live terminal, which never turns the host's bytes into a
@@ -10,7 +11,7 @@ import { minimumSecretLength, redactionMark, type NamedSecret } from '../../shar
 export class ByteStreamRedactor {
   private readonly secrets: Array<{ value: Buffer; mark: Buffer }>;
   private readonly holdBack: number;
-  private pending: Buffer = Buffer.alloc(0);
+  private readonly pending = new HeldBytes();
 
   constructor(secrets: readonly NamedSecret[]) {
     this.secrets = secrets
@@ -22,16 +23,12 @@ export class ByteStreamRedactor {
 
   push(chunk: Buffer): Buffer {
     if (this.secrets.length === 0) return chunk;
-    const data = this.redact(this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk);
-    const cut = this.safeCut(data);
-    this.pending = Buffer.from(data.subarray(cut));
-    return data.subarray(0, cut);
+    const data = this.redact(this.pending.before(chunk));
+    return this.pending.holdFrom(data, this.safeCut(data));
   }
 
   flush(): Buffer {
-    const rest = this.pending;
-    this.pending = Buffer.alloc(0);
-    return rest;
+    return this.pending.flush();
   }
 
   private redact(data: Buffer): Buffer {
@@ -64,19 +61,15 @@ export class ByteStreamRedactor {
 
 /** Carries an incomplete UTF-8 character at the end of a chunk over to the next (a raw stream such as a shell). */
 export class Utf8Carry {
-  private carry: Buffer = Buffer.alloc(0);
+  private readonly carry = new HeldBytes();
 
   push(chunk: Buffer): Buffer {
-    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    const cut = completeUpTo(data);
-    this.carry = Buffer.from(data.subarray(cut));
-    return cut === data.length ? data : data.subarray(0, cut);
+    const data = this.carry.before(chunk);
+    return this.carry.holdFrom(data, completeUpTo(data));
   }
 
   flush(): Buffer {
-    const rest = this.carry;
-    this.carry = Buffer.alloc(0);
-    return rest;
+    return this.carry.flush();
   }
 }
 

@@ -1,3 +1,5 @@
+import { HeldBytes } from './held-bytes';
+
 /**
  * Holds back an escape sequence cut by a chunk's end (`ESC [ 3` … `1 m`), so that every chunk a catch-up stream
  * hands on ends with the terminal's parser in its ground state: a snapshot taken between two chunks then starts the
@@ -51,7 +53,7 @@ export function unfinishedEscapeAt(data: Uint8Array): number {
 }
 
 export class EscapeCarry {
-  private held: Buffer = Buffer.alloc(0);
+  private readonly held = new HeldBytes();
 
   /** Bytes held back now. */
   get heldBytes(): number {
@@ -60,21 +62,14 @@ export class EscapeCarry {
 
   /** `chunk` after what was held, less an unfinished sequence at its end (kept for the next push). */
   push(chunk: Buffer): Buffer {
-    const data = this.held.length ? Buffer.concat([this.held, chunk]) : chunk;
+    const data = this.held.before(chunk);
     const at = unfinishedEscapeAt(data);
-    if (at < 0 || data.length - at > MAX_HELD) {
-      this.held = Buffer.alloc(0);
-      return data;
-    }
-    this.held = Buffer.from(data.subarray(at));
-    return data.subarray(0, at);
+    return this.held.holdFrom(data, at < 0 || data.length - at > MAX_HELD ? data.length : at);
   }
 
   /** Whatever is held (the stream ended). */
   flush(): Buffer {
-    const held = this.held;
-    this.held = Buffer.alloc(0);
-    return held;
+    return this.held.flush();
   }
 }
 

@@ -20,7 +20,7 @@ import { AppError } from '../../shared/errors';
 import type { NamedSecret } from '../../shared/redact';
 import { redactBytes, redactCast, redactLines, type RedactedChunk } from './record-redaction';
 import { attemptLogFile, isRunId, LOCAL_FILES, localPath, MIRRORED_FILES } from './run-layout';
-import { RunMirror, syncStateSchema } from './run-mirror';
+import { processAlive, RunMirror, syncStateSchema } from './run-mirror';
 
 /**
  * Run bundles (docs/runs.md, "Run bundles"): a run's local record as one gzip'd tar with a manifest, so a run can
@@ -55,15 +55,6 @@ export function bundleExpansionLimit(compressedBytes: number): number {
     BUNDLE_TOTAL_MAX_BYTES,
     Math.max(BUNDLE_SMALL_ALLOWANCE_BYTES, compressedBytes * BUNDLE_EXPANSION_MAX_RATIO),
   );
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

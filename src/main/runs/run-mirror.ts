@@ -83,6 +83,17 @@ export interface SyncResult {
   caughtUp: boolean;
 }
 
+/**
+ * A sync that copied nothing and found no supervisor: skipped (another process syncs it, or there is no host to
+ * sync with) or gone from the host. A complete record has all the host will ever have (caught up).
+ */
+export function quietSync(
+  state: RunState | null,
+  how: { skipped: boolean; complete: boolean; gone: boolean },
+): SyncResult {
+  return { ...how, changed: false, state, supervisorAlive: false, caughtUp: how.complete };
+}
+
 /** How much one sync copies at most, so a long backlog does not hold the loop (the next sync goes on). */
 const MAX_BYTES_PER_READ = 8 * 1024 * 1024;
 const MAX_BYTES_PER_SYNC = 64 * 1024 * 1024;
@@ -103,7 +114,8 @@ async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
   await rename(tmp, file);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this machine is alive (one we may not signal is alive too). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -217,17 +229,7 @@ export class RunMirror {
    */
   async sync(session: HostSession, secrets: readonly NamedSecret[]): Promise<SyncResult> {
     const result = await this.withLock(() => this.syncLocked(session, secrets));
-    return (
-      result ?? {
-        skipped: true,
-        changed: false,
-        state: null,
-        supervisorAlive: false,
-        complete: false,
-        gone: false,
-        caughtUp: false,
-      }
-    );
+    return result ?? quietSync(null, { skipped: true, complete: false, gone: false });
   }
 
   private async syncLocked(session: HostSession, secrets: readonly NamedSecret[]): Promise<SyncResult> {
@@ -254,15 +256,7 @@ export class RunMirror {
       next.complete = true;
       await this.writeSync(next);
       const state = await this.readState();
-      return {
-        skipped: false,
-        changed: false,
-        state,
-        supervisorAlive: false,
-        complete: true,
-        gone: true,
-        caughtUp: true,
-      };
+      return quietSync(state, { skipped: false, complete: true, gone: true });
     }
 
     const hash = secretsHash(secrets);
@@ -491,7 +485,7 @@ async function acquireLock(lock: string): Promise<boolean> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (holder > 0 && holder !== process.pid && isAlive(holder)) return false;
+      if (holder > 0 && holder !== process.pid && processAlive(holder)) return false;
       await rm(lock, { force: true });
     }
   }

@@ -16,7 +16,7 @@ import { placeControlScript, startSupervisorScript, supervisorSecretsLine } from
 import { discoverHostRuns, type DiscoveryReport } from './run-discovery';
 import { launchRun } from './run-launcher';
 import { hostRunPaths, LOCAL_FILES, MIRRORED_FILES } from './run-layout';
-import { listMirrors, RunMirror, type SyncResult } from './run-mirror';
+import { listMirrors, quietSync, RunMirror, type SyncResult } from './run-mirror';
 import { summarizeRun } from './run-summary';
 import { TickLoop } from '../services/tick-loop';
 import { requireRunHost, runHostOf, type RunHost } from './run-host';
@@ -252,15 +252,7 @@ export class RunService {
     if (sync.imported) {
       // Imported from a file: there is no host to catch up with; the record is as complete as it will get.
       const state = await mirror.readState();
-      return {
-        skipped: true,
-        changed: false,
-        state,
-        supervisorAlive: false,
-        complete: true,
-        gone: false,
-        caughtUp: true,
-      };
+      return quietSync(state, { skipped: true, complete: true, gone: false });
     }
     const runJson = await mirror.readRunJson();
     const secrets = [

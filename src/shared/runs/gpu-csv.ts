@@ -1,5 +1,5 @@
 import { NvidiaSmiParseError, parseGpuSamples, type GpuSample } from '../parsers/nvidia-smi';
-import type { JsonlProblem } from './run-status';
+import { recordLines, type JsonlProblem } from './run-status';
 
 /**
  * `record/gpu.csv`: the supervisor's 1 Hz samples, one line per GPU per sample,
@@ -28,33 +28,29 @@ export function parseGpuCsv(text: string, source = 'gpu.csv'): ParsedGpuCsv {
   const samples: GpuCsvSample[] = [];
   const problems: JsonlProblem[] = [];
   let partialTail = '';
-  const lines = text.split('\n');
-  const endsWithNewline = text.endsWith('\n');
-  lines.forEach((raw, i) => {
-    const isLast = i === lines.length - 1;
-    if (isLast && endsWithNewline) return;
+  for (const { raw, number, last } of recordLines(text)) {
     // Unlike a JSON line, a cut CSV line can still parse (`…, 4` of `…, 45`): an unterminated last line always waits.
-    if (isLast) {
+    if (last) {
       partialTail = raw;
-      return;
+      continue;
     }
     const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') return;
+    if (line.trim() === '') continue;
     const comma = line.indexOf(',');
     const stamp = (comma < 0 ? line : line.slice(0, comma)).trim();
-    if (/^epoch/i.test(stamp)) return; // a header line
+    if (/^epoch/i.test(stamp)) continue; // a header line
     const fail = (message: string): void => {
-      problems.push({ source, line: i + 1, message, text: line.length > 200 ? `${line.slice(0, 200)}…` : line });
+      problems.push({ source, line: number, message, text: line.length > 200 ? `${line.slice(0, 200)}…` : line });
     };
     if (!/^\d+$/.test(stamp) || comma < 0) {
       fail(`expected epoch milliseconds first, found "${stamp}"`);
-      return;
+      continue;
     }
     try {
       const [sample, ...extra] = parseGpuSamples(line.slice(comma + 1));
       if (!sample || extra.length > 0) {
         fail('expected one GPU sample');
-        return;
+        continue;
       }
       samples.push({ t: Number(stamp), ...sample });
     } catch (err) {
@@ -62,6 +58,6 @@ export function parseGpuCsv(text: string, source = 'gpu.csv'): ParsedGpuCsv {
       // The nvidia-smi parser numbers lines within the text it saw; this line's number is the one that matters.
       fail(err.message.replace(/^nvidia-smi output, line \d+: /, ''));
     }
-  });
+  }
   return { samples, problems, partialTail };
 }

@@ -177,6 +177,17 @@ export interface ParsedEvents {
   partialTail: string;
 }
 
+/**
+ * The lines of an append-only record's text, numbered from 1, without the empty string after a final newline;
+ * `last` marks the last line when the text does not end with one (a write still in progress, perhaps).
+ */
+export function recordLines(text: string): Array<{ raw: string; number: number; last: boolean }> {
+  const lines = text.split('\n');
+  if (text.endsWith('\n')) lines.pop();
+  const unterminated = !text.endsWith('\n');
+  return lines.map((raw, i) => ({ raw, number: i + 1, last: unterminated && i === lines.length - 1 }));
+}
+
 function shorten(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
@@ -189,28 +200,24 @@ export function parseEventsJsonl(text: string, source: string): ParsedEvents {
   const events: RunEvent[] = [];
   const problems: JsonlProblem[] = [];
   let partialTail = '';
-  const lines = text.split('\n');
-  const endsWithNewline = text.endsWith('\n');
-  lines.forEach((raw, i) => {
-    const isLast = i === lines.length - 1;
-    if (isLast && endsWithNewline) return; // the empty string after the final newline
+  for (const { raw, number, last } of recordLines(text)) {
     const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') return;
+    if (line.trim() === '') continue;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (err) {
-      if (isLast) {
+      if (last) {
         partialTail = raw;
-        return;
+        continue;
       }
-      problems.push({ source, line: i + 1, message: `not JSON (${(err as Error).message})`, text: shorten(line) });
-      return;
+      problems.push({ source, line: number, message: `not JSON (${(err as Error).message})`, text: shorten(line) });
+      continue;
     }
     const parsed = runEventSchema.safeParse(value);
     if (parsed.success) {
       events.push(parsed.data);
-      return;
+      continue;
     }
     const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
     const known = runEventSchema.options.some((option) => option.shape.type.value === type);
@@ -222,7 +229,7 @@ export function parseEventsJsonl(text: string, source: string): ParsedEvents {
           : `${String(type)} event: ${parsed.error.issues
               .map((issue) => `${issue.path.join('.') || 'event'}: ${issue.message}`)
               .join('; ')}`;
-    problems.push({ source, line: i + 1, message, text: shorten(line) });
-  });
+    problems.push({ source, line: number, message, text: shorten(line) });
+  }
   return { events, problems, partialTail };
 }
