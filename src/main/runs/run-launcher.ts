@@ -20,7 +20,7 @@ import { findPtbTask, readPtbCheckout, renderPtbPrompt } from '../catalog/ptb-ch
 import { loadAgentFile, loadRehearsalResources } from '../catalog/rehearsal-resources';
 import { loadHostPackage } from '../host-package/host-package';
 import type { HostSession } from '../hosts/host-exec-types';
-import { DEFAULT_DISK_THRESHOLDS, mapComputeAppsToGpus } from '../hosts/preflight';
+import { DEFAULT_DISK_THRESHOLDS, mapComputeAppsToGpus } from '../hosts/preflight-judges';
 import type { SecretStore } from '../secrets/secret-store';
 import { agentContainerLabels, buildAgentContainerConfig, type AgentContainerPlan } from './agent-container';
 import {
