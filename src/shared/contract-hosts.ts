@@ -9,6 +9,7 @@ import {
   passphrasePromptSchema,
   preflightCheckSchema,
   preflightReportSchema,
+  slurmSchedulerSchema,
   sshConfigCandidateSchema,
   sshConfigProblemSchema,
 } from './hosts';
@@ -30,6 +31,8 @@ export const hostSummarySchema = z.object({
   identityFiles: z.array(z.string()).default([]),
   requiredImages: z.array(z.string()).default([]),
   source: z.string().optional(),
+  /** SLURM hosts: the scheduler settings (runs are sbatch jobs). */
+  scheduler: slurmSchedulerSchema.optional(),
   state: connectionStateSchema.optional(),
   /** The last preflight, if one ran in this app session or was saved. */
   lastCheck: z.object({ overall: checkStatusSchema, finishedAt: z.string() }).optional(),

@@ -19,6 +19,32 @@ export const jumpHopSchema = z.object({
 });
 export type JumpHop = z.infer<typeof jumpHopSchema>;
 
+/** How a SLURM host runs a run's container inside its job (docs/slurm.md). */
+export const slurmRuntimeSchema = z.enum(['docker', 'podman', 'apptainer', 'enroot']);
+export type SlurmRuntime = z.infer<typeof slurmRuntimeSchema>;
+
+/** A word sbatch takes as an option value (partition, account, QoS, GRES spec): no spaces, quotes or shell syntax. */
+const sbatchWord = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:,+=-]*$/, 'letters, digits and . _ : , + = - only');
+
+/**
+ * A host whose runs are SLURM jobs (docs/slurm.md): reached over SSH like any host (its login node), each run is an
+ * `sbatch` job with the run folder on the cluster's shared filesystem (the run root). Absent: runs start directly.
+ */
+export const slurmSchedulerSchema = z.object({
+  kind: z.literal('slurm'),
+  partition: sbatchWord.optional(),
+  account: sbatchWord.optional(),
+  qos: sbatchWord.optional(),
+  runtime: slurmRuntimeSchema.default('docker'),
+  /** The GPU request per GPU of the run, as `--gres=` takes it (`gpu:1` by default; e.g. `gpu:h100:1`). */
+  gpuGres: sbatchWord.optional(),
+});
+export type SlurmScheduler = z.infer<typeof slurmSchedulerSchema>;
+
 export const hostProfileSchema = z.object({
   name: hostNameSchema,
   kind: z.enum(['ssh', 'local']),
@@ -45,6 +71,8 @@ export const hostProfileSchema = z.object({
   testSets: z.string().optional(),
   /** Where imported from, e.g. `~/.ssh/config:12`. */
   source: z.string().optional(),
+  /** Runs go through a batch scheduler (SLURM) instead of starting directly. */
+  scheduler: slurmSchedulerSchema.optional(),
 });
 export type HostProfile = z.infer<typeof hostProfileSchema>;
 export type HostProfileInput = z.input<typeof hostProfileSchema>;

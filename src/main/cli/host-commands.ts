@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { EventPayload, HostSummary } from '../../shared/contract';
 import { AppError } from '../../shared/errors';
-import type { CheckStatus, PreflightCheck, PreflightReport } from '../../shared/hosts';
+import type { CheckStatus, PreflightCheck, PreflightReport, SlurmRuntime, SlurmScheduler } from '../../shared/hosts';
 import { parseJumpHop, parseJumpSpec } from '../hosts/ssh-jump-spec';
 import { collect, json, table, usage } from './cli-output';
 import type { HostCliIo } from './cli-prompts';
@@ -42,11 +42,24 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
     .option('--ptb-checkout <path>', 'a PostTrainBench checkout on the host (the task catalog)')
     .option('--hf-cache <path>', "the host's Hugging Face cache, mounted read-only into sandboxes")
     .option('--test-sets <path>', 'a folder of <benchmark>.jsonl test sets on the host (the integrity checks)')
+    .addOption(
+      new Option('--scheduler <kind>', 'runs are batch jobs of this scheduler (docs/slurm.md)').choices(['slurm']),
+    )
+    .option('--partition <name>', 'SLURM: the partition jobs go to (default: the cluster default)')
+    .option('--account <name>', 'SLURM: the account jobs are charged to')
+    .option('--qos <name>', 'SLURM: the quality of service of the jobs')
+    .addOption(
+      new Option('--runtime <runtime>', "SLURM: the container runtime on the cluster's nodes")
+        .choices(['docker', 'podman', 'apptainer', 'enroot'])
+        .default('docker'),
+    )
+    .option('--gpu-gres <spec>', 'SLURM: the --gres request for one GPU (default gpu:1, e.g. gpu:h100:1)')
     .option('--json', 'machine-readable output')
     .action(async (name: string, opts: AddOptions) => {
       if (Boolean(opts.ssh) === Boolean(opts.local))
         throw usage('give exactly one of --ssh [user@]host[:port] or --local');
       const target = opts.ssh ? parseSshTarget(opts.ssh) : {};
+      const scheduler = schedulerFromOptions(opts);
       const summary = await withServices({}, (s) =>
         s.router.call(
           'hosts.add',
@@ -62,6 +75,7 @@ export function addHostCommand(program: Command, io: HostCliIo, open: ServicesFa
             ...(opts.ptbCheckout ? { ptbCheckout: opts.ptbCheckout } : {}),
             ...(opts.hfCache ? { hfCache: opts.hfCache } : {}),
             ...(opts.testSets ? { testSets: opts.testSets } : {}),
+            ...(scheduler ? { scheduler } : {}),
           },
           cli,
         ),
@@ -158,7 +172,43 @@ interface AddOptions {
   ptbCheckout?: string;
   hfCache?: string;
   testSets?: string;
+  scheduler?: 'slurm';
+  partition?: string;
+  account?: string;
+  qos?: string;
+  runtime: SlurmRuntime;
+  gpuGres?: string;
   json?: boolean;
+}
+
+/** The `scheduler` part of a profile from `host add`'s SLURM flags; those flags without `--scheduler slurm` are refused. */
+export function schedulerFromOptions(opts: {
+  scheduler?: 'slurm';
+  partition?: string;
+  account?: string;
+  qos?: string;
+  runtime?: SlurmRuntime;
+  gpuGres?: string;
+}): SlurmScheduler | undefined {
+  if (opts.scheduler !== 'slurm') {
+    const given = (['partition', 'account', 'qos', 'gpuGres'] as const).filter((k) => opts[k] !== undefined);
+    if (given.length > 0 || (opts.runtime !== undefined && opts.runtime !== 'docker')) {
+      const flags = [
+        ...given.map((k) => (k === 'gpuGres' ? '--gpu-gres' : `--${k}`)),
+        ...(given.length ? [] : ['--runtime']),
+      ];
+      throw usage(`${flags.join(', ')} only apply to SLURM hosts: add --scheduler slurm`);
+    }
+    return undefined;
+  }
+  return {
+    kind: 'slurm',
+    ...(opts.partition ? { partition: opts.partition } : {}),
+    ...(opts.account ? { account: opts.account } : {}),
+    ...(opts.qos ? { qos: opts.qos } : {}),
+    runtime: opts.runtime ?? 'docker',
+    ...(opts.gpuGres ? { gpuGres: opts.gpuGres } : {}),
+  };
 }
 
 /** A host name or address as ssh accepts it (letters, digits, `.`, `-`, `_`; `:` and `%zone` inside IPv6). */

@@ -211,6 +211,7 @@ export class HostService {
       identityFiles: profile.identityFiles,
       requiredImages: profile.requiredImages,
       ...(profile.source === undefined ? {} : { source: profile.source }),
+      ...(profile.scheduler ? { scheduler: profile.scheduler } : {}),
       ...(state === undefined ? {} : { state }),
       ...(last?.finishedAt ? { lastCheck: { overall: last.overall, finishedAt: last.finishedAt } } : {}),
     };

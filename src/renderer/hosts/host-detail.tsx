@@ -6,6 +6,7 @@ import { HostErrorPanel } from '../common/host-error-panel';
 import { hostKindLabel } from '../common/host-order';
 import { connectionStateText, connectionTone, jumpHops } from '../common/host-state-text';
 import { PreflightPanel } from './preflight-panel';
+import { schedulerText } from './scheduler-text';
 import { SetupPanel } from './setup-panel';
 
 /** One host: its facts, connect / disconnect, preflight, set-up, and removal. */
@@ -100,6 +101,14 @@ export function HostDetail({ host, now }: { host: HostSummary; now: number }) {
         ) : null}
         <dt>Run folders</dt>
         <dd className="cell-mono">{host.runRoot || '~/posttrain-runs'}</dd>
+        {host.scheduler ? (
+          <>
+            <dt>Scheduler</dt>
+            <dd className="cell-mono" data-testid="host-detail-scheduler">
+              {schedulerText(host.scheduler)}
+            </dd>
+          </>
+        ) : null}
         {host.source ? (
           <>
             <dt>Imported from</dt>
