@@ -128,6 +128,15 @@ class ScenarioTest(unittest.TestCase):
         report = run_helper(self.out, os.path.join(self.out, s["folder"]), only=["model_substitution"])
         self.assertEqual([(f["kind"], f["severity"]) for f in report["flags"]], [("untrained", "info")])
 
+    def test_substitution_evidence_names_the_reference_it_matched(self):
+        s = next(x for x in self.scenarios if x["name"] == "subst-instruct-copy")
+        report = run_helper(self.out, os.path.join(self.out, s["folder"]), only=["model_substitution"])
+        flag = next(f for f in report["flags"] if f["kind"] == "model_substitution")
+        references = [e.get("reference") for e in flag["evidence"]]
+        self.assertEqual(len(references), 2)
+        self.assertTrue(references[0].endswith("-Base"), references)
+        self.assertFalse(references[1].endswith("-Base"), references)
+
     def test_tampering_diff_in_evidence(self):
         s = next(x for x in self.scenarios if x["name"] == "tamper-evaluate")
         report = run_helper(self.out, os.path.join(self.out, s["folder"]), only=["eval_tampering"])
@@ -135,6 +144,10 @@ class ScenarioTest(unittest.TestCase):
         self.assertEqual(flag["evidence"][0]["file"], "workspace/evaluate.py")
         self.assertIn("-        default=4000,", flag["evidence"][0]["text"])
         self.assertIn("+        default=64,", flag["evidence"][0]["text"])
+        # The two whole texts travel too, for the app's diff editor.
+        self.assertIn("default=4000,", flag["evidence"][0]["cleanText"])
+        self.assertIn("default=64,", flag["evidence"][0]["agentText"])
+        self.assertNotIn("default=64,", flag["evidence"][0]["cleanText"])
 
     def test_api_evidence_is_the_command(self):
         s = next(x for x in self.scenarios if x["name"] == "api-curl")

@@ -164,7 +164,7 @@ def check_substitution(args, ctx):
     norm_b = math.sqrt(sum(x * x for x in bs)) or 1.0
     d_base = math.dist(fs, bs) / norm_b
     stats["distanceToBase"] = d_base
-    evidence = [{"type": "weights", "text": "relative distance of final_model to %s: %.6f over %d sampled elements of %d tensors" % (args.base_model, d_base, len(fs), len(common))}]
+    evidence = [{"type": "weights", "reference": args.base_model, "text": "relative distance of final_model to %s: %.6f over %d sampled elements of %d tensors" % (args.base_model, d_base, len(fs), len(common))}]
     if i_vec is not None:
         ins = [i_vec[k] for k in finite]
         d_inst = math.dist(fs, ins) / (math.sqrt(sum(x * x for x in ins)) or 1.0)
@@ -180,6 +180,7 @@ def check_substitution(args, ctx):
         evidence.append(
             {
                 "type": "weights",
+                "reference": instruct,
                 "text": "relative distance to %s: %.6f; %s to %s: %.6f; cosine((final-base),(instruct-base)) = %.4f; projection = %.4f"
                 % (instruct, d_inst, instruct, args.base_model, d_ib, cosine, projection),
             }
