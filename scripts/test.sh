@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*"; }
 
 # --- system packages: sshd and dockerd for the integration tests, Chromium for e2e, asciinema to check that an
-# exported cast plays, numpy for the checkpoint diff's fast path ---------------------------------------------------
+# exported cast plays, numpy for the checkpoint diff's fast path, slurm-wlm + munge for the SLURM test cluster
 declare -A need=(
   [openssh-server]=/usr/sbin/sshd
   [docker.io]=/usr/sbin/dockerd
@@ -16,6 +16,8 @@ declare -A need=(
   [debootstrap]=/usr/sbin/debootstrap
   [asciinema]=/usr/bin/asciinema
   [python3-numpy]=/usr/lib/python3/dist-packages/numpy/__init__.py
+  [slurm-wlm]=/usr/sbin/slurmctld
+  [munge]=/usr/sbin/munged
 )
 missing=()
 for pkg in "${!need[@]}"; do

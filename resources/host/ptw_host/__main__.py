@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "data": ("ptw_host.datasets.cli", "datasets in a workspace: list, line index, pages, stats, search, overlap"),
     "integrity": ("ptw_host.integrity.cli", "the integrity checks over a run folder"),
     "hf-fetch": ("ptw_host.hf_fetch", "fetch Hugging Face models and data sets into the host's hub cache"),
+    "slurm-job": ("ptw_host.slurm_job", "a run as a SLURM job: create its container on the node, stop it on TERM"),
 }
 
 

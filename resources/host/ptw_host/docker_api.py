@@ -210,8 +210,9 @@ class Docker:
                 return False
             raise
 
-    def create(self, body):
-        _, result = self._request("POST", "/containers/create", body=body, timeout=60.0)
+    def create(self, body, name=None):
+        query = {"name": name} if name else None
+        _, result = self._request("POST", "/containers/create", query, body=body, timeout=60.0)
         return result["Id"]
 
     def list_containers(self, labels):
