@@ -111,6 +111,16 @@ export type IntegrityState = z.infer<typeof integrityStateSchema>;
 
 const dirOption = z.string().min(1).max(4096).optional();
 
+const modelName = z.string().min(3).max(200);
+
+/** The base ↔ instruct table of the model-substitution check (shared/integrity/model-pairs.ts). */
+export const integrityModelsSchema = z.object({
+  /** Where the user's pairs are kept (`PTW_HOME/integrity-models.json`). */
+  file: z.string(),
+  pairs: z.array(z.object({ base: z.string(), instruct: z.string(), source: z.enum(['built-in', 'user']) })),
+});
+export type IntegrityModels = z.infer<typeof integrityModelsSchema>;
+
 export const integrityCommands = {
   /** Runs every check now (on the host, or locally for an imported run) and stores the verdict. */
   'integrity.check': {
@@ -140,6 +150,22 @@ export const integrityCommands = {
       })
       .strict(),
     output: integrityStateSchema,
+  },
+  /**
+   * The base ↔ instruct table; `add` adds or replaces user pairs (a built-in base may be pointed elsewhere), `remove`
+   * drops user pairs (built-in ones cannot be removed). Every later pass uses the table.
+   */
+  'integrity.models': {
+    input: z
+      .object({
+        add: z
+          .array(z.object({ base: modelName, instruct: modelName }).strict())
+          .max(100)
+          .default([]),
+        remove: z.array(modelName).max(100).default([]),
+      })
+      .strict(),
+    output: integrityModelsSchema,
   },
 } as const;
 

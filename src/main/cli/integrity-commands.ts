@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import type { IntegrityEvidence, IntegrityState } from '../../shared/contract-integrity';
+import type { IntegrityEvidence, IntegrityModels, IntegrityState } from '../../shared/contract-integrity';
 import { flagKey, verdictExitCode } from '../../shared/integrity/integrity-verdict';
+import { parseModelPairArg } from '../../shared/integrity/model-pairs';
 import type { HostCliIo } from './cli-prompts';
-import { json, terminalSafe, usage } from './cli-output';
+import { collect, json, table, terminalSafe, usage } from './cli-output';
 import { addConnectOptions, servicesRunner, type ServicesFactory, cli, type ConnectOptions } from './cli-services';
 
 /**
- * `ptw integrity check|show|decide`: the Integrity tab's commands, in-process through the router. `check` runs the
+ * `ptw integrity check|show|decide|models`: the Integrity tab's commands, in-process through the router. `check` runs the
  * checks where the run is (its host; this machine for an imported run) and prints `{ run, verdict, flags, checks }`
  * with --json. Exit codes: 0 clean, 1 flagged, 2 could not check (a check not run, usage, connection).
  * Everything in a flag came from the agent's files: printed through terminalSafe.
@@ -70,6 +71,11 @@ export function formatIntegrity(state: IntegrityState): string {
   return safe(lines.join('\n')) + '\n';
 }
 
+export function formatModels(models: IntegrityModels): string {
+  const rows = models.pairs.map((p) => [p.base, p.instruct, p.source]);
+  return `${terminalSafe(table([['BASE', 'INSTRUCT', 'SOURCE'], ...rows]))}user pairs are kept in ${models.file}\n`;
+}
+
 export function addIntegrityCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
   const withServices = servicesRunner(io, open);
   const integrity = program
@@ -111,6 +117,26 @@ export function addIntegrityCommands(program: Command, io: HostCliIo, open: Serv
     io.out(opts.json ? json(state) : formatIntegrity(state));
     io.setExitCode(state.record ? verdictExitCode(state.record.verdict.verdict) : 2);
   });
+
+  integrity
+    .command('models')
+    .description('The base ↔ instruct table the model-substitution check compares final_model against')
+    .option('--add <pair>', 'add or replace a pair, BASE=INSTRUCT (ORG/NAME each; repeatable)', collect, [])
+    .option('--remove <base>', 'remove a pair you added (repeatable)', collect, [])
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { add: string[]; remove: string[]; json?: boolean }) => {
+      const add = opts.add.map((arg) => {
+        try {
+          return parseModelPairArg(arg);
+        } catch (err) {
+          throw usage(`--add: ${(err as Error).message}`);
+        }
+      });
+      const models = await withServices({}, (s) =>
+        s.router.call('integrity.models', { add, remove: opts.remove }, cli),
+      );
+      io.out(opts.json ? json(models) : formatModels(models));
+    });
 
   integrity
     .command('decide')

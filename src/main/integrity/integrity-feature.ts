@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { integrityCommands } from '../../shared/contract-integrity';
 import type { FeatureRegistration } from '../rpc/feature-registration';
 import type { RunHostDeps } from '../runs/run-host-deps';
 import { FinalPasses } from './final-pass';
+import { IntegrityModelTable } from './integrity-models';
 import { IntegrityService } from './integrity-service';
 
 /**
@@ -19,6 +21,7 @@ export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof t
     resourcesDir: deps.resourcesDir,
     onChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
   });
+  const models = new IntegrityModelTable(path.join(path.dirname(runs.runsDir), 'integrity-models.json'));
   let finalPasses: FinalPasses | undefined;
   return {
     handlers: {
@@ -26,6 +29,7 @@ export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof t
         service.check(id, { references, testSets, ptbCheckout }),
       'integrity.get': ({ id }) => service.get(id),
       'integrity.decide': ({ id, flag, decision, note }) => service.decide(id, flag, decision, note),
+      'integrity.models': ({ add, remove }) => models.edit(add, remove),
     },
     start() {
       finalPasses = new FinalPasses({ runsDir: runs.runsDir, service, list: () => runs.list() });
