@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "supervise": ("ptw_host.supervisor", "supervise one run folder: the agent, its budget, its record, its evaluation"),
     "manifest": ("ptw_host.manifest", "list a run's final_model with sizes and SHA-256"),
     "discover": ("ptw_host.discovery", "list the run folders under a run root and their supervisors"),
+    "dispatch": ("ptw_host.dispatcher", "drain the run queue of a run root onto free GPUs (experiments)"),
     "inspect": ("ptw_host.checkpoints.cli", "find checkpoints of a run and diff two of them"),
     "data": ("ptw_host.datasets.cli", "datasets in a workspace: list, line index, pages, stats, search, overlap"),
     "integrity": ("ptw_host.integrity.cli", "the integrity checks over a run folder"),
