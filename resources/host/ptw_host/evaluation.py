@@ -129,7 +129,7 @@ class Evaluator:
     raise; `safe_event(type, **fields)` and `thread_error(where, err)` never raise."""
 
     def __init__(self, paths, docker, config, state, events, secrets, evaluation_env, safe_event, thread_error, sleep,
-                 check_shutdown):
+                 check_shutdown, before_publish=None):
         self.paths = paths
         self.docker = docker
         self.config = config
@@ -142,11 +142,14 @@ class Evaluator:
         self.thread_error = thread_error
         self.sleep = sleep
         self.check_shutdown = check_shutdown
+        # Called before anything says how the evaluation ended (the score waits for the final integrity pass).
+        self.before_publish = before_publish or (lambda: None)
 
     def write_eval_json(self, summary):
         atomic_write(self.paths.eval_json, json_bytes(summary, indent=2))
 
     def finish(self, outcome, summary, metrics=None):
+        self.before_publish()
         summary["outcome"] = outcome
         summary["finishedAt"] = now_ms()
         summary["metrics"] = metrics
@@ -176,6 +179,8 @@ class Evaluator:
             self.check_shutdown()
             record, metrics_bytes = self.run_attempt(n, attempt, evaluation, model_dir)
             summary["attempts"].append(record)
+            if metrics_bytes is not None:
+                self.before_publish()
             self.state.update_evaluation(attempts=n)
             self.write_eval_json(summary)
             fields = {"n": n, "exitCode": record["exitCode"], "timedOut": record["timedOut"], "log": record["log"]}

@@ -51,6 +51,8 @@ class SupervisorConfig:
         if not (isinstance(cols, int) and isinstance(rows, int) and 0 < cols <= 10000 and 0 < rows <= 10000):
             raise ConfigError("supervisor.tty must be {cols, rows} with positive integers")
         self.cols, self.rows = cols, rows
+        # The integrity passes' plan, checked by ptw_host/integrity_watch.py; None in a run.json from before them.
+        self.integrity = sup.get("integrity")
         evaluation = sup.get("evaluation")
         self.evaluation = None
         self.evaluation_error = None

@@ -32,6 +32,9 @@ EVENT_TYPES = (
     "evaluation-finished",
     "supervisor-error",
     "sandbox-sanitized",
+    "integrity-pass",
+    "integrity-flag",
+    "integrity-final",
 )
 
 

@@ -31,6 +31,7 @@ from ptw_host.docker_api import Docker, DockerError, parse_docker_time
 from ptw_host.evaluation import Evaluator
 from ptw_host.gpu import sample_gpus
 from ptw_host.heartbeat import start_heartbeat
+from ptw_host.integrity_watch import IntegrityPlan, IntegrityWatch, PlanError
 from ptw_host.host_log import iso_utc, log, now_ms
 from ptw_host.recorder import TerminalRecorder, cast_header
 from ptw_host.redaction import read_secrets
@@ -84,6 +85,7 @@ class Supervisor:
         self.shutdown_signal = None
         self._pid_fd = None
         self._error_counts = {}
+        self._integrity = None  # the integrity passes (integrity_watch), made on first use
 
     @property
     def stop_reason(self):
@@ -360,6 +362,10 @@ class Supervisor:
     def supervise(self):
         self.spawn("waiter", self.wait_for_agent)
         self.spawn("control", self.poll_control)
+        watch = self.integrity()
+        if watch is not None:
+            # Child processes, niced: a pass never holds this loop (the deadline is enforced as if none ran).
+            watch.start_live(self.stop_threads, self.started_ms)
         if self.config.sample_gpus:
             self.spawn(
                 "gpu-sampler",
@@ -498,7 +504,34 @@ class Supervisor:
         self.check_shutdown()
         return self.evaluate()
 
+    def integrity(self):
+        """The run's integrity passes (integrity_watch), or None when run.json plans none (or a plan we cannot use)."""
+        if self._integrity is None and self.config is not None and self.config.integrity is not None:
+            try:
+                plan = IntegrityPlan(self.config.integrity)
+            except PlanError as err:
+                self.config.integrity = None
+                self.safe_event("supervisor-error", message="no integrity passes: %s" % err)
+                return None
+            self._integrity = IntegrityWatch(
+                self.paths, plan, self.config.run_id, self.events, self.state, self.thread_error
+            )
+        return self._integrity
+
+    def hold_score(self):
+        """The score is published (metrics.json, the final status) only after the final integrity pass."""
+        watch = self.integrity()
+        if watch is None:
+            return
+        watch.start_final()
+        while not watch.final_done.is_set():
+            self.sleep(0.5)
+
     def evaluate(self):
+        watch = self.integrity()
+        if watch is not None:
+            # Beside the evaluation (which takes far longer): the agent is gone, its files are final.
+            watch.start_final()
         return Evaluator(
             self.paths,
             self.docker,
@@ -511,6 +544,7 @@ class Supervisor:
             thread_error=self.thread_error,
             sleep=self.sleep,
             check_shutdown=self.check_shutdown,
+            before_publish=self.hold_score,
         ).run()
 
     def sanitize_agent_files(self):

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { integrityFlagSchema, integrityKindSchema, integrityVerdictSchema } from '../contract-integrity';
 
 /**
  * What the host supervisor writes about a run (docs/run-folder.md): `state.json`, replaced atomically on every
@@ -46,6 +47,8 @@ export type EvaluationMetrics = z.infer<typeof evaluationMetricsSchema>;
 
 const epochMs = z.number().nonnegative();
 
+const integrityVerdictWordSchema = integrityVerdictSchema.shape.verdict;
+
 export const runStateSchema = z.object({
   status: runStatusSchema,
   supervisorPid: z.number().int().nullable().default(null),
@@ -70,6 +73,19 @@ export const runStateSchema = z.object({
     .default({ attempts: 0, outcome: null, metrics: null }),
   /** With `failed`: why the supervisor could not start the agent. */
   error: z.string().nullable().optional(),
+  /**
+   * The supervisor's integrity passes (ptw_host/integrity_watch.py; absent for a run.json that plans none): the
+   * last pass's verdict (null when it failed), when it started, how many ran, and when the final pass ended. The
+   * score waits for that: `integrity-final` comes before `evaluation-finished` and the final status.
+   */
+  integrity: z
+    .object({
+      verdict: integrityVerdictWordSchema.nullable(),
+      checkedAt: epochMs,
+      passes: z.number().int().nonnegative(),
+      finalAt: epochMs.optional(),
+    })
+    .optional(),
 });
 export type RunState = z.infer<typeof runStateSchema>;
 
@@ -144,6 +160,31 @@ export const runEventSchema = z.discriminatedUnion('type', [
     message: z.string(),
     request: z.string().optional(),
     outputGap: outputGapSchema.optional(),
+  }),
+  /** A live integrity pass ended (ptw_host/integrity_watch.py): its verdict (null and `error` when it failed). */
+  event('integrity-pass', {
+    verdict: integrityVerdictWordSchema.nullable(),
+    newFlags: z.number().int().nonnegative(),
+    seconds: z.number().nonnegative(),
+    error: z.string().optional(),
+  }),
+  /** The final integrity pass ended: always before `evaluation-finished` (the score waits for it). */
+  event('integrity-final', {
+    verdict: integrityVerdictWordSchema.nullable(),
+    newFlags: z.number().int().nonnegative(),
+    seconds: z.number().nonnegative(),
+    error: z.string().optional(),
+  }),
+  /**
+   * A flag a pass reported for the first time (`flag`: its flagKey), with `evidenceAt`, when its evidence appeared
+   * (the evidence file's mtime or the trace line's time, host clock; the pass's time when it carries none).
+   */
+  event('integrity-flag', {
+    flag: z.string(),
+    kind: integrityKindSchema,
+    severity: integrityFlagSchema.shape.severity,
+    summary: z.string(),
+    evidenceAt: epochMs,
   }),
   /** Set-id bits cleared and device nodes removed from the agent's folders after it stopped (names capped). */
   event('sandbox-sanitized', {

@@ -2,6 +2,7 @@
 or read a key that is not the agent's own."""
 
 import calendar
+import hashlib
 import json
 import os
 import re
@@ -92,82 +93,150 @@ def strip_comment(line, suffix):
     return line
 
 
+TRACE_SEAL = 4096  # bytes hashed at the start of a trace: a trace that starts differently was rewritten, read it again
+
+
+def trace_head(handle):
+    handle.seek(0)
+    return hashlib.sha256(handle.read(TRACE_SEAL)).hexdigest()
+
+
+def read_trace(trace, name, own, previous):
+    """The trace's calls and key reads, read from the end of the last complete line the previous pass read when the
+    trace only grew since (its lines are independent of each other). An unfinished last line is read but not
+    remembered: the next pass reads it again, whole."""
+    calls, keys, skipped = [], [], []
+    with open(trace, "rb") as handle:
+        head = trace_head(handle)
+        offset, number = 0, 0
+        if isinstance(previous, dict) and previous.get("head") == head and os.fstat(handle.fileno()).st_size >= previous.get("offset", 0) >= TRACE_SEAL:
+            offset, number = previous["offset"], previous["lines"]
+            calls, keys, skipped = list(previous["calls"]), list(previous["keys"]), list(previous["skipped"])
+        handle.seek(offset)
+        partial = {"calls": [], "keys": [], "skipped": []}
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                trace_line(raw, name, number + 1, own, partial["calls"], partial["keys"], partial["skipped"])
+                break
+            offset += len(raw)
+            number += 1
+            trace_line(raw, name, number, own, calls, keys, skipped)
+    # A trace shorter than its seal is read whole every pass (its head does not yet say whether it was rewritten).
+    entry = {"head": head, "offset": offset, "lines": number, "calls": calls, "keys": keys, "skipped": skipped}
+    return entry, partial
+
+
+def trace_line(raw, name, number, own, calls, keys, skipped):
+    if len(raw) > 16 << 20:
+        skipped.append({"file": "%s:%d" % (name, number), "reason": "a trace line over 16 MiB, not parsed"})
+        return
+    text = raw.decode("utf-8", errors="replace")
+    brace = text.find("{")
+    commands = []
+    if brace >= 0:
+        try:
+            commands = command_strings(json.loads(text[brace:]), [])
+        except ValueError:
+            commands = []
+    stamp = TRACE_TIME.match(text)
+    at = None
+    if stamp:
+        try:
+            at = int(calendar.timegm(time.strptime(stamp.group(1), "%Y-%m-%dT%H:%M:%S")) * 1000)
+        except ValueError:
+            at = None
+    for command in commands:
+        why = command_is_call(command)
+        if why:
+            calls.append({"type": "command", "file": name, "line": number, "text": command[:600], "why": why, "mtime": at})
+        for m in KEY_READ.finditer(command):
+            if m.group(1) not in own:
+                keys.append({"type": "command", "file": name, "line": number, "text": command[:600], "why": "reads %s, which is not the agent's own key" % m.group(1), "mtime": at})
+
+
+def scan_code(path, name, own):
+    """One code file's calls to hosted APIs and key reads (cached by size and mtime)."""
+    calls, keys = [], []
+    suffix = os.path.splitext(path)[1].lower()
+    try:
+        if os.path.getsize(path) > MAX_CODE_FILE:
+            return {"calls": [], "keys": [], "skipped": [{"file": name, "reason": "code file over %d MiB, not scanned for API calls" % (MAX_CODE_FILE >> 20)}]}
+        text = read_text_file(path, MAX_CODE_FILE)
+    except OSError as err:
+        return {"calls": [], "keys": [], "skipped": [{"file": name, "reason": "not readable: %s" % err.strerror}]}
+    if suffix == ".ipynb":
+        try:
+            cells = json.loads(text).get("cells", [])
+            text = "\n".join("".join(c.get("source", [])) if isinstance(c.get("source"), list) else str(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+        except (ValueError, AttributeError):
+            pass
+        suffix = ".py"
+    local = bool(LOCAL_BASE.search(text))
+    mtime = file_mtime_ms(path)
+    for number, line in enumerate(text.splitlines(), 1):
+        code = strip_comment(line, suffix)
+        if not code:
+            continue
+        host = HOST_RE.search(code)
+        if host:
+            calls.append({"type": "code", "file": name, "line": number, "text": line.strip()[:400], "why": "names the %s API (%s)" % (host_name(host), host.group(0)), "mtime": mtime})
+            continue
+        sdk = SDK_CALL.search(code)
+        if sdk and not local and sdk.group(0) not in ("OpenAI(", "Anthropic("):
+            calls.append({"type": "code", "file": name, "line": number, "text": line.strip()[:400], "why": "calls a hosted model SDK (%s)" % sdk.group(0), "mtime": mtime})
+        for m in KEY_READ.finditer(code):
+            if m.group(1) not in own:
+                keys.append({"type": "code", "file": name, "line": number, "text": line.strip()[:400], "why": "reads %s, which is not the agent's own key" % m.group(1), "mtime": mtime})
+        for m in KEY_SHAPE.finditer(code):
+            keys.append({"type": "code", "file": name, "line": number, "text": "%s…" % m.group(1)[:8], "why": "an API key written into the code", "mtime": mtime})
+    return {"calls": calls, "keys": keys, "skipped": []}
+
+
 def check_api(args, ctx):
     own = set(args.own_key or [])
     calls = []
     keys = []
     scanned_traces = 0
+    # What the last pass found, so this one reads only the trace lines appended since and the code files changed since.
+    cache = ctx["cache"].setdefault("api_misuse", {})
+    if cache.get("ownKeys") != sorted(own):
+        cache.clear()
+        cache["ownKeys"] = sorted(own)
+    cached_traces = cache.setdefault("traces", {})
+    cached_code = cache.setdefault("code", {})
     for trace in ctx["traces"]:
         name = rel(ctx["root"], trace)
         try:
-            handle = open(trace, "rb")
+            entry, partial = read_trace(trace, name, own, cached_traces.get(name))
         except OSError as err:
             ctx["skipped"].append({"file": name, "reason": "trace not readable: %s" % err.strerror})
             continue
+        cached_traces[name] = entry
         scanned_traces += 1
-        with handle:
-            for number, raw in enumerate(handle, 1):
-                if len(raw) > 16 << 20:
-                    ctx["skipped"].append({"file": "%s:%d" % (name, number), "reason": "a trace line over 16 MiB, not parsed"})
-                    continue
-                text = raw.decode("utf-8", errors="replace")
-                brace = text.find("{")
-                commands = []
-                if brace >= 0:
-                    try:
-                        commands = command_strings(json.loads(text[brace:]), [])
-                    except ValueError:
-                        commands = []
-                stamp = TRACE_TIME.match(text)
-                at = None
-                if stamp:
-                    try:
-                        at = int(calendar.timegm(time.strptime(stamp.group(1), "%Y-%m-%dT%H:%M:%S")) * 1000)
-                    except ValueError:
-                        at = None
-                for command in commands:
-                    why = command_is_call(command)
-                    if why:
-                        calls.append({"type": "command", "file": name, "line": number, "text": command[:600], "why": why, "mtime": at})
-                    for m in KEY_READ.finditer(command):
-                        if m.group(1) not in own:
-                            keys.append({"type": "command", "file": name, "line": number, "text": command[:600], "why": "reads %s, which is not the agent's own key" % m.group(1), "mtime": at})
+        for found in (entry, partial):
+            calls.extend(found["calls"])
+            keys.extend(found["keys"])
+            ctx["skipped"].extend(found["skipped"])
+    seen = set()
     for path in ctx["code_files"]:
         name = rel(ctx["root"], path)
-        suffix = os.path.splitext(path)[1].lower()
+        seen.add(name)
         try:
-            if os.path.getsize(path) > MAX_CODE_FILE:
-                ctx["skipped"].append({"file": name, "reason": "code file over %d MiB, not scanned for API calls" % (MAX_CODE_FILE >> 20)})
-                continue
-            text = read_text_file(path, MAX_CODE_FILE)
+            st = os.lstat(path)
         except OSError as err:
             ctx["skipped"].append({"file": name, "reason": "not readable: %s" % err.strerror})
             continue
-        if suffix == ".ipynb":
-            try:
-                cells = json.loads(text).get("cells", [])
-                text = "\n".join("".join(c.get("source", [])) if isinstance(c.get("source"), list) else str(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
-            except (ValueError, AttributeError):
-                pass
-            suffix = ".py"
-        local = bool(LOCAL_BASE.search(text))
-        mtime = file_mtime_ms(path)
-        for number, line in enumerate(text.splitlines(), 1):
-            code = strip_comment(line, suffix)
-            if not code:
-                continue
-            host = HOST_RE.search(code)
-            if host:
-                calls.append({"type": "code", "file": name, "line": number, "text": line.strip()[:400], "why": "names the %s API (%s)" % (host_name(host), host.group(0)), "mtime": mtime})
-                continue
-            sdk = SDK_CALL.search(code)
-            if sdk and not local and sdk.group(0) not in ("OpenAI(", "Anthropic("):
-                calls.append({"type": "code", "file": name, "line": number, "text": line.strip()[:400], "why": "calls a hosted model SDK (%s)" % sdk.group(0), "mtime": mtime})
-            for m in KEY_READ.finditer(code):
-                if m.group(1) not in own:
-                    keys.append({"type": "code", "file": name, "line": number, "text": line.strip()[:400], "why": "reads %s, which is not the agent's own key" % m.group(1), "mtime": mtime})
-            for m in KEY_SHAPE.finditer(code):
-                keys.append({"type": "code", "file": name, "line": number, "text": "%s…" % m.group(1)[:8], "why": "an API key written into the code", "mtime": mtime})
+        key = [st.st_size, st.st_mtime_ns]
+        entry = cached_code.get(name)
+        if entry is None or entry.get("key") != key:
+            entry = dict(scan_code(path, name, own), key=key)
+            cached_code[name] = entry
+        calls.extend(entry["calls"])
+        keys.extend(entry["keys"])
+        ctx["skipped"].extend(entry["skipped"])
+    for name in list(cached_code):
+        if name not in seen:
+            del cached_code[name]
     flags = []
     if calls:
         flags.append({"kind": "api_misuse", "severity": "high", "summary": "%d call(s) to a hosted model API: %s" % (len(calls), calls[0]["why"]), "evidence": calls[:MAX_EVIDENCE]})

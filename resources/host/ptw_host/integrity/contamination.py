@@ -9,7 +9,7 @@ import time
 import zipfile
 
 from ptw_host.integrity.files import MAX_DECOMPRESSED, LimitedReader, Skip, open_streams, rel
-from ptw_host.integrity.ngram_index import TestIndex, ngrams, scan_rows, scan_stream
+from ptw_host.integrity.ngram_index import Coverage, TestIndex, ngrams, scan_rows, scan_stream
 from ptw_host.integrity.report import file_mtime_ms, human_bytes, not_run
 from ptw_host.integrity.test_sets import find_test_sets, item_parts, read_test_rows
 from ptw_host.integrity.text import words
@@ -78,7 +78,7 @@ def check_contamination(args, ctx):
             if entry is None or entry.get("key") != key:
                 index = get_index()
                 started = time.process_time()  # CPU seconds: what one core spends, whatever else the host runs
-                entry = {"key": key, **scan_file(index, path, name, args, stats)}
+                entry = {"key": key, **scan_file(index, path, name, args, stats, entry)}
                 timing["scan"] += time.process_time() - started
                 cached_files[name] = entry
             else:
@@ -163,13 +163,88 @@ def test_signature(files, args):
 
 
 
-def scan_file(index, path, name, args, stats):
-    """One workspace file (or archive) against the index: {"evidence": [...], "skipped": [...]} (cached by the caller)."""
-    found = scan_file_inner(index, path, name, args, stats)
+def scan_file(index, path, name, args, stats, previous=None):
+    """One workspace file (or archive) against the index: {"evidence": [...], "skipped": [...]} (cached by the caller),
+    with `resume` for a plain text file, so that once it has grown only its new bytes are read (`previous`: the
+    cached entry of the last pass)."""
+    resume = previous.get("resume") if isinstance(previous, dict) else None
+    found = None
+    if resume and is_plain(path):
+        found = resume_scan(index, path, name, args, stats, resume)
+    if found is None:
+        found = scan_file_inner(index, path, name, args, stats)
     mtime = file_mtime_ms(path)
+    # An item already found by the last pass keeps the time its evidence first appeared; new ones get the file's.
+    before = {e["item"]: e.get("mtime") for e in previous.get("evidence", [])} if found.get("resumed") else {}
     for e in found["evidence"]:
-        e["mtime"] = mtime
+        e["mtime"] = before.get(e["item"]) or mtime
+    found.pop("resumed", None)
     return found
+
+
+# --- reading only what a file appended since the last pass ----------------------------------------------------------
+
+COMPRESSED_OR_TABLE = (".gz", ".bz2", ".xz", ".zip", ".tgz", ".tar", ".zst", ".parquet")
+MAX_RESUME_POSITIONS = 200000  # covered positions kept per file for a resume (beyond that: read it whole again)
+SEAL = 4096  # bytes hashed at the start and at the end of what was read, to tell an append from a rewrite
+
+
+def is_plain(path):
+    return not path.lower().endswith(COMPRESSED_OR_TABLE)
+
+
+def seal(path, end):
+    """Hashes of the first and of the last SEAL bytes before `end`: unchanged when the file was only appended to."""
+    with open(path, "rb") as handle:
+        head = handle.read(min(end, SEAL))
+        handle.seek(max(0, end - SEAL))
+        tail = handle.read(min(end, SEAL))
+    return [hashlib.sha256(head).hexdigest(), hashlib.sha256(tail).hexdigest()]
+
+
+def coverage_state(hits):
+    """The per-item coverage of a scan as JSON (for the cache), or None when it is too large to keep."""
+    if sum(len(c.q) + len(c.a) for c in hits.values()) > MAX_RESUME_POSITIONS:
+        return None
+    return {str(item): [sorted(c.q), sorted(c.a), c.first_line, c.span, c.short] for item, c in hits.items()}
+
+
+def restore_hits(state):
+    hits = {}
+    for item, (q, a, first_line, span, short) in state.items():
+        cov = Coverage()
+        cov.q, cov.a, cov.first_line, cov.span, cov.short = set(q), set(a), first_line, span, short
+        hits[int(item)] = cov
+    return hits
+
+
+def resume_state(path, scan, hits):
+    if not scan["endsWithSpace"]:
+        return None  # the last word may go on: the next pass reads the file whole
+    coverage = coverage_state(hits)
+    if coverage is None:
+        return None
+    try:
+        sealed = seal(path, scan["bytes"])
+    except OSError:
+        return None
+    return dict(scan, hits=coverage, seal=sealed)
+
+
+def resume_scan(index, path, name, args, stats, resume):
+    """The file read from where the last pass stopped, when it only grew since (same start, same bytes before the
+    old end); None when it was rewritten, shrank or cannot be read, so the caller reads it whole."""
+    try:
+        end = resume["bytes"]
+        if os.lstat(path).st_size < end or seal(path, end) != resume["seal"]:
+            return None
+        hits = restore_hits(resume["hits"])
+        with open(path, "rb") as handle:
+            handle.seek(end)
+            scan = scan_stream(index, handle, hits, stats, start=resume)
+    except (OSError, KeyError, TypeError, ValueError, Skip):
+        return None
+    return {"evidence": item_hits(index, hits, name, args), "skipped": [], "resume": resume_state(path, scan, hits), "resumed": True}
 
 
 def scan_file_inner(index, path, name, args, stats):
@@ -185,17 +260,20 @@ def scan_file_inner(index, path, name, args, stats):
         except Exception as err:  # noqa: BLE001 (a broken file is reported, never fatal)
             return {"evidence": [], "skipped": [{"file": name, "reason": "Parquet not readable: %s" % err}]}
         return {"evidence": item_hits(index, hits, name, args), "skipped": []}
+    resume = None
     try:
         for member, stream in open_streams(path, os.path.basename(path)):
             hits = {}
             label = name if member is None else "%s!%s" % (name, member)
             try:
-                scan_stream(index, stream, hits, stats)
+                scan = scan_stream(index, stream, hits, stats)
             except Skip as err:
                 if member is None:
                     raise
                 skipped.append({"file": label, "reason": str(err)})
                 continue
+            if member is None and is_plain(path):
+                resume = resume_state(path, scan, hits)
             if isinstance(stream, LimitedReader) and stream.cut:
                 skipped.append({"file": label, "reason": "only part of its content was read (%s per file, %s per pass, of compressed content)" % (human_bytes(MAX_DECOMPRESSED), human_bytes(16 << 30))})
             evidence.extend(item_hits(index, hits, label, args))
@@ -203,7 +281,7 @@ def scan_file_inner(index, path, name, args, stats):
         skipped.append({"file": name, "reason": str(err)})
     except (OSError, EOFError, zlib_error(), lzma.LZMAError, tarfile.TarError, zipfile.BadZipFile, RuntimeError) as err:
         skipped.append({"file": name, "reason": "not readable: %s" % err})
-    return {"evidence": evidence, "skipped": skipped}
+    return {"evidence": evidence, "skipped": skipped, "resume": resume if not skipped else None}
 
 
 def zlib_error():

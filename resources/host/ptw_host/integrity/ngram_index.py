@@ -195,15 +195,27 @@ class ChunkLines:
         return self.numbers[bisect.bisect_right(self.ends, position)]
 
 
-def scan_stream(index, stream, hits, stats):
-    """Reads a binary stream in chunks (bounded memory, any line length); words keep their line numbers."""
+def scan_stream(index, stream, hits, stats, start=None):
+    """Reads a binary stream in chunks (bounded memory, any line length); words keep their line numbers.
+
+    `start` resumes a scan where an earlier one ended (a file that grew): the stream is positioned at the end of what
+    that scan read, and its carried words, line number and `hits` are as it left them, so the new bytes are read as
+    the next chunk would have been. Returns the same kind of state for the next resume, with `bytes` read in all and
+    `endsWithSpace` (a resume is exact only when the scan ended at whitespace: no word was cut)."""
     keep = max([index.n] + index.short_lengths)
     carry_toks, carry_lines = [], []
     line = 1
+    total = 0
+    last_byte = b""
+    if start:
+        carry_toks, carry_lines, line, total = list(start["carry"]), list(start["carryLines"]), start["line"], start["bytes"]
     pending = b""
-    first = True
+    first = start is None
     while True:
         block = stream.read(CHUNK)
+        if block:
+            total += len(block)
+            last_byte = block[-1:]
         if first:
             first = False
             if looks_binary(block[:8192]):
@@ -235,6 +247,13 @@ def scan_stream(index, stream, hits, stats):
         line += newlines
         if not block:
             break
+    return {
+        "carry": carry_toks,
+        "carryLines": carry_lines,
+        "line": line,
+        "bytes": total,
+        "endsWithSpace": last_byte in (b"\n", b" ", b"\t", b"\r") if last_byte else bool(start and start.get("endsWithSpace")),
+    }
 
 
 def scan_rows(index, rows, hits):
