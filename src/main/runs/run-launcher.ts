@@ -41,12 +41,14 @@ import {
   agentEnvironment,
   buildEvaluationPlan,
   buildRunJson,
+  type RunJson,
   newRunId,
   PROMPT_PATH,
   specHash,
   TIMER_SCRIPT,
   type ResolvedTask,
 } from './launch-plan';
+import { integrityPlanFor } from './integrity-plan';
 import { hostRunPaths, type HostRunPaths } from './run-layout';
 import { RunMirror } from './run-mirror';
 import { sandboxLimits, sandboxUserFor } from './sandbox-policy';
@@ -437,7 +439,42 @@ async function waitForSupervisor(
   }
 }
 
-export async function launchRun(deps: LaunchDeps, input: unknown): Promise<LaunchResult> {
+/**
+ * Everything decided before the host changes: the spec, the agent's command and key, the host's probe, the task,
+ * the GPUs, the image, the sandbox's user and limits, the prompt and the grader keys. `queued` plans a run that the
+ * host's dispatcher starts later (src/main/experiments/): its GPUs are chosen then, so none is chosen here.
+ */
+export interface LaunchContext {
+  now: Date;
+  spec: RunSpec;
+  warnings: string[];
+  profile: HostProfile;
+  agent: AgentDefinition;
+  command: string[];
+  secret: Awaited<ReturnType<typeof resolveAgentSecret>>;
+  session: HostSession;
+  probe: HostProbe;
+  runRoot: string;
+  runId: string;
+  runDir: string;
+  prepared: PreparedTask;
+  gpus: number[];
+  sampleGpus: boolean;
+  image: string;
+  docker: Dockerode;
+  imageId: string | null;
+  rootlessDocker: boolean;
+  sandbox: ReturnType<typeof sandboxUserFor>;
+  limits: ReturnType<typeof sandboxLimits>;
+  prompt: string;
+  graderKeys: { name: string; value: string }[];
+}
+
+export async function planLaunch(
+  deps: LaunchDeps,
+  input: unknown,
+  queued?: { gpusPerRun: number; runId?: string },
+): Promise<LaunchContext> {
   const now = deps.now?.() ?? new Date();
   const { spec, warnings } = validateForLaunch(input);
   const profile = await deps.profile(spec.host);
@@ -471,17 +508,15 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
   }
   if (!probe.home) throw new AppError('INTERNAL', `${spec.host} did not say what HOME is`);
   const runRoot = resolveHostPath(profile.runRoot, probe.home);
-  const runId = newRunId(now);
+  const runId = queued?.runId ?? newRunId(now);
   const runDir = path.posix.join(runRoot, runId);
   const paths = hostRunPaths(runDir);
 
   const prepared = await prepareTask(spec, profile, session, deps.resourcesDir, paths);
-  const { gpus, sampleGpus } = chooseGpus({
-    host: spec.host,
-    requested: spec.gpus,
-    needsGpu: prepared.task.kind === 'ptb',
-    probe,
-  });
+  const hostGpuCount = probe.gpus?.code === 0 ? countGpus(probe.gpus.text) : 0;
+  const { gpus, sampleGpus } = queued
+    ? { gpus: [], sampleGpus: hostGpuCount > 0 }
+    : chooseGpus({ host: spec.host, requested: spec.gpus, needsGpu: prepared.task.kind === 'ptb', probe });
   const image = spec.image ?? profile.requiredImages[0];
   if (!image) {
     throw new AppError(
@@ -494,27 +529,34 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
   // Never root in the sandbox (sandbox-policy.ts); memory and /dev/shm from the host's RAM unless the spec says.
   const rootlessDocker = await isRootlessDocker(docker);
   const sandbox = sandboxUserFor({ ...probe, rootlessDocker });
-  const hostGpuCount = probe.gpus?.code === 0 ? countGpus(probe.gpus.text) : 0;
-  const limits = sandboxLimits({
-    memTotalBytes: probe.memTotalBytes,
-    hostGpuCount,
-    runGpuCount: gpus.length,
-    spec: spec.limits,
-  });
-  const prompt = prepared.renderPrompt(gpus.length, now);
+  const runGpuCount = queued ? (prepared.task.kind === 'ptb' ? queued.gpusPerRun : 0) : gpus.length;
+  const limits = sandboxLimits({ memTotalBytes: probe.memTotalBytes, hostGpuCount, runGpuCount, spec: spec.limits });
+  const prompt = prepared.renderPrompt(runGpuCount, now);
   const graderKeys = await resolveGraderKeys(prepared.task, deps.secrets);
+  return {
+    ...{ now, spec, warnings, profile, agent, command, secret, session, probe, runRoot, runId, runDir, prepared },
+    ...{ gpus, sampleGpus, image, docker, imageId, rootlessDocker, sandbox, limits, prompt, graderKeys },
+  };
+}
 
-  // From here on the host changes: undo it all if the launch fails before the supervisor owns the run.
+/**
+ * Lays the run's folder out at `folder` (the run folder, or a queued run's template, see planLaunch): the folder
+ * tree and the task's copies (refused on a full disk), then the task, agent, prompt, timer and host package files.
+ * The host is left as it was when this fails.
+ */
+export async function layOutRunFolder(ctx: LaunchContext, deps: LaunchDeps, folder: string): Promise<void> {
+  const { session, spec, runRoot, prepared, probe } = ctx;
+  const paths = hostRunPaths(folder);
   const minFreeBytes =
     prepared.task.kind === 'rehearsal' ? REHEARSAL_MIN_FREE_BYTES : DEFAULT_DISK_THRESHOLDS.failBelowBytes;
-  const prep = await session.exec(prepareScript(runRoot, runDir, prepared.copies, minFreeBytes), {
+  const prep = await session.exec(prepareScript(runRoot, folder, prepared.copies, minFreeBytes), {
     timeoutMs: 10 * 60_000,
   });
   if (prep.code !== 0) {
     const said = `${prep.stdout}\n${prep.stderr}`.trim();
     const full = /PTW-FULL: (\S+) (\S+)/.exec(said);
     if (prep.code === 74 && full) {
-      await session.exec(removeRunDirScript(runDir)).catch(() => undefined);
+      await session.exec(removeRunDirScript(folder)).catch(() => undefined);
       const free = Number(full[1]);
       throw new AppError(
         'RUN_ROOT_FULL',
@@ -530,68 +572,75 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
           `Fix its permissions or choose another (ptw host add ${spec.host} … --run-root PATH).`,
       );
     }
-    await session.exec(removeRunDirScript(runDir)).catch(() => undefined);
-    throw new AppError('INTERNAL', `Preparing ${runDir} on ${spec.host} failed: ${said}`);
+    await session.exec(removeRunDirScript(folder)).catch(() => undefined);
+    throw new AppError('INTERNAL', `Preparing ${folder} on ${spec.host} failed: ${said}`);
   }
-
-  let containerId: string | null = null;
-  let mirror: RunMirror | null = null;
   try {
-    const agentFiles = await Promise.all(agent.files.map((f) => loadAgentFile(deps.resourcesDir, f)));
+    const agentFiles = await Promise.all(ctx.agent.files.map((f) => loadAgentFile(deps.resourcesDir, f)));
     const hostPackage = await loadHostPackage(deps.resourcesDir);
+    const taskUploads = prepared.uploads.map((u) => ({ ...u, path: rebase(u.path, ctx.runDir, folder) }));
     const uploads: Upload[] = [
-      ...prepared.uploads,
+      ...taskUploads,
       ...agentFiles.map((f, i) => ({
-        path: path.posix.join(agent.files[i]!.dir === 'ptw' ? paths.ptw : paths.workspace, f.path),
+        path: path.posix.join(ctx.agent.files[i]!.dir === 'ptw' ? paths.ptw : paths.workspace, f.path),
         content: f.content,
         mode: f.mode,
       })),
-      { path: paths.prompt, content: Buffer.from(prompt, 'utf8'), mode: 0o644 },
+      { path: paths.prompt, content: Buffer.from(ctx.prompt, 'utf8'), mode: 0o644 },
       { path: paths.timer, content: Buffer.from(TIMER_SCRIPT, 'utf8'), mode: 0o755 },
       { path: paths.supervisorPackage, content: hostPackage.bytes, mode: 0o644 },
     ];
     for (const upload of uploads) await session.writeFile(upload.path, upload.content, { mode: upload.mode });
-    const handedOver = await session.exec(handOverScript(runDir, sandbox), { timeoutMs: 10 * 60_000 });
-    if (handedOver.code !== 0) {
-      throw new AppError(
-        'INTERNAL',
-        `Handing ${runDir}/workspace on ${spec.host} to the sandbox's user ${sandbox.user} failed: ${`${handedOver.stdout}\n${handedOver.stderr}`.trim()}`,
-      );
-    }
+  } catch (err) {
+    await session.exec(removeRunDirScript(folder)).catch(() => undefined);
+    throw err;
+  }
+}
 
-    const { env, secretEnv } = agentEnvironment(spec, agent, secret);
-    const hash = specHash(spec);
-    const plan: AgentContainerPlan = {
-      runId,
-      runDir,
-      image,
-      command,
-      env,
-      secretEnv,
-      gpus,
-      protectedFiles: prepared.task.protectedPaths,
-      ...(profile.hfCache ? { hfCacheDir: resolveHostPath(profile.hfCache, probe.home) } : {}),
-      network: spec.network,
-      limits: {
-        ...(spec.limits.cpus ? { nanoCpus: Math.round(spec.limits.cpus * 1e9) } : {}),
-        ...(limits.memoryBytes ? { memoryBytes: limits.memoryBytes } : {}),
-        shmBytes: limits.shmBytes,
-        ...(spec.limits.pidsLimit ? { pidsLimit: spec.limits.pidsLimit } : {}),
-        ...(spec.limits.diskBytes ? { diskBytes: spec.limits.diskBytes } : {}),
-      },
-      labels: agentContainerLabels({ runId, runDir, specHash: hash, budgetSeconds: spec.budgetSeconds }),
-      user: sandbox.user,
-    };
-    containerId = await createAgentContainer(docker, plan, spec.host, warnings);
+/** `file` under `from` moved under `to` (task uploads were planned for the run folder). */
+function rebase(file: string, from: string, to: string): string {
+  return from === to ? file : path.posix.join(to, path.posix.relative(from, file));
+}
 
-    const runJson = buildRunJson({
+/** The agent container's plan and run.json of a run on `gpus`, at the context's run folder. */
+export function launchRecords(
+  ctx: LaunchContext,
+  deps: LaunchDeps,
+  gpus: number[],
+): { plan: AgentContainerPlan; secretEnv: Record<string, string>; runJson(containerId: string): RunJson } {
+  const { spec, agent, prepared, limits, sandbox, runId, runDir, image } = ctx;
+  const { env, secretEnv } = agentEnvironment(spec, agent, ctx.secret);
+  const hash = specHash(spec);
+  const plan: AgentContainerPlan = {
+    runId,
+    runDir,
+    image,
+    command: ctx.command,
+    env,
+    secretEnv,
+    gpus,
+    protectedFiles: prepared.task.protectedPaths,
+    ...(ctx.profile.hfCache ? { hfCacheDir: resolveHostPath(ctx.profile.hfCache, ctx.probe.home) } : {}),
+    network: spec.network,
+    limits: {
+      ...(spec.limits.cpus ? { nanoCpus: Math.round(spec.limits.cpus * 1e9) } : {}),
+      ...(limits.memoryBytes ? { memoryBytes: limits.memoryBytes } : {}),
+      shmBytes: limits.shmBytes,
+      ...(spec.limits.pidsLimit ? { pidsLimit: spec.limits.pidsLimit } : {}),
+      ...(spec.limits.diskBytes ? { diskBytes: spec.limits.diskBytes } : {}),
+    },
+    labels: agentContainerLabels({ runId, runDir, specHash: hash, budgetSeconds: spec.budgetSeconds }),
+    user: sandbox.user,
+  };
+  const runJson = (containerId: string): RunJson =>
+    buildRunJson({
       runId,
-      createdAt: now,
+      createdAt: ctx.now,
       spec,
       agentContainerId: containerId,
       budgetSeconds: spec.budgetSeconds,
       gpus,
-      sampleGpus,
+      sampleGpus: ctx.sampleGpus,
       evaluation: buildEvaluationPlan({
         task: prepared.task,
         image,
@@ -601,17 +650,25 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
         user: sandbox.user,
         memoryBytes: limits.memoryBytes,
         shmBytes: limits.shmBytes,
-        rootlessDocker,
+        rootlessDocker: ctx.rootlessDocker,
+      }),
+      integrity: integrityPlanFor({
+        spec,
+        profile: ctx.profile,
+        home: ctx.probe.home,
+        runRoot: ctx.runRoot,
+        secretNames: Object.keys(secretEnv),
+        ptwHome: path.dirname(deps.runsDir),
       }),
       launch: {
         host: spec.host,
         image,
-        imageId,
+        imageId: ctx.imageId,
         gpus,
-        command,
+        command: ctx.command,
         env,
         secretNames: Object.keys(secretEnv),
-        evaluationSecretNames: graderKeys.map((k) => k.name),
+        evaluationSecretNames: ctx.graderKeys.map((k) => k.name),
         protectedPaths: prepared.task.protectedPaths,
         network: spec.network,
         task: {
@@ -619,9 +676,9 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
           displayName: prepared.task.displayName,
           evaluationEntry: prepared.task.evaluationEntry,
         },
-        promptSha256: createHash('sha256').update(prompt).digest('hex'),
+        promptSha256: createHash('sha256').update(ctx.prompt).digest('hex'),
         appVersion: deps.appVersion,
-        warnings,
+        warnings: ctx.warnings,
         sandbox: {
           user: sandbox.user,
           memoryBytes: limits.memoryBytes ?? null,
@@ -630,7 +687,29 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
         },
       },
     });
-    const runJsonText = `${JSON.stringify(runJson, null, 2)}\n`;
+  return { plan, secretEnv, runJson };
+}
+
+export async function launchRun(deps: LaunchDeps, input: unknown): Promise<LaunchResult> {
+  const ctx = await planLaunch(deps, input);
+  const { spec, session, runId, runDir, docker, profile, warnings } = ctx;
+  const paths = hostRunPaths(runDir);
+  // From here on the host changes: undo it all if the launch fails before the supervisor owns the run.
+  await layOutRunFolder(ctx, deps, runDir);
+
+  let containerId: string | null = null;
+  let mirror: RunMirror | null = null;
+  try {
+    const handedOver = await session.exec(handOverScript(runDir, ctx.sandbox), { timeoutMs: 10 * 60_000 });
+    if (handedOver.code !== 0) {
+      throw new AppError(
+        'INTERNAL',
+        `Handing ${runDir}/workspace on ${spec.host} to the sandbox's user ${ctx.sandbox.user} failed: ${`${handedOver.stdout}\n${handedOver.stderr}`.trim()}`,
+      );
+    }
+    const records = launchRecords(ctx, deps, ctx.gpus);
+    containerId = await createAgentContainer(docker, records.plan, spec.host, warnings);
+    const runJsonText = `${JSON.stringify(records.runJson(containerId), null, 2)}\n`;
     await session.writeFile(paths.runJson, runJsonText, { mode: 0o644 });
     mirror = await RunMirror.create(deps.runsDir, { id: runId, host: spec.host, hostRunDir: runDir, runJsonText });
 
@@ -640,8 +719,8 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       {
         timeoutMs: 30_000,
         stdin: supervisorSecretsLine(
-          Object.entries(secretEnv).map(([name, value]) => ({ name, value })),
-          graderKeys,
+          Object.entries(records.secretEnv).map(([name, value]) => ({ name, value })),
+          ctx.graderKeys,
         ),
       },
     );
