@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "integrity": ("ptw_host.integrity.cli", "the integrity checks over a run folder"),
     "hf-fetch": ("ptw_host.hf_fetch", "fetch Hugging Face models and data sets into the host's hub cache"),
     "slurm-job": ("ptw_host.slurm_job", "a run as a SLURM job: create its container on the node, stop it on TERM"),
+    "model-endpoint": ("ptw_host.model_endpoint", "serve a scripted model to one run's agent (streaming APIs)"),
 }
 
 

@@ -163,8 +163,13 @@ export const AGENTS: readonly AgentDefinition[] = [
     argv: ['gemini', '--yolo', '--model', '{model}', '--output-format', 'stream-json', '-p', '{prompt}'],
     credentials: [{ env: 'GEMINI_API_KEY', secretNames: ['GEMINI_API_KEY'], kind: 'api-key', label: 'Gemini API key' }],
     credentialFiles: [],
-    // The run's container is the sandbox; Gemini CLI's own would try to start a container inside it.
-    env: { GEMINI_SANDBOX: 'false' },
+    env: {
+      // The run's container is the sandbox; Gemini CLI's own would try to start a container inside it.
+      GEMINI_SANDBOX: 'false',
+      // Headless Gemini CLI (0.61) exits with status 55 in a folder it was not told to trust; the workspace is the
+      // agent's own: https://geminicli.com/docs/cli/trusted-folders/#headless-and-automated-environments
+      GEMINI_CLI_TRUST_WORKSPACE: 'true',
+    },
     streamFormat: 'gemini-stream-json',
     files: [],
     modelRequired: true,

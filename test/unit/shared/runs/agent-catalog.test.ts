@@ -43,7 +43,7 @@ describe('the agent catalog', () => {
     expect(credentialEnvNames(getAgent('gemini-cli'))).toEqual(['GEMINI_API_KEY']);
     expect(credentialEnvNames(getAgent('opencode'))).toEqual(['OPENCODE_API_KEY']);
     expect(credentialEnvNames(getAgent('rehearsal'))).toEqual([]);
-    expect(getAgent('gemini-cli').env).toEqual({ GEMINI_SANDBOX: 'false' });
+    expect(getAgent('gemini-cli').env).toEqual({ GEMINI_SANDBOX: 'false', GEMINI_CLI_TRUST_WORKSPACE: 'true' });
     expect(getAgent('claude-code').env.IS_SANDBOX).toBe('1');
     expect(AGENTS.map((a) => a.streamFormat)).toEqual([
       'claude-stream-json',
