@@ -43,6 +43,13 @@ export const integrityEvidenceSchema = z.looseObject({
   field: z.string().optional(),
   /** When the evidence appeared at the latest (the file's mtime, or the trace line's time), host clock, epoch ms. */
   mtime: z.number().nullable().optional(),
+  /** `weights`: the model (`ORG/NAME`, in the HF cache) the distances are to, for the checkpoint diff. */
+  reference: z.string().optional(),
+  /** `diff`/`config`: the two whole texts (clean or base model's, and the agent's), for the diff editor. */
+  cleanText: z.string().optional(),
+  agentText: z.string().optional(),
+  /** Either text was cut at the helper's limit (256 KiB). */
+  textsCut: z.boolean().optional(),
 });
 export type IntegrityEvidence = z.infer<typeof integrityEvidenceSchema>;
 

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { CheckpointDiff, CheckpointInfo, CheckpointList, DiffFlag } from '../../shared/contract-checkpoints';
 import { diffEngineText } from '../../shared/checkpoints/checkpoint-diff';
 import type { AppErrorData } from '../../shared/errors';
@@ -6,7 +6,7 @@ import { formatByteSize } from '../../shared/runs/duration';
 import type { RunTabProps } from '../common/run-tabs';
 import { useAppStore } from '../store/store-context';
 import { useEvent, useQuery } from '../store/use-query';
-import { ConfigDiffEditor } from './config-diff-editor';
+import { isDarkTheme, TextDiffEditor } from '../common/text-diff-editor';
 import { LayerHeatmap } from './layer-heatmap';
 import { TensorTable } from './tensor-table';
 import { formatParams } from './tensor-table-model';
@@ -42,11 +42,6 @@ function dtypeText(c: CheckpointInfo): string {
   return Object.keys(c.dtypes).join(', ') || '—';
 }
 
-function isDark(): boolean {
-  const theme = document.documentElement.dataset.theme;
-  return theme ? theme === 'dark' : window.matchMedia?.('(prefers-color-scheme: dark)').matches === true;
-}
-
 /**
  * The pair to diff: the user's pick where the list still has it, else the final model against the base (or another
  * checkpoint).
@@ -55,7 +50,9 @@ export function diffPair(list: CheckpointList | null, picked: { a: string; b: st
   if (!list) return picked;
   const ids = list.checkpoints.map((c) => c.id);
   const final = ids.find((id) => id === 'workspace/final_model') ?? ids[0] ?? '';
-  const known = (id: string): boolean => ids.includes(id) || (id === 'base' && list.base !== null);
+  // `hf:ORG/NAME`: a model in the host's HF cache (the reference an integrity flag matched), resolved there.
+  const known = (id: string): boolean =>
+    ids.includes(id) || (id === 'base' && list.base !== null) || id.startsWith('hf:');
   return {
     a: picked.a && known(picked.a) ? picked.a : list.base ? 'base' : (ids.find((id) => id !== final) ?? ''),
     b: picked.b && known(picked.b) ? picked.b : final,
@@ -85,7 +82,7 @@ export function CheckpointsTabView({ run }: RunTabProps) {
     if (p.runId === run.id) setProgress(p);
   });
 
-  const startDiff = async (): Promise<void> => {
+  const diffOf = async (a: string, b: string): Promise<void> => {
     setDiffing(true);
     setDiffError(null);
     setProgress(null);
@@ -96,6 +93,28 @@ export function CheckpointsTabView({ run }: RunTabProps) {
     const changed = result.data.configs.find((c) => c.a !== c.b);
     setConfig(changed?.name ?? result.data.configs[0]?.name ?? null);
   };
+
+  const startDiff = (): Promise<void> => diffOf(a, b);
+
+  // Evidence opened from the Integrity tab: the final model against the reference it matched, diffed at once.
+  const evidence = useAppStore((s) =>
+    s.nav.evidence?.tab === 'checkpoints' && s.nav.evidence.runId === run.id ? s.nav.evidence : null,
+  );
+  const evidenceShown = useAppStore((s) => s.nav.evidenceShown);
+  const [evidenceSeq, setEvidenceSeq] = useState(0);
+  if (evidence?.tab === 'checkpoints' && evidence.seq !== evidenceSeq) {
+    setEvidenceSeq(evidence.seq);
+    setPicked({ a: evidence.a, b: evidence.b });
+  }
+  useEffect(() => {
+    if (evidence?.tab !== 'checkpoints') return;
+    evidenceShown(evidence.seq);
+    // Starting the diff on the host is this effect's work; its state marks the diff as running.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
+    void diffOf(evidence.a, evidence.b);
+    // diffOf is recreated each render; the request (its seq) is what must run once.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [evidence, evidenceShown]);
 
   const options = [...(list?.checkpoints ?? []), ...(list?.base ? [list.base] : [])];
   const shownConfig = diff?.configs.find((c) => c.name === config) ?? null;
@@ -179,6 +198,11 @@ export function CheckpointsTabView({ run }: RunTabProps) {
             {p}
           </p>
         ))}
+        {a.startsWith('hf:') ? (
+          <p className="muted" data-testid="ckpt-reference">
+            A: {a.slice(3)} from the host’s Hugging Face cache
+          </p>
+        ) : null}
         <div className="ckpt-actions">
           <button
             type="button"
@@ -272,12 +296,14 @@ export function CheckpointsTabView({ run }: RunTabProps) {
                 ))}
               </div>
               {shownConfig ? (
-                <ConfigDiffEditor
+                <TextDiffEditor
                   key={`${diff.a.id}|${diff.b.id}|${shownConfig.name}`}
                   name={shownConfig.name}
                   original={shownConfig.a ?? ''}
                   modified={shownConfig.b ?? ''}
-                  dark={isDark()}
+                  dark={isDarkTheme()}
+                  testId="ckpt-config-editor"
+                  className="ckpt-config-editor"
                 />
               ) : null}
             </section>

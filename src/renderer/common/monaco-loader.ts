@@ -1,4 +1,4 @@
-import { withConstructedStyles } from '../common/xterm-csp';
+import { withConstructedStyles } from './xterm-csp';
 import { routeInlineStylesThroughCssom } from './monaco-csp';
 
 /**

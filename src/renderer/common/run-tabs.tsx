@@ -1,5 +1,6 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { RunDetail, RunSummary } from '../../shared/contract';
+import { useAppStore } from '../store/store-context';
 
 /** What every tab of the run view gets. */
 export interface RunTabProps {
@@ -26,6 +27,19 @@ export interface RunTab {
 export function RunTabs({ tabs, ...props }: RunTabProps & { tabs: readonly RunTab[] }) {
   const shown = tabs.filter((t) => t.available?.(props.run) ?? true);
   const [selected, setSelected] = useState(shown[0]?.id ?? '');
+  // Evidence a flag asked to open in another tab of this run (nav slice): show that tab, which applies it.
+  const evidence = useAppStore((s) => (s.nav.evidence?.runId === props.run.id ? s.nav.evidence : null));
+  const evidenceShown = useAppStore((s) => s.nav.evidenceShown);
+  const evidenceTabShown = evidence !== null && shown.some((t) => t.id === evidence.tab);
+  const [evidenceSeq, setEvidenceSeq] = useState(0);
+  if (evidence && evidence.seq !== evidenceSeq) {
+    setEvidenceSeq(evidence.seq);
+    if (evidenceTabShown) setSelected(evidence.tab);
+  }
+  // A tab this run does not have (an imported run's Datasets) drops the request.
+  useEffect(() => {
+    if (evidence && !evidenceTabShown) evidenceShown(evidence.seq);
+  }, [evidence, evidenceTabShown, evidenceShown]);
   const current = shown.find((t) => t.id === selected) ?? shown[0];
   if (!current) return null;
   return (

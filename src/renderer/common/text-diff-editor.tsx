@@ -1,20 +1,35 @@
 import { useEffect, useRef, useState } from 'react';
 import { loadMonaco, withMonacoStyles } from './monaco-loader';
 
+/** Whether the app shows dark (the user's pick, else the OS's), for Monaco's theme. */
+export function isDarkTheme(): boolean {
+  const theme = document.documentElement.dataset.theme;
+  return theme ? theme === 'dark' : window.matchMedia?.('(prefers-color-scheme: dark)').matches === true;
+}
+
 /**
- * One config file of two checkpoints side by side in Monaco's diff editor, read-only. The texts come from the host
- * (the agent wrote them): Monaco renders them as text into its own DOM, never as HTML.
+ * Two texts side by side in Monaco's diff editor, read-only: a config file of two checkpoints, a task file the agent
+ * changed against its clean copy. The texts come from the host (the agent wrote them): Monaco renders them as text
+ * into its own DOM, never as HTML.
  */
-export function ConfigDiffEditor({
+export function TextDiffEditor({
   name,
   original,
   modified,
   dark,
+  testId,
+  className,
+  sides = 'A on the left, B on the right',
 }: {
   name: string;
   original: string;
   modified: string;
   dark: boolean;
+  testId: string;
+  /** Sizes the editor (it fills its box). */
+  className: string;
+  /** What the two sides are, for the label. */
+  sides?: string;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string | null>(null);
@@ -71,10 +86,10 @@ export function ConfigDiffEditor({
   return (
     <div
       ref={host}
-      className="ckpt-config-editor"
-      data-testid="ckpt-config-editor"
+      className={className}
+      data-testid={testId}
       data-ready={ready ? 'true' : 'false'}
-      aria-label={`${name}: A on the left, B on the right`}
+      aria-label={`${name}: ${sides}`}
     />
   );
 }

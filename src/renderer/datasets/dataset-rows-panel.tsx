@@ -2,6 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DatasetEntry, DatasetIndexStatus, DatasetPage, DatasetRow } from '../../shared/contract-datasets';
 import type { AppErrorData } from '../../shared/errors';
+import { rowForLine } from '../common/evidence-target';
 import { useAppStore } from '../store/store-context';
 import { DatasetRowDetail } from './dataset-row-detail';
 import {
@@ -20,7 +21,16 @@ import { SearchBar } from './dataset-search-bar';
 const ROW_HEIGHT = 28;
 
 /** The rows of one dataset: a virtualized table that fetches pages as it scrolls, search, seek and row detail. */
-export function DatasetRowsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
+export function DatasetRowsPanel({
+  runId,
+  entry,
+  focusLine = null,
+}: {
+  runId: string;
+  entry: DatasetEntry;
+  /** Select and show the row that starts at this 1-based line, once its page is read (integrity evidence). */
+  focusLine?: number | null;
+}) {
   const runCommand = useAppStore((s) => s.queries.run);
   const [pages, setPages] = useState<ReadonlyMap<number, DatasetPage>>(new Map());
   const [first, setFirst] = useState<DatasetPage | null>(null);
@@ -104,6 +114,25 @@ export function DatasetRowsPanel({ runId, entry }: { runId: string; entry: Datas
     },
     [virtualizer],
   );
+
+  // The evidence's row: the one that starts at the line, read from its page (blank lines are not rows).
+  const [focused, setFocused] = useState(false);
+  useEffect(() => {
+    if (focusLine === null || focused || !first) return;
+    const estimate = rowForLine([], focusLine, entry.format === 'csv').row;
+    const page = Math.floor(estimate / PAGE_ROWS);
+    if (!pages.has(page)) {
+      if (!requested.current.has(page)) void fetchPage(page);
+      return;
+    }
+    const { row } = rowForLine(
+      [...pages.values()].flatMap((p) => p.rows),
+      focusLine,
+      entry.format === 'csv',
+    );
+    setFocused(true);
+    goTo(row);
+  }, [focusLine, focused, first, pages, entry.format, fetchPage, goTo]);
 
   const problems = status ?? first;
   const selected = seekRow ?? (selectedRow === null ? undefined : rowAt(selectedRow));

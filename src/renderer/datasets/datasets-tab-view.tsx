@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { DatasetEntry } from '../../shared/contract-datasets';
 import { formatByteSize } from '../../shared/runs/duration';
 import type { RunTabProps } from '../common/run-tabs';
+import { useAppStore } from '../store/store-context';
 import { useQuery } from '../store/use-query';
 import { formatLabel, hostComputes, pageable, runBenchmark } from './dataset-view-model';
 import { DatasetOverlapPanel } from './dataset-overlap-panel';
@@ -20,6 +21,19 @@ export function DatasetsTabView({ run, detail }: RunTabProps) {
   const list = listed.data ?? null;
   const error = listed.error;
   const [picked, setSelected] = useState<string | null>(null);
+  // Evidence opened from the Integrity tab: this file, at the row that starts at the line (nav slice).
+  const evidence = useAppStore((s) =>
+    s.nav.evidence?.tab === 'datasets' && s.nav.evidence.runId === run.id ? s.nav.evidence : null,
+  );
+  const evidenceShown = useAppStore((s) => s.nav.evidenceShown);
+  const [focus, setFocus] = useState<{ path: string; line: number | null; seq: number } | null>(null);
+  if (evidence?.tab === 'datasets' && evidence.seq !== focus?.seq) {
+    setSelected(evidence.path);
+    setFocus({ path: evidence.path, line: evidence.line, seq: evidence.seq });
+  }
+  useEffect(() => {
+    if (evidence) evidenceShown(evidence.seq);
+  }, [evidence, evidenceShown]);
   // Until one is picked, the first dataset that has rows to page through.
   const selected = picked ?? list?.datasets.find(pageable)?.path ?? null;
 
@@ -67,11 +81,16 @@ export function DatasetsTabView({ run, detail }: RunTabProps) {
       </aside>
       {entry ? (
         <DatasetView
-          key={`${run.id}:${entry.path}`}
+          key={`${run.id}:${entry.path}:${focus?.path === entry.path ? focus.seq : 0}`}
           runId={run.id}
           entry={entry}
           benchmark={runBenchmark(detail?.spec)}
+          focusLine={focus?.path === entry.path ? focus.line : null}
         />
+      ) : list && focus && focus.path === selected ? (
+        <div className="datasets-main" data-testid="datasets-focus-missing">
+          {focus.path} is not among the datasets listed in the workspace (it may be gone, or not a dataset format).
+        </div>
       ) : (
         <div className="datasets-main muted">Pick a dataset.</div>
       )}
@@ -81,7 +100,18 @@ export function DatasetsTabView({ run, detail }: RunTabProps) {
 
 type Panel = 'rows' | 'stats' | 'overlap';
 
-function DatasetView({ runId, entry, benchmark }: { runId: string; entry: DatasetEntry; benchmark: string }) {
+function DatasetView({
+  runId,
+  entry,
+  benchmark,
+  focusLine,
+}: {
+  runId: string;
+  entry: DatasetEntry;
+  benchmark: string;
+  /** Open at the row that starts at this line (integrity evidence). */
+  focusLine: number | null;
+}) {
   const [panel, setPanel] = useState<Panel>('rows');
   if (!pageable(entry)) {
     return (
@@ -127,7 +157,7 @@ function DatasetView({ runId, entry, benchmark }: { runId: string; entry: Datase
           ))}
         </div>
       </div>
-      {panel === 'rows' ? <DatasetRowsPanel runId={runId} entry={entry} /> : null}
+      {panel === 'rows' ? <DatasetRowsPanel runId={runId} entry={entry} focusLine={focusLine} /> : null}
       {panel === 'stats' ? <DatasetStatsPanel runId={runId} entry={entry} /> : null}
       {panel === 'overlap' ? <DatasetOverlapPanel runId={runId} entry={entry} benchmark={benchmark} /> : null}
     </div>

@@ -4,9 +4,10 @@ import type { AppErrorData } from '../../shared/errors';
 import type { RunTabProps } from '../common/run-tabs';
 import { useAppStore } from '../store/store-context';
 import { useQuery } from '../store/use-query';
+import { IntegrityEvidenceList } from './integrity-evidence-list';
+import { IntegrityModelsPanel } from './integrity-models-panel';
 import {
   CHECK_LABELS,
-  evidenceView,
   flagViews,
   judgeDisagrees,
   KIND_LABELS,
@@ -143,7 +144,7 @@ export function IntegrityTabView({ run }: RunTabProps) {
           {flagViews(state).map((view) => (
             <FlagCard
               key={view.key}
-              runId={run.id}
+              run={{ id: run.id, imported: !!run.imported }}
               view={view}
               seen={record.firstSeen[view.key] ?? null}
               onDecided={setState}
@@ -166,6 +167,10 @@ export function IntegrityTabView({ run }: RunTabProps) {
           </ul>
         </section>
       ) : null}
+
+      <section className="run-section" aria-label="Model pairs">
+        <IntegrityModelsPanel />
+      </section>
 
       {state && state.judge.length > 0 ? (
         <section className="run-section" aria-labelledby="integrity-judge-heading">
@@ -193,12 +198,12 @@ export function IntegrityTabView({ run }: RunTabProps) {
 }
 
 function FlagCard({
-  runId,
+  run,
   view,
   seen,
   onDecided,
 }: {
-  runId: string;
+  run: { id: string; imported: boolean };
   view: FlagView;
   seen: { at: number; evidenceAt: number | null } | null;
   onDecided: (state: IntegrityState) => void;
@@ -208,7 +213,7 @@ function FlagCard({
   const [problem, setProblem] = useState<string | null>(null);
   const { flag } = view;
   const decide = async (decision: 'confirmed' | 'dismissed' | null): Promise<void> => {
-    const result = await runCommand('integrity.decide', { id: runId, flag: view.key, decision, note });
+    const result = await runCommand('integrity.decide', { id: run.id, flag: view.key, decision, note });
     if (!result.ok) return setProblem(result.error.message);
     setProblem(null);
     onDecided(result.data);
@@ -226,17 +231,7 @@ function FlagCard({
       </header>
       <details>
         <summary>Evidence ({flag.evidence.length})</summary>
-        <ul className="integrity-evidence">
-          {flag.evidence.map((e, i) => {
-            const ev = evidenceView(e);
-            return (
-              <li key={i}>
-                {ev.where ? <span className="cell-mono">{ev.where}</span> : null} {ev.title}
-                {ev.body ? <pre className="integrity-pre">{ev.body}</pre> : null}
-              </li>
-            );
-          })}
-        </ul>
+        <IntegrityEvidenceList flag={flag} run={run} />
       </details>
       {flag.severity !== 'info' ? (
         <div className="integrity-decision">

@@ -2,9 +2,11 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { RunSummary } from '../../shared/contract';
 import type { AgentStep, StepKind } from '../../shared/contract-trajectory';
+import { stepAtLine } from '../common/evidence-target';
 import type { RunTabProps } from '../common/run-tabs';
 import { runTimeline } from '../common/run-timeline';
 import { currentRunPosition, publishRunPosition, subscribeRunPosition } from '../common/run-position';
+import { useAppStore } from '../store/store-context';
 import { PtbRecordPanel } from './ptb-record-panel';
 import { StepKindFilter } from './step-kind-filter';
 import { StepRow } from './step-row';
@@ -141,6 +143,40 @@ export function StepsTabView({
       }
     } else setCursor(nextIndex);
   };
+
+  // Evidence opened from the Integrity tab: the step its trace line belongs to, picked, opened and scrolled to
+  // (which moves the run position the replay follows). Every kind is shown so the step is not filtered out.
+  const evidence = useAppStore((s) =>
+    s.nav.evidence?.tab === 'steps' && s.nav.evidence.runId === run.id ? s.nav.evidence : null,
+  );
+  const evidenceShown = useAppStore((s) => s.nav.evidenceShown);
+  const [focus, setFocus] = useState<{ line: number; seq: number; done: boolean } | null>(null);
+  if (evidence?.tab === 'steps' && evidence.seq !== focus?.seq) {
+    setFocus({ line: evidence.line, seq: evidence.seq, done: false });
+    setKinds(new Set());
+  }
+  useEffect(() => {
+    if (evidence) evidenceShown(evidence.seq);
+  }, [evidence, evidenceShown]);
+  const pickRef = useRef(pick);
+  useEffect(() => {
+    pickRef.current = pick;
+  });
+  useEffect(() => {
+    if (!focus || focus.done || !page || kinds.size > 0) return;
+    const last = steps[steps.length - 1];
+    if (steps.length < page.total && (!last || last.line < focus.line)) {
+      void loadMore();
+      return;
+    }
+    const at = stepAtLine(steps, focus.line);
+    const step = at === null ? undefined : steps.find((s) => s.index === at);
+    setFocus({ ...focus, done: true });
+    if (!step) return;
+    pickRef.current(step);
+    setExpanded((prev) => new Set(prev).add(step.index));
+    reveal(step.index);
+  }, [focus, page, kinds, steps, loadMore, reveal]);
 
   const toggleKind = (kind: StepKind): void => {
     setKinds((prev) => {
