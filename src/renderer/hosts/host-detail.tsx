@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { HostSummary } from '../../shared/contract';
 import { useAppStore } from '../store/store-context';
 import { preflightOf } from '../store/slices/hosts-slice';
+import { ConfirmRow } from '../common/confirm-row';
 import { HostErrorPanel } from '../common/host-error-panel';
 import { hostKindLabel } from '../common/host-order';
 import { connectionStateText, connectionTone, jumpHops } from '../common/host-state-text';
@@ -31,6 +32,10 @@ export function HostDetail({ host, now }: { host: HostSummary; now: number }) {
   const shown =
     problem ?? (host.state?.error && status !== 'connected' ? { action: '', error: host.state.error } : null);
   const hops = jumpHops(host.jump);
+  // One button connects or disconnects, as the connection stands.
+  const toggle = live
+    ? { testId: 'disconnect-host', act: disconnect, text: pending === 'disconnect' ? 'Disconnecting…' : 'Disconnect' }
+    : { testId: 'connect-host', act: connect, text: pending === 'connect' ? 'Connecting…' : 'Connect' };
 
   return (
     <article className="host-detail" data-testid="host-detail" aria-labelledby="host-detail-name">
@@ -43,27 +48,15 @@ export function HostDetail({ host, now }: { host: HostSummary; now: number }) {
         </div>
         <div className="host-detail-actions">
           {host.kind === 'ssh' ? (
-            live ? (
-              <button
-                type="button"
-                className="button"
-                data-testid="disconnect-host"
-                disabled={busy}
-                onClick={() => void disconnect(host.name)}
-              >
-                {pending === 'disconnect' ? 'Disconnecting…' : 'Disconnect'}
-              </button>
-            ) : (
-              <button
-                type="button"
-                className="button"
-                data-testid="connect-host"
-                disabled={busy}
-                onClick={() => void connect(host.name)}
-              >
-                {pending === 'connect' ? 'Connecting…' : 'Connect'}
-              </button>
-            )
+            <button
+              type="button"
+              className="button"
+              data-testid={toggle.testId}
+              disabled={busy}
+              onClick={() => void toggle.act(host.name)}
+            >
+              {toggle.text}
+            </button>
           ) : null}
           <button
             type="button"
@@ -123,31 +116,18 @@ export function HostDetail({ host, now }: { host: HostSummary; now: number }) {
 
       <footer className="host-detail-footer">
         {confirmingRemove ? (
-          <div className="confirm-row" role="group" aria-label="Confirm removal">
-            <span>
-              Remove <strong>{host.name}</strong> from the workbench? Its profile is forgotten; nothing on the host
-              changes.
-            </span>
-            <span className="confirm-buttons">
-              <button
-                type="button"
-                className="button"
-                data-testid="remove-host-cancel"
-                onClick={() => setConfirmingRemove(false)}
-              >
-                Cancel
-              </button>
-              <button
-                type="button"
-                className="button button-danger"
-                data-testid="remove-host-confirm"
-                disabled={pending === 'remove'}
-                onClick={() => void remove(host.name)}
-              >
-                {pending === 'remove' ? 'Removing…' : 'Remove'}
-              </button>
-            </span>
-          </div>
+          <ConfirmRow
+            label="Confirm removal"
+            cancelTestId="remove-host-cancel"
+            onCancel={() => setConfirmingRemove(false)}
+            confirmTestId="remove-host-confirm"
+            confirmText={pending === 'remove' ? 'Removing…' : 'Remove'}
+            disabled={pending === 'remove'}
+            onConfirm={() => void remove(host.name)}
+          >
+            Remove <strong>{host.name}</strong> from the workbench? Its profile is forgotten; nothing on the host
+            changes.
+          </ConfirmRow>
         ) : (
           <button
             type="button"

@@ -7,6 +7,7 @@ import { useAppStore } from '../store/store-context';
 import type { RunAction } from '../store/slices/runs-slice';
 import { extendedDeadline, parseExtension } from './run-extend';
 import { runControls } from '../common/run-status-text';
+import { ConfirmRow } from '../common/confirm-row';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -31,39 +32,20 @@ export function RunControlsView({ run }: { run: RunSummary }) {
     <div className="run-controls" data-testid="run-controls">
       {open === null ? (
         <div className="run-controls-buttons">
-          {controls.extend ? (
-            <button
-              type="button"
-              className="button"
-              data-testid="run-extend"
-              disabled={pending !== undefined}
-              onClick={() => setConfirming('extend')}
-            >
-              Extend…
-            </button>
-          ) : null}
-          {controls.stop ? (
-            <button
-              type="button"
-              className="button"
-              data-testid="run-stop"
-              disabled={pending !== undefined}
-              onClick={() => setConfirming('stop')}
-            >
-              Stop…
-            </button>
-          ) : null}
-          {controls.kill ? (
-            <button
-              type="button"
-              className="button button-quiet button-danger-text"
-              data-testid="run-kill"
-              disabled={pending !== undefined}
-              onClick={() => setConfirming('kill')}
-            >
-              Kill…
-            </button>
-          ) : null}
+          {actionButtons.map(({ action, label, className }) =>
+            controls[action] ? (
+              <button
+                key={action}
+                type="button"
+                className={className}
+                data-testid={`run-${action}`}
+                disabled={pending !== undefined}
+                onClick={() => setConfirming(action)}
+              >
+                {label}
+              </button>
+            ) : null,
+          )}
           {pending ? <span className="muted">{pendingText[pending]}</span> : null}
         </div>
       ) : open === 'extend' ? (
@@ -74,44 +56,40 @@ export function RunControlsView({ run }: { run: RunSummary }) {
           onExtend={async (seconds) => finish(await extend(run.id, seconds))}
         />
       ) : (
-        <div className="confirm-row" role="group" aria-label={open === 'stop' ? 'Confirm stop' : 'Confirm kill'}>
-          <span>
-            {open === 'stop' ? (
-              <>
-                Stop the agent now? It gets SIGTERM, then SIGKILL after the grace period; whatever is in{' '}
-                <code>final_model/</code> is evaluated.
-              </>
-            ) : (
-              <>
-                Kill the agent at once (SIGKILL, no grace period)? Work it has not saved to <code>final_model/</code> is
-                lost.
-              </>
-            )}
-          </span>
-          <span className="confirm-buttons">
-            <button
-              type="button"
-              className="button"
-              data-testid="run-confirm-cancel"
-              onClick={() => setConfirming(null)}
-            >
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="button button-danger"
-              data-testid={open === 'stop' ? 'run-stop-confirm' : 'run-kill-confirm'}
-              disabled={pending !== undefined}
-              onClick={async () => finish(await (open === 'stop' ? stop(run.id) : kill(run.id)))}
-            >
-              {open === 'stop' ? (pending === 'stop' ? 'Stopping…' : 'Stop') : pending === 'kill' ? 'Killing…' : 'Kill'}
-            </button>
-          </span>
-        </div>
+        <ConfirmRow
+          label={open === 'stop' ? 'Confirm stop' : 'Confirm kill'}
+          cancelTestId="run-confirm-cancel"
+          onCancel={() => setConfirming(null)}
+          confirmTestId={open === 'stop' ? 'run-stop-confirm' : 'run-kill-confirm'}
+          confirmText={
+            open === 'stop' ? (pending === 'stop' ? 'Stopping…' : 'Stop') : pending === 'kill' ? 'Killing…' : 'Kill'
+          }
+          disabled={pending !== undefined}
+          onConfirm={async () => finish(await (open === 'stop' ? stop(run.id) : kill(run.id)))}
+        >
+          {open === 'stop' ? (
+            <>
+              Stop the agent now? It gets SIGTERM, then SIGKILL after the grace period; whatever is in{' '}
+              <code>final_model/</code> is evaluated.
+            </>
+          ) : (
+            <>
+              Kill the agent at once (SIGKILL, no grace period)? Work it has not saved to <code>final_model/</code> is
+              lost.
+            </>
+          )}
+        </ConfirmRow>
       )}
     </div>
   );
 }
+
+/** The buttons in the order they stand; each opens its confirmation. */
+const actionButtons: { action: RunAction; label: string; className: string }[] = [
+  { action: 'extend', label: 'Extend…', className: 'button' },
+  { action: 'stop', label: 'Stop…', className: 'button' },
+  { action: 'kill', label: 'Kill…', className: 'button button-quiet button-danger-text' },
+];
 
 const pendingText: Record<RunAction, string> = {
   stop: 'Stopping…',
