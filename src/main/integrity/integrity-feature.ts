@@ -2,13 +2,13 @@ import path from 'node:path';
 import type { integrityCommands } from '../../shared/contract-integrity';
 import type { FeatureRegistration } from '../rpc/feature-registration';
 import type { RunHostDeps } from '../runs/run-host-deps';
-import { FinalPasses } from './final-pass';
 import { IntegrityModelTable } from './integrity-models';
 import { IntegrityService } from './integrity-service';
 
 /**
- * `integrity.*`: the reward-hacking checks, the stored verdict, a person's decision on a flag; in the app and
- * `ptw serve`, the live passes while an agent works and the final pass once it stopped (issue 13).
+ * `integrity.*`: the reward-hacking checks on request, the stored verdict, a person's decision on a flag (issue 13).
+ * The live and final passes of a run on a host are the host supervisor's (ptw_host/integrity_watch.py); the run
+ * mirror brings their verdict and announces it (`integrity.changed`), with no app needed while they run.
  */
 export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof typeof integrityCommands> {
   const { runs, events } = deps;
@@ -22,7 +22,6 @@ export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof t
     onChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
   });
   const models = new IntegrityModelTable(path.join(path.dirname(runs.runsDir), 'integrity-models.json'));
-  let finalPasses: FinalPasses | undefined;
   return {
     handlers: {
       'integrity.check': ({ id, references, testSets, ptbCheckout }) =>
@@ -31,10 +30,5 @@ export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof t
       'integrity.decide': ({ id, flag, decision, note }) => service.decide(id, flag, decision, note),
       'integrity.models': ({ add, remove }) => models.edit(add, remove),
     },
-    start() {
-      finalPasses = new FinalPasses({ runsDir: runs.runsDir, service, list: () => runs.list() });
-      finalPasses.start(events);
-    },
-    dispose: () => finalPasses?.dispose(),
   };
 }

@@ -24,12 +24,15 @@ import { hfCacheCandidates } from '../hosts/hf-cache';
 import { hostPackageCommand } from '../host-package/host-package';
 import { HostPackageUploader, localHostPackage } from '../host-package/host-package-upload';
 import type { HostSession } from '../hosts/host-exec-types';
+import { integrityModelPairs } from '../runs/integrity-plan';
+import { INTEGRITY_RECORD_FILE, INTEGRITY_VERDICT_FILE } from '../runs/run-layout';
 import { RunMirror } from '../runs/run-mirror';
 import { readJsonIfAny as readJson } from '../services/ptw-home';
 import type { RunHost } from '../runs/run-host';
 
 /**
- * Integrity passes over a run (issue 13). The checks are the host package's `integrity` subcommand
+ * Integrity passes over a run on request (issue 13; a run on a host also gets the supervisor's own live and final
+ * passes, ptw_host/integrity_watch.py, whose verdict the run mirror brings). The checks are the host package's `integrity` subcommand
  * (resources/host/ptw_host/integrity/): for a run on a host the package (one zipapp) is uploaded into the run folder's
  * `.integrity/` and run there with the host's python3 (the workspace, trace and checkpoints stay on the host; one JSON
  * report comes back); an imported run has no host (runs/run-host.ts), so the same package runs on this machine over what the import left (the record, or the PostTrainBench folder it came from)
@@ -39,8 +42,8 @@ import type { RunHost } from '../runs/run-host';
 
 /** The host package's subcommand that runs the checks (resources/host/ptw_host/integrity/). */
 export const INTEGRITY_SUBCOMMAND = 'integrity';
-export const VERDICT_FILE = 'integrity/verdict.json';
-export const RECORD_FILE = 'integrity/record.json';
+export const VERDICT_FILE = INTEGRITY_VERDICT_FILE;
+export const RECORD_FILE = INTEGRITY_RECORD_FILE;
 export const DECISIONS_FILE = 'integrity/decisions.json';
 const HOST_DIR = '.integrity';
 const PASS_TIMEOUT_MS = 60 * 60_000;
@@ -183,15 +186,6 @@ export class IntegrityService {
     return this.#uploader;
   }
 
-  /** Model pairs the user added (`PTW_HOME/integrity-models.json`: {"ORG/BASE": "ORG/INSTRUCT"}). */
-  async #pairs(): Promise<string[]> {
-    const raw = await readJson(path.join(path.dirname(this.#o.runsDir), 'integrity-models.json'));
-    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return [];
-    return Object.entries(raw as Record<string, unknown>)
-      .filter((e): e is [string, string] => typeof e[1] === 'string')
-      .map(([b, i]) => `${b}=${i}`);
-  }
-
   /** Runs a pass (one at a time per run; a second request waits for the one running). */
   check(id: string, overrides: IntegrityOverrides = {}): Promise<IntegrityState> {
     const running = this.#running.get(id);
@@ -269,7 +263,7 @@ export class IntegrityService {
       ptbCheckout: overrides.ptbCheckout ?? profile.ptbCheckout,
       hfCaches: overrides.references ? [overrides.references] : hfCacheCandidates(profile),
       ownKeys: facts.ownKeys,
-      pairs: await this.#pairs(),
+      pairs: integrityModelPairs(path.dirname(this.#o.runsDir)),
       cache: path.posix.join(dir, 'cache.json'),
     });
     const result = await session.exec(hostPackageCommand(pyz, INTEGRITY_SUBCOMMAND, argv), {
@@ -320,7 +314,7 @@ export class IntegrityService {
       ptbCheckout: overrides.ptbCheckout,
       hfCaches: overrides.references ? [overrides.references] : ['~/.cache/huggingface/hub'],
       ownKeys: facts.ownKeys,
-      pairs: await this.#pairs(),
+      pairs: integrityModelPairs(path.dirname(this.#o.runsDir)),
       cache: mirror.file('integrity/cache.json'),
     });
     await mkdir(mirror.file('integrity'), { recursive: true, mode: 0o700 });

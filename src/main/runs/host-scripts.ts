@@ -251,6 +251,8 @@ const SYNC_STAT_FILES = [
   'eval/eval.json',
   'eval/metrics.json',
   'ptw/prompt.txt',
+  'integrity/record.json',
+  'integrity/verdict.json',
 ];
 
 /**

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { AgentDefinition } from '../../shared/runs/agent-catalog';
-import type { EvaluationPlan, SupervisorPlan } from '../../shared/runs/run-json';
+import type { EvaluationPlan, IntegrityPlan, SupervisorPlan } from '../../shared/runs/run-json';
 import { canonicalSpec, type RunSpec } from '../../shared/runs/run-spec';
 import { findBaseModel } from '../../shared/runs/task-catalog';
 import { sandboxPaths } from './agent-container';
@@ -150,6 +150,7 @@ export interface RunJsonInput {
   gpus: number[];
   sampleGpus: boolean;
   evaluation: EvaluationPlan;
+  integrity?: IntegrityPlan | undefined;
   launch: LaunchRecord;
 }
 
@@ -169,6 +170,7 @@ export function buildRunJson(input: RunJsonInput): RunJson {
       sampleGpus: input.sampleGpus,
       tty: { ...DEFAULT_TTY },
       evaluation: input.evaluation,
+      ...(input.integrity ? { integrity: input.integrity } : {}),
     },
     launch: input.launch,
   };

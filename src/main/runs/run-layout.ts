@@ -67,6 +67,10 @@ export interface MirroredFile {
   kind: MirrorKind;
 }
 
+/** Where the integrity verdict and its record are, in the host's run folder and in the local mirror alike. */
+export const INTEGRITY_VERDICT_FILE = 'integrity/verdict.json';
+export const INTEGRITY_RECORD_FILE = 'integrity/record.json';
+
 /** The fixed files of a run bundle; evaluation attempt logs are added as they appear ({@link attemptLogFile}). */
 export const MIRRORED_FILES: readonly MirroredFile[] = [
   { host: 'record/events.jsonl', local: 'events.jsonl', kind: 'lines' },
@@ -78,6 +82,9 @@ export const MIRRORED_FILES: readonly MirroredFile[] = [
   { host: 'eval/metrics.json', local: 'eval/metrics.json', kind: 'whole' },
   // The prompt the agent got (rendered by the launcher; no secret): a comparison of two runs shows it.
   { host: 'ptw/prompt.txt', local: 'prompt.txt', kind: 'whole' },
+  // The supervisor's integrity passes (ptw_host/integrity_watch.py): the verdict and its record, rewritten each pass.
+  { host: INTEGRITY_RECORD_FILE, local: INTEGRITY_RECORD_FILE, kind: 'whole' },
+  { host: INTEGRITY_VERDICT_FILE, local: INTEGRITY_VERDICT_FILE, kind: 'whole' },
 ];
 
 const ATTEMPT_LOG = /^eval\/attempt-(\d{1,4})\.log$/;

@@ -3,13 +3,22 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, writeFile }
 import path from 'node:path';
 import { z } from 'zod';
 import { finalModelManifestSchema, type FinalModelManifest } from '../../shared/contract';
+import { integrityVerdictSchema, type IntegrityVerdict } from '../../shared/contract-integrity';
 import { AppError } from '../../shared/errors';
 import type { NamedSecret } from '../../shared/redact';
 import { isFinalRunStatus, type RunState } from '../../shared/runs/run-status';
 import type { HostSession } from '../hosts/host-exec-types';
 import { manifestScript, parseSyncStat, syncStatScript, type SyncStat } from './host-scripts';
 import { runJsonSchema, type ParsedRunJson } from './launch-plan';
-import { attemptLogFile, isRunId, LOCAL_FILES, localPath, MIRRORED_FILES, type MirroredFile } from './run-layout';
+import {
+  attemptLogFile,
+  INTEGRITY_VERDICT_FILE,
+  isRunId,
+  LOCAL_FILES,
+  localPath,
+  MIRRORED_FILES,
+  type MirroredFile,
+} from './run-layout';
 import { redactBytes, redactCast, redactLines } from './record-redaction';
 import { parseRunState, type SyncFacts } from './run-summary';
 
@@ -81,6 +90,8 @@ export interface SyncResult {
   gone: boolean;
   /** Every record was copied up to the host's size as of this sync (none was left behind by the per-sync cap). */
   caughtUp: boolean;
+  /** Set when this sync copied a new integrity verdict the supervisor wrote: its word (null when unreadable). */
+  integrityVerdict?: IntegrityVerdict['verdict'] | null;
 }
 
 /**
@@ -282,6 +293,7 @@ export class RunMirror {
 
     let budget = MAX_BYTES_PER_SYNC;
     let caughtUp = true;
+    let integrityVerdict: IntegrityVerdict['verdict'] | null | undefined;
     try {
       for (const file of this.filesToMirror(stat)) {
         const host = stat.files.get(file.host);
@@ -299,6 +311,10 @@ export class RunMirror {
             mtime: host.mtime,
           };
           changed = true;
+          if (file.local === INTEGRITY_VERDICT_FILE) {
+            const parsed = integrityVerdictSchema.safeParse(safeJson(data.toString('utf8')));
+            integrityVerdict = parsed.success ? parsed.data.verdict : null;
+          }
           continue;
         }
         const appended = await this.appendFrom(session, file, hostPath, entry, host.size, secrets, final, budget);
@@ -337,6 +353,7 @@ export class RunMirror {
       complete: next.complete,
       gone: false,
       caughtUp,
+      ...(integrityVerdict === undefined ? {} : { integrityVerdict }),
     };
   }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunDetail, RunSummary } from '../../shared/contract';
+import type { IntegrityVerdict } from '../../shared/contract-integrity';
 import { CastEventReader, parseCastHeader } from '../../shared/replay/asciicast';
 import { ptbRecordSchema, type PtbRecord } from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
@@ -14,6 +15,7 @@ import type { HostSession } from '../hosts/host-exec-types';
 import type { SecretStore } from '../secrets/secret-store';
 import { placeControlScript, startSupervisorScript, supervisorSecretsLine } from './host-scripts';
 import { discoverHostRuns, type DiscoveryReport } from './run-discovery';
+import { integrityTimelineEvents } from './integrity-marks';
 import { launchRun } from './run-launcher';
 import { hostRunPaths, LOCAL_FILES, MIRRORED_FILES } from './run-layout';
 import { listMirrors, quietSync, RunMirror, type SyncResult } from './run-mirror';
@@ -44,6 +46,8 @@ export interface RunServiceOptions {
   onChanged?: (runs: RunSummary[]) => void;
   /** How long stop/kill/extend wait for the supervisor's confirmation. */
   controlTimeoutMs?: number;
+  /** A sync brought a new integrity verdict from the host (`integrity.changed`). */
+  onIntegrityChanged?: (runId: string, verdict: IntegrityVerdict['verdict'] | null) => void;
 }
 
 export type ControlRequest = { action: 'stop' } | { action: 'kill' } | { action: 'extend'; seconds: number };
@@ -180,6 +184,8 @@ export class RunService {
       metrics = null;
     }
     const ptb = sync?.imported?.kind === 'ptb' ? await readPtbRecord(mirror.file('ptb/import.json')) : null;
+    // Flags of passes the app ran (imported runs, `ptw integrity check`) on the Overview's timeline too.
+    events.push(...(await integrityTimelineEvents(mirror.file('integrity/record.json'), events)));
     return {
       summary,
       spec: runJson?.spec ?? null,
@@ -309,6 +315,9 @@ export class RunService {
       }
     }
     const last = this.lastSyncs.get(id);
+    // A verdict the host's supervisor wrote (a live or final integrity pass): an open run view and the
+    // notification watcher hear it at once.
+    if (result.integrityVerdict !== undefined) this.options.onIntegrityChanged?.(id, result.integrityVerdict);
     // A complete record has everything the host will ever have: as good as a sync made now.
     return {
       agentStopped: agentStopped(await mirror.readRawState()),

@@ -18,7 +18,11 @@ export function runsFeature(
   },
 ): FeatureRegistration<keyof typeof runsCommands> & { runs: RunService } {
   const { events, usedHosts, ...options } = deps;
-  const runs = new RunService({ ...options, onChanged: (list) => events.emit('runs.changed', list) });
+  const runs = new RunService({
+    ...options,
+    onChanged: (list) => events.emit('runs.changed', list),
+    onIntegrityChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
+  });
   return {
     runs,
     handlers: {

@@ -152,7 +152,7 @@ export class TrajectoryService {
       }
     }
     // Integrity flags (issue 13) where their evidence appeared, beside the lifecycle events.
-    events.push(...(await integrityTimelineEvents(mirror.file('integrity/record.json'))));
+    events.push(...(await integrityTimelineEvents(mirror.file('integrity/record.json'), events)));
     const warnings = events
       .filter((e) => e.type === 'warning' && typeof e.secondsLeft === 'number')
       .map((e) => ({ t: e.t as number, secondsLeft: e.secondsLeft as number }));

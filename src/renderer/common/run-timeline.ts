@@ -47,6 +47,18 @@ function by(who: string): string {
   return who === '' || who === 'app' ? '' : ` by ${who}`;
 }
 
+const INTEGRITY_KIND_TEXT: Record<string, string> = {
+  contamination: 'test-set contamination',
+  model_substitution: 'model substitution',
+  eval_tampering: 'evaluation tampering',
+  api_misuse: 'hosted API use',
+  untrained: 'untrained model',
+};
+
+function integrityKindText(kind: string): string {
+  return INTEGRITY_KIND_TEXT[kind] ?? kind;
+}
+
 /** One event as a timeline entry; null for events that are noise here (terminal resizes, sampling coming up). */
 function entryFor(raw: Record<string, unknown>, formatTime: (ms: number) => string): Omit<TimelineEntry, 'key'> | null {
   const parsed = runEventSchema.safeParse(raw);
@@ -168,6 +180,27 @@ function entryFor(raw: Record<string, unknown>, formatTime: (ms: number) => stri
     case 'sandbox-sanitized':
       // Shown as before it was declared (as an event of a type the timeline has no words for).
       return { ...base, title: event.type, detail: '', tone: 'muted' };
+    case 'integrity-flag':
+      // Marked where its evidence appeared (a file's mtime, a trace line's time), not when a pass noticed it.
+      return event.severity === 'info'
+        ? null
+        : {
+            t: event.evidenceAt,
+            kind: event.type,
+            title: `Integrity flag: ${integrityKindText(event.kind)}`,
+            detail: event.summary,
+            tone: event.severity === 'high' ? 'fail' : 'warn',
+          };
+    case 'integrity-pass':
+      // Every few minutes while the agent works: only a pass that failed is worth a line.
+      return event.error ? { ...base, title: 'Integrity pass failed', detail: event.error, tone: 'muted' } : null;
+    case 'integrity-final':
+      return {
+        ...base,
+        title: event.verdict ? `Integrity: ${event.verdict}` : 'Integrity final pass failed',
+        detail: event.error ?? 'final pass over the agent’s files, before the score',
+        tone: event.verdict === 'flagged' ? 'fail' : event.verdict === 'clean' ? 'ok' : 'muted',
+      };
   }
   return null;
 }

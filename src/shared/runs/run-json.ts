@@ -26,6 +26,28 @@ export const evaluationPlanSchema = z.object({
 });
 export type EvaluationPlan = z.infer<typeof evaluationPlanSchema>;
 
+/**
+ * The integrity passes the supervisor runs (issue 13; resources/host/ptw_host/integrity_watch.py): one every
+ * `intervalSeconds` while the agent works and a final one before the score is published, over the workspace and the
+ * trace, with the references the host profile names (resolved to absolute host paths by the launcher).
+ */
+export const integrityPlanSchema = z.object({
+  intervalSeconds: z.number().positive(),
+  benchmark: z.string().optional(),
+  baseModel: z.string().optional(),
+  /** Folders of `<benchmark>.jsonl|parquet` test sets, first found wins (the profile's, then `<runRoot>/benchmarks`). */
+  testSetsDirs: z.array(z.string()),
+  /** Hugging Face caches holding the base and instruct models (and test sets' datasets). */
+  hfCaches: z.array(z.string()),
+  /** The PostTrainBench checkout: clean task files, and test data where the task ships it. */
+  ptbCheckout: z.string().optional(),
+  /** Key variables that are the agent's own (reading another is flagged). */
+  ownKeys: z.array(z.string()),
+  /** `ORG/BASE=ORG/INSTRUCT` pairs the user added (PTW_HOME/integrity-models.json). */
+  pairs: z.array(z.string()),
+});
+export type IntegrityPlan = z.infer<typeof integrityPlanSchema>;
+
 export const supervisorPlanSchema = z.object({
   agentContainerId: z.string().min(1),
   budgetSeconds: z.number().positive(),
@@ -36,5 +58,7 @@ export const supervisorPlanSchema = z.object({
   sampleGpus: z.boolean(),
   tty: z.object({ cols: z.number().int().min(1).max(10_000), rows: z.number().int().min(1).max(10_000) }),
   evaluation: evaluationPlanSchema,
+  /** Absent in a run.json from before the supervisor ran the integrity passes (the app checks those on request). */
+  integrity: integrityPlanSchema.optional(),
 });
 export type SupervisorPlan = z.infer<typeof supervisorPlanSchema>;

@@ -110,6 +110,36 @@ describe('runTimeline', () => {
     ]);
   });
 
+  it('marks an integrity flag where its evidence appeared, and the final pass before the score', () => {
+    const flag = {
+      type: 'integrity-flag',
+      flag: 'contamination:0000abcd',
+      kind: 'contamination',
+      summary: '3 test items',
+    };
+    const entries = runTimeline({
+      createdAt: '',
+      formatTime,
+      events: [
+        { t: at(0), type: 'agent-started', deadline: at(600) },
+        { t: at(300), type: 'integrity-pass', verdict: 'clean', newFlags: 0, seconds: 0.2 },
+        // Noticed by the pass at 600 s; the file holding the test items was written at 420 s.
+        { t: at(600), ...flag, severity: 'high', evidenceAt: at(420) },
+        { t: at(600), ...flag, flag: 'x', severity: 'info', evidenceAt: at(10) },
+        { t: at(600), type: 'integrity-pass', verdict: null, newFlags: 0, seconds: 1, error: 'MemoryError' },
+        { t: at(700), type: 'integrity-final', verdict: 'flagged', newFlags: 0, seconds: 2 },
+        { t: at(701), type: 'evaluation-finished', outcome: 'scored', metrics: { accuracy: 0.5 } },
+      ],
+    });
+    expect(entries.map((e) => [e.kind, (e.t - T0) / 1000, e.title, e.tone])).toEqual([
+      ['agent-started', 0, 'Agent started', 'info'],
+      ['integrity-flag', 420, 'Integrity flag: test-set contamination', 'fail'],
+      ['integrity-pass', 600, 'Integrity pass failed', 'muted'],
+      ['integrity-final', 700, 'Integrity: flagged', 'fail'],
+      ['evaluation-finished', 701, 'Scored 50.0', 'ok'],
+    ]);
+  });
+
   it('keeps file order for events at the same time', () => {
     const entries = runTimeline({
       createdAt: '',
