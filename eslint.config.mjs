@@ -16,6 +16,7 @@ const mainFeatures = [
   'app',
   'checkpoints',
   'datasets',
+  'experiments',
   'integrity',
   'leaderboard',
   'live',

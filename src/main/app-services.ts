@@ -25,6 +25,7 @@ import { checkpointsFeature } from './checkpoints/checkpoints-feature';
 import { datasetsFeature } from './datasets/datasets-feature';
 import { leaderboardFeature } from './leaderboard/leaderboard-feature';
 import { integrityFeature } from './integrity/integrity-feature';
+import { experimentsFeature } from './experiments/experiments-feature';
 
 export interface AppServices {
   readonly home: string;
@@ -131,6 +132,14 @@ export async function createAppServices(options: {
     datasetsFeature(onRun),
     leaderboardFeature({ runsDir: runs.runs.runsDir, trajectory: trajectory.trajectory }),
     integrityFeature(onRun),
+    experimentsFeature({
+      home,
+      events,
+      runs: runs.runs,
+      profiles: () => hosts.hostStore.list(),
+      launch: { session, profile, secrets: secrets.secrets, resourcesDir, runsDir: runs.runs.runsDir, appVersion },
+      env: options.env ?? process.env,
+    }),
   ] as const;
   const router = new ContractRouter(featureHandlers(features));
 

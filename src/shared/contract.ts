@@ -14,6 +14,7 @@ import { datasetsCommands, datasetsEvents } from './contract-datasets';
 import { leaderboardCommands, leaderboardEvents } from './contract-leaderboard';
 import { hostSetupCommands, hostSetupEvents } from './contract-host-setup';
 import { integrityCommands, integrityEvents } from './contract-integrity';
+import { experimentsCommands, experimentsEvents } from './contract-experiments';
 
 /**
  * The one contract between the node side (main process, `ptw serve`) and the renderer.
@@ -50,6 +51,7 @@ export const commands = {
   ...leaderboardCommands,
   ...integrityCommands,
   ...hostSetupCommands,
+  ...experimentsCommands,
 } as const;
 
 export const events = {
@@ -66,6 +68,7 @@ export const events = {
   ...leaderboardEvents,
   ...integrityEvents,
   ...hostSetupEvents,
+  ...experimentsEvents,
 } as const;
 
 export type Commands = typeof commands;

@@ -426,6 +426,8 @@ def parse_args(argv):
     parser.add_argument("--min-free-bytes", type=int, default=MIN_FREE_BYTES)
     parser.add_argument("--status", action="store_true", help="print the queue as JSON (no secrets) and exit")
     parser.add_argument("--resume", action="store_true", help="lift the host's pause and exit")
+    parser.add_argument("--withdraw", nargs="+", metavar="ID", help="take queued runs back (not started ones); exit")
+    parser.add_argument("--requeue", nargs="+", metavar="ID", help="queue withdrawn runs again; exit")
     return parser.parse_args(argv)
 
 
@@ -437,6 +439,11 @@ def main(argv):
         return 0
     if args.resume:
         queue.resume()
+        return 0
+    if args.withdraw or args.requeue:
+        moved = [i for i in args.withdraw or [] if queue.withdraw(i)]
+        moved += [i for i in args.requeue or [] if queue.move(i, "withdrawn", "pending")]
+        print(json.dumps({"moved": moved}))
         return 0
     lock = acquire_lock(queue)
     if lock is None:

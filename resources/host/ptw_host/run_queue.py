@@ -34,6 +34,24 @@ STATES = ("pending", "claimed", "started", "done", "withdrawn")
 PRIVATE_FIELDS = ("secrets", "container", "runJson")
 
 
+def run_state(run_dir):
+    """What the app shows of a started run: its state.json's status, times, error and score (accuracy x 100)."""
+    try:
+        with open(os.path.join(run_dir, "state.json"), encoding="utf-8") as handle:
+            state = json.load(handle)
+    except (OSError, ValueError):
+        return {"status": None}
+    metrics = (state.get("evaluation") or {}).get("metrics") or {}
+    accuracy = metrics.get("accuracy") if isinstance(metrics, dict) else None
+    return {
+        "status": state.get("status"),
+        "startedAt": state.get("startedAt"),
+        "deadline": state.get("deadline"),
+        "error": state.get("error"),
+        "score": accuracy * 100 if isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool) else None,
+    }
+
+
 class HostQueue:
     def __init__(self, run_root):
         self.run_root = os.path.abspath(os.path.expanduser(run_root))
@@ -146,5 +164,8 @@ class HostQueue:
                     continue
                 public = {k: v for k, v in entry.items() if k not in PRIVATE_FIELDS}
                 public["state"] = state
+                attempts = entry.get("attempts") or []
+                if attempts and attempts[-1].get("runDir"):
+                    public["run"] = run_state(attempts[-1]["runDir"])
                 entries.append(public)
         return {"now": now_ms(), "root": self.run_root, "paused": self.paused(), "entries": entries}

@@ -13,6 +13,7 @@ import { addHostSetupCommand } from './host-setup-commands';
 import { addImportCommands } from './import-commands';
 import { addLeaderboardCommands } from './leaderboard-commands';
 import { addIntegrityCommands } from './integrity-commands';
+import { addExperimentCommands } from './experiment-commands';
 import { addReplayCommand } from './replay-commands';
 import { terminalSafe } from './cli-output';
 import { cli, type ServicesFactory } from './cli-services';
@@ -101,6 +102,7 @@ export function buildCli(io: CliIo = defaultIo, setExitCode: (code: number) => v
   addImportCommands(program, hostIo, openCli);
   addLeaderboardCommands(program, hostIo, openCli);
   addIntegrityCommands(program, hostIo, openCli);
+  addExperimentCommands(program, hostIo, openCli);
   addReplayCommand(
     program,
     hostIo,

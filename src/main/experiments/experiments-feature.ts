@@ -1,0 +1,43 @@
+import type { experimentsCommands } from '../../shared/contract-experiments';
+import { locateResourcesDir } from '../catalog/rehearsal-resources';
+import type { EventHub } from '../rpc/contract-router';
+import type { FeatureRegistration } from '../rpc/feature-registration';
+import type { RunService } from '../runs/run-service';
+import { ExperimentService, type ExperimentServiceOptions } from './experiment-service';
+
+/** `experiments.*`: a run matrix queued over several hosts' GPUs (issue 17; docs/experiments.md). */
+export function experimentsFeature(
+  deps: Omit<ExperimentServiceOptions, 'onChanged' | 'stopRun' | 'flagged' | 'launch' | 'dispatcherTickSeconds'> & {
+    events: EventHub;
+    runs: RunService;
+    launch: Omit<ExperimentServiceOptions['launch'], 'resourcesDir'> & { resourcesDir: string | undefined };
+    /** `PTW_DISPATCH_TICK_S`: seconds between a dispatcher's looks at its queue (tests shorten the default 5). */
+    env: Readonly<Record<string, string | undefined>>;
+  },
+): FeatureRegistration<keyof typeof experimentsCommands> & { experiments: ExperimentService } {
+  const { events, runs, launch, env, ...options } = deps;
+  const tick = Number(env.PTW_DISPATCH_TICK_S);
+  const experiments = new ExperimentService({
+    ...options,
+    launch: { ...launch, resourcesDir: launch.resourcesDir ?? locateResourcesDir() },
+    ...(tick > 0 ? { dispatcherTickSeconds: tick } : {}),
+    onChanged: (id) => events.emit('experiments.changed', { id }),
+    // A run the dispatcher started is mirrored here by the run service's discovery, then stopped like any run.
+    stopRun: async (host, runId) => {
+      await runs.discover(host);
+      await runs.control(runId, { action: 'stop' });
+    },
+    flagged: async (runId) => (await runs.summary(runId)).flagged ?? null,
+  });
+  return {
+    experiments,
+    handlers: {
+      'experiments.preview': ({ text }) => experiments.preview(text),
+      'experiments.start': ({ text, file }) => experiments.start(text, file),
+      'experiments.list': () => experiments.list(),
+      'experiments.get': ({ id }) => experiments.get(id),
+      'experiments.stop': ({ id }) => experiments.stop(id),
+      'experiments.resume': ({ id }) => experiments.resume(id),
+    },
+  };
+}
