@@ -289,6 +289,9 @@ export class RunService {
     // changed: otherwise a sync made by runs.get would leave the background loop nothing new to announce, and the
     // list would keep showing a status the record has left.
     if (result.changed) void this.emitIfChanged();
+    // A verdict the host's supervisor wrote (a live or final integrity pass): an open run view and the
+    // notification watcher hear it at once.
+    if (result.integrityVerdict !== undefined) this.options.onIntegrityChanged?.(id, result.integrityVerdict);
     return result;
   }
 
@@ -315,9 +318,6 @@ export class RunService {
       }
     }
     const last = this.lastSyncs.get(id);
-    // A verdict the host's supervisor wrote (a live or final integrity pass): an open run view and the
-    // notification watcher hear it at once.
-    if (result.integrityVerdict !== undefined) this.options.onIntegrityChanged?.(id, result.integrityVerdict);
     // A complete record has everything the host will ever have: as good as a sync made now.
     return {
       agentStopped: agentStopped(await mirror.readRawState()),
