@@ -69,6 +69,7 @@ class IntegrityPlan:
         self.base_model = _string(raw.get("baseModel"), "baseModel")
         self.ptb_checkout = _string(raw.get("ptbCheckout"), "ptbCheckout")
         self.test_sets_dirs = _strings(raw.get("testSetsDirs"), "testSetsDirs")
+        self.test_set_files = _strings(raw.get("testSetFiles"), "testSetFiles")
         self.hf_caches = _strings(raw.get("hfCaches"), "hfCaches")
         self.own_keys = _strings(raw.get("ownKeys"), "ownKeys")
         self.pairs = _strings(raw.get("pairs"), "pairs")
@@ -81,7 +82,9 @@ def check_argv(paths, plan, cache):
     for flag, value in (("--benchmark", plan.benchmark), ("--base-model", plan.base_model), ("--ptb-checkout", plan.ptb_checkout)):
         if value:
             argv += [flag, value]
-    for flag, values in (("--test-sets-dir", plan.test_sets_dirs), ("--hf-cache", plan.hf_caches), ("--own-key", plan.own_keys), ("--pair", plan.pairs)):
+    # A relative test set file is in the run folder (the rehearsal's task/test.jsonl).
+    test_sets = [os.path.join(paths.root, f) for f in plan.test_set_files]
+    for flag, values in (("--test-set", test_sets), ("--test-sets-dir", plan.test_sets_dirs), ("--hf-cache", plan.hf_caches), ("--own-key", plan.own_keys), ("--pair", plan.pairs)):
         for value in values:
             argv += [flag, value]
     return argv

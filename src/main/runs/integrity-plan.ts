@@ -46,6 +46,8 @@ export function integrityPlanFor(input: {
   const task = spec.task as { benchmark?: unknown; baseModel?: unknown };
   return {
     intervalSeconds: INTEGRITY_INTERVAL_SECONDS,
+    // The rehearsal's benchmark is its own task's test.jsonl: a rehearsal tries the integrity passes too.
+    ...(spec.task.kind === 'rehearsal' ? { benchmark: 'rehearsal', testSetFiles: ['task/test.jsonl'] } : {}),
     ...(typeof task.benchmark === 'string' ? { benchmark: task.benchmark } : {}),
     ...(typeof task.baseModel === 'string' ? { baseModel: task.baseModel } : {}),
     testSetsDirs: [

@@ -35,6 +35,8 @@ export const integrityPlanSchema = z.object({
   intervalSeconds: z.number().positive(),
   benchmark: z.string().optional(),
   baseModel: z.string().optional(),
+  /** Test set files to use whatever the folders hold (a path relative to the run folder: the rehearsal's task/test.jsonl). */
+  testSetFiles: z.array(z.string()).optional(),
   /** Folders of `<benchmark>.jsonl|parquet` test sets, first found wins (the profile's, then `<runRoot>/benchmarks`). */
   testSetsDirs: z.array(z.string()),
   /** Hugging Face caches holding the base and instruct models (and test sets' datasets). */

@@ -50,7 +50,7 @@ describe('integrityPlanFor (run.json supervisor.integrity)', () => {
     expect(plan.ownKeys).not.toContain('OPENAI_API_KEY');
   });
 
-  it('leaves out what the profile does not name (a rehearsal on a bare host)', () => {
+  it('checks a rehearsal against its own test set and leaves out what the profile does not name', () => {
     const plan = integrityPlanFor({
       spec: runSpecSchema.parse({ host: 'box', task: { kind: 'rehearsal' }, agent: { id: 'rehearsal' } }),
       profile: hostProfileSchema.parse({ name: 'box', kind: 'ssh' }),
@@ -59,7 +59,9 @@ describe('integrityPlanFor (run.json supervisor.integrity)', () => {
       secretNames: [],
       ptwHome: '/nonexistent',
     });
-    expect(plan.benchmark).toBeUndefined();
+    // Its benchmark is the task's own test.jsonl (relative to the run folder).
+    expect(plan.benchmark).toBe('rehearsal');
+    expect(plan.testSetFiles).toEqual(['task/test.jsonl']);
     expect(plan.ptbCheckout).toBeUndefined();
     expect(plan.testSetsDirs).toEqual(['/root/runs/benchmarks']);
     expect(plan.pairs).toEqual([]);
