@@ -20,6 +20,7 @@ export function TextDiffEditor({
   testId,
   className,
   sides = 'A on the left, B on the right',
+  onlyChanges = false,
 }: {
   name: string;
   original: string;
@@ -30,6 +31,8 @@ export function TextDiffEditor({
   className: string;
   /** What the two sides are, for the label. */
   sides?: string;
+  /** Fold the unchanged regions (a long file with a few changed lines opens at them). */
+  onlyChanges?: boolean;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const [error, setError] = useState<string | null>(null);
@@ -55,6 +58,7 @@ export function TextDiffEditor({
             scrollBeyondLastLine: false,
             wordWrap: 'on',
             diffWordWrap: 'on',
+            hideUnchangedRegions: { enabled: onlyChanges },
             theme: dark ? 'vs-dark' : 'vs',
           });
           editor.setModel({ original: a, modified: b });
@@ -74,7 +78,7 @@ export function TextDiffEditor({
       disposed = true;
       dispose();
     };
-  }, [name, original, modified, dark]);
+  }, [name, original, modified, dark, onlyChanges]);
 
   if (error) {
     return (

@@ -48,6 +48,7 @@ export function IntegrityEvidenceList({ flag, run }: { flag: IntegrityFlag; run:
                   testId="integrity-diff-editor"
                   className="integrity-diff-editor"
                   sides="the clean copy (or the base model's) on the left, the agent's on the right"
+                  onlyChanges
                 />
               </>
             ) : null}
