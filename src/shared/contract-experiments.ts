@@ -20,7 +20,7 @@ export const experimentCellSchema = z.object({
   model: z.string(),
   seed: z.number(),
   host: z.string(),
-  /** The run of the current attempt (retries get `<first>-r<n>`). */
+  /** The run of the current attempt (a retry's id is the first's with `r<n>` added). */
   runId: z.string(),
   status: z.string(),
   /** Accuracy × 100 once scored. */

@@ -128,21 +128,21 @@ class RetryTest(unittest.TestCase):
         self.assertFalse(d.should_retry(e, "infrastructure"))
         e["retries"] = {"infrastructure": 2, "agent": 0}
         self.assertTrue(d.should_retry(e, "infrastructure"))
-        e["attempts"] = [{"runId": "a"}, {"runId": "a-r2", "retryOf": "infrastructure"},
-                         {"runId": "a-r3", "retryOf": "infrastructure"}]
+        e["attempts"] = [{"runId": "a"}, {"runId": "ar2", "retryOf": "infrastructure"},
+                         {"runId": "ar3", "retryOf": "infrastructure"}]
         self.assertFalse(d.should_retry(e, "infrastructure"))
         self.assertFalse(d.should_retry(e, "result"))
 
     def test_an_attempt_gets_its_own_folder_and_the_chosen_gpus(self):
-        e = entry("20260101-abc", "/runs")
+        e = entry("r-20260101-120000-abc123", "/runs")
         run_id, run_dir, container, run_json = d.attempt_plan(e, 2, [3])
-        self.assertEqual((run_id, run_dir), ("20260101-abc-r2", "/runs/20260101-abc-r2"))
+        self.assertEqual((run_id, run_dir), ("r-20260101-120000-abc123r2", "/runs/r-20260101-120000-abc123r2"))
         self.assertEqual(container["Labels"], {"ptw.run-id": run_id, "ptw.run-dir": run_dir})
         self.assertEqual(container["HostConfig"]["DeviceRequests"][0]["DeviceIDs"], ["3"])
         self.assertEqual(run_json["supervisor"]["gpuIndices"], [3])
         self.assertEqual(run_json["supervisor"]["evaluation"]["labels"], {"ptw.run-dir": run_dir})
         self.assertEqual(run_json["id"], run_id)
-        self.assertEqual(d.attempt_plan(e, 1, [0])[0], "20260101-abc")
+        self.assertEqual(d.attempt_plan(e, 1, [0])[0], "r-20260101-120000-abc123")
 
 
 class DispatcherFilesTest(unittest.TestCase):

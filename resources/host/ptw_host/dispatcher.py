@@ -118,11 +118,12 @@ def should_retry(entry, kind):
 
 
 def attempt_ids(entry, number):
-    """(run id, run dir) of attempt `number` (1-based): the first is the template's own, retries add -r<number>."""
+    """(run id, run dir) of attempt `number` (1-based): the first is the template's own, a retry adds r<number> to
+    its suffix (a run id stays r-YYYYMMDD-HHMMSS-[a-z0-9]+, src/main/runs/run-layout.ts)."""
     template = entry["template"]
     if number == 1:
         return template["runId"], template["runDir"]
-    run_id = "%s-r%d" % (template["runId"], number)
+    run_id = "%sr%d" % (template["runId"], number)
     return run_id, os.path.join(os.path.dirname(template["runDir"]), run_id)
 
 

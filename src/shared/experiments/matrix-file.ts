@@ -65,6 +65,7 @@ export interface ExperimentMatrix {
   priority: number;
   image?: string;
   network?: boolean;
+  env?: Record<string, string>;
 }
 
 /** One run of the matrix: its coordinates and the run spec (host left to placement). */
@@ -144,6 +145,8 @@ const matrixFileSchema = z.strictObject(
     priority: z.number({ error: 'priority is a whole number' }).int('priority is a whole number').default(0),
     image: z.string().trim().min(1).optional(),
     network: z.union([z.boolean(), z.enum(['on', 'off'])]).optional(),
+    /** Extra, non-secret environment for every run's agent (checked as a run spec's `env`). */
+    env: z.record(z.string(), z.string(), { error: 'env is a mapping of NAME: value' }).optional(),
   },
   { error: 'the matrix file is a YAML mapping with name, tasks, agents, seeds, budget and hosts' },
 );
@@ -309,6 +312,16 @@ export function parseMatrixFile(text: string, context: MatrixContext): MatrixPar
   if (dupAgent >= 0)
     problem(['agents', dupAgent], `${agents[dupAgent]!.agent} ${agents[dupAgent]!.model} is listed twice`);
 
+  if (file.env) {
+    const checked = validateRunSpec({
+      host: 'placeholder',
+      task: { kind: 'rehearsal' },
+      agent: { id: 'rehearsal' },
+      env: file.env,
+    });
+    if (!checked.ok) for (const p of checked.problems) problem(p.path.split('.').slice(0, 2), p.message);
+  }
+
   const seeds = typeof file.seeds === 'number' ? Array.from({ length: file.seeds }, (_, i) => i + 1) : file.seeds;
   if (new Set(seeds).size !== seeds.length) problem(['seeds'], 'list each seed once');
 
@@ -352,6 +365,7 @@ export function parseMatrixFile(text: string, context: MatrixContext): MatrixPar
     priority: file.priority,
     ...(file.image ? { image: file.image } : {}),
     ...(network === undefined ? {} : { network }),
+    ...(file.env ? { env: file.env } : {}),
   };
   return { ok: true, matrix, cells: expandMatrix(matrix) };
 }
@@ -371,7 +385,7 @@ export function expandMatrix(matrix: ExperimentMatrix): MatrixCell[] {
           ...(matrix.image ? { image: matrix.image } : {}),
           // A rehearsal needs no internet (as for a single run, run-launcher.ts applyTaskDefaults).
           network: matrix.network ?? task !== 'rehearsal',
-          env: { PTW_SEED: String(seed) },
+          env: { ...matrix.env, PTW_SEED: String(seed) },
           label: `${matrix.name} · seed ${seed}`.slice(0, 120),
         });
         if (!checked.ok) throw new Error(`matrix cell ${task} ${agent.agent}: ${checked.problems[0]?.message}`);

@@ -80,6 +80,7 @@ hosts: [lab-2]
     ['a budget that does not parse', 'budget: 10 hours-ish', 'budget', /budget "10 hours-ish" does not parse/],
     ['an agent without its model', 'agents:\n  - agent: claude-code', 'claude-code', /name the model/],
     ['an unknown field', 'colour: blue', 'colour', /unknown field colour/],
+    ['a credential in env', 'env:\n  HF_TOKEN: abc', 'HF_TOKEN', /looks like a credential/],
   ])('refuses %s, naming the line', (_what, replacement, marker, message) => {
     const key = replacement.split(':')[0]!;
     const lines = good.split('\n');
