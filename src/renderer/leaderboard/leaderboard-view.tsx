@@ -121,92 +121,7 @@ export function LeaderboardView() {
         </>
       }
     >
-      <div className="leaderboard-filters" data-testid="leaderboard-filters">
-        <label>
-          Benchmark
-          <select
-            className="select"
-            data-testid="leaderboard-filter-benchmark"
-            value={filters.benchmark}
-            onChange={(e) => setFilter('benchmark', e.target.value)}
-          >
-            <option value="">All 7</option>
-            {BENCHMARKS.map((b) => (
-              <option key={b.id} value={b.id}>
-                {b.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Base model
-          <select
-            className="select"
-            data-testid="leaderboard-filter-base-model"
-            value={filters.baseModel}
-            onChange={(e) => setFilter('baseModel', e.target.value)}
-          >
-            <option value="">All 4</option>
-            {BASE_MODELS.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Agent
-          <select
-            className="select"
-            data-testid="leaderboard-filter-agent"
-            value={filters.agent}
-            onChange={(e) => setFilter('agent', e.target.value)}
-          >
-            <option value="">All</option>
-            {seen.agents.map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Budget
-          <select
-            className="select"
-            data-testid="leaderboard-filter-budget"
-            value={filters.budget}
-            onChange={(e) => setFilter('budget', e.target.value)}
-          >
-            <option value="">All</option>
-            {seen.budgets.map(([seconds, text]) => (
-              <option key={seconds} value={String(seconds)}>
-                {text}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          From
-          <input
-            className="input"
-            type="date"
-            data-testid="leaderboard-filter-from"
-            value={filters.from}
-            onChange={(e) => setFilter('from', e.target.value)}
-          />
-        </label>
-        <label>
-          To
-          <input
-            className="input"
-            type="date"
-            data-testid="leaderboard-filter-to"
-            value={filters.to}
-            onChange={(e) => setFilter('to', e.target.value)}
-          />
-        </label>
-      </div>
+      <FilterBar filters={filters} seen={seen} onChange={setFilter} />
 
       {error ? <ListError testId="error-leaderboard" what="the leaderboard" error={error} onRetry={refresh} /> : null}
       {!board && loading ? <LoadingState testId="loading-leaderboard" text="Scoring runs…" /> : null}
@@ -266,6 +181,83 @@ export function LeaderboardView() {
         </>
       ) : null}
     </SectionLayout>
+  );
+}
+
+/** The filter menus and date fields above the board; each sets one of the page's filters. */
+function FilterBar({
+  filters,
+  seen,
+  onChange,
+}: {
+  filters: LeaderboardFilters;
+  seen: SeenChoices;
+  onChange: (key: keyof LeaderboardFilters, value: string) => void;
+}) {
+  // [value, text] per option; '' (the first option) is no filter.
+  const menus: {
+    key: keyof LeaderboardFilters;
+    label: string;
+    testId: string;
+    all: string;
+    options: [string, string][];
+  }[] = [
+    {
+      key: 'benchmark',
+      label: 'Benchmark',
+      testId: 'benchmark',
+      all: 'All 7',
+      options: BENCHMARKS.map((b) => [b.id, b.label]),
+    },
+    {
+      key: 'baseModel',
+      label: 'Base model',
+      testId: 'base-model',
+      all: 'All 4',
+      options: BASE_MODELS.map((m) => [m.id, m.label]),
+    },
+    { key: 'agent', label: 'Agent', testId: 'agent', all: 'All', options: seen.agents.map((a) => [a, a]) },
+    {
+      key: 'budget',
+      label: 'Budget',
+      testId: 'budget',
+      all: 'All',
+      options: seen.budgets.map(([seconds, text]) => [String(seconds), text]),
+    },
+  ];
+  return (
+    <div className="leaderboard-filters" data-testid="leaderboard-filters">
+      {menus.map((menu) => (
+        <label key={menu.key}>
+          {menu.label}
+          <select
+            className="select"
+            data-testid={`leaderboard-filter-${menu.testId}`}
+            value={filters[menu.key]}
+            onChange={(e) => onChange(menu.key, e.target.value)}
+          >
+            <option value="">{menu.all}</option>
+            {menu.options.map(([value, text]) => (
+              <option key={value} value={value}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </label>
+      ))}
+      {(['from', 'to'] as const).map((key) => (
+        <label key={key}>
+          {key === 'from' ? 'From' : 'To'}
+          <input
+            className="input"
+            type="date"
+            data-testid={`leaderboard-filter-${key}`}
+            value={filters[key]}
+            onChange={(e) => onChange(key, e.target.value)}
+          />
+        </label>
+      ))}
+    </div>
   );
 }
 
