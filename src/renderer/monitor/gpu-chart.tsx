@@ -99,7 +99,11 @@ export function GpuChart({ metric, title, unit, data, yMax, height = 150, format
         <span className="gpu-chart-latest" data-testid={`gpu-chart-${metric}-latest`}>
           {latest.map(({ label, value }, i) => (
             <span key={label} className="gpu-chart-legend">
-              <span className="gpu-chart-swatch" data-color={i % GPU_COLORS.length} aria-hidden="true" />
+              <span
+                className="gpu-chart-swatch"
+                style={{ background: GPU_COLORS[i % GPU_COLORS.length] }}
+                aria-hidden="true"
+              />
               {label} {value === null ? '–' : `${show(value)} ${unit}`}
             </span>
           ))}
