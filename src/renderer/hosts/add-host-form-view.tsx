@@ -187,11 +187,11 @@ function KindOption({
   hint: string;
 }) {
   return (
-    <label className={`kind-option${checked ? ' kind-option-checked' : ''}`}>
+    <label className={`choice-card${checked ? ' choice-card-checked' : ''}`}>
       <input type="radio" name="add-host-kind" data-testid={testId} checked={checked} onChange={onSelect} />
-      <span className="kind-option-text">
-        <span className="kind-option-title">{title}</span>
-        <span className="kind-option-hint">{hint}</span>
+      <span className="choice-card-text">
+        <span className="choice-card-title">{title}</span>
+        <span className="choice-card-hint">{hint}</span>
       </span>
     </label>
   );

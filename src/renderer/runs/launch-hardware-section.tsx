@@ -80,18 +80,18 @@ function GpuCheckbox({
   onChange: (on: boolean) => void;
 }) {
   return (
-    <label className={`gpu-option${checked ? ' gpu-option-checked' : ''}`}>
+    <label className={`choice-card gpu-option${checked ? ' choice-card-checked' : ''}`}>
       <input
         type="checkbox"
         data-testid={`launch-gpu-${gpu.index}`}
         checked={checked}
         onChange={(e) => onChange(e.target.checked)}
       />
-      <span className="gpu-option-text">
-        <span className="gpu-option-name">
+      <span className="choice-card-text">
+        <span className="choice-card-title gpu-option-name">
           GPU {gpu.index} · {gpu.name.replace(/^NVIDIA /, '')}
         </span>
-        <span className="gpu-option-meta">
+        <span className="choice-card-hint">
           {Math.round(gpu.memoryMiB / 1024)} GiB ·{' '}
           <span className={gpu.free ? 'gpu-free' : 'gpu-busy'}>{gpu.free ? 'free' : 'busy'}</span>
         </span>

@@ -54,14 +54,14 @@ export function LaunchTaskSection({
         ) : null}
       </div>
       {catalog?.ok && !tasks.some((t) => t.kind === 'ptb') ? (
-        <p className="launch-note" data-testid="launch-catalog-note">
+        <p className="import-problems launch-note" data-testid="launch-catalog-note">
           <RichText
             text={`No PostTrainBench checkout is set for ${form.host}, so only the rehearsal is offered. Add one with \`ptw host add ${form.host} … --ptb-checkout PATH\`.`}
           />
         </p>
       ) : null}
       {catalog && !catalog.ok ? (
-        <p className="launch-note" data-testid="launch-catalog-note">
+        <p className="import-problems launch-note" data-testid="launch-catalog-note">
           Could not read the host’s task list ({catalog.error.message}); showing PostTrainBench’s benchmarks, which must
           exist in the host’s checkout.
         </p>
