@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ptbRecordSchema } from './contract-trajectory';
+import { runSchedulerSchema } from './runs/run-scheduler';
 
 /**
  * Runs: launch, the local mirror of every run (list, detail, rediscovery on the hosts), control requests, and
@@ -44,6 +45,8 @@ export const runSummarySchema = z.object({
     .object({ kind: z.enum(['bundle', 'ptb']), source: z.string() })
     .nullable()
     .optional(),
+  /** A run that is a batch job (SLURM): what the scheduler last said (docs/slurm.md). */
+  scheduler: runSchedulerSchema.optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 

@@ -52,6 +52,7 @@ import { integrityPlanFor } from './integrity-plan';
 import { hostRunPaths, type HostRunPaths } from './run-layout';
 import { RunMirror } from './run-mirror';
 import { sandboxLimits, sandboxUserFor } from './sandbox-policy';
+import { chooseSlurmGpus, slurmContainerName, submitSlurmRun, writeSchedulerRecord } from '../slurm/slurm-launch';
 
 /**
  * Launching a run (docs/run-folder.md): everything is checked before anything is created on the host (spec, agent
@@ -516,7 +517,12 @@ export async function planLaunch(
   const hostGpuCount = probe.gpus?.code === 0 ? countGpus(probe.gpus.text) : 0;
   const { gpus, sampleGpus } = queued
     ? { gpus: [], sampleGpus: hostGpuCount > 0 }
-    : chooseGpus({ host: spec.host, requested: spec.gpus, needsGpu: prepared.task.kind === 'ptb', probe });
+    : (profile.scheduler ? chooseSlurmGpus : chooseGpus)({
+        host: spec.host,
+        requested: spec.gpus,
+        needsGpu: prepared.task.kind === 'ptb',
+        probe,
+      });
   const image = spec.image ?? profile.requiredImages[0];
   if (!image) {
     throw new AppError(
@@ -708,11 +714,30 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       );
     }
     const records = launchRecords(ctx, deps, ctx.gpus);
-    containerId = await createAgentContainer(docker, records.plan, spec.host, warnings);
+    containerId = profile.scheduler
+      ? slurmContainerName(runId)
+      : await createAgentContainer(docker, records.plan, spec.host, warnings);
     const runJsonText = `${JSON.stringify(records.runJson(containerId), null, 2)}\n`;
     await session.writeFile(paths.runJson, runJsonText, { mode: 0o644 });
     mirror = await RunMirror.create(deps.runsDir, { id: runId, host: spec.host, hostRunDir: runDir, runJsonText });
 
+    if (profile.scheduler) {
+      // A SLURM host: the run is an sbatch job that creates the container and runs the supervisor on its node.
+      const job = await submitSlurmRun({
+        session,
+        host: spec.host,
+        scheduler: profile.scheduler,
+        agent: records.plan,
+        dockerSocket: profile.dockerSocket,
+        budgetSeconds: spec.budgetSeconds,
+        secretsLine: supervisorSecretsLine(
+          Object.entries(records.secretEnv).map(([name, value]) => ({ name, value })),
+          ctx.graderKeys,
+        ),
+      });
+      await writeSchedulerRecord(mirror.dir, job.scheduler);
+      return { id: runId, mirror, hostRunDir: runDir, state: null, warnings };
+    }
     const started = await session.exec(
       startSupervisorScript({ runDir, dockerSocket: profile.dockerSocket, containerId, resume: false }),
       // The key goes to the supervisor on stdin only, so the host's own recording is redacted too.
@@ -740,7 +765,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
     return { id: runId, mirror, hostRunDir: runDir, state, warnings };
   } catch (err) {
     if (err instanceof AppError && err.code === 'TIMEOUT') throw err; // the supervisor may still come up: keep all
-    if (containerId)
+    if (containerId && !profile.scheduler)
       await docker
         .getContainer(containerId)
         .remove({ force: true })

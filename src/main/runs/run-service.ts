@@ -21,6 +21,7 @@ import { hostRunPaths, LOCAL_FILES, MIRRORED_FILES } from './run-layout';
 import { listMirrors, quietSync, RunMirror, type SyncResult } from './run-mirror';
 import { summarizeRun } from './run-summary';
 import { TickLoop } from '../services/tick-loop';
+import { readSchedulerRecord, refreshSlurmState, writeSchedulerRecord } from '../slurm/slurm-launch';
 import { requireRunHost, runHostOf, type RunHost } from './run-host';
 
 /**
@@ -130,7 +131,9 @@ export class RunService {
 
   private async summaryOf(mirror: RunMirror): Promise<RunSummary> {
     const [runJson, state, sync] = await Promise.all([mirror.readRunJson(), mirror.readState(), mirror.syncFacts()]);
-    return summarizeRun({ id: mirror.id, runJson, state, sync, now: Date.now() });
+    const summary = summarizeRun({ id: mirror.id, runJson, state, sync, now: Date.now() });
+    const scheduler = await readSchedulerRecord(mirror.dir);
+    return scheduler ? { ...summary, scheduler } : summary;
   }
 
   /**
@@ -277,7 +280,24 @@ export class RunService {
     }
     if (!result.skipped) this.lastSyncs.set(id, { startedAt, caughtUp: result.caughtUp });
     const state = result.state;
-    if (!result.skipped && !result.gone && state && !isFinalRunStatus(state.status) && !result.supervisorAlive) {
+    // A SLURM run: what the scheduler says now (pending and why, the node), by the job id in the run folder. Its
+    // supervisor lives and dies with the job, so it is never restarted from here.
+    const scheduled = (await this.options.profiles()).find((p) => p.name === sync.host)?.scheduler;
+    if (scheduled && !result.skipped) {
+      await refreshSlurmState({
+        session,
+        hostRunDir: sync.hostRunDir,
+        write: (scheduler) => writeSchedulerRecord(mirror.dir, scheduler),
+      }).catch(() => null);
+    }
+    if (
+      !scheduled &&
+      !result.skipped &&
+      !result.gone &&
+      state &&
+      !isFinalRunStatus(state.status) &&
+      !result.supervisorAlive
+    ) {
       const containerId = state.agentContainerId ?? runJson?.supervisor.agentContainerId ?? null;
       if (containerId) {
         await this.restartSupervisor({ host: sync.host, session, mirror, containerId, fresh: false }).catch(

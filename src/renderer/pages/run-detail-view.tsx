@@ -3,6 +3,7 @@ import { GpuTabView } from '../monitor/gpu-tab-view';
 import { RunMonitorPanel } from '../monitor/run-monitor-panel';
 import type { RunDetail, RunSummary } from '../../shared/contract';
 import { formatByteSize } from '../../shared/runs/duration';
+import { schedulerStatusText } from '../../shared/runs/run-scheduler';
 import { runStateSchema } from '../../shared/runs/run-status';
 import { HostErrorPanel } from '../common/host-error-panel';
 import { liveRunTabs } from '../live/live-run-tabs';
@@ -85,6 +86,11 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
           />
         ) : null}
         {reason ? <p className="run-clock-note">Stopped: {reason}</p> : null}
+        {run.scheduler ? (
+          <p className="run-clock-note" data-testid="run-detail-scheduler" data-state={run.scheduler.state}>
+            {schedulerStatusText(run.scheduler)}
+          </p>
+        ) : null}
         {run.syncError ? (
           <p className="run-clock-note run-clock-note-warn" data-testid="run-detail-sync-error">
             Could not catch up with the host ({run.syncError}); showing the record
