@@ -24,7 +24,7 @@ const mainFeatures = [
   'replay',
   'trajectory',
 ];
-const mainLow = ['catalog', 'docker', 'host-package', 'hosts', 'rpc', 'runs', 'secrets', 'services', 'ssh'];
+const mainLow = ['catalog', 'docker', 'host-package', 'hosts', 'rpc', 'runs', 'secrets', 'services', 'slurm', 'ssh'];
 const mainShells = ['cli', 'electron', 'transports', 'app-services'];
 const folderImports = (folders) => folders.flatMap((f) => [`../${f}`, `../${f}/**`]);
 const registrationsInRootOnly = {
