@@ -34,26 +34,13 @@ export function HostsView() {
       actions={
         <>
           <RefreshButton testId="refresh-hosts" busy={hosts.loading} onClick={() => void hosts.load()} />
-          <button
-            type="button"
-            className="button button-with-icon"
-            data-testid="import-hosts-button"
-            aria-pressed={hosts.pane === 'import'}
-            onClick={() => hosts.showPane('import')}
-          >
-            <ImportIcon />
-            Import from ~/.ssh/config
-          </button>
-          <button
-            type="button"
-            className="button button-primary button-with-icon"
-            data-testid="add-host-button"
-            aria-pressed={hosts.pane === 'add'}
-            onClick={() => hosts.showPane('add')}
-          >
-            <PlusIcon />
-            Add host
-          </button>
+          <PaneButton
+            pane="import"
+            testId="import-hosts-button"
+            pressed={hosts.pane === 'import'}
+            onOpen={hosts.showPane}
+          />
+          <PaneButton pane="add" testId="add-host-button" pressed={hosts.pane === 'add'} onOpen={hosts.showPane} />
         </>
       }
     >
@@ -68,24 +55,8 @@ export function HostsView() {
             your <code>~/.ssh/config</code> with <strong>Import</strong>. Then run preflight to check it is ready.
           </p>
           <div className="empty-actions">
-            <button
-              type="button"
-              className="button button-primary button-with-icon"
-              data-testid="empty-add-host"
-              onClick={() => hosts.showPane('add')}
-            >
-              <PlusIcon />
-              Add host
-            </button>
-            <button
-              type="button"
-              className="button button-with-icon"
-              data-testid="empty-import-hosts"
-              onClick={() => hosts.showPane('import')}
-            >
-              <ImportIcon />
-              Import from ~/.ssh/config
-            </button>
+            <PaneButton pane="add" testId="empty-add-host" onOpen={hosts.showPane} />
+            <PaneButton pane="import" testId="empty-import-hosts" onOpen={hosts.showPane} />
           </div>
           <p className="muted">
             From a terminal: <code>ptw host add NAME --ssh user@host</code>.
@@ -106,5 +77,37 @@ export function HostsView() {
         </div>
       ) : null}
     </SectionLayout>
+  );
+}
+
+const paneButtons = {
+  add: { Icon: PlusIcon, text: 'Add host', className: 'button button-primary button-with-icon' },
+  import: { Icon: ImportIcon, text: 'Import from ~/.ssh/config', className: 'button button-with-icon' },
+};
+
+/** Opens the Add host form or the ~/.ssh/config import; in the header it also shows whether that pane is open. */
+function PaneButton({
+  pane,
+  testId,
+  pressed,
+  onOpen,
+}: {
+  pane: keyof typeof paneButtons;
+  testId: string;
+  pressed?: boolean;
+  onOpen: (pane: keyof typeof paneButtons) => void;
+}) {
+  const { Icon, text, className } = paneButtons[pane];
+  return (
+    <button
+      type="button"
+      className={className}
+      data-testid={testId}
+      aria-pressed={pressed}
+      onClick={() => onOpen(pane)}
+    >
+      <Icon />
+      {text}
+    </button>
   );
 }
