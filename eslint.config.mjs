@@ -76,6 +76,7 @@ const mainLayering = [
 const rendererFeatures = [
   'checkpoints',
   'datasets',
+  'experiments',
   'hosts',
   'integrity',
   'leaderboard',

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { recordingKeyFromHash } from './replay/open-recording-action';
 import { HostPromptDialogs } from './hosts/host-prompt-dialogs';
+import { ExperimentsView } from './experiments/experiments-view';
 import { HostsView } from './hosts/hosts-view';
 import { LeaderboardView } from './leaderboard/leaderboard-view';
 import { RunNotifications } from './monitor/run-notification-watch';
@@ -20,6 +21,8 @@ function SectionView({ section }: { section: Section }) {
       return <HostsView />;
     case 'runs':
       return <RunsView />;
+    case 'experiments':
+      return <ExperimentsView />;
     case 'leaderboard':
       return <LeaderboardView />;
   }

@@ -45,6 +45,8 @@ export const RunsIcon = lineIcon(
 );
 
 export const LeaderboardIcon = lineIcon(<path d="M5 20V11M12 20V5M19 20v-6" />);
+/** A grid of cells: the run matrix. */
+export const ExperimentsIcon = lineIcon(<path d="M4 4h7v7H4zM13 4h7v7h-7zM4 13h7v7H4zM13 13h7v7h-7z" />);
 
 export function BrandMark() {
   return (

@@ -2,12 +2,13 @@ import type { ReactNode } from 'react';
 import { useAppStore } from '../store/store-context';
 import { sections, type Section } from '../store/slices/nav-slice';
 import { ConnectionFooter } from './connection-footer';
-import { BrandMark, HostsIcon, LeaderboardIcon, RunsIcon } from './icons';
+import { BrandMark, ExperimentsIcon, HostsIcon, LeaderboardIcon, RunsIcon } from './icons';
 import { ThemeSelector } from './theme-selector';
 
 const sectionLabels: Record<Section, { label: string; icon: ReactNode }> = {
   hosts: { label: 'Hosts', icon: <HostsIcon /> },
   runs: { label: 'Runs', icon: <RunsIcon /> },
+  experiments: { label: 'Experiments', icon: <ExperimentsIcon /> },
   leaderboard: { label: 'Leaderboard', icon: <LeaderboardIcon /> },
 };
 

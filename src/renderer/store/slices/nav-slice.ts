@@ -1,7 +1,7 @@
 import type { EvidenceTarget } from '../../common/evidence-target';
 import type { SliceUpdate } from '../slice';
 
-export const sections = ['hosts', 'runs', 'leaderboard'] as const;
+export const sections = ['hosts', 'runs', 'experiments', 'leaderboard'] as const;
 export type Section = (typeof sections)[number];
 
 /** A request to open evidence (issue 13), numbered so the same target can be asked for twice. */
