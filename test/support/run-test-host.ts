@@ -103,6 +103,8 @@ export interface RunTestHostOptions {
   sshPort?: (sshdPort: number) => Promise<number>;
   /** Extra `ptw host add` flags. */
   addFlags?: string[];
+  /** Extra sshd_config lines (e.g. `SetEnv SLURM_CONF=…` for a SLURM host). */
+  sshdConfig?: string[];
 }
 
 export async function startRunTestHost(options: RunTestHostOptions = {}): Promise<RunTestHost> {
@@ -135,6 +137,7 @@ export async function startRunTestHost(options: RunTestHostOptions = {}): Promis
     host = await startGpuTestHost(work, {
       nvidiaSmi: options.nvidiaSmi ?? 'idle',
       pathDirs: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+      ...(options.sshdConfig ? { sshdConfig: options.sshdConfig } : {}),
     });
     await buildDebianImage(host.dockerd.docker, PYTHON_IMAGE, { packages: ['python3'] });
     await mkdir(path.join(work, 'home', '.ssh'), { recursive: true });

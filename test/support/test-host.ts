@@ -79,8 +79,13 @@ export async function startGpuTestHost(
   const pathDirs = options.pathDirs ?? TEST_HOST_SYSTEM_PATH;
   const fake = state === 'none' ? undefined : await writeFakeNvidiaSmi({ binDir: path.join(work, 'fakebin'), state });
   const sessionPath = fake ? `${fake.binDir}:${pathDirs}` : pathDirs;
+  // sshd obeys only the first SetEnv line: other variables the caller sets join PATH's.
+  const extra = options.sshdConfig ?? [];
+  const setEnv = extra.filter((l) => l.startsWith('SetEnv ')).map((l) => ` ${l.slice('SetEnv '.length)}`);
   const host = await startTestHost({
-    sshd: { extraConfig: [`SetEnv PATH=${sessionPath}`, ...(options.sshdConfig ?? [])] },
+    sshd: {
+      extraConfig: [`SetEnv PATH=${sessionPath}${setEnv.join('')}`, ...extra.filter((l) => !l.startsWith('SetEnv '))],
+    },
   });
   return { ...host, nvidiaSmi: fake };
 }

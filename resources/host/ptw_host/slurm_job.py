@@ -123,7 +123,10 @@ def stop(args, environ):
     message = "SLURM job %s ended the run (%s)" % (environ.get("SLURM_JOB_ID") or "?", args.reason)
     if prior.get("status") in ("scored", "evaluation-failed", "no-model", "failed"):
         return 0
-    EventLog(paths.events).write("slurm-stopped", reason=args.reason, removed=removed)
+    # An event type the run folder schema already has (src/shared/runs/run-status.ts): the supervisor was stopped.
+    EventLog(paths.events).write(
+        "supervisor-error", message="%s; removed: %s" % (message, ", ".join(removed) or "no container")
+    )
     state = StateFile(paths.state, prior)
     now = now_ms()
     state.update(
