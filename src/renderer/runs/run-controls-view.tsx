@@ -1,7 +1,8 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { RunSummary } from '../../shared/contract';
 import { deadlineOnLocalClock, hostNow } from '../../shared/monitor/host-clock';
 import { formatDuration } from '../../shared/runs/duration';
+import { FormField } from '../shell/form-field';
 import { useNow } from '../shell/use-now';
 import { useAppStore } from '../store/store-context';
 import type { RunAction } from '../store/slices/runs-slice';
@@ -108,7 +109,6 @@ function ExtendConfirm({
   onCancel: () => void;
   onExtend: (seconds: number) => Promise<void>;
 }) {
-  const id = useId();
   const [text, setText] = useState('1h');
   const [submitted, setSubmitted] = useState(false);
   // Only for the preview of the new deadline when the host has not reported one yet.
@@ -126,33 +126,29 @@ function ExtendConfirm({
 
   return (
     <form className="extend-row" aria-label="Extend the budget" noValidate onSubmit={submit}>
-      <div className={`field extend-field${showError ? ' field-invalid' : ''}`}>
-        <label className="field-label" htmlFor={id}>
-          Add to the budget
-        </label>
-        <input
-          id={id}
-          className="input input-mono"
-          data-testid="run-extend-duration"
-          value={text}
-          autoComplete="off"
-          spellCheck={false}
-          aria-invalid={showError}
-          aria-describedby={`${id}-help`}
-          onChange={(e) => setText(e.target.value)}
-        />
-        <p className="field-help" id={`${id}-help`}>
-          {showError && !check.ok ? (
-            <span className="field-error" data-testid="run-extend-error">
-              {check.message}
-            </span>
-          ) : check.ok ? (
-            `+${formatDuration(check.seconds)}: the run stops at ${timeFormat.format(deadlineOnLocalClock(extendedDeadline(run.deadline, check.seconds, hostNow(now, offset)), offset))}`
-          ) : (
-            'e.g. 30m, 1h, 2h30m'
-          )}
-        </p>
-      </div>
+      <FormField
+        testId="run-extend-duration"
+        errorTestId="run-extend-error"
+        label="Add to the budget"
+        className="extend-field"
+        error={showError && !check.ok ? check.message : undefined}
+        hint={
+          check.ok
+            ? `+${formatDuration(check.seconds)}: the run stops at ${timeFormat.format(deadlineOnLocalClock(extendedDeadline(run.deadline, check.seconds, hostNow(now, offset)), offset))}`
+            : 'e.g. 30m, 1h, 2h30m'
+        }
+      >
+        {(props) => (
+          <input
+            {...props}
+            className="input input-mono"
+            value={text}
+            autoComplete="off"
+            spellCheck={false}
+            onChange={(e) => setText(e.target.value)}
+          />
+        )}
+      </FormField>
       <span className="confirm-buttons">
         <button type="button" className="button" data-testid="run-extend-cancel" onClick={onCancel}>
           Cancel

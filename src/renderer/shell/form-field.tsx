@@ -15,6 +15,10 @@ export interface FormFieldProps {
   note?: string | undefined;
   error?: string | undefined;
   optional?: boolean;
+  /** Another class on the field, beside `field`. */
+  className?: string;
+  /** The error's test id, where it is not `<testId>-error`. */
+  errorTestId?: string;
 }
 
 /**
@@ -28,11 +32,13 @@ export function FormField({
   note,
   error,
   optional = false,
+  className,
+  errorTestId = `${testId}-error`,
   children,
 }: FormFieldProps & { children: (props: FormControlProps) => ReactNode }) {
   const id = useId();
   return (
-    <div className={`field${error ? ' field-invalid' : ''}`}>
+    <div className={`field${className ? ` ${className}` : ''}${error ? ' field-invalid' : ''}`}>
       <label className="field-label" htmlFor={id}>
         {label}
         {optional ? <span className="field-optional"> optional</span> : null}
@@ -40,7 +46,7 @@ export function FormField({
       {children({ id, 'data-testid': testId, 'aria-invalid': Boolean(error), 'aria-describedby': `${id}-help` })}
       <p className="field-help" id={`${id}-help`}>
         {error ? (
-          <span className="field-error" data-testid={`${testId}-error`}>
+          <span className="field-error" data-testid={errorTestId}>
             {error}
           </span>
         ) : note ? (
