@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode, type RefObject } from 'react';
 import type { HostKeyPrompt, PassphrasePrompt } from '../../shared/hosts';
+import { FormField } from '../shell/form-field';
 import { KeyIcon, LockIcon } from '../shell/icons';
 import { useAppStore } from '../store/store-context';
 import { currentPrompt, keyFileSuffix } from '../common/host-prompts';
@@ -25,20 +26,29 @@ export function HostPromptDialogs() {
 function ModalDialog({
   testId,
   className,
-  labelledBy,
-  describedBy,
+  icon,
+  title,
+  body,
+  onSubmit,
   initialFocus,
   onEscape,
   children,
 }: {
   testId: string;
   className: string;
-  labelledBy: string;
-  describedBy: string;
+  icon: ReactNode;
+  title: string;
+  /** What the dialog says (its accessible description). */
+  body: ReactNode;
+  /** Makes the dialog's content a form. */
+  onSubmit?: (event: FormEvent) => void;
   initialFocus: RefObject<HTMLElement | null>;
   onEscape: () => void;
+  /** Below the body: fields, then the actions. */
   children: ReactNode;
 }) {
+  const titleId = useId();
+  const bodyId = useId();
   const ref = useRef<HTMLDialogElement>(null);
   const unmounting = useRef(false);
   useEffect(() => {
@@ -52,13 +62,27 @@ function ModalDialog({
       if (dialog.open) dialog.close();
     };
   }, [initialFocus]);
+  const content = (
+    <>
+      <div className="modal-head">
+        <span className="modal-icon">{icon}</span>
+        <h2 id={titleId} className="modal-title">
+          {title}
+        </h2>
+      </div>
+      <div id={bodyId} className="modal-body">
+        {body}
+      </div>
+      {children}
+    </>
+  );
   return (
     <dialog
       ref={ref}
       className={`modal ${className}`}
       data-testid={testId}
-      aria-labelledby={labelledBy}
-      aria-describedby={describedBy}
+      aria-labelledby={titleId}
+      aria-describedby={bodyId}
       onCancel={(event) => {
         event.preventDefault();
         onEscape();
@@ -70,7 +94,13 @@ function ModalDialog({
         if (!unmounting.current && !ref.current?.open) onEscape();
       }}
     >
-      {children}
+      {onSubmit ? (
+        <form noValidate onSubmit={onSubmit}>
+          {content}
+        </form>
+      ) : (
+        content
+      )}
     </dialog>
   );
 }
@@ -78,8 +108,6 @@ function ModalDialog({
 function HostKeyDialog({ prompt }: { prompt: HostKeyPrompt }) {
   const answer = useAppStore((s) => s.prompts.answerHostKey);
   const answering = useAppStore((s) => s.prompts.answering === prompt.promptId);
-  const titleId = useId();
-  const bodyId = useId();
   // Enter on the first focused button refuses: accepting a key is always a deliberate choice.
   const refuseRef = useRef<HTMLButtonElement>(null);
   const viaJump = prompt.address !== prompt.host;
@@ -87,47 +115,41 @@ function HostKeyDialog({ prompt }: { prompt: HostKeyPrompt }) {
     <ModalDialog
       testId="host-key-dialog"
       className="modal-host-key"
-      labelledBy={titleId}
-      describedBy={bodyId}
+      icon={<KeyIcon />}
+      title="Unknown host key"
+      body={
+        <>
+          <p>
+            The authenticity of host <strong>{prompt.host}</strong>
+            {viaJump ? (
+              <>
+                {' '}
+                (<span className="cell-mono">{prompt.address}</span>)
+              </>
+            ) : null}{' '}
+            can’t be established. This is the first connection to it from this workbench.
+          </p>
+          <dl className="key-facts">
+            <dt>Key type</dt>
+            <dd className="cell-mono" data-testid="host-key-type">
+              {prompt.keyType}
+            </dd>
+            <dt>Fingerprint</dt>
+            <dd>
+              <code className="fingerprint" data-testid="host-key-fingerprint">
+                {prompt.fingerprint}
+              </code>
+            </dd>
+          </dl>
+          <p className="muted">
+            Accept only if this matches the fingerprint the host’s administrator gives you; on the host,{' '}
+            <code>ssh-keygen -lf /etc/ssh/ssh_host_{keyFileSuffix(prompt.keyType)}_key.pub</code> prints it.
+          </p>
+        </>
+      }
       initialFocus={refuseRef}
       onEscape={() => void answer(prompt.promptId, 'refuse')}
     >
-      <div className="modal-head">
-        <span className="modal-icon">
-          <KeyIcon />
-        </span>
-        <h2 id={titleId} className="modal-title">
-          Unknown host key
-        </h2>
-      </div>
-      <div id={bodyId} className="modal-body">
-        <p>
-          The authenticity of host <strong>{prompt.host}</strong>
-          {viaJump ? (
-            <>
-              {' '}
-              (<span className="cell-mono">{prompt.address}</span>)
-            </>
-          ) : null}{' '}
-          can’t be established. This is the first connection to it from this workbench.
-        </p>
-        <dl className="key-facts">
-          <dt>Key type</dt>
-          <dd className="cell-mono" data-testid="host-key-type">
-            {prompt.keyType}
-          </dd>
-          <dt>Fingerprint</dt>
-          <dd>
-            <code className="fingerprint" data-testid="host-key-fingerprint">
-              {prompt.fingerprint}
-            </code>
-          </dd>
-        </dl>
-        <p className="muted">
-          Accept only if this matches the fingerprint the host’s administrator gives you; on the host,{' '}
-          <code>ssh-keygen -lf /etc/ssh/ssh_host_{keyFileSuffix(prompt.keyType)}_key.pub</code> prints it.
-        </p>
-      </div>
       <div className="modal-actions">
         <button
           ref={refuseRef}
@@ -140,35 +162,36 @@ function HostKeyDialog({ prompt }: { prompt: HostKeyPrompt }) {
           Refuse
         </button>
         <span className="modal-actions-spacer" />
-        <button
-          type="button"
-          className="button"
-          data-testid="host-key-accept-once"
-          disabled={answering}
-          onClick={() => void answer(prompt.promptId, 'once')}
-        >
-          Accept once
-        </button>
-        <button
-          type="button"
-          className="button button-primary"
-          data-testid="host-key-accept-always"
-          disabled={answering}
-          onClick={() => void answer(prompt.promptId, 'always')}
-        >
-          Accept and remember
-        </button>
+        {acceptButtons.map(({ trust, testId, text, className }) => (
+          <button
+            key={trust}
+            type="button"
+            className={className}
+            data-testid={testId}
+            disabled={answering}
+            onClick={() => void answer(prompt.promptId, trust)}
+          >
+            {text}
+          </button>
+        ))}
       </div>
     </ModalDialog>
   );
 }
 
+const acceptButtons = [
+  { trust: 'once', testId: 'host-key-accept-once', text: 'Accept once', className: 'button' },
+  {
+    trust: 'always',
+    testId: 'host-key-accept-always',
+    text: 'Accept and remember',
+    className: 'button button-primary',
+  },
+] as const;
+
 function PassphraseDialog({ prompt }: { prompt: PassphrasePrompt }) {
   const answer = useAppStore((s) => s.prompts.answerPassphrase);
   const answering = useAppStore((s) => s.prompts.answering === prompt.promptId);
-  const titleId = useId();
-  const bodyId = useId();
-  const inputId = useId();
   const inputRef = useRef<HTMLInputElement>(null);
   // Held only in this component, only until it is sent.
   const [passphrase, setPassphrase] = useState('');
@@ -184,21 +207,10 @@ function PassphraseDialog({ prompt }: { prompt: PassphrasePrompt }) {
     <ModalDialog
       testId="passphrase-dialog"
       className="modal-passphrase"
-      labelledBy={titleId}
-      describedBy={bodyId}
-      initialFocus={inputRef}
-      onEscape={() => void answer(prompt.promptId, undefined)}
-    >
-      <form noValidate onSubmit={submit}>
-        <div className="modal-head">
-          <span className="modal-icon">
-            <LockIcon />
-          </span>
-          <h2 id={titleId} className="modal-title">
-            Key passphrase
-          </h2>
-        </div>
-        <div id={bodyId} className="modal-body">
+      icon={<LockIcon />}
+      title="Key passphrase"
+      body={
+        <>
           <p>
             Connecting to <strong>{prompt.host}</strong> with the encrypted key{' '}
             <code className="cell-mono">{prompt.keyPath}</code>.
@@ -208,45 +220,50 @@ function PassphraseDialog({ prompt }: { prompt: PassphrasePrompt }) {
               Wrong passphrase. Try again, or skip this key.
             </p>
           ) : null}
-        </div>
-        <div className="field">
-          <label className="field-label" htmlFor={inputId}>
-            Passphrase
-          </label>
+        </>
+      }
+      onSubmit={submit}
+      initialFocus={inputRef}
+      onEscape={() => void answer(prompt.promptId, undefined)}
+    >
+      <FormField
+        testId="passphrase-input"
+        label="Passphrase"
+        hint="Used in memory for this connection only; never saved."
+      >
+        {(props) => (
           <input
+            {...props}
             ref={inputRef}
-            id={inputId}
             type="password"
             className="input"
-            data-testid="passphrase-input"
             autoComplete="off"
             value={passphrase}
             aria-invalid={prompt.retry}
             onChange={(e) => setPassphrase(e.target.value)}
           />
-          <p className="field-help">Used in memory for this connection only; never saved.</p>
-        </div>
-        <div className="modal-actions">
-          <button
-            type="button"
-            className="button"
-            data-testid="passphrase-skip"
-            disabled={answering}
-            onClick={() => void answer(prompt.promptId, undefined)}
-          >
-            Skip this key
-          </button>
-          <span className="modal-actions-spacer" />
-          <button
-            type="submit"
-            className="button button-primary"
-            data-testid="passphrase-submit"
-            disabled={answering || passphrase === ''}
-          >
-            Unlock
-          </button>
-        </div>
-      </form>
+        )}
+      </FormField>
+      <div className="modal-actions">
+        <button
+          type="button"
+          className="button"
+          data-testid="passphrase-skip"
+          disabled={answering}
+          onClick={() => void answer(prompt.promptId, undefined)}
+        >
+          Skip this key
+        </button>
+        <span className="modal-actions-spacer" />
+        <button
+          type="submit"
+          className="button button-primary"
+          data-testid="passphrase-submit"
+          disabled={answering || passphrase === ''}
+        >
+          Unlock
+        </button>
+      </div>
     </ModalDialog>
   );
 }
