@@ -14,6 +14,7 @@ import {
   selectedAliases,
   type ImportSelection,
 } from './ssh-import-selection';
+import { ProblemList } from '../shell/problem-list';
 
 /** Reads an ssh_config, lists its concrete Host entries with checkboxes, and imports the ticked ones. */
 export function SshImportView({ onCancel }: { onCancel: () => void }) {
@@ -106,33 +107,26 @@ export function SshImportView({ onCancel }: { onCancel: () => void }) {
           </p>
 
           {preview.problems.length > 0 ? (
-            <div className="import-problems" data-testid="import-problems" role="note">
-              <p className="import-problems-title">
-                {preview.problems.length === 1
+            <ProblemList
+              testId="import-problems"
+              title={
+                preview.problems.length === 1
                   ? '1 problem in the file'
-                  : `${preview.problems.length} problems in the file`}
-              </p>
-              <ul>
-                {preview.problems.map((p, i) => (
-                  <li key={i}>
-                    <code>{problemLocation(p)}</code> <RichText text={p.message} />
-                  </li>
-                ))}
-              </ul>
-            </div>
+                  : `${preview.problems.length} problems in the file`
+              }
+              problems={preview.problems.map((p) => ({
+                where: problemLocation(p),
+                message: <RichText text={p.message} />,
+              }))}
+            />
           ) : null}
 
           {preview.notImported.length > 0 ? (
-            <div className="import-problems" data-testid="import-not-imported" role="note">
-              <p className="import-problems-title">Not imported</p>
-              <ul>
-                {preview.notImported.map((p, i) => (
-                  <li key={i}>
-                    <code>{problemLocation(p)}</code> {p.message}
-                  </li>
-                ))}
-              </ul>
-            </div>
+            <ProblemList
+              testId="import-not-imported"
+              title="Not imported"
+              problems={preview.notImported.map((p) => ({ where: problemLocation(p), message: p.message }))}
+            />
           ) : null}
 
           {preview.candidates.length > 0 ? (

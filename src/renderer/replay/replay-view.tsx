@@ -7,6 +7,7 @@ import { useAppStore } from '../store/store-context';
 import { useEvent, useQuery } from '../store/use-query';
 import { ReplayController, type ReplayState } from './replay-controller';
 import { registerReplayDriver, ReplayTerminal } from './replay-terminal';
+import { ProblemList } from '../shell/problem-list';
 
 /**
  * The Replay tab: the run's recorded terminal with play/pause, speed, idle-time limit, a scrubber with markers,
@@ -280,23 +281,15 @@ function ReplayReady({
       </div>
 
       {index.problemCount > 0 ? (
-        <div className="import-problems" role="note" data-testid="replay-problems">
-          <p className="import-problems-title">
-            {index.problemCount === 1
+        <ProblemList
+          testId="replay-problems"
+          title={
+            index.problemCount === 1
               ? '1 line of the recording could not be read (skipped)'
-              : `${index.problemCount} lines of the recording could not be read (skipped)`}
-          </p>
-          <ul>
-            {index.problems.map((p) => (
-              <li key={p.line}>
-                <code>
-                  {castName}:{p.line}
-                </code>{' '}
-                {p.message}
-              </li>
-            ))}
-          </ul>
-        </div>
+              : `${index.problemCount} lines of the recording could not be read (skipped)`
+          }
+          problems={index.problems.map((p) => ({ where: `${castName}:${p.line}`, message: p.message }))}
+        />
       ) : null}
     </div>
   );

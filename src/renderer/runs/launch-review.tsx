@@ -2,6 +2,7 @@ import type { Ref } from 'react';
 import type { AppErrorData } from '../../shared/errors';
 import { HostErrorPanel } from '../common/host-error-panel';
 import { launchErrorTitle } from './launch-spec';
+import { ProblemList } from '../shell/problem-list';
 
 /**
  * The foot of the launch form: the spec's warnings, a problem no field holds, why `runs.start` refused the run, and
@@ -30,14 +31,12 @@ export function LaunchReview({
   return (
     <>
       {warnings.length > 0 ? (
-        <div className="import-problems launch-warnings" role="note" data-testid="launch-warnings">
-          <p className="import-problems-title">Worth a second look</p>
-          <ul>
-            {warnings.map((w) => (
-              <li key={w}>{w}</li>
-            ))}
-          </ul>
-        </div>
+        <ProblemList
+          testId="launch-warnings"
+          className="launch-warnings"
+          title="Worth a second look"
+          problems={warnings.map((w) => ({ message: w }))}
+        />
       ) : null}
       {formError ? (
         <p className="field-error" data-testid="launch-form-error">
