@@ -218,7 +218,7 @@ function ExperimentPage({ id, onBack }: { id: string; onBack: () => void }) {
             All experiments
           </button>
           <RefreshButton busy={detail.loading} onClick={() => void reload()} testId="experiment-refresh" />
-          {data && !data.stopped ? (
+          {data && !data.stopped && live ? (
             <button
               type="button"
               className="button"
