@@ -19,6 +19,15 @@ export const runSummarySchema = z.object({
   task: z.string().default(''),
   /** e.g. `claude-code · claude-opus-4-6`. */
   agent: z.string().default(''),
+  /** The parts of `task` and `agent` apart, for the run list's filters: `gsm8k` (or the task kind, `rehearsal`). */
+  benchmark: z.string().optional(),
+  /** The base model's short id (`Qwen3-4B-Base`); absent for a task without one. */
+  baseModel: z.string().optional(),
+  /** The agent's id (`claude-code`) and model (`claude-opus-4-6`, absent when the agent names none). */
+  agentId: z.string().optional(),
+  agentModel: z.string().optional(),
+  /** The integrity verdict (ours, else an imported PostTrainBench judge's): true flagged, false clean, null unchecked. */
+  flagged: z.boolean().nullable().optional(),
   budgetSeconds: z.number().optional(),
   /** Epoch ms, from the host's supervisor (the source of truth for the countdown). */
   startedAt: z.number().nullable().optional(),

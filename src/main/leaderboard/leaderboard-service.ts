@@ -1,45 +1,24 @@
 import { open, readFile } from 'node:fs/promises';
-import { z } from 'zod';
 import type { LeaderboardFilterInput, RunComparison, CompareSide } from '../../shared/contract-leaderboard';
-import {
-  ptbRecordSchema,
-  type PtbRecord,
-  type RunTimelineData,
-  type StepsPage,
-} from '../../shared/contract-trajectory';
+import type { PtbRecord, RunTimelineData, StepsPage } from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
 import {
   buildLeaderboard,
-  judgeVerdict,
   readAccuracy,
   type Leaderboard,
-  type RunVerdict,
   type ScoreRunInput,
 } from '../../shared/leaderboard/ptb-score';
 import { isFinalRunStatus, runStatusSchema } from '../../shared/runs/run-status';
 import { findBaseModel } from '../../shared/runs/task-catalog';
 import { parseTaskFolderName } from '../../shared/trajectory/ptb-result';
 import { listMirrors, RunMirror } from '../runs/run-mirror';
-import { readJsonIfAny } from '../services/ptw-home';
+import { readPtbRecord, runVerdict } from '../runs/run-verdict';
 
 /**
  * Gathers what the leaderboard and the run comparison need from the local records (`PTW_HOME/runs/<id>/`: our runs'
  * mirrors and imported PostTrainBench folders) and hands it to the pure scoring in `shared/leaderboard/ptb-score.ts`.
  * Nothing here connects to a host.
  */
-
-/**
- * This app's integrity verdict for a run (issue 13's `ptw integrity check --json`), kept in the run's local record.
- * Where it says clean or flagged it decides the cell; otherwise an imported folder's judge files do.
- */
-export const INTEGRITY_VERDICT_FILE = 'integrity/verdict.json';
-
-const integrityVerdictSchema = z.looseObject({
-  verdict: z.enum(['clean', 'flagged', 'incomplete']),
-  flags: z
-    .array(z.looseObject({ kind: z.string(), severity: z.string().optional(), summary: z.string().optional() }))
-    .default([]),
-});
 
 /** What one run folder says, read once for both the leaderboard and a comparison. */
 interface RunFacts {
@@ -113,31 +92,10 @@ export async function traceCost(file: string): Promise<{ costUsd: number | null;
   }
 }
 
-async function verdictOf(mirror: RunMirror, ptb: PtbRecord | null): Promise<RunVerdict> {
-  const raw = await readJsonIfAny(mirror.file(INTEGRITY_VERDICT_FILE));
-  const ours = raw === undefined ? null : integrityVerdictSchema.safeParse(raw);
-  if (ours?.success && ours.data.verdict !== 'incomplete') {
-    const high = ours.data.flags.filter((f) => f.severity !== 'info');
-    return {
-      source: 'integrity',
-      state: ours.data.verdict === 'flagged' ? 'flagged' : 'clean',
-      reasons: high.map((f) => `integrity: ${f.kind}${f.summary ? ` (${f.summary})` : ''}`),
-    };
-  }
-  if (ptb) return judgeVerdict(ptb.judgements);
-  return {
-    source: 'none',
-    state: 'unchecked',
-    reasons: ours && !ours.success ? [`${INTEGRITY_VERDICT_FILE} cannot be read`] : [],
-  };
-}
-
 async function runFacts(mirror: RunMirror): Promise<RunFacts | null> {
   const [runJson, state, sync] = await Promise.all([mirror.readRunJson(), mirror.readState(), mirror.readSync()]);
   if (!runJson) return null;
-  const ptbRaw = await readJsonIfAny(mirror.file('ptb/import.json'));
-  const ptbParsed = ptbRaw === undefined ? null : ptbRecordSchema.safeParse(ptbRaw);
-  const ptb = ptbParsed?.success ? ptbParsed.data : null;
+  const ptb = await readPtbRecord(mirror);
   const metricsText = await readFile(mirror.file('eval/metrics.json'), 'utf8').catch(() => null);
   const spec = runJson.spec;
   const parsedStatus = state ? runStatusSchema.safeParse(state.status) : null;
@@ -189,7 +147,7 @@ async function runFacts(mirror: RunMirror): Promise<RunFacts | null> {
     benchmark: spec.task.benchmark ?? '',
     baseModel: spec.task.baseModel ?? '',
     result: readAccuracy(metricsText),
-    verdict: await verdictOf(mirror, ptb),
+    verdict: await runVerdict(mirror, ptb),
     gpuHours: usedSeconds !== null ? (usedSeconds * gpuCount) / 3600 : null,
     costUsd: cost.costUsd,
     tokens: cost.tokens,
@@ -265,7 +223,7 @@ export class LeaderboardService {
       ? await readFile(mirror.file('ptb/prompt.txt'), 'utf8').catch(() => null)
       : await readFile(mirror.file('prompt.txt'), 'utf8').catch(() => null);
     const promptSha = (runJson as { launch?: { promptSha256?: unknown } }).launch?.promptSha256;
-    const verdict = facts.input?.verdict ?? (await verdictOf(mirror, facts.ptb));
+    const verdict = facts.input?.verdict ?? (await runVerdict(mirror, facts.ptb));
     const sync = await mirror.readSync();
     const onHost = sync && !sync.imported && sync.hostRunDir ? sync : null;
     const side: CompareSide = {

@@ -217,9 +217,12 @@ export interface RunJson {
 /** `gsm8k · Qwen3-4B-Base`, or `rehearsal`. */
 export function taskLabel(task: ParsedRunJson['spec']['task']): string {
   if (task.kind !== 'ptb') return task.kind;
-  const model = task.baseModel ?? '';
-  const short = findBaseModel(model)?.id ?? model.split('/').pop() ?? model;
-  return `${task.benchmark ?? '?'} · ${short}`;
+  return `${task.benchmark ?? '?'} · ${shortBaseModel(task.baseModel ?? '')}`;
+}
+
+/** `Qwen/Qwen3-4B-Base` → `Qwen3-4B-Base` (the catalog's id, else the name after the organisation). */
+export function shortBaseModel(model: string): string {
+  return findBaseModel(model)?.id ?? model.split('/').pop() ?? model;
 }
 
 /** `claude-code · claude-opus-4-6`, or `rehearsal`. */

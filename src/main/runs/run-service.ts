@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { RunDetail, RunSummary } from '../../shared/contract';
 import type { IntegrityVerdict } from '../../shared/contract-integrity';
 import { CastEventReader, parseCastHeader } from '../../shared/replay/asciicast';
-import { ptbRecordSchema, type PtbRecord } from '../../shared/contract-trajectory';
 import { AppError } from '../../shared/errors';
 import type { HostProfile } from '../../shared/hosts';
 import type { NamedSecret } from '../../shared/redact';
@@ -20,6 +19,8 @@ import { launchRun } from './run-launcher';
 import { hostRunPaths, LOCAL_FILES, MIRRORED_FILES } from './run-layout';
 import { listMirrors, quietSync, RunMirror, type SyncResult } from './run-mirror';
 import { summarizeRun } from './run-summary';
+import { readPtbRecord, runVerdict } from './run-verdict';
+import { SummaryCache } from './summary-cache';
 import { TickLoop } from '../services/tick-loop';
 import { readSchedulerRecord, refreshSlurmState, writeSchedulerRecord } from '../slurm/slurm-launch';
 import { requireRunHost, runHostOf, type RunHost } from './run-host';
@@ -104,6 +105,7 @@ export class RunService {
   private readonly completeRuns = new Set<string>();
   private readonly syncer = new TickLoop();
   private lastEmitted = '';
+  private readonly summaries = new SummaryCache();
   /** The last sync of each run made here: when it started and whether it caught up with the host's records. */
   private readonly lastSyncs = new Map<string, { startedAt: number; caughtUp: boolean }>();
   /** Syncs made for {@link recentSync}, shared by every caller that wants the same run. */
@@ -121,7 +123,8 @@ export class RunService {
 
   async list(): Promise<RunSummary[]> {
     const mirrors = await listMirrors(this.runsDir);
-    const summaries = await Promise.all(mirrors.map((m) => this.summaryOf(m)));
+    this.summaries.keepOnly(new Set(mirrors.map((m) => m.id)));
+    const summaries = await Promise.all(mirrors.map((m) => this.summaries.summary(m, () => this.summaryOf(m))));
     return summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   }
 
@@ -131,7 +134,10 @@ export class RunService {
 
   private async summaryOf(mirror: RunMirror): Promise<RunSummary> {
     const [runJson, state, sync] = await Promise.all([mirror.readRunJson(), mirror.readState(), mirror.syncFacts()]);
-    const summary = summarizeRun({ id: mirror.id, runJson, state, sync, now: Date.now() });
+    const ptb = sync?.imported?.kind === 'ptb' ? await readPtbRecord(mirror) : null;
+    const verdict = await runVerdict(mirror, ptb);
+    const flagged = verdict.state === 'flagged' ? true : verdict.state === 'clean' ? false : null;
+    const summary = summarizeRun({ id: mirror.id, runJson, state, sync, now: Date.now(), flagged });
     const scheduler = await readSchedulerRecord(mirror.dir);
     return scheduler ? { ...summary, scheduler } : summary;
   }
@@ -186,7 +192,7 @@ export class RunService {
     } catch {
       metrics = null;
     }
-    const ptb = sync?.imported?.kind === 'ptb' ? await readPtbRecord(mirror.file('ptb/import.json')) : null;
+    const ptb = sync?.imported?.kind === 'ptb' ? await readPtbRecord(mirror) : null;
     // Flags of passes the app ran (imported runs, `ptw integrity check`) on the Overview's timeline too.
     events.push(...(await integrityTimelineEvents(mirror.file('integrity/record.json'), events)));
     return {
@@ -686,17 +692,5 @@ async function readCastFrom(file: string, offset: number): Promise<{ lines: stri
     return { lines, offset: offset + end };
   } finally {
     await handle.close();
-  }
-}
-
-/** An imported PostTrainBench run's `ptb/import.json`; null when absent or unreadable (the Steps tab says why). */
-async function readPtbRecord(file: string): Promise<PtbRecord | null> {
-  const raw = await readFile(file, 'utf8').catch(() => null);
-  if (raw === null) return null;
-  try {
-    const parsed = ptbRecordSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
   }
 }

@@ -6,7 +6,7 @@ import {
   runStatusSchema,
   type RunState,
 } from '../../shared/runs/run-status';
-import { agentLabel, taskLabel, type ParsedRunJson } from './launch-plan';
+import { agentLabel, shortBaseModel, taskLabel, type ParsedRunJson } from './launch-plan';
 
 /** What the local mirror knows about the sync (the parts of sync.json a summary needs). */
 export interface SyncFacts {
@@ -37,6 +37,8 @@ export function summarizeRun(input: {
   state: RunState | null;
   sync: SyncFacts | null;
   now: number;
+  /** The integrity verdict ({@link runVerdict}): true flagged, false clean, null unchecked; absent when not read. */
+  flagged?: boolean | null;
 }): RunSummary {
   const { runJson, state, sync } = input;
   const base: RunSummary = {
@@ -50,6 +52,8 @@ export function summarizeRun(input: {
     syncedAt: sync?.syncedAt ?? null,
     syncError: sync?.error ?? null,
     imported: sync?.imported ? { kind: sync.imported.kind, source: sync.imported.source } : null,
+    ...(runJson ? taskParts(runJson.spec) : {}),
+    ...(input.flagged !== undefined ? { flagged: input.flagged } : {}),
   };
   if (!runJson) return { ...base, status: 'unreadable' };
   const summary: RunSummary = { ...base, budgetSeconds: runJson.supervisor.budgetSeconds };
@@ -69,5 +73,19 @@ export function summarizeRun(input: {
     supervisorAlive: final ? false : sync?.supervisorAlive !== false && isSupervisorAlive(state, hostNow),
     error: state.error ?? null,
     ...(sync?.imported && typeof sync.imported.ranSeconds === 'number' ? { ranSeconds: sync.imported.ranSeconds } : {}),
+  };
+}
+
+/** The benchmark, base model, agent and agent model apart (the labels join them), for the run list's filters. */
+function taskParts(
+  spec: ParsedRunJson['spec'],
+): Pick<RunSummary, 'benchmark' | 'baseModel' | 'agentId' | 'agentModel'> {
+  const task = spec.task;
+  const model = spec.agent.model?.trim();
+  return {
+    benchmark: task.kind === 'ptb' ? (task.benchmark ?? '') : task.kind,
+    ...(task.kind === 'ptb' && task.baseModel ? { baseModel: shortBaseModel(task.baseModel) } : {}),
+    agentId: spec.agent.id,
+    ...(model ? { agentModel: model } : {}),
   };
 }
