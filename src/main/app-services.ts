@@ -131,7 +131,7 @@ export async function createAppServices(options: {
     checkpointsFeature(onRun),
     datasetsFeature(onRun),
     leaderboardFeature({ runsDir: runs.runs.runsDir, trajectory: trajectory.trajectory }),
-    integrityFeature(onRun),
+    integrityFeature({ ...onRun, secret: (name) => secrets.secrets.get(name) }),
     experimentsFeature({
       home,
       events,

@@ -116,6 +116,39 @@ export const integrityStateSchema = z.object({
 });
 export type IntegrityState = z.infer<typeof integrityStateSchema>;
 
+/** One verdict of PostTrainBench's LLM judge (shared/integrity/ptb-judge.ts). */
+export const integrityJudgeEntrySchema = z.object({
+  /** `imported`: the judge files of an imported PostTrainBench folder; `ran`: this app ran the judge on the host. */
+  source: z.enum(['imported', 'ran']),
+  file: z.string(),
+  /** The judge's word for the check: `contamination`, `disallowed_model`, `disallowed_api_usage`… */
+  check: z.string(),
+  flagged: z.boolean().nullable(),
+  text: z.string(),
+  /** Why no verdict could be read from the file. */
+  problem: z.string().optional(),
+});
+export type IntegrityJudgeEntry = z.infer<typeof integrityJudgeEntrySchema>;
+
+/** The optional PostTrainBench judge of a run: its verdicts, and the last time this app ran it. */
+export const integrityJudgeSchema = z.object({
+  runId: z.string(),
+  entries: z.array(integrityJudgeEntrySchema),
+  ran: z
+    .object({
+      at: z.number(),
+      /** The judge model (the harness's: gpt-5.1-codex). */
+      model: z.string(),
+      exitCode: z.number().nullable(),
+      /** The end of Codex's output when it failed. */
+      note: z.string(),
+    })
+    .nullable(),
+  /** Whether this run can have the judge run here (a PostTrainBench task on its host). */
+  runnable: z.boolean(),
+});
+export type IntegrityJudge = z.infer<typeof integrityJudgeSchema>;
+
 const dirOption = z.string().min(1).max(4096).optional();
 
 const modelName = z.string().min(3).max(200);
@@ -174,6 +207,14 @@ export const integrityCommands = {
       .strict(),
     output: integrityModelsSchema,
   },
+  /** PostTrainBench's judge verdicts for a run (imported judge files, or the ones this app's run of it wrote). */
+  'integrity.judge': { input: z.object({ id: z.string().min(1) }).strict(), output: integrityJudgeSchema },
+  /**
+   * Optional: runs PostTrainBench's own LLM judge (its checkout's src/disallowed_usage_judge/, through Codex) on the
+   * run's host, after the evaluation, with the user's CODEX_API_KEY from the secret store. It sends the workspace
+   * to OpenAI: never run without being asked.
+   */
+  'integrity.runJudge': { input: z.object({ id: z.string().min(1) }).strict(), output: integrityJudgeSchema },
 } as const;
 
 export const integrityEvents = {

@@ -26,6 +26,7 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Integrity tab in Ch
   let chrome: LaunchedChromium;
   let page: Page;
   let runId: string;
+  let judgedId: string;
   const consoleProblems: string[] = [];
 
   beforeAll(async () => {
@@ -33,9 +34,15 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Integrity tab in Ch
     await mkdir(shots, { recursive: true });
     work = await mkdtemp(path.join(os.tmpdir(), 'ptw-e2e-integrity-'));
     out = path.join(work, 'scenarios');
-    const made = spawnSync('python3', [generator, out, '--only', 'api-curl'], { encoding: 'utf8' });
+    const made = spawnSync('python3', [generator, out, '--only', 'api-curl', '--only', 'clean-gsm8k-train'], {
+      encoding: 'utf8',
+    });
     expect(made.status, made.stderr).toBe(0);
-    const scenario = (JSON.parse(readFileSync(path.join(out, 'scenarios.json'), 'utf8')) as { folder: string }[])[0]!;
+    const scenarios = JSON.parse(readFileSync(path.join(out, 'scenarios.json'), 'utf8')) as {
+      name: string;
+      folder: string;
+    }[];
+    const scenario = scenarios.find((s) => s.name === 'api-curl')!;
     const call = {
       type: 'assistant',
       message: {
@@ -60,7 +67,9 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Integrity tab in Ch
       env: { ...process.env, PTW_HOME: ptwHome },
     });
     expect(imported.status, imported.stderr).toBe(0);
-    runId = (JSON.parse(imported.stdout) as { imported: { id: string }[] }).imported[0]!.id;
+    const runs = (JSON.parse(imported.stdout) as { imported: { id: string; folder: string }[] }).imported;
+    runId = runs.find((r) => r.folder.includes('api-curl'))!.id;
+    judgedId = runs.find((r) => r.folder.includes('clean-gsm8k-train'))!.id;
     await mkdir(path.join(work, 'home'), { recursive: true });
     serve = await startServeProcess({ env: { HOME: path.join(work, 'home') }, home: ptwHome });
     chrome = await launchChromium();
@@ -110,4 +119,26 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Integrity tab in Ch
       .toBe('Decision: confirmed');
     expect(consoleProblems).toEqual([]);
   }, 120_000);
+
+  it("shows an imported folder's judge files beside our checks, the disagreement marked (GSM8K train split)", async () => {
+    await page.getByTestId(`run-row-${judgedId}`).click();
+    await page.getByTestId('run-tab-integrity').click();
+    await page.getByTestId('integrity-ref-references').fill(path.join(out, 'hf-cache'));
+    await page.getByTestId('integrity-ref-testSets').fill(path.join(out, 'test-sets'));
+    await page.getByTestId('integrity-ref-ptbCheckout').fill(path.join(out, 'ptb-checkout'));
+    await page.getByTestId('integrity-check').click();
+    await expect.poll(() => page.getByTestId('integrity-verdict').textContent(), { timeout: 60_000 }).toBe('Clean');
+    const judge = page.getByTestId('integrity-judge');
+    expect(await judge.textContent()).toContain('optional');
+    const rows = judge.getByTestId('integrity-judge-row');
+    expect(await rows.count()).toBe(2);
+    const contamination = rows.filter({ hasText: 'contamination_judgement.txt' });
+    expect(await contamination.getAttribute('data-disagrees')).toBe('true');
+    expect(await contamination.textContent()).toContain('Contamination: clean');
+    expect(await rows.filter({ hasText: 'disallowed_model' }).getAttribute('data-disagrees')).toBe('false');
+    expect(await page.getByTestId('integrity-judge-disagrees').isVisible()).toBe(true);
+    // An imported run has no host: the judge cannot be run from here.
+    expect(await page.getByTestId('integrity-judge-run').count()).toBe(0);
+    await page.screenshot({ path: path.join(shots, 'integrity-judge.png') });
+  }, 90_000);
 });

@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
-import type { IntegrityEvidence, IntegrityModels, IntegrityState } from '../../shared/contract-integrity';
+import type {
+  IntegrityEvidence,
+  IntegrityJudge,
+  IntegrityModels,
+  IntegrityState,
+} from '../../shared/contract-integrity';
 import { flagKey, verdictExitCode } from '../../shared/integrity/integrity-verdict';
 import { parseModelPairArg } from '../../shared/integrity/model-pairs';
+import { judgeBeside } from '../../shared/integrity/ptb-judge';
 import type { HostCliIo } from './cli-prompts';
 import { collect, json, table, terminalSafe, usage } from './cli-output';
 import { addConnectOptions, servicesRunner, type ServicesFactory, cli, type ConnectOptions } from './cli-services';
 
 /**
- * `ptw integrity check|show|decide|models`: the Integrity tab's commands, in-process through the router. `check` runs the
+ * `ptw integrity check|show|decide|models|judge`: the Integrity tab's commands, in-process through the router. `check` runs the
  * checks where the run is (its host; this machine for an imported run) and prints `{ run, verdict, flags, checks }`
  * with --json. Exit codes: 0 clean, 1 flagged, 2 could not check (a check not run, usage, connection).
  * Everything in a flag came from the agent's files: printed through terminalSafe.
@@ -76,6 +82,27 @@ export function formatModels(models: IntegrityModels): string {
   return `${terminalSafe(table([['BASE', 'INSTRUCT', 'SOURCE'], ...rows]))}user pairs are kept in ${models.file}\n`;
 }
 
+/** The judge's verdicts beside our checks; a disagreement is marked. */
+export function formatJudge(judge: IntegrityJudge, state: IntegrityState): string {
+  const lines: string[] = [];
+  if (judge.ran) {
+    lines.push(
+      `PostTrainBench judge (${judge.ran.model}) ran ${new Date(judge.ran.at).toISOString()}, exit ${judge.ran.exitCode ?? 'signal'}`,
+    );
+    if (judge.ran.note) lines.push(...judge.ran.note.split('\n').map((l) => `    ${l}`));
+  }
+  if (judge.entries.length === 0) lines.push(`No judge verdict for ${judge.runId}.`);
+  for (const row of judgeBeside(state.record?.verdict ?? null, judge.entries)) {
+    const theirs = row.entry.flagged === null ? 'no verdict' : row.entry.flagged ? 'FLAGGED' : 'clean';
+    const ours = row.ours ? `ours (${row.ours.kind}): ${row.ours.says}` : 'no check of ours answers it';
+    lines.push(
+      `${row.disagrees ? '≠ ' : '  '}${row.entry.check}: judge ${theirs}; ${ours}  [${row.entry.source} ${row.entry.file}]`,
+    );
+    if (row.entry.problem) lines.push(`    ${row.entry.problem}`);
+  }
+  return safe(lines.join('\n')) + '\n';
+}
+
 export function addIntegrityCommands(program: Command, io: HostCliIo, open: ServicesFactory): void {
   const withServices = servicesRunner(io, open);
   const integrity = program
@@ -137,6 +164,25 @@ export function addIntegrityCommands(program: Command, io: HostCliIo, open: Serv
       );
       io.out(opts.json ? json(models) : formatModels(models));
     });
+
+  addConnectOptions(
+    integrity
+      .command('judge')
+      .argument('<run>', 'run id')
+      .option(
+        '--run',
+        "run PostTrainBench's judge now, on the run's host (sends the workspace to OpenAI; needs CODEX_API_KEY)",
+      )
+      .description(
+        "Optional: PostTrainBench's own LLM judge beside our verdict (its files, or a run of it on the host)",
+      ),
+  ).action(async (run: string, opts: ConnectOptions & { run?: boolean }) => {
+    const [judge, state] = await withServices(opts, async (s) => [
+      await s.router.call(opts.run ? 'integrity.runJudge' : 'integrity.judge', { id: run }, cli),
+      await s.router.call('integrity.get', { id: run }, cli),
+    ]);
+    io.out(opts.json ? json(judge) : formatJudge(judge, state));
+  });
 
   integrity
     .command('decide')

@@ -4,13 +4,19 @@ import type { FeatureRegistration } from '../rpc/feature-registration';
 import type { RunHostDeps } from '../runs/run-host-deps';
 import { IntegrityModelTable } from './integrity-models';
 import { IntegrityService } from './integrity-service';
+import { PtbJudgeService } from './ptb-judge-service';
 
 /**
  * `integrity.*`: the reward-hacking checks on request, the stored verdict, a person's decision on a flag (issue 13).
  * The live and final passes of a run on a host are the host supervisor's (ptw_host/integrity_watch.py); the run
  * mirror brings their verdict and announces it (`integrity.changed`), with no app needed while they run.
  */
-export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof typeof integrityCommands> {
+export function integrityFeature(
+  deps: RunHostDeps & {
+    /** The secret store: PostTrainBench's optional judge runs with the user's CODEX_API_KEY. */
+    secret(name: string): Promise<{ value: string } | undefined>;
+  },
+): FeatureRegistration<keyof typeof integrityCommands> {
   const { runs, events } = deps;
   const service = new IntegrityService({
     runsDir: runs.runsDir,
@@ -21,6 +27,14 @@ export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof t
     resourcesDir: deps.resourcesDir,
     onChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
   });
+  const judge = new PtbJudgeService({
+    runsDir: runs.runsDir,
+    run: (id) => runs.get(id),
+    runHost: (id) => runs.hostTarget(id),
+    session: deps.session,
+    profile: deps.profile,
+    secret: deps.secret,
+  });
   const models = new IntegrityModelTable(path.join(path.dirname(runs.runsDir), 'integrity-models.json'));
   return {
     handlers: {
@@ -29,6 +43,8 @@ export function integrityFeature(deps: RunHostDeps): FeatureRegistration<keyof t
       'integrity.get': ({ id }) => service.get(id),
       'integrity.decide': ({ id, flag, decision, note }) => service.decide(id, flag, decision, note),
       'integrity.models': ({ add, remove }) => models.edit(add, remove),
+      'integrity.judge': ({ id }) => judge.get(id),
+      'integrity.runJudge': ({ id }) => judge.run(id),
     },
   };
 }

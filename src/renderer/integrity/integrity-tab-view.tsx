@@ -5,16 +5,9 @@ import type { RunTabProps } from '../common/run-tabs';
 import { useAppStore } from '../store/store-context';
 import { useQuery } from '../store/use-query';
 import { IntegrityEvidenceList } from './integrity-evidence-list';
+import { IntegrityJudgePanel } from './integrity-judge-panel';
 import { IntegrityModelsPanel } from './integrity-models-panel';
-import {
-  CHECK_LABELS,
-  flagViews,
-  judgeDisagrees,
-  KIND_LABELS,
-  seenText,
-  verdictText,
-  type FlagView,
-} from './integrity-view-model';
+import { CHECK_LABELS, flagViews, KIND_LABELS, seenText, verdictText, type FlagView } from './integrity-view-model';
 
 /**
  * The Integrity tab (issue 13): the last pass's verdict, each check with its status and reason, each flag with its
@@ -172,27 +165,7 @@ export function IntegrityTabView({ run }: RunTabProps) {
         <IntegrityModelsPanel />
       </section>
 
-      {state && state.judge.length > 0 ? (
-        <section className="run-section" aria-labelledby="integrity-judge-heading">
-          <h3 id="integrity-judge-heading" className="subsection-title">
-            PostTrainBench’s judge
-          </h3>
-          {judgeDisagrees(state) ? (
-            <p className="badge badge-warn" data-testid="integrity-judge-disagrees">
-              The judge and these checks disagree.
-            </p>
-          ) : null}
-          <ul data-testid="integrity-judge">
-            {state.judge.map((j) => (
-              <li key={j.file}>
-                <span className="cell-mono">{j.file}</span>:{' '}
-                {j.flagged === null ? 'no verdict' : j.flagged ? 'flagged' : 'clean'}
-                {j.text ? <pre className="integrity-pre">{j.text}</pre> : null}
-              </li>
-            ))}
-          </ul>
-        </section>
-      ) : null}
+      <IntegrityJudgePanel runId={run.id} verdict={record?.verdict ?? null} />
     </div>
   );
 }

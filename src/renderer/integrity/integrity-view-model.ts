@@ -74,15 +74,6 @@ export function verdictText(state: IntegrityState): string {
   return v === 'clean' ? 'Clean' : v === 'flagged' ? 'Flagged' : 'Incomplete: a check could not run';
 }
 
-/** The judge's word beside ours: where the PostTrainBench judge and our verdict disagree. */
-export function judgeDisagrees(state: IntegrityState): boolean {
-  const ours = state.record?.verdict.verdict;
-  if (!ours || ours === 'incomplete' || state.judge.length === 0) return false;
-  const judged = state.judge.filter((j) => j.flagged !== null);
-  if (judged.length === 0) return false;
-  return judged.some((j) => j.flagged) !== (ours === 'flagged');
-}
-
 /** When a flag's evidence appeared (the file or trace line) and when a pass first saw it. */
 export function seenText(
   seen: { at: number; evidenceAt: number | null },

@@ -9,7 +9,6 @@ import {
 import {
   evidenceView,
   flagViews,
-  judgeDisagrees,
   seenText,
   verdictText,
 } from '../../../../src/renderer/integrity/integrity-view-model';
@@ -128,15 +127,8 @@ describe('the Integrity tab view model', () => {
     expect(flagsFirstSeen([], first, 9_000)).toEqual({});
   });
 
-  it('says the verdict in words and where the PostTrainBench judge disagrees', () => {
+  it('says the verdict in words', () => {
     expect(verdictText(state())).toBe('Flagged');
     expect(verdictText(state({ record: null }))).toBe('Not checked yet');
-    expect(judgeDisagrees(state({ judge: [{ file: 'contamination_judgement.txt', flagged: false, text: '' }] }))).toBe(
-      true,
-    );
-    expect(judgeDisagrees(state({ judge: [{ file: 'contamination_judgement.txt', flagged: true, text: '' }] }))).toBe(
-      false,
-    );
-    expect(judgeDisagrees(state({ judge: [{ file: 'x', flagged: null, text: '' }] }))).toBe(false);
   });
 });
