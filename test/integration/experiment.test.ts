@@ -1,6 +1,6 @@
 // An experiment end to end with the built CLI against a real sshd + dockerd and a fake nvidia-smi (one idle H100):
 // the matrix queued on the host, drained by the host's dispatcher one run per GPU, the dispatcher killed mid-way
-// and started again by `ptw experiment resume`, and no run started twice.
+// and started again by two `ptw experiment resume` at once (two app instances), and no run started twice.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -47,6 +47,21 @@ ${extra}`;
   function dispatcherPid(): number {
     const lock = path.join(t.runRoot, '.ptw-queue', 'dispatcher.lock');
     return existsSync(lock) ? Number(readFileSync(lock, 'utf8').trim()) : 0;
+  }
+
+  /** Live dispatcher processes of this run root, from /proc. */
+  function dispatchers(): number[] {
+    return readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .filter((pid) => {
+        try {
+          const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          return args.includes('dispatch') && args.includes(t.runRoot);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
   }
 
   function agentStarts(runId: string): number[] {
@@ -98,9 +113,14 @@ ${extra}`;
     const during = await show(id);
     expect(during.cells.filter((c) => c.status === 'queued').length).toBeGreaterThanOrEqual(1);
 
-    const resumed = await t.ptw(['experiment', 'resume', id, '--json'], fast);
-    expect(resumed.code, resumed.stderr).toBe(0);
+    // Two app instances resume at once: each starts a dispatcher, the lock lets one drain.
+    const resumed = await Promise.all([
+      t.ptw(['experiment', 'resume', id, '--json'], fast),
+      t.ptw(['experiment', 'resume', id, '--json'], fast),
+    ]);
+    for (const r of resumed) expect(r.code, r.stderr).toBe(0);
     expect(dispatcherPid()).not.toBe(killed);
+    await expect.poll(() => dispatchers().length, { timeout: 10_000 }).toBe(1);
 
     let detail = await show(id);
     deadline = Date.now() + 180_000;

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type {
-  ExperimentCell,
-  ExperimentDetail,
-  ExperimentPreview,
-  ExperimentSummary,
+import {
+  experimentCellSchema,
+  type ExperimentCell,
+  type ExperimentDetail,
+  type ExperimentPreview,
+  type ExperimentSummary,
 } from '../../shared/contract-experiments';
 import { AppError } from '../../shared/errors';
 import {
@@ -80,14 +81,9 @@ const recordSchema = z.object({
   matrixText: z.string(),
   stopped: z.boolean(),
   hosts: z.record(z.string(), z.object({ runRoot: z.string() })),
+  // The cell's coordinates and host as the contract has them, and its queue entry (its first run's id).
   cells: z.array(
-    z.object({
-      key: z.string(),
-      task: z.string(),
-      agent: z.string(),
-      model: z.string(),
-      seed: z.number(),
-      host: z.string(),
+    experimentCellSchema.pick({ key: true, task: true, agent: true, model: true, seed: true, host: true }).extend({
       entryId: z.string(),
     }),
   ),

@@ -1,4 +1,5 @@
 import type { ExperimentCell, ExperimentDetail } from '../../shared/contract-experiments';
+import { FINAL_RUN_STATUSES, RUN_STATUSES } from '../../shared/runs/run-status';
 
 /**
  * The experiment page's derivations (pure, unit-tested): the matrix as a grid (a row per task, a column per agent
@@ -88,32 +89,19 @@ export function cellText(cell: ExperimentCell, now: number): string {
   return cell.reason ? `${cell.status}: ${cell.reason}` : cell.status;
 }
 
-/** How many cells are in each status, in a fixed order, for the page's header. */
+/** How many cells are in each status, in lifecycle order (queued first), for the page's header. */
 export function statusCounts(cells: readonly ExperimentCell[]): Array<[string, number]> {
-  const order = [
-    'queued',
-    'starting',
-    'running',
-    'stopping',
-    'evaluating',
-    'scored',
-    'evaluation-failed',
-    'no-model',
-    'failed',
-  ];
+  const order: readonly string[] = ['queued', ...RUN_STATUSES];
+  const rank = (status: string) => (order.includes(status) ? order.indexOf(status) : order.length);
   const counts = new Map<string, number>();
   for (const c of cells) counts.set(c.status, (counts.get(c.status) ?? 0) + 1);
-  return [...counts].sort((a, b) => {
-    const ia = order.indexOf(a[0]);
-    const ib = order.indexOf(b[0]);
-    return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
-  });
+  return [...counts].sort((a, b) => rank(a[0]) - rank(b[0]));
 }
 
-/** Whether the page should keep asking the hosts: some cell is not final yet. */
+/** Whether the page should keep asking the hosts: some cell is not final (nor taken back) yet. */
 export function isLive(detail: Pick<ExperimentDetail, 'cells' | 'stopped'>): boolean {
-  const final = ['scored', 'evaluation-failed', 'no-model', 'failed', 'withdrawn'];
-  return detail.cells.some((c) => !final.includes(c.status));
+  const settled: readonly string[] = [...FINAL_RUN_STATUSES, 'withdrawn'];
+  return detail.cells.some((c) => !settled.includes(c.status));
 }
 
 export const MATRIX_TEMPLATE = `name: my-experiment

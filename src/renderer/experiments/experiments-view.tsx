@@ -208,6 +208,15 @@ function ExperimentPage({ id, onBack }: { id: string; onBack: () => void }) {
   };
 
   const data = detail.data;
+  const controls = [
+    { command: 'experiments.stop', label: 'Stop', testId: 'experiment-stop', shown: !!data && !data.stopped && live },
+    {
+      command: 'experiments.resume',
+      label: 'Resume',
+      testId: 'experiment-resume',
+      shown: !!data && (data.stopped || data.hostStates.some((h) => h.paused)),
+    },
+  ] as const;
   return (
     <SectionLayout
       section="experiments"
@@ -218,26 +227,19 @@ function ExperimentPage({ id, onBack }: { id: string; onBack: () => void }) {
             All experiments
           </button>
           <RefreshButton busy={detail.loading} onClick={() => void reload()} testId="experiment-refresh" />
-          {data && !data.stopped && live ? (
-            <button
-              type="button"
-              className="button"
-              data-testid="experiment-stop"
-              onClick={() => void control('experiments.stop')}
-            >
-              Stop
-            </button>
-          ) : null}
-          {data?.stopped || data?.hostStates.some((h) => h.paused) ? (
-            <button
-              type="button"
-              className="button"
-              data-testid="experiment-resume"
-              onClick={() => void control('experiments.resume')}
-            >
-              Resume
-            </button>
-          ) : null}
+          {controls
+            .filter((c) => c.shown)
+            .map((c) => (
+              <button
+                key={c.command}
+                type="button"
+                className="button"
+                data-testid={c.testId}
+                onClick={() => void control(c.command)}
+              >
+                {c.label}
+              </button>
+            ))}
         </>
       }
     >

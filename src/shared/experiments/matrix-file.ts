@@ -2,8 +2,7 @@ import { isMap, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
 import { hostNameSchema } from '../hosts';
 import { AGENT_IDS } from '../runs/agent-catalog';
-import { formatDuration, parseDuration } from '../runs/duration';
-import { MAX_BUDGET_SECONDS, validateRunSpec, type RunSpec } from '../runs/run-spec';
+import { validateRunSpec, type RunSpec } from '../runs/run-spec';
 import { BASE_MODELS, BENCHMARKS, findBaseModel } from '../runs/task-catalog';
 
 /**
@@ -178,18 +177,16 @@ export function formatMatrixProblems(problems: readonly MatrixProblem[], file = 
     .join('\n');
 }
 
+/** The budget as the run spec reads it (the same words, the same limits). */
 function parseBudget(value: string | number): { ok: true; value: number } | { ok: false; message: string } {
-  const parsed =
-    typeof value === 'number'
-      ? Number.isInteger(value)
-        ? { ok: true as const, value }
-        : { ok: false as const, message: `${value} is not a whole number of seconds` }
-      : parseDuration(value);
-  if (!parsed.ok) return parsed;
-  if (parsed.value < 1 || parsed.value > MAX_BUDGET_SECONDS) {
-    return { ok: false, message: `a budget runs from 1s to ${formatDuration(MAX_BUDGET_SECONDS)}` };
-  }
-  return parsed;
+  const checked = validateRunSpec({
+    host: 'placeholder',
+    task: { kind: 'rehearsal' },
+    agent: { id: 'rehearsal' },
+    budgetSeconds: value,
+  });
+  if (checked.ok) return { ok: true, value: checked.spec.budgetSeconds };
+  return { ok: false, message: checked.problems.map((p) => p.message).join('; ') };
 }
 
 /** Reads and checks a matrix file; on success, its cells in a stable order (task, agent, seed). */
