@@ -92,6 +92,17 @@ export const runDetailSchema = z.object({
   finalModel: finalModelManifestSchema.nullable().optional(),
   /** What an imported PostTrainBench folder said (verdicts with justifications, time taken, the trace used). */
   ptb: ptbRecordSchema.nullable().optional(),
+  /** The agent's stream as the Steps view parses it; null when the run has none (yet). */
+  trajectory: z
+    .object({
+      dialect: z.string().nullable(),
+      steps: z.number(),
+      toolCalls: z.number(),
+      /** Lines no dialect explains: 0 when the stream parsed whole. */
+      unknownEvents: z.number(),
+    })
+    .nullable()
+    .optional(),
 });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 

@@ -59,7 +59,7 @@ function splitTag(tag: string): { repo: string; tag: string } {
   return { repo: tag, tag: 'latest' };
 }
 
-async function imageExists(docker: Dockerode, tag: string): Promise<boolean> {
+export async function imageExists(docker: Dockerode, tag: string): Promise<boolean> {
   try {
     await docker.getImage(tag).inspect();
     return true;
@@ -85,7 +85,7 @@ export async function importRootfsTar(docker: Dockerode, tar: Readable, tag: str
 }
 
 /** `tar -c` of `dir` with root ownership, as a stream; the stream errors if tar fails. */
-function tarDirectory(dir: string, extraArgs: string[] = []): { stream: Readable; child: ChildProcess } {
+export function tarDirectory(dir: string, extraArgs: string[] = []): { stream: Readable; child: ChildProcess } {
   const child = spawn('tar', ['-C', dir, '--numeric-owner', '--owner=0', '--group=0', ...extraArgs, '-cf', '-', '.'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -176,7 +176,7 @@ export interface DebianImageOptions {
 }
 
 /** One build per cache file across parallel test workers: an exclusive lock file holding our PID. */
-async function withBuildLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+export async function withBuildLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
   for (;;) {
     try {
       const handle = await open(lockPath, 'wx');
@@ -268,6 +268,12 @@ export async function buildDebianImage(
   opts: DebianImageOptions = {},
 ): Promise<string> {
   if (await imageExists(docker, tag)) return tag;
+  await importRootfsTar(docker, createReadStream(await debianRootfsTar(opts)), tag);
+  return tag;
+}
+
+/** The cached rootfs tarball of {@link buildDebianImage} (debootstrap runs when it is missing); its path. */
+export async function debianRootfsTar(opts: DebianImageOptions = {}): Promise<string> {
   const suite = opts.suite ?? 'bookworm';
   const packages = [...new Set(opts.packages ?? ['python3'])].sort();
   const cacheDir = opts.cacheDir ?? TEST_IMAGE_CACHE_DIR;
@@ -283,6 +289,5 @@ export async function buildDebianImage(
       await buildDebianRootfsTar(tarPath, suite, packages, opts.mirror ?? findDebianMirror(suite));
     });
   }
-  await importRootfsTar(docker, createReadStream(tarPath), tag);
-  return tag;
+  return tarPath;
 }

@@ -30,6 +30,7 @@ EVENT_TYPES = (
     "evaluation-started",
     "evaluation-attempt",
     "evaluation-finished",
+    "model-endpoint-problem",
     "supervisor-error",
     "sandbox-sanitized",
     "integrity-pass",

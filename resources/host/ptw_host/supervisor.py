@@ -33,6 +33,7 @@ from ptw_host.gpu import sample_gpus
 from ptw_host.heartbeat import start_heartbeat
 from ptw_host.integrity_watch import IntegrityPlan, IntegrityWatch, PlanError
 from ptw_host.host_log import iso_utc, log, now_ms
+from ptw_host.model_endpoint.sidecar import finish_model_endpoint
 from ptw_host.recorder import TerminalRecorder, cast_header
 from ptw_host.redaction import read_secrets
 from ptw_host.sandbox import sanitize_tree
@@ -213,6 +214,7 @@ class Supervisor:
                 self.docker.remove(self.container_id)
             except Exception as err:
                 self.safe_event("supervisor-error", message="removing the agent container failed: %s" % err)
+            self.finish_model_endpoint()
         try:
             self.state.update(status="failed", error=message)
         except Exception as err:
@@ -500,6 +502,7 @@ class Supervisor:
             self.docker.remove(self.container_id)
         except Exception as err:
             self.safe_event("supervisor-error", message="removing the agent container failed: %s" % err)
+        self.finish_model_endpoint()
         self.sanitize_agent_files()
         self.check_shutdown()
         return self.evaluate()
@@ -546,6 +549,17 @@ class Supervisor:
             check_shutdown=self.check_shutdown,
             before_publish=self.hold_score,
         ).run()
+
+    def finish_model_endpoint(self):
+        """A scripted run's model endpoint goes with the agent; its problem, if any, becomes an event."""
+        run_id = self.config.run_id if self.config is not None else None
+        finish_model_endpoint(
+            self.docker,
+            run_id,
+            self.paths.root,
+            self.safe_event,
+            lambda message: self.safe_event("supervisor-error", message=message),
+        )
 
     def sanitize_agent_files(self):
         """Clears set-id bits and removes device nodes the agent's folders hold (sanitize_tree); an event if any."""

@@ -4,6 +4,8 @@ import type { EventPayload, RunDetail, RunSummary } from '../../shared/contract'
 import type { PtbRecord } from '../../shared/contract-trajectory';
 import { AGENTS, formatArgvTemplate } from '../../shared/runs/agent-catalog';
 import { formatByteSize, formatDuration, parseDuration } from '../../shared/runs/duration';
+import { parseModelScript } from '../../shared/runs/model-script';
+import { isScriptedAgent, SCRIPTED_SETUP } from '../../shared/runs/scripted-agents';
 import { FINAL_RUN_STATUSES, type RunStatus } from '../../shared/runs/run-status';
 import type { HostCliIo } from './cli-prompts';
 import { collect, json, table, terminalSafe, usage } from './cli-output';
@@ -71,6 +73,8 @@ interface StartOptions extends ConnectOptions {
   label?: string;
   env: string[];
   network?: string;
+  /** `--scripted` (true) or `--scripted SCRIPT.json`. */
+  scripted?: string | boolean;
   memory?: string;
   shm?: string;
   spec?: string;
@@ -118,10 +122,38 @@ export async function specFromOptions(opts: StartOptions): Promise<Record<string
     if (opts.network !== 'on' && opts.network !== 'off') throw usage(`--network is on or off, not '${opts.network}'`);
     spec.network = opts.network;
   }
+  if (opts.scripted !== undefined && opts.scripted !== false) await applyScripted(spec, opts.scripted);
   if (!spec.host) throw usage('name the host: --host NAME (ptw host ls lists them)');
   if (!spec.task) throw usage('name the task: --task rehearsal, or --task BENCHMARK:BASE_MODEL (ptw task ls --host H)');
   if (!spec.agent) throw usage('name the agent: --agent rehearsal|claude-code|codex|gemini-cli|opencode|custom');
   return spec;
+}
+
+/** `--scripted [SCRIPT.json]`: the real CLI against the scripted model (docs/model-script.md). */
+async function applyScripted(spec: Record<string, unknown>, file: string | true): Promise<void> {
+  const agent = { ...((spec.agent as Record<string, unknown> | undefined) ?? {}) };
+  const id = typeof agent.id === 'string' ? agent.id : '';
+  if (!isScriptedAgent(id)) {
+    throw usage(`--scripted rehearses a real agent CLI: --agent ${Object.keys(SCRIPTED_SETUP).join('|')}`);
+  }
+  let scripted: Record<string, unknown> = {};
+  if (typeof file === 'string') {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw usage(`--scripted ${file}: ${(err as Error).message}`);
+    }
+    const parsed = parseModelScript(text, file);
+    if (!parsed.ok) throw usage(parsed.error);
+    if (parsed.script.agent && parsed.script.agent !== id) {
+      throw usage(`${file} is a script for ${parsed.script.agent}, not ${id}: its tool calls use that CLI's tools`);
+    }
+    scripted = { script: parsed.script };
+  }
+  agent.scripted = scripted;
+  agent.model ??= SCRIPTED_SETUP[id].model;
+  spec.agent = agent;
 }
 
 function iso(ms: number | null | undefined): string {
@@ -348,6 +380,10 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
       .option('--label <text>', 'a note for lists')
       .option('--env <KEY=VALUE>', 'extra non-secret environment for the agent (repeatable)', collect, [])
       .option('--network <on|off>', 'internet access for the agent (rehearsal: off, else on)')
+      .option(
+        '--scripted [script]',
+        'rehearse the real agent CLI against a scripted model (docs/model-script.md); default: its rehearsal script',
+      )
       .option('--memory <size>', "the sandbox's memory limit, e.g. 64g (default: its GPUs' share of the host's RAM)")
       .option('--shm <size>', "the sandbox's /dev/shm, e.g. 16g (default: half the memory limit, at most 16g)")
       .option('--spec <file>', 'a run spec as JSON; the flags above override its fields')

@@ -26,6 +26,11 @@ export interface AgentContainerPlan {
   /** The host's Hugging Face cache, mounted read-only at /hf-cache when set. */
   hfCacheDir?: string;
   network: boolean;
+  /**
+   * A scripted run's model endpoint container (model-endpoint.ts): the agent joins its network namespace, reaching
+   * the endpoint on 127.0.0.1 and, with the network off, nothing else.
+   */
+  networkContainer?: string;
   limits: { nanoCpus?: number; memoryBytes?: number; pidsLimit?: number; shmBytes?: number; diskBytes?: number };
   labels: Record<string, string>;
   /**
@@ -131,7 +136,7 @@ export function buildAgentContainerConfig(plan: AgentContainerPlan): Dockerode.C
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       Init: plan.init ?? true,
-      NetworkMode: plan.network ? 'bridge' : 'none',
+      NetworkMode: plan.networkContainer ? `container:${plan.networkContainer}` : plan.network ? 'bridge' : 'none',
       PidsLimit: plan.limits.pidsLimit ?? 4096,
       ...(plan.limits.memoryBytes ? { Memory: plan.limits.memoryBytes, MemorySwap: plan.limits.memoryBytes } : {}),
       ...(plan.limits.nanoCpus ? { NanoCpus: plan.limits.nanoCpus } : {}),

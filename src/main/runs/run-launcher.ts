@@ -52,6 +52,16 @@ import { integrityPlanFor } from './integrity-plan';
 import { hostRunPaths, type HostRunPaths } from './run-layout';
 import { RunMirror } from './run-mirror';
 import { sandboxLimits, sandboxUserFor } from './sandbox-policy';
+import {
+  endpointHandOverScript,
+  modelEndpointContainerConfig,
+  scriptedEnv,
+  scriptedFoldersScript,
+  scriptedRun,
+  scriptedUploads,
+  startModelEndpoint,
+  type ScriptedRun,
+} from './model-endpoint';
 import { chooseSlurmGpus, slurmContainerName, submitSlurmRun, writeSchedulerRecord } from '../slurm/slurm-launch';
 
 /**
@@ -453,6 +463,8 @@ export interface LaunchContext {
   agent: AgentDefinition;
   command: string[];
   secret: Awaited<ReturnType<typeof resolveAgentSecret>>;
+  /** A rehearsal against the scripted model (`--scripted`), with its dummy key as `secret`. */
+  scripted: ScriptedRun | null;
   session: HostSession;
   probe: HostProbe;
   runRoot: string;
@@ -492,7 +504,8 @@ export async function planLaunch(
     }
   };
   const command = promptPathCheck();
-  const secret = await resolveAgentSecret(agent, deps.secrets);
+  const scripted = scriptedRun(spec, agent);
+  const secret = scripted ? scripted.secret : await resolveAgentSecret(agent, deps.secrets);
 
   const session = await deps.session(spec.host);
   const probed = await session.exec(probeScript(), { timeoutMs: 60_000 });
@@ -540,7 +553,8 @@ export async function planLaunch(
   const prompt = prepared.renderPrompt(runGpuCount, now);
   const graderKeys = await resolveGraderKeys(prepared.task, deps.secrets);
   return {
-    ...{ now, spec, warnings, profile, agent, command, secret, session, probe, runRoot, runId, runDir, prepared },
+    ...{ now, spec, warnings, profile, agent, command, secret, scripted, session, probe, runRoot, runId, runDir },
+    prepared,
     ...{ gpus, sampleGpus, image, docker, imageId, rootlessDocker, sandbox, limits, prompt, graderKeys },
   };
 }
@@ -595,7 +609,9 @@ export async function layOutRunFolder(ctx: LaunchContext, deps: LaunchDeps, fold
       { path: paths.prompt, content: Buffer.from(ctx.prompt, 'utf8'), mode: 0o644 },
       { path: paths.timer, content: Buffer.from(TIMER_SCRIPT, 'utf8'), mode: 0o755 },
       { path: paths.supervisorPackage, content: hostPackage.bytes, mode: 0o644 },
+      ...(ctx.scripted ? scriptedUploads(ctx.scripted, folder) : []),
     ];
+    if (ctx.scripted) await session.exec(scriptedFoldersScript(ctx.scripted, folder), { timeoutMs: 30_000 });
     for (const upload of uploads) await session.writeFile(upload.path, upload.content, { mode: upload.mode });
   } catch (err) {
     await session.exec(removeRunDirScript(folder)).catch(() => undefined);
@@ -615,7 +631,9 @@ export function launchRecords(
   gpus: number[],
 ): { plan: AgentContainerPlan; secretEnv: Record<string, string>; runJson(containerId: string): RunJson } {
   const { spec, agent, prepared, limits, sandbox, runId, runDir, image } = ctx;
-  const { env, secretEnv } = agentEnvironment(spec, agent, ctx.secret);
+  const agentEnv = agentEnvironment(spec, agent, ctx.secret);
+  const env = ctx.scripted ? { ...agentEnv.env, ...scriptedEnv(ctx.scripted) } : agentEnv.env;
+  const secretEnv = agentEnv.secretEnv;
   const hash = specHash(spec);
   const plan: AgentContainerPlan = {
     runId,
@@ -704,6 +722,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
   await layOutRunFolder(ctx, deps, runDir);
 
   let containerId: string | null = null;
+  let endpointId: string | null = null;
   let mirror: RunMirror | null = null;
   try {
     const handedOver = await session.exec(handOverScript(runDir, ctx.sandbox), { timeoutMs: 10 * 60_000 });
@@ -714,6 +733,17 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       );
     }
     const records = launchRecords(ctx, deps, ctx.gpus);
+    if (ctx.scripted) {
+      if (profile.scheduler)
+        throw new AppError('INVALID_INPUT', 'A scripted rehearsal runs on a Docker host, not SLURM');
+      await session.exec(endpointHandOverScript(runDir, ctx.sandbox), { timeoutMs: 30_000 });
+      const config = modelEndpointContainerConfig({
+        ...{ runId, runDir, image: ctx.image, user: ctx.sandbox.user, network: spec.network },
+        key: ctx.scripted.secret.value,
+      });
+      endpointId = await startModelEndpoint(docker, session, config, runDir);
+      records.plan.networkContainer = endpointId;
+    }
     containerId = profile.scheduler
       ? slurmContainerName(runId)
       : await createAgentContainer(docker, records.plan, spec.host, warnings);
@@ -765,6 +795,11 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
     return { id: runId, mirror, hostRunDir: runDir, state, warnings };
   } catch (err) {
     if (err instanceof AppError && err.code === 'TIMEOUT') throw err; // the supervisor may still come up: keep all
+    if (endpointId)
+      await docker
+        .getContainer(endpointId)
+        .remove({ force: true })
+        .catch(() => undefined);
     if (containerId && !profile.scheduler)
       await docker
         .getContainer(containerId)

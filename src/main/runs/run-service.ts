@@ -5,6 +5,7 @@ import type { RunDetail, RunSummary } from '../../shared/contract';
 import type { IntegrityVerdict } from '../../shared/contract-integrity';
 import { CastEventReader, parseCastHeader } from '../../shared/replay/asciicast';
 import { AppError } from '../../shared/errors';
+import { summarizeStream } from '../../shared/trajectory/stream-summary';
 import type { HostProfile } from '../../shared/hosts';
 import type { NamedSecret } from '../../shared/redact';
 import { getAgent, isAgentId } from '../../shared/runs/agent-catalog';
@@ -195,6 +196,8 @@ export class RunService {
     const ptb = sync?.imported?.kind === 'ptb' ? await readPtbRecord(mirror) : null;
     // Flags of passes the app ran (imported runs, `ptw integrity check`) on the Overview's timeline too.
     events.push(...(await integrityTimelineEvents(mirror.file('integrity/record.json'), events)));
+    const streamText = await readFile(mirror.file('agent-stream.jsonl'), 'utf8').catch(() => '');
+    const agentSpec = runJson?.spec.agent as { id: string; streamFormat?: unknown } | undefined;
     return {
       summary,
       spec: runJson?.spec ?? null,
@@ -209,6 +212,7 @@ export class RunService {
       localDir: mirror.dir,
       finalModel: manifest,
       ptb,
+      trajectory: streamText.trim() === '' ? null : summarizeStream(streamText, agentSpec),
     };
   }
 

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { CatalogTask } from '../../shared/contract';
 import type { AppErrorData, Result } from '../../shared/errors';
 import { getAgent } from '../../shared/runs/agent-catalog';
+import { isScriptedAgent } from '../../shared/runs/scripted-agents';
 import { sortHostsByName } from '../common/host-order';
 import type { LaunchIntent } from '../store/slices/runs-slice';
 import { useAppStore } from '../store/store-context';
@@ -49,7 +50,7 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
 
   const [catalog, setCatalog] = useState<Loaded<CatalogTask[]>>(null);
   const [submitted, setSubmitted] = useState(false);
-  const [launching, setLaunching] = useState<'run' | 'rehearsal' | null>(null);
+  const [launching, setLaunching] = useState<'run' | 'rehearsal' | 'scripted' | null>(null);
   const [failure, setFailure] = useState<{ what: 'run' | 'rehearsal'; error: AppErrorData } | null>(null);
   const [rehearsalErrors, setRehearsalErrors] = useState<LaunchFieldErrors | null>(null);
   const [advancedOpen, setAdvancedOpen] = useState(false);
@@ -115,15 +116,15 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
     if (!result.ok) setFailure({ what: 'run', error: result.error });
   };
 
-  const rehearse = async () => {
-    const check = validateRehearsal(form, ctx);
+  const rehearse = async (scripted = false) => {
+    const check = validateRehearsal(form, ctx, scripted);
     if (!check.ok) {
       setRehearsalErrors(check.errors);
       return;
     }
     setRehearsalErrors(null);
     setFailure(null);
-    setLaunching('rehearsal');
+    setLaunching(scripted ? 'scripted' : 'rehearsal');
     const result = await start(check.draft);
     setLaunching(null);
     if (!result.ok) setFailure({ what: 'rehearsal', error: result.error });
@@ -156,6 +157,9 @@ export function LaunchFormView({ intent, onCancel }: { intent: LaunchIntent; onC
           disabled: launching !== null || hostName === '',
           failure: failure?.what === 'rehearsal' ? failure.error : null,
           onRehearse: () => void rehearse(),
+          realAgent: isScriptedAgent(form.agent) ? getAgent(form.agent).label : null,
+          launchingReal: launching === 'scripted',
+          onRehearseReal: () => void rehearse(true),
         }}
         rehearseButtonRef={rehearseRef}
       />

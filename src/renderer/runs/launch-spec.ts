@@ -1,6 +1,7 @@
 import type { AppErrorData } from '../../shared/errors';
-import type { AgentId } from '../../shared/runs/agent-catalog';
+import { getAgent, type AgentId } from '../../shared/runs/agent-catalog';
 import { runSpecWarnings, validateRunSpec, type RunSpec, type RunSpecProblem } from '../../shared/runs/run-spec';
+import { isScriptedAgent, SCRIPTED_SETUP } from '../../shared/runs/scripted-agents';
 import {
   chosenTask,
   effectiveGpus,
@@ -65,7 +66,7 @@ function numberOrText(text: string): number | string | undefined {
 export interface LaunchSpecDraft {
   host: string;
   task: { kind: 'rehearsal' } | { kind: 'ptb'; benchmark: string; baseModel: string };
-  agent: { id: AgentId; model?: string; command?: string[] };
+  agent: { id: AgentId; model?: string; command?: string[]; scripted?: Record<string, never> };
   budgetSeconds: string;
   gpus: number[];
   image?: string;
@@ -211,8 +212,23 @@ export function rehearsalDraft(values: LaunchFormValues, ctx: LaunchContext): La
   };
 }
 
-export function validateRehearsal(values: LaunchFormValues, ctx: LaunchContext): LaunchValidation {
-  const draft = rehearsalDraft(values, ctx);
+/**
+ * The rehearsal with the real agent CLI the form names, against the scripted model and its default script
+ * (docs/model-script.md); null when the form's agent is not one of the four CLIs.
+ */
+export function scriptedRehearsalDraft(values: LaunchFormValues, ctx: LaunchContext): LaunchSpecDraft | null {
+  if (!isScriptedAgent(values.agent)) return null;
+  const model = values.model.trim() === '' ? SCRIPTED_SETUP[values.agent].model : values.model.trim();
+  return {
+    ...rehearsalDraft(values, ctx),
+    agent: { id: values.agent, model, scripted: {} },
+    label: `Rehearsal with ${getAgent(values.agent).label}`,
+  };
+}
+
+export function validateRehearsal(values: LaunchFormValues, ctx: LaunchContext, scripted = false): LaunchValidation {
+  const draft = scripted ? scriptedRehearsalDraft(values, ctx) : rehearsalDraft(values, ctx);
+  if (!draft) return { ok: false, errors: { agent: 'Choose Claude Code, Codex, Gemini CLI or OpenCode as the agent' } };
   const checked = validateRunSpec(draft);
   if (!checked.ok) return { ok: false, errors: problemsToFieldErrors(checked.problems) };
   return { ok: true, draft, spec: checked.spec, warnings: [] };

@@ -17,6 +17,10 @@ export interface RehearsalState {
   readonly disabled: boolean;
   readonly failure: AppErrorData | null;
   readonly onRehearse: () => void;
+  /** The form's agent when it is one of the real CLIs: then it can be rehearsed against the scripted model. */
+  readonly realAgent: string | null;
+  readonly launchingReal: boolean;
+  readonly onRehearseReal: () => void;
 }
 
 /** Where: the host (with its last preflight), or a way to add one; and the built-in rehearsal on it. */
@@ -127,6 +131,24 @@ function RehearseCallout({ rehearsal, buttonRef }: { rehearsal: RehearsalState; 
       >
         {rehearsal.launching ? 'Starting…' : 'Rehearse first'}
       </button>
+      {rehearsal.realAgent ? (
+        <div className="rehearse-real" data-testid="launch-rehearse-real-box">
+          <p className="muted">
+            Or rehearse with the real agent: {rehearsal.realAgent} itself runs in the sandbox against a scripted model
+            that solves the same task through its own tools, so its version, settings and output are checked too. No API
+            key, no network.
+          </p>
+          <button
+            type="button"
+            className="button rehearse-button"
+            data-testid="launch-rehearse-real"
+            disabled={rehearsal.disabled}
+            onClick={rehearsal.onRehearseReal}
+          >
+            {rehearsal.launchingReal ? 'Starting…' : `Rehearse with ${rehearsal.realAgent}`}
+          </button>
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { hostNameSchema } from '../hosts';
 import { STREAM_FORMATS } from './agent-catalog';
 import { canonicalJson } from './canonical-json';
+import { modelScriptSchema } from './model-script';
 import { formatDuration, parseByteSize, parseDuration } from './duration';
 import { BASE_MODELS, BENCHMARKS, findBaseModel, findBenchmark, forbiddenCounterpartOf } from './task-catalog';
 
@@ -87,7 +88,12 @@ const commandSchema = z
 export const runAgentSchema = z.discriminatedUnion(
   'id',
   [
-    z.object({ id: z.enum(['claude-code', 'codex', 'gemini-cli', 'opencode']), model: modelIdSchema }),
+    z.object({
+      id: z.enum(['claude-code', 'codex', 'gemini-cli', 'opencode']),
+      model: modelIdSchema,
+      /** A rehearsal of the real CLI against a scripted model (docs/model-script.md); no script: the default one. */
+      scripted: z.object({ script: modelScriptSchema.optional() }).optional(),
+    }),
     z.object({ id: z.literal('rehearsal'), model: z.string().trim().default('rehearsal') }),
     z.object({
       id: z.literal('custom'),
@@ -333,7 +339,7 @@ export function runSpecWarnings(spec: RunSpec): string[] {
       );
     }
   }
-  if (!spec.network && spec.agent.id !== 'rehearsal' && spec.agent.id !== 'custom') {
+  if (!spec.network && spec.agent.id !== 'rehearsal' && spec.agent.id !== 'custom' && !spec.agent.scripted) {
     warnings.push(`with the network off, ${spec.agent.id} cannot reach its model provider's API`);
   }
   return warnings;

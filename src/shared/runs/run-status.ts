@@ -156,6 +156,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
     error: z.string().optional(),
   }),
   event('evaluation-finished', { outcome: evaluationOutcomeSchema, metrics: evaluationMetricsSchema.nullable() }),
+  /** A scripted run's model stopped its replay (docs/model-script.md, "Problems"): the turn and why. */
+  event('model-endpoint-problem', { turn: z.number().int().positive(), message: z.string() }),
   event('supervisor-error', {
     message: z.string(),
     request: z.string().optional(),
