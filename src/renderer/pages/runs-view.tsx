@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { RunCompareView } from '../leaderboard/run-compare-view';
 import { HostsIcon, PlusIcon } from '../shell/icons';
 import { EmptyState, ListError, LoadingState, RefreshButton, SectionLayout } from '../shell/section-layout';
@@ -14,6 +14,10 @@ import { LaunchFormView } from '../runs/launch-form-view';
 import { clockTicks } from '../runs/run-clock';
 import { RunDetailView } from './run-detail-view';
 import { RunList } from '../runs/run-list-view';
+import { RunListToolbar } from '../runs/run-list-toolbar';
+import { RunSelectionBar } from '../runs/run-selection-bar';
+import { RunTable } from '../runs/run-table-view';
+import { filterRuns, runTableRows, shownLayout } from '../common/run-query';
 
 export function RunsView() {
   const runs = useAppStore((s) => s.runs);
@@ -26,6 +30,24 @@ export function RunsView() {
   // Countdowns need the clock every second; finished runs only say how long they ran.
   const now = useNow(runs.items.some(clockTicks) ? 1_000 : 30_000);
   const close = () => runs.showPane('detail');
+  const table = shownLayout(runs.layout, runs.items.length) === 'table';
+  // Derived views of the list (issue 17): the table's rows (filtered, sorted, grouped) or the cards (filtered).
+  const rows = useMemo(() => (table ? runTableRows(runs.items, runs.query) : null), [table, runs.items, runs.query]);
+  const cards = useMemo(() => (table ? null : filterRuns(runs.items, runs.query)), [table, runs.items, runs.query]);
+  const shownCount = rows ? rows.filter((row) => row.kind === 'run').length : (cards?.length ?? 0);
+  // The runs ticked in the table, for the actions on several (stop, export, compare two).
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
+  const pick = (id: string) =>
+    setPicked((set) => {
+      const next = new Set(set);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+  const pickAll = () => {
+    const shown = (rows ?? []).flatMap((row) => (row.kind === 'run' ? [row.run.id] : []));
+    setPicked((set) => (shown.length > 0 && shown.every((id) => set.has(id)) ? new Set() : new Set(shown)));
+  };
+  const pickedRuns = runs.items.filter((run) => picked.has(run.id));
   const launching = runs.pane === 'launch';
   // A recording opened without a run (Open recording…, or the URL of `ptw replay FILE`).
   const [recording, setRecording] = useState<ReplayIndex | null>(null);
@@ -134,14 +156,47 @@ export function RunsView() {
       {view === 'empty' && launching ? <div className="runs-single">{pane}</div> : null}
       {view === 'items' ? (
         // `runs-table` is the id the app-shell e2e test has known the run list by since it was a table.
-        <div className="runs-layout" data-testid="runs-table">
-          <RunList
-            runs={runs.items}
-            selected={launching ? null : (current?.id ?? null)}
-            now={now}
-            onSelect={runs.select}
-            {...(comparing ? { checked: comparing, onCheck: toggleCompare } : {})}
-          />
+        <div className={table ? 'runs-layout runs-layout-table' : 'runs-layout'} data-testid="runs-table">
+          <div className="runs-list-column">
+            <RunListToolbar
+              runs={runs.items}
+              query={runs.query}
+              shown={shownCount}
+              layout={runs.layout}
+              table={table}
+              onQuery={runs.setQuery}
+              onLayout={runs.setLayout}
+            />
+            {rows ? (
+              <>
+                {pickedRuns.length > 0 ? (
+                  <RunSelectionBar
+                    picked={pickedRuns}
+                    onCompare={(a, b) => setComparing([a, b])}
+                    onClear={() => setPicked(new Set())}
+                  />
+                ) : null}
+                <RunTable
+                  rows={rows}
+                  sort={runs.query.sort}
+                  selected={launching ? null : (current?.id ?? null)}
+                  picked={picked}
+                  onSort={(sort) => runs.setQuery({ sort })}
+                  onSelect={runs.select}
+                  onPick={pick}
+                  onPickAll={pickAll}
+                />
+              </>
+            ) : (
+              <RunList
+                runs={cards ?? []}
+                selected={launching ? null : (current?.id ?? null)}
+                now={now}
+                onSelect={runs.select}
+                {...(comparing ? { checked: comparing, onCheck: toggleCompare } : {})}
+              />
+            )}
+          </div>
           <div className="runs-pane">{pane}</div>
         </div>
       ) : null}

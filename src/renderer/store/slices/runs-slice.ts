@@ -2,7 +2,8 @@ import type { CatalogTask, CommandOutput, RunDetail, RunSummary } from '../../..
 import type { AppErrorData, Result } from '../../../shared/errors';
 import type { ContractClient } from '../../../shared/rpc/contract-client';
 import { mergeRunSummaries, summaryMoved } from '../../common/run-list';
-import { sortRunsNewestFirst } from '../../common/run-order';
+import { newestRun } from '../../common/run-order';
+import { DEFAULT_RUN_QUERY, type RunQuery } from '../../common/run-query';
 import { emptyList, listLoadFinished, listLoadStarted, listReplaced, type ListState } from '../list-state';
 import type { SliceRead, SliceUpdate } from '../slice';
 
@@ -11,6 +12,9 @@ export type RunsPane = 'detail' | 'launch';
 
 /** Why the launch form was opened: to fill it in, or to rehearse first (its Rehearse button gets the focus). */
 export type LaunchIntent = 'run' | 'rehearse';
+
+/** How the run list is shown: cards, the compact table, or `auto` (cards for a few runs, the table for many). */
+export type RunsLayout = 'auto' | 'cards' | 'table';
 
 /** A command on one run that is waiting for its reply. */
 export type RunAction = 'stop' | 'kill' | 'extend';
@@ -42,6 +46,9 @@ export interface RunsData extends ListState<RunSummary> {
   // Maps, not records: run ids come from disk and could be `constructor`.
   readonly pending: ReadonlyMap<string, RunAction>;
   readonly problems: ReadonlyMap<string, RunProblem>;
+  /** Kept here, not in the page, so leaving the Runs section and coming back finds the list as it was left. */
+  readonly layout: RunsLayout;
+  readonly query: RunQuery;
 }
 
 export type SecretsStatus = CommandOutput<'secrets.status'>;
@@ -52,6 +59,9 @@ export interface RunsSlice extends RunsData {
   receive(runs: RunSummary[]): void;
   select(id: string): void;
   showPane(pane: RunsPane, intent?: LaunchIntent): void;
+  setLayout(layout: RunsLayout): void;
+  /** Changes part of the search, filters, sort or grouping. */
+  setQuery(patch: Partial<RunQuery>): void;
   /** Loads the run's record unless it is the one shown or on its way. */
   ensureDetail(id: string): void;
   /** Loads the run's record again (the pane keeps showing the old one meanwhile). */
@@ -75,6 +85,8 @@ export function emptyRuns(): RunsData {
     detail: null,
     pending: new Map(),
     problems: new Map(),
+    layout: 'auto',
+    query: DEFAULT_RUN_QUERY,
   };
 }
 
@@ -88,7 +100,7 @@ function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V | undef
 /** The run the detail pane shows. */
 export function selectedRun(state: RunsData): RunSummary | null {
   const chosen = state.items.find((r) => r.id === state.selected);
-  return chosen ?? sortRunsNewestFirst(state.items)[0] ?? null;
+  return chosen ?? newestRun(state.items);
 }
 
 export function runsReceived<S extends RunsData>(state: S, runs: readonly RunSummary[]): S {
@@ -218,6 +230,8 @@ export function createRunsSlice(
     },
     select: (id) => update((runs) => runSelected(runs, id)),
     showPane: (pane, intent) => update((runs) => runsPaneShown(runs, pane, intent)),
+    setLayout: (layout) => update((runs) => ({ ...runs, layout })),
+    setQuery: (patch) => update((runs) => ({ ...runs, query: { ...runs.query, ...patch } })),
     ensureDetail(id) {
       const detail = read().detail;
       if (detail?.id === id && (detail.loading || detail.data)) return;
