@@ -33,6 +33,7 @@ from ptw_host.run_folder import (
 )
 
 CREATE_REQUEST = "agent-container.json"
+SECRETS = "secrets.json"
 JOB_RECORD = "slurm-job.json"
 REQUEST_LIMIT = 4 * 1024 * 1024
 
@@ -87,6 +88,15 @@ def create(args, environ):
     return 0
 
 
+def stored_job_id(paths):
+    """The job id the launcher wrote into the run folder (for a stop run from the login node, outside the job)."""
+    try:
+        with open(os.path.join(paths.supervisor_dir, "slurm-job-id"), "rb") as f:
+            return f.read(32).decode("ascii", "replace").strip() or "?"
+    except OSError:
+        return "?"
+
+
 def wait_for_supervisor(paths, seconds):
     """The supervisor got the same TERM and is writing its last heartbeat: wait (briefly) for its lock."""
     give_up = time.monotonic() + seconds
@@ -102,25 +112,30 @@ def wait_for_supervisor(paths, seconds):
 def stop(args, environ):
     paths = RunPaths(args.run_dir)
     run_id = read_json_object(paths.run_json, REQUEST_LIMIT).get("id")
-    docker = Docker(args.docker_socket)
     removed = []
-    for container in docker.list_containers(["ptw.run=%s" % run_id]) if run_id else []:
-        try:
-            docker.remove(container["Id"])
-            removed.append(((container.get("Labels") or {}).get("ptw.role")) or container["Id"][:12])
-        except DockerError as err:
-            log("removing %s failed: %s" % (container["Id"][:12], err))
-    # A create request left behind (the job was cancelled before the container existed) holds the key: remove it.
     try:
-        os.unlink(os.path.join(paths.supervisor_dir, CREATE_REQUEST))
-    except FileNotFoundError:
-        pass
+        docker = Docker(args.docker_socket)
+        for container in docker.list_containers(["ptw.run=%s" % run_id]) if run_id else []:
+            try:
+                docker.remove(container["Id"])
+                removed.append(((container.get("Labels") or {}).get("ptw.role")) or container["Id"][:12])
+            except DockerError as err:
+                log("removing %s failed: %s" % (container["Id"][:12], err))
+    except (OSError, DockerError) as err:
+        # Run from the login node for a job that never started: there may be no Docker there, and nothing to remove.
+        log("listing the run's containers failed: %s" % err)
+    # Files left behind by a job that ended before using them hold the keys: remove them.
+    for name in (CREATE_REQUEST, SECRETS):
+        try:
+            os.unlink(os.path.join(paths.supervisor_dir, name))
+        except FileNotFoundError:
+            pass
     wait_for_supervisor(paths, args.wait)
     try:
         prior = read_json_object(paths.state, REQUEST_LIMIT)
     except (OSError, ValueError):
         prior = {}
-    message = "SLURM job %s ended the run (%s)" % (environ.get("SLURM_JOB_ID") or "?", args.reason)
+    message = "SLURM job %s ended the run (%s)" % (environ.get("SLURM_JOB_ID") or stored_job_id(paths), args.reason)
     if prior.get("status") in ("scored", "evaluation-failed", "no-model", "failed"):
         return 0
     # An event type the run folder schema already has (src/shared/runs/run-status.ts): the supervisor was stopped.

@@ -292,11 +292,13 @@ export class RunService {
     const state = result.state;
     // A SLURM run: what the scheduler says now (pending and why, the node), by the job id in the run folder. Its
     // supervisor lives and dies with the job, so it is never restarted from here.
-    const scheduled = (await this.options.profiles()).find((p) => p.name === sync.host)?.scheduler;
-    if (scheduled && !result.skipped) {
+    const hostProfile = (await this.options.profiles()).find((p) => p.name === sync.host);
+    const scheduled = hostProfile?.scheduler;
+    if (hostProfile && scheduled && !result.skipped) {
       await refreshSlurmState({
         session,
         hostRunDir: sync.hostRunDir,
+        dockerSocket: hostProfile.dockerSocket,
         write: (scheduler) => writeSchedulerRecord(mirror.dir, scheduler),
       }).catch(() => null);
     }

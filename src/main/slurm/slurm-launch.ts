@@ -2,8 +2,9 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { SlurmScheduler } from '../../shared/hosts';
-import { runSchedulerSchema, type RunScheduler } from '../../shared/runs/run-scheduler';
+import { isFinalSlurmState, runSchedulerSchema, type RunScheduler } from '../../shared/runs/run-scheduler';
 import { shellQuote } from '../../shared/shell-quote';
+import { HOST_PACKAGE_FILE } from '../host-package/host-package';
 import type { HostSession } from '../hosts/host-exec-types';
 import { buildAgentContainerConfig, type AgentContainerPlan } from '../runs/agent-container';
 import { jobStateCommand, schedulerFromOutput } from './slurm-job-state';
@@ -148,13 +149,35 @@ export async function readSlurmJobId(session: HostSession, hostRunDir: string): 
 export async function refreshSlurmState(input: {
   session: HostSession;
   hostRunDir: string;
+  dockerSocket: string;
   write(scheduler: RunScheduler): Promise<void>;
 }): Promise<RunScheduler | null> {
   const jobId = await readSlurmJobId(input.session, input.hostRunDir);
   if (!jobId) return null;
   const scheduler = runSchedulerSchema.parse(await querySlurmJob(input.session, jobId));
+  if (isFinalSlurmState(scheduler.state)) {
+    await input.session.exec(endedJobScript(input.hostRunDir, input.dockerSocket, scheduler.state), {
+      timeoutMs: 30_000,
+    });
+  }
   await input.write(scheduler);
   return scheduler;
+}
+
+/**
+ * A job that ended without its script running to the end (cancelled while pending, a node that failed) leaves no
+ * trap behind: its run folder still holds the keys' files and no final state. `slurm-job stop` (run on the login
+ * node) removes them and marks the run failed; it does nothing to a run whose state is already final.
+ */
+export function endedJobScript(runDir: string, dockerSocket: string, state: string): string {
+  const q = shellQuote;
+  const reason = `job ${state.split(' ')[0]!.toLowerCase()} before the run ended`;
+  return [
+    `cd -- ${q(runDir)} || exit 0`,
+    `if [ ! -f state.json ] || [ -f ${SLURM_SECRETS_FILE} ] || [ -f ${SLURM_CREATE_REQUEST_FILE} ]; then`,
+    `  python3 .supervisor/${HOST_PACKAGE_FILE} slurm-job stop --run-dir . --docker-socket ${q(dockerSocket)} --reason ${q(reason)} --wait 0`,
+    'fi',
+  ].join('\n');
 }
 
 /** The mirror's copy of what the scheduler last said (read into the run's summary). */
