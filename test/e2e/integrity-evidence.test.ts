@@ -4,7 +4,6 @@
 // evidence is clicked and must land on the right place: the dataset inspector at the row, the checkpoint diff
 // against the instruct model, the file diff in Monaco, the step of the trace. The model pairs table is shown and
 // extended from the tab.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,11 +14,11 @@ import { RunMirror } from '../../src/main/runs/run-mirror';
 import { chromiumAvailability, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { startServeProcess, type ServeProcess } from '../support/serve-process';
 import { collectConsoleProblems, openRun, stopApp } from '../support/e2e-app';
+import { generateScenarios, ptbRunJson } from '../support/integrity-scenarios';
 
 const available = chromiumAvailability();
 if (!available.ok) console.warn(`integrity evidence e2e skipped: ${available.reason}`);
 const shots = path.resolve('test-results', 'screenshots');
-const generator = path.resolve('test/generators/integrity_scenarios.py');
 const RUN_ID = 'r-20261201-100000-evid';
 
 describe.skipIf(!available.ok && process.env.CI !== 'true')('Integrity evidence opened in place', () => {
@@ -34,9 +33,7 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Integrity evidence 
     await mkdir(shots, { recursive: true });
     work = await mkdtemp(path.join(os.tmpdir(), 'ptw-e2e-evidence-'));
     const out = path.join(work, 'scenarios');
-    const only = ['contam-direct', 'subst-instruct-copy', 'tamper-evaluate', 'api-curl'];
-    const made = spawnSync('python3', [generator, out, ...only.flatMap((n) => ['--only', n])], { encoding: 'utf8' });
-    expect(made.status, made.stderr).toBe(0);
+    generateScenarios(out, ['contam-direct', 'subst-instruct-copy', 'tamper-evaluate', 'api-curl']);
     const folders = new Map(
       (JSON.parse(readFileSync(path.join(out, 'scenarios.json'), 'utf8')) as { name: string; folder: string }[]).map(
         (s) => [s.name, path.join(out, s.folder)],
@@ -56,18 +53,7 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('Integrity evidence 
     });
     await mkdir(path.join(runDir, 'record'), { recursive: true });
     await cp(path.join(folders.get('api-curl')!, 'solve_out.txt'), path.join(runDir, 'record', 'agent-stream.jsonl'));
-    const runJson = JSON.stringify({
-      schema: 1,
-      id: RUN_ID,
-      createdAt: '2026-03-01T09:59:00.000Z',
-      spec: {
-        host: 'local',
-        task: { kind: 'ptb', benchmark: 'gsm8k', baseModel: 'Qwen/Qwen3-1.7B-Base' },
-        agent: { id: 'claude-code' },
-        budgetSeconds: 3600,
-      },
-      supervisor: { budgetSeconds: 3600, agentContainerId: null },
-    });
+    const runJson = ptbRunJson(RUN_ID, '2026-03-01T09:59:00.000Z');
     await writeFile(path.join(runDir, 'run.json'), runJson);
     await writeFile(
       path.join(runDir, 'state.json'),

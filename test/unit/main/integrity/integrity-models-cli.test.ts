@@ -1,7 +1,6 @@
 // `ptw integrity models`: the base ↔ instruct table shown, extended and trimmed through the router, kept under
 // PTW_HOME, and handed to the checks: pointing a built-in base at an instruct model the cache does not hold turns
 // the substitution check of an instruct copy from a flag into not-run naming that model.
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../../src/main/cli/ptw-cli';
 import { integrityModelsSchema, integrityVerdictSchema } from '../../../../src/shared/contract-integrity';
 import { capture } from '../../../support/cli-capture';
-
-const generator = path.resolve(__dirname, '..', '..', '..', 'generators', 'integrity_scenarios.py');
+import { generateScenarios, importScenarios, scenarioRefs } from '../../../support/integrity-scenarios';
 
 describe('ptw integrity models', () => {
   let work: string;
@@ -21,12 +19,9 @@ describe('ptw integrity models', () => {
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'ptw-integrity-models-'));
     out = path.join(work, 'scenarios');
-    const made = spawnSync('python3', [generator, out, '--only', 'subst-instruct-copy'], { encoding: 'utf8' });
-    expect(made.status, made.stderr).toBe(0);
+    generateScenarios(out, ['subst-instruct-copy']);
     process.env.PTW_HOME = path.join(work, 'home');
-    const io = capture();
-    expect(await runCli(['import', 'ptb', path.join(out, 'results'), '--json'], io), io.stderr).toBe(0);
-    runId = (JSON.parse(io.stdout) as { imported: { id: string }[] }).imported[0]!.id;
+    runId = (await importScenarios(out))[0]!.id;
   }, 60_000);
 
   afterAll(async () => {
@@ -43,21 +38,7 @@ describe('ptw integrity models', () => {
 
   const substitution = async () => {
     const io = capture();
-    await runCli(
-      [
-        'integrity',
-        'check',
-        runId,
-        '--json',
-        '--references',
-        path.join(out, 'hf-cache'),
-        '--test-sets',
-        path.join(out, 'test-sets'),
-        '--ptb-checkout',
-        path.join(out, 'ptb-checkout'),
-      ],
-      io,
-    );
+    await runCli(['integrity', 'check', runId, '--json', ...scenarioRefs(out)], io);
     const verdict = integrityVerdictSchema.parse(JSON.parse(io.stdout));
     return {
       check: verdict.checks.find((c) => c.kind === 'model_substitution')!,

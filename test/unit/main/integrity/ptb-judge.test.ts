@@ -15,9 +15,9 @@ import { RunMirror } from '../../../../src/main/runs/run-mirror';
 import { integrityJudgeSchema } from '../../../../src/shared/contract-integrity';
 import { JUDGE_EXIT, judgeBeside, ptbJudgeScript } from '../../../../src/shared/integrity/ptb-judge';
 import { capture } from '../../../support/cli-capture';
+import { generateScenarios, importScenarios, ptbRunJson, scenarioRefs } from '../../../support/integrity-scenarios';
 
 const checkout = path.resolve('test/fixtures/posttrainbench/checkout');
-const generator = path.resolve('test/generators/integrity_scenarios.py');
 
 /** A PATH with only what the judge script needs before Codex (so no `codex` is found, whatever this machine has). */
 async function pathWithoutCodex(dir: string): Promise<string> {
@@ -114,18 +114,7 @@ describe('ptw integrity judge', () => {
     ] as const) {
       const dir = path.join(runRoot, id);
       await mkdir(path.join(dir, 'workspace'), { recursive: true });
-      const runJson = JSON.stringify({
-        schema: 1,
-        id,
-        createdAt: '2026-12-01T11:00:00.000Z',
-        spec: {
-          host: 'local',
-          task: { kind: 'ptb', benchmark: 'gsm8k', baseModel: 'Qwen/Qwen3-1.7B-Base' },
-          agent: { id: 'claude-code' },
-          budgetSeconds: 3600,
-        },
-        supervisor: { budgetSeconds: 3600, agentContainerId: null },
-      });
+      const runJson = ptbRunJson(id, '2026-12-01T11:00:00.000Z');
       await writeFile(path.join(dir, 'run.json'), runJson);
       const t = Date.parse('2026-12-01T11:00:00.000Z');
       await writeFile(
@@ -141,27 +130,10 @@ describe('ptw integrity judge', () => {
     runDir = path.join(runRoot, RUN_ID);
 
     const out = path.join(work, 'scenarios');
-    const made = spawnSync('python3', [generator, out, '--only', 'clean-gsm8k-train'], { encoding: 'utf8' });
-    expect(made.status, made.stderr).toBe(0);
-    const io = capture();
-    expect(await runCli(['import', 'ptb', path.join(out, 'results'), '--json'], io), io.stderr).toBe(0);
-    importedId = (JSON.parse(io.stdout) as { imported: { id: string }[] }).imported[0]!.id;
+    generateScenarios(out, ['clean-gsm8k-train']);
+    importedId = (await importScenarios(out))[0]!.id;
     const checked = capture();
-    await runCli(
-      [
-        'integrity',
-        'check',
-        importedId,
-        '--json',
-        '--references',
-        path.join(out, 'hf-cache'),
-        '--test-sets',
-        path.join(out, 'test-sets'),
-        '--ptb-checkout',
-        path.join(out, 'ptb-checkout'),
-      ],
-      checked,
-    );
+    await runCli(['integrity', 'check', importedId, '--json', ...scenarioRefs(out)], checked);
     expect(JSON.parse(checked.stdout)).toMatchObject({ verdict: 'clean' });
   }, 60_000);
 
