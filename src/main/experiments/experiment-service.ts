@@ -164,7 +164,16 @@ export class ExperimentService {
   }
 
   private backend(profile: HostProfile): QueueBackend {
-    return this.options.backendFor?.(profile) ?? this.sshBackend();
+    const own = this.options.backendFor?.(profile);
+    if (own) return own;
+    if (profile.scheduler) {
+      // SLURM's queue is its own: its backend submits each cell as an sbatch job (not built yet, issue 17).
+      throw new AppError(
+        'INVALID_INPUT',
+        `${profile.name} is a SLURM cluster; experiments queue runs on SSH hosts only for now. Leave it out of hosts.`,
+      );
+    }
+    return this.sshBackend();
   }
 
   private async profileMap(): Promise<Map<string, HostProfile>> {
