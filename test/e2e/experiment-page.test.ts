@@ -45,7 +45,7 @@ describeWithTestHost('experiment page: New experiment, preview, launch, live gri
       await page.goto(serve!.url);
       await expect.poll(() => page.getByTestId('connection-footer').getAttribute('data-connection')).toBe('online');
       await page.getByTestId('nav-experiments').click();
-      await page.getByTestId('experiments-empty').waitFor();
+      await page.getByTestId('empty-experiments').waitFor();
       await page.getByTestId('experiment-new').click();
 
       const yaml = page.getByTestId('experiment-yaml');

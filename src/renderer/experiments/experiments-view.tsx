@@ -57,7 +57,7 @@ function ExperimentList({ onOpen }: { onOpen: (id: string) => void }) {
       {!list.data ? (
         <LoadingState testId="experiments-loading" text="Loading experiments…" />
       ) : list.data.length === 0 ? (
-        <EmptyState testId="experiments-empty" title="No experiments yet">
+        <EmptyState testId="empty-experiments" title="No experiments yet">
           <p className="muted">
             An experiment is a matrix of runs (tasks × agents × seeds) queued over your hosts&apos; GPUs; each host
             drains its queue with the app closed.
