@@ -138,6 +138,20 @@ export interface HostErrorView {
   readonly explanation?: string;
 }
 
+/** The headings of the errors that are not identity faults. */
+const errorTitles = new Map<string, string>([
+  ['HOST_KEY_UNKNOWN', 'Host key not accepted'],
+  ['AUTH_FAILED', 'Authentication failed'],
+  ['PASSPHRASE_REQUIRED', 'The key needs its passphrase'],
+  ['HOST_UNREACHABLE', 'Host unreachable'],
+  ['TIMEOUT', 'Timed out'],
+  ['DOCKER_UNAVAILABLE', 'Docker is not reachable on the host'],
+  ['DOCKER_UNSUPPORTED', 'Docker on the host is not supported'],
+  ['SSH_CONFIG_INVALID', 'The ssh config has a problem'],
+  ['TRANSPORT_CLOSED', 'Lost the connection to the app'],
+  ['NOT_FOUND', 'Not found'],
+]);
+
 /** A heading for an error main returned; the message under it says what to do. */
 export function describeHostError(error: HostError): HostErrorView {
   switch (error.code) {
@@ -156,28 +170,8 @@ export function describeHostError(error: HostError): HostErrorView {
         severity: 'critical',
         explanation: 'The server presented a key marked as revoked. Nothing was sent to it.',
       };
-    case 'HOST_KEY_UNKNOWN':
-      return { title: 'Host key not accepted', severity: 'error' };
-    case 'AUTH_FAILED':
-      return { title: 'Authentication failed', severity: 'error' };
-    case 'PASSPHRASE_REQUIRED':
-      return { title: 'The key needs its passphrase', severity: 'error' };
-    case 'HOST_UNREACHABLE':
-      return { title: 'Host unreachable', severity: 'error' };
-    case 'TIMEOUT':
-      return { title: 'Timed out', severity: 'error' };
-    case 'DOCKER_UNAVAILABLE':
-      return { title: 'Docker is not reachable on the host', severity: 'error' };
-    case 'DOCKER_UNSUPPORTED':
-      return { title: 'Docker on the host is not supported', severity: 'error' };
-    case 'SSH_CONFIG_INVALID':
-      return { title: 'The ssh config has a problem', severity: 'error' };
-    case 'TRANSPORT_CLOSED':
-      return { title: 'Lost the connection to the app', severity: 'error' };
-    case 'NOT_FOUND':
-      return { title: 'Not found', severity: 'error' };
     default:
-      return { title: 'Something went wrong', severity: 'error' };
+      return { title: errorTitles.get(error.code) ?? 'Something went wrong', severity: 'error' };
   }
 }
 

@@ -103,7 +103,12 @@ describe('describeHostError', () => {
       severity: 'error',
     });
     expect(describeHostError({ code: 'DOCKER_UNAVAILABLE', message: 'm', retryable: true }).title).toMatch(/Docker/);
-    expect(describeHostError({ code: 'SOMETHING_NEW', message: 'm', retryable: false }).severity).toBe('error');
+    expect(describeHostError({ code: 'SOMETHING_NEW', message: 'm', retryable: false })).toEqual({
+      title: 'Something went wrong',
+      severity: 'error',
+    });
+    // The code is any string main sends: one that is a property name of a plain object is still unknown.
+    expect(describeHostError({ code: 'toString', message: 'm', retryable: false }).title).toBe('Something went wrong');
   });
 });
 
