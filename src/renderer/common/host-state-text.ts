@@ -42,18 +42,18 @@ export function formatDuration(ms: number): string {
   return formatSeconds(ms / 1000);
 }
 
-const shortErrorLabels: Partial<Record<string, string>> = {
-  HOST_KEY_CHANGED: 'host key changed',
-  HOST_KEY_UNKNOWN: 'host key not accepted',
-  HOST_KEY_REVOKED: 'host key revoked',
-  AUTH_FAILED: 'authentication failed',
-  PASSPHRASE_REQUIRED: 'key passphrase needed',
-  HOST_UNREACHABLE: 'unreachable',
-  TIMEOUT: 'timed out',
-  DOCKER_UNAVAILABLE: 'Docker unavailable',
-  DOCKER_UNSUPPORTED: 'Docker unsupported',
-  SSH_CONFIG_INVALID: 'ssh config invalid',
-};
+const shortErrorLabels = new Map<string, string>([
+  ['HOST_KEY_CHANGED', 'host key changed'],
+  ['HOST_KEY_UNKNOWN', 'host key not accepted'],
+  ['HOST_KEY_REVOKED', 'host key revoked'],
+  ['AUTH_FAILED', 'authentication failed'],
+  ['PASSPHRASE_REQUIRED', 'key passphrase needed'],
+  ['HOST_UNREACHABLE', 'unreachable'],
+  ['TIMEOUT', 'timed out'],
+  ['DOCKER_UNAVAILABLE', 'Docker unavailable'],
+  ['DOCKER_UNSUPPORTED', 'Docker unsupported'],
+  ['SSH_CONFIG_INVALID', 'ssh config invalid'],
+]);
 
 /**
  * One line for a host's connection, e.g. "reconnecting (attempt 3, next in 4 s)" or
@@ -69,7 +69,7 @@ export function connectionStateText(state: ConnectionState | undefined, now: num
     case 'disconnected':
       return 'not connected';
     case 'failed': {
-      const label = state.error ? (shortErrorLabels[state.error.code] ?? null) : null;
+      const label = state.error ? (shortErrorLabels.get(state.error.code) ?? null) : null;
       return label ? `failed (${label})` : 'failed';
     }
     case 'reconnecting': {

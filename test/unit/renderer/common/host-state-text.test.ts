@@ -40,6 +40,9 @@ describe('connection state text', () => {
     const error = { code: 'HOST_KEY_CHANGED', message: 'long text', retryable: false };
     expect(connectionStateText(state({ status: 'failed', error }), now)).toBe('failed (host key changed)');
     expect(connectionStateText(state({ status: 'failed', error: { ...error, code: 'WEIRD' } }), now)).toBe('failed');
+    expect(connectionStateText(state({ status: 'failed', error: { ...error, code: 'constructor' } }), now)).toBe(
+      'failed',
+    );
     expect(connectionStateText(state({ status: 'failed' }), now)).toBe('failed');
   });
 
