@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src/shared/contract';
 import type { RunScheduler } from '../../src/shared/runs/run-scheduler';
-import { sleep, startRunTestHost, type RunTestHost } from '../support/run-test-host';
+import { runStartArgs, sleep, startRunTestHost, type RunTestHost } from '../support/run-test-host';
 import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '../support/slurm-cluster';
 import { checkTestHostAvailability } from '../support/test-host-availability';
 
@@ -126,6 +126,27 @@ if (skipReason) process.stderr.write(`[slurm] skipping the SLURM backend suite: 
     expect(JSON.stringify(cancelled.events)).toMatch(
       /ended the run \(cancelled \(scancel or the time limit\)\); removed: agent/,
     );
+
+    // A run on a GPU: SLURM gives the job the (fake) GPU, the job puts it in the container's device request, and the
+    // supervisor fails the run with Docker's words (there is no NVIDIA runtime here).
+    const gpuStart = await t.ptw([
+      ...runStartArgs(t.hostName, { agent: 'custom', command: ['true'], budget: '2m' }),
+      '--gpus',
+      '0',
+    ]);
+    expect(gpuStart.code, gpuStart.stderr).toBe(0);
+    const gpuRun = gpuStart.stdout.trim();
+    const gpuDir = path.join(t.runDir(gpuRun), '.supervisor');
+    expect(readFileSync(path.join(gpuDir, 'slurm-job.sh'), 'utf8')).toContain('#SBATCH --gres=gpu:1');
+    const noGpuRuntime = await waitFor(gpuRun, 'failed', (d) => d.summary.status === 'failed');
+    expect(noGpuRuntime.summary.error).toMatch(/could not select device driver "nvidia"/);
+    const gpuJob = readFileSync(path.join(gpuDir, 'slurm-job-id'), 'utf8').trim();
+    const record = JSON.parse(readFileSync(path.join(gpuDir, 'slurm-job.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({ jobId: gpuJob, node: 'localhost', gpus: ['0'] });
+    expect(readFileSync(path.join(t.runDir(gpuRun), 'record', `slurm-${gpuJob}.out`), 'utf8')).toContain(
+      `ptw: job ${gpuJob} on `,
+    );
+    expect(await t.docker.listContainers({ all: true, filters: { label: [`ptw.run=${gpuRun}`] } })).toEqual([]);
 
     // The app restarted with nothing: discovery mirrors the run again and its job is asked for by the stored id.
     const fresh = path.join(t.work, 'ptw-home-fresh');

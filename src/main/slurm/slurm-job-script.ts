@@ -112,7 +112,13 @@ function supervisorBody(plan: SlurmJobPlan, runtime: 'docker' | 'podman'): strin
     ...socketSetup,
     'cd -- "$RUN_DIR" || exit 70',
     'echo "ptw: job $SLURM_JOB_ID on $(hostname) GPUs ${SLURM_JOB_GPUS:-none}"',
-    'python3 "$PYZ" slurm-job create --run-dir "$RUN_DIR" --docker-socket "$SOCK" || exit 71',
+    // A container that cannot be created (an image missing on this node, no GPU runtime) fails the run, saying where.
+    'if ! python3 "$PYZ" slurm-job create --run-dir "$RUN_DIR" --docker-socket "$SOCK"; then',
+    '  python3 "$PYZ" slurm-job stop --run-dir "$RUN_DIR" --docker-socket "$SOCK" --wait 0 \\',
+    '    --reason "the agent container could not be created on $(hostname); see record/slurm-$SLURM_JOB_ID.out"',
+    ...endService.map((l) => `  ${l}`),
+    '  exit 71',
+    'fi',
     // TERM (scancel, the time limit) reaches the supervisor too, which leaves the containers alone: remove them.
     'on_term() {',
     '  trap - TERM INT',

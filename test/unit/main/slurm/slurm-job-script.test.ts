@@ -93,6 +93,12 @@ describe('the Docker job body', () => {
     expect(script).not.toMatch(/\bsudo\b/);
   });
 
+  it('fails the run, saying where to look, when the container cannot be created on the node', () => {
+    expect(script).toMatch(
+      /if ! python3 "\$PYZ" slurm-job create [^\n]*; then\n {2}python3 "\$PYZ" slurm-job stop [^\n]*\n {4}--reason "the agent container could not be created on \$\(hostname\); see record\/slurm-\$SLURM_JOB_ID.out"\n {2}exit 71\nfi/,
+    );
+  });
+
   it('traps TERM: scancel and the time limit remove the run containers', () => {
     expect(script).toMatch(/trap 'on_term [^']*' TERM INT/);
     expect(script).toContain('slurm-job stop --run-dir "$RUN_DIR" --docker-socket "$SOCK"');
