@@ -14,6 +14,14 @@ const TAIL_SECONDS = 120;
 /** Per-process memory is asked of the host at most this often while the tab is open on a live run. */
 const PROCESSES_EVERY_MS = 10_000;
 
+type Range = 'whole' | 'tail';
+
+/** The time-range toggle's choices, in order. */
+const ranges: [Range, string][] = [
+  ['whole', 'Whole run'],
+  ['tail', 'Last 2 min (1 Hz)'],
+];
+
 /**
  * The GPU tab: utilisation, memory, power and temperature of each of the run's GPUs, the whole run (downsampled,
  * peaks kept) or the last two minutes at 1 Hz, refreshed as samples arrive; the idle alert; and which processes
@@ -25,7 +33,7 @@ export function GpuTabView({ run }: RunTabProps) {
   const gpu = useQuery('monitor.gpu', { id: run.id, maxPoints: WHOLE_RUN_POINTS, tailSeconds: TAIL_SECONDS });
   const series = gpu.data ?? null;
   const error = gpu.error;
-  const [range, setRange] = useState<'whole' | 'tail'>('whole');
+  const [range, setRange] = useState<Range>('whole');
   const inFlight = useRef(false);
   const again = useRef(false);
   const seenT = useRef(latestT);
@@ -87,24 +95,18 @@ export function GpuTabView({ run }: RunTabProps) {
                 }.`}
         </p>
         <div className="gpu-range" role="group" aria-label="Time range">
-          <button
-            type="button"
-            className={`gpu-range-option${range === 'whole' ? ' gpu-range-selected' : ''}`}
-            aria-pressed={range === 'whole'}
-            data-testid="gpu-window-whole"
-            onClick={() => setRange('whole')}
-          >
-            Whole run
-          </button>
-          <button
-            type="button"
-            className={`gpu-range-option${range === 'tail' ? ' gpu-range-selected' : ''}`}
-            aria-pressed={range === 'tail'}
-            data-testid="gpu-window-tail"
-            onClick={() => setRange('tail')}
-          >
-            Last 2 min (1 Hz)
-          </button>
+          {ranges.map(([value, text]) => (
+            <button
+              key={value}
+              type="button"
+              className={`gpu-range-option${range === value ? ' gpu-range-selected' : ''}`}
+              aria-pressed={range === value}
+              data-testid={`gpu-window-${value}`}
+              onClick={() => setRange(value)}
+            >
+              {text}
+            </button>
+          ))}
         </div>
       </div>
       {gpus.length > 0 ? (
