@@ -220,6 +220,20 @@ function StepRow({ name, counts, peak }: { name: string; counts: number[]; peak:
 
 type Fetched<T> = { ok: true; data: T } | { ok: false; message: string };
 
+/** One row per run (A, then B): what `text` says of its answer, or why there is none. */
+function SideRows<T>({ sides, text }: { sides: readonly Fetched<T>[]; text: (data: T) => string }) {
+  return (
+    <>
+      {sides.map((side, i) => (
+        <tr key={i}>
+          <th>{i === 0 ? 'A' : 'B'}</th>
+          <td>{side.ok ? text(side.data) : side.message}</td>
+        </tr>
+      ))}
+    </>
+  );
+}
+
 /**
  * What only the runs' hosts can say, on demand: the datasets each run built (the dataset inspector's listing) and
  * each final model diffed against its base model (the checkpoint diff, computed on the host). Imported runs have no
@@ -348,23 +362,19 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
       {datasets ? (
         <table className="compare-grid" data-testid="run-compare-datasets">
           <tbody>
-            {datasets.map((d, i) => (
-              <tr key={i}>
-                <th>{i === 0 ? 'A' : 'B'}</th>
-                <td>
-                  {d.ok
-                    ? d.data.datasets.length === 0
-                      ? 'no datasets in the workspace'
-                      : d.data.datasets
-                          .map(
-                            (e) =>
-                              `${e.path} (${formatByteSize(e.size)}${e.rows === null ? '' : `, ${e.rows.toLocaleString()} rows`})`,
-                          )
-                          .join(' · ')
-                    : d.message}
-                </td>
-              </tr>
-            ))}
+            <SideRows
+              sides={datasets}
+              text={(list) =>
+                list.datasets.length === 0
+                  ? 'no datasets in the workspace'
+                  : list.datasets
+                      .map(
+                        (e) =>
+                          `${e.path} (${formatByteSize(e.size)}${e.rows === null ? '' : `, ${e.rows.toLocaleString()} rows`})`,
+                      )
+                      .join(' · ')
+              }
+            />
             {overlap ? (
               <tr>
                 <th>Both</th>
@@ -385,16 +395,12 @@ function OnTheHosts({ a, b }: { a: CompareSide; b: CompareSide }) {
       {diffs ? (
         <table className="compare-grid" data-testid="run-compare-diffs">
           <tbody>
-            {diffs.map((d, i) => (
-              <tr key={i}>
-                <th>{i === 0 ? 'A' : 'B'}</th>
-                <td>
-                  {d.ok
-                    ? `${Math.round(d.data.totals.changedParamFraction * 1000) / 10}% of parameters changed from the base (${d.data.totals.changed} of ${d.data.totals.tensors} tensors)${d.data.flags.length > 0 ? `; ${d.data.flags.map((f) => f.detail).join('; ')}` : ''}`
-                    : d.message}
-                </td>
-              </tr>
-            ))}
+            <SideRows
+              sides={diffs}
+              text={(diff) =>
+                `${Math.round(diff.totals.changedParamFraction * 1000) / 10}% of parameters changed from the base (${diff.totals.changed} of ${diff.totals.tensors} tensors)${diff.flags.length > 0 ? `; ${diff.flags.map((f) => f.detail).join('; ')}` : ''}`
+              }
+            />
           </tbody>
         </table>
       ) : null}
