@@ -11,7 +11,8 @@ export const matrixProblemSchema = z.object({ line: z.number(), path: z.string()
 /**
  * A cell's status: `queued` (waiting in its host's queue), `withdrawn` (taken back by `stop`), one of the run
  * statuses (src/shared/runs/run-status.ts: starting, running, stopping, evaluating, scored, evaluation-failed,
- * no-model, failed), or `unknown` when its host could not be asked.
+ * no-model, failed), `stranded` (queued on a host that cannot be reached now), or `unknown` when its host could not
+ * be asked and never answered about it. A started run on a host that cannot be reached shows its last status.
  */
 export const experimentCellSchema = z.object({
   key: z.string(),

@@ -1,12 +1,14 @@
 // An experiment end to end with the built CLI against a real sshd + dockerd and a fake nvidia-smi (one idle H100):
 // the matrix queued on the host, drained by the host's dispatcher one run per GPU, the dispatcher killed mid-way
-// and started again by two `ptw experiment resume` at once (two app instances), and no run started twice.
+// and started again by two `ptw experiment resume` at once (two app instances), the host gone for a while (its
+// queued runs stranded), and no run started twice.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ExperimentDetail } from '../../src/shared/contract-experiments';
 import { isProcessAlive, terminateProcess } from '../support/process-tree';
 import { sleep, startRunTestHost, type RunTestHost } from '../support/run-test-host';
+import { TcpProxy } from '../support/tcp-proxy';
 import { describeWithTestHost } from '../support/test-host-availability';
 
 const FINAL = ['scored', 'evaluation-failed', 'no-model', 'failed'];
@@ -15,15 +17,26 @@ const fast = { PTW_DISPATCH_TICK_S: '1' };
 
 describeWithTestHost('an experiment queued on a host and drained by its dispatcher', () => {
   let t: RunTestHost;
+  // The host is reached through a proxy, closed to make the host go away.
+  let proxy: TcpProxy;
+  let sshdPort = 0;
 
   beforeAll(async () => {
-    t = await startRunTestHost({ nvidiaSmi: 'idle' });
+    t = await startRunTestHost({
+      nvidiaSmi: 'idle',
+      sshPort: async (port) => {
+        sshdPort = port;
+        proxy = await TcpProxy.start(port);
+        return proxy.port;
+      },
+    });
   });
 
   afterAll(async () => {
     const lock = path.join(t?.runRoot ?? '', '.ptw-queue', 'dispatcher.lock');
     const pid = existsSync(lock) ? Number(readFileSync(lock, 'utf8').trim()) : 0;
     if (pid > 0 && isProcessAlive(pid)) await terminateProcess(pid, 5_000).catch(() => undefined);
+    await proxy?.close();
     await t?.cleanup();
   });
 
@@ -111,7 +124,20 @@ ${extra}`;
     expect(killed).toBeGreaterThan(0);
     process.kill(killed, 'SIGKILL');
     const during = await show(id);
-    expect(during.cells.filter((c) => c.status === 'queued').length).toBeGreaterThanOrEqual(1);
+    const queued = during.cells.filter((c) => c.status === 'queued').map((c) => c.key);
+    expect(queued.length).toBeGreaterThanOrEqual(1);
+
+    // The host goes away: its queued runs are shown stranded there, the others as last seen.
+    const port = proxy.port;
+    await proxy.close();
+    const away = await show(id);
+    expect(away.hostStates[0]!.error).toBeTruthy();
+    for (const cell of away.cells) {
+      const before = during.cells.find((c) => c.key === cell.key)!;
+      expect(cell.status).toBe(queued.includes(cell.key) ? 'stranded' : before.status);
+      expect(cell.reason).toMatch(new RegExp(`${t.hostName} cannot be reached`));
+    }
+    proxy = await TcpProxy.start(sshdPort, '127.0.0.1', port);
 
     // Two app instances resume at once: each starts a dispatcher, the lock lets one drain.
     const resumed = await Promise.all([

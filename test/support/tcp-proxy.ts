@@ -14,7 +14,8 @@ export class TcpProxy {
     this.#server = server;
   }
 
-  static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
+  /** `listenPort` 0 picks a free port; a port given again after {@link close} brings the "host" back. */
+  static async start(targetPort: number, targetHost = '127.0.0.1', listenPort = 0): Promise<TcpProxy> {
     const server = net.createServer();
     const proxy = new TcpProxy(server);
     server.on('connection', (client) => {
@@ -34,7 +35,7 @@ export class TcpProxy {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(listenPort, '127.0.0.1', () => resolve());
     });
     return proxy;
   }

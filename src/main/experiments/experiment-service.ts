@@ -85,6 +85,8 @@ const recordSchema = z.object({
   cells: z.array(
     experimentCellSchema.pick({ key: true, task: true, agent: true, model: true, seed: true, host: true }).extend({
       entryId: z.string(),
+      /** What its host said last, shown while the host cannot be reached. */
+      last: experimentCellSchema.pick({ status: true, runId: true, score: true }).optional(),
     }),
   ),
 });
@@ -321,6 +323,18 @@ export class ExperimentService {
       }),
     );
     const cells = await Promise.all(record.cells.map((c) => this.cellState(c, statuses.get(c.host))));
+    // Remember what each answering host said, for when it cannot be reached.
+    let learned = false;
+    record.cells.forEach((c, i) => {
+      const now = cells[i]!;
+      if (!statuses.get(c.host)?.status || now.status === 'unknown') return;
+      const last = { status: now.status, runId: now.runId, score: now.score ?? null };
+      if (JSON.stringify(last) !== JSON.stringify(c.last)) {
+        c.last = last;
+        learned = true;
+      }
+    });
+    if (learned) await this.write(record);
     const parsed = parseMatrixFile(record.matrixText, { hosts: Object.keys(record.hosts), maxRuns: Infinity });
     return {
       ...this.summary(record),
@@ -343,7 +357,21 @@ export class ExperimentService {
   ): Promise<ExperimentCell> {
     const base = { key: cell.key, task: cell.task, agent: cell.agent, model: cell.model, seed: cell.seed };
     const unknown = { ...base, host: cell.host, runId: cell.entryId, attempts: [] };
-    if (!host?.status) return { ...unknown, status: 'unknown', reason: host?.error ?? 'the host was not asked' };
+    if (!host?.status) {
+      // The host went away: a queued run is stranded there (it starts when the host is back); a started one goes on
+      // there, shown as last seen.
+      const why = `${cell.host} cannot be reached: ${host?.error ?? 'not asked'}`;
+      const last = cell.last;
+      if (!last) return { ...unknown, status: 'unknown', reason: why };
+      if (last.status === 'queued') return { ...unknown, runId: last.runId, status: 'stranded', reason: why };
+      return {
+        ...unknown,
+        runId: last.runId,
+        status: last.status,
+        score: last.score ?? null,
+        reason: `${why} (last seen ${last.status})`,
+      };
+    }
     const entry = host.status.entries.find((e) => e.id === cell.entryId);
     if (!entry) return { ...unknown, status: 'unknown', reason: "not in the host's queue any more" };
     const attempts = entry.attempts.map((a) => ({

@@ -35,7 +35,7 @@ describe('ExperimentService without a host', () => {
       launch: {
         session: refusedSession,
         profile: (name) => Promise.resolve(profiles.find((p) => p.name === name)!),
-        secrets: { get: () => Promise.resolve(null) },
+        secrets: { get: () => Promise.resolve(undefined) },
         resourcesDir: home,
         runsDir: path.join(home, 'runs'),
         appVersion: 'test',
