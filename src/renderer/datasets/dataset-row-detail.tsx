@@ -27,7 +27,7 @@ export function DatasetRowDetail({ row, onClose }: { row: DatasetRow; onClose: (
         </p>
       ) : null}
       {chat ? (
-        <ol className="datasets-chat" data-testid="datasets-chat">
+        <ol className="stack-list datasets-chat" data-testid="datasets-chat">
           {chat.map((m, i) => (
             <li
               key={i}

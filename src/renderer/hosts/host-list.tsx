@@ -15,7 +15,7 @@ export function HostList({
   onSelect: (name: string) => void;
 }) {
   return (
-    <ul className="host-list" aria-label="Hosts" data-testid="host-list">
+    <ul className="stack-list host-list" aria-label="Hosts" data-testid="host-list">
       {sortHostsByName(hosts).map((host) => {
         const tone = connectionTone(host.state);
         const stateText = connectionStateText(host.state, now);
