@@ -26,6 +26,8 @@ export const runSummarySchema = z.object({
   /** The agent's id (`claude-code`) and model (`claude-opus-4-6`, absent when the agent names none). */
   agentId: z.string().optional(),
   agentModel: z.string().optional(),
+  /** What the agent CLI said its version was in the run's image, when the launcher asked (scripted rehearsals). */
+  agentVersion: z.string().optional(),
   /** The integrity verdict (ours, else an imported PostTrainBench judge's): true flagged, false clean, null unchecked. */
   flagged: z.boolean().nullable().optional(),
   budgetSeconds: z.number().optional(),

@@ -7,8 +7,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src/shared/contract';
-import { AGENT_CLI_IMAGE, buildAgentCliImage } from '../support/agent-cli-image';
-import { startRunTestHost, type RunTestHost } from '../support/run-test-host';
+import { AGENT_CLI_IMAGE, AGENT_CLI_VERSIONS, buildAgentCliImage } from '../support/agent-cli-image';
+import { PYTHON_IMAGE, startRunTestHost, type RunTestHost } from '../support/run-test-host';
 import { describeWithTestHost } from '../support/test-host-availability';
 
 /** The dummy key's shape (src/main/runs/model-endpoint.ts): no file the run leaves may hold one. */
@@ -79,15 +79,17 @@ describeWithTestHost('real agent CLIs against the scripted model', () => {
   }
 
   describe.each([
-    ['claude-code', 'claude-stream-json'],
-    ['codex', 'codex-exec-json'],
-    ['gemini-cli', 'gemini-stream-json'],
-    ['opencode', 'opencode-json'],
-  ])('%s', (agent, dialect) => {
+    ['claude-code', 'claude-stream-json', '@anthropic-ai/claude-code'],
+    ['codex', 'codex-exec-json', '@openai/codex'],
+    ['gemini-cli', 'gemini-stream-json', '@google/gemini-cli'],
+    ['opencode', 'opencode-json', 'opencode-ai'],
+  ])('%s', (agent, dialect, npmPackage) => {
     it('solves the rehearsal through its own tools, is scored, and its stream parses whole', async () => {
       const detail = await runScripted(agent);
       const id = detail.summary.id;
       expect(detail.summary.status, whatHappened(id)).toBe('scored');
+      // The version the image holds, as the CLI itself says it.
+      expect(detail.summary.agentVersion).toContain(AGENT_CLI_VERSIONS[npmPackage]!);
       expect(detail.trajectory).toEqual({ dialect, steps: expect.any(Number), toolCalls: 3, unknownEvents: 0 });
       expect(detail.trajectory?.steps).toBeGreaterThan(3);
       // Every turn of the script was asked for, once each, and nothing went wrong.
@@ -105,6 +107,15 @@ describeWithTestHost('real agent CLIs against the scripted model', () => {
       }
     }, 360_000);
   });
+
+  it('refuses at launch an image without the CLI, saying what to install, and leaves nothing behind', async () => {
+    const args = ['run', 'start', '--host', t.hostName, '--task', 'rehearsal', '--agent', 'claude-code', '--scripted'];
+    const refused = await t.ptw([...args, '--image', PYTHON_IMAGE]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`The image ${PYTHON_IMAGE} has no claude on its PATH`);
+    expect(refused.stderr).toContain('npm install -g @anthropic-ai/claude-code');
+    expect(await t.docker.listContainers({ all: true, filters: { label: ['ptw.role=model-endpoint'] } })).toEqual([]);
+  }, 120_000);
 
   it('the sandbox reaches the scripted model and nothing else', async () => {
     const probe = [

@@ -205,7 +205,7 @@ export function formatRunDetail(detail: RunDetail): string {
     `Run ${s.id}${s.label ? `  (${s.label})` : ''}`,
     `host:        ${s.host}  ${detail.hostRunDir}`,
     `task:        ${s.task}`,
-    `agent:       ${s.agent}`,
+    `agent:       ${s.agent}${s.agentVersion ? ` (${s.agentVersion})` : ''}`,
     `status:      ${s.status}${s.supervisorAlive === false && !FINAL_RUN_STATUSES.includes(s.status as RunStatus) ? ' (supervisor not heard from)' : ''}`,
     `budget:      ${typeof s.budgetSeconds === 'number' ? formatDuration(s.budgetSeconds) : '—'}`,
     `created:     ${s.createdAt}`,

@@ -131,6 +131,8 @@ export interface LaunchRecord {
   task: { kind: ResolvedTask['kind']; displayName: string; evaluationEntry: string };
   promptSha256: string;
   appVersion: string;
+  /** What the agent CLI said its version was in the image (`claude --version`), when the launcher asked. */
+  agentVersion?: string;
   warnings: string[];
   /** Who the agent and the evaluator ran as, and their limits (never root; docs/run-folder.md). */
   sandbox: {
@@ -198,6 +200,7 @@ export const runJsonSchema = z.looseObject({
       host: z.string().optional(),
       secretNames: z.array(z.string()).default([]),
       evaluationSecretNames: z.array(z.string()).default([]),
+      agentVersion: z.string().optional(),
     })
     .optional(),
 });

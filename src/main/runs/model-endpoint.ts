@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { AppError } from '../../shared/errors';
 import type { AgentDefinition } from '../../shared/runs/agent-catalog';
@@ -179,4 +180,58 @@ export async function startModelEndpoint(
     await container.remove({ force: true }).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * `<cli> --version` run in the endpoint's container (the run's image, the sandbox's user): the version the run will
+ * use, recorded in run.json and shown on the run; a CLI missing from the image refuses the launch with what to install.
+ */
+export async function probeAgentVersion(
+  docker: Dockerode,
+  endpointId: string,
+  run: ScriptedRun,
+  image: string,
+  timeoutMs = 60_000,
+): Promise<string> {
+  const binary = run.agent.binary ?? '';
+  const exec = await docker.getContainer(endpointId).exec({
+    Cmd: ['/bin/sh', '-c', 'command -v "$1" >/dev/null 2>&1 || exit 127; exec "$1" --version', 'ptw-version', binary],
+    AttachStdout: true,
+    AttachStderr: true,
+    Env: ['HOME=/tmp'],
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  err.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  docker.modem.demuxStream(stream, out, err);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new AppError('TIMEOUT', `${binary} --version did not answer in ${timeoutMs / 1000} s in ${image}`));
+    }, timeoutMs);
+    stream.once('end', () => (clearTimeout(timer), resolve()));
+    stream.once('close', () => (clearTimeout(timer), resolve()));
+    stream.once('error', (e) => (clearTimeout(timer), reject(e)));
+  });
+  const { ExitCode } = await exec.inspect();
+  const install = isScriptedAgent(run.agent.id) ? SCRIPTED_SETUP[run.agent.id].install : `install ${binary}`;
+  if (ExitCode === 127) {
+    throw new AppError(
+      'HOST_REQUIREMENT_MISSING',
+      `The image ${image} has no ${binary} on its PATH, so ${run.agent.label} cannot run in it. Add it to the image ` +
+        `(${install}) or choose another image (--image).`,
+    );
+  }
+  const said = (stdout.trim() || stderr.trim()).split('\n')[0]?.trim() ?? '';
+  if (ExitCode !== 0) {
+    throw new AppError(
+      'HOST_REQUIREMENT_MISSING',
+      `${binary} --version failed in ${image} (exit ${ExitCode}): ${said || 'no output'}`,
+    );
+  }
+  return said.slice(0, 200);
 }

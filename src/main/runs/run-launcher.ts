@@ -55,6 +55,7 @@ import { sandboxLimits, sandboxUserFor } from './sandbox-policy';
 import {
   endpointHandOverScript,
   modelEndpointContainerConfig,
+  probeAgentVersion,
   scriptedEnv,
   scriptedFoldersScript,
   scriptedRun,
@@ -723,6 +724,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
 
   let containerId: string | null = null;
   let endpointId: string | null = null;
+  let agentVersion: string | undefined;
   let mirror: RunMirror | null = null;
   try {
     const handedOver = await session.exec(handOverScript(runDir, ctx.sandbox), { timeoutMs: 10 * 60_000 });
@@ -742,12 +744,15 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
         key: ctx.scripted.secret.value,
       });
       endpointId = await startModelEndpoint(docker, session, config, runDir);
+      agentVersion = await probeAgentVersion(docker, endpointId, ctx.scripted, ctx.image);
       records.plan.networkContainer = endpointId;
     }
     containerId = profile.scheduler
       ? slurmContainerName(runId)
       : await createAgentContainer(docker, records.plan, spec.host, warnings);
-    const runJsonText = `${JSON.stringify(records.runJson(containerId), null, 2)}\n`;
+    const runJsonValue = records.runJson(containerId);
+    if (agentVersion !== undefined) runJsonValue.launch.agentVersion = agentVersion;
+    const runJsonText = `${JSON.stringify(runJsonValue, null, 2)}\n`;
     await session.writeFile(paths.runJson, runJsonText, { mode: 0o644 });
     mirror = await RunMirror.create(deps.runsDir, { id: runId, host: spec.host, hostRunDir: runDir, runJsonText });
 

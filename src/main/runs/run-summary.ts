@@ -54,6 +54,7 @@ export function summarizeRun(input: {
     imported: sync?.imported ? { kind: sync.imported.kind, source: sync.imported.source } : null,
     ...(runJson ? taskParts(runJson.spec) : {}),
     ...(input.flagged !== undefined ? { flagged: input.flagged } : {}),
+    ...(runJson?.launch?.agentVersion ? { agentVersion: runJson.launch.agentVersion } : {}),
   };
   if (!runJson) return { ...base, status: 'unreadable' };
   const summary: RunSummary = { ...base, budgetSeconds: runJson.supervisor.budgetSeconds };

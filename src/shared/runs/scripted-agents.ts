@@ -19,6 +19,8 @@ export interface ScriptedFile {
 export interface ScriptedSetup {
   /** The model id a scripted run starts the CLI with when none is given. */
   model: string;
+  /** How to put the CLI in an image, said when the run's image lacks it. */
+  install: string;
   /** Environment set after the agent's own (base URLs only: the dummy key travels as a secret). */
   env: Readonly<Record<string, string>>;
   files: readonly ScriptedFile[];
@@ -52,14 +54,21 @@ const OPENCODE_CONFIG = `${JSON.stringify(
 )}\n`;
 
 export const SCRIPTED_SETUP: Record<ScriptedAgentId, ScriptedSetup> = {
-  'claude-code': { model: 'claude-sonnet-4-6', env: { ANTHROPIC_BASE_URL: MODEL_ENDPOINT_URL }, files: [] },
+  'claude-code': {
+    model: 'claude-sonnet-4-6',
+    install: 'npm install -g @anthropic-ai/claude-code',
+    env: { ANTHROPIC_BASE_URL: MODEL_ENDPOINT_URL },
+    files: [],
+  },
   codex: {
     model: 'gpt-5.1-codex-max',
+    install: 'npm install -g @openai/codex',
     env: {},
     files: [{ dir: 'home', path: '.codex/config.toml', content: CODEX_CONFIG }],
   },
   'gemini-cli': {
     model: 'gemini-2.5-pro',
+    install: 'npm install -g @google/gemini-cli',
     env: { GOOGLE_GEMINI_BASE_URL: MODEL_ENDPOINT_URL },
     // Gemini CLI 0.61 picks an auth type it then refuses ("gateway") whenever the base URL is set; name the key's.
     files: [
@@ -73,6 +82,7 @@ export const SCRIPTED_SETUP: Record<ScriptedAgentId, ScriptedSetup> = {
   // Replaces the catalog's opencode.json (same permission), adding the provider.
   opencode: {
     model: 'ptw/scripted',
+    install: 'npm install -g opencode-ai',
     env: {},
     files: [{ dir: 'workspace', path: 'opencode.json', content: OPENCODE_CONFIG }],
   },
