@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HOST_DIR = os.path.join(HERE, "..", "..", "resources", "host")
 sys.path.insert(0, HOST_DIR)
 from ptw_host.model_endpoint.script import ScriptError, parse_script  # noqa: E402
+from ptw_host.model_endpoint.sidecar import endpoint_problems  # noqa: E402
 from ptw_host.model_endpoint.server import serve  # noqa: E402
 
 KEY = "sk-ptw-scripted-0123456789"
@@ -369,6 +370,18 @@ class ScriptValidation(unittest.TestCase):
             out, _ = child.communicate(timeout=20)
         self.assertEqual(child.returncode, 0)
         self.assertIn(b"serving 2 turns", out)
+
+
+class SupervisorSide(unittest.TestCase):
+    def test_the_problems_file_becomes_events_and_junk_in_it_is_skipped(self):
+        run_dir = tempfile.mkdtemp(prefix="ptw-endpoint-run-")
+        self.assertEqual(endpoint_problems(run_dir), [])  # a run without an endpoint
+        os.makedirs(os.path.join(run_dir, "endpoint", "out"))
+        with open(os.path.join(run_dir, "endpoint", "out", "problems.jsonl"), "w", encoding="utf-8") as out:
+            out.write('{"at": 1, "turn": 3, "message": "turn 3 calls the tool \'x\'"}\n')
+            out.write("not json\n")
+            out.write('{"turn": "3", "message": "a turn that is not a number"}\n')
+        self.assertEqual(endpoint_problems(run_dir), [{"turn": 3, "message": "turn 3 calls the tool 'x'"}])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ References for the wire formats (fields the CLIs read):
 import json
 import time
 
+from ptw_host.model_endpoint.script import Turn
+
 CHUNK = 24  # characters per streamed delta: several deltas per block, as the real APIs send
 
 
@@ -26,6 +28,28 @@ def estimate_tokens(text):
 def sse(event, data):
     head = "event: %s\n" % event if event else ""
     return ("%sdata: %s\n\n" % (head, json.dumps(data, separators=(",", ":")))).encode("utf-8")
+
+
+def role_turns(items, role):
+    """The assistant turns in a list of role-tagged messages: runs of consecutive ones with `role`."""
+    return contiguous_runs(isinstance(item, dict) and item.get("role") == role for item in items or [])
+
+
+def declared(tools, entries):
+    """{name: kind} of a request's tools, `entries(tool)` giving (name, kind) pairs; None when it offers none."""
+    if not tools:
+        return None
+    out = {}
+    for tool in tools:
+        if isinstance(tool, dict):
+            for name, kind in entries(tool):
+                if isinstance(name, str) and name:
+                    out[name] = kind
+    return out
+
+
+def openai_error(status, message):
+    return {"error": {"message": message, "type": "invalid_request_error", "code": status, "param": None}}
 
 
 def contiguous_runs(flags):
@@ -59,15 +83,11 @@ class Anthropic:
 
     @staticmethod
     def history_turns(body):
-        messages = body.get("messages") or []
-        return contiguous_runs(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
+        return role_turns(body.get("messages"), "assistant")
 
     @staticmethod
     def declared_tools(body):
-        tools = body.get("tools")
-        if not tools:
-            return None
-        return {t.get("name"): "function" for t in tools if isinstance(t, dict) and t.get("name")}
+        return declared(body.get("tools"), lambda tool: [(tool.get("name"), "function")])
 
     @staticmethod
     def wants_stream(body):
@@ -179,23 +199,16 @@ class Responses:
 
     @staticmethod
     def declared_tools(body):
-        tools = body.get("tools")
-        if not tools:
-            return None
-        declared = {}
-        for tool in tools:
-            if not isinstance(tool, dict):
-                continue
+        def entries(tool):
             kind = tool.get("type")
             if kind == "namespace":  # Codex groups sub-agent tools under one namespace
-                for inner in tool.get("tools") or []:
-                    if isinstance(inner, dict) and inner.get("name"):
-                        declared[inner["name"]] = inner.get("type") or "function"
-            elif kind in ("function", "custom") and tool.get("name"):
-                declared[tool["name"]] = kind
-            elif kind:
-                declared[kind] = kind  # built-ins such as local_shell or web_search go by their type
-        return declared
+                inner = [t for t in tool.get("tools") or [] if isinstance(t, dict)]
+                return [(t.get("name"), t.get("type") or "function") for t in inner]
+            if kind in ("function", "custom"):
+                return [(tool.get("name"), kind)]
+            return [(kind, kind)]  # built-ins such as local_shell or web_search go by their type
+
+        return declared(body.get("tools"), entries)
 
     @staticmethod
     def wants_stream(body):
@@ -327,13 +340,9 @@ class Responses:
 
     @staticmethod
     def side_reply(text, model):
-        from ptw_host.model_endpoint.script import Turn
-
         return Responses.response(Turn(0, None, text, []), model, 1, None)
 
-    @staticmethod
-    def error(status, message):
-        return {"error": {"message": message, "type": "invalid_request_error", "code": status, "param": None}}
+    error = staticmethod(openai_error)
 
 
 # ---- OpenAI Chat Completions -----------------------------------------------------------------------------------
@@ -344,20 +353,15 @@ class Chat:
 
     @staticmethod
     def history_turns(body):
-        messages = body.get("messages") or []
-        return contiguous_runs(isinstance(m, dict) and m.get("role") == "assistant" for m in messages)
+        return role_turns(body.get("messages"), "assistant")
 
     @staticmethod
     def declared_tools(body):
-        tools = body.get("tools")
-        if not tools:
-            return None
-        declared = {}
-        for tool in tools:
-            function = tool.get("function") if isinstance(tool, dict) else None
-            if isinstance(function, dict) and function.get("name"):
-                declared[function["name"]] = "function"
-        return declared
+        def entries(tool):
+            function = tool.get("function")
+            return [(function.get("name"), "function")] if isinstance(function, dict) else []
+
+        return declared(body.get("tools"), entries)
 
     @staticmethod
     def wants_stream(body):
@@ -423,13 +427,9 @@ class Chat:
 
     @staticmethod
     def side_reply(text, model):
-        from ptw_host.model_endpoint.script import Turn
-
         return Chat.respond_json(Turn(0, None, text, []), model, 1)
 
-    @staticmethod
-    def error(status, message):
-        return {"error": {"message": message, "type": "invalid_request_error", "code": status, "param": None}}
+    error = staticmethod(openai_error)
 
 
 # ---- Gemini generateContent ------------------------------------------------------------------------------------
@@ -440,20 +440,15 @@ class Gemini:
 
     @staticmethod
     def history_turns(body):
-        contents = body.get("contents") or []
-        return contiguous_runs(isinstance(c, dict) and c.get("role") == "model" for c in contents)
+        return role_turns(body.get("contents"), "model")
 
     @staticmethod
     def declared_tools(body):
-        tools = body.get("tools")
-        if not tools:
-            return None
-        declared = {}
-        for tool in tools:
-            for function in (tool.get("functionDeclarations") or []) if isinstance(tool, dict) else []:
-                if isinstance(function, dict) and function.get("name"):
-                    declared[function["name"]] = "function"
-        return declared
+        def entries(tool):
+            functions = tool.get("functionDeclarations") or []
+            return [(f.get("name"), "function") for f in functions if isinstance(f, dict)]
+
+        return declared(body.get("tools"), entries)
 
     @staticmethod
     def usage(turn, input_tokens):

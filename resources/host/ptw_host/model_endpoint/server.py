@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from ptw_host.model_endpoint.protocols import Anthropic, Chat, Gemini, Responses, estimate_tokens
+from ptw_host.model_endpoint.script import Turn
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 GEMINI_PATH = re.compile(r"/models/([^/:]+):(generateContent|streamGenerateContent|countTokens)$")
@@ -238,8 +239,6 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def side_stream(protocol, reply, model, text, body):
-    from ptw_host.model_endpoint.script import Turn
-
     if protocol is Gemini:
         return iter([b"data: " + json.dumps(reply).encode("utf-8") + b"\n\n"])
     if protocol is Chat:
