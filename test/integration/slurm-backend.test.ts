@@ -88,12 +88,13 @@ if (skipReason) process.stderr.write(`[slurm] skipping the SLURM backend suite: 
     // Nothing started on the host yet: no container, and no key lying around but in the 0600 files.
     expect(await t.docker.listContainers({ all: true, filters: { label: [`ptw.run=${id}`] } })).toEqual([]);
 
-    // A second run cancelled while it pends: its script never runs, so the app's sync removes the keys' files and
-    // fails the run.
+    // A second run stopped while it pends: there is no supervisor to ask, so its job is cancelled, the keys' files
+    // removed and the run failed.
     const early = await t.startRun({ agent: 'custom', command: ['sleep', '300'], budget: '2m', label: 'early' });
     const earlyJob = readFileSync(path.join(t.runDir(early), '.supervisor', 'slurm-job-id'), 'utf8').trim();
     expect(readFileSync(path.join(t.runDir(early), '.supervisor', 'secrets.json'), 'utf8')).toContain('secrets');
-    expect(cluster.client(['scancel', earlyJob]).code).toBe(0);
+    const stopped = await t.ptw(['run', 'stop', early]);
+    expect(stopped.code, stopped.stderr).toBe(0);
     const gone = await waitFor(early, 'failed', (d) => d.summary.status === 'failed');
     expect(jobState(gone)).toMatchObject({ jobId: earlyJob, state: 'CANCELLED' });
     expect(gone.summary.error).toContain(`SLURM job ${earlyJob} ended the run (job cancelled before the run ended)`);

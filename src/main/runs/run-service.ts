@@ -23,7 +23,7 @@ import { summarizeRun } from './run-summary';
 import { readPtbRecord, runVerdict } from './run-verdict';
 import { SummaryCache } from './summary-cache';
 import { TickLoop } from '../services/tick-loop';
-import { readSchedulerRecord, refreshSlurmState, writeSchedulerRecord } from '../slurm/slurm-launch';
+import { cancelSlurmJob, readSchedulerRecord, refreshSlurmState, writeSchedulerRecord } from '../slurm/slurm-launch';
 import { requireRunHost, runHostOf, type RunHost } from './run-host';
 
 /**
@@ -502,6 +502,23 @@ export class RunService {
     const first = await this.sync(id);
     const state: RunState | null = first.state ?? (await mirror.readState());
     const target = requireRunHost(id, await mirror.readSync());
+    if (!state && (request.action === 'stop' || request.action === 'kill')) {
+      // A SLURM run whose job still pends has no supervisor to ask: the job is cancelled instead (docs/slurm.md).
+      const hostProfile = (await this.options.profiles()).find((p) => p.name === target.host);
+      const cancelled = hostProfile?.scheduler
+        ? await cancelSlurmJob({
+            session: await this.options.session(target.host),
+            hostRunDir: target.hostRunDir,
+            dockerSocket: hostProfile.dockerSocket,
+          })
+        : null;
+      if (cancelled) {
+        await writeSchedulerRecord(mirror.dir, cancelled);
+        await this.sync(id).catch(() => undefined);
+        void this.emitIfChanged();
+        return this.summaryOf(mirror);
+      }
+    }
     if (!state) throw new AppError('CONFLICT', `Run ${id} has not started yet; try again in a moment.`);
     if (isFinalRunStatus(state.status) || state.stoppedAt !== null) {
       throw new AppError(

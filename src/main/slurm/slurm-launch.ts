@@ -165,6 +165,28 @@ export async function refreshSlurmState(input: {
 }
 
 /**
+ * `ptw run stop` of a run whose job has not started its supervisor: `scancel`, then the same clean-up as for any
+ * job that ended early (the keys' files removed, the run failed). Null for a run that is no job.
+ */
+export async function cancelSlurmJob(input: {
+  session: HostSession;
+  hostRunDir: string;
+  dockerSocket: string;
+}): Promise<RunScheduler | null> {
+  const jobId = await readSlurmJobId(input.session, input.hostRunDir);
+  if (!jobId) return null;
+  const cancelled = await input.session.exec(`scancel ${jobId}`, { timeoutMs: 30_000 });
+  if (cancelled.code !== 0) {
+    throw new AppError(
+      'INTERNAL',
+      `scancel ${jobId} failed (exit ${cancelled.code}): ${`${cancelled.stdout}\n${cancelled.stderr}`.trim()}`,
+    );
+  }
+  await input.session.exec(endedJobScript(input.hostRunDir, input.dockerSocket, 'CANCELLED'), { timeoutMs: 30_000 });
+  return querySlurmJob(input.session, jobId);
+}
+
+/**
  * A job that ended without its script running to the end (cancelled while pending, a node that failed) leaves no
  * trap behind: its run folder still holds the keys' files and no final state. `slurm-job stop` (run on the login
  * node) removes them and marks the run failed; it does nothing to a run whose state is already final.
