@@ -24,6 +24,7 @@ import { metricRows } from '../runs/run-metrics';
 import { specSummary } from '../runs/run-spec-summary';
 import { formatScore, isLiveStatus, stopReasonText } from '../common/run-status-text';
 import { offsetText, runTimeline, timelineOrigin } from '../common/run-timeline';
+import { ProblemList } from '../shell/problem-list';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
@@ -289,23 +290,15 @@ function RunRecord({ detail }: { detail: RunDetail }) {
       </section>
 
       {detail.problems.length > 0 ? (
-        <div className="import-problems" role="note" data-testid="run-detail-problems">
-          <p className="import-problems-title">
-            {detail.problems.length === 1
+        <ProblemList
+          testId="run-detail-problems"
+          title={
+            detail.problems.length === 1
               ? '1 line of the record could not be read'
-              : `${detail.problems.length} lines of the record could not be read`}
-          </p>
-          <ul>
-            {detail.problems.map((p, i) => (
-              <li key={i}>
-                <code>
-                  {p.source}:{p.line}
-                </code>{' '}
-                {p.message}
-              </li>
-            ))}
-          </ul>
-        </div>
+              : `${detail.problems.length} lines of the record could not be read`
+          }
+          problems={detail.problems.map((p) => ({ where: `${p.source}:${p.line}`, message: p.message }))}
+        />
       ) : null}
     </>
   );
