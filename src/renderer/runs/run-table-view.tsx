@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef, type CSSProperties } from 'react';
+import { memo, useMemo, useRef } from 'react';
 import type { RunSummary } from '../../shared/contract';
 import { formatTimestamp } from '../common/run-order';
 import {
@@ -65,13 +65,18 @@ export function RunTable({
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 10,
+    // Scroll updates go through React's batching instead of a synchronous render inside the scroll event.
+    useFlushSync: false,
     getItemKey: (index) => {
       const row = rows[index]!;
       return row.kind === 'run' ? row.run.id : `group:${row.key}`;
     },
   });
-  const runCount = rows.reduce((n, row) => n + (row.kind === 'run' ? 1 : 0), 0);
-  const allPicked = runCount > 0 && rows.every((row) => row.kind !== 'run' || picked.has(row.run.id));
+  // Not on every scroll frame: only when the rows or the ticks change.
+  const allPicked = useMemo(
+    () => rows.some((row) => row.kind === 'run') && rows.every((row) => row.kind !== 'run' || picked.has(row.run.id)),
+    [rows, picked],
+  );
   return (
     <div className="run-table" data-testid="run-table" role="table" aria-label="Runs" aria-rowcount={rows.length + 1}>
       <div className="run-table-row run-table-head" role="row">
@@ -112,13 +117,7 @@ export function RunTable({
         <div style={{ height: `${virtualizer.getTotalSize()}px`, position: 'relative' }}>
           {virtualizer.getVirtualItems().map((item) => {
             const row = rows[item.index]!;
-            const place: CSSProperties = {
-              position: 'absolute',
-              top: 0,
-              left: 0,
-              right: 0,
-              transform: `translateY(${item.start}px)`,
-            };
+
             if (row.kind === 'group') {
               return (
                 <div
@@ -126,7 +125,7 @@ export function RunTable({
                   role="row"
                   className="run-table-group"
                   data-testid={`run-group-${row.key || 'none'}`}
-                  style={place}
+                  style={placeAt(item.start)}
                 >
                   <span role="cell">
                     {row.label} <span className="muted">({row.count})</span>
@@ -140,7 +139,7 @@ export function RunTable({
                 run={row.run}
                 current={row.run.id === selected}
                 picked={picked.has(row.run.id)}
-                place={place}
+                start={item.start}
                 onSelect={onSelect}
                 onPick={onPick}
               />
@@ -152,18 +151,24 @@ export function RunTable({
   );
 }
 
-function RunTableLine({
+/** Where a virtual row sits (an inline style set through the CSSOM, which the page's CSP allows). */
+function placeAt(start: number) {
+  return { position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${start}px)` } as const;
+}
+
+// Memoized: while scrolling, the rows already in view keep their props and are not rendered again.
+const RunTableLine = memo(function RunTableLine({
   run,
   current,
   picked,
-  place,
+  start,
   onSelect,
   onPick,
 }: {
   run: RunSummary;
   current: boolean;
   picked: boolean;
-  place: CSSProperties;
+  start: number;
   onSelect: (id: string) => void;
   onPick: (id: string) => void;
 }) {
@@ -177,7 +182,7 @@ function RunTableLine({
       data-testid={`run-table-row-${run.id}`}
       aria-current={current ? 'true' : undefined}
       aria-selected={picked}
-      style={place}
+      style={placeAt(start)}
       onClick={() => onSelect(run.id)}
     >
       <span className="run-table-cell" role="cell">
@@ -232,4 +237,4 @@ function RunTableLine({
       </span>
     </div>
   );
-}
+});
