@@ -6,6 +6,7 @@ import { AGENTS, formatArgvTemplate } from '../../shared/runs/agent-catalog';
 import { formatByteSize, formatDuration, parseDuration } from '../../shared/runs/duration';
 import { parseModelScript } from '../../shared/runs/model-script';
 import { isScriptedAgent, SCRIPTED_SETUP } from '../../shared/runs/scripted-agents';
+import { scriptFromClaudeStream } from '../../shared/trajectory/script-from-stream';
 import { FINAL_RUN_STATUSES, type RunStatus } from '../../shared/runs/run-status';
 import type { HostCliIo } from './cli-prompts';
 import { collect, json, table, terminalSafe, usage } from './cli-output';
@@ -357,6 +358,24 @@ export function addRunCommands(program: Command, io: HostCliIo, open: ServicesFa
           ]),
         ]),
       );
+    });
+  agent
+    .command('script-from-trace')
+    .description(
+      'Print a model script (docs/model-script.md) replaying the assistant turns of a Claude Code stream-json trace ' +
+        "(a run's agent-stream.jsonl, or PostTrainBench's solve_out.txt); use it with ptw run start --scripted FILE",
+    )
+    .argument('<trace>')
+    .action(async (trace: string) => {
+      let text: string;
+      try {
+        text = await readFile(trace, 'utf8');
+      } catch (err) {
+        throw usage(`${trace}: ${(err as Error).message}`);
+      }
+      const made = scriptFromClaudeStream(text, trace);
+      if (!made.ok) throw usage(made.error);
+      io.out(json(made.script));
     });
 
   // --- ptw run --------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { specFromOptions } from '../../../../src/main/cli/run-commands';
+import { runCli } from '../../../../src/main/cli/ptw-cli';
+import { capture } from '../../../support/cli-capture';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ptw-scripted-option-'));
 const base = { host: 'gpu1', task: 'rehearsal', env: [] as string[] };
@@ -44,5 +46,21 @@ describe('ptw run start --scripted', () => {
     await expect(
       specFromOptions({ ...base, agent: 'claude-code', scripted: path.join(dir, 'missing.json') }),
     ).rejects.toThrow('missing.json');
+  });
+});
+
+describe('ptw agent script-from-trace', () => {
+  it('prints the script a Claude Code trace replays, and refuses a file that holds none', async () => {
+    const trace = path.resolve(__dirname, '../../../fixtures/agent-streams/scripted/claude-code-2.1.337.jsonl');
+    const io = capture();
+    expect(await runCli(['agent', 'script-from-trace', trace], io)).toBe(0);
+    const script = JSON.parse(io.stdout) as { format: string; turns: { toolCalls: { name: string }[] }[] };
+    expect(script.format).toBe('ptw-model-script/1');
+    expect(script.turns.flatMap((t) => t.toolCalls.map((c) => c.name))).toEqual(['Write', 'Bash', 'Bash']);
+    const empty = path.join(dir, 'empty.txt');
+    writeFileSync(empty, 'no json here\n');
+    const refused = capture();
+    expect(await runCli(['agent', 'script-from-trace', empty], refused)).toBe(2);
+    expect(refused.stderr).toContain('holds no assistant turn of Claude Code');
   });
 });
