@@ -10,6 +10,7 @@ import { isDarkTheme, TextDiffEditor } from '../common/text-diff-editor';
 import { LayerHeatmap } from './layer-heatmap';
 import { TensorTable } from './tensor-table';
 import { formatParams } from './tensor-table-model';
+import { TableHead } from '../shell/table-head';
 
 interface Progress {
   tensorsDone: number;
@@ -68,8 +69,11 @@ export function CheckpointsTabView({ run }: RunTabProps) {
   const loading = listQuery.loading;
   const [picked, setPicked] = useState({ a: '', b: '' });
   const { a, b } = diffPair(list, picked);
-  const setA = (id: string) => setPicked({ a: id, b });
-  const setB = (id: string) => setPicked({ a, b: id });
+  // The two radio columns of the list: A (from) and B (to).
+  const pickers = [
+    { side: 'A', picked: a, pick: (id: string) => setPicked({ a: id, b }) },
+    { side: 'B', picked: b, pick: (id: string) => setPicked({ a, b: id }) },
+  ];
   const [diff, setDiff] = useState<CheckpointDiff | null>(null);
   const [diffError, setDiffError] = useState<AppErrorData | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
@@ -140,41 +144,22 @@ export function CheckpointsTabView({ run }: RunTabProps) {
         ) : null}
         {options.length > 0 ? (
           <table className="ckpt-list" data-testid="ckpt-list">
-            <thead>
-              <tr>
-                <th>A</th>
-                <th>B</th>
-                <th>Checkpoint</th>
-                <th>Kind</th>
-                <th>Size</th>
-                <th>Parameters</th>
-                <th>dtype</th>
-                <th>Modified</th>
-              </tr>
-            </thead>
+            <TableHead columns={['A', 'B', 'Checkpoint', 'Kind', 'Size', 'Parameters', 'dtype', 'Modified']} />
             <tbody>
               {options.map((c) => (
                 <tr key={c.id} data-testid="ckpt-list-row" className={c.problems.length ? 'ckpt-list-bad' : ''}>
-                  <td>
-                    <input
-                      type="radio"
-                      name="ckpt-a"
-                      aria-label={`A: ${c.id}`}
-                      checked={a === c.id}
-                      disabled={c.problems.length > 0}
-                      onChange={() => setA(c.id)}
-                    />
-                  </td>
-                  <td>
-                    <input
-                      type="radio"
-                      name="ckpt-b"
-                      aria-label={`B: ${c.id}`}
-                      checked={b === c.id}
-                      disabled={c.problems.length > 0}
-                      onChange={() => setB(c.id)}
-                    />
-                  </td>
+                  {pickers.map(({ side, picked, pick }) => (
+                    <td key={side}>
+                      <input
+                        type="radio"
+                        name={`ckpt-${side.toLowerCase()}`}
+                        aria-label={`${side}: ${c.id}`}
+                        checked={picked === c.id}
+                        disabled={c.problems.length > 0}
+                        onChange={() => pick(c.id)}
+                      />
+                    </td>
+                  ))}
                   <td className="cell-mono">
                     {c.origin === 'hf-cache' ? `base: ${c.label ?? ''}` : c.id}
                     {c.problems.map((p) => (

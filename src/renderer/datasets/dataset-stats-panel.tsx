@@ -1,6 +1,7 @@
 import type { DatasetEntry } from '../../shared/contract-datasets';
 import { useQuery } from '../store/use-query';
 import { LengthHistogram } from './length-histogram';
+import { TableHead } from '../shell/table-head';
 
 /** Field statistics and the length histogram of one dataset, computed on the host. */
 export function DatasetStatsPanel({ runId, entry }: { runId: string; entry: DatasetEntry }) {
@@ -27,15 +28,7 @@ export function DatasetStatsPanel({ runId, entry }: { runId: string; entry: Data
       </p>
       <h4>Fields</h4>
       <table className="datasets-stats-table">
-        <thead>
-          <tr>
-            <th>field</th>
-            <th>present</th>
-            <th>missing</th>
-            <th>types</th>
-            <th>length min / mean / max</th>
-          </tr>
-        </thead>
+        <TableHead columns={['field', 'present', 'missing', 'types', 'length min / mean / max']} />
         <tbody>
           {stats.fields.map((f) => (
             <tr key={f.name}>

@@ -23,6 +23,7 @@ import {
 } from './leaderboard-model';
 import { XyChart } from './xy-chart';
 import './leaderboard.css';
+import { TableHead } from '../shell/table-head';
 
 type Tab = 'table' | 'heatmap' | 'scatter';
 
@@ -405,15 +406,7 @@ function CellDetail({
         </p>
       ) : null}
       <table className="compare-grid">
-        <thead>
-          <tr>
-            <th>Base model</th>
-            <th>Value</th>
-            <th>Toward instruct</th>
-            <th>Runs</th>
-            <th>Why</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Base model', 'Value', 'Toward instruct', 'Runs', 'Why']} />
         <tbody>
           {baseModels.map((m) => {
             const cell = row.cells[cellKey(benchmark, m)];
@@ -530,14 +523,7 @@ function Scatter({ board }: { board: LeaderboardData }) {
         <p className="muted">No row’s traces report an API cost (Claude Code’s do: total_cost_usd).</p>
       )}
       <table className="compare-grid">
-        <thead>
-          <tr>
-            <th>Agent</th>
-            <th>Score</th>
-            <th>GPU hours per seed</th>
-            <th>API cost per seed</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Agent', 'Score', 'GPU hours per seed', 'API cost per seed']} />
         <tbody>
           {points.map((p) => (
             <tr key={p.label}>

@@ -10,6 +10,7 @@ import { useQuery } from '../store/use-query';
 import { alignedGpu, datasetOverlap, stepsByHour, timeAgainstBudget } from './leaderboard-model';
 import { XyChart } from './xy-chart';
 import './leaderboard.css';
+import { TableHead } from '../shell/table-head';
 
 type Loaded = { comparison: RunComparison; timelines: [RunTimelineData | null, RunTimelineData | null] };
 
@@ -130,14 +131,7 @@ function ComparisonBody({ loaded }: { loaded: Loaded }) {
         <>
           <h3 className="subsection-title">Metrics</h3>
           <table className="compare-grid" data-testid="run-compare-metrics">
-            <thead>
-              <tr>
-                <th>Metric</th>
-                <th>A</th>
-                <th>B</th>
-                <th>B − A</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Metric', 'A', 'B', 'B − A']} />
             <tbody>
               {c.metrics.map((m) => (
                 <tr key={m.name}>
