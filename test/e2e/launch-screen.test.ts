@@ -83,6 +83,9 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('launch screen in Ch
     await expect.poll(() => page.getByTestId('launch-catalog-note').textContent()).toContain('--ptb-checkout');
     expect(await page.getByTestId('launch-task').inputValue()).toBe('rehearsal');
     expect(await page.getByTestId('launch-rehearse').isEnabled()).toBe(true);
+    // And the rehearsal with the real CLI the form names, against the scripted model (docs/model-script.md).
+    expect(await page.getByTestId('launch-rehearse-real').textContent()).toBe('Rehearse with Claude Code');
+    expect(await page.getByTestId('launch-rehearse-real-box').textContent()).toContain('scripted model');
   });
 
   it('says how to provide the agent’s key in serve mode, where there is no keychain', async () => {

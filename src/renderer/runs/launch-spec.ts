@@ -222,6 +222,8 @@ export function scriptedRehearsalDraft(values: LaunchFormValues, ctx: LaunchCont
   return {
     ...rehearsalDraft(values, ctx),
     agent: { id: values.agent, model, scripted: {} },
+    // The point of it: the CLI works with the scripted model and nothing else to reach.
+    network: false,
     label: `Rehearsal with ${getAgent(values.agent).label}`,
   };
 }

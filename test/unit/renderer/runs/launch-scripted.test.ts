@@ -9,6 +9,7 @@ describe('the rehearsal with the real agent', () => {
       task: { kind: 'rehearsal' },
       agent: { id: 'codex', model: 'gpt-5.1-codex-max', scripted: {} },
       budgetSeconds: '3m',
+      network: false,
       label: 'Rehearsal with Codex CLI',
     });
     const checked = validateRehearsal(form({ agent: 'claude-code', model: 'claude-opus-4-6' }), ctx, true);
