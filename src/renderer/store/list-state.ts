@@ -41,3 +41,14 @@ export function listView(state: ListState<unknown>): ListView {
 export function listReplaced<S extends ListState<unknown>>(state: S, items: S['items']): S {
   return { ...state, items, loaded: true, loading: false, error: null, requestSeq: state.requestSeq + 1 };
 }
+
+/**
+ * A copy of `map` with `key` set to `value`, or without `key` when `value` is undefined: the per-item maps a list
+ * slice keeps beside its items (a host's or a run's pending command, its last problem).
+ */
+export function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V | undefined): ReadonlyMap<string, V> {
+  const next = new Map(map);
+  if (value === undefined) next.delete(key);
+  else next.set(key, value);
+  return next;
+}

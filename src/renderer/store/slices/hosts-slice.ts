@@ -21,7 +21,7 @@ import {
   setupStarted,
   type SetupRun,
 } from '../../common/setup-run';
-import { emptyList, listLoadFinished, listLoadStarted, listReplaced, type ListState } from '../list-state';
+import { emptyList, listLoadFinished, listLoadStarted, listReplaced, withEntry, type ListState } from '../list-state';
 import type { SliceRead, SliceUpdate } from '../slice';
 
 /** What the right-hand pane shows: the selected host, the add form, or the ssh_config import. */
@@ -84,13 +84,6 @@ export function emptyHosts(): HostsData {
 
 export function setupOf(state: HostsData, name: string): SetupRun {
   return state.setup.get(name) ?? emptySetupRun;
-}
-
-function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V | undefined): ReadonlyMap<string, V> {
-  const next = new Map(map);
-  if (value === undefined) next.delete(key);
-  else next.set(key, value);
-  return next;
 }
 
 /** The host the detail pane shows. */

@@ -4,7 +4,7 @@ import type { ContractClient } from '../../../shared/rpc/contract-client';
 import { mergeRunSummaries, summaryMoved } from '../../common/run-list';
 import { newestRun } from '../../common/run-order';
 import { DEFAULT_RUN_QUERY, type RunQuery } from '../../common/run-query';
-import { emptyList, listLoadFinished, listLoadStarted, listReplaced, type ListState } from '../list-state';
+import { emptyList, listLoadFinished, listLoadStarted, listReplaced, withEntry, type ListState } from '../list-state';
 import type { SliceRead, SliceUpdate } from '../slice';
 
 /** What the right-hand pane shows: the selected run, or the launch form. */
@@ -88,13 +88,6 @@ export function emptyRuns(): RunsData {
     layout: 'auto',
     query: DEFAULT_RUN_QUERY,
   };
-}
-
-function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V | undefined): ReadonlyMap<string, V> {
-  const next = new Map(map);
-  if (value === undefined) next.delete(key);
-  else next.set(key, value);
-  return next;
 }
 
 /** The run the detail pane shows. */
