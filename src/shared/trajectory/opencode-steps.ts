@@ -94,21 +94,11 @@ export function createOpencodeHandler() {
         // Bookkeeping: the parts that follow are the steps, step_finish carries the usage.
         return true;
       case 'text':
-        b.add(at, {
-          kind: 'message',
-          role: 'assistant',
-          title: oneLine(e.part.text) || '(message)',
-          text: clip(e.part.text),
-        });
+      case 'reasoning': {
+        const kind = e.type === 'text' ? 'message' : 'thinking';
+        b.add(at, { kind, role: 'assistant', title: oneLine(e.part.text) || `(${kind})`, text: clip(e.part.text) });
         return true;
-      case 'reasoning':
-        b.add(at, {
-          kind: 'thinking',
-          role: 'assistant',
-          title: oneLine(e.part.text) || '(thinking)',
-          text: clip(e.part.text),
-        });
-        return true;
+      }
       case 'tool_use': {
         const { tool, callID, state } = e.part;
         const draft = toolDraft(tool, state.input);

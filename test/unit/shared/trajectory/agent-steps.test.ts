@@ -223,6 +223,21 @@ describe('OpenCode json', () => {
       costUsd: 0.0031,
     });
   });
+
+  it('reads text as a message and reasoning as thinking, each titled by its first line or by its kind', () => {
+    const parts = [
+      '{"type":"reasoning","timestamp":1,"sessionID":"ses_1","part":{"id":"prt_1","type":"reasoning","text":"Plan first.\\nThen train."}}',
+      '{"type":"text","timestamp":2,"sessionID":"ses_1","part":{"id":"prt_2","type":"text","text":""}}',
+      '{"type":"reasoning","timestamp":3,"sessionID":"ses_1","part":{"id":"prt_3","type":"reasoning","text":""}}',
+    ].join('\n');
+    const parsed = parseAgentStream(parts, { dialect: 'opencode-json' });
+    expect(parsed.steps.map((s) => [s.kind, s.role, s.title])).toEqual([
+      ['thinking', 'assistant', 'Plan first.'],
+      ['message', 'assistant', '(message)'],
+      ['thinking', 'assistant', '(thinking)'],
+    ]);
+    expect(parsed.steps[0]!.text).toBe('Plan first.\nThen train.');
+  });
 });
 
 describe('broken and unknown lines', () => {
