@@ -22,7 +22,7 @@ import { isFinalRunStatus, type RunState } from '../../shared/runs/run-status';
 import type { HostSession } from '../hosts/host-exec-types';
 import { requireRunHost } from '../runs/run-host';
 import { listMirrors, RunMirror } from '../runs/run-mirror';
-import { readJsonFile, writeJsonFileAtomic } from '../services/ptw-home';
+import { readSettingsFile, writeJsonFileAtomic } from '../services/ptw-home';
 import { TickLoop } from '../services/tick-loop';
 import { gpuProcessesScript, parseGpuProcessesOutput } from './gpu-processes';
 import { RecordTail } from './record-tail';
@@ -94,16 +94,12 @@ export class MonitorService {
   // --- settings ----------------------------------------------------------------------------------------------
 
   async settings(): Promise<MonitorSettings> {
-    const raw = await readJsonFile(this.settingsFile);
-    if (raw === undefined) return { ...DEFAULT_MONITOR_SETTINGS };
-    const parsed = monitorSettingsSchema.partial().safeParse(raw);
-    if (!parsed.success) {
-      throw new AppError(
-        'CONFLICT',
-        `${this.settingsFile} does not hold valid monitor settings: ${parsed.error.message}. Fix or delete the file.`,
-      );
-    }
-    return { ...DEFAULT_MONITOR_SETTINGS, ...parsed.data };
+    return readSettingsFile(
+      this.settingsFile,
+      monitorSettingsSchema.partial(),
+      DEFAULT_MONITOR_SETTINGS,
+      'monitor settings',
+    );
   }
 
   /** Serialised, as two windows may change them at once. */

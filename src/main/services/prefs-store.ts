@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { prefsSchema, type Prefs } from '../../shared/contract';
-import { AppError } from '../../shared/errors';
-import { readJsonFile, writeJsonFileAtomic } from './ptw-home';
+import { readSettingsFile, writeJsonFileAtomic } from './ptw-home';
 
 export const defaultPrefs: Prefs = { theme: 'system' };
 
@@ -16,16 +15,7 @@ export class PrefsStore {
   }
 
   async get(): Promise<Prefs> {
-    const raw = await readJsonFile(this.file);
-    if (raw === undefined) return { ...defaultPrefs };
-    const parsed = prefsSchema.partial().safeParse(raw);
-    if (!parsed.success) {
-      throw new AppError(
-        'CONFLICT',
-        `${this.file} does not hold valid preferences: ${parsed.error.message}. Fix or delete the file.`,
-      );
-    }
-    return { ...defaultPrefs, ...parsed.data };
+    return readSettingsFile(this.file, prefsSchema.partial(), defaultPrefs, 'preferences');
   }
 
   /** Serialised so two windows changing prefs at once cannot lose an update. */

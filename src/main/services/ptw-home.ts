@@ -1,6 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { z } from 'zod';
+import { AppError } from '../../shared/errors';
 
 /** All state lives under PTW_HOME (default ~/.posttrain-workbench) so tests and users can isolate it. */
 export function resolvePtwHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -22,6 +24,29 @@ export async function readJsonFile(file: string): Promise<unknown> {
   } catch (err) {
     throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/**
+ * Reads a settings file whose keys are all optional (`schema` is the settings' `.partial()`): `defaults` under what
+ * the file sets, all of them when there is no file. A file that does not fit is a CONFLICT naming it and `what` it
+ * should hold; nothing is rewritten.
+ */
+export async function readSettingsFile<T extends object>(
+  file: string,
+  schema: z.ZodType<Partial<T>>,
+  defaults: T,
+  what: string,
+): Promise<T> {
+  const raw = await readJsonFile(file);
+  if (raw === undefined) return { ...defaults };
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new AppError(
+      'CONFLICT',
+      `${file} does not hold valid ${what}: ${parsed.error.message}. Fix or delete the file.`,
+    );
+  }
+  return { ...defaults, ...parsed.data };
 }
 
 /**
