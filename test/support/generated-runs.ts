@@ -4,6 +4,7 @@
 // Imported runs are never synced with a host, so `ptw serve` over them stays offline.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { syncStateSchema } from '../../src/main/runs/run-mirror';
 
 export const GENERATED_HOSTS = ['gpu-a', 'gpu-b', 'gpu-c', 'cluster-d'] as const;
 export const GENERATED_AGENTS = [
@@ -108,24 +109,20 @@ async function writeRunFolder(runsDir: string, run: GeneratedRun): Promise<void>
       metrics: run.score === null ? null : { accuracy: run.score / 100 },
     },
   });
-  await writeJson(path.join(dir, 'sync.json'), {
-    schema: 1,
-    runId: run.id,
-    host: run.host,
-    hostRunDir: source,
-    files: {},
-    syncedAt: at,
-    error: null,
-    errorAt: null,
-    complete: true,
-    hostClockOffsetMs: null,
-    supervisorAlive: false,
-    supervisorPid: null,
-    secretsSha256: null,
-    lastResumeAt: null,
-    problems: [],
-    imported: { kind: 'ptb', source, at, ranSeconds: 28_800 },
-  });
+  // The rest of sync.json from the schema's defaults, as the app reads it.
+  await writeJson(
+    path.join(dir, 'sync.json'),
+    syncStateSchema.parse({
+      schema: 1,
+      runId: run.id,
+      host: run.host,
+      hostRunDir: source,
+      syncedAt: at,
+      complete: true,
+      supervisorAlive: false,
+      imported: { kind: 'ptb', source, at, ranSeconds: 28_800 },
+    }),
+  );
   await writeJson(path.join(dir, 'integrity', 'verdict.json'), {
     verdict: run.flagged ? 'flagged' : 'clean',
     flags: run.flagged ? [{ kind: 'benchmark-data', severity: 'high', summary: 'read the test split' }] : [],

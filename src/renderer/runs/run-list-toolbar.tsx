@@ -15,6 +15,50 @@ import {
 } from '../common/run-query';
 import type { RunsLayout } from '../store/slices/runs-slice';
 
+const FLAGGED_CHOICES: ReadonlyArray<readonly [FlaggedFilter, string]> = [
+  ['any', 'Integrity: any'],
+  ['flagged', 'flagged'],
+  ['clean', 'clean'],
+  ['unchecked', 'not checked'],
+];
+
+const GROUP_CHOICES: ReadonlyArray<readonly [RunGrouping, string]> = [
+  ['none', 'No grouping'],
+  ['experiment', 'Group by experiment'],
+  ['agent', 'Group by agent'],
+];
+
+/** A menu of fixed choices. */
+function Choice<T extends string>({
+  testId,
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  testId: string;
+  label: string;
+  value: T;
+  options: ReadonlyArray<readonly [T, string]>;
+  onChange: (value: T) => void;
+}) {
+  return (
+    <select
+      className="input run-filter"
+      data-testid={testId}
+      aria-label={label}
+      value={value}
+      onChange={(e) => onChange(e.target.value as T)}
+    >
+      {options.map(([choice, text]) => (
+        <option key={choice} value={choice}>
+          {text}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 /**
  * Above the run list: search, one menu per facet (the values present, with counts), dates, flagged, grouping, and
  * the cards/table switch. It edits the query in the store; the list derives its rows from it.
@@ -104,49 +148,32 @@ export function RunListToolbar({
               </select>
             );
           })}
-          <select
-            className="input run-filter"
-            data-testid="run-filter-flagged"
-            aria-label="Integrity"
+          <Choice
+            testId="run-filter-flagged"
+            label="Integrity"
             value={query.flagged}
-            onChange={(e) => onQuery({ flagged: e.target.value as FlaggedFilter })}
-          >
-            <option value="any">Integrity: any</option>
-            <option value="flagged">flagged</option>
-            <option value="clean">clean</option>
-            <option value="unchecked">not checked</option>
-          </select>
-          <label className="run-date">
-            From
-            <input
-              type="date"
-              className="input"
-              data-testid="run-filter-from"
-              value={query.from}
-              onChange={(e) => onQuery({ from: e.target.value })}
-            />
-          </label>
-          <label className="run-date">
-            to
-            <input
-              type="date"
-              className="input"
-              data-testid="run-filter-to"
-              value={query.to}
-              onChange={(e) => onQuery({ to: e.target.value })}
-            />
-          </label>
-          <select
-            className="input run-filter"
-            data-testid="run-group"
-            aria-label="Group runs"
+            options={FLAGGED_CHOICES}
+            onChange={(flagged) => onQuery({ flagged })}
+          />
+          {(['from', 'to'] as const).map((bound) => (
+            <label key={bound} className="run-date">
+              {bound === 'from' ? 'From' : 'to'}
+              <input
+                type="date"
+                className="input"
+                data-testid={`run-filter-${bound}`}
+                value={query[bound]}
+                onChange={(e) => onQuery({ [bound]: e.target.value })}
+              />
+            </label>
+          ))}
+          <Choice
+            testId="run-group"
+            label="Group runs"
             value={query.groupBy}
-            onChange={(e) => onQuery({ groupBy: e.target.value as RunGrouping })}
-          >
-            <option value="none">No grouping</option>
-            <option value="experiment">Group by experiment</option>
-            <option value="agent">Group by agent</option>
-          </select>
+            options={GROUP_CHOICES}
+            onChange={(groupBy) => onQuery({ groupBy })}
+          />
           {queryFilters(query) ? (
             <button
               type="button"

@@ -3,7 +3,6 @@ import { memo, useMemo, useRef } from 'react';
 import type { RunSummary } from '../../shared/contract';
 import { formatTimestamp } from '../common/run-order';
 import {
-  experimentOf,
   facetText,
   facetValue,
   nextRunSort,
@@ -29,6 +28,9 @@ const columns: ReadonlyArray<{ key: RunColumn; label: string }> = [
   { key: 'created', label: 'Created' },
   { key: 'flagged', label: 'Flag' },
 ];
+
+/** The columns that show a facet's value as text, in the order of {@link columns}. */
+const TEXT_COLUMNS = ['benchmark', 'baseModel', 'agent', 'agentModel', 'host', 'experiment'] as const;
 
 const created = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
@@ -173,8 +175,6 @@ const RunTableLine = memo(function RunTableLine({
   onPick: (id: string) => void;
 }) {
   const name = run.label || run.id;
-  const text = (key: 'benchmark' | 'baseModel' | 'agent' | 'agentModel' | 'host') =>
-    facetText(key, facetValue(run, key));
   return (
     <div
       role="row"
@@ -207,24 +207,11 @@ const RunTableLine = memo(function RunTableLine({
       <span className="run-table-cell cell-num" role="cell">
         {typeof run.score === 'number' ? formatScore(run.score) : ''}
       </span>
-      <span className="run-table-cell" role="cell">
-        {text('benchmark')}
-      </span>
-      <span className="run-table-cell" role="cell">
-        {text('baseModel')}
-      </span>
-      <span className="run-table-cell" role="cell">
-        {text('agent')}
-      </span>
-      <span className="run-table-cell" role="cell">
-        {text('agentModel')}
-      </span>
-      <span className="run-table-cell" role="cell">
-        {text('host')}
-      </span>
-      <span className="run-table-cell" role="cell">
-        {experimentOf(run) || '—'}
-      </span>
+      {TEXT_COLUMNS.map((key) => (
+        <span key={key} className="run-table-cell" role="cell">
+          {facetText(key, facetValue(run, key))}
+        </span>
+      ))}
       <span className="run-table-cell cell-num" role="cell">
         {formatTimestamp(run.createdAt, created)}
       </span>
