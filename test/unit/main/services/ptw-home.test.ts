@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { readSettingsFile } from '../../../../src/main/services/ptw-home';
 
 const schema = z.object({ theme: z.enum(['light', 'dark']), size: z.number().int().positive() });
-const defaults = { theme: 'light' as const, size: 12 };
+const defaults: z.infer<typeof schema> = { theme: 'light', size: 12 };
 
 describe('readSettingsFile', () => {
   let dir: string;
