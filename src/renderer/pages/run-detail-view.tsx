@@ -176,7 +176,10 @@ const runTabs: readonly RunTab[] = [
 ];
 
 function RunRecord({ detail }: { detail: RunDetail }) {
-  const spec = specSummary(detail.spec, { imported: detail.summary.imported?.kind ?? null });
+  const spec = specSummary(detail.spec, {
+    imported: detail.summary.imported?.kind ?? null,
+    agentVersion: detail.summary.agentVersion,
+  });
   const timeline = runTimeline({ createdAt: detail.summary.createdAt, events: detail.events, formatTime });
   const origin = timelineOrigin(timeline);
   const metrics = metricRows(detail.metrics);

@@ -74,9 +74,13 @@ function importedSpecSummary(spec: unknown): SpecSummary | null {
 /**
  * `imported`: where the run came from. PostTrainBench results were not launched by an app: their spec is shown from
  * what it holds (no GPUs, image, network or limits of ours). A bundle's spec is a launch spec, shown whole when it
- * reads as one.
+ * reads as one. `agentVersion`: what the agent CLI in the run's image said it is at launch (run.json
+ * `launch.agentVersion`), shown under the agent.
  */
-export function specSummary(spec: unknown, options: { imported?: 'ptb' | 'bundle' | null } = {}): SpecSummary {
+export function specSummary(
+  spec: unknown,
+  options: { imported?: 'ptb' | 'bundle' | null; agentVersion?: string } = {},
+): SpecSummary {
   const loose = options.imported ? importedSpecSummary(spec) : null;
   if (loose && options.imported === 'ptb') return loose;
   const parsed = runSpecSchema.safeParse(spec);
@@ -92,6 +96,7 @@ export function specSummary(spec: unknown, options: { imported?: 'ptb' | 'bundle
     { label: 'Task', value: taskText(s.task), mono: false },
     { label: 'Agent', value: agentText(s.agent), mono: false },
   ];
+  if (options.agentVersion) rows.push({ label: 'Agent version', value: options.agentVersion, mono: true });
   if (s.agent.id === 'custom') rows.push({ label: 'Command', value: s.agent.command.join(' '), mono: true });
   rows.push(
     { label: 'Budget', value: formatDuration(s.budgetSeconds), mono: false },

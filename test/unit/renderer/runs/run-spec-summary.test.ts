@@ -39,6 +39,18 @@ describe('specSummary', () => {
     });
   });
 
+  it('shows the agent CLI version found in the image under the agent, and no row without one', () => {
+    const spec = { host: 'local', task: { kind: 'rehearsal' }, agent: { id: 'claude-code', model: 'scripted' } };
+    const withVersion = specSummary(spec, { agentVersion: '2.1.337 (Claude Code)' });
+    expect(withVersion.ok && withVersion.rows.slice(0, 3).map((r) => [r.label, r.value, r.mono])).toEqual([
+      ['Task', 'Rehearsal (tiny arithmetic, CPU only)', false],
+      ['Agent', 'Claude Code · scripted', false],
+      ['Agent version', '2.1.337 (Claude Code)', true],
+    ]);
+    const without = specSummary(spec);
+    expect(without.ok && without.rows.map((r) => r.label)).not.toContain('Agent version');
+  });
+
   it('reports a spec it cannot read instead of half-showing it', () => {
     const summary = specSummary({ host: 'gpu1', task: { kind: 'chess' } });
     expect(summary.ok).toBe(false);
