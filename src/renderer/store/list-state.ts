@@ -1,4 +1,5 @@
 import type { AppErrorData, Result } from '../../shared/errors';
+import type { SliceRead, SliceUpdate } from './slice';
 
 /** A list fetched from the node side (hosts, runs): the items plus the facts about the last request. */
 export interface ListState<T> {
@@ -24,6 +25,18 @@ export function listLoadFinished<S extends ListState<unknown>>(state: S, seq: nu
   if (seq !== state.requestSeq) return state;
   if (result.ok) return { ...state, items: result.data, loaded: true, loading: false, error: null };
   return { ...state, loading: false, error: result.error };
+}
+
+/** Loads the list through `fetch`: marks it loading, then applies the reply unless a newer load has started since. */
+export async function loadList<S extends ListState<unknown>>(
+  update: SliceUpdate<S>,
+  read: SliceRead<S>,
+  fetch: () => Promise<Result<S['items']>>,
+): Promise<void> {
+  update(listLoadStarted);
+  const seq = read().requestSeq;
+  const result = await fetch();
+  update((state) => listLoadFinished(state, seq, result));
 }
 
 export type ListView = 'loading' | 'error' | 'empty' | 'items';

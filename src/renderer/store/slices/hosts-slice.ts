@@ -21,7 +21,7 @@ import {
   setupStarted,
   type SetupRun,
 } from '../../common/setup-run';
-import { emptyList, listLoadFinished, listLoadStarted, listReplaced, withEntry, type ListState } from '../list-state';
+import { emptyList, listReplaced, loadList, withEntry, type ListState } from '../list-state';
 import type { SliceRead, SliceUpdate } from '../slice';
 
 /** What the right-hand pane shows: the selected host, the add form, or the ssh_config import. */
@@ -209,10 +209,7 @@ export function createHostsSlice(
   return {
     ...emptyHosts(),
     async load() {
-      update(listLoadStarted);
-      const seq = read().requestSeq;
-      const result = await client.call('hosts.list', {});
-      update((hosts) => listLoadFinished(hosts, seq, result));
+      await loadList(update, read, () => client.call('hosts.list', {}));
     },
     receive(list) {
       update((hosts) => hostsReceived(hosts, list));

@@ -4,7 +4,7 @@ import type { ContractClient } from '../../../shared/rpc/contract-client';
 import { mergeRunSummaries, summaryMoved } from '../../common/run-list';
 import { newestRun } from '../../common/run-order';
 import { DEFAULT_RUN_QUERY, type RunQuery } from '../../common/run-query';
-import { emptyList, listLoadFinished, listLoadStarted, listReplaced, withEntry, type ListState } from '../list-state';
+import { emptyList, listReplaced, loadList, withEntry, type ListState } from '../list-state';
 import type { SliceRead, SliceUpdate } from '../slice';
 
 /** What the right-hand pane shows: the selected run, or the launch form. */
@@ -211,10 +211,7 @@ export function createRunsSlice(
   return {
     ...emptyRuns(),
     async load() {
-      update(listLoadStarted);
-      const seq = read().requestSeq;
-      const result = await client.call('runs.list', {});
-      update((runs) => listLoadFinished(runs, seq, result));
+      await loadList(update, read, () => client.call('runs.list', {}));
       followSelected();
     },
     receive(list) {
