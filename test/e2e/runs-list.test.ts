@@ -140,6 +140,13 @@ describe.skipIf(!available.ok)('the Runs list with many runs', () => {
     expect(compared).toContain(runs.find((r) => r.id === a)!.label);
     expect(compared).toContain(runs.find((r) => r.id === b)!.label);
     await page.screenshot({ path: path.join(shots, 'runs-table-compare.png') });
+    // The header's Compare… takes the two ticked runs too.
+    await page.getByTestId('run-compare-close').click();
+    await expect.poll(() => page.getByTestId('run-compare').count()).toBe(0);
+    await page.getByTestId('compare-runs-button').click();
+    await page.getByTestId('run-compare-table').waitFor();
+    await page.getByTestId('compare-runs-button').click();
+    await expect.poll(() => page.getByTestId('run-compare').count()).toBe(0);
 
     await page.getByTestId(`run-pick-${b}`).uncheck();
     await page.getByTestId(`run-pick-${a}`).uncheck();

@@ -275,6 +275,9 @@ export function queryFilters(query: RunQuery): boolean {
   );
 }
 
+/** The most cards the list lays out (the newest); the table shows any number. */
+export const CARDS_SHOWN_MAX = 500;
+
 /** From how many runs `auto` shows the table: cards for a few runs are easier to read, a table scales. */
 export const TABLE_FROM_RUNS = 200;
 

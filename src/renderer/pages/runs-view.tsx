@@ -17,7 +17,8 @@ import { RunList } from '../runs/run-list-view';
 import { RunListToolbar } from '../runs/run-list-toolbar';
 import { RunSelectionBar } from '../runs/run-selection-bar';
 import { RunTable } from '../runs/run-table-view';
-import { filterRuns, runTableRows, shownLayout } from '../common/run-query';
+import { CARDS_SHOWN_MAX, filterRuns, runTableRows, shownLayout } from '../common/run-query';
+import { sortRunsNewestFirst } from '../common/run-order';
 
 export function RunsView() {
   const runs = useAppStore((s) => s.runs);
@@ -33,8 +34,15 @@ export function RunsView() {
   const table = shownLayout(runs.layout, runs.items.length) === 'table';
   // Derived views of the list (issue 17): the table's rows (filtered, sorted, grouped) or the cards (filtered).
   const rows = useMemo(() => (table ? runTableRows(runs.items, runs.query) : null), [table, runs.items, runs.query]);
-  const cards = useMemo(() => (table ? null : filterRuns(runs.items, runs.query)), [table, runs.items, runs.query]);
-  const shownCount = rows ? rows.filter((row) => row.kind === 'run').length : (cards?.length ?? 0);
+  // Cards past a few hundred cost seconds to lay out: the newest are shown, and the table has them all.
+  const cards = useMemo(
+    () => (table ? null : sortRunsNewestFirst(filterRuns(runs.items, runs.query)).slice(0, CARDS_SHOWN_MAX)),
+    [table, runs.items, runs.query],
+  );
+  const shownCount = useMemo(
+    () => (rows ? rows.filter((row) => row.kind === 'run').length : filterRuns(runs.items, runs.query).length),
+    [rows, runs.items, runs.query],
+  );
   // The runs ticked in the table, for the actions on several (stop, export, compare two).
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
   const pick = (id: string) =>
@@ -63,7 +71,8 @@ export function RunsView() {
       <RunCompareView a={comparing[0]!} b={comparing[1]!} onClose={() => setComparing(null)} />
     ) : comparing ? (
       <p className="muted" data-testid="run-compare-hint">
-        Tick two runs in the list to compare them (best: two runs of the same benchmark and base model).
+        {table ? 'Tick two runs in the table, then Compare two' : 'Tick two runs in the list to compare them'} (best:
+        two runs of the same benchmark and base model).
       </p>
     ) : launching ? (
       <LaunchFormView intent={runs.launchIntent} onCancel={close} />
@@ -88,7 +97,10 @@ export function RunsView() {
             className="button"
             data-testid="compare-runs-button"
             aria-pressed={comparing !== null}
-            onClick={() => setComparing((c) => (c === null ? [] : null))}
+            onClick={() =>
+              // In the table, two runs already ticked are compared at once.
+              setComparing((c) => (c !== null ? null : table && picked.size === 2 ? [...picked] : []))
+            }
           >
             Compare…
           </button>
@@ -188,13 +200,20 @@ export function RunsView() {
                 />
               </>
             ) : (
-              <RunList
-                runs={cards ?? []}
-                selected={launching ? null : (current?.id ?? null)}
-                now={now}
-                onSelect={runs.select}
-                {...(comparing ? { checked: comparing, onCheck: toggleCompare } : {})}
-              />
+              <>
+                {shownCount > CARDS_SHOWN_MAX ? (
+                  <p className="muted run-cards-more" data-testid="run-cards-more">
+                    The newest {CARDS_SHOWN_MAX} of {shownCount}: the table shows them all.
+                  </p>
+                ) : null}
+                <RunList
+                  runs={cards ?? []}
+                  selected={launching ? null : (current?.id ?? null)}
+                  now={now}
+                  onSelect={runs.select}
+                  {...(comparing ? { checked: comparing, onCheck: toggleCompare } : {})}
+                />
+              </>
             )}
           </div>
           <div className="runs-pane">{pane}</div>
