@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { readSettingsFile } from '../../../../src/main/services/ptw-home';
 
@@ -9,14 +9,16 @@ const schema = z.object({ theme: z.enum(['light', 'dark']), size: z.number().int
 const defaults: z.infer<typeof schema> = { theme: 'light', size: 12 };
 
 describe('readSettingsFile', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(async () => {
+  let dir = '';
+  let file = '';
+  let count = 0;
+  beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'ptw-settings-'));
-    file = path.join(dir, 'settings.json');
   });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  // A fresh file name per test, so no test reads another's file.
+  beforeEach(() => {
+    file = path.join(dir, `settings-${++count}.json`);
   });
 
   it('gives a copy of the defaults when there is no file', async () => {
