@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HOST_DIR = os.path.join(HERE, "..", "..", "resources", "host")
 sys.path.insert(0, HOST_DIR)
 from ptw_host.model_endpoint.script import ScriptError, parse_script  # noqa: E402
-from ptw_host.model_endpoint.sidecar import endpoint_problems  # noqa: E402
+from ptw_host.model_endpoint.sidecar import ProblemWatch, endpoint_problems, model_problem_stop_due  # noqa: E402
 from ptw_host.model_endpoint.server import serve  # noqa: E402
 
 KEY = "sk-ptw-scripted-0123456789"
@@ -382,6 +382,33 @@ class SupervisorSide(unittest.TestCase):
             out.write("not json\n")
             out.write('{"turn": "3", "message": "a turn that is not a number"}\n')
         self.assertEqual(endpoint_problems(run_dir), [{"turn": 3, "message": "turn 3 calls the tool 'x'"}])
+
+    def test_an_agent_still_running_30_s_after_a_problem_is_stopped_unless_a_stop_is_under_way(self):
+        self.assertFalse(model_problem_stop_due(None, 1000.0, None))  # no problem seen
+        self.assertFalse(model_problem_stop_due(100.0, 129.9, None))  # the CLI has its grace period to exit
+        self.assertTrue(model_problem_stop_due(100.0, 130.0, None))
+        for reason in ("budget", "user-stop", "killed", "model-problem"):
+            self.assertFalse(model_problem_stop_due(100.0, 200.0, reason), reason)
+        self.assertTrue(model_problem_stop_due(100.0, 101.0, None, grace_seconds=1.0))
+
+    def test_the_watch_reports_each_problem_once_and_remembers_when_the_first_came(self):
+        run_dir = tempfile.mkdtemp(prefix="ptw-endpoint-run-")
+        out_dir = os.path.join(run_dir, "endpoint", "out")
+        os.makedirs(out_dir)
+        watch = ProblemWatch(run_dir)
+        self.assertEqual(watch.poll(10.0), [])  # the endpoint has not written the file
+        self.assertFalse(watch.stop_due(100.0, None))
+        with open(os.path.join(out_dir, "problems.jsonl"), "w", encoding="utf-8") as out:
+            out.write('{"at": 1, "turn": 2, "message": "turn 2 asks for more than the script has"}\n')
+        self.assertEqual(watch.poll(10.5), [])  # read at most once a second
+        self.assertEqual(watch.poll(11.0), [{"turn": 2, "message": "turn 2 asks for more than the script has"}])
+        self.assertEqual(watch.poll(12.0), [])
+        with open(os.path.join(out_dir, "problems.jsonl"), "a", encoding="utf-8") as out:
+            out.write('{"at": 2, "turn": 2, "message": "again"}\n')
+        self.assertEqual(watch.poll(13.0), [{"turn": 2, "message": "again"}])
+        self.assertEqual(watch.reported, 2)
+        self.assertFalse(watch.stop_due(40.9, None))
+        self.assertTrue(watch.stop_due(41.0, None))  # 30 s after the first
 
 
 if __name__ == "__main__":

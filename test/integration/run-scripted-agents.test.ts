@@ -161,6 +161,15 @@ describeWithTestHost('real agent CLIs against the scripted model', () => {
         message: expect.stringContaining("turn 1 calls the tool 'shell', which the agent does not have"),
       }),
     ]);
+    // The agent stopped: on the endpoint's 400 by itself, or stopped by the supervisor 30 s after the problem.
+    const stopped = hostEvents(id).filter((e) => e.type === 'agent-stopped');
+    expect(stopped, whatHappened(id)).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/^(agent-exited|model-problem)$/) }),
+    ]);
+    expect(detail.summary.stopReason).toBe(stopped[0]!.reason);
+    // `ptw run show` names the turn.
+    const shown = await t.ptw(['run', 'show', id]);
+    expect(shown.stdout).toContain("problem:     scripted model: turn 1 calls the tool 'shell'");
     expect(detail.summary.status).not.toBe('scored');
     expect(await t.docker.listContainers({ all: true, filters: { label: [`ptw.run=${id}`] } })).toEqual([]);
   }, 360_000);

@@ -15,7 +15,7 @@ from ptw_host.host_log import log, now_ms
 
 SUPERVISOR_VERSION = 1
 FINAL_STATUSES = ("scored", "evaluation-failed", "no-model", "failed")
-STOP_REASONS = ("budget", "agent-exited", "user-stop", "killed")
+STOP_REASONS = ("budget", "agent-exited", "user-stop", "killed", "model-problem")
 STATUSES = ("starting", "running", "stopping", "evaluating") + FINAL_STATUSES
 # Every event type the supervisor writes to record/events.jsonl.
 EVENT_TYPES = (

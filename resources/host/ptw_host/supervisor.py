@@ -33,7 +33,7 @@ from ptw_host.gpu import sample_gpus
 from ptw_host.heartbeat import start_heartbeat
 from ptw_host.integrity_watch import IntegrityPlan, IntegrityWatch, PlanError
 from ptw_host.host_log import iso_utc, log, now_ms
-from ptw_host.model_endpoint.sidecar import finish_model_endpoint
+from ptw_host.model_endpoint.sidecar import ProblemWatch, finish_model_endpoint
 from ptw_host.recorder import TerminalRecorder, cast_header
 from ptw_host.redaction import read_secrets
 from ptw_host.sandbox import sanitize_tree
@@ -87,6 +87,7 @@ class Supervisor:
         self._pid_fd = None
         self._error_counts = {}
         self._integrity = None  # the integrity passes (integrity_watch), made on first use
+        self.model_problems = None  # a scripted run's endpoint problems (sidecar.ProblemWatch), made in supervise()
 
     @property
     def stop_reason(self):
@@ -378,6 +379,8 @@ class Supervisor:
                 self.safe_event,
                 self.thread_error,
             )
+        if os.path.isdir(os.path.join(self.paths.root, "endpoint")):
+            self.model_problems = ProblemWatch(self.paths.root)
         while not self.agent_exited.is_set():
             self.check_shutdown()
             # Each step on its own: a bug or a failing call in one must not keep the deadline from being enforced.
@@ -395,6 +398,11 @@ class Supervisor:
                     self.escalate()
             except Exception as err:
                 self.thread_error("enforcing the deadline", err)
+            if self.model_problems is not None:
+                try:
+                    self.watch_model_problems()
+                except Exception as err:
+                    self.thread_error("watching the scripted model's problems", err)
             if self.stop_reason is None:
                 try:
                     self.check_warnings(now)
@@ -423,6 +431,15 @@ class Supervisor:
                 except Exception as inspect_err:
                     log("inspect failed too: %s" % inspect_err)
         self.wake.set()
+
+    def watch_model_problems(self):
+        """A scripted run: the endpoint's problem becomes an event when seen; an agent still running its grace period
+        after it (the CLIs stop on the endpoint's error by themselves) is stopped like at the budget's end."""
+        now = time.monotonic()
+        for problem in self.model_problems.poll(now):
+            self.safe_event("model-endpoint-problem", turn=problem["turn"], message=problem["message"])
+        if self.model_problems.stop_due(now, self.stop_reason):
+            self.begin_stop("model-problem")
 
     def check_warnings(self, now):
         due = due_warnings(self.config.warn_seconds, self.warnings_sent, self.started_ms, self.deadline_ms, now)
@@ -559,6 +576,7 @@ class Supervisor:
             self.paths.root,
             self.safe_event,
             lambda message: self.safe_event("supervisor-error", message=message),
+            reported=self.model_problems.reported if self.model_problems is not None else 0,
         )
 
     def sanitize_agent_files(self):

@@ -166,6 +166,7 @@ const stopReasonText: Record<string, string> = {
   'agent-exited': 'the agent exited',
   'user-stop': 'stopped by the user',
   killed: 'killed by the user',
+  'model-problem': 'stopped after the scripted model’s problem',
 };
 
 /** One line saying how the run ended (or where it stands). */
@@ -230,6 +231,9 @@ export function formatRunDetail(detail: RunDetail): string {
     lines.push(`metrics:     ${flat.join(' ')}`);
   }
   if (s.error) lines.push(`error:       ${s.error}`);
+  for (const event of detail.events) {
+    if (event.type === 'model-endpoint-problem') lines.push(`problem:     scripted model: ${String(event.message)}`);
+  }
   const model = detail.finalModel;
   if (model) {
     lines.push(

@@ -52,6 +52,7 @@ const stopReasons: Record<string, string> = {
   'agent-exited': 'agent finished on its own',
   'user-stop': 'stopped by request',
   killed: 'killed by request',
+  'model-problem': 'the scripted model stopped its replay',
 };
 
 /** Why the agent stopped, in words; unknown reasons are shown as they came. */

@@ -175,6 +175,8 @@ function entryFor(raw: Record<string, unknown>, formatTime: (ms: number) => stri
       break;
     case 'supervisor-error':
       return { ...base, title: 'Supervisor error', detail: event.message, tone: 'fail' };
+    case 'model-endpoint-problem':
+      return { ...base, title: `Scripted model stopped at turn ${event.turn}`, detail: event.message, tone: 'fail' };
     case 'resize':
       return null;
     case 'sandbox-sanitized':

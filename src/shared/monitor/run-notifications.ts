@@ -40,6 +40,7 @@ const reasons: Record<string, string> = {
   'agent-exited': 'it finished on its own',
   'user-stop': 'stopped by request',
   killed: 'killed by request',
+  'model-problem': 'the scripted model stopped its replay',
 };
 
 function agentDone(facts: RunWatchFacts): boolean {

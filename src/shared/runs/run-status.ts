@@ -27,8 +27,11 @@ export function isFinalRunStatus(status: RunStatus): boolean {
   return FINAL_RUN_STATUSES.includes(status);
 }
 
-/** Why the agent stopped: its deadline, on its own, the user's stop (SIGTERM, then SIGKILL), or the user's kill. */
-export const stopReasonSchema = z.enum(['budget', 'agent-exited', 'user-stop', 'killed']);
+/**
+ * Why the agent stopped: its deadline, on its own, the user's stop (SIGTERM, then SIGKILL), the user's kill, or (a
+ * scripted run) the supervisor's stop of an agent still running 30 s after the scripted model's problem.
+ */
+export const stopReasonSchema = z.enum(['budget', 'agent-exited', 'user-stop', 'killed', 'model-problem']);
 export type StopReason = z.infer<typeof stopReasonSchema>;
 
 /** How the evaluation ended; the same words as the final statuses. */

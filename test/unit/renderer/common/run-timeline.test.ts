@@ -140,6 +140,21 @@ describe('runTimeline', () => {
     ]);
   });
 
+  it('names the turn a scripted model stopped at, and the supervisor’s stop after it', () => {
+    const entries = runTimeline({
+      createdAt: new Date(at(-10)).toISOString(),
+      formatTime,
+      events: [
+        { t: at(5), type: 'model-endpoint-problem', turn: 3, message: "turn 3 calls the tool 'shell'" },
+        { t: at(35), type: 'stopping', reason: 'model-problem', signal: 'SIGTERM' },
+      ],
+    });
+    expect(entries.slice(1).map((e) => [e.kind, e.title, e.detail, e.tone])).toEqual([
+      ['model-endpoint-problem', 'Scripted model stopped at turn 3', "turn 3 calls the tool 'shell'", 'fail'],
+      ['stopping', 'Stopping: the scripted model stopped its replay', 'sent SIGTERM', 'muted'],
+    ]);
+  });
+
   it('keeps file order for events at the same time', () => {
     const entries = runTimeline({
       createdAt: '',
