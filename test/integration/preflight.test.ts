@@ -206,6 +206,18 @@ describeWithTestHost('preflight against a real sshd + dockerd, with a fake nvidi
       new RegExp(`^${host.busyboxImage}: [\\d.]+ MiB, built .* ago, [0-9a-f]{12}$`),
     );
     expect(byId.images?.details[1]).toBe(`${MISSING_IMAGE}: missing`);
+    // The run image (busybox) has none of the agent CLIs: information, not a failure, each with its install line.
+    expect(byId['agent-clis']).toMatchObject({
+      status: 'pass',
+      summary: `0 of 4 agent CLIs in ${host.busyboxImage}`,
+      details: [
+        'claude-code: not installed (npm install -g @anthropic-ai/claude-code)',
+        'codex: not installed (npm install -g @openai/codex)',
+        'gemini-cli: not installed (npm install -g @google/gemini-cli)',
+        'opencode: not installed (npm install -g opencode-ai)',
+      ],
+    });
+    expect(await host.dockerd.docker.listContainers({ all: true, filters: { label: ['ptw.preflight'] } })).toEqual([]);
 
     expect(report.overall).toBe('fail');
     expect(report.host).toBe('test-host');
@@ -263,7 +275,7 @@ describeWithTestHost('preflight against a real sshd + dockerd, with a fake nvidi
         `Docker is not reachable at ${host.dockerd.socketPath}: Cannot reach the Docker socket`,
       );
       expect(byId.docker?.fix).toMatch(/Is dockerd running.*docker group/);
-      for (const id of ['nvidia-runtime', 'gpu-container', 'images']) {
+      for (const id of ['nvidia-runtime', 'gpu-container', 'images', 'agent-clis']) {
         expect(byId[id]).toMatchObject({ status: 'skip', summary: 'Docker is not reachable (see the Docker check)' });
       }
       expect(byId.ssh?.status).toBe('pass');

@@ -11,9 +11,13 @@ import {
   parseNvidiaSmiList,
   parseNvidiaSmiTable,
 } from '../../shared/parsers/nvidia-smi';
+import { getAgent } from '../../shared/runs/agent-catalog';
+import { SCRIPTED_SETUP } from '../../shared/runs/scripted-agents';
 import type { ExecResult, HostSession } from './host-exec-types';
 import type { PreflightInput, PreflightTimeouts } from './preflight';
 import {
+  AGENT_CLI_PROBE_SCRIPT,
+  type AgentCliProbe,
   compareContainerGpus,
   type CheckOutcome,
   demuxDockerLog,
@@ -25,6 +29,7 @@ import {
   formatAge,
   formatBytes,
   judgeDiskSpace,
+  judgeAgentClis,
   judgeGpuOccupancy,
   judgeNvidiaRuntime,
   mapComputeAppsToGpus,
@@ -435,4 +440,54 @@ export async function checkImages(
     details,
     fix: fixes.length > 0 ? `On the host: ${fixes.join('; ')}` : 'Check the Docker daemon log on the host.',
   };
+}
+
+/** The agent CLIs preflight looks for: those a scripted rehearsal runs (Claude Code, Codex, Gemini CLI, OpenCode). */
+export const AGENT_CLIS: readonly AgentCliProbe[] = Object.entries(SCRIPTED_SETUP).map(([id, setup]) => ({
+  id,
+  binary: getAgent(id as keyof typeof SCRIPTED_SETUP).binary ?? id,
+  install: setup.install,
+}));
+
+/**
+ * The agent CLIs' versions in the run image (the first required image): one throwaway container, no network, the
+ * entrypoint bypassed, removed whatever happens. Information only: anything in the way makes it a skip, never a
+ * failure.
+ */
+export async function checkAgentClis(
+  input: PreflightInput,
+  timeouts: PreflightTimeouts,
+  docker: Dockerode | undefined,
+): Promise<CheckOutcome> {
+  if (!docker) return NO_DOCKER;
+  const image = input.requiredImages[0];
+  if (!image) return { status: 'skip', summary: 'This host profile names no run image' };
+  let container: Dockerode.Container | undefined;
+  try {
+    await withTimeout(docker.getImage(image).inspect(), timeouts.dockerMs, `docker image inspect ${image}`);
+    container = await docker.createContainer({
+      name: `ptw-preflight-clis-${randomBytes(4).toString('hex')}`,
+      Image: image,
+      Entrypoint: ['/bin/sh', '-c', AGENT_CLI_PROBE_SCRIPT, 'ptw-agent-clis'],
+      Cmd: AGENT_CLIS.map((cli) => cli.binary),
+      Env: ['HOME=/tmp'],
+      Labels: { 'ptw.preflight': 'agent-clis' },
+      HostConfig: { NetworkMode: 'none', AutoRemove: false },
+    });
+    const started = container;
+    await withTimeout(
+      started.start().then(() => started.wait()),
+      timeouts.gpuContainerMs,
+      'The agent CLI probe container',
+    );
+    const logs = await started.logs({ stdout: true, stderr: true, follow: false });
+    const { stdout } = demuxDockerLog(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs)));
+    return judgeAgentClis(image, AGENT_CLIS, stdout);
+  } catch (err) {
+    if (statusCodeOf(err) === 404) return { status: 'skip', summary: `The run image ${image} is not on the host` };
+    return { status: 'skip', summary: `Could not ask ${image} for its agent CLIs: ${dockerErrorMessage(err)}` };
+  } finally {
+    await container?.kill().catch(() => undefined);
+    await container?.remove({ force: true }).catch(() => undefined);
+  }
 }

@@ -334,3 +334,48 @@ export function dockerErrorMessage(err: unknown): string {
   if (typeof json === 'string' && json.trim() !== '') return json.trim();
   return err instanceof Error ? err.message : String(err);
 }
+
+// --- agent CLIs in the run image ----------------------------------------------------------------------------
+
+/** One agent CLI preflight asks the run image for: the agent's id, its command and what installs it. */
+export interface AgentCliProbe {
+  id: string;
+  binary: string;
+  install: string;
+}
+
+/**
+ * Run in the image as `sh -c SCRIPT ptw-agent-clis BINARY…`: one `binary<TAB>exit<TAB>first line` per binary, the
+ * line being what `BINARY --version` printed (the question the launcher asks before a scripted run; exit 127 when
+ * the binary is not on the PATH).
+ */
+export const AGENT_CLI_PROBE_SCRIPT = [
+  'for b in "$@"; do',
+  'if command -v "$b" >/dev/null 2>&1; then',
+  'v=$("$b" --version </dev/null 2>&1); c=$?;',
+  'printf "%s\\t%s\\t%s\\n" "$b" "$c" "$(printf "%s" "$v" | head -n 1)";',
+  'else printf "%s\\t127\\t\\n" "$b"; fi;',
+  'done',
+].join(' ');
+
+/**
+ * What the probe found, as an information check: never a failure (a host runs the agents its run image has; a
+ * scripted rehearsal of a missing one is refused at launch with the same install line). One detail per CLI:
+ * `claude-code 2.1.337 (Claude Code)`, `codex: not installed (npm install -g @openai/codex)`.
+ */
+export function judgeAgentClis(image: string, clis: readonly AgentCliProbe[], stdout: string): CheckOutcome {
+  const answers = new Map<string, { code: string; said: string }>();
+  for (const line of stdout.split('\n')) {
+    const [binary = '', code = '', ...rest] = line.split('\t');
+    if (binary && /^\d+$/.test(code)) answers.set(binary, { code, said: rest.join('\t').trim().slice(0, 200) });
+  }
+  let found = 0;
+  const details = clis.map((cli) => {
+    const answer = answers.get(cli.binary);
+    if (!answer || answer.code === '127') return `${cli.id}: not installed (${cli.install})`;
+    found += 1;
+    if (answer.code !== '0') return `${cli.id}: ${cli.binary} --version failed (exit ${answer.code}): ${answer.said}`;
+    return answer.said ? `${cli.id} ${answer.said}` : `${cli.id}: installed (printed no version)`;
+  });
+  return { status: 'pass', summary: `${found} of ${clis.length} agent CLIs in ${image}`, details };
+}

@@ -1,6 +1,7 @@
 import type { PreflightCheck, PreflightReport } from '../../shared/hosts';
 import type { ExecResult, HostSession } from './host-exec-types';
 import {
+  checkAgentClis,
   checkDisk,
   checkDocker,
   checkGpuBusy,
@@ -15,7 +16,7 @@ import {
 import { type CheckOutcome, DEFAULT_DISK_THRESHOLDS, type DiskThresholds, worstStatus } from './preflight-judges';
 
 /**
- * Preflight: can this host run a post-training job right now? Eight checks in a fixed order, each reported as
+ * Preflight: can this host run a post-training job right now? Nine checks in a fixed order, each reported as
  * `running` and then with its result, so the UI fills in row by row. A failing check never stops the later ones;
  * checks that need something an earlier one could not provide (a Docker connection, the GPU list) skip with why.
  * This file is the runner (order, progress, cancellation); the checks are in preflight-checks.ts, the pure
@@ -31,6 +32,7 @@ export const PREFLIGHT_CHECKS = [
   { id: 'gpu-busy', title: 'Free GPUs' },
   { id: 'disk', title: 'Disk space at the run root' },
   { id: 'images', title: 'Container images' },
+  { id: 'agent-clis', title: 'Agent CLIs in the run image' },
 ] as const;
 export type PreflightCheckId = (typeof PREFLIGHT_CHECKS)[number]['id'];
 
@@ -175,6 +177,7 @@ export async function runPreflight(input: PreflightInput): Promise<PreflightRepo
   await run('gpu-busy', () => checkGpuBusy(exec, facts));
   await run('disk', () => checkDisk(exec, input.runRoot, disk));
   await run('images', () => checkImages(input, timeouts, facts.docker));
+  await run('agent-clis', () => checkAgentClis(input, timeouts, facts.docker));
 
   return {
     host: input.host,

@@ -1,7 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GpuInfo } from '../../../../src/shared/hosts';
 import { parseComputeApps, parseNvidiaSmiList } from '../../../../src/shared/parsers/nvidia-smi';
+import { AGENT_CLIS } from '../../../../src/main/hosts/preflight-checks';
 import {
+  AGENT_CLI_PROBE_SCRIPT,
+  judgeAgentClis,
   compareContainerGpus,
   compareStatus,
   DEFAULT_DISK_THRESHOLDS,
@@ -243,5 +250,43 @@ describe('GPUs inside a container', () => {
       stdout: 'GPU 0: x\n',
       stderr: 'warn\n',
     });
+  });
+});
+
+describe('judgeAgentClis', () => {
+  it('lists each agent CLI with what --version printed, or how to install it, and never fails', () => {
+    // The probe script run by a real sh over a PATH holding a CLI that answers and one whose --version fails.
+    const bin = mkdtempSync(path.join(tmpdir(), 'ptw-clis-'));
+    try {
+      writeFileSync(path.join(bin, 'claude'), '#!/bin/sh\necho "2.1.337 (Claude Code)"\necho second line\n');
+      writeFileSync(path.join(bin, 'opencode'), '#!/bin/sh\necho "cannot start" >&2\nexit 3\n');
+      for (const name of ['claude', 'opencode']) chmodSync(path.join(bin, name), 0o755);
+      const stdout = execFileSync(
+        '/bin/sh',
+        ['-c', AGENT_CLI_PROBE_SCRIPT, 'ptw-agent-clis', ...AGENT_CLIS.map((c) => c.binary)],
+        { env: { PATH: `${bin}:/usr/bin:/bin`, HOME: '/tmp' }, encoding: 'utf8' },
+      );
+      expect(judgeAgentClis('ptw/agents:1', AGENT_CLIS, stdout)).toEqual({
+        status: 'pass',
+        summary: '2 of 4 agent CLIs in ptw/agents:1',
+        details: [
+          'claude-code 2.1.337 (Claude Code)',
+          'codex: not installed (npm install -g @openai/codex)',
+          'gemini-cli: not installed (npm install -g @google/gemini-cli)',
+          'opencode: opencode --version failed (exit 3): cannot start',
+        ],
+      });
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it('counts a CLI the probe said nothing about as not installed, and one that printed nothing as installed', () => {
+    const clis = AGENT_CLIS.slice(0, 2);
+    expect(judgeAgentClis('img', clis, 'claude\t0\t\nnoise without tabs\n').details).toEqual([
+      'claude-code: installed (printed no version)',
+      'codex: not installed (npm install -g @openai/codex)',
+    ]);
+    expect(judgeAgentClis('img', clis, '').summary).toBe('0 of 2 agent CLIs in img');
   });
 });

@@ -44,7 +44,14 @@ function stubHost(
   };
   const notFound = (what: string): Error =>
     Object.assign(new Error(`(HTTP code 404) no such image - ${what}`), { statusCode: 404 });
-  const log = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, listText.length]), Buffer.from(listText)]);
+  const frame = (text: string): Buffer => {
+    const header = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
+    header.writeUInt32BE(Buffer.byteLength(text), 4);
+    return Buffer.concat([header, Buffer.from(text)]);
+  };
+  const log = frame(listText);
+  // What the agent CLI probe prints in an image with Claude Code and OpenCode only (the shape it writes).
+  const cliLog = frame('claude\t0\t2.1.337 (Claude Code)\ncodex\t127\t\ngemini\t127\t\nopencode\t0\t1.18.33\n');
   const docker = {
     version: () =>
       Promise.resolve({ Version: '27.3.1', ApiVersion: '1.47', MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64' }),
@@ -58,7 +65,7 @@ function stubHost(
       return Promise.resolve({
         start: () => (overrides.startError ? Promise.reject(overrides.startError) : Promise.resolve()),
         wait: () => Promise.resolve({ StatusCode: 0 }),
-        logs: () => Promise.resolve(log),
+        logs: () => Promise.resolve(options.Entrypoint?.[0] === '/bin/sh' ? cliLog : log),
         kill: () => Promise.resolve(),
         remove: () => {
           record.removed = true;
@@ -145,6 +152,7 @@ describe('runPreflight', () => {
       'pass',
       'pass',
       'pass',
+      'pass',
     ]);
     expect(report.overall).toBe('pass');
     expect(report.gpus).toEqual([H100]);
@@ -156,8 +164,26 @@ describe('runPreflight', () => {
     expect(byId.disk?.summary).toBe('858 GiB free at /home/ptw (/home/ptw/posttrain-runs does not exist yet)');
     expect(byId.images?.details[0]).toBe('ptw/sandbox:1: 2 GiB, built 3 days ago, 0123456789ab');
 
+    // The agent CLIs' versions in the run image, as information.
+    expect(byId['agent-clis']).toMatchObject({
+      status: 'pass',
+      summary: '2 of 4 agent CLIs in ptw/sandbox:1',
+      details: [
+        'claude-code 2.1.337 (Claude Code)',
+        'codex: not installed (npm install -g @openai/codex)',
+        'gemini-cli: not installed (npm install -g @google/gemini-cli)',
+        'opencode 1.18.33',
+      ],
+    });
+    expect(host.containers[1]?.options).toMatchObject({
+      Image: 'ptw/sandbox:1',
+      Cmd: ['claude', 'codex', 'gemini', 'opencode'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    expect(host.containers[1]?.removed).toBe(true);
+
     // The probe asked for every GPU, no network, bypassed the entrypoint, and was removed.
-    expect(host.containers).toHaveLength(1);
+    expect(host.containers).toHaveLength(2);
     expect(host.containers[0]?.options).toMatchObject({
       Image: 'ptw/sandbox:1',
       Entrypoint: ['nvidia-smi'],
@@ -242,7 +268,7 @@ describe('runPreflight', () => {
     expect(byId.gpus?.fix).toMatch(/^Install the NVIDIA driver/);
     expect(byId['gpu-container']?.status).toBe('skip');
     expect(byId['gpu-busy']?.status).toBe('skip');
-    expect(host.containers).toHaveLength(0);
+    expect(host.containers.filter((c) => c.options.Entrypoint?.[0] === 'nvidia-smi')).toHaveLength(0);
     expect(report.gpus).toEqual([]);
   });
 
@@ -288,6 +314,7 @@ describe('runPreflight', () => {
       'skip',
       'skip',
       'skip',
+      'skip',
     ]);
     expect(report.checks[2]?.summary).toBe('Preflight was cancelled');
   });
@@ -298,6 +325,6 @@ describe('runPreflight', () => {
         throw new Error('listener bug');
       },
     });
-    expect(report.checks).toHaveLength(8);
+    expect(report.checks).toHaveLength(PREFLIGHT_CHECKS.length);
   });
 });
