@@ -6,6 +6,8 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_CLIS, checkAgentClis } from '../../src/main/hosts/preflight-checks';
+import { DEFAULT_PREFLIGHT_TIMEOUTS } from '../../src/main/hosts/preflight';
 import type { RunDetail } from '../../src/shared/contract';
 import { AGENT_CLI_IMAGE, AGENT_CLI_VERSIONS, buildAgentCliImage } from '../support/agent-cli-image';
 import { PYTHON_IMAGE, startRunTestHost, type RunTestHost } from '../support/run-test-host';
@@ -107,6 +109,19 @@ describeWithTestHost('real agent CLIs against the scripted model', () => {
       }
     }, 360_000);
   });
+
+  it('the host preflight lists the four CLIs with the versions the image holds', async () => {
+    const input = { requiredImages: [AGENT_CLI_IMAGE] } as Parameters<typeof checkAgentClis>[0];
+    const found = await checkAgentClis(input, DEFAULT_PREFLIGHT_TIMEOUTS, t.docker);
+    expect(found).toMatchObject({ status: 'pass', summary: `4 of 4 agent CLIs in ${AGENT_CLI_IMAGE}` });
+    const npm = ['@anthropic-ai/claude-code', '@openai/codex', '@google/gemini-cli', 'opencode-ai'];
+    expect(found.details).toHaveLength(AGENT_CLIS.length);
+    AGENT_CLIS.forEach((cli, i) => {
+      expect(found.details?.[i]).toMatch(new RegExp(`^${cli.id} \\S`));
+      expect(found.details?.[i]).toContain(AGENT_CLI_VERSIONS[npm[i]!]!);
+    });
+    expect(await t.docker.listContainers({ all: true, filters: { label: ['ptw.preflight'] } })).toEqual([]);
+  }, 120_000);
 
   it('refuses at launch an image without the CLI, saying what to install, and leaves nothing behind', async () => {
     const args = ['run', 'start', '--host', t.hostName, '--task', 'rehearsal', '--agent', 'claude-code', '--scripted'];

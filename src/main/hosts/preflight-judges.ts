@@ -346,13 +346,14 @@ export interface AgentCliProbe {
 
 /**
  * Run in the image as `sh -c SCRIPT ptw-agent-clis BINARY…`: one `binary<TAB>exit<TAB>first line` per binary, the
- * line being what `BINARY --version` printed (the question the launcher asks before a scripted run; exit 127 when
- * the binary is not on the PATH).
+ * line being what `BINARY --version` printed on stdout, or on stderr when stdout had nothing (as the launcher reads
+ * it before a scripted run: Codex warns on stderr with HOME=/tmp); exit 127 when the binary is not on the PATH.
  */
 export const AGENT_CLI_PROBE_SCRIPT = [
+  'e=/tmp/ptw-version-stderr;',
   'for b in "$@"; do',
   'if command -v "$b" >/dev/null 2>&1; then',
-  'v=$("$b" --version </dev/null 2>&1); c=$?;',
+  'v=$("$b" --version </dev/null 2>"$e"); c=$?; [ -n "$v" ] || v=$(cat "$e");',
   'printf "%s\\t%s\\t%s\\n" "$b" "$c" "$(printf "%s" "$v" | head -n 1)";',
   'else printf "%s\\t127\\t\\n" "$b"; fi;',
   'done',

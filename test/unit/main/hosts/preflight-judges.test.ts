@@ -258,7 +258,10 @@ describe('judgeAgentClis', () => {
     // The probe script run by a real sh over a PATH holding a CLI that answers and one whose --version fails.
     const bin = mkdtempSync(path.join(tmpdir(), 'ptw-clis-'));
     try {
-      writeFileSync(path.join(bin, 'claude'), '#!/bin/sh\necho "2.1.337 (Claude Code)"\necho second line\n');
+      writeFileSync(
+        path.join(bin, 'claude'),
+        '#!/bin/sh\necho "WARNING: no PATH aliases" >&2\necho "2.1.337 (Claude Code)"\necho second line\n',
+      );
       writeFileSync(path.join(bin, 'opencode'), '#!/bin/sh\necho "cannot start" >&2\nexit 3\n');
       for (const name of ['claude', 'opencode']) chmodSync(path.join(bin, name), 0o755);
       const stdout = execFileSync(
