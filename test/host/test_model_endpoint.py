@@ -17,7 +17,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 HOST_DIR = os.path.join(HERE, "..", "..", "resources", "host")
 sys.path.insert(0, HOST_DIR)
 from ptw_host.model_endpoint.script import ScriptError, parse_script  # noqa: E402
-from ptw_host.model_endpoint.sidecar import ProblemWatch, endpoint_problems, model_problem_stop_due  # noqa: E402
+from ptw_host.model_endpoint.sidecar import (  # noqa: E402
+    ProblemWatch,
+    endpoint_problems,
+    model_problem_stop_due,
+    problems_recorded,
+)
 from ptw_host.model_endpoint.server import serve  # noqa: E402
 
 KEY = "sk-ptw-scripted-0123456789"
@@ -409,6 +414,26 @@ class SupervisorSide(unittest.TestCase):
         self.assertEqual(watch.reported, 2)
         self.assertFalse(watch.stop_due(40.9, None))
         self.assertTrue(watch.stop_due(41.0, None))  # 30 s after the first
+
+    def test_a_resumed_watch_skips_the_problems_already_recorded_and_gives_the_agent_its_grace_again(self):
+        run_dir = tempfile.mkdtemp(prefix="ptw-endpoint-run-")
+        os.makedirs(os.path.join(run_dir, "endpoint", "out"))
+        os.makedirs(os.path.join(run_dir, "record"))
+        events = os.path.join(run_dir, "record", "events.jsonl")
+        self.assertEqual(problems_recorded(events), 0)  # no events file yet
+        with open(events, "w", encoding="utf-8") as out:
+            out.write('{"t":1,"type":"agent-started","deadline":9}\n')
+            out.write('{"t":2,"type":"model-endpoint-problem","turn":2,"message":"m"}\n')
+            out.write('{"t":3,"type":"supervisor-error","message":"not a model-endpoint-problem"}\n')
+            out.write("torn line model-endpoint-problem\n")
+        with open(os.path.join(run_dir, "endpoint", "out", "problems.jsonl"), "w", encoding="utf-8") as out:
+            out.write('{"turn": 2, "message": "m"}\n{"turn": 2, "message": "again"}\n')
+        self.assertEqual(problems_recorded(events), 1)
+        watch = ProblemWatch(run_dir, reported=1, now=500.0)
+        self.assertEqual(watch.poll(500.0), [{"turn": 2, "message": "again"}])
+        self.assertFalse(watch.stop_due(529.0, None))
+        self.assertTrue(watch.stop_due(530.0, None))
+        self.assertIsNone(ProblemWatch(run_dir, reported=0, now=500.0).first_seen_at)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from ptw_host.gpu import sample_gpus
 from ptw_host.heartbeat import start_heartbeat
 from ptw_host.integrity_watch import IntegrityPlan, IntegrityWatch, PlanError
 from ptw_host.host_log import iso_utc, log, now_ms
-from ptw_host.model_endpoint.sidecar import ProblemWatch, finish_model_endpoint
+from ptw_host.model_endpoint.sidecar import ProblemWatch, finish_model_endpoint, problems_recorded
 from ptw_host.recorder import TerminalRecorder, cast_header
 from ptw_host.redaction import read_secrets
 from ptw_host.sandbox import sanitize_tree
@@ -380,7 +380,9 @@ class Supervisor:
                 self.thread_error,
             )
         if os.path.isdir(os.path.join(self.paths.root, "endpoint")):
-            self.model_problems = ProblemWatch(self.paths.root)
+            # A resumed supervisor does not write again the problems its predecessor wrote.
+            recorded = problems_recorded(self.paths.events)
+            self.model_problems = ProblemWatch(self.paths.root, reported=recorded, now=time.monotonic())
         while not self.agent_exited.is_set():
             self.check_shutdown()
             # Each step on its own: a bug or a failing call in one must not keep the deadline from being enforced.

@@ -43,11 +43,12 @@ class ProblemWatch:
     """The endpoint's problems while the agent runs: new lines (to be written as events) and when the first was seen.
     Times are monotonic seconds, passed in."""
 
-    def __init__(self, run_dir, grace_seconds=MODEL_PROBLEM_GRACE_SECONDS):
+    def __init__(self, run_dir, grace_seconds=MODEL_PROBLEM_GRACE_SECONDS, reported=0, now=None):
+        """`reported`: problems already written as events (a resumed supervisor's); their grace starts at `now`."""
         self.run_dir = run_dir
         self.grace_seconds = grace_seconds
-        self.reported = 0
-        self.first_seen_at = None
+        self.reported = reported
+        self.first_seen_at = now if reported > 0 else None
         self.next_check_at = None
 
     def poll(self, now):
@@ -64,6 +65,24 @@ class ProblemWatch:
 
     def stop_due(self, now, stop_reason):
         return model_problem_stop_due(self.first_seen_at, now, stop_reason, self.grace_seconds)
+
+
+def problems_recorded(events_path):
+    """How many model-endpoint-problem events events.jsonl already holds (0 when it cannot be read)."""
+    count = 0
+    try:
+        with open(events_path, "rb") as handle:
+            for line in handle:
+                if b"model-endpoint-problem" not in line:
+                    continue
+                try:
+                    if json.loads(line).get("type") == "model-endpoint-problem":
+                        count += 1
+                except (ValueError, AttributeError):
+                    continue
+    except OSError:
+        return 0
+    return count
 
 
 def finish_model_endpoint(docker, run_id, run_dir, write_event, on_error, reported=0):
