@@ -2,12 +2,14 @@
 evaluate.py in a fresh container with the sandbox's walls, attempt after attempt until one writes metrics.json."""
 
 import codecs
+import dataclasses
 import json
 import os
 import stat
 import struct
 import threading
 import time
+from typing import Any, Callable, Optional
 
 from ptw_host.budget import KILL_RETRY_SECONDS
 from ptw_host.docker_api import quote, read_exact
@@ -124,26 +126,29 @@ def read_metrics(out_dir):
     return data, metrics, None
 
 
+@dataclasses.dataclass(eq=False)
 class Evaluator:
     """Runs the evaluation for one run folder. Shutdown (SIGTERM) comes through `sleep` and `check_shutdown`, which
     raise; `safe_event(type, **fields)` and `thread_error(where, err)` never raise."""
 
-    def __init__(self, paths, docker, config, state, events, secrets, evaluation_env, safe_event, thread_error, sleep,
-                 check_shutdown, before_publish=None):
-        self.paths = paths
-        self.docker = docker
-        self.config = config
-        self.state = state
-        self.events = events
-        # Redacted from the logs (the agent's and the grader's keys); the grader keys go into the container's env.
-        self.secrets = secrets
-        self.evaluation_env = evaluation_env
-        self.safe_event = safe_event
-        self.thread_error = thread_error
-        self.sleep = sleep
-        self.check_shutdown = check_shutdown
-        # Called before anything says how the evaluation ended (the score waits for the final integrity pass).
-        self.before_publish = before_publish or (lambda: None)
+    paths: Any
+    docker: Any
+    config: Any
+    state: Any
+    events: Any
+    # Redacted from the logs (the agent's and the grader's keys); the grader keys go into the container's env.
+    secrets: Any
+    evaluation_env: Any
+    safe_event: Callable
+    thread_error: Callable
+    sleep: Callable
+    check_shutdown: Callable
+    # Called before anything says how the evaluation ended (the score waits for the final integrity pass).
+    before_publish: Optional[Callable] = None
+
+    def __post_init__(self):
+        if self.before_publish is None:
+            self.before_publish = lambda: None
 
     def write_eval_json(self, summary):
         atomic_write(self.paths.eval_json, json_bytes(summary, indent=2))
