@@ -75,23 +75,36 @@ class Ids:
         return "%s%sptw%03d_%d" % (kind, self.prefix, self.turn.number, self.count)
 
 
-# ---- Anthropic Messages ----------------------------------------------------------------------------------------
+class Protocol:
+    """What the four protocols share: the assistant turns are the runs of `history_role` messages in the request's
+    `history_key` list, the tools are in `tools` (`tool_entries(tool)` gives a tool's (name, kind) pairs), and a
+    request streams when it says `"stream": true` (Gemini's goes by its path instead, which the server reads)."""
 
+    name = None
+    history_key, history_role = "messages", "assistant"
 
-class Anthropic:
-    name = "anthropic-messages"
+    @classmethod
+    def history_turns(cls, body):
+        return role_turns(body.get(cls.history_key), cls.history_role)
+
+    @classmethod
+    def declared_tools(cls, body):
+        return declared(body.get("tools"), cls.tool_entries)
 
     @staticmethod
-    def history_turns(body):
-        return role_turns(body.get("messages"), "assistant")
-
-    @staticmethod
-    def declared_tools(body):
-        return declared(body.get("tools"), lambda tool: [(tool.get("name"), "function")])
+    def tool_entries(tool):
+        return [(tool.get("name"), "function")]
 
     @staticmethod
     def wants_stream(body):
         return bool(body.get("stream"))
+
+
+# ---- Anthropic Messages ----------------------------------------------------------------------------------------
+
+
+class Anthropic(Protocol):
+    name = "anthropic-messages"
 
     @staticmethod
     def blocks(turn):
@@ -181,7 +194,7 @@ class Anthropic:
 RESPONSES_ASSISTANT_ITEMS = ("function_call", "custom_tool_call", "local_shell_call", "reasoning")
 
 
-class Responses:
+class Responses(Protocol):
     name = "openai-responses"
 
     @staticmethod
@@ -198,21 +211,14 @@ class Responses:
         return contiguous_runs(assistant(item) for item in items)
 
     @staticmethod
-    def declared_tools(body):
-        def entries(tool):
-            kind = tool.get("type")
-            if kind == "namespace":  # Codex groups sub-agent tools under one namespace
-                inner = [t for t in tool.get("tools") or [] if isinstance(t, dict)]
-                return [(t.get("name"), t.get("type") or "function") for t in inner]
-            if kind in ("function", "custom"):
-                return [(tool.get("name"), kind)]
-            return [(kind, kind)]  # built-ins such as local_shell or web_search go by their type
-
-        return declared(body.get("tools"), entries)
-
-    @staticmethod
-    def wants_stream(body):
-        return bool(body.get("stream"))
+    def tool_entries(tool):
+        kind = tool.get("type")
+        if kind == "namespace":  # Codex groups sub-agent tools under one namespace
+            inner = [t for t in tool.get("tools") or [] if isinstance(t, dict)]
+            return [(t.get("name"), t.get("type") or "function") for t in inner]
+        if kind in ("function", "custom"):
+            return [(tool.get("name"), kind)]
+        return [(kind, kind)]  # built-ins such as local_shell or web_search go by their type
 
     @staticmethod
     def output_items(turn, tools):
@@ -348,24 +354,13 @@ class Responses:
 # ---- OpenAI Chat Completions -----------------------------------------------------------------------------------
 
 
-class Chat:
+class Chat(Protocol):
     name = "openai-chat"
 
     @staticmethod
-    def history_turns(body):
-        return role_turns(body.get("messages"), "assistant")
-
-    @staticmethod
-    def declared_tools(body):
-        def entries(tool):
-            function = tool.get("function")
-            return [(function.get("name"), "function")] if isinstance(function, dict) else []
-
-        return declared(body.get("tools"), entries)
-
-    @staticmethod
-    def wants_stream(body):
-        return bool(body.get("stream"))
+    def tool_entries(tool):
+        function = tool.get("function")
+        return [(function.get("name"), "function")] if isinstance(function, dict) else []
 
     @staticmethod
     def usage(turn, input_tokens):
@@ -435,20 +430,14 @@ class Chat:
 # ---- Gemini generateContent ------------------------------------------------------------------------------------
 
 
-class Gemini:
+class Gemini(Protocol):
     name = "gemini"
+    history_key, history_role = "contents", "model"
 
     @staticmethod
-    def history_turns(body):
-        return role_turns(body.get("contents"), "model")
-
-    @staticmethod
-    def declared_tools(body):
-        def entries(tool):
-            functions = tool.get("functionDeclarations") or []
-            return [(f.get("name"), "function") for f in functions if isinstance(f, dict)]
-
-        return declared(body.get("tools"), entries)
+    def tool_entries(tool):
+        functions = tool.get("functionDeclarations") or []
+        return [(f.get("name"), "function") for f in functions if isinstance(f, dict)]
 
     @staticmethod
     def usage(turn, input_tokens):
