@@ -38,7 +38,7 @@ export function HostDetail({ host, now }: { host: HostSummary; now: number }) {
     : { testId: 'connect-host', act: connect, text: pending === 'connect' ? 'Connecting…' : 'Connect' };
 
   return (
-    <article className="host-detail" data-testid="host-detail" aria-labelledby="host-detail-name">
+    <article className="detail-card host-detail" data-testid="host-detail" aria-labelledby="host-detail-name">
       <header className="host-detail-header">
         <div className="host-detail-title">
           <h2 id="host-detail-name" className="host-detail-name">

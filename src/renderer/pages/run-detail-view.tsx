@@ -46,7 +46,7 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
   const reason = stopReasonText(run.stopReason);
 
   return (
-    <article className="run-detail" data-testid="run-detail" aria-labelledby="run-detail-name">
+    <article className="detail-card run-detail" data-testid="run-detail" aria-labelledby="run-detail-name">
       <header className="run-detail-header">
         <div className="run-detail-title">
           <h2 id="run-detail-name" className="run-detail-name">

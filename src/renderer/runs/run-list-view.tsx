@@ -23,7 +23,7 @@ export function RunList({
   onCheck?: (id: string) => void;
 }) {
   return (
-    <ul className="run-list" aria-label="Runs" data-testid="run-list">
+    <ul className="stack-list run-list" aria-label="Runs" data-testid="run-list">
       {sortRunsNewestFirst(runs).map((run) => (
         <li key={run.id}>
           {onCheck ? (
