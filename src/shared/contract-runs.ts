@@ -8,6 +8,10 @@ import { runSchedulerSchema } from './runs/run-scheduler';
  * this file).
  */
 
+/** The experiment a run was queued by (run.json `experiment`, written when the experiment queued it). */
+export const runExperimentSchema = z.object({ id: z.string(), name: z.string() });
+export type RunExperiment = z.infer<typeof runExperimentSchema>;
+
 export const runSummarySchema = z.object({
   id: z.string(),
   label: z.string(),
@@ -58,6 +62,8 @@ export const runSummarySchema = z.object({
     .optional(),
   /** A run that is a batch job (SLURM): what the scheduler last said (docs/slurm.md). */
   scheduler: runSchedulerSchema.optional(),
+  /** The experiment that queued the run (the Runs list's experiment filter and grouping); absent for a lone run. */
+  experiment: runExperimentSchema.optional(),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 

@@ -274,6 +274,7 @@ export class ExperimentService {
       gpusPerRun: matrix.gpusPerRun,
       priority: matrix.priority,
       experimentId: id,
+      experimentName: matrix.name,
       cellKey: cell.key,
       retries: matrix.retries,
     };

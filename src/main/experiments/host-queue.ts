@@ -26,6 +26,8 @@ export interface QueueRunInput {
   gpusPerRun: number;
   priority: number;
   experimentId: string;
+  /** The experiment's name, written into the run's run.json with its id (the Runs list groups by it). */
+  experimentName: string;
   cellKey: string;
   retries: { infrastructure: number; agent: number };
 }
@@ -72,7 +74,7 @@ export async function enqueueRun(deps: LaunchDeps, input: QueueRunInput): Promis
       template: { dir: template, runId: ctx.runId, runDir: ctx.runDir },
       handOver: { uid: ctx.sandbox.uid, gid: ctx.sandbox.gid, chown: ctx.sandbox.chown },
       container: buildAgentContainerConfig(records.plan),
-      runJson: records.runJson(''),
+      runJson: { ...records.runJson(''), experiment: { id: input.experimentId, name: input.experimentName } },
       secrets,
       retries: input.retries,
       attempts: [],

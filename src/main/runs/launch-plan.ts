@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { runExperimentSchema, type RunExperiment } from '../../shared/contract-runs';
 import type { AgentDefinition } from '../../shared/runs/agent-catalog';
 import type { EvaluationPlan, IntegrityPlan, SupervisorPlan } from '../../shared/runs/run-json';
 import { canonicalSpec, type RunSpec } from '../../shared/runs/run-spec';
@@ -203,6 +204,8 @@ export const runJsonSchema = z.looseObject({
       agentVersion: z.string().optional(),
     })
     .optional(),
+  /** Set by an experiment's queue; one that does not read as { id, name } is ignored, not the whole run.json. */
+  experiment: runExperimentSchema.optional().catch(undefined),
 });
 export type ParsedRunJson = z.output<typeof runJsonSchema>;
 
@@ -215,6 +218,8 @@ export interface RunJson {
   specHash: string;
   supervisor: SupervisorPlan;
   launch: LaunchRecord;
+  /** The experiment that queued the run (src/main/experiments/host-queue.ts); absent for a run launched alone. */
+  experiment?: RunExperiment;
 }
 
 /** `gsm8k · Qwen3-4B-Base`, or `rehearsal`. */

@@ -55,6 +55,7 @@ export function summarizeRun(input: {
     ...(runJson ? taskParts(runJson.spec) : {}),
     ...(input.flagged !== undefined ? { flagged: input.flagged } : {}),
     ...(runJson?.launch?.agentVersion ? { agentVersion: runJson.launch.agentVersion } : {}),
+    ...(runJson?.experiment ? { experiment: { id: runJson.experiment.id, name: runJson.experiment.name } } : {}),
   };
   if (!runJson) return { ...base, status: 'unreadable' };
   const summary: RunSummary = { ...base, budgetSeconds: runJson.supervisor.budgetSeconds };

@@ -68,16 +68,9 @@ export const DEFAULT_RUN_QUERY: RunQuery = {
   groupBy: 'none',
 };
 
-/** The experiment a run belongs to: a field the experiments feature puts on summaries; '' when absent. */
+/** The experiment a run belongs to, by name (run.json `experiment`, on the summary); '' for a run launched alone. */
 export function experimentOf(run: RunSummary): string {
-  const value: unknown = (run as { experiment?: unknown }).experiment;
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const named = value as { name?: unknown; id?: unknown };
-    if (typeof named.name === 'string') return named.name;
-    if (typeof named.id === 'string') return named.id;
-  }
-  return '';
+  return run.experiment?.name || run.experiment?.id || '';
 }
 
 /** A run's value for a facet (what the filter menu lists and the table shows); '' when it has none. */

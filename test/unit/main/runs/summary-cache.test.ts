@@ -44,6 +44,24 @@ describe('run summaries for the run list', () => {
     expect(list.filter((r) => r.flagged === false)).toHaveLength(5);
   });
 
+  it('carry the experiment that queued the run from run.json, and ignore one that does not read as { id, name }', async () => {
+    await writeGeneratedRuns(path.join(home, 'runs'), 3);
+    const edit = async (i: number, experiment: unknown) => {
+      const file = path.join(home, 'runs', generatedRun(i).id, 'run.json');
+      const runJson = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      await writeFile(file, JSON.stringify({ ...runJson, experiment }));
+    };
+    await edit(0, { id: 'exp-20260101-120000-abc123', name: 'qwen sweep' });
+    await edit(1, { id: 7 });
+    const list = await service.list();
+    const byId = (i: number) => list.find((r) => r.id === generatedRun(i).id)!;
+    expect(byId(0).experiment).toEqual({ id: 'exp-20260101-120000-abc123', name: 'qwen sweep' });
+    // The rest of that run.json still reads: the run is listed with its task, not as unreadable.
+    expect(byId(1)).toMatchObject({ status: generatedRun(1).status, benchmark: generatedRun(1).benchmark });
+    expect(byId(1).experiment).toBeUndefined();
+    expect(byId(2).experiment).toBeUndefined();
+  });
+
   it('follow changes to a finished run’s files, and drop a removed run', async () => {
     await writeGeneratedRuns(path.join(home, 'runs'), 3);
     const first = generatedRun(0);

@@ -44,7 +44,7 @@ const runs = [
     baseModel: 'gemma-3-4b-pt',
     createdAt: '2026-03-05T10:00:00Z',
     flagged: true,
-    experiment: 'sweep-1',
+    experiment: { id: 'exp-20260305-100000-aaaaaa', name: 'sweep-1' },
   }),
   run('r3', {
     agent: 'codex · gpt-5.4',
@@ -54,7 +54,13 @@ const runs = [
     createdAt: '2026-03-09T10:00:00Z',
     experiment: { id: 'e-2', name: 'sweep-2' },
   }),
-  run('r4', { status: 'running', host: 'cluster', score: null, createdAt: 'not a date', experiment: 'sweep-1' }),
+  run('r4', {
+    status: 'running',
+    host: 'cluster',
+    score: null,
+    createdAt: 'not a date',
+    experiment: { id: 'exp-20260305-100000-aaaaaa', name: 'sweep-1' },
+  }),
 ];
 
 describe('filterRuns', () => {
@@ -124,10 +130,9 @@ describe('facetOptions', () => {
     ]);
   });
 
-  it('reads the experiment as a name, an object with a name or id, or nothing', () => {
-    expect(experimentOf(run('x', { experiment: 'e' }))).toBe('e');
-    expect(experimentOf(run('x', { experiment: { id: 'e-1' } }))).toBe('e-1');
-    expect(experimentOf(run('x', { experiment: 3 }))).toBe('');
+  it('reads the experiment by its name (its id when the name is empty), or nothing', () => {
+    expect(experimentOf(run('x', { experiment: { id: 'exp-1', name: 'e' } }))).toBe('e');
+    expect(experimentOf(run('x', { experiment: { id: 'exp-1', name: '' } }))).toBe('exp-1');
     expect(experimentOf(run('x'))).toBe('');
   });
 });
