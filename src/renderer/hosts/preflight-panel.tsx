@@ -29,9 +29,9 @@ export function PreflightPanel({ run, now }: { run: PreflightRun; now: number })
       {run.running ? (
         <div className="preflight-progress" role="status" data-testid="preflight-progress">
           {progress.totalKnown && progress.total > 0 ? (
-            <progress value={progress.done} max={progress.total} aria-label="Checks done" />
+            <progress className="progress-bar" value={progress.done} max={progress.total} aria-label="Checks done" />
           ) : (
-            <progress aria-label="Checks running" />
+            <progress className="progress-bar" aria-label="Checks running" />
           )}
           <span className="preflight-progress-text">
             {run.checks.length === 0

@@ -80,7 +80,7 @@ export function RunDetailView({ run, now }: { run: RunSummary; now: number }) {
         </div>
         {clock.fraction !== null ? (
           <progress
-            className={`budget-bar budget-bar-wide${clock.overdue ? ' budget-bar-over' : ''}`}
+            className={`progress-bar budget-bar budget-bar-wide${clock.overdue ? ' budget-bar-over' : ''}`}
             value={clock.fraction}
             max={1}
             aria-label="Budget used"

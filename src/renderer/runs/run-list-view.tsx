@@ -81,7 +81,7 @@ function RunRow({
       <span className="run-row-clock" data-testid={`run-clock-${run.id}`} data-phase={clock.phase}>
         {clock.fraction !== null ? (
           <progress
-            className={`budget-bar${clock.overdue ? ' budget-bar-over' : ''}`}
+            className={`progress-bar budget-bar${clock.overdue ? ' budget-bar-over' : ''}`}
             value={clock.fraction}
             max={1}
             aria-label="Budget used"
