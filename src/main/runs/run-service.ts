@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunDetail, RunSummary } from '../../shared/contract';
 import type { IntegrityVerdict } from '../../shared/contract-integrity';
@@ -22,6 +22,7 @@ import { listMirrors, quietSync, RunMirror, type SyncResult } from './run-mirror
 import { summarizeRun } from './run-summary';
 import { readPtbRecord, runVerdict } from './run-verdict';
 import { SummaryCache } from './summary-cache';
+import { AnnouncedRuns, newestFirst } from './announced-runs';
 import { TickLoop } from '../services/tick-loop';
 import { cancelSlurmJob, readSchedulerRecord, refreshSlurmState, writeSchedulerRecord } from '../slurm/slurm-launch';
 import { requireRunHost, runHostOf, type RunHost } from './run-host';
@@ -51,6 +52,8 @@ export interface RunServiceOptions {
   controlTimeoutMs?: number;
   /** A sync brought a new integrity verdict from the host (`integrity.changed`). */
   onIntegrityChanged?: (runId: string, verdict: IntegrityVerdict['verdict'] | null) => void;
+  /** The cache of finished runs' summaries (a test counts the summaries made through it); a new one by default. */
+  summaryCache?: SummaryCache;
 }
 
 export type ControlRequest = { action: 'stop' } | { action: 'kill' } | { action: 'extend'; seconds: number };
@@ -88,6 +91,16 @@ const CAST_FILE = MIRRORED_FILES.find((file) => file.kind === 'cast')?.local ?? 
 const RESUME_INTERVAL_MS = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whether the run's folder is there (a removed one leaves the list). */
+async function folderExists(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -105,8 +118,9 @@ export class RunService {
   /** Runs whose mirror is complete: never synced again (completeness does not revert). */
   private readonly completeRuns = new Set<string>();
   private readonly syncer = new TickLoop();
-  private lastEmitted = '';
-  private readonly summaries = new SummaryCache();
+  private readonly summaries: SummaryCache;
+  /** The list as last announced, patched after a sync with the runs it touched (not every run read again). */
+  private readonly announced: AnnouncedRuns;
   /** The last sync of each run made here: when it started and whether it caught up with the host's records. */
   private readonly lastSyncs = new Map<string, { startedAt: number; caughtUp: boolean }>();
   /** Syncs made for {@link recentSync}, shared by every caller that wants the same run. */
@@ -114,6 +128,16 @@ export class RunService {
 
   constructor(private readonly options: RunServiceOptions) {
     this.runsDir = path.join(options.home, 'runs');
+    this.summaries = options.summaryCache ?? new SummaryCache();
+    this.announced = new AnnouncedRuns({
+      all: () => this.list(),
+      one: async (id) => {
+        const mirror = new RunMirror(this.runsDir, id);
+        if (!(await folderExists(mirror.dir))) return null;
+        return this.summaries.summary(mirror, () => this.summaryOf(mirror));
+      },
+      announce: (list) => this.options.onChanged?.(list),
+    });
   }
 
   private get resourcesDir(): string {
@@ -126,7 +150,7 @@ export class RunService {
     const mirrors = await listMirrors(this.runsDir);
     this.summaries.keepOnly(new Set(mirrors.map((m) => m.id)));
     const summaries = await Promise.all(mirrors.map((m) => this.summaries.summary(m, () => this.summaryOf(m))));
-    return summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    return newestFirst(summaries);
   }
 
   async summary(id: string): Promise<RunSummary> {
@@ -231,6 +255,7 @@ export class RunService {
       specInput,
     );
     await this.sync(result.id).catch(() => undefined);
+    this.announced.touch(result.id);
     void this.emitIfChanged();
     return { summary: await this.summary(result.id), warnings: result.warnings };
   }
@@ -286,6 +311,7 @@ export class RunService {
       result = await mirror.sync(session, secrets);
     } catch (err) {
       await mirror.recordError(`${sync.host}: ${errorText(err)}`).catch(() => undefined);
+      this.announced.touch(id);
       throw err;
     }
     if (!result.skipped) this.lastSyncs.set(id, { startedAt, caughtUp: result.caughtUp });
@@ -320,7 +346,10 @@ export class RunService {
     // Whoever synced (the background loop, runs.get, a control), the run list is announced when the record
     // changed: otherwise a sync made by runs.get would leave the background loop nothing new to announce, and the
     // list would keep showing a status the record has left.
-    if (result.changed) void this.emitIfChanged();
+    if (result.changed) {
+      this.announced.touch(id);
+      void this.emitIfChanged();
+    }
     // A verdict the host's supervisor wrote (a live or final integrity pass): an open run view and the
     // notification watcher hear it at once.
     if (result.integrityVerdict !== undefined) this.options.onIntegrityChanged?.(id, result.integrityVerdict);
@@ -401,6 +430,7 @@ export class RunService {
       profile,
       session,
     );
+    for (const id of [...report.mirrored, ...report.restarted]) this.announced.touch(id);
     if (report.mirrored.length > 0 || report.restarted.length > 0) void this.emitIfChanged();
     return report;
   }
@@ -469,7 +499,8 @@ export class RunService {
         if (sync && !sync.imported) hosts.add(sync.host);
       }
       await this.discoverAll({ background: true, hosts: [...hosts] }).catch(() => undefined);
-      await this.emitIfChanged();
+      // Every run read again: what other processes (the CLI) did to the folders since shows too.
+      await this.emitIfChanged({ full: true });
     };
     const catchUp = async (): Promise<void> => {
       try {
@@ -481,14 +512,10 @@ export class RunService {
     this.syncer.start(options.intervalMs ?? 1_000, catchUp, rediscover);
   }
 
-  private async emitIfChanged(): Promise<void> {
+  /** Announces the list (`onChanged`) when it changed: the runs touched since the last time read again, or all. */
+  private async emitIfChanged(options: { full?: boolean } = {}): Promise<void> {
     if (!this.options.onChanged) return;
-    const list = await this.list().catch(() => undefined);
-    if (!list) return;
-    const text = JSON.stringify(list);
-    if (text === this.lastEmitted) return;
-    this.lastEmitted = text;
-    this.options.onChanged(list);
+    await this.announced.announce(options);
   }
 
   // --- control -----------------------------------------------------------------------------------------------
@@ -515,6 +542,7 @@ export class RunService {
       if (cancelled) {
         await writeSchedulerRecord(mirror.dir, cancelled);
         await this.sync(id).catch(() => undefined);
+        this.announced.touch(id);
         void this.emitIfChanged();
         return this.summaryOf(mirror);
       }
@@ -541,6 +569,7 @@ export class RunService {
         `The host's supervisor did not confirm the ${request.action} within ${seconds} s. The request stays in ` +
         `${file} and takes effect when the supervisor reads it.`,
     );
+    this.announced.touch(id);
     void this.emitIfChanged();
     return this.summaryOf(mirror);
   }

@@ -4,9 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalHostSession } from '../../../../src/main/hosts/local-host-session';
+import type { RunMirror } from '../../../../src/main/runs/run-mirror';
 import { RunService } from '../../../../src/main/runs/run-service';
+import { SummaryCache } from '../../../../src/main/runs/summary-cache';
 import type { RunSummary } from '../../../../src/shared/contract';
 import { hostProfileSchema } from '../../../../src/shared/hosts';
+import { writeGeneratedRuns } from '../../../support/generated-runs';
 
 /**
  * The app's start: the background syncer finds a run that exists only on the host (here a `local` host, this
@@ -105,5 +108,55 @@ describe('RunService', () => {
     const report = await service.discover('box');
     expect(report.found).toEqual([ID]);
     expect(report.problems.join('\n')).toContain('Docker on box could not be asked');
+  });
+
+  it('announces a sync of one run by reading that run again, not every run', async () => {
+    const runRoot = path.join(base, 'host-runs');
+    await hostRun(runRoot);
+    const home = path.join(base, 'home');
+    const imported = await writeGeneratedRuns(path.join(home, 'runs'), 40);
+    const profile = hostProfileSchema.parse({ name: 'box', kind: 'local', runRoot });
+    // The real cache, counting the summaries asked of it (one per run read).
+    const read: string[] = [];
+    class CountingCache extends SummaryCache {
+      override summary(mirror: RunMirror, make: () => Promise<RunSummary>): Promise<RunSummary> {
+        read.push(mirror.id);
+        return super.summary(mirror, make);
+      }
+    }
+    const announced: RunSummary[][] = [];
+    const announcement = async (count: number) => {
+      for (let i = 0; i < 100 && announced.length < count; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(announced).toHaveLength(count);
+      return announced.at(-1)!;
+    };
+    service = new RunService({
+      home,
+      session: async () => session,
+      profile: async () => profile,
+      profiles: async () => [profile],
+      secrets: { get: async () => undefined },
+      appVersion: '0.0.0',
+      by: 'app',
+      onChanged: (list) => announced.push(list),
+      summaryCache: new CountingCache(),
+    });
+    // Found on the host: the first announcement reads every run.
+    expect((await service.discover('box')).mirrored).toEqual([ID]);
+    const first = await announcement(1);
+    expect(first).toHaveLength(41);
+    expect(first.find((r) => r.id === ID)?.status).toBe('starting');
+    expect(new Set(read).size).toBe(41);
+
+    read.length = 0;
+    expect((await service.sync(ID)).changed).toBe(true);
+    const second = await announcement(2);
+    expect(read).toEqual([ID]);
+    expect(second).toHaveLength(41);
+    expect(second.find((r) => r.id === ID)).toMatchObject({ status: 'scored', score: 75 });
+    // The other runs are the ones announced before, in the same order.
+    expect(second.filter((r) => r.id !== ID)).toEqual(first.filter((r) => r.id !== ID));
+    expect(second.map((r) => r.id)).toEqual(first.map((r) => r.id));
+    expect(imported.every((run) => second.some((r) => r.id === run.id && r.status === run.status))).toBe(true);
   });
 });
