@@ -13,6 +13,8 @@ export interface AnnouncedRunsDeps {
   all(): Promise<RunSummary[]>;
   /** One run's summary; null when its folder is gone. */
   one(id: string): Promise<RunSummary | null>;
+  /** The ids of the run folders there are now (one directory read): new and removed folders, whoever made them. */
+  ids(): Promise<string[]>;
   announce(list: RunSummary[]): void;
 }
 
@@ -20,8 +22,9 @@ export interface AnnouncedRunsDeps {
  * The run list as last announced (`runs.changed`), patched with the runs whose record changed since instead of
  * summarizing every run again: with 10,000 runs each announcement after a sync used to cost ~5 stats per run. The
  * runs touched (synced, discovered, launched, controlled) are read again, and so is every run not yet final (its
- * summary depends on the clock: whether its supervisor's heartbeat is recent). A full re-read ({@link announce}
- * with `full`) picks up what other processes (the CLI) did to the folders. Announcements run one at a time, so two
+ * summary depends on the clock: whether its supervisor's heartbeat is recent), and so is a folder that appeared or
+ * went away (one directory read). A full re-read ({@link announce} with `full`) also picks up what other processes
+ * (the CLI) changed inside finished runs' folders. Announcements run one at a time, so two
  * patches never start from the same list.
  */
 export class AnnouncedRuns {
@@ -56,6 +59,10 @@ export class AnnouncedRuns {
         return;
       }
       for (const summary of this.order) if (!FINAL.has(summary.status)) ids.push(summary.id);
+      // A folder another process added (a run the CLI launched or imported) or removed is read too: one readdir.
+      const present = new Set(await this.deps.ids());
+      for (const id of present) if (!previous.has(id)) ids.push(id);
+      for (const id of previous.keys()) if (!present.has(id)) ids.push(id);
       const read = await Promise.all([...new Set(ids)].map(async (id) => [id, await this.deps.one(id)] as const));
       let changed = false;
       let reorder = false;

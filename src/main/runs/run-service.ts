@@ -136,6 +136,7 @@ export class RunService {
         if (!(await folderExists(mirror.dir))) return null;
         return this.summaries.summary(mirror, () => this.summaryOf(mirror));
       },
+      ids: async () => (await listMirrors(this.runsDir)).map((m) => m.id),
       announce: (list) => this.options.onChanged?.(list),
     });
   }

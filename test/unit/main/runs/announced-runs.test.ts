@@ -27,6 +27,7 @@ describe('AnnouncedRuns', () => {
         reads.push(id);
         return folders.get(id) ?? null;
       },
+      ids: async () => [...folders.keys()],
       announce: (runs) => announced.push(runs.map((r) => `${r.id}:${r.status}`)),
     });
     await list.announce();
@@ -49,5 +50,13 @@ describe('AnnouncedRuns', () => {
     // A full announcement reads every run (what other processes did shows), and says nothing when nothing changed.
     await list.announce({ full: true });
     expect(announced).toHaveLength(2);
+
+    // A folder another process made (a bundle the CLI imported) or removed shows without being touched here.
+    reads.length = 0;
+    folders.set('e', run('e', '2026-01-05'));
+    folders.delete('d');
+    await list.announce();
+    expect(reads.sort()).toEqual(['c', 'd', 'e']);
+    expect(announced.at(-1)).toEqual(['e:scored', 'c:running', 'a:failed']);
   });
 });
