@@ -175,8 +175,10 @@ ${extra}`;
     spans.sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
     const queue = path.join(t.runRoot, '.ptw-queue');
-    expect(readdirSync(path.join(queue, 'done')).sort()).toEqual(detail.cells.map((c) => `${c.runId}.json`).sort());
-    expect(readdirSync(path.join(queue, 'templates'))).toEqual([]);
+    // The dispatcher files a run's entry as done on its next tick after the run folder says final.
+    const doneEntries = detail.cells.map((c) => `${c.runId}.json`).sort();
+    await expect.poll(() => readdirSync(path.join(queue, 'done')).sort(), { timeout: 30_000 }).toEqual(doneEntries);
+    await expect.poll(() => readdirSync(path.join(queue, 'templates')), { timeout: 30_000 }).toEqual([]);
 
     const listed = await t.ptw(['experiment', 'ls', '--json']);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id, name: 'drain test', runs: 3 })]);
