@@ -49,7 +49,7 @@ class IndexTest(unittest.TestCase):
         os.makedirs(self.ws)
         self.cache = os.path.join(self.dir, "cache")
         self.saved = (line_count.INDEX_CHUNK, line_count.CHECKPOINT_BYTES, line_count.PARALLEL_MIN, line_count.PARALLEL_WINDOW,
-                      line_count.counting_processes)
+                      line_count.counting_processes, line_count.SEGMENT, line_count.DENSE_LINE, line_count.TAIL_LOOK)
         line_count.INDEX_CHUNK = 257
         line_count.CHECKPOINT_BYTES = 100
         # One process unless a test asks for windows counted side by side.
@@ -57,7 +57,7 @@ class IndexTest(unittest.TestCase):
 
     def tearDown(self):
         (line_count.INDEX_CHUNK, line_count.CHECKPOINT_BYTES, line_count.PARALLEL_MIN, line_count.PARALLEL_WINDOW,
-         line_count.counting_processes) = self.saved
+         line_count.counting_processes, line_count.SEGMENT, line_count.DENSE_LINE, line_count.TAIL_LOOK) = self.saved
         shutil.rmtree(self.dir)
 
     def build(self, name):
@@ -143,6 +143,37 @@ class IndexTest(unittest.TestCase):
         starts, is_row = reference(content)
         self.assertEqual(state["totalRows"], sum(is_row))
         self.assertEqual(state["lines"], content.count(b"\n"))
+
+    def test_mapped_windows_switch_between_long_and_short_lines(self):
+        # Stretches of long lines (one find per line) and of short ones (bytes.count over copied segments), blank
+        # and whitespace-only lines in both, segments and windows far smaller than the stretches.
+        rng = random.Random(5)
+        pieces = []
+        for stretch in range(12):
+            for i in range(80):
+                kind = rng.randrange(12)
+                if kind == 0:
+                    pieces.append(b"\n")
+                elif kind == 1:
+                    pieces.append(b" \t\r\n")
+                elif kind == 2:
+                    pieces.append(b"\x01{}\n")
+                elif stretch % 2:
+                    pieces.append(b'{"n": %d}\n' % i)
+                else:
+                    pieces.append(b'{"n": %d, "s": "%s"}\r\n' % (i, b"w" * rng.randrange(100, 400)))
+        content = b"".join(pieces) + b'{"tail": true}'
+        with open(os.path.join(self.ws, "mixed.jsonl"), "wb") as f:
+            f.write(content)
+        line_count.PARALLEL_MIN = 0
+        line_count.PARALLEL_WINDOW = 4000
+        line_count.SEGMENT = 300
+        line_count.DENSE_LINE = 40
+        line_count.TAIL_LOOK = 64
+        line_count.counting_processes = lambda: 2
+        state = self.check("mixed.jsonl", content, spacing=False)
+        self.assertEqual(state["lines"], content.count(b"\n"))
+        self.assertTrue(state["tail"]["row"])
 
     def test_a_file_with_no_newline_at_all_is_one_row(self):
         content = b"x" * 5000

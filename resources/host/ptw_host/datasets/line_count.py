@@ -1,13 +1,19 @@
-"""Counting the lines and rows of a JSONL file fast: bulk byte operations over chunks (the rate of `wc -l`), a
-checkpoint (byte offset, line, row) at the first line start after every CHECKPOINT_BYTES, and large stretches counted
-in windows side by side, one forked process each.
+"""Counting the lines and rows of a JSONL file fast (the rate of `wc -l`): a checkpoint (byte offset, line, row) at
+the first line start after every CHECKPOINT_BYTES, and all but the file's last line counted in windows side by side,
+one forked process each, over a memory map of the file: `mmap.find` of each newline (memchr, no copy) where lines are
+long, bulk `bytes.count` over copied segments where they are short (one Python step per line costs more than
+counting the bytes then). A child that dies (the file cut under the map: SIGBUS) makes the parent count that stretch
+itself with plain reads.
 
 The tunables are module attributes read at each use, so the tests can shrink them (test/host/test_ptw_data_index.py).
 """
 
+import mmap
 import os
 import re
 import struct
+import sys
+from array import array
 
 CHECKPOINT = struct.Struct('<QQQ')
 CHECKPOINT_BYTES = 64 * 1024
@@ -42,9 +48,17 @@ def blank_lines(buf, a, b):
 
 
 
-PARALLEL_MIN = 256 * 1024 * 1024
-PARALLEL_WINDOW = 64 * 1024 * 1024
+# Windows are counted in forked processes once this much is left (below it, plain reads are as quick); each window
+# at most PARALLEL_WINDOW bytes, so progress is saved between rounds.
+PARALLEL_MIN = 16 * 1024 * 1024
+PARALLEL_WINDOW = 1024 * 1024 * 1024
+# In a mapped window: lines shorter than this on average are counted with bytes.count over SEGMENT-byte copies, longer
+# ones one mmap.find each.
+DENSE_LINE = 320
+SEGMENT = 4 * 1024 * 1024
 MAX_COUNTING_PROCESSES = 8
+# How far back from the end the last newline is looked for (past it, windows end where the next newline is).
+TAIL_LOOK = 8 * 1024 * 1024
 
 
 def counting_processes():
@@ -69,6 +83,35 @@ def next_line_start(f, at, size):
         if nl >= 0:
             return pos + nl + 1 if pos + nl + 1 < size else None
         pos += len(buf)
+
+
+def last_line_end(f, lo, size):
+    """Just after the last newline of the file past byte `lo`, looked for in its last TAIL_LOOK bytes; None when
+    there is none there."""
+    at = max(lo, size - TAIL_LOOK)
+    f.seek(at)
+    buf = f.read(size - at)
+    nl = buf.rfind(b'\n')
+    return at + nl + 1 if nl >= 0 else None
+
+
+def window_bounds(f, pos, size, procs):
+    """Line starts cutting [pos, end of the last newline) into at most `procs` windows of PARALLEL_WINDOW bytes at
+    most, for one round of count_windows: [pos, b1, ...], or [pos] when there is nothing to cut."""
+    width = min(PARALLEL_WINDOW, -(-(size - pos) // procs))
+    bounds = [pos]
+    for k in range(1, procs + 1):
+        target = pos + k * width
+        b = next_line_start(f, target, size) if target < size else None
+        last = b is None
+        if last:
+            b = last_line_end(f, bounds[-1], size)
+        if b is None or b <= bounds[-1]:
+            break
+        bounds.append(b)
+        if last:
+            break
+    return bounds
 
 
 def count_newlines(buf, stop, pos, next_checkpoint):
@@ -125,6 +168,66 @@ def count_chunk(f, pos, limit, next_checkpoint):
 def count_window(real, start, end):
     """Lines of [start, end) (both line starts) as Builder.index_jsonl counts them, its checkpoint chain started at
     `start`: ([(offset, newlines before it, rows before it)], newlines, rows)."""
+    with open(real, 'rb') as f:
+        if os.fstat(f.fileno()).st_size < end:
+            raise ValueError('the file shrank')
+        try:
+            m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):
+            m = None
+        if m is not None:
+            try:
+                return count_mapped(m, start, end)
+            finally:
+                m.close()
+    return count_read(real, start, end)
+
+
+def count_mapped(m, start, end):
+    """count_window over the file's map `m` (end - 1 is a newline, so every find from a line start before it stops
+    there at the latest)."""
+    ck_bytes = CHECKPOINT_BYTES
+    found = []
+    lines = blanks = 0
+    ck = cur = start
+    dense = False
+    find = m.find
+    while cur < end:
+        seg_end = min(end, cur + SEGMENT)
+        if dense:
+            last = m.rfind(b'\n', cur, seg_end)
+            if last < 0:
+                dense = False
+                continue
+            buf = m[cur:last + 1]
+            here, n, n_rows = count_newlines(buf, len(buf), cur, ck)
+            for offset, before_lines, before_rows in here:
+                found.append((offset, lines + before_lines, lines - blanks + before_rows))
+                ck = offset + ck_bytes
+            lines += n
+            blanks += n - n_rows
+            dense = n * DENSE_LINE > len(buf)
+            cur = last + 1
+            continue
+        lines_then, cur_then = lines, cur
+        while cur < seg_end:
+            if cur >= ck:
+                found.append((cur, lines, lines - blanks))
+                ck = cur + ck_bytes
+            limit = ck if ck < seg_end else seg_end
+            while cur < limit:
+                nl = find(b'\n', cur)
+                lines += 1
+                # A line starting with a byte up to a space may hold only whitespace: a blank line, no row.
+                if m[cur] < 33 and not m[cur:nl].strip():
+                    blanks += 1
+                cur = nl + 1
+        dense = (lines - lines_then) * DENSE_LINE > cur - cur_then
+    return found, lines, lines - blanks
+
+
+def count_read(real, start, end):
+    """count_window with plain reads (a file that cannot be mapped)."""
     found = []
     rows = lines = 0
     next_ck = pos = start
@@ -146,7 +249,8 @@ def count_window(real, start, end):
 
 
 def count_windows(real, bounds):
-    """count_window over consecutive windows, each in a forked process; None if any failed (counted here then)."""
+    """count_window over consecutive windows, each in a forked process: for each, (its checkpoints as one flat
+    array of offset, newlines before, rows before, ..., newlines, rows); None if any failed (counted here then)."""
     children = []
     for a, b in zip(bounds, bounds[1:]):
         r, w = os.pipe()
@@ -156,7 +260,10 @@ def count_windows(real, bounds):
             try:
                 os.close(r)
                 found, lines, rows = count_window(real, a, b)
-                blob = struct.pack('<QQQ', len(found), lines, rows) + b''.join(CHECKPOINT.pack(*c) for c in found)
+                flat = array('Q', [v for c in found for v in c])
+                if sys.byteorder != 'little':
+                    flat.byteswap()
+                blob = struct.pack('<QQQ', len(found), lines, rows) + flat.tobytes()
                 with os.fdopen(w, 'wb') as out:
                     out.write(blob)
                 code = 0
@@ -176,7 +283,10 @@ def count_windows(real, bounds):
         if len(blob) != 24 + count * CHECKPOINT.size:
             ok = False
             continue
-        found = [CHECKPOINT.unpack_from(blob, 24 + i * CHECKPOINT.size) for i in range(count)]
+        found = array('Q')
+        found.frombytes(blob[24:])
+        if sys.byteorder != 'little':
+            found.byteswap()
         results.append((found, lines, rows))
     return results if ok else None
 

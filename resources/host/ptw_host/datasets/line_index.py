@@ -12,7 +12,9 @@ import fcntl
 import hashlib
 import json
 import os
+import sys
 import time
+from array import array
 
 from ptw_host.datasets import line_count
 from ptw_host.datasets.exact_json import load_row
@@ -139,6 +141,22 @@ class Builder(object):
         self.state['checkpoints'] += 1
         self.state['nextCheckpoint'] = offset + line_count.CHECKPOINT_BYTES
 
+    def checkpoints(self, found, lines, rows, first):
+        """Appends a window's checkpoints (a flat array: offset, newlines before, rows before, ...) counted from
+        `lines` newlines and `rows` rows; the first window's first one is dropped when it is the last saved."""
+        if first and len(found) >= 3 and found[0] <= self.state['nextCheckpoint'] - line_count.CHECKPOINT_BYTES:
+            found = found[3:]
+        if not found:
+            return
+        out = array('Q', found)
+        out[1::3] = array('Q', map((lines + 1).__add__, found[1::3]))
+        out[2::3] = array('Q', map(rows.__add__, found[2::3]))
+        if sys.byteorder != 'little':
+            out.byteswap()
+        self.ckpt.write(out.tobytes())
+        self.state['checkpoints'] += len(found) // 3
+        self.state['nextCheckpoint'] = found[-3] + line_count.CHECKPOINT_BYTES
+
     def run(self):
         os.makedirs(os.path.dirname(self.paths['state']), exist_ok=True)
         with open(self.real, 'rb') as f:
@@ -185,23 +203,17 @@ class Builder(object):
         if s['checkpoints'] == 0:
             self.checkpoint(0, 1, 0)
         s['tail'] = None
-        # A large stretch still to count: windows of it counted side by side, one process per core, in rounds.
+        # All but the last line counted in windows side by side, one process per core, in rounds (progress saved
+        # between them).
         size = os.fstat(f.fileno()).st_size
         procs = line_count.counting_processes()
-        while procs > 1 and size - pos > line_count.PARALLEL_MIN:
-            bounds = [pos]
-            for k in range(1, procs + 1):
-                b = line_count.next_line_start(f, pos + k * line_count.PARALLEL_WINDOW, size)
-                if b is None or b <= bounds[-1]:
-                    break
-                bounds.append(b)
-            results = line_count.count_windows(self.real, bounds) if len(bounds) >= 3 else None
+        while size - pos > line_count.PARALLEL_MIN:
+            bounds = line_count.window_bounds(f, pos, size, procs)
+            results = line_count.count_windows(self.real, bounds) if len(bounds) >= 2 else None
             if results is None:
                 break
-            for a, (found, n_lines, n_rows) in zip(bounds, results):
-                for offset, before_lines, before_rows in found:
-                    if offset > s['nextCheckpoint'] - line_count.CHECKPOINT_BYTES:
-                        self.checkpoint(offset, lines + before_lines + 1, rows + before_rows)
+            for k, (found, n_lines, n_rows) in enumerate(results):
+                self.checkpoints(found, lines, rows, first=k == 0)
                 lines += n_lines
                 rows += n_rows
             pos = bounds[-1]
