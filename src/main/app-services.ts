@@ -18,6 +18,7 @@ import { runsFeature } from './runs/runs-feature';
 import { bundlesFeature } from './runs/bundles-feature';
 import { catalogFeature } from './catalog/catalog-feature';
 import { liveFeature } from './live/live-feature';
+import type { DesktopNotifierOptions } from './monitor/desktop-notifier';
 import { monitorFeature } from './monitor/monitor-feature';
 import { replayFeature } from './replay/replay-feature';
 import { trajectoryFeature } from './trajectory/trajectory-feature';
@@ -60,6 +61,8 @@ export async function createAppServices(options: {
   backgroundSync?: boolean;
   /** For tests: the app's resources/ folder (found from the bundle's location otherwise). */
   resourcesDir?: string;
+  /** Electron's `Notification` and the window to focus on a click: the desktop app's own notifications. */
+  desktopNotifications?: DesktopNotifierOptions;
 }): Promise<AppServices> {
   const { home, shell, resourcesDir } = options;
   const firstStart = !existsSync(home);
@@ -73,6 +76,7 @@ export async function createAppServices(options: {
   const profile = (host: string) => hosts.hostStore.get(host);
   const session = (host: string) => hosts.session(host);
   const secrets = secretsFeature({ home, env: options.env ?? process.env, encryption: options.encryption });
+  const replay = replayFeature({ home, events });
   const runs = runsFeature({
     home,
     events,
@@ -84,6 +88,8 @@ export async function createAppServices(options: {
     by,
     resourcesDir,
     usedHosts: () => hosts.checkedHosts(),
+    // The app and `ptw serve` index a run's cast as it is mirrored (a CLI command exits before that would pay).
+    ...(shell === 'cli' ? {} : { onRecordChanged: (id: string) => replay.replay.prepareRun(id) }),
   });
   const runsChanged = (): void =>
     void runs.runs.list().then(
@@ -125,8 +131,13 @@ export async function createAppServices(options: {
       importExample: firstStart && shell === 'electron',
     }),
     live,
-    monitorFeature({ home, events, session: (host) => hosts.session(host, { background: true }) }),
-    replayFeature({ home, events }),
+    monitorFeature({
+      home,
+      events,
+      session: (host) => hosts.session(host, { background: true }),
+      desktopNotifications: options.desktopNotifications,
+    }),
+    replay,
     trajectory,
     checkpointsFeature(onRun),
     datasetsFeature(onRun),

@@ -28,7 +28,7 @@ export const SEGMENT_BYTES = 1024 * 1024;
 export const KEYFRAME_SCROLLBACK = 200;
 const MAX_PROBLEMS = 100;
 /** Bytes read per step while indexing: each step's lines are parsed synchronously. */
-const INDEX_READ_BYTES = 256 * 1024;
+const INDEX_READ_BYTES = 1024 * 1024;
 const INDEX_SCHEMA = 3;
 /** Bytes at the end of the indexed part whose hash tells, when the cast has grown, that it only grew. */
 const TAIL_CHECK_BYTES = 64 * 1024;
@@ -81,6 +81,13 @@ export interface BuildOptions {
   worker?: boolean;
   /** Told where the terminal runs once indexing starts (a worker may fail to start: then this thread). */
   onStart?: (where: { worker: boolean }) => void;
+  /**
+   * Index only up to the last complete line: for a cast another writer is appending to (a run's mirror, while it
+   * syncs), whose last line may be half written. A standalone file is indexed whole (its last line may lack `\n`).
+   */
+  completeLinesOnly?: boolean;
+  /** Stops a build (the app closing): the cache is left as it was and the build rejects. */
+  signal?: AbortSignal;
 }
 
 export const WORKER_MIN_BYTES = 2 * 1024 * 1024;
@@ -104,6 +111,7 @@ export class CastIndex {
   /** The cached index when it still matches the cast, else a fresh one (written to the cache). */
   static async open(castFile: string, cacheDir: string, options: BuildOptions = {}): Promise<CastIndex> {
     const info = await statCast(castFile);
+    if (options.completeLinesOnly) info.size = await completeLinesEnd(castFile, info.size);
     const cached = await readCached(cacheDir);
     if (
       cached &&
@@ -117,6 +125,13 @@ export class CastIndex {
     const resume = cached && (await canResume(castFile, cacheDir, cached, info, options)) ? cached : undefined;
     const built = await buildIndex(castFile, cacheDir, info, options, resume);
     return new CastIndex(castFile, cacheDir, built);
+  }
+
+  /** This index as an open that found it made sees it (no build time). */
+  reused(): CastIndex {
+    return this.stored.buildMs === 0
+      ? this
+      : new CastIndex(this.castFile, this.cacheDir, { ...this.stored, buildMs: 0 });
   }
 
   /** Whether the cast changed since this index was made. */
@@ -236,6 +251,14 @@ async function statCast(castFile: string): Promise<{ size: number; mtimeMs: numb
     }
     throw err;
   }
+}
+
+/** Where the last complete line of the first `size` bytes ends (`size` when none is found in the last MiB). */
+async function completeLinesEnd(castFile: string, size: number): Promise<number> {
+  const start = Math.max(0, size - 1024 * 1024);
+  const tail = await readRange(castFile, start, size - start);
+  const nl = tail.lastIndexOf(0x0a);
+  return nl < 0 ? size : start + nl + 1;
 }
 
 async function readCached(cacheDir: string): Promise<StoredCastIndex | null> {
@@ -405,6 +428,7 @@ async function buildIndex(
       problem(lineNo, `a line of ${bytes} bytes is longer than a cast event can be; skipped`);
     },
     async chunk(bytesDone: number) {
+      options.signal?.throwIfAborted();
       await drain();
       const now = performance.now();
       if (options.onProgress && (now - lastProgress > 200 || bytesDone >= info.size)) {
@@ -493,6 +517,9 @@ async function buildIndex(
     await drain();
     await (maker as KeyframeMaker | null)?.waitBelow(0);
     await keyframeWrites;
+  } catch (err) {
+    await rm(keyframesTmp, { force: true }).catch(() => undefined);
+    throw err;
   } finally {
     await keyframeWrites.catch(() => undefined);
     await keyframesOut.close();

@@ -7,9 +7,10 @@ import { ReplayService } from './replay-service';
 export function replayFeature(deps: {
   home: string;
   events: EventHub;
-}): FeatureRegistration<keyof typeof replayCommands> {
+}): FeatureRegistration<keyof typeof replayCommands> & { replay: ReplayService } {
   const replay = new ReplayService({ home: deps.home, onProgress: (p) => deps.events.emit('replay.indexProgress', p) });
   return {
+    replay,
     handlers: {
       'replay.open': ({ id }) => replay.openRun(id),
       'replay.openFile': ({ path }) => replay.openPath(path),
@@ -17,5 +18,6 @@ export function replayFeature(deps: {
       'replay.segment': ({ id, n }) => replay.segment(id, n),
       'replay.search': ({ id, query, limit }) => replay.search(id, query, limit),
     },
+    dispose: () => replay.dispose(),
   };
 }

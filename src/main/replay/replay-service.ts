@@ -15,6 +15,10 @@ export class ReplayService {
   private readonly open = new Map<string, Promise<CastIndex>>();
   /** Casts opened by path (`replay.openFile`): their key, the file and where its index is cached. */
   private readonly files = new Map<string, { castFile: string; cacheDir: string }>();
+  /** Runs whose index is being brought up to their mirrored cast in the background, and those to do once more. */
+  private readonly preparing = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly options: {
@@ -66,6 +70,43 @@ export class ReplayService {
     return { castFile: path.join(dir, 'terminal.cast'), cacheDir: path.join(dir, '.replay') };
   }
 
+  /**
+   * Indexes what a sync just added to a run's mirrored cast, in the background (the terminal in a worker thread
+   * when there is much to do), so the first open of its Replay tab finds the index made, as a reopen does. Syncs
+   * arriving meanwhile are folded into one more pass. A run without a cast yet is left alone.
+   */
+  prepareRun(id: string): void {
+    if (this.stopping.signal.aborted || !isRunId(id)) return;
+    if (this.preparing.has(id)) {
+      this.again.add(id);
+      return;
+    }
+    const { castFile, cacheDir } = this.runCast(id);
+    const pass = async (): Promise<void> => {
+      do {
+        this.again.delete(id);
+        const info = await stat(castFile).catch(() => null);
+        if (!info?.isFile() || info.size === 0) return;
+        await this.index(id, castFile, cacheDir, { completeLinesOnly: true }).catch(() => undefined);
+      } while (this.again.has(id) && !this.stopping.signal.aborted);
+    };
+    this.preparing.set(
+      id,
+      pass().finally(() => this.preparing.delete(id)),
+    );
+  }
+
+  /** Resolves when the run's background indexing (if any) has ended. */
+  async prepared(id: string): Promise<void> {
+    await this.preparing.get(id);
+  }
+
+  /** Stops background indexing (the cache stays as it was) and waits for it to end. */
+  async dispose(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all([...this.preparing.values()]);
+  }
+
   async openRun(id: string): Promise<ReplayIndex> {
     const { castFile, cacheDir } = this.runCast(id);
     return (await this.index(id, castFile, cacheDir)).toContract(id);
@@ -99,15 +140,24 @@ export class ReplayService {
     return this.index(id, castFile, cacheDir);
   }
 
-  private async index(id: string, castFile: string, cacheDir: string): Promise<CastIndex> {
+  private async index(
+    id: string,
+    castFile: string,
+    cacheDir: string,
+    background: { completeLinesOnly?: boolean } = {},
+  ): Promise<CastIndex> {
     const existing = this.open.get(id);
     if (existing) {
       const index = await existing.catch(() => null);
-      if (index && index.castFile === castFile && !(await index.stale())) return index;
+      if (index && index.castFile === castFile && !(await index.stale())) return index.reused();
       // Another caller may have started the rebuild while this one checked.
-      if (this.open.get(id) !== existing) return this.index(id, castFile, cacheDir);
+      if (this.open.get(id) !== existing) return this.index(id, castFile, cacheDir, background);
     }
+    // A background pass may stop at the last whole line; an open indexes the file as it is then (the mirror writes
+    // whole lines, so for a run's cast the two agree whenever no sync is writing).
     const building = CastIndex.open(castFile, cacheDir, {
+      ...background,
+      signal: this.stopping.signal,
       onProgress: (bytesDone, bytesTotal) => this.options.onProgress?.({ id, bytesDone, bytesTotal, done: false }),
     });
     this.open.set(id, building);

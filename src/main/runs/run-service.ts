@@ -54,6 +54,8 @@ export interface RunServiceOptions {
   onIntegrityChanged?: (runId: string, verdict: IntegrityVerdict['verdict'] | null) => void;
   /** The cache of finished runs' summaries (a test counts the summaries made through it); a new one by default. */
   summaryCache?: SummaryCache;
+  /** A sync copied something new into the run's mirror (Replay indexes the cast's new part in the background). */
+  onRecordChanged?: (runId: string) => void;
 }
 
 export type ControlRequest = { action: 'stop' } | { action: 'kill' } | { action: 'extend'; seconds: number };
@@ -350,6 +352,7 @@ export class RunService {
     if (result.changed) {
       this.announced.touch(id);
       void this.emitIfChanged();
+      this.options.onRecordChanged?.(id);
     }
     // A verdict the host's supervisor wrote (a live or final integrity pass): an open run view and the
     // notification watcher hear it at once.

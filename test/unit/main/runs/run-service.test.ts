@@ -125,6 +125,7 @@ describe('RunService', () => {
       }
     }
     const announced: RunSummary[][] = [];
+    const recordChanged: string[] = [];
     const announcement = async (count: number) => {
       for (let i = 0; i < 100 && announced.length < count; i++) await new Promise((r) => setTimeout(r, 50));
       expect(announced).toHaveLength(count);
@@ -140,6 +141,7 @@ describe('RunService', () => {
       by: 'app',
       onChanged: (list) => announced.push(list),
       summaryCache: new CountingCache(),
+      onRecordChanged: (id) => recordChanged.push(id),
     });
     // Found on the host: the first announcement reads every run.
     expect((await service.discover('box')).mirrored).toEqual([ID]);
@@ -149,7 +151,10 @@ describe('RunService', () => {
     expect(new Set(read).size).toBe(41);
 
     read.length = 0;
+    recordChanged.length = 0;
     expect((await service.sync(ID)).changed).toBe(true);
+    // Told, so that Replay indexes the cast's new part now rather than at the first open.
+    expect(recordChanged).toEqual([ID]);
     const second = await announcement(2);
     expect(read).toEqual([ID]);
     expect(second).toHaveLength(41);
