@@ -217,6 +217,45 @@ class IndexTest(unittest.TestCase):
             self.assertEqual(content[:offset].count(b"\n") + 1, line)
             self.assertEqual(row, max(0, line - 3))
 
+    def test_search_finds_hits_across_steps_and_numbers_them_from_the_index(self):
+        rng = random.Random(3)
+        lines = []
+        for i in range(400):
+            kind = rng.randrange(9)
+            if kind == 0:
+                lines.append(b"")
+            elif kind == 1:
+                lines.append(b" \t\r")
+            elif kind == 2:
+                lines.append(b'{"t": "a ZeBrA and a zebra %d"}' % i)
+            elif kind == 3:
+                lines.append(b'{"t": "zebr')  # broken JSON holding most of the query: no hit
+            else:
+                lines.append(b'{"t": "%s %d"}' % (b"q" * rng.randrange(0, 300), i))
+        lines.append(b'{"t": "the last zebra, no newline"}')
+        content = b"\n".join(lines)
+        with open(os.path.join(self.ws, "z.jsonl"), "wb") as f:
+            f.write(content)
+        expected, row = [], 0
+        for number, raw in enumerate(lines, 1):
+            if raw.strip() == b"":
+                continue
+            if b"zebra" in raw.lower() and raw.endswith(b'"}'):
+                expected.append((row, number))
+            row += 1
+        self.build("z.jsonl")
+        saved = search.SEARCH_CHUNK
+        search.SEARCH_CHUNK = 7
+        try:
+            for cache_dir in (None, self.cache):
+                args = type("A", (), {"workspace": self.ws, "file": "z.jsonl", "query": "ZEBRA", "limit": 1000,
+                                      "stream": False, "cache_dir": cache_dir})
+                result = search.cmd_search(args)
+                self.assertEqual([(h["row"], h["line"]) for h in result["hits"]], expected, cache_dir)
+                self.assertEqual(result["scannedBytes"], len(content))
+        finally:
+            search.SEARCH_CHUNK = saved
+
     def test_search_numbers_rows_as_the_index_does(self):
         rows = [b'{"t": "plain %d"}' % i for i in range(200)]
         rows[150] = b'{"t": "the Needle here"}'

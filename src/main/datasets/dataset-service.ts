@@ -605,6 +605,8 @@ export class DatasetService {
     const source = await this.hostFile(t, file);
     const args = ['search', '--workspace', source.workspace, '--file', source.file, '--query', query];
     args.push('--limit', String(limit));
+    // The file's own index (a converted Parquet file has none) numbers the hits' rows once it is finished.
+    if (!source.converted) args.push('--cache-dir', inspectDir(t.runDir));
     const run = (): Promise<DatasetSearch> =>
       stream && t.session.stream
         ? this.streamSearch(t, file, args, stream)

@@ -14,7 +14,7 @@ that object or, when the command cannot answer at all, `{"error": {"code", "mess
     python3 ptw-host.pyz data stat     --workspace W --file REL                          (real path, size)
     python3 ptw-host.pyz data page     --workspace W --file REL --offset N --limit M       (JSON arrays)
     python3 ptw-host.pyz data stats    --workspace W --file REL [--seed 1] [--near-max-rows 50000]
-    python3 ptw-host.pyz data search   --workspace W --file REL --query Q [--limit 200] [--stream]
+    python3 ptw-host.pyz data search   --workspace W --file REL --query Q [--limit 200] [--stream] [--cache-dir C]
     python3 ptw-host.pyz data overlap  --workspace W --file REL --test PATH [--test PATH] [--n 13] [--max-hits 1000]
     python3 ptw-host.pyz data find-test --dir D [--dir D]
 
@@ -60,6 +60,8 @@ def main(argv):
             s.add_argument('--near-max-rows', type=int, default=50000)
             s.add_argument('--max-groups', type=int, default=100)
         if name == 'search':
+            # The file's index, when finished, numbers the rows of hits without counting up to them.
+            s.add_argument('--cache-dir')
             s.add_argument('--query', required=True)
             s.add_argument('--limit', type=int, default=200)
             s.add_argument('--stream', action='store_true')

@@ -183,10 +183,10 @@ def count_window(real, start, end):
     return count_read(real, start, end)
 
 
-def count_mapped(m, start, end):
+def count_mapped(m, start, end, ck_bytes=None):
     """count_window over the file's map `m` (end - 1 is a newline, so every find from a line start before it stops
-    there at the latest)."""
-    ck_bytes = CHECKPOINT_BYTES
+    there at the latest); `ck_bytes`: the checkpoint spacing (CHECKPOINT_BYTES unless given)."""
+    ck_bytes = ck_bytes or CHECKPOINT_BYTES
     found = []
     lines = blanks = 0
     ck = cur = start
