@@ -1,5 +1,6 @@
 import { createContractClient } from '../shared/rpc/contract-client';
 import { createAppStore, type AppStore } from './store/app-store';
+import { desktopNotifier } from './store/notifier';
 import { bindServeConnection } from './store/bind-serve-connection';
 import type { TransportSelection } from './transport/select-transport';
 
@@ -14,11 +15,17 @@ export function startApp(selection: Exclude<TransportSelection, { kind: 'missing
     console.warn(`Ignored malformed ${event} event: ${problem}`);
 
   if (selection.kind === 'electron') {
-    const store = createAppStore(createContractClient(selection.transport, { onInvalidEvent }), {
-      shell: { kind: 'electron' },
-    });
+    const client = createContractClient(selection.transport, { onInvalidEvent });
+    const notifier = desktopNotifier(client);
+    const store = createAppStore(client, { shell: { kind: 'electron' }, notifier });
     void store.refresh();
-    return { store, dispose: () => store.dispose() };
+    return {
+      store,
+      dispose: () => {
+        store.dispose();
+        notifier.dispose?.();
+      },
+    };
   }
 
   const { connection } = selection;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUN_NOTIFICATION_KINDS } from './monitor/run-notifications';
 
 /**
  * Live monitoring of runs: GPU samples, budget, notifications (issue 5).
@@ -114,6 +115,17 @@ export const gpuProcessesSchema = z.object({
 });
 export type GpuProcesses = z.infer<typeof gpuProcessesSchema>;
 
+/** A desktop notification as the renderer decided it (`runNotifications`); the desktop app shows it natively. */
+export const runNotificationSchema = z
+  .object({
+    key: z.string().min(1).max(500),
+    kind: z.enum(RUN_NOTIFICATION_KINDS),
+    runId,
+    title: z.string().max(500),
+    body: z.string().max(2_000),
+  })
+  .strict();
+
 export const monitorCommands = {
   /** A run's GPU samples from its local mirror: the whole run downsampled, and the latest seconds at 1 Hz. */
   'monitor.gpu': {
@@ -132,10 +144,17 @@ export const monitorCommands = {
   'monitor.overview': { input: z.object({}).strict(), output: z.array(runMonitorSchema) },
   'monitor.getSettings': { input: z.object({}).strict(), output: monitorSettingsSchema },
   'monitor.setSettings': { input: monitorSettingsSchema.partial().strict(), output: monitorSettingsSchema },
+  /**
+   * Shows a notification with the desktop's own API (Electron's `Notification` in the app; `shown: false` where there
+   * is none, e.g. `ptw serve`, whose page uses the browser's). One per key, however many windows ask.
+   */
+  'monitor.notify': { input: runNotificationSchema, output: z.object({ shown: z.boolean() }) },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const monitorEvents = {
   /** Every run's at-a-glance facts, sent when any of them changes (each second while a run samples its GPUs). */
   'monitor.changed': z.array(runMonitorSchema),
   'monitor.settingsChanged': monitorSettingsSchema,
+  /** A desktop notification shown by `monitor.notify` was clicked: to the window that asked for it. */
+  'monitor.notificationClicked': z.object({ key: z.string(), runId }),
 } as const satisfies Record<string, z.ZodType>;

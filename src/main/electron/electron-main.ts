@@ -1,7 +1,7 @@
 // The thin Electron shell: one hardened window over the same services `ptw serve` uses.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BrowserWindow, app, ipcMain, nativeTheme, safeStorage, session, shell } from 'electron';
+import { BrowserWindow, Notification, app, ipcMain, nativeTheme, safeStorage, session, shell } from 'electron';
 import { createAppServices } from '../app-services';
 import { resolvePtwHome } from '../services/ptw-home';
 import { registerIpcTransport } from '../transports/ipc-transport';
@@ -24,12 +24,27 @@ async function main(): Promise<void> {
   await app.whenReady();
   applySessionSecurity(session.defaultSession);
 
-  // Agent keys set in the app are encrypted with the OS keychain (Keychain, DPAPI, libsecret).
-  const services = await createAppServices({ home: resolvePtwHome(), shell: 'electron', encryption: safeStorage });
+  const windows = new Set<BrowserWindow>();
+  // Agent keys set in the app are encrypted with the OS keychain (Keychain, DPAPI, libsecret); run notifications
+  // are the OS's own, through Electron (a click brings the window forward).
+  const services = await createAppServices({
+    home: resolvePtwHome(),
+    shell: 'electron',
+    encryption: safeStorage,
+    desktopNotifications: {
+      Notification,
+      focus: () => {
+        const win = [...windows].find((w) => !w.isDestroyed());
+        if (!win) return;
+        if (win.isMinimized()) win.restore();
+        win.show();
+        win.focus();
+      },
+    },
+  });
   // Native controls (scrollbars, menus) follow the user's theme choice too.
   nativeTheme.themeSource = (await services.prefs.get().catch(() => ({ theme: 'system' as const }))).theme;
   const disposeTheme = services.prefs.onChange((p) => (nativeTheme.themeSource = p.theme));
-  const windows = new Set<BrowserWindow>();
 
   const disposeIpc = registerIpcTransport({
     ipc: ipcMain,

@@ -2,6 +2,7 @@ import type { monitorCommands } from '../../shared/contract-monitor';
 import type { HostSession } from '../hosts/host-exec-types';
 import type { EventHub } from '../rpc/contract-router';
 import type { FeatureRegistration } from '../rpc/feature-registration';
+import { DesktopNotifier, type DesktopNotifierOptions } from './desktop-notifier';
 import { MonitorService } from './monitor-service';
 
 /**
@@ -13,6 +14,8 @@ export function monitorFeature(deps: {
   events: EventHub;
   /** A background session: it never asks a person anything. */
   session(host: string): Promise<HostSession>;
+  /** The desktop app's own notifications (Electron's `Notification`); none under `ptw serve` and the CLI. */
+  desktopNotifications?: DesktopNotifierOptions | undefined;
 }): FeatureRegistration<keyof typeof monitorCommands> {
   const { events } = deps;
   const monitor = new MonitorService({
@@ -22,6 +25,7 @@ export function monitorFeature(deps: {
     emit: (list) => events.emit('monitor.changed', list),
     emitSettings: (settings) => events.emit('monitor.settingsChanged', settings),
   });
+  const notifier = deps.desktopNotifications && new DesktopNotifier(deps.desktopNotifications);
   return {
     handlers: {
       'monitor.gpu': ({ id, maxPoints, tailSeconds }) => monitor.gpu(id, maxPoints, tailSeconds),
@@ -29,6 +33,12 @@ export function monitorFeature(deps: {
       'monitor.overview': () => monitor.overview(),
       'monitor.getSettings': () => monitor.settings(),
       'monitor.setSettings': (patch) => monitor.setSettings(patch),
+      'monitor.notify': (n, ctx) => ({
+        shown:
+          notifier?.show(n, () =>
+            events.emitTo(ctx.peerId, 'monitor.notificationClicked', { key: n.key, runId: n.runId }),
+          ) ?? false,
+      }),
     },
     start: () => monitor.start(),
     dispose: () => monitor.dispose(),

@@ -29,6 +29,7 @@ export function watchRunNotifications(app: AppStore): () => void {
       score: r.score ?? null,
       error: r.error ?? null,
       gpuIdle: monitor.runs.get(r.id)?.idle ?? null,
+      budgetWarning: monitor.runs.get(r.id)?.warnings.at(-1) ?? null,
     }));
     if (previous !== null) {
       const due = runNotifications(previous, facts, sent);

@@ -1,10 +1,12 @@
 import type { RunNotification } from '../../shared/monitor/run-notifications';
+import type { ContractClient } from '../../shared/rpc/contract-client';
 
-/** What shows a notification: the web Notification API, in a browser and in Electron alike. */
+/** What shows a notification: the web Notification API in a browser, the OS's own through main in the desktop app. */
 export interface Notifier {
   permission(): NotificationPermission | 'unsupported';
   request(): Promise<NotificationPermission | 'unsupported'>;
   show(notification: RunNotification, onClick: () => void): void;
+  dispose?(): void;
 }
 
 export const webNotifier: Notifier = {
@@ -24,3 +26,34 @@ export const webNotifier: Notifier = {
     };
   },
 };
+
+/**
+ * The desktop app's notifier (issue 19): the same notifications, shown by main with Electron's `Notification`
+ * (`monitor.notify`), which needs no page permission; a click comes back as `monitor.notificationClicked`.
+ */
+export function desktopNotifier(client: ContractClient): Notifier {
+  const clicks = new Map<string, () => void>();
+  const unsubscribe = client.on('monitor.notificationClicked', ({ key }) => {
+    const onClick = clicks.get(key);
+    clicks.delete(key);
+    onClick?.();
+  });
+  return {
+    permission: () => 'granted',
+    request: () => Promise.resolve('granted'),
+    show(n, onClick) {
+      clicks.set(n.key, onClick);
+      void client.call('monitor.notify', n).then((reply) => {
+        // Where the OS has no notifications, the page's own API is the fallback.
+        if (!(reply.ok && reply.data.shown)) {
+          clicks.delete(n.key);
+          webNotifier.show(n, onClick);
+        }
+      });
+    },
+    dispose: () => {
+      clicks.clear();
+      unsubscribe();
+    },
+  };
+}

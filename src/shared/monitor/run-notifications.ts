@@ -1,13 +1,21 @@
 /**
  * Which desktop notifications a change in the runs calls for: the agent finished, the run failed, it was
- * evaluated, its GPUs went idle. Pure, so "one per transition, never spam" is tested rather than hoped for:
+ * evaluated, its GPUs went idle, the supervisor warned that its budget runs out. Pure, so "one per transition, never spam" is tested rather than hoped for:
  *
  * - a run seen for the first time is a baseline (opening the app shows no history of notifications);
  * - each notification has a key, and a key is never sent twice (a reconnect replaying the same list is silent);
  * - an idle alert is keyed by when the quiet stretch began, so the GPUs going busy and idle again alerts again.
  */
 
-export type RunNotificationKind = 'finished' | 'failed' | 'evaluated' | 'gpu-idle' | 'integrity-flag';
+export const RUN_NOTIFICATION_KINDS = [
+  'finished',
+  'failed',
+  'evaluated',
+  'gpu-idle',
+  'budget-warning',
+  'integrity-flag',
+] as const;
+export type RunNotificationKind = (typeof RUN_NOTIFICATION_KINDS)[number];
 
 /** What the notifier needs to know of a run: its summary's facts and its GPU idle status. */
 export interface RunWatchFacts {
@@ -20,6 +28,8 @@ export interface RunWatchFacts {
   readonly error: string | null;
   /** Null when not known (the monitor has not reported on this run yet). */
   readonly gpuIdle: { readonly idle: boolean; readonly since: number | null; readonly quietMs: number } | null;
+  /** The latest budget warning the supervisor wrote into the agent's terminal (the monitor's), if any. */
+  readonly budgetWarning?: { readonly t: number; readonly secondsLeft: number } | null;
 }
 
 export interface RunNotification {
@@ -49,6 +59,10 @@ function agentDone(facts: RunWatchFacts): boolean {
 
 function name(facts: RunWatchFacts): string {
   return facts.label || facts.id;
+}
+
+function budgetLeft(seconds: number): string {
+  return seconds >= 120 ? `${Math.round(seconds / 60)} minutes` : `${Math.max(0, Math.round(seconds))} seconds`;
 }
 
 function minutes(ms: number): string {
@@ -95,6 +109,16 @@ export function runNotifications(
         runId: now.id,
         title: `Run evaluated: ${name(now)}`,
         body: now.score === null ? 'The evaluation finished.' : `Score ${now.score.toFixed(1)}.`,
+      });
+    }
+    const warning = now.budgetWarning;
+    if (warning && warning.t !== before.budgetWarning?.t && !agentDone(now)) {
+      add({
+        key: `${now.id}:budget-warning:${warning.t}`,
+        kind: 'budget-warning',
+        runId: now.id,
+        title: `Budget warning: ${name(now)}`,
+        body: `${budgetLeft(warning.secondsLeft)} of the agent's budget left.`,
       });
     }
     const idle = now.gpuIdle;

@@ -79,4 +79,25 @@ describe('runNotifications', () => {
     const quiet = facts('stopping', { stoppedAt: 1, gpuIdle: { idle: true, since: 1, quietMs: 20 * 60_000 } });
     expect(runNotifications(map(facts('stopping', { stoppedAt: 1 })), [quiet], none)).toEqual([]);
   });
+
+  it('warns once per budget warning the supervisor wrote, while the agent works', () => {
+    const warned = facts('running', { budgetWarning: { t: 5000, secondsLeft: 600 } });
+    const out = runNotifications(map(facts('running', { budgetWarning: null })), [warned], none);
+    expect(out).toEqual([
+      {
+        key: 'r1:budget-warning:5000',
+        kind: 'budget-warning',
+        runId: 'r1',
+        title: 'Budget warning: gsm8k try',
+        body: "10 minutes of the agent's budget left.",
+      },
+    ]);
+    // The same warning seen again is not news; the next one is, in seconds near the end.
+    expect(runNotifications(map(warned), [warned], none)).toEqual([]);
+    const last = facts('running', { budgetWarning: { t: 9000, secondsLeft: 60 } });
+    expect(runNotifications(map(warned), [last], none)[0]?.body).toBe("60 seconds of the agent's budget left.");
+    // None once the agent has stopped.
+    const stopped = facts('stopping', { stoppedAt: 1, budgetWarning: { t: 9500, secondsLeft: 0 } });
+    expect(runNotifications(map(last), [stopped], none).map((n) => n.kind)).toEqual(['finished']);
+  });
 });
