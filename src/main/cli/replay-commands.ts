@@ -55,8 +55,21 @@ export function addReplayCommand(
       const services = await open();
       let keep = false;
       // A file that cannot be read as a cast is a refusal that reaches runCli: printed, exit 2.
+      // The first sight of a file indexes it (seconds for a large one): progress on a terminal, on one line.
+      const stopProgress = io.isInteractive
+        ? services.events.listen((event, payload) => {
+            if (event !== 'replay.indexProgress') return;
+            const p = payload as { bytesDone: number; bytesTotal: number; done: boolean };
+            const mb = (n: number) => (n / 1048576).toFixed(0);
+            io.err(
+              p.done
+                ? '\r\x1b[K'
+                : `\rIndexing ${mb(p.bytesDone)} of ${mb(p.bytesTotal)} MB (${Math.floor((100 * p.bytesDone) / Math.max(1, p.bytesTotal))}%)…`,
+            );
+          })
+        : () => undefined;
       try {
-        const index = await services.router.call('replay.openFile', { path: file }, cli);
+        const index = await services.router.call('replay.openFile', { path: file }, cli).finally(stopProgress);
         if (opts.info || opts.json) {
           io.out(opts.json ? `${JSON.stringify(index, null, 2)}\n` : formatReplayInfo(file, index));
           return;

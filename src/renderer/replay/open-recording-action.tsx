@@ -4,6 +4,7 @@ import type { AppErrorData } from '../../shared/errors';
 import { formatDuration } from '../../shared/runs/duration';
 import { PathImport } from '../shell/path-import';
 import { useAppStore } from '../store/store-context';
+import { useEvent } from '../store/use-query';
 import { ReplayPlayer } from './replay-view';
 
 /**
@@ -24,6 +25,16 @@ export function recordingKeyFromHash(hash: string): string | null {
 export function OpenRecordingAction({ onOpen }: { onOpen: (index: ReplayIndex) => void }) {
   const runCommand = useAppStore((s) => s.queries.run);
   const [fromUrl, setFromUrl] = useState<AppErrorData | null>(null);
+  /** Opens in flight: a recording seen for the first time is indexed before the reply, with progress meanwhile. */
+  const [opening, setOpening] = useState(0);
+  const whileOpening = async <T,>(work: Promise<T>): Promise<T> => {
+    setOpening((n) => n + 1);
+    try {
+      return await work;
+    } finally {
+      setOpening((n) => n - 1);
+    }
+  };
 
   useEffect(() => {
     const key = recordingKeyFromHash(window.location.hash);
@@ -44,7 +55,7 @@ export function OpenRecordingAction({ onOpen }: { onOpen: (index: ReplayIndex) =
         fieldLabel="An asciicast file (.cast, v2 or v3), a path on the machine running the app"
         placeholder="/data/recordings/session.cast"
         onImport={async (path) => {
-          const reply = await runCommand('replay.openFile', { path });
+          const reply = await whileOpening(runCommand('replay.openFile', { path }));
           if (!reply.ok) return reply.error;
           onOpen(reply.data);
           return null;
@@ -52,6 +63,7 @@ export function OpenRecordingAction({ onOpen }: { onOpen: (index: ReplayIndex) =
       >
         <RecordingDrop onOpen={onOpen} />
       </PathImport>
+      {opening > 0 ? <RecordingIndexProgress /> : null}
       {fromUrl ? (
         <p className="inline-error" role="alert" data-testid="open-recording-url-error">
           Could not open the recording: {fromUrl.message}
@@ -75,6 +87,24 @@ export function RecordingView({ index, onClose }: { index: ReplayIndex; onClose:
       </p>
       <ReplayPlayer key={index.id} runId={index.id} runStartedAt={index.header.startedAt} />
     </section>
+  );
+}
+
+/**
+ * How far indexing of a recording opened by path has got (a 1 GB file takes a while the first time; later opens
+ * use the index kept under PTW_HOME/replay-files/). Its key is only known from the reply, so any recording's.
+ */
+function RecordingIndexProgress() {
+  const [progress, setProgress] = useState({ done: 0, total: 0 });
+  useEvent('replay.indexProgress', (p) => {
+    if (p.id.startsWith('file-') && !p.done) setProgress({ done: p.bytesDone, total: p.bytesTotal });
+  });
+  if (progress.total === 0) return null;
+  return (
+    <div className="replay-loading" data-testid="open-recording-progress">
+      <span className="muted">Indexing the recording…</span>{' '}
+      <progress className="replay-progress" value={progress.done} max={progress.total} aria-label="Indexing progress" />
+    </div>
   );
 }
 
