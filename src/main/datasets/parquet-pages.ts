@@ -1,4 +1,4 @@
-import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import type { AsyncBuffer, ColumnChunk, FileMetaData } from 'hyparquet';
 import { AppError } from '../../shared/errors';
 import type { DatasetRow } from '../../shared/contract-datasets';
 import type { HostSession } from '../hosts/host-exec-types';
@@ -14,6 +14,25 @@ interface OpenFile {
   metadata: FileMetaData;
   /** Bytes read over SFTP for this file so far (the benchmark reports it). */
   bytesRead: number;
+  /** Page locations found by walking the page headers of column chunks without an offset index. */
+  walked: Map<string, WalkedChunk>;
+}
+
+/** As hyparquet's PageLocation (an offset index entry: the page's header included in its size). */
+interface PageLocation {
+  offset: bigint;
+  compressed_page_size: number;
+  first_row_index: bigint;
+}
+
+/** A column chunk's data pages found so far, from its start: where the next header is, rows before it. */
+interface WalkedChunk {
+  pages: PageLocation[];
+  next: number;
+  rows: number;
+  end: number;
+  /** The walk under way (one at a time per chunk). */
+  busy: Promise<unknown>;
 }
 
 const open = new Map<string, Promise<OpenFile>>();
@@ -23,6 +42,10 @@ const MAX_OPEN = 16;
 // hyparquet is an ES module; a dynamic import keeps the CommonJS bundle loading it lazily.
 let loaded: Promise<typeof import('hyparquet')> | undefined;
 const hyparquet = (): Promise<typeof import('hyparquet')> => (loaded ??= import('hyparquet'));
+// The page header reader, which the package exports under src/ only (its `./src/*.js` export).
+let headerReader: Promise<typeof import('hyparquet/src/column.js')> | undefined;
+const hyparquetColumn = (): Promise<typeof import('hyparquet/src/column.js')> =>
+  (headerReader ??= import('hyparquet/src/column.js'));
 
 /** Loads the Parquet reader ahead of the first Parquet page (tens of ms), e.g. while the host connects. */
 export function warmParquetReader(): void {
@@ -63,6 +86,7 @@ async function openParquet(session: HostSession, key: string, file: string, size
           size,
           file: file$,
           metadata,
+          walked: new Map<string, WalkedChunk>(),
           get bytesRead() {
             return state.bytesRead;
           },
@@ -96,12 +120,17 @@ export async function readParquetPage(
   try {
     // Only the row groups the page touches (the first one for a first look), and within them only the pages the
     // rows are on when the file has an offset index (issue 21).
+    // Row groups without an offset index (pyarrow's default): the pages the rows are on, found by walking page
+    // headers from the chunk's start, instead of the whole column chunk (megabytes for a first look).
+    const pageLocationsByGroup = await walkedPageLocations(parquet, offset, rowEnd);
     objects = await parquetReadObjects({
       file: parquet.file,
       metadata: parquet.metadata,
       rowStart: offset,
       rowEnd,
       useOffsetIndex: true,
+      // Not in hyparquet's option types: the page locations its planner takes from an offset index (plan.js).
+      ...({ pageLocationsByGroup } as object),
     });
   } catch (err) {
     throw new AppError(
@@ -114,6 +143,107 @@ export async function readParquetPage(
     columns,
     rows: objects.map((value, i) => ({ row: offset + i, line: null, value: toJson(value) as unknown })),
   };
+}
+
+/** A page header is read in a slice this long (statistics make some longer: then the rest of the chunk, capped). */
+const HEADER_READ = 2 * 1024;
+const MAX_HEADER_READ = 1024 * 1024;
+/** More pages than this to walk for one page of rows: the column chunk is read whole instead. */
+const MAX_WALK = 64;
+
+/**
+ * For each row group that rows [rowStart, rowEnd) touch and that has no offset index, the locations of the data
+ * pages holding them per column (from the chunk's start, the page after them included to bound the last), as
+ * hyparquet's planner takes them from an offset index; undefined for the rest. Only flat columns (a value per row):
+ * a nested column's page counts values, not rows.
+ */
+async function walkedPageLocations(
+  parquet: OpenFile,
+  rowStart: number,
+  rowEnd: number,
+): Promise<(Record<string, PageLocation[]> | undefined)[]> {
+  const { metadata } = parquet;
+  const flat = metadata.schema.slice(1).every((e) => !e.num_children && e.repetition_type !== 'REPEATED');
+  let groupStart = 0;
+  return Promise.all(
+    metadata.row_groups.map(async (group, g) => {
+      const start = groupStart;
+      groupStart += Number(group.num_rows);
+      const indexed = group.columns.every((c) => c.offset_index_offset !== undefined && c.offset_index_length);
+      if (!flat || indexed || groupStart <= rowStart || start >= rowEnd) return undefined;
+      const until = Math.min(rowEnd, groupStart) - start;
+      const found = await Promise.all(group.columns.map((c) => walkChunk(parquet, g, c, until)));
+      if (found.some((pages) => !pages)) return undefined;
+      return Object.fromEntries(group.columns.map((c, i) => [c.meta_data!.path_in_schema.join('.'), found[i]!]));
+    }),
+  );
+}
+
+/** The data pages of a column chunk from its start until one starting at or past row `until` (or the last). */
+async function walkChunk(
+  parquet: OpenFile,
+  group: number,
+  column: ColumnChunk,
+  until: number,
+): Promise<PageLocation[] | undefined> {
+  const meta = column.meta_data;
+  if (!meta || column.file_path || meta.path_in_schema.length !== 1) return undefined;
+  const key = `${group}\0${meta.path_in_schema.join('.')}`;
+  let walk = parquet.walked.get(key);
+  if (!walk) {
+    const first = Number(meta.dictionary_page_offset || meta.data_page_offset);
+    walk = {
+      pages: [],
+      next: first,
+      rows: 0,
+      end: first + Number(meta.total_compressed_size),
+      busy: Promise.resolve(),
+    };
+    parquet.walked.set(key, walk);
+  }
+  const current = walk;
+  const result = current.busy.then(() => walkFurther(parquet, current, until));
+  current.busy = result.catch(() => undefined);
+  return result;
+}
+
+async function walkFurther(parquet: OpenFile, walk: WalkedChunk, until: number): Promise<PageLocation[] | undefined> {
+  const { parquetHeader } = await hyparquetColumn();
+  let steps = 0;
+  while (walk.next < walk.end && (walk.pages.length === 0 || walk.rows <= until)) {
+    if (++steps > MAX_WALK) return undefined;
+    let length = Math.min(HEADER_READ, walk.end - walk.next);
+    let header: ReturnType<typeof parquetHeader> | undefined;
+    let headerLength = 0;
+    while (!header) {
+      const reader = { view: new DataView(await parquet.file.slice(walk.next, walk.next + length)), offset: 0 };
+      try {
+        header = parquetHeader(reader);
+        headerLength = reader.offset;
+      } catch (err) {
+        if (!(err instanceof RangeError) || length >= Math.min(MAX_HEADER_READ, walk.end - walk.next)) throw err;
+        length = Math.min(MAX_HEADER_READ, walk.end - walk.next);
+      }
+    }
+    const rows =
+      header.type === 'DATA_PAGE'
+        ? header.data_page_header?.num_values
+        : header.type === 'DATA_PAGE_V2'
+          ? header.data_page_header_v2?.num_rows
+          : undefined;
+    if (rows !== undefined) {
+      walk.pages.push({
+        offset: BigInt(walk.next),
+        compressed_page_size: headerLength + header.compressed_page_size,
+        first_row_index: BigInt(walk.rows),
+      });
+      walk.rows += Number(rows);
+    }
+    walk.next += headerLength + header.compressed_page_size;
+  }
+  // The walked pages up to the first one starting at or past `until` (which bounds the one before it).
+  const stop = walk.pages.findIndex((p) => Number(p.first_row_index) >= until);
+  return stop < 0 ? walk.pages : walk.pages.slice(0, stop + 1);
 }
 
 /** Converted JSONL larger than this is not made: the rows would all have to cross the network twice. */

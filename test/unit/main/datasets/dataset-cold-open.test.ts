@@ -300,4 +300,43 @@ describe('datasets open at once, whatever their size (local host, real helper)',
     expect(searchEvents.filter((e) => e.hits.length).map((e) => e.hits[0]!.row)).toEqual([2345]);
     expect(searchEvents[searchEvents.length - 1]).toMatchObject({ done: true, scannedBytes: parquet.length });
   }, 60_000);
+
+  it('reads only the pages a page of rows is on from a Parquet file without an offset index', async () => {
+    // As pyarrow writes by default: no offset index, so the pages are found by walking their headers.
+    const n = 60_000;
+    const parquet = Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'id', data: Int32Array.from({ length: n }, (_, i) => i), type: 'INT32', offsetIndex: false },
+          { name: 'text', data: Array.from({ length: n }, (_, i) => `text ${i}`), type: 'STRING', offsetIndex: false },
+        ],
+        rowGroupSize: 25_000,
+        pageSize: 16 * 1024,
+      }),
+    );
+    writeFileSync(path.join(ws, 'no-offset-index.parquet'), parquet);
+    // The real local session, counting the bytes read from the file.
+    let read = 0;
+    const counting = Object.create(session) as LocalHostSession;
+    counting.readFile = async (file, options) => {
+      const bytes = await session.readFile(file, options);
+      if (file.endsWith('no-offset-index.parquet')) read += bytes.length;
+      return bytes;
+    };
+    const s = new DatasetService({
+      run: async () => ({ host: 'local', runDir, task: { kind: 'rehearsal' } }),
+      session: async () => counting,
+      hostDirs: async () => ({ runRoot: work }),
+      resourcesDir: () => resources,
+    });
+    for (const offset of [0, 24_990, 40_000, 59_990]) {
+      read = 0;
+      const page = await s.page('r-1', 'no-offset-index.parquet', offset, 20);
+      const want = Array.from({ length: Math.min(20, n - offset) }, (_, i) => offset + i);
+      expect(page.rows.map((r) => r.value)).toEqual(want.map((i) => ({ id: i, text: `text ${i}` })));
+      expect(page.rows.map((r) => r.row)).toEqual(want);
+      // A few pages of each column and their headers, not the row group's column chunks (about 225 KB).
+      if (offset > 0) expect(read).toBeLessThan(parquet.length / 4);
+    }
+  }, 60_000);
 });
