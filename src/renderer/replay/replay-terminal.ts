@@ -79,6 +79,8 @@ export interface ReplayTestDriver {
   screen(): string;
   timeMs(): number;
   seek(ms: number): Promise<void>;
+  /** The first moment (the start, or the shared run position) has been written to the terminal. */
+  shown(): boolean;
 }
 
 /** `window.__ptwReplayDriver` for the e2e tests, only with `?testDriver=1`. */

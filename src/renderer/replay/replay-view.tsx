@@ -162,13 +162,17 @@ function ReplayReady({
         void ctl.seek(p.t - startedAt);
       }
     });
+    let firstShown = false;
     const unregister = registerReplayDriver(window, {
       screen: () => term.screenText(),
       timeMs: () => ctl.timeMs,
       seek: (ms) => ctl.seek(ms),
+      shown: () => firstShown,
     });
     const start = currentRunPosition(runId);
-    void ctl.seek(start && startedAt !== null ? start.t - startedAt : 0);
+    void ctl.seek(start && startedAt !== null ? start.t - startedAt : 0).then(() => {
+      firstShown = true;
+    });
     setState(ctl.state);
     setController(ctl);
     onControllerRef.current?.(ctl);
