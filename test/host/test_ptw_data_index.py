@@ -217,6 +217,35 @@ class IndexTest(unittest.TestCase):
             self.assertEqual(content[:offset].count(b"\n") + 1, line)
             self.assertEqual(row, max(0, line - 3))
 
+    def test_csv_counted_in_bulk_where_no_quote_and_line_by_line_where_quoted(self):
+        # Stretches with no quote (counted like JSONL) and with quoted newlines, blank lines between records; each
+        # line start noted with its line and the data rows before it, each checkpoint checked against them.
+        rng = random.Random(9)
+        content = b"name,note\n"
+        starts = {}
+        rows = 0
+        for stretch in range(10):
+            for i in range(60):
+                starts[len(content)] = (content.count(b"\n") + 1, rows)
+                if rng.randrange(8) == 0:
+                    content += b"\n"
+                    continue
+                if stretch % 3 == 1 and rng.randrange(3) == 0:
+                    content += b'"multi\nline %d",x\n' % i
+                else:
+                    content += b"n%d,%s\n" % (i, b"v" * rng.randrange(0, 60))
+                rows += 1
+        with open(os.path.join(self.ws, "bulk.csv"), "wb") as f:
+            f.write(content)
+        state, paths = self.build("bulk.csv")
+        self.assertEqual(state["header"], ["name", "note"])
+        self.assertEqual(state["totalRows"], rows)
+        self.assertEqual(state["indexedBytes"], len(content))
+        checkpoints = read_checkpoints(paths["checkpoints"])
+        self.assertGreater(len(checkpoints), 20)
+        for offset, line, row in checkpoints:
+            self.assertEqual(starts.get(offset), (line, row), offset)
+
     def test_search_finds_hits_across_steps_and_numbers_them_from_the_index(self):
         rng = random.Random(3)
         lines = []

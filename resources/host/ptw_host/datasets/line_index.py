@@ -242,9 +242,33 @@ class Builder(object):
             self.save(f)
 
     def index_csv(self, f):
+        """Records counted in bulk where a chunk holds no quote (every newline then ends a record, as in JSONL),
+        line by line (quotes may hide newlines) from a chunk with one to a record end past it."""
         s = self.state
-        pos, rows, lines = s['indexedBytes'], s['rows'], s['lines']
         s['tail'] = None
+        pos = s['indexedBytes']
+        while True:
+            if s['header'] is not None:
+                f.seek(pos)
+                buf = f.read(line_count.INDEX_CHUNK)
+                last = buf.rfind(b'\n')
+                if last >= 0 and buf.find(b'"', 0, last + 1) < 0:
+                    found, n_lines, n_rows = line_count.count_newlines(buf, last + 1, pos, s['nextCheckpoint'])
+                    for offset, before_lines, before_rows in found:
+                        self.checkpoint(offset, s['lines'] + before_lines + 1, s['rows'] + before_rows)
+                    pos += last + 1
+                    s.update({'indexedBytes': pos, 'rows': s['rows'] + n_rows, 'lines': s['lines'] + n_lines})
+                    self.save(f)
+                    continue
+            pos = self.index_csv_lines(f, pos, pos + line_count.INDEX_CHUNK)
+            if pos is None:
+                return
+
+    def index_csv_lines(self, f, pos, limit):
+        """Records line by line from `pos` (a record start) to the first record end at or past `limit`: where it
+        stopped, or None at the end of the file (a last record without a newline kept as the tail)."""
+        s = self.state
+        rows, lines = s['rows'], s['lines']
         f.seek(pos)
         record_start, record_line, quoted, nonblank, kept = pos, lines + 1, False, False, []
         at = pos
@@ -277,6 +301,8 @@ class Builder(object):
             record_start, record_line, nonblank = at, lines + 1, False
             s.update({'indexedBytes': at, 'rows': rows, 'lines': lines})
             self.save(f)
+            if at >= limit:
+                return at
         if at > s['indexedBytes'] and (nonblank or quoted) and s['header'] is not None:
             problem = None
             if quoted:
@@ -285,6 +311,7 @@ class Builder(object):
         elif at > s['indexedBytes'] and nonblank and s['header'] is None:
             s['header'] = parse_csv_record(b''.join(kept))
             s['headerLine'] = record_line
+        return None
 
     def check_jsonl(self, f):
         """Phase two: every row parsed, broken ones reported by line (resumes where the last check stopped)."""
