@@ -28,16 +28,20 @@ import {
   type CatchUpOptions,
   type CatchUpState,
   type LiveStream,
+  type RunFollow,
+  type StreamSource,
 } from './live-stream-state';
 import { startPeekShell } from './peek-shell';
 import { ScreenTracker } from './screen-tracker';
 
 /**
- * Live terminal streams of runs (issue 5), one per viewer: each viewer (a window, a browser tab) that opens a run's
- * terminal gets its own reader on the host (`tail -c +N -F` on `record/terminal.cast` over an exec channel), its
- * own redactor and its own flow window, and its events go to it alone. A finished run whose bundle is complete is
- * served from the local mirror instead. The peek shell is a Docker exec with a TTY in the agent's container, with
- * the same flow control, recorded on the host as an intervention before it opens.
+ * Live terminal streams of runs (issue 5), one per viewer (a window, a browser tab), each with its own flow window,
+ * its events going to it alone. With screen-state catch-up (issue 19, the default) every viewer of a run shares
+ * one follow of its recording (`RunFollow`: one `tail -c +1 -F` on the host's `record/terminal.cast` over an exec
+ * channel, or the local mirror's copy of a finished run; one redactor; one headless terminal), joined and left by
+ * reference; without it (`catchUp: false`, every byte rendered) a viewer has its own reader from its offset. The peek
+ * shell is a Docker exec with a TTY in the agent's container, with the same flow control, recorded on the host as an
+ * intervention before it opens.
  */
 
 export interface LiveStreamServiceOptions {
@@ -65,6 +69,8 @@ export type LiveRuns = Pick<RunService, 'sync' | 'recentSync' | 'redactionSecret
 
 export class LiveStreamService {
   private readonly streams = new Map<string, LiveStream>();
+  /** Followed recordings by run and origin; the promise while its source starts. */
+  private readonly follows = new Map<string, { started: Promise<RunFollow>; follow?: RunFollow }>();
   private readonly flow: FlowWindowOptions;
   private readonly catchUpLimits: CatchUpOptions;
   private screenTracker: ScreenTracker | undefined;
@@ -80,10 +86,15 @@ export class LiveStreamService {
     return (this.screenTracker ??= new ScreenTracker());
   }
 
-  /** Catch-up facts of a stream (tests, the benchmark): skipped bytes so far and the mode. */
+  /** Catch-up facts of a stream (tests, the benchmark): skipped bytes so far, the mode and its run's screen. */
   catchUpOf(streamId: string): { totalSkipped: number; mode: CatchUpState['mode']; screen: number } | undefined {
     const state = this.streams.get(streamId)?.catchUp;
-    return state && { totalSkipped: state.totalSkipped, mode: state.mode, screen: state.screen };
+    return state && { totalSkipped: state.totalSkipped, mode: state.mode, screen: state.follow.screen };
+  }
+
+  /** Followed recordings open now (tests: one per run however many viewers). */
+  get openFollows(): number {
+    return this.follows.size;
   }
 
   /** Streams open now (tests, the benchmark). */
@@ -121,8 +132,11 @@ export class LiveStreamService {
     if (useMirror) {
       const castFile = mirror.file('terminal.cast');
       const header = parseCastHeader(await firstLine(castFile));
+      if (input.catchUp === true) {
+        const follow = await this.followOf(input.id, 'mirror', header, (f) => this.followMirror(f, castFile, secrets));
+        return this.openResult(this.join(follow, peerId, fromOffset), 'mirror', follow.header);
+      }
       const stream = this.register(peerId, input.id, 'terminal');
-      if (input.catchUp === true) this.startCatchUp(stream, header);
       this.startMirrorSource(stream, castFile, fromOffset, secrets);
       return this.openResult(stream, 'mirror', header);
     }
@@ -130,21 +144,26 @@ export class LiveStreamService {
     // The gate (runs/run-host.ts): reached only for a run that is not imported, but said once, here too.
     requireRunHost(input.id, sync);
     const session = await this.options.session(sync.host);
-    if (!session.stream) {
+    const stream = session.stream?.bind(session);
+    if (!stream) {
       throw new AppError('INTERNAL', `The session to ${sync.host} cannot stream commands; live terminals need it.`);
     }
     const paths = hostRunPaths(sync.hostRunDir);
     const castPath = path.posix.join(paths.record, 'terminal.cast');
     const headerBytes = await session.readFile(castPath, { maxBytes: 4096 }).catch(() => Buffer.alloc(0));
     const header = parseCastHeader(headerBytes.toString('utf8').split('\n')[0] ?? '');
-    const catchUp = input.catchUp !== false;
-    // A catch-up stream's headless terminal needs the whole recording: it reads from the start, and the viewer gets
-    // what comes after `fromOffset` (what it had before a drop, it still shows).
-    const command = await session.stream(followCastScript(castPath, catchUp ? 0 : fromOffset));
-    const stream = this.register(peerId, input.id, 'terminal');
-    if (catchUp) this.startCatchUp(stream, header);
-    this.startHostSource(stream, command, fromOffset, secrets);
-    return this.openResult(stream, 'host', header);
+    if (input.catchUp !== false) {
+      // The run's headless terminal needs the whole recording: its follow reads from the start, and this viewer
+      // gets what comes after `fromOffset` (what it had before a drop, it still shows).
+      const follow = await this.followOf(input.id, 'host', header, async (f) =>
+        this.followHost(f, await stream(followCastScript(castPath, 0)), secrets),
+      );
+      return this.openResult(this.join(follow, peerId, fromOffset), 'host', follow.header);
+    }
+    const command = await stream(followCastScript(castPath, fromOffset));
+    const viewer = this.register(peerId, input.id, 'terminal');
+    this.startHostSource(viewer, command, fromOffset, secrets);
+    return this.openResult(viewer, 'host', header);
   }
 
   private openResult(
@@ -163,80 +182,89 @@ export class LiveStreamService {
     };
   }
 
+  /** A viewer's own reader of the host's cast from `fromOffset` (rendering every byte, with flow control). */
   private startHostSource(
     stream: LiveStream,
     command: HostCommandStream,
     fromOffset: number,
     secrets: readonly NamedSecret[],
   ): void {
-    // A catch-up stream reads from the start (its screen needs everything) and shows the viewer from `fromOffset`.
-    const readFrom = stream.catchUp ? 0 : fromOffset;
-    const reader = new CastLineReader(readFrom, 'terminal.cast', noticeLine);
+    const reader = new CastLineReader(fromOffset, 'terminal.cast', noticeLine);
     const redactor = new ByteStreamRedactor(secrets);
     stream.offset = fromOffset;
-    if (stream.catchUp) stream.catchUp.sentOffset = fromOffset;
-    stream.source = {
-      pause: () => command.stdout.pause(),
-      resume: () => command.stdout.resume(),
-      close: () => command.close(),
-    };
+    stream.source = sourceOf(command);
     command.stderr.resume();
-    let position = readFrom;
     command.stdout.on('data', (chunk: Buffer) => {
-      if (stream.ended) return;
-      // The part before `fromOffset` (complete lines: offsets are line ends) goes to the screen only.
-      if (position < fromOffset) {
-        const head = chunk.subarray(0, fromOffset - position);
-        position += head.length;
-        chunk = chunk.subarray(head.length);
-        this.deliver(stream, reader.push(head), redactor, false);
-      }
-      position += chunk.length;
-      if (chunk.length > 0) this.deliver(stream, reader.push(chunk), redactor, true);
+      if (!stream.ended) this.deliver(stream, reader.push(chunk), redactor);
     });
     void command.exited.then(() => {
       if (stream.ended) return;
-      this.feed(stream, redactor.flush(), true);
-      this.end(stream, 'disconnected', 'The stream from the host ended (connection lost?); reopen to continue.');
+      this.queue(stream, redactor.flush());
+      this.end(stream, 'disconnected', DISCONNECTED);
     });
-    // How far behind the host's recording this viewer is, and whether the run has ended and everything in its cast
-    // was sent (in two syncs in a row, so the last flush is in too). Checked while paused too: that is when a viewer
-    // lags. The host is asked through the run syncer, which every viewer of the run shares.
-    let quietChecks = 0;
     let reportedBehind = 0;
+    this.watchHostEnd(reader, {
+      runId: stream.runId,
+      done: () => stream.ended,
+      // Everything read was sent: the window is not holding the host back.
+      sent: () => !stream.window.paused,
+      setTimer: (timer) => (stream.endTimer = timer),
+      behind: (behind) => {
+        if (behind < LIVE_BEHIND_REPORT_BYTES && reportedBehind === 0) return;
+        reportedBehind = behind >= LIVE_BEHIND_REPORT_BYTES ? behind : 0;
+        this.options.events.emitTo(stream.peerId, 'live.behind', { streamId: stream.id, bytes: reportedBehind });
+      },
+      finish: () => {
+        this.queue(stream, redactor.flush());
+        this.end(stream, 'run-ended');
+      },
+    });
+  }
+
+  /**
+   * Whether the run has ended and everything in its cast was read and sent (in two syncs in a row, so the last
+   * flush is in too), and how far behind the host's recording the reader is. Checked while paused too: that is when
+   * a viewer lags. The host is asked through the run syncer, which every viewer of the run shares.
+   */
+  private watchHostEnd(
+    reader: CastLineReader,
+    watch: {
+      runId: string;
+      done(): boolean;
+      sent(): boolean;
+      setTimer(timer: NodeJS.Timeout): void;
+      behind?(bytes: number): void;
+      finish(): void;
+    },
+  ): void {
+    let quietChecks = 0;
     let lastSync: number | null = null;
     const check = async (): Promise<void> => {
-      if (stream.ended || this.disposed) return;
-      const synced = await this.options.runs.recentSync(stream.runId, this.endCheckMs).catch(() => undefined);
-      if (synced && !stream.ended) {
+      if (watch.done() || this.disposed) return;
+      const synced = await this.options.runs.recentSync(watch.runId, this.endCheckMs).catch(() => undefined);
+      if (synced && !watch.done()) {
         const size = synced.castBytes;
-        const behind = Math.max(0, size - reader.offset - reader.heldBack);
-        // A catch-up stream is never behind for long: it skips to the present instead.
-        if (!stream.catchUp && (behind >= LIVE_BEHIND_REPORT_BYTES || reportedBehind > 0)) {
-          reportedBehind = behind >= LIVE_BEHIND_REPORT_BYTES ? behind : 0;
-          this.options.events.emitTo(stream.peerId, 'live.behind', { streamId: stream.id, bytes: reportedBehind });
-        }
-        const sent = stream.catchUp ? stream.catchUp.mode === 'live' : !stream.window.paused;
+        watch.behind?.(Math.max(0, size - reader.offset - reader.heldBack));
         const newSync = synced.syncedAt !== null && synced.syncedAt !== lastSync;
         lastSync = synced.syncedAt;
-        const done = sent && synced.caughtUp && synced.agentStopped && reader.offset >= size;
-        if (!done || reader.heldBack > 0) quietChecks = 0;
+        const ended = watch.sent() && synced.caughtUp && synced.agentStopped && reader.offset >= size;
+        if (!ended || reader.heldBack > 0) quietChecks = 0;
         else if (newSync) quietChecks += 1;
         if (quietChecks >= 2) {
-          this.feed(stream, redactor.flush(), true);
-          this.endCaughtUp(stream, 'run-ended');
+          watch.finish();
           return;
         }
       }
-      if (!stream.ended && !this.disposed) stream.endTimer = setTimeout(() => void check(), this.endCheckMs);
+      if (!watch.done() && !this.disposed) watch.setTimer(setTimeout(() => void check(), this.endCheckMs));
     };
-    stream.endTimer = setTimeout(() => void check(), this.endCheckMs);
+    watch.setTimer(setTimeout(() => void check(), this.endCheckMs));
   }
 
   private get endCheckMs(): number {
     return this.options.endCheckMs ?? 2_000;
   }
 
+  /** A viewer's own reader of the mirror's cast from `fromOffset` (rendering every byte, with flow control). */
   private startMirrorSource(
     stream: LiveStream,
     castFile: string,
@@ -246,24 +274,19 @@ export class LiveStreamService {
     const reader = new CastLineReader(fromOffset, 'terminal.cast', noticeLine);
     // The bundle is redacted already; this catches a key that changed since it was written.
     const redactor = new ByteStreamRedactor(secrets);
-    const file = createReadStream(castFile, { start: fromOffset, highWaterMark: 64 * 1024 });
     stream.offset = fromOffset;
-    if (stream.catchUp) stream.catchUp.sentOffset = fromOffset;
-    stream.source = { pause: () => file.pause(), resume: () => file.resume(), close: () => file.destroy() };
-    file.on('data', (chunk) => {
-      if (stream.ended) return;
-      this.deliver(stream, reader.push(chunk as Buffer), redactor, true);
-    });
-    file.on('end', () => {
-      if (stream.ended) return;
-      this.feed(stream, redactor.flush(), true);
-      this.endCaughtUp(stream, 'run-ended');
-    });
-    file.on('error', (err: NodeJS.ErrnoException) => {
-      if (stream.ended) return;
-      const message =
-        err.code === 'ENOENT' ? `${castFile}: the run recorded no terminal output` : `${castFile}: ${err.message}`;
-      this.end(stream, err.code === 'ENOENT' ? 'run-ended' : 'error', message);
+    stream.source = readMirror(castFile, fromOffset, {
+      data: (chunk) => {
+        if (!stream.ended) this.deliver(stream, reader.push(chunk), redactor);
+      },
+      end: () => {
+        if (stream.ended) return;
+        this.queue(stream, redactor.flush());
+        this.end(stream, 'run-ended');
+      },
+      error: (reason, message) => {
+        if (!stream.ended) this.end(stream, reason, message);
+      },
     });
   }
 
@@ -431,26 +454,87 @@ export class LiveStreamService {
     }
   }
 
+  /** A non-catch-up viewer's chunk read from the cast: its output (redacted) and its resize and marker events. */
+  private deliver(stream: LiveStream, read: CastChunk, redactor: ByteStreamRedactor): void {
+    stream.offset = read.offset;
+    let at = 0;
+    for (const event of read.events) {
+      this.queue(stream, redactor.push(read.data.subarray(at, event.at)));
+      at = event.at;
+      this.control(stream, castControl(event));
+    }
+    this.queue(stream, redactor.push(at === 0 ? read.data : read.data.subarray(at)));
+  }
+
   // --- screen-state catch-up (issue 19) ---------------------------------------------------------------------
 
-  private startCatchUp(
-    stream: LiveStream,
-    header: { width: number | null; height: number | null; timestamp?: number | null },
-  ): void {
-    const screen = this.screens.open({
-      cols: header.width ?? 80,
-      rows: header.height ?? 24,
-      // The headless terminal parses more slowly than the host writes only briefly; hold the host meanwhile.
-      onPressure: (paused) => {
-        const state = stream.catchUp;
-        if (!state || stream.ended) return;
-        state.screenPaused = paused;
-        if (paused) stream.source?.pause();
-        else stream.source?.resume();
-      },
-    });
-    stream.catchUp = {
-      screen,
+  /**
+   * The run's follow of its recording from `origin`, started by `start` (which returns its source) when there is
+   * none: one per run and origin, however many viewers; a follow whose source has ended is not joined.
+   */
+  private async followOf(
+    runId: string,
+    origin: RunFollow['origin'],
+    header: RunFollow['header'],
+    start: (follow: RunFollow) => Promise<StreamSource> | StreamSource,
+  ): Promise<RunFollow> {
+    const key = `${origin}:${runId}`;
+    const existing = this.follows.get(key);
+    if (existing) {
+      const follow = await existing.started;
+      if (!follow.sourceDone && !follow.closed) return follow;
+      if (this.follows.get(key) === existing) this.follows.delete(key);
+      return this.followOf(runId, origin, header, start);
+    }
+    const follow: RunFollow = {
+      key,
+      runId,
+      origin,
+      header,
+      screen: this.screens.open({
+        cols: header.width ?? 80,
+        rows: header.height ?? 24,
+        // The headless terminal parses more slowly than the host writes only briefly; hold the host meanwhile.
+        onPressure: (paused) => {
+          if (follow.closed) return;
+          follow.screenPaused = paused;
+          if (paused) follow.source?.pause();
+          else follow.source?.resume();
+        },
+      }),
+      viewers: new Set(),
+      source: undefined,
+      position: 0,
+      readOffset: 0,
+      escapes: new EscapeCarry(),
+      castTime: null,
+      screenPaused: false,
+      sourceDone: false,
+      closed: false,
+      endTimer: undefined,
+    };
+    const entry: { started: Promise<RunFollow>; follow?: RunFollow } = {
+      started: (async () => {
+        try {
+          follow.source = await start(follow);
+        } catch (err) {
+          this.closeFollow(follow);
+          throw err;
+        }
+        return follow;
+      })(),
+      follow,
+    };
+    this.follows.set(key, entry);
+    return entry.started;
+  }
+
+  /** A viewer joins a run's follow from `fromOffset`: what it missed before the present comes as a snapshot. */
+  private join(follow: RunFollow, peerId: string, fromOffset: number): LiveStream {
+    const stream = this.register(peerId, follow.runId, 'terminal');
+    const state: CatchUpState = {
+      follow,
+      from: fromOffset,
       mode: 'live',
       skipped: 0,
       totalSkipped: 0,
@@ -458,48 +542,141 @@ export class LiveStreamService {
       afterBytes: 0,
       stale: false,
       sentAt: [],
-      escapes: new EscapeCarry(),
-      castTime: null,
-      startedAt: header.timestamp ?? null,
-      screenPaused: false,
-      sentOffset: stream.offset,
+      sentOffset: fromOffset,
     };
+    stream.catchUp = state;
+    stream.offset = fromOffset;
+    follow.viewers.add(stream);
+    if (fromOffset < follow.readOffset) {
+      // The follow is past this viewer's point (another viewer's reader): it starts from the screen as it is now.
+      const missed = follow.readOffset - fromOffset;
+      state.mode = 'skipping';
+      state.skipped = missed;
+      state.totalSkipped = missed;
+      stream.offset = follow.readOffset;
+      this.snapshotWhenDrained(stream);
+    }
+    return stream;
+  }
+
+  /** Reads the host's cast from its start into `follow` (a `tail -F` over an exec channel). */
+  private followHost(follow: RunFollow, command: HostCommandStream, secrets: readonly NamedSecret[]): StreamSource {
+    const reader = new CastLineReader(0, 'terminal.cast', noticeLine);
+    const redactor = new ByteStreamRedactor(secrets);
+    command.stderr.resume();
+    command.stdout.on('data', (chunk: Buffer) => this.followChunk(follow, reader, redactor, chunk));
+    void command.exited.then(() => {
+      if (follow.closed || follow.sourceDone) return;
+      this.followTail(follow, redactor);
+      follow.sourceDone = true;
+      for (const viewer of [...follow.viewers]) this.end(viewer, 'disconnected', DISCONNECTED);
+    });
+    this.watchHostEnd(reader, {
+      runId: follow.runId,
+      done: () => follow.closed || follow.sourceDone,
+      // Every viewer that is behind gets its last snapshot before it ends (endCaughtUp).
+      sent: () => true,
+      setTimer: (timer) => (follow.endTimer = timer),
+      finish: () => this.followEnded(follow, redactor),
+    });
+    return sourceOf(command);
+  }
+
+  /** Reads the mirror's cast from its start into `follow`. */
+  private followMirror(follow: RunFollow, castFile: string, secrets: readonly NamedSecret[]): StreamSource {
+    const reader = new CastLineReader(0, 'terminal.cast', noticeLine);
+    const redactor = new ByteStreamRedactor(secrets);
+    return readMirror(castFile, 0, {
+      data: (chunk) => this.followChunk(follow, reader, redactor, chunk),
+      end: () => this.followEnded(follow, redactor),
+      error: (reason, message) => {
+        if (follow.closed || follow.sourceDone) return;
+        follow.sourceDone = true;
+        for (const viewer of [...follow.viewers]) this.end(viewer, reason, message);
+      },
+    });
   }
 
   /**
-   * A chunk read from the cast: its output (redacted) and its resize and marker events, in order. `toViewer` false:
-   * the part of a catch-up stream before the viewer's `fromOffset`, for the screen only.
+   * A chunk of the cast for a follow. It is cut at every viewer's `fromOffset` still ahead (a line end), so that
+   * each piece is wholly before or after each viewer's point: before it, output goes to the screen only.
    */
-  private deliver(stream: LiveStream, read: CastChunk, redactor: ByteStreamRedactor, toViewer: boolean): void {
-    if (toViewer) stream.offset = read.offset;
-    const state = stream.catchUp;
-    if (state) state.castTime = read.time ?? state.castTime;
-    let at = 0;
-    for (const event of read.events) {
-      this.feed(stream, redactor.push(read.data.subarray(at, event.at)), toViewer);
-      at = event.at;
-      if (event.kind === 'resize') {
-        if (state) this.screens.resize(state.screen, event.cols, event.rows);
-        if (toViewer) this.control(stream, { resize: { cols: event.cols, rows: event.rows } });
-      } else if (toViewer) {
-        this.control(stream, { marker: { label: event.label, castTime: event.time } });
+  private followChunk(follow: RunFollow, reader: CastLineReader, redactor: ByteStreamRedactor, chunk: Buffer): void {
+    while (chunk.length > 0 && !follow.closed && !follow.sourceDone) {
+      const start = follow.position;
+      let cut = chunk.length;
+      for (const viewer of follow.viewers) {
+        const from = viewer.catchUp!.from;
+        if (from > start && from - start < cut) cut = from - start;
       }
+      const piece = cut === chunk.length ? chunk : chunk.subarray(0, cut);
+      chunk = chunk.subarray(cut);
+      follow.position += piece.length;
+      const read = reader.push(piece);
+      follow.readOffset = read.offset;
+      follow.castTime = read.time ?? follow.castTime;
+      const viewers = [...follow.viewers].filter((v) => v.catchUp!.from <= start);
+      for (const viewer of viewers) viewer.offset = read.offset;
+      let at = 0;
+      for (const event of read.events) {
+        this.followFeed(follow, viewers, redactor.push(read.data.subarray(at, event.at)));
+        at = event.at;
+        if (event.kind === 'resize') this.screens.resize(follow.screen, event.cols, event.rows);
+        for (const viewer of viewers) this.control(viewer, castControl(event));
+      }
+      this.followFeed(follow, viewers, redactor.push(at === 0 ? read.data : read.data.subarray(at)));
     }
-    this.feed(stream, redactor.push(at === 0 ? read.data : read.data.subarray(at)), toViewer);
   }
 
-  /** Output for the viewer (and a catch-up stream's screen): sent, skipped or kept for after a snapshot. */
-  private feed(stream: LiveStream, data: Buffer, toViewer: boolean): void {
-    const state = stream.catchUp;
-    if (!state) {
-      if (toViewer) this.queue(stream, data);
-      return;
+  /** Output for the screen and the viewers past their point, in whole escape sequences (a snapshot needs them). */
+  private followFeed(follow: RunFollow, viewers: readonly LiveStream[], data: Buffer): void {
+    const whole = follow.escapes.push(data);
+    if (whole.length === 0 || follow.closed) return;
+    this.screens.write(follow.screen, whole);
+    for (const viewer of viewers) if (!viewer.ended) this.feed(viewer, viewer.catchUp!, whole);
+  }
+
+  /** What the redactor and the escape carry still hold, at the source's end. */
+  private followTail(follow: RunFollow, redactor: ByteStreamRedactor): void {
+    const viewers = [...follow.viewers].filter((v) => v.catchUp!.from <= follow.position);
+    this.followFeed(follow, viewers, redactor.flush());
+    const tail = follow.escapes.flush();
+    if (tail.length === 0) return;
+    this.screens.write(follow.screen, tail);
+    for (const viewer of viewers) {
+      const state = viewer.catchUp!;
+      if (state.mode === 'live') this.queue(viewer, tail);
+      else if (state.mode === 'snapshotting') state.after.push(tail);
+      else state.skipped += tail.length;
     }
-    // Whole escape sequences only, so that a snapshot between two chunks is taken with the parser at rest.
-    const whole = state.escapes.push(data);
-    if (whole.length === 0 || stream.ended) return;
-    this.screens.write(state.screen, whole);
-    if (!toViewer) return;
+  }
+
+  /** The run ended and its whole cast was read: each viewer ends once it has everything (its last snapshot). */
+  private followEnded(follow: RunFollow, redactor: ByteStreamRedactor): void {
+    if (follow.closed || follow.sourceDone) return;
+    this.followTail(follow, redactor);
+    follow.sourceDone = true;
+    for (const viewer of [...follow.viewers]) this.endCaughtUp(viewer, 'run-ended');
+  }
+
+  /** A viewer left: the last one closes the follow (its source and its screen). */
+  private leave(stream: LiveStream, state: CatchUpState): void {
+    const { follow } = state;
+    follow.viewers.delete(stream);
+    if (follow.viewers.size === 0) this.closeFollow(follow);
+  }
+
+  private closeFollow(follow: RunFollow): void {
+    if (follow.closed) return;
+    follow.closed = true;
+    if (follow.endTimer) clearTimeout(follow.endTimer);
+    follow.source?.close();
+    this.screens.close(follow.screen);
+    if (this.follows.get(follow.key)?.follow === follow) this.follows.delete(follow.key);
+  }
+
+  /** Output for a catch-up viewer: sent, skipped or kept for after a snapshot. */
+  private feed(stream: LiveStream, state: CatchUpState, whole: Buffer): void {
     if (state.mode === 'live') {
       if (!this.viewerBehind(stream, state, whole.length)) {
         this.queue(stream, whole);
@@ -521,7 +698,7 @@ export class LiveStreamService {
       state.after.push(whole);
       state.afterBytes += whole.length;
       if (state.afterBytes > this.catchUpLimits.maxBytes) {
-        // Too much arrived while the snapshot was made: it would be stale on arrival. Skip this too, take another.
+        // Too much arrived while the snapshot was made to send after it: skipped; the next snapshot has it.
         state.stale = true;
         this.dropAfter(stream, state);
       }
@@ -564,18 +741,12 @@ export class LiveStreamService {
     if (!state || state.mode !== 'skipping' || stream.ended || stream.window.unacked > 0) return;
     state.mode = 'snapshotting';
     state.stale = false;
-    const castTime = state.castTime;
+    const { follow } = state;
+    const castTime = follow.castTime;
     const snapshotOffset = stream.offset;
-    this.screens.snapshot(state.screen).then(
+    this.screens.snapshot(follow.screen).then(
       (snapshot) => {
         if (stream.ended) return;
-        if (state.stale) {
-          // What came after the stale point is in the screen already: skipped too, and the next snapshot has it.
-          this.dropAfter(stream, state);
-          state.mode = 'skipping';
-          this.snapshotWhenDrained(stream);
-          return;
-        }
         const data = Buffer.from(`\x1bc${snapshot.data}`, 'utf8');
         this.countSent(stream, state, data.length);
         const delivered = this.options.events.emitTo(stream.peerId, 'live.data', {
@@ -586,7 +757,10 @@ export class LiveStreamService {
             skippedBytes: state.skipped,
             totalSkippedBytes: state.totalSkipped,
             castTime,
-            at: castTime !== null && state.startedAt !== null ? Math.round((state.startedAt + castTime) * 1000) : null,
+            at:
+              castTime !== null && follow.header.timestamp != null
+                ? Math.round((follow.header.timestamp + castTime) * 1000)
+                : null,
             cols: snapshot.cols,
             rows: snapshot.rows,
           },
@@ -595,9 +769,17 @@ export class LiveStreamService {
           this.end(stream, 'closed');
           return;
         }
-        state.mode = 'live';
         state.skipped = 0;
         state.sentOffset = snapshotOffset;
+        if (state.stale) {
+          // Output after this screen was skipped while it was made: it is still the newest screen there is (the
+          // next comes once the viewer has rendered this one), like a frame mosh sends and skips past.
+          this.dropAfter(stream, state);
+          state.mode = 'skipping';
+          stream.offset = follow.readOffset;
+          return;
+        }
+        state.mode = 'live';
         const after = state.after;
         state.after = [];
         state.afterBytes = 0;
@@ -640,22 +822,13 @@ export class LiveStreamService {
     });
   }
 
-  /** Ends the stream once its viewer has everything: after the last snapshot, for a catch-up stream behind. */
+  /** Ends the stream once its viewer has everything: after the last snapshot, for a catch-up viewer behind. */
   private endCaughtUp(stream: LiveStream, reason: LiveEndReason): void {
     const state = stream.catchUp;
-    if (state) {
-      const tail = state.escapes.flush();
-      if (tail.length > 0) {
-        this.screens.write(state.screen, tail);
-        if (state.mode === 'live') this.queue(stream, tail);
-        else if (state.mode === 'snapshotting') state.after.push(tail);
-        else state.skipped += tail.length;
-      }
-      if (state.mode !== 'live') {
-        state.endWhenLive = () => this.end(stream, reason);
-        this.snapshotWhenDrained(stream);
-        return;
-      }
+    if (state && state.mode !== 'live') {
+      state.endWhenLive = () => this.end(stream, reason);
+      this.snapshotWhenDrained(stream);
+      return;
     }
     this.end(stream, reason);
   }
@@ -668,7 +841,7 @@ export class LiveStreamService {
     if (stream.endTimer) clearTimeout(stream.endTimer);
     stream.stopWatchingPeer();
     stream.source?.close();
-    if (stream.catchUp) this.screens.close(stream.catchUp.screen);
+    if (stream.catchUp) this.leave(stream, stream.catchUp);
     this.streams.delete(stream.id);
     this.options.events.emitTo(stream.peerId, 'live.end', {
       streamId: stream.id,
@@ -681,4 +854,36 @@ export class LiveStreamService {
   private async redactionSecrets(mirror: RunMirror): Promise<NamedSecret[]> {
     return this.options.runs.redactionSecrets((await mirror.readRunJson())?.spec.agent.id);
   }
+}
+
+const DISCONNECTED = 'The stream from the host ended (connection lost?); reopen to continue.';
+
+function sourceOf(command: HostCommandStream): StreamSource {
+  return { pause: () => command.stdout.pause(), resume: () => command.stdout.resume(), close: () => command.close() };
+}
+
+function castControl(event: CastChunk['events'][number]): CastControl {
+  return event.kind === 'resize'
+    ? { resize: { cols: event.cols, rows: event.rows } }
+    : { marker: { label: event.label, castTime: event.time } };
+}
+
+/** Reads a local cast file from `offset` in 64 KiB chunks; a missing file is a run that recorded nothing. */
+function readMirror(
+  castFile: string,
+  offset: number,
+  on: {
+    data(chunk: Buffer): void;
+    end(): void;
+    error(reason: LiveEndReason, message: string): void;
+  },
+): StreamSource {
+  const file = createReadStream(castFile, { start: offset, highWaterMark: 64 * 1024 });
+  file.on('data', (chunk) => on.data(chunk as Buffer));
+  file.on('end', () => on.end());
+  file.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') on.error('run-ended', `${castFile}: the run recorded no terminal output`);
+    else on.error('error', `${castFile}: ${err.message}`);
+  });
+  return { pause: () => file.pause(), resume: () => file.resume(), close: () => file.destroy() };
 }

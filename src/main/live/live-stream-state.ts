@@ -17,14 +17,43 @@ export interface CatchUpOptions {
  */
 export const defaultCatchUp: CatchUpOptions = { maxLagMs: 100, maxBytes: 256 * 1024 };
 
-/**
- * A catch-up stream's state: `live` sends every byte; `skipping` drops output while the viewer renders what it has;
- * `snapshotting` waits for the headless terminal's snapshot, keeping what arrives meanwhile to send after it.
- */
 export type CastControl = { resize: { cols: number; rows: number } } | { marker: { label: string; castTime: number } };
 
-export interface CatchUpState {
+/**
+ * A run's followed recording (issue 19), shared by every catch-up viewer of that run: one reader of the cast (one
+ * `tail -F` on the host, or the mirror's file) from its start, one redactor, one headless terminal fed every byte.
+ * Each viewer joins it with its own flow window and catch-up state; the last one to leave closes it.
+ */
+export interface RunFollow {
+  readonly key: string;
+  readonly runId: string;
+  readonly origin: 'host' | 'mirror';
+  readonly header: { width: number | null; height: number | null; timestamp?: number | null | undefined };
   readonly screen: number;
+  readonly viewers: Set<LiveStream>;
+  source: StreamSource | undefined;
+  /** Cast bytes read so far, and the offset past the last whole line (what the screen has been given). */
+  position: number;
+  readOffset: number;
+  readonly escapes: EscapeCarry;
+  /** Seconds into the cast of the latest output read. */
+  castTime: number | null;
+  /** The source is paused because the headless terminal has too much to parse. */
+  screenPaused: boolean;
+  /** The source ended (its viewers are finishing): a new viewer gets a new follow. */
+  sourceDone: boolean;
+  closed: boolean;
+  endTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * A catch-up viewer's state: `live` sends every byte; `skipping` drops output while the viewer renders what it has;
+ * `snapshotting` waits for the headless terminal's snapshot, keeping what arrives meanwhile to send after it.
+ */
+export interface CatchUpState {
+  readonly follow: RunFollow;
+  /** The viewer's `fromOffset`: output before it went to the screen only (the viewer had it before a drop). */
+  readonly from: number;
   mode: 'live' | 'skipping' | 'snapshotting';
   skipped: number;
   totalSkipped: number;
@@ -34,14 +63,8 @@ export interface CatchUpState {
   stale: boolean;
   /** When output was sent: the flow window's sent total after it, and the time. */
   sentAt: Array<{ end: number; at: number }>;
-  readonly escapes: EscapeCarry;
-  /** Seconds into the cast of the latest output read; the header's start (epoch s). */
-  castTime: number | null;
-  readonly startedAt: number | null;
   /** The stream's end, held until the viewer is back in `live` (its last snapshot sent). */
   endWhenLive?: () => void;
-  /** The source is paused because the headless terminal has too much to parse. */
-  screenPaused: boolean;
   /**
    * The cast offset of what the viewer was last sent: while skipping, the read offset runs ahead of its screen, and
    * a viewer that reopens from there would miss the skipped part's effect (markers sent meanwhile carry this one).

@@ -208,6 +208,71 @@ describe('screen-state catch-up', () => {
     }
   }, 120_000);
 
+  it('gives every viewer of a run one follow and one headless terminal, joined late and left by reference, through chunks cut mid-character', async () => {
+    const hostRunDir = path.join(home, 'host-run');
+    await mkdir(path.join(hostRunDir, 'record'), { recursive: true });
+    await writeFile(
+      path.join(home, 'runs', runId, 'sync.json'),
+      JSON.stringify({ schema: 1, runId, host: 'local', hostRunDir, complete: false }),
+    );
+    const castFile = path.join(hostRunDir, 'record', 'terminal.cast');
+    await writeFile(castFile, '{"version": 2, "width": 80, "height": 24, "timestamp": 1765108800}\n');
+    await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'running', stoppedAt: null }));
+    const session = new LocalHostSession('/nonexistent/docker.sock');
+    const shared = new LiveStreamService({
+      runsDir: path.join(home, 'runs'),
+      session: () => Promise.resolve(session),
+      runs: liveTestRuns(home, { session }),
+      events: hub,
+      screens,
+      endCheckMs: 200,
+      catchUp: { maxLagMs: 20, maxBytes: 8 * 1024 },
+    });
+    try {
+      const fast = slowViewer(hub, shared, 'p1', 80, 24, 1_000_000);
+      const slow = slowViewer(hub, shared, 'p2', 80, 24, 500);
+      const [a, b] = await Promise.all([shared.open({ id: runId }, 'p1'), shared.open({ id: runId }, 'p2')]);
+      expect(shared.openFollows).toBe(1);
+      expect(screens.openScreens).toBe(1);
+      expect(shared.catchUpOf(a.streamId)?.screen).toBe(shared.catchUpOf(b.streamId)?.screen);
+      // The recording is appended in raw pieces of 997 bytes: the host's reads end inside lines, UTF-8 characters
+      // (äöü→✓漢字) and escape sequences, wherever the snapshots fall.
+      const lines: string[] = [];
+      for (let n = 0; n < 12_000; n++) lines.push(JSON.stringify([n / 1000, 'o', floodPiece(n)]));
+      const bytes = Buffer.from(lines.join('\n') + '\n');
+      let late: ReturnType<typeof slowViewer> | undefined;
+      for (let at = 0; at < bytes.length; at += 997) {
+        await appendFile(castFile, bytes.subarray(at, at + 997));
+        if (at % (997 * 40) === 0) await new Promise((r) => setTimeout(r, 5));
+        if (!late && at > bytes.length / 2) {
+          // A third window opens the run mid-flood: it joins the same follow and starts from the screen as it is.
+          late = slowViewer(hub, shared, 'p3', 80, 24, 1_000_000);
+          await shared.open({ id: runId }, 'p3');
+          expect(shared.openFollows).toBe(1);
+          expect(screens.openScreens).toBe(1);
+          // One window closes: the follow stays for the others.
+          expect(fast.received()).toBeGreaterThan(0);
+          expect(shared.close(a.streamId, 'p1')).toBe(true);
+          expect(screens.openScreens).toBe(1);
+        }
+      }
+      await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'finished', stoppedAt: 1 }));
+      await until(() => slow.ends.length > 0 && (late?.ends.length ?? 0) > 0);
+      await Promise.all([slow.settled(), late!.settled()]);
+      const expected = await castScreen(await readFile(castFile, 'utf8'));
+      expect(slow.ends[0]?.reason).toBe('run-ended');
+      expect(late!.ends[0]?.reason).toBe('run-ended');
+      expect(late!.events.find((e) => e.data.length > 0)?.snapshot).toBeDefined();
+      expect(slow.screen.snapshots).toBeGreaterThan(0);
+      expect(await slow.screen.screen()).toBe(expected);
+      expect(await late!.screen.screen()).toBe(expected);
+      expect(shared.openFollows).toBe(0);
+      expect(screens.openScreens).toBe(0);
+    } finally {
+      shared.dispose();
+    }
+  }, 120_000);
+
   it('reopened from an offset on the host, shows only what follows it, and its snapshots still hold everything', async () => {
     const hostRunDir = path.join(home, 'host-run');
     await mkdir(path.join(hostRunDir, 'record'), { recursive: true });
