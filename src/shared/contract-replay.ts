@@ -5,7 +5,7 @@ import { z } from 'zod';
  * Spread into the one contract in `contract.ts`; import nothing from there (it imports this file).
  *
  * The node side indexes a run's `terminal.cast` once (cached next to it): the cast is cut into segments of about
- * 1 MiB, and for each segment the terminal as it was at the segment's start is kept as a keyframe (the serialize
+ * 512 KiB, and for each segment the terminal as it was at the segment's start is kept as a keyframe (the serialize
  * addon's escape sequences). To show any moment the renderer writes the nearest keyframe, then that segment's
  * events up to the moment: never the cast from the start. All times are seconds since the recording started.
  */
