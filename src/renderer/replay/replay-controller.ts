@@ -98,16 +98,17 @@ export class ReplayController {
       const seg = await segment;
       if (generation !== this.generation) return;
       // Forward within the segment on screen: only the events in between. Anything else: keyframe first.
+      let keyframe = '';
       if (this.segmentN !== n || t < this.seconds) {
         this.terminal.reset();
         this.terminal.resize(seg.cols, seg.rows);
-        await this.write(seg.keyframe);
+        keyframe = seg.keyframe;
         this.segmentN = n;
         this.next = 0;
       }
       const { ops, next } = segmentOpsUntil(seg, this.next, t);
       this.next = next;
-      await this.apply(ops);
+      await this.apply(ops, keyframe);
       this.setTime(t);
     });
   }
@@ -242,11 +243,22 @@ export class ReplayController {
     return new Promise((resolve) => this.terminal.write(last, resolve));
   }
 
-  private async apply(ops: readonly TerminalOp[]): Promise<void> {
+  /**
+   * Output is written without waiting in between (the keyframe, `before`, with the output after it): one wait for
+   * xterm's callback per seek, not one per write, each of which costs the page a timer hop. Only a resize waits for
+   * what precedes it to be parsed.
+   */
+  private async apply(ops: readonly TerminalOp[], before = ''): Promise<void> {
+    let pending = before;
     for (const op of ops) {
-      if (op.kind === 'output') await this.write(op.data);
-      else this.terminal.resize(op.cols, op.rows);
+      if (op.kind === 'output') pending += op.data;
+      else {
+        await this.write(pending);
+        pending = '';
+        this.terminal.resize(op.cols, op.rows);
+      }
     }
+    await this.write(pending);
   }
 
   private setTime(t: number): void {
