@@ -127,6 +127,8 @@ export class RunService {
   private readonly lastSyncs = new Map<string, { startedAt: number; caughtUp: boolean }>();
   /** Syncs made for {@link recentSync}, shared by every caller that wants the same run. */
   private readonly freshening = new Map<string, Promise<unknown>>();
+  /** The discovery of every host looking for runs not known here, shared by the lookups that arrive meanwhile. */
+  private lookingUp: Promise<unknown> | undefined;
 
   constructor(private readonly options: RunServiceOptions) {
     this.runsDir = path.join(options.home, 'runs');
@@ -185,8 +187,17 @@ export class RunService {
   private async known(id: string): Promise<RunMirror> {
     const mirror = new RunMirror(this.runsDir, id);
     if (await mirror.exists()) return mirror;
-    await this.discoverAll().catch(() => undefined);
-    if (await mirror.exists()) return mirror;
+    // Lookups arriving together share one discovery (an experiment page asks after 100 new runs at once: 100 of
+    // them, each on every host, took minutes, bench:experiment). One that joined a discovery begun before it asked
+    // may have missed its run: it gets one more, shared again.
+    for (const joined of [this.lookingUp !== undefined, false]) {
+      this.lookingUp ??= this.discoverAll()
+        .catch(() => undefined)
+        .finally(() => (this.lookingUp = undefined));
+      await this.lookingUp;
+      if (await mirror.exists()) return mirror;
+      if (!joined) break;
+    }
     throw new AppError('NOT_FOUND', `No run ${id} here or on any host (ptw run ls lists them).`);
   }
 

@@ -110,6 +110,35 @@ describe('RunService', () => {
     expect(report.problems.join('\n')).toContain('Docker on box could not be asked');
   });
 
+  it('looks for runs it does not know with one discovery shared by the lookups that arrive together', async () => {
+    const runRoot = path.join(base, 'host-runs');
+    await hostRun(runRoot);
+    const profile = hostProfileSchema.parse({ name: 'box', kind: 'local', runRoot });
+    let discoveries = 0; // a discovery opens the host's session once
+    service = new RunService({
+      home: path.join(base, 'home'),
+      session: async () => {
+        discoveries++;
+        return session;
+      },
+      profile: async () => profile,
+      profiles: async () => [profile],
+      secrets: { get: async () => undefined },
+      appVersion: '0.0.0',
+      by: 'app',
+    });
+    // As an experiment page asks: the run on the host and 19 that are nowhere (yet), all at once.
+    const missing = Array.from({ length: 19 }, (_, i) => `r-20261123-120000-${String(i).padStart(4, '0')}`);
+    const answers = await Promise.allSettled([ID, ...missing].map((id) => service!.summary(id)));
+    expect(answers[0]).toMatchObject({ status: 'fulfilled', value: { id: ID } });
+    for (const answer of answers.slice(1)) {
+      expect(answer).toMatchObject({ status: 'rejected', reason: { code: 'NOT_FOUND' } });
+    }
+    // One discovery, and one more for the lookups that joined it after it had begun: not one per lookup.
+    expect(discoveries).toBeGreaterThanOrEqual(1);
+    expect(discoveries).toBeLessThanOrEqual(2);
+  });
+
   it('announces a sync of one run by reading that run again, not every run', async () => {
     const runRoot = path.join(base, 'host-runs');
     await hostRun(runRoot);
