@@ -42,6 +42,8 @@ export const experimentCellSchema = z.object({
     )
     .default([]),
   flagged: z.boolean().nullable().optional(),
+  /** The hosts it was queued on before it moved (never started there), oldest first. */
+  moves: z.array(z.object({ from: z.string(), fromRunId: z.string(), to: z.string(), at: z.string() })).optional(),
 });
 export type ExperimentCell = z.infer<typeof experimentCellSchema>;
 
@@ -74,6 +76,17 @@ export const experimentDetailSchema = experimentSummarySchema.extend({
 });
 export type ExperimentDetail = z.infer<typeof experimentDetailSchema>;
 
+/** What one rebalancing pass did: the cells it moved (same key, new host and run id), and why others stayed. */
+export const experimentRebalanceSchema = z.object({
+  moved: z.array(
+    z.object({ key: z.string(), from: z.string(), fromRunId: z.string(), to: z.string(), runId: z.string() }),
+  ),
+  notes: z.array(z.string()),
+  /** Its runs still queued (not started) on the hosts that answered. */
+  queued: z.number(),
+});
+export type ExperimentRebalance = z.infer<typeof experimentRebalanceSchema>;
+
 export const experimentPreviewSchema = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
@@ -105,6 +118,11 @@ export const experimentsCommands = {
   'experiments.get': { input: idInput, output: experimentDetailSchema },
   /** Takes back the queued runs and stops the running ones. */
   'experiments.stop': { input: idInput, output: experimentDetailSchema },
+  /**
+   * Moves queued, not started runs from hosts with more queued than free GPUs to hosts of the matrix with free GPUs
+   * and nothing queued (the app also does it every minute while it is open); never starts a run twice.
+   */
+  'experiments.rebalance': { input: idInput, output: experimentRebalanceSchema },
   /** Queues the taken-back runs again, lifts the hosts' pauses and starts the dispatchers. */
   'experiments.resume': { input: idInput, output: experimentDetailSchema },
 } as const;

@@ -90,6 +90,100 @@ class QueueTest(unittest.TestCase):
         self.assertEqual(os.stat(self.queue.path("pending", "a")).st_mode & 0o777, 0o600)
 
 
+class MoveTest(unittest.TestCase):
+    """Giving queued runs to another host (run_queue.move_out; the app's side: src/main/experiments/rebalancer.ts)."""
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="ptw-move-")
+        self.addCleanup(shutil.rmtree, self.root, True)
+        self.queue = HostQueue(self.root)
+
+    def to(self, entry_id):
+        return {"host": "b", "entryId": entry_id, "runRoot": "/runs-b"}
+
+    def test_a_run_is_claimed_here_or_moved_never_both_and_names_one_replacement(self):
+        ids = ["run-%02d" % i for i in range(40)]
+        for i in ids:
+            self.queue.enqueue(entry(i, self.root))
+        results = {"claimed": [], "moved": {}}
+        lock = threading.Lock()
+
+        def claimer():
+            other = HostQueue(self.root)
+            for i in ids:
+                if other.claim(i) is not None:
+                    with lock:
+                        results["claimed"].append(i)
+
+        def mover(name):
+            other = HostQueue(self.root)
+            for i in reversed(ids):  # from the other end, so the two kinds meet in the middle
+                got = other.move_out(i, self.to("%s-for-%s" % (name, i)))
+                if got is not None:
+                    with lock:
+                        results["moved"].setdefault(i, []).append(got["entryId"])
+
+        threads = [threading.Thread(target=claimer) for _ in range(2)]
+        threads += [threading.Thread(target=mover, args=(n,)) for n in ("app1", "app2")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        claimed, moved = results["claimed"], results["moved"]
+        self.assertEqual(len(claimed), len(set(claimed)))
+        self.assertEqual(set(claimed) & set(moved), set())
+        self.assertEqual(sorted(claimed + list(moved)), ids)
+        for i, names in moved.items():
+            # Both app instances may learn of the move; they name the same replacement, the one on the host.
+            self.assertEqual(len(set(names)), 1, names)
+            self.assertEqual(self.queue.moved_to(i)["entryId"], names[0])
+        self.assertEqual(sorted(self.queue.ids("claimed")), sorted(claimed))
+        self.assertEqual(sorted(self.queue.ids("moved")), sorted(moved))
+        self.assertEqual(self.queue.ids("pending"), [])
+
+    def test_a_claimed_run_or_a_waiting_retry_stays(self):
+        self.queue.enqueue(entry("claimed", self.root))
+        self.queue.claim("claimed")
+        retry = entry("retry", self.root)
+        retry["attempts"] = [{"runId": "retry", "final": "failed"}]
+        self.queue.enqueue(retry)
+        self.assertIsNone(self.queue.move_out("claimed", self.to("x")))
+        self.assertIsNone(self.queue.move_out("retry", self.to("y")))
+        self.assertIsNone(self.queue.move_out("nowhere", self.to("z")))
+        self.assertEqual(self.queue.ids("pending"), ["retry"])
+        self.assertEqual(self.queue.ids("moved"), [])
+
+    def test_a_move_left_half_done_is_finished_with_one_replacement_and_never_requeued(self):
+        self.queue.enqueue(entry("a", self.root))
+        os.makedirs(self.queue.template_dir("a"))
+        self.queue.move("a", "pending", "moved")  # an app died after the rename, before the pointer
+        self.assertIsNone(self.queue.moved_to("a"))
+        self.assertEqual(self.queue.move_out("a", self.to("second"))["entryId"], "second")
+        self.assertEqual(self.queue.move_out("a", self.to("third"))["entryId"], "second")
+        self.assertFalse(os.path.exists(self.queue.template_dir("a")))
+        self.assertNotIn("secrets", self.queue.read("moved", "a"))
+        self.assertFalse(self.queue.move("a", "withdrawn", "pending"))  # what --requeue does
+        self.assertIsNone(self.queue.claim("a"))
+        [status] = self.queue.status()["entries"]
+        self.assertEqual((status["state"], status["movedTo"]["entryId"]), ("moved", "second"))
+
+    def test_a_held_replacement_waits_until_activated(self):
+        self.queue.ensure()
+        self.queue.write("held", entry("r", self.root))
+        self.assertEqual(self.queue.pending(), [])
+        self.assertFalse(d.Dispatcher(self.root).busy())
+        self.assertTrue(self.queue.activate("r"))
+        self.assertFalse(self.queue.activate("r"))
+        self.assertEqual([e["id"] for e in self.queue.pending()], ["r"])
+        self.queue.write("held", entry("lost", self.root))
+        self.assertTrue(self.queue.drop_held("lost"))
+        self.assertFalse(self.queue.drop_held("r"))  # activated: not held any more
+        self.assertEqual(self.queue.ids("held"), [])
+        self.queue.write("held", entry("stopped", self.root))
+        self.assertTrue(self.queue.withdraw("stopped"))  # a stop reaches a replacement not yet activated
+        self.assertFalse(self.queue.activate("stopped"))
+
+
 class PlacementTest(unittest.TestCase):
     def test_gpus_with_other_peoples_processes_are_left_alone(self):
         with open(APPS_CSV, encoding="utf-8") as handle:

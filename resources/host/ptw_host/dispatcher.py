@@ -243,6 +243,13 @@ class Dispatcher:
             return None, err
         return free_gpus(inventory, parse_compute_apps(apps_text), self.held_gpus(), self.threshold_mib), None
 
+    def gpu_snapshot(self):
+        """What `dispatch --status --gpus` adds for the app's rebalancing: the GPUs a new run could start on now."""
+        free, problem = self.free_gpus()
+        if problem is not None:
+            return {"free": [], "total": 0, "error": problem}
+        return {"free": free, "total": self.known_gpu_count or 0, "error": None}
+
     def disk_problem(self):
         try:
             stats = os.statvfs(self.queue.run_root)
@@ -426,9 +433,16 @@ def parse_args(argv):
     parser.add_argument("--memory-threshold-mib", type=int, default=MEMORY_THRESHOLD_MIB)
     parser.add_argument("--min-free-bytes", type=int, default=MIN_FREE_BYTES)
     parser.add_argument("--status", action="store_true", help="print the queue as JSON (no secrets) and exit")
+    parser.add_argument("--gpus", action="store_true", help="with --status: the free GPUs as the dispatcher sees them")
     parser.add_argument("--resume", action="store_true", help="lift the host's pause and exit")
     parser.add_argument("--withdraw", nargs="+", metavar="ID", help="take queued runs back (not started ones); exit")
     parser.add_argument("--requeue", nargs="+", metavar="ID", help="queue withdrawn runs again; exit")
+    parser.add_argument("--move-out", metavar="ID", help="give a queued run to another host (--to-*); exit")
+    parser.add_argument("--to-host")
+    parser.add_argument("--to-entry")
+    parser.add_argument("--to-root")
+    parser.add_argument("--activate", nargs="+", metavar="ID", help="queue held replacements; exit")
+    parser.add_argument("--drop-held", nargs="+", metavar="ID", help="remove held replacements that lost; exit")
     return parser.parse_args(argv)
 
 
@@ -436,14 +450,26 @@ def main(argv):
     args = parse_args(argv)
     queue = HostQueue(args.run_root)
     if args.status:
-        print(json.dumps(queue.status()))
+        status = queue.status()
+        if args.gpus:
+            status["gpus"] = Dispatcher(args.run_root, args.memory_threshold_mib).gpu_snapshot()
+        print(json.dumps(status))
+        return 0
+    if args.move_out:
+        if not (args.to_host and args.to_entry and args.to_root):
+            print("--move-out needs --to-host, --to-entry and --to-root", file=sys.stderr)
+            return 2
+        to = {"host": args.to_host, "entryId": args.to_entry, "runRoot": args.to_root}
+        print(json.dumps({"movedTo": queue.move_out(args.move_out, to)}))
         return 0
     if args.resume:
         queue.resume()
         return 0
-    if args.withdraw or args.requeue:
+    if args.withdraw or args.requeue or args.activate or args.drop_held:
         moved = [i for i in args.withdraw or [] if queue.withdraw(i)]
         moved += [i for i in args.requeue or [] if queue.move(i, "withdrawn", "pending")]
+        moved += [i for i in args.activate or [] if queue.activate(i)]
+        moved += [i for i in args.drop_held or [] if queue.drop_held(i)]
         print(json.dumps({"moved": moved}))
         return 0
     lock = acquire_lock(queue)

@@ -6,7 +6,9 @@ folders with ``os.rename`` so that exactly one process ever owns an entry.
       claimed/<id>.json    taken by the dispatcher (or by the app moving it to another host): one rename wins
       started/<id>.json    its current attempt's supervisor was started; watched until the run is final
       done/<id>.json       final, with every attempt recorded
-      withdrawn/<id>.json  taken back by the app before it started (moved to another host, or the experiment stopped)
+      withdrawn/<id>.json  taken back by the app before it started (the experiment stopped; `resume` requeues it)
+      held/<id>.json       a replacement for a run moving here from another host: not started until activated
+      moved/<id>.json      given to another host before it started; moved/<id>.to names its replacement there
       templates/<id>/      the run folder the app prepared, copied into RUN_ROOT/<run id> for each attempt
       retries.jsonl        one line per retry decided
       paused.json          {"reason", "at"}: the dispatcher starts nothing while it exists
@@ -24,12 +26,13 @@ The ``.tmp`` name and the renames keep readers from ever seeing half a file. Sta
 import json
 import os
 import shutil
+import time
 
 from ptw_host.host_log import now_ms
 from ptw_host.run_folder import atomic_write, json_bytes
 
 QUEUE_DIR = ".ptw-queue"
-STATES = ("pending", "claimed", "started", "done", "withdrawn")
+STATES = ("pending", "claimed", "started", "done", "withdrawn", "held", "moved")
 # Fields never repeated in what `dispatch status` prints (the app reads it over SSH; secrets stay in the file).
 PRIVATE_FIELDS = ("secrets", "container", "runJson")
 
@@ -113,8 +116,75 @@ class HostQueue:
         return self.read("claimed", entry_id)
 
     def withdraw(self, entry_id):
-        """Takes a queued run back before it starts; False when it already left `pending`."""
-        return self.move(entry_id, "pending", "withdrawn")
+        """Takes a queued (or held) run back before it starts; False when it already left `pending`."""
+        return self.move(entry_id, "pending", "withdrawn") or self.move(entry_id, "held", "withdrawn")
+
+    def move_out(self, entry_id, to):
+        """Gives a queued run to another host (src/main/experiments/rebalancer.ts; docs/experiments.md, "Moving
+        queued runs"). ``to`` is ``{"host", "entryId", "runRoot"}``: the replacement entry the app put in that host's
+        ``held/``, which nothing starts until the app activates it there after this call.
+
+        Two atomic steps, each with exactly one winner: the rename pending -> moved races the dispatcher's claim (the
+        run starts here or leaves, never both), and the pointer ``moved/<id>.to`` is created with O_EXCL, so of two
+        app instances moving the same run (or one finishing a move another left half done) exactly one replacement
+        is ever named, and only a named one is ever activated. A retry waiting its turn (an entry with attempts)
+        stays: its earlier attempts' folders are here. ``moved/`` is a dead end (``--requeue`` reads ``withdrawn/``).
+
+        Returns the replacement this entry names (ours or the one that won), or None when the run did not leave
+        (claimed, started or done here, or a retry)."""
+        self.ensure()  # a queue laid out before moves existed has no moved/ yet
+        pending = self.read("pending", entry_id)
+        if pending is not None and not pending.get("attempts"):
+            self.move(entry_id, "pending", "moved")
+        if self.read("moved", entry_id) is None:
+            return None
+        pointer = self.path("moved", entry_id)[: -len(".json")] + ".to"
+        try:
+            fd = os.open(pointer, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            try:
+                os.write(fd, json_bytes({"host": to["host"], "entryId": to["entryId"], "runRoot": to["runRoot"],
+                                         "at": now_ms()}))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            # The pointer's one writer: the keys and the template are not needed here any more.
+            moved = self.read("moved", entry_id)
+            if moved is not None:
+                moved.pop("secrets", None)
+                self.write("moved", moved)
+            self.drop_template(entry_id)
+        return self.moved_to(entry_id)
+
+    def moved_to(self, entry_id):
+        """The replacement a moved entry names; None while its pointer is not written yet."""
+        pointer = self.path("moved", entry_id)[: -len(".json")] + ".to"
+        for _ in range(50):  # a pointer being written by another process is complete within moments
+            try:
+                with open(pointer, encoding="utf-8") as handle:
+                    return json.load(handle)
+            except FileNotFoundError:
+                return None
+            except (OSError, ValueError):
+                time.sleep(0.02)
+        return None
+
+    def activate(self, entry_id):
+        """Queues a held replacement (held -> pending): True if this call did."""
+        return self.move(entry_id, "held", "pending")
+
+    def drop_held(self, entry_id):
+        """Removes a held replacement that lost its move (never activated) and its template."""
+        if self.read("held", entry_id) is None:
+            return False
+        try:
+            os.unlink(self.path("held", entry_id))
+        except FileNotFoundError:
+            return False
+        self.drop_template(entry_id)
+        return True
 
     def pending(self):
         """Pending entries in the order they run: higher priority first, then first queued first."""
@@ -164,6 +234,8 @@ class HostQueue:
                     continue
                 public = {k: v for k, v in entry.items() if k not in PRIVATE_FIELDS}
                 public["state"] = state
+                if state == "moved":
+                    public["movedTo"] = self.moved_to(entry_id)
                 attempts = entry.get("attempts") or []
                 if attempts and attempts[-1].get("runDir"):
                     public["run"] = run_state(attempts[-1]["runDir"])

@@ -8,7 +8,7 @@ import { json, table, terminalSafe } from './cli-output';
 import { addConnectOptions, cli, servicesRunner, type ConnectOptions, type ServicesFactory } from './cli-services';
 
 /**
- * `ptw experiment start FILE | ls | show ID | stop ID | resume ID` (issue 17; docs/experiments.md): a run matrix
+ * `ptw experiment start FILE | ls | show ID | stop ID | resume ID | rebalance ID` (issue 17; docs/experiments.md): a run matrix
  * queued over several hosts, through the contract router like every other command. `show --json` is the contract
  * scripts use: `{ id, cells: [{ task, agent, model, seed, host, runId, status }] }` and more fields.
  */
@@ -102,4 +102,16 @@ export function addExperimentCommands(program: Command, io: HostCliIo, open: Ser
   detailCommand('show', "Every cell's host, run and status, read from the hosts' queues and run folders");
   detailCommand('stop', 'Take back the queued runs and stop the running ones');
   detailCommand('resume', "Queue the taken-back runs again, lift the hosts' pauses, restart the dispatchers");
+
+  addConnectOptions(experiment.command('rebalance').argument('<id>', 'an experiment id (ptw experiment ls)'))
+    .description('Move queued (not started) runs to hosts of the matrix with free GPUs and nothing queued')
+    .action(async (id: string, opts: ConnectOptions) => {
+      await withServices(opts, async (s) => {
+        const outcome = await s.router.call('experiments.rebalance', { id }, cli);
+        if (opts.json) return io.out(json(outcome));
+        const lines = outcome.moved.map((m) => `moved ${m.key}: ${m.from} ${m.fromRunId} -> ${m.to} ${m.runId}`);
+        if (lines.length === 0) lines.push(`nothing to move (${outcome.queued} queued)`);
+        io.out(terminalSafe(`${[...lines, ...outcome.notes].join('\n')}\n`));
+      });
+    });
 }

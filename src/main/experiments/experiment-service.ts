@@ -33,6 +33,7 @@ import {
   type QueueStatus,
 } from './host-queue';
 import { splitByFreeGpus, type HostCapacity } from './placement';
+import { followMoves, rebalanceExperiment, sshRebalanceIo, type RebalanceOutcome } from './rebalancer';
 
 /**
  * Experiments (issue 17; docs/experiments.md): a matrix file split over its hosts by free GPUs, queued in each host's
@@ -87,6 +88,10 @@ const recordSchema = z.object({
       entryId: z.string(),
       /** What its host said last, shown while the host cannot be reached. */
       last: experimentCellSchema.pick({ status: true, runId: true, score: true }).optional(),
+      /** The hosts it was queued on before (moved before it started; rebalancer.ts), oldest first. */
+      moves: z
+        .array(z.object({ from: z.string(), fromEntryId: z.string(), to: z.string(), at: z.string() }))
+        .optional(),
     }),
   ),
 });
@@ -134,6 +139,24 @@ export class ExperimentService {
     const tmp = `${file}.tmp`;
     await writeFile(tmp, `${JSON.stringify(record, null, 1)}\n`, { mode: 0o600 });
     await rename(tmp, file);
+  }
+
+  /**
+   * Writes what a look at the hosts learned (cells followed to where they moved, what each said last) over the
+   * record as it is now, so that two app instances writing at once lose nothing: a cell's position only goes forward
+   * along its hosts' pointers, so the one that followed more moves wins.
+   */
+  private async save(learned: ExperimentRecord): Promise<void> {
+    const now = await this.read(learned.id).catch(() => learned);
+    const mine = new Map(learned.cells.map((c) => [c.key, c]));
+    await this.write({
+      ...now,
+      hosts: { ...learned.hosts, ...now.hosts },
+      cells: now.cells.map((c) => {
+        const m = mine.get(c.key);
+        return m && (m.moves?.length ?? 0) >= (c.moves?.length ?? 0) ? m : c;
+      }),
+    });
   }
 
   // --- the SSH host's queue ------------------------------------------------------------------------------
@@ -312,20 +335,32 @@ export class ExperimentService {
     const record = await this.read(id);
     const profiles = await this.profileMap();
     const statuses = new Map<string, { status: QueueStatus | null; error: string | null }>();
-    await Promise.all(
-      Object.entries(record.hosts).map(async ([host, h]) => {
-        const profile = profiles.get(host);
-        try {
-          if (!profile) throw new Error(`the host ${host} is no longer set up here`);
-          statuses.set(host, { status: await this.backend(profile).status(host, h.runRoot), error: null });
-        } catch (err) {
-          statuses.set(host, { status: null, error: errorText(err) });
-        }
+    // A cell moved to another host is followed there (its old host's entry names its replacement), host by host.
+    let learned = false;
+    for (let round = 0; round < 4; round++) {
+      const asked = Object.entries(record.hosts).filter(([host]) => !statuses.has(host));
+      if (asked.length === 0) break;
+      await Promise.all(
+        asked.map(async ([host, h]) => {
+          const profile = profiles.get(host);
+          try {
+            if (!profile) throw new Error(`the host ${host} is no longer set up here`);
+            statuses.set(host, { status: await this.backend(profile).status(host, h.runRoot), error: null });
+          } catch (err) {
+            statuses.set(host, { status: null, error: errorText(err) });
+          }
+        }),
+      );
+      if (followMoves(record, new Map([...statuses].map(([h, v]) => [h, v.status]))).changed) learned = true;
+    }
+    const cells = await Promise.all(
+      record.cells.map(async (c) => {
+        const state = await this.cellState(c, statuses.get(c.host));
+        const moves = c.moves?.map((m) => ({ from: m.from, fromRunId: m.fromEntryId, to: m.to, at: m.at }));
+        return moves ? { ...state, moves } : state;
       }),
     );
-    const cells = await Promise.all(record.cells.map((c) => this.cellState(c, statuses.get(c.host))));
     // Remember what each answering host said, for when it cannot be reached.
-    let learned = false;
     record.cells.forEach((c, i) => {
       const now = cells[i]!;
       if (!statuses.get(c.host)?.status || now.status === 'unknown') return;
@@ -335,7 +370,7 @@ export class ExperimentService {
         learned = true;
       }
     });
-    if (learned) await this.write(record);
+    if (learned) await this.save(record);
     const parsed = parseMatrixFile(record.matrixText, { hosts: Object.keys(record.hosts), maxRuns: Infinity });
     return {
       ...this.summary(record),
@@ -364,7 +399,11 @@ export class ExperimentService {
       const why = `${cell.host} cannot be reached: ${host?.error ?? 'not asked'}`;
       const last = cell.last;
       if (!last) return { ...unknown, status: 'unknown', reason: why };
-      if (last.status === 'queued') return { ...unknown, runId: last.runId, status: 'stranded', reason: why };
+      if (last.status === 'queued') {
+        // Never moved from here while away: its dispatcher needs no network and may be starting it (rebalancer.ts).
+        const stays = `${why}; queued there: it starts there, or moves to a free host once ${cell.host} answers`;
+        return { ...unknown, runId: last.runId, status: 'stranded', reason: stays };
+      }
       return {
         ...unknown,
         runId: last.runId,
@@ -395,6 +434,13 @@ export class ExperimentService {
       };
     }
     if (entry.state === 'withdrawn') return { ...base, host: cell.host, runId, attempts, status: 'withdrawn' };
+    if (entry.state === 'held' || entry.state === 'moved') {
+      // A move between hosts in progress (rebalancer.ts): queued nowhere yet, started nowhere.
+      const from = cell.moves?.at(-1)?.from;
+      const reason =
+        entry.state === 'held' ? `moved here from ${from ?? 'another host'}` : 'being moved to another host';
+      return { ...base, host: cell.host, runId, attempts, status: 'queued', reason };
+    }
     const run = entry.run;
     const flagged = this.options.flagged ? await this.options.flagged(runId).catch(() => null) : null;
     return {
@@ -424,6 +470,7 @@ export class ExperimentService {
   }
 
   async stop(id: string): Promise<ExperimentDetail> {
+    await this.get(id).catch(() => undefined); // follows moved cells to their hosts first
     const record = await this.read(id);
     await this.withdrawAll(record);
     record.stopped = true;
@@ -433,6 +480,36 @@ export class ExperimentService {
     await Promise.all(live.map((c) => this.options.stopRun(c.host, c.runId).catch(() => undefined)));
     this.options.onChanged(id);
     return this.get(id);
+  }
+
+  /** Moves queued runs to hosts of the matrix with free GPUs and empty queues (rebalancer.ts; docs/experiments.md). */
+  async rebalance(id: string): Promise<RebalanceOutcome> {
+    const record = await this.read(id);
+    if (record.stopped) return { moved: [], notes: [`${id} is stopped: nothing moves`], queued: 0 };
+    const profiles = await this.profileMap();
+    const parsed = parseMatrixFile(record.matrixText, { hosts: [...profiles.keys()], maxRuns: Infinity });
+    if (!parsed.ok) return { moved: [], notes: ["the matrix's hosts are not all set up here any more"], queued: 0 };
+    const { matrix, cells } = parsed;
+    // Runs move between hosts whose queue is the dispatcher's (a scheduler's queue, e.g. SLURM's, is its own).
+    const movable = (host: string): boolean => {
+      const profile = profiles.get(host);
+      return profile !== undefined && !profile.scheduler && !this.options.backendFor?.(profile);
+    };
+    const io = sshRebalanceIo(this.options.launch, {
+      ...(this.options.dispatcherTickSeconds ? { tickSeconds: this.options.dispatcherTickSeconds } : {}),
+      enqueueHeld: (key, host) => {
+        const cell = cells.find((c) => c.key === key);
+        if (!cell) throw new AppError('INTERNAL', `The matrix has no cell ${key} any more`);
+        return enqueueRun(this.options.launch, { ...this.queueInput(id, matrix, cell, host), held: true });
+      },
+    });
+    const hosts = matrix.hosts.filter(movable);
+    const outcome = await rebalanceExperiment(record, { hosts, gpusPerRun: matrix.gpusPerRun }, io);
+    if (outcome.moved.length > 0) {
+      await this.save(record);
+      this.options.onChanged(id);
+    }
+    return outcome;
   }
 
   async resume(id: string): Promise<ExperimentDetail> {

@@ -4,6 +4,7 @@ import type { EventHub } from '../rpc/contract-router';
 import type { FeatureRegistration } from '../rpc/feature-registration';
 import type { RunService } from '../runs/run-service';
 import { ExperimentService, type ExperimentServiceOptions } from './experiment-service';
+import { RebalanceLoop } from './rebalance-loop';
 
 /** `experiments.*`: a run matrix queued over several hosts' GPUs (issue 17; docs/experiments.md). */
 export function experimentsFeature(
@@ -11,7 +12,10 @@ export function experimentsFeature(
     events: EventHub;
     runs: RunService;
     launch: Omit<ExperimentServiceOptions['launch'], 'resourcesDir'> & { resourcesDir: string | undefined };
-    /** `PTW_DISPATCH_TICK_S`: seconds between a dispatcher's looks at its queue (tests shorten the default 5). */
+    /**
+     * `PTW_DISPATCH_TICK_S`: seconds between a dispatcher's looks at its queue (tests shorten the default 5);
+     * `PTW_REBALANCE_S`: seconds between the open app's rebalancing passes (default 60).
+     */
     env: Readonly<Record<string, string | undefined>>;
   },
 ): FeatureRegistration<keyof typeof experimentsCommands> & { experiments: ExperimentService } {
@@ -29,8 +33,12 @@ export function experimentsFeature(
     },
     flagged: async (runId) => (await runs.summary(runId)).flagged ?? null,
   });
+  const rebalanceSeconds = Number(env.PTW_REBALANCE_S);
+  const loop = new RebalanceLoop(experiments, (rebalanceSeconds > 0 ? rebalanceSeconds : 60) * 1000);
   return {
     experiments,
+    start: () => loop.start(),
+    dispose: () => loop.dispose(),
     handlers: {
       'experiments.preview': ({ text }) => experiments.preview(text),
       'experiments.start': ({ text, file }) => experiments.start(text, file),
@@ -38,6 +46,7 @@ export function experimentsFeature(
       'experiments.get': ({ id }) => experiments.get(id),
       'experiments.stop': ({ id }) => experiments.stop(id),
       'experiments.resume': ({ id }) => experiments.resume(id),
+      'experiments.rebalance': ({ id }) => experiments.rebalance(id),
     },
   };
 }

@@ -30,6 +30,8 @@ export interface QueueRunInput {
   experimentName: string;
   cellKey: string;
   retries: { infrastructure: number; agent: number };
+  /** Queue it in `held/`, where nothing starts it until it is activated: a replacement for a run moving here. */
+  held?: boolean;
 }
 
 export interface QueuedRun {
@@ -43,7 +45,7 @@ export async function enqueueRun(deps: LaunchDeps, input: QueueRunInput): Promis
   const queueDir = path.posix.join(ctx.runRoot, QUEUE_DIR);
   const template = path.posix.join(queueDir, 'templates', ctx.runId);
   const made = await ctx.session.exec(
-    `mkdir -p -m 0700 -- ${shellQuote(queueDir)} && cd -- ${shellQuote(queueDir)} && mkdir -p -m 0700 templates pending claimed started done withdrawn`,
+    `mkdir -p -m 0700 -- ${shellQuote(queueDir)} && cd -- ${shellQuote(queueDir)} && mkdir -p -m 0700 templates pending claimed started done withdrawn held moved`,
   );
   if (made.code !== 0) {
     throw new AppError(
@@ -79,10 +81,11 @@ export async function enqueueRun(deps: LaunchDeps, input: QueueRunInput): Promis
       retries: input.retries,
       attempts: [],
     };
-    const tmp = path.posix.join(queueDir, 'pending', `.${ctx.runId}.tmp`);
+    const state = input.held ? 'held' : 'pending';
+    const tmp = path.posix.join(queueDir, state, `.${ctx.runId}.tmp`);
     await ctx.session.writeFile(tmp, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
     const placed = await ctx.session.exec(
-      `chmod 0600 -- ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(path.posix.join(queueDir, 'pending', `${ctx.runId}.json`))}`,
+      `chmod 0600 -- ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(path.posix.join(queueDir, state, `${ctx.runId}.json`))}`,
     );
     if (placed.code !== 0) throw new AppError('INTERNAL', `Queuing ${ctx.runId} failed: ${placed.stderr.trim()}`);
   } catch (err) {
@@ -152,6 +155,10 @@ const attemptSchema = z.looseObject({
   reason: z.string().nullable().optional(),
 });
 
+/** Where a moved entry's run went: its replacement's entry on another host (run_queue.move_out). */
+export const movedToSchema = z.object({ host: z.string(), entryId: z.string(), runRoot: z.string() });
+export type MovedTo = z.infer<typeof movedToSchema>;
+
 export const queueStatusSchema = z.object({
   now: z.number(),
   root: z.string(),
@@ -161,11 +168,16 @@ export const queueStatusSchema = z.object({
       id: z.string(),
       experimentId: z.string().optional(),
       cellKey: z.string().optional(),
-      state: z.enum(['pending', 'claimed', 'started', 'done', 'withdrawn']),
+      state: z.enum(['pending', 'claimed', 'started', 'done', 'withdrawn', 'held', 'moved']),
+      priority: z.number().optional(),
+      enqueuedAt: z.number().optional(),
       attempts: z.array(attemptSchema).default([]),
       run: runStateSchema.optional(),
+      movedTo: movedToSchema.nullable().optional(),
     }),
   ),
+  /** With `--gpus`: the GPUs a new run could start on now, as the dispatcher counts them. */
+  gpus: z.object({ free: z.array(z.number()), total: z.number(), error: z.string().nullable() }).optional(),
 });
 export type QueueStatus = z.infer<typeof queueStatusSchema>;
 
@@ -191,8 +203,9 @@ async function runDispatch(
 export async function queueStatus(
   session: HostSession,
   input: { host: string; runRoot: string; resourcesDir: string },
+  options: { gpus?: boolean } = {},
 ): Promise<QueueStatus> {
-  const text = await runDispatch(session, input, ['--status']);
+  const text = await runDispatch(session, input, ['--status', ...(options.gpus ? ['--gpus'] : [])]);
   try {
     return queueStatusSchema.parse(JSON.parse(text));
   } catch (err) {
@@ -200,19 +213,42 @@ export async function queueStatus(
   }
 }
 
-/** Withdraws queued entries, or queues withdrawn ones again; the ids it moved. */
+const MOVE_FLAGS = { withdraw: '--withdraw', requeue: '--requeue', activate: '--activate', drop: '--drop-held' };
+
+/**
+ * Withdraws queued (or held) entries, queues withdrawn ones again, activates held replacements (held -> pending) or
+ * drops ones that lost their move; the ids it changed.
+ */
 export async function moveEntries(
   session: HostSession,
   input: { host: string; runRoot: string; resourcesDir: string },
-  move: { withdraw?: string[]; requeue?: string[] },
+  move: Partial<Record<keyof typeof MOVE_FLAGS, string[]>>,
 ): Promise<string[]> {
-  const args = [
-    ...(move.withdraw?.length ? ['--withdraw', ...move.withdraw] : []),
-    ...(move.requeue?.length ? ['--requeue', ...move.requeue] : []),
-  ];
+  const args = Object.entries(MOVE_FLAGS).flatMap(([name, flag]) => {
+    const ids = move[name as keyof typeof MOVE_FLAGS];
+    return ids?.length ? [flag, ...ids] : [];
+  });
   if (args.length === 0) return [];
   const out = JSON.parse(await runDispatch(session, input, args)) as { moved?: string[] };
   return out.moved ?? [];
+}
+
+/**
+ * Gives a queued run to another host whose held replacement is `to` (run_queue.move_out): the replacement the
+ * entry names now (ours, or another app instance's that won), or null when the run did not leave (it was claimed
+ * here first, or is a retry).
+ */
+export async function moveOut(
+  session: HostSession,
+  input: { host: string; runRoot: string; resourcesDir: string },
+  entryId: string,
+  to: MovedTo,
+): Promise<MovedTo | null> {
+  const args = ['--move-out', entryId, '--to-host', to.host, '--to-entry', to.entryId, '--to-root', to.runRoot];
+  const out = z
+    .object({ movedTo: movedToSchema.nullable() })
+    .parse(JSON.parse(await runDispatch(session, input, args)));
+  return out.movedTo;
 }
 
 /** Lifts the host's pause (a full disk freed, a GPU back). */
