@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ReplayHit, ReplayIndex, ReplaySegment } from '../../shared/contract-replay';
@@ -124,7 +124,8 @@ export class CastIndex {
       cached.segmentBytes === (options.segmentBytes ?? SEGMENT_BYTES)
     ) {
       const kf = await stat(CastIndex.keyframesFile(cacheDir)).catch(() => null);
-      if (kf && kf.size === cached.keyframesBytes) return new CastIndex(castFile, cacheDir, { ...cached, buildMs: 0 });
+      // Longer is fine: an extension that stopped before its index.json was written appended unused keyframes.
+      if (kf && kf.size >= cached.keyframesBytes) return new CastIndex(castFile, cacheDir, { ...cached, buildMs: 0 });
     }
     const resume = cached && (await canResume(castFile, cacheDir, cached, info, options)) ? cached : undefined;
     const built = await buildIndex(castFile, cacheDir, info, options, resume);
@@ -305,7 +306,7 @@ async function canResume(
   if (cached.segmentBytes !== (options.segmentBytes ?? SEGMENT_BYTES) || cached.castBytes >= info.size) return false;
   if (cached.segments.length === 0 || cached.castBytes === 0) return false;
   const kf = await stat(CastIndex.keyframesFile(cacheDir)).catch(() => null);
-  if (!kf || kf.size !== cached.keyframesBytes) return false;
+  if (!kf || kf.size < cached.keyframesBytes) return false;
   const last = await readRange(castFile, cached.castBytes - 1, 1);
   if (last[0] !== 0x0a) return false;
   return (await tailSha256(castFile, cached.castBytes)) === cached.end.tailSha256;
@@ -321,9 +322,13 @@ async function buildIndex(
   const started = performance.now();
   const segmentBytes = options.segmentBytes ?? SEGMENT_BYTES;
   await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-  const keyframesTmp = `${CastIndex.keyframesFile(cacheDir)}.${process.pid}.tmp`;
-  // Growing: the keyframes so far are kept (on a copy, so a failure leaves the cache as it was).
-  if (resume) await copyFile(CastIndex.keyframesFile(cacheDir), keyframesTmp);
+  // A fresh build writes a new file, renamed into place at the end. Growing (each sync of a live run) appends to
+  // the keyframes in place, past the end index.json records: a failure leaves bytes no index refers to, cut off by
+  // the next extension, where a copy would cost the whole file (tens of MB at 1 GB) on every sync.
+  const keyframesTmp = resume
+    ? CastIndex.keyframesFile(cacheDir)
+    : `${CastIndex.keyframesFile(cacheDir)}.${process.pid}.tmp`;
+  if (resume) await truncate(keyframesTmp, resume.keyframesBytes);
   const keyframesOut = await open(keyframesTmp, resume ? 'a' : 'w', 0o600);
 
   let header: CastHeader | null = null;
@@ -522,7 +527,7 @@ async function buildIndex(
     await (maker as KeyframeMaker | null)?.waitBelow(0);
     await keyframeWrites;
   } catch (err) {
-    await rm(keyframesTmp, { force: true }).catch(() => undefined);
+    if (!resume) await rm(keyframesTmp, { force: true }).catch(() => undefined);
     throw err;
   } finally {
     await keyframeWrites.catch(() => undefined);
@@ -530,7 +535,7 @@ async function buildIndex(
     await (maker as KeyframeMaker | null)?.dispose();
   }
   if (headerProblem || !header) {
-    await rm(keyframesTmp, { force: true });
+    if (!resume) await rm(keyframesTmp, { force: true });
     throw new AppError('INVALID_INPUT', headerProblem ?? `${castFile} is empty: no asciicast header`);
   }
   const h: CastHeader = header;
@@ -559,7 +564,7 @@ async function buildIndex(
       tailSha256: await tailSha256(castFile, info.size),
     },
   };
-  await rename(keyframesTmp, CastIndex.keyframesFile(cacheDir));
+  if (!resume) await rename(keyframesTmp, CastIndex.keyframesFile(cacheDir));
   const indexTmp = `${CastIndex.indexFile(cacheDir)}.${process.pid}.tmp`;
   await writeFile(indexTmp, JSON.stringify(stored), { mode: 0o600 });
   await rename(indexTmp, CastIndex.indexFile(cacheDir));

@@ -42,6 +42,9 @@ describe('ReplayService: indexing a run while it is mirrored', () => {
     };
     expect(first.castBytes).toBe(lineEnd);
     expect(first.problemCount).toBe(0);
+    // An extension that stopped after appending keyframes but before writing index.json leaves bytes past its end.
+    const cacheDir = path.join(home, 'runs', ID, '.replay');
+    await appendFile(CastIndex.keyframesFile(cacheDir), 'left by a pass that stopped');
 
     // The next sync brings the rest; two syncs in a row fold into one more pass.
     await appendFile(cast, whole.subarray(lineEnd + 10));
@@ -59,6 +62,10 @@ describe('ReplayService: indexing a run while it is mirrored', () => {
     expect(opened.eventCount).toBe(fresh.stored.eventCount);
     expect(await replay.segment(ID, opened.segments.length - 1)).toEqual(
       await fresh.segment(opened.segments.length - 1),
+    );
+    // Extended in place: the keyframes are those of one build, the stopped pass's bytes cut off.
+    expect(await readFile(CastIndex.keyframesFile(cacheDir))).toEqual(
+      await readFile(CastIndex.keyframesFile(path.join(home, 'fresh-idx'))),
     );
     await replay.dispose();
   }, 60_000);
