@@ -13,7 +13,11 @@
 // domain (no Network domain, which Playwright enables and which slows WebSocket delivery 2–5×): characters rendered,
 // marker latency from write to xterm's write callback, long tasks. Prints a table; writes bench/results/live.json.
 //
-//   npm run bench:live -- [--mb 100] [--rounds 3] [--renderer auto|dom|webgl] [--cpu-profile DIR] [--bare-cap]
+//   npm run bench:live -- [--mb 100] [--rounds 3] [--screen-sizes 10,500] [--renderer auto|dom|webgl]
+//                         [--cpu-profile DIR] [--bare-cap]
+//
+// --screen-sizes A,B: after the rounds, one more catch-up run per size (MiB) checks only the final screen (issue 19:
+// equal after floods of 10, 100 and 500 MiB; the rounds' size is one of them). `--screen-sizes 0` skips them.
 //
 // --rounds N: N runs, each measured on both paths in turn; the median round is printed in full (this machine's speed
 // wanders by ±30% from minute to minute, so one round says little).
@@ -24,14 +28,16 @@
 // via the DevTools Profiler domain) and of `ptw serve` (node --cpu-prof) into DIR, for Chrome DevTools.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { WebSocket, WebSocketServer } from 'ws';
+import { SNAPSHOT_SCROLLBACK } from '../src/main/live/screen-tracker';
 import type { ProbeResults } from '../src/renderer/live/render-probe';
 import { chromiumArgs, chromiumPath } from '../test/support/chromium';
 import { startServeProcess, type ServeProcess } from '../test/support/serve-process';
@@ -48,6 +54,10 @@ const RENDERER = option('renderer', 'auto');
 const PROFILE_DIR = option('cpu-profile', '');
 const BARE_CAP = process.argv.includes('--bare-cap');
 const ROUNDS = Math.max(1, Number(option('rounds', '3')));
+const SCREEN_SIZES = option('screen-sizes', '10,500')
+  .split(',')
+  .map(Number)
+  .filter((mib) => mib > 0 && mib !== MIB);
 const IDLE_MARKERS = 30;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -324,23 +334,29 @@ function castText(castFile: string): { text: string; hostMbPerSecond: number | n
  * driver's `screen()` serializes the page's (size, buffer, cursor, then the visible rows with their attributes).
  * Loaded with require: vite-node cannot resolve these packages' ESM entries.
  */
-async function castScreen(castText: string): Promise<string> {
+async function castScreen(castFile: string): Promise<string> {
   const requireCjs = createRequire(__filename);
   const { Terminal } = requireCjs('@xterm/headless') as typeof import('@xterm/headless');
   const { SerializeAddon } = requireCjs('@xterm/addon-serialize') as typeof import('@xterm/addon-serialize');
-  const lines = castText.split('\n').filter((l) => l.trim() !== '');
-  const header = JSON.parse(lines[0]!) as { width?: number; height?: number };
-  const term = new Terminal({
-    cols: header.width ?? 80,
-    rows: header.height ?? 24,
-    scrollback: 1000,
-    allowProposedApi: true,
-  });
+  // Line by line: a 500 MiB flood's cast is longer than a JavaScript string may be.
+  const lines = createInterface({ input: createReadStream(castFile, 'utf8'), crlfDelay: Infinity });
+  let term: import('@xterm/headless').Terminal | undefined;
   const serializer = new SerializeAddon();
-  term.loadAddon(serializer as never);
-  const write = (data: string): Promise<void> => new Promise((resolve) => term.write(data, resolve));
+  const write = (data: string): Promise<void> => new Promise((resolve) => term!.write(data, resolve));
   let run: string[] = [];
-  for (const line of lines.slice(1)) {
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    if (!term) {
+      const header = JSON.parse(line) as { width?: number; height?: number };
+      term = new Terminal({
+        cols: header.width ?? 80,
+        rows: header.height ?? 24,
+        scrollback: 1000,
+        allowProposedApi: true,
+      });
+      term.loadAddon(serializer as never);
+      continue;
+    }
     const event = JSON.parse(line) as [number, string, string];
     if (event[1] === 'o') run.push(event[2]);
     else if (event[1] === 'r') {
@@ -354,11 +370,20 @@ async function castScreen(castText: string): Promise<string> {
       run = [];
     }
   }
+  if (!term) throw new Error(`${castFile}: no header`);
   await write(run.join(''));
   const b = term.buffer.active;
   const screen = `${term.cols}x${term.rows} ${b.type} cursor ${b.cursorX},${b.cursorY}\n${serializer.serialize({ scrollback: 0 })}`;
   term.dispose();
   return screen;
+}
+
+/** Whether the page's screen becomes the reference screen (it may still be applying the last snapshot). */
+async function screenMatches(page: RawPage, expected: string): Promise<boolean> {
+  for (const end = Date.now() + 30_000; Date.now() < end; await sleep(250)) {
+    if ((await page.evaluate<string>(`window.__ptwTestDriver.screen('terminal')`)) === expected) return true;
+  }
+  return false;
 }
 
 // --- statistics ---------------------------------------------------------------------------------------------------
@@ -456,7 +481,7 @@ interface Machine {
   work: string;
 }
 
-async function startFloodRun(m: Machine): Promise<string> {
+async function startFloodRun(m: Machine, mib = MIB): Promise<string> {
   const started = await m.host.ptw([
     'run',
     'start',
@@ -467,7 +492,7 @@ async function startFloodRun(m: Machine): Promise<string> {
     '--agent',
     'custom',
     '--command',
-    JSON.stringify(['python3', '-c', AGENT, String(MIB), '300']),
+    JSON.stringify(['python3', '-c', AGENT, String(mib), '300']),
     '--budget',
     '30m',
   ]);
@@ -498,9 +523,15 @@ async function openAppTerminal(m: Machine, id: string, catchUp: boolean): Promis
 }
 
 /** Lets the agent of run `id` start, then waits until `finished` says the page has its last idle phase. */
-async function floodAndWait(m: Machine, id: string, finished: () => Promise<boolean>, what: string): Promise<void> {
+async function floodAndWait(
+  m: Machine,
+  id: string,
+  finished: () => Promise<boolean>,
+  what: string,
+  mib = MIB,
+): Promise<void> {
   await writeFile(path.join(m.host.runDir(id), 'workspace', '.bench-go'), 'go\n');
-  const deadline = Date.now() + 60_000 + MIB * 3_000;
+  const deadline = Date.now() + 60_000 + mib * 3_000;
   while (!(await finished())) {
     if (Date.now() > deadline) throw new Error(`${what} did not finish`);
     await sleep(500);
@@ -514,6 +545,22 @@ const appProbe = (page: RawPage): Promise<ProbeResults | null> =>
 const appDone = async (page: RawPage): Promise<boolean> =>
   (await appProbe(page))?.endAt != null &&
   (await page.evaluate<string>(`window.__ptwTestDriver.terminalTail(10, 'terminal')`)).includes('bench agent done');
+
+/** One catch-up run of `mib` MiB for its final screen only (the issue's other flood sizes). */
+async function screenCheck(m: Machine, mib: number): Promise<{ mib: number; finalScreenEqual: boolean }> {
+  const id = await startFloodRun(m, mib);
+  console.log(`final screen after ${mib} MiB: run ${id}…`);
+  const page = await openAppTerminal(m, id, true);
+  try {
+    await floodAndWait(m, id, () => appDone(page), `the ${mib} MiB catch-up run`, mib);
+    const castFile = path.join(m.host.runDir(id), 'record', 'terminal.cast');
+    const finalScreenEqual = await screenMatches(page, await castScreen(castFile));
+    console.log(`final screen after ${mib} MiB: ${finalScreenEqual ? 'equal' : 'DIFFERENT'}`);
+    return { mib, finalScreenEqual };
+  } finally {
+    page.close();
+  }
+}
 
 /** One round: three runs flood their terminals in turn: the app catching up, the app rendering every byte, the bare page. */
 async function round(m: Machine, index: number): Promise<Round> {
@@ -530,11 +577,7 @@ async function round(m: Machine, index: number): Promise<Round> {
   const liveResults = (await appProbe(live))!;
   if (profile) await live.saveProfile('app-page.cpuprofile');
   const recorded = castText(castOf(catchUpId));
-  const expectedScreen = await castScreen(readFileSync(castOf(catchUpId), 'utf8'));
-  let finalScreenEqual = false;
-  for (const end = Date.now() + 30_000; Date.now() < end && !finalScreenEqual; await sleep(250)) {
-    finalScreenEqual = (await live.evaluate<string>(`window.__ptwTestDriver.screen('terminal')`)) === expectedScreen;
-  }
+  const finalScreenEqual = await screenMatches(live, await castScreen(castOf(catchUpId)));
   const markersWritten = [...recorded.text.matchAll(MARKER)].map((x) => Number(x[2]));
   const recordingComplete = markersWritten.every((seq, k) => seq === k) && recorded.text.includes('@@E');
   const summary = summarize(liveResults, recorded.text, 1, 'app');
@@ -645,6 +688,8 @@ async function main(): Promise<void> {
     const rounds: Round[] = [];
     // Rounds alternate the two paths, so a busy spell on the machine touches both alike.
     for (let i = 0; i < ROUNDS; i++) rounds.push(await round(machine, i));
+    const screenChecks = [];
+    for (const mib of SCREEN_SIZES) screenChecks.push(await screenCheck(machine, mib));
 
     // The round whose ratio is the median is reported in full.
     const byRatio = [...rounds].sort((a, b) => (a.ratio ?? 0) - (b.ratio ?? 0));
@@ -680,7 +725,13 @@ async function main(): Promise<void> {
       idleLagMs: { p50: shown.catchUp.idleLagMs.p50 },
       ratioToFairBare: shown.ratio,
       bareLagMs: { p50: shown.bare.latencyMs.loadP50, p99: shown.bare.latencyMs.loadP99 },
-      finalScreenEqual: rounds.every((r) => r.catchUp.finalScreenEqual),
+      // At every flood size: the rounds' and each --screen-sizes run's.
+      finalScreenEqual:
+        rounds.every((r) => r.catchUp.finalScreenEqual) && screenChecks.every((c) => c.finalScreenEqual),
+      finalScreenBySize: Object.fromEntries([
+        [String(MIB), rounds.every((r) => r.catchUp.finalScreenEqual)],
+        ...screenChecks.map((c) => [String(c.mib), c.finalScreenEqual]),
+      ]),
       bytesLost: shown.app.bytesLost + (rounds.every((r) => r.catchUp.recordingComplete) ? 0 : Number.NaN),
       longTasks: {
         appWhileCatchingUp: shown.catchUp.longTasks,
@@ -690,7 +741,7 @@ async function main(): Promise<void> {
       memoryPerViewer: {
         pageHeapBytes: shown.catchUp.pageHeapBytes,
         scrollbackLines: 50_000,
-        snapshotScrollbackLines: 1000,
+        snapshotScrollbackLines: SNAPSHOT_SCROLLBACK,
       },
       medianRatio: median(rounds.flatMap((r) => (r.ratio === null ? [] : [r.ratio]))),
       perRound: rounds.map((r) => ({

@@ -30,8 +30,12 @@ export interface ScreenTrackerOptions {
   readonly lowBytes?: number;
 }
 
-/** Recent scrollback in a snapshot: enough to scroll back a few screens; the rest is in Replay. */
-export const SNAPSHOT_SCROLLBACK = 1000;
+/**
+ * Recent scrollback in a snapshot: enough to scroll back a dozen screens; the rest is in Replay. A snapshot is
+ * serialized on the worker that must also parse the flood, and rendered by a page that is behind: 300 lines serialize
+ * in about a third of the time 1000 took (~70 KB each, several a second under a flood).
+ */
+export const SNAPSHOT_SCROLLBACK = 300;
 
 type FromWorker =
   | { op: 'ready' }
@@ -148,8 +152,9 @@ export class ScreenTracker {
 
   constructor(options: ScreenTrackerOptions = {}) {
     this.scrollback = options.scrollback ?? SNAPSHOT_SCROLLBACK;
-    this.highBytes = options.highBytes ?? 1024 * 1024;
-    this.lowBytes = options.lowBytes ?? 256 * 1024;
+    // A snapshot waits for everything queued before it: 512 KiB is ~15 ms of parsing on a free core.
+    this.highBytes = options.highBytes ?? 512 * 1024;
+    this.lowBytes = options.lowBytes ?? 128 * 1024;
   }
 
   /** Screens open now (tests check they are closed with their streams). */

@@ -144,6 +144,8 @@ export class StreamBinding {
     const snapshot = event.snapshot;
     if (snapshot && sink) this.inOrder(() => sink.resize(snapshot.cols, snapshot.rows));
     this.receive(event.data, event.offset);
+    // Main sends the next screen once this one is rendered: its ack goes at once, not after the batching delay.
+    if (snapshot) this.inOrder(() => this.flushAck());
     if (!sink) return;
     if (snapshot) {
       const { skippedBytes, totalSkippedBytes, castTime, at } = snapshot;
