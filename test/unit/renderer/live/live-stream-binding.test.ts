@@ -271,4 +271,40 @@ describe('StreamBinding', () => {
     expect(acked.reduce((a, b) => a + b, 0)).toBe('before'.length + '\x1bcSCREEN'.length + 'after'.length);
     binding.dispose();
   });
+
+  it('acks a snapshot as soon as xterm has parsed it (main sends the next screen then), not after the batching delay', async () => {
+    const fake = fakeClient({
+      'live.open': () => opened('s1'),
+      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
+    });
+    const { sink, renderAll } = slowSink();
+    const binding = new StreamBinding({
+      client: fake.client,
+      sink,
+      open: () => fake.client.call('live.open', { id: 'r1' }),
+      onStatus: () => undefined,
+      reopenAfterDrop: true,
+      // A delay no test waits for: only an immediate ack can be seen.
+      ackDelayMs: 60_000,
+    });
+    await binding.start();
+    const acks = () => fake.calls.filter((c) => c.command === 'live.ack').map((c) => c.input);
+    fake.emit('live.data', { streamId: 's1', data: 'plain output', offset: 1 });
+    renderAll();
+    await tick();
+    expect(acks()).toEqual([]);
+    const screen = new TextEncoder().encode('\x1bcSCREEN');
+    fake.emit('live.data', {
+      streamId: 's1',
+      data: screen,
+      offset: 2,
+      snapshot: { skippedBytes: 1, totalSkippedBytes: 1, castTime: null, at: null, cols: 80, rows: 24 },
+    });
+    await tick();
+    expect(acks()).toEqual([]);
+    renderAll();
+    await tick();
+    expect(acks()).toEqual([{ streamId: 's1', bytes: 'plain output'.length + screen.length }]);
+    binding.dispose();
+  });
 });
