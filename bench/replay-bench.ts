@@ -132,6 +132,17 @@ function summary(values: number[]): { p50: number; p99: number; max: number; n: 
   };
 }
 
+/** Past this, the player's page is given up on (it is closed, and the error recorded). */
+const PLAYER_TIMEOUT_MS = PLAYER_SEEK_BUDGET_MS + 300_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
 /** Seek moments spread over the recording, seeded (mulberry32): the same list for both players. */
 function seekTimes(durationSeconds: number, count: number, seed: number): number[] {
   let a = seed >>> 0;
@@ -300,6 +311,8 @@ async function main(): Promise<void> {
   const chrome = await launchChromium();
   const results: SizeResult[] = [];
   const pageErrors: string[] = [];
+  /** asciinema-player's page errors: reported, not a failure of this bench. */
+  const playerErrors: string[] = [];
   try {
     for (const mb of SIZES) {
       const g = generated.get(mb)!;
@@ -318,10 +331,15 @@ async function main(): Promise<void> {
         };
       } else {
         const playerPage = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
-        playerPage.on('pageerror', (e) => pageErrors.push(`asciinema-player ${mb} MB: ${e.message}`));
+        playerPage.on('pageerror', (e) => playerErrors.push(`${mb} MB: ${e.message}`));
+        playerPage.on('crash', () => playerErrors.push(`${mb} MB: the page crashed`));
         try {
           await playerPage.goto(playerServer.url);
-          player = await measurePlayer(playerPage, `${playerServer.url}/cast/${mb}.cast`, times);
+          player = await withTimeout(
+            measurePlayer(playerPage, `${playerServer.url}/cast/${mb}.cast`, times),
+            PLAYER_TIMEOUT_MS,
+            `asciinema-player took over ${PLAYER_TIMEOUT_MS / 1000} s on ${mb} MB (open and seeks)`,
+          );
           console.log(
             `${mb} MB asciinema-player: open ${Math.round(player.openMs)} ms, seek p50 ${player.seekMs.p50} p99 ${player.seekMs.p99} ms (${player.seekMs.n} seeks)`,
           );
@@ -395,6 +413,7 @@ async function main(): Promise<void> {
     targets: { ...TARGETS, firstOpenLikeReopen: 'openMs <= max(1.5 × reopenMs, reopenMs + 100)' },
     met,
     pageErrors,
+    playerErrors,
     wallSeconds: Math.round((performance.now() - startedAt) / 1000),
   };
   console.table(
