@@ -89,6 +89,12 @@ export function cellText(cell: ExperimentCell, now: number): string {
   return cell.reason ? `${cell.status}: ${cell.reason}` : cell.status;
 }
 
+/** The tile's tooltip: where the run is, where it was queued before it moved (never started there), and its line. */
+export function cellTitle(cell: ExperimentCell, now: number): string {
+  const moved = (cell.moves ?? []).map((m) => `moved from ${m.from} (${m.fromRunId}) to ${m.to}`);
+  return [`seed ${cell.seed} · ${cell.host} · ${cell.runId}`, ...moved, cellText(cell, now)].join('\n');
+}
+
 /** How many cells are in each status, in lifecycle order (queued first), for the page's header. */
 export function statusCounts(cells: readonly ExperimentCell[]): Array<[string, number]> {
   const order: readonly string[] = ['queued', ...RUN_STATUSES];

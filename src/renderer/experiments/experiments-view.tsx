@@ -7,6 +7,7 @@ import { useQuery } from '../store/use-query';
 import {
   cellProgress,
   cellText,
+  cellTitle,
   cellTone,
   experimentGrid,
   isLive,
@@ -321,7 +322,7 @@ function CellTile({ cell, now }: { cell: ExperimentCell; now: number }) {
       className={`experiment-cell experiment-cell-${cellTone(cell)}`}
       data-testid={`experiment-cell-${cell.task}-${cell.agent}-${cell.seed}`}
       data-status={cell.status}
-      title={`seed ${cell.seed} · ${cell.host} · ${cell.runId}\n${text}`}
+      title={cellTitle(cell, now)}
     >
       <span className="experiment-cell-seed">seed {cell.seed}</span>
       <span className="experiment-cell-text">{text}</span>

@@ -3,6 +3,7 @@ import type { ExperimentCell } from '../../../../src/shared/contract-experiments
 import {
   cellProgress,
   cellText,
+  cellTitle,
   cellTone,
   experimentGrid,
   isLive,
@@ -57,6 +58,19 @@ describe('experiment page model', () => {
     expect(cellText(cell({ status: 'failed', reason: 'the disk filled up' }), 0)).toBe('failed: the disk filled up');
     expect(cellTone(cell({ status: 'no-model' }))).toBe('failed');
     expect(cellTone(cell({ status: 'evaluating' }))).toBe('evaluating');
+  });
+
+  it('says in the tooltip where a moved run was queued before', () => {
+    const moved = cell({
+      status: 'queued',
+      host: 'gpu1',
+      runId: 'r-20260101-000001-new',
+      moves: [{ from: 'gpu2', fromRunId: 'r-20260101-000000-old', to: 'gpu1', at: '2026-12-07T00:00:00Z' }],
+    });
+    expect(cellTitle(moved, 0)).toBe(
+      'seed 1 · gpu1 · r-20260101-000001-new\nmoved from gpu2 (r-20260101-000000-old) to gpu1\nqueued',
+    );
+    expect(cellTitle(cell({ status: 'queued' }), 0)).toBe('seed 1 · gpu1 · r-20260101-000000-abc123\nqueued');
   });
 
   it('counts statuses in lifecycle order and stays live until every cell is final', () => {
