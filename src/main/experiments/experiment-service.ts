@@ -136,7 +136,8 @@ export class ExperimentService {
   private async write(record: ExperimentRecord): Promise<void> {
     const file = this.recordPath(record.id);
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.tmp`;
+    // Its own temporary name: two app instances (a rebalancing pass, a `show`) may write the record at once.
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, `${JSON.stringify(record, null, 1)}\n`, { mode: 0o600 });
     await rename(tmp, file);
   }
