@@ -48,12 +48,19 @@ import { followMoves, rebalanceExperiment, sshRebalanceIo, type RebalanceOutcome
  * {@link ExperimentServiceOptions.backendFor}.
  */
 export interface QueueBackend {
+  /**
+   * Whether queued, not started runs may be moved to another host (rebalancing): true for the dispatcher's queue,
+   * false where the queue is a scheduler's own (SLURM: a submitted job stays SLURM's to start).
+   */
+  readonly movable: boolean;
   /** Free and total GPUs now, for the split at launch. */
   capacity(profile: HostProfile): Promise<HostCapacity>;
-  enqueue(input: QueueRunInput): Promise<{ runId: string; runRoot: string }>;
+  /** `jobId`: the scheduler's job, where the run is one (kept in the experiment's record). */
+  enqueue(input: QueueRunInput): Promise<{ runId: string; runRoot: string; jobId?: string }>;
   /** Makes sure the host drains its queue (starts its dispatcher; idempotent). */
   drain(host: string, runRoot: string): Promise<void>;
-  status(host: string, runRoot: string): Promise<QueueStatus>;
+  /** `ids`: the experiment's entries on this host (a SLURM cluster's status reads just their run folders). */
+  status(host: string, runRoot: string, ids: string[]): Promise<QueueStatus>;
   move(host: string, runRoot: string, move: { withdraw?: string[]; requeue?: string[] }): Promise<string[]>;
   resume(host: string, runRoot: string): Promise<void>;
 }
@@ -86,6 +93,8 @@ const recordSchema = z.object({
   cells: z.array(
     experimentCellSchema.pick({ key: true, task: true, agent: true, model: true, seed: true, host: true }).extend({
       entryId: z.string(),
+      /** The SLURM job submitted for its first attempt (the run folder holds the current one). */
+      jobId: z.string().optional(),
       /** What its host said last, shown while the host cannot be reached. */
       last: experimentCellSchema.pick({ status: true, runId: true, score: true }).optional(),
       /** The hosts it was queued on before (moved before it started; rebalancer.ts), oldest first. */
@@ -167,6 +176,7 @@ export class ExperimentService {
     const at = (host: string, runRoot: string) => ({ host, runRoot, resourcesDir: launch.resourcesDir });
     const session = (host: string): Promise<HostSession> => launch.session(host);
     return {
+      movable: true,
       capacity: async (profile) => {
         const s = await session(profile.name);
         const probe = parseProbe((await s.exec(probeScript(), { timeoutMs: 60_000 })).stdout);
@@ -265,7 +275,8 @@ export class ExperimentService {
           try {
             const queued = await backend.enqueue(this.queueInput(id, matrix, cell, host));
             record.hosts[host] = { runRoot: queued.runRoot };
-            record.cells.push({ ...this.coordinates(cell), host, entryId: queued.runId });
+            const job = queued.jobId ? { jobId: queued.jobId } : {};
+            record.cells.push({ ...this.coordinates(cell), host, entryId: queued.runId, ...job });
           } catch (err) {
             failures.push(`${cell.key} on ${host}: ${errorText(err)}`);
             break; // the host's other cells would fail the same way
@@ -346,7 +357,8 @@ export class ExperimentService {
           const profile = profiles.get(host);
           try {
             if (!profile) throw new Error(`the host ${host} is no longer set up here`);
-            statuses.set(host, { status: await this.backend(profile).status(host, h.runRoot), error: null });
+            const ids = record.cells.filter((c) => c.host === host).map((c) => c.entryId);
+            statuses.set(host, { status: await this.backend(profile).status(host, h.runRoot, ids), error: null });
           } catch (err) {
             statuses.set(host, { status: null, error: errorText(err) });
           }
@@ -431,7 +443,8 @@ export class ExperimentService {
         runId,
         attempts,
         status: 'queued',
-        reason: paused ? `host paused: ${paused}` : null,
+        // A SLURM job's entry says why SLURM keeps it pending (slurm-queue-state.ts).
+        reason: paused ? `host paused: ${paused}` : typeof entry.note === 'string' ? entry.note : null,
       };
     }
     if (entry.state === 'withdrawn') return { ...base, host: cell.host, runId, attempts, status: 'withdrawn' };
@@ -451,7 +464,7 @@ export class ExperimentService {
       attempts,
       status: run?.status ?? 'starting',
       score: run?.score ?? null,
-      reason: run?.error ?? current?.reason ?? null,
+      reason: run?.error ?? current?.reason ?? (typeof entry.note === 'string' ? entry.note : null),
       startedAt: run?.startedAt ?? null,
       deadline: run?.deadline ?? null,
       flagged,

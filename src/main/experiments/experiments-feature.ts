@@ -5,6 +5,7 @@ import type { FeatureRegistration } from '../rpc/feature-registration';
 import type { RunService } from '../runs/run-service';
 import { ExperimentService, type ExperimentServiceOptions } from './experiment-service';
 import { RebalanceLoop } from './rebalance-loop';
+import { queueBackendFor, slurmQueueBackend } from './slurm-queue';
 
 /** `experiments.*`: a run matrix queued over several hosts' GPUs (issue 17; docs/experiments.md). */
 export function experimentsFeature(
@@ -21,9 +22,13 @@ export function experimentsFeature(
 ): FeatureRegistration<keyof typeof experimentsCommands> & { experiments: ExperimentService } {
   const { events, runs, launch, env, ...options } = deps;
   const tick = Number(env.PTW_DISPATCH_TICK_S);
+  const launchDeps = { ...launch, resourcesDir: launch.resourcesDir ?? locateResourcesDir() };
+  // A SLURM cluster's queue is SLURM's own: each cell an sbatch job (slurm-queue.ts).
+  const slurm = slurmQueueBackend(launchDeps);
   const experiments = new ExperimentService({
+    backendFor: (profile) => queueBackendFor(profile, slurm),
     ...options,
-    launch: { ...launch, resourcesDir: launch.resourcesDir ?? locateResourcesDir() },
+    launch: launchDeps,
     ...(tick > 0 ? { dispatcherTickSeconds: tick } : {}),
     onChanged: (id) => events.emit('experiments.changed', { id }),
     // A run the dispatcher started is mirrored here by the run service's discovery, then stopped like any run.

@@ -11,6 +11,7 @@ import {
   type AgentCredential,
   type AgentDefinition,
 } from '../../shared/runs/agent-catalog';
+import type { RunExperiment } from '../../shared/contract-runs';
 import { formatByteSize } from '../../shared/runs/duration';
 import { renderPrompt } from '../../shared/runs/prompt-template';
 import { formatRunSpecProblems, runSpecWarnings, validateRunSpec, type RunSpec } from '../../shared/runs/run-spec';
@@ -488,6 +489,8 @@ export async function planLaunch(
   deps: LaunchDeps,
   input: unknown,
   queued?: { gpusPerRun: number; runId?: string },
+  /** A run id chosen by the caller (an experiment's resubmission on SLURM: `<first run id>r<n>`). */
+  fixedRunId?: string,
 ): Promise<LaunchContext> {
   const now = deps.now?.() ?? new Date();
   const { spec, warnings } = validateForLaunch(input);
@@ -523,7 +526,7 @@ export async function planLaunch(
   }
   if (!probe.home) throw new AppError('INTERNAL', `${spec.host} did not say what HOME is`);
   const runRoot = resolveHostPath(profile.runRoot, probe.home);
-  const runId = queued?.runId ?? newRunId(now);
+  const runId = queued?.runId ?? fixedRunId ?? newRunId(now);
   const runDir = path.posix.join(runRoot, runId);
   const paths = hostRunPaths(runDir);
 
@@ -715,8 +718,13 @@ export function launchRecords(
   return { plan, secretEnv, runJson };
 }
 
-export async function launchRun(deps: LaunchDeps, input: unknown): Promise<LaunchResult> {
-  const ctx = await planLaunch(deps, input);
+/** `options`: an experiment's launch on a SLURM host names its run id and writes the experiment into run.json. */
+export async function launchRun(
+  deps: LaunchDeps,
+  input: unknown,
+  options: { runId?: string; experiment?: RunExperiment } = {},
+): Promise<LaunchResult> {
+  const ctx = await planLaunch(deps, input, undefined, options.runId);
   const { spec, session, runId, runDir, docker, profile, warnings } = ctx;
   const paths = hostRunPaths(runDir);
   // From here on the host changes: undo it all if the launch fails before the supervisor owns the run.
@@ -752,6 +760,7 @@ export async function launchRun(deps: LaunchDeps, input: unknown): Promise<Launc
       : await createAgentContainer(docker, records.plan, spec.host, warnings);
     const runJsonValue = records.runJson(containerId);
     if (agentVersion !== undefined) runJsonValue.launch.agentVersion = agentVersion;
+    if (options.experiment) runJsonValue.experiment = options.experiment;
     const runJsonText = `${JSON.stringify(runJsonValue, null, 2)}\n`;
     await session.writeFile(paths.runJson, runJsonText, { mode: 0o644 });
     mirror = await RunMirror.create(deps.runsDir, { id: runId, host: spec.host, hostRunDir: runDir, runJsonText });

@@ -30,8 +30,9 @@ export const runSchedulerSchema = z.object({
   node: z.string().nullable().default(null),
   /** `exit:signal`, e.g. `0:15` after scancel. */
   exitCode: z.string().nullable().default(null),
-  /** Which client said it: scontrol while the controller remembers the job, then sacct (with accounting). */
-  source: z.enum(['scontrol', 'sacct', 'none']),
+  /** Which client said it: scontrol (or squeue, for an experiment's many jobs at once) while the controller
+   * remembers the job, then sacct (with accounting). */
+  source: z.enum(['scontrol', 'squeue', 'sacct', 'none']),
   /** Epoch ms of the query. */
   checkedAt: z.number(),
   /** Why the state is UNKNOWN, or what a query said that was not a state. */

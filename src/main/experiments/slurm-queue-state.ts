@@ -1,0 +1,252 @@
+import { isFinalSlurmState, schedulerStatusText, type RunScheduler } from '../../shared/runs/run-scheduler';
+import { shellQuote } from '../../shared/shell-quote';
+import { parseSacct, SACCT_FIELDS } from '../slurm/slurm-job-state';
+import { SLURM_JOB_ID_FILE } from '../slurm/slurm-job-script';
+import type { QueueStatus } from './host-queue';
+
+/**
+ * An experiment's cells on a SLURM host (docs/slurm.md, "Experiments"), read from the cluster: each cell is a run
+ * folder on the shared filesystem (its first attempt `<id>`, a resubmission `<id>r<n>`) whose job SLURM queues. Pure
+ * parts here (the scripts and their parsers, the mapping to the queue's entries); the SSH side in slurm-queue.ts.
+ */
+
+/** Left by `experiment stop` in a run folder whose job it cancelled before the job started. */
+export const SLURM_WITHDRAWN_FILE = '.supervisor/withdrawn';
+/** Written by the job on its node (`slurm-job create`): the job began. */
+export const SLURM_JOB_RECORD_FILE = '.supervisor/slurm-job.json';
+
+/** One attempt of a cell as its run folder shows it. */
+export interface SlurmAttempt {
+  runId: string;
+  /** The number after `r` (1 for the first attempt). */
+  number: number;
+  jobId: string | null;
+  /** The job began on a node (its output file or its job record exists): never submitted again. */
+  began: boolean;
+  withdrawn: boolean;
+  /** state.json (written by the supervisor, or by `slurm-job stop`); null before either ran. */
+  state: RunStateLite | null;
+}
+
+export interface RunStateLite {
+  status: string | null;
+  startedAt?: number | null;
+  deadline?: number | null;
+  error?: string | null;
+  score?: number | null;
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Lists the attempts of `ids` under `runRoot`: their job ids, whether they began, and their state.json on one line. */
+export function slurmAttemptsScript(runRoot: string, ids: readonly string[]): string {
+  const bad = ids.find((id) => !RUN_ID.test(id));
+  if (bad !== undefined) throw new Error(`not a run id: ${JSON.stringify(bad)}`);
+  return [
+    `cd -- ${shellQuote(runRoot)} || exit 70`,
+    `for id in ${ids.map(shellQuote).join(' ')}; do`,
+    '  for d in "$id" "$id"r[0-9]*; do',
+    '    [ -d "$d" ] || continue',
+    '    echo "--run $id $d"',
+    `    echo "job $(cat "$d/${SLURM_JOB_ID_FILE}" 2>/dev/null)"`,
+    `    if [ -f "$d/${SLURM_JOB_RECORD_FILE}" ] || ls "$d"/record/slurm-*.out >/dev/null 2>&1; then echo began; fi`,
+    `    if [ -f "$d/${SLURM_WITHDRAWN_FILE}" ]; then echo withdrawn; fi`,
+    // JSON has no raw newline inside a string, so the file fits on one line.
+    '    if [ -f "$d/state.json" ]; then printf "state "; tr "\\n" " " < "$d/state.json"; echo; fi',
+    '  done',
+    'done',
+  ].join('\n');
+}
+
+function stateFrom(json: string): RunStateLite | null {
+  try {
+    const state = JSON.parse(json) as Record<string, unknown>;
+    const evaluation = (state.evaluation ?? {}) as { metrics?: { accuracy?: unknown } };
+    const accuracy = evaluation.metrics?.accuracy;
+    const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+    return {
+      status: typeof state.status === 'string' ? state.status : null,
+      startedAt: num(state.startedAt),
+      deadline: num(state.deadline),
+      error: typeof state.error === 'string' ? state.error : null,
+      score: typeof accuracy === 'number' ? accuracy * 100 : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** What {@link slurmAttemptsScript} printed: each id's attempts, first to last. */
+export function parseSlurmAttempts(text: string): Map<string, SlurmAttempt[]> {
+  const out = new Map<string, SlurmAttempt[]>();
+  let current: SlurmAttempt | null = null;
+  for (const line of text.split('\n')) {
+    const head = /^--run (\S+) (\S+)$/.exec(line);
+    if (head) {
+      const [, id, runId] = head as unknown as [string, string, string];
+      const suffix = runId === id ? '' : runId.slice(id.length);
+      const number = suffix === '' ? 1 : Number(suffix.slice(1));
+      if (suffix !== '' && (!/^r\d+$/.test(suffix) || number < 2)) {
+        current = null;
+        continue;
+      }
+      current = { runId, number, jobId: null, began: false, withdrawn: false, state: null };
+      out.set(id, [...(out.get(id) ?? []), current]);
+      continue;
+    }
+    if (!current) continue;
+    if (line.startsWith('job ')) current.jobId = /^\d+$/.test(line.slice(4).trim()) ? line.slice(4).trim() : null;
+    else if (line === 'began') current.began = true;
+    else if (line === 'withdrawn') current.withdrawn = true;
+    else if (line.startsWith('state ')) current.state = stateFrom(line.slice(6));
+  }
+  for (const list of out.values()) list.sort((a, b) => a.number - b.number);
+  return out;
+}
+
+/**
+ * Asks SLURM about many jobs in two calls: `squeue` (it knows a job until MinJobAge after it ends; an id it forgot
+ * is left out, not an error, when others are listed), then `sacct` for all of them (accounting only).
+ */
+export function slurmJobsScript(jobIds: readonly string[]): string {
+  const bad = jobIds.find((j) => !/^\d+$/.test(j));
+  if (bad !== undefined) throw new Error(`not a SLURM job id: ${bad}`);
+  const list = jobIds.join(',');
+  return [
+    `echo '--squeue'; squeue -h -t all -j ${list} -o '%i|%T|%r|%N' 2>&1; echo "--rc $?"`,
+    `echo '--sacct'; sacct -X -P -n -o ${SACCT_FIELDS} -j ${list} 2>&1`,
+  ].join('\n');
+}
+
+/**
+ * What {@link slurmJobsScript} printed, per job. A job neither client knows is `UNKNOWN`; when squeue itself failed
+ * (the controller down) every job not in sacct is `UNKNOWN` with squeue's words and `answered` is false.
+ */
+export function parseSlurmJobs(
+  text: string,
+  jobIds: readonly string[],
+  now: number,
+): { jobs: Map<string, RunScheduler>; answered: boolean } {
+  const [, afterSqueue = ''] = text.split('--squeue\n');
+  const [squeuePart = '', sacctText = ''] = afterSqueue.split('--sacct\n');
+  const rc = /--rc (\d+)\s*$/.exec(squeuePart.trimEnd());
+  const squeueText = squeuePart.replace(/--rc \d+\s*$/, '');
+  // `squeue -j` of ids it all forgot exits 1 with "Invalid job id specified": an answer, not an outage.
+  const answered = rc?.[1] === '0' || /Invalid job id specified/.test(squeueText);
+  const jobs = new Map<string, RunScheduler>();
+  const none = (v: string | undefined): string | null => (!v || v === 'None' || v === '(null)' ? null : v);
+  for (const line of squeueText.split('\n')) {
+    const [id, state, reason, node] = line.trim().split('|');
+    if (!id || !state || !jobIds.includes(id)) continue;
+    jobs.set(id, {
+      kind: 'slurm',
+      jobId: id,
+      state,
+      reason: none(reason),
+      node: none(node),
+      exitCode: null,
+      source: 'squeue',
+      checkedAt: now,
+    });
+  }
+  for (const id of jobIds) {
+    if (jobs.has(id)) continue;
+    const facts = parseSacct(sacctText, id);
+    if (facts) {
+      jobs.set(id, { kind: 'slurm', ...facts, source: 'sacct', checkedAt: now });
+      continue;
+    }
+    const said = answered ? 'neither squeue nor sacct knows it' : squeueText.trim().split('\n')[0] || 'no answer';
+    jobs.set(id, {
+      ...{ kind: 'slurm', jobId: id, state: 'UNKNOWN', reason: null, node: null, exitCode: null },
+      ...{ source: 'none', checkedAt: now, note: said },
+    });
+  }
+  return { jobs, answered };
+}
+
+export type SlurmEntry = QueueStatus['entries'][number] & { note?: string; jobId?: string | null };
+
+const FINAL_RUN = new Set(['scored', 'evaluation-failed', 'no-model', 'failed']);
+const LIVE_JOB = new Set(['RUNNING', 'CONFIGURING', 'COMPLETING', 'STAGE_OUT', 'SIGNALING']);
+
+/**
+ * Whether an attempt may be submitted again (as `<id>r<n>`): only when its job is over (ended, or forgotten by a
+ * cluster that answered) and it never began on a node. A job still queued is never doubled, even when withdrawn.
+ */
+export function resubmittable(attempt: SlurmAttempt, job: RunScheduler | undefined, answered: boolean): boolean {
+  if (attempt.began || attempt.state?.startedAt || !job) return false;
+  return isFinalSlurmState(job.state) || (job.state === 'UNKNOWN' && answered);
+}
+
+/**
+ * A cell as the queue's entry the experiment page reads (host-queue.ts's QueueStatus): `pending` while SLURM queues
+ * its job (with SLURM's reason as `note`), `started` once the job runs, `done` once the run is final, `withdrawn`
+ * after `experiment stop` cancelled the job before it began. A job that ended or vanished before its run began is
+ * `done` and failed, saying so (`experiment resume` submits it again).
+ */
+export function slurmEntry(
+  id: string,
+  attempts: readonly SlurmAttempt[],
+  jobs: ReadonlyMap<string, RunScheduler>,
+  answered: boolean,
+): SlurmEntry | null {
+  const current = attempts.at(-1);
+  if (!current) return null;
+  const job = current.jobId ? jobs.get(current.jobId) : undefined;
+  const note = job ? schedulerStatusText(job) : current.jobId ? undefined : 'no SLURM job id in the run folder';
+  const history = attempts.map((a) => ({
+    runId: a.runId,
+    final: a.state?.status && FINAL_RUN.has(a.state.status) ? a.state.status : null,
+    outcome: null,
+    reason: a === current ? null : (a.state?.error ?? (a.withdrawn ? 'withdrawn' : null)),
+  }));
+  const base = {
+    id,
+    attempts: history,
+    jobId: current.jobId,
+    ...(note ? { note } : {}),
+  };
+  if (current.withdrawn && !current.began) return { ...base, state: 'withdrawn' };
+  const status = current.state?.status ?? null;
+  if (status) {
+    const run = { ...current.state, status };
+    return { ...base, state: FINAL_RUN.has(status) ? 'done' : 'started', run };
+  }
+  if (!job || (!answered && job.state === 'UNKNOWN')) return { ...base, state: 'pending' };
+  if (LIVE_JOB.has(job.state) || current.began) return { ...base, state: 'started', run: { status: 'starting' } };
+  if (isFinalSlurmState(job.state) || job.state === 'UNKNOWN') {
+    const error = `${schedulerStatusText(job)} before the run started (ptw experiment resume submits it again)`;
+    return { ...base, state: 'done', run: { status: 'failed', error } };
+  }
+  return { ...base, state: 'pending' };
+}
+
+/** The job ids worth asking SLURM about: those of attempts whose run is not final yet. */
+export function jobsToAsk(attempts: ReadonlyMap<string, readonly SlurmAttempt[]>): string[] {
+  const out: string[] = [];
+  for (const list of attempts.values()) {
+    const current = list.at(-1);
+    if (!current?.jobId) continue;
+    if (current.state?.status && FINAL_RUN.has(current.state.status)) continue;
+    out.push(current.jobId);
+  }
+  return out;
+}
+
+/** `sinfo -h -N -o '%N|%G|%T'` rows: GPUs per node (`gpu:h100:2`, `gpu:4(S:0-1)`, several comma-separated). */
+export function parseSinfoGpus(text: string): { totalGpus: number; nodes: number } {
+  const seen = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const [node, gres, state] = line.trim().split('|');
+    if (!node || gres === undefined || !state) continue;
+    if (/down|drain|fail|maint|inval|future|unknown/i.test(state)) continue;
+    let gpus = 0;
+    for (const part of gres.split(/,(?![^(]*\))/)) {
+      const m = /^gpu(?::[^:(]+)?:(\d+)/.exec(part.trim());
+      if (m) gpus += Number(m[1]);
+    }
+    seen.set(node, gpus);
+  }
+  return { totalGpus: [...seen.values()].reduce((a, b) => a + b, 0), nodes: seen.size };
+}
