@@ -123,7 +123,7 @@ export function addDataCommands(program: Command, io: HostCliIo, open: ServicesF
       .option('--offset <n>', 'first row (0-based)', nonNegativeInt('--offset'), 0)
       .option(
         '--byte <b>',
-        'JSONL: rows from the first line starting at or after this byte (no need to wait for the row count)',
+        'JSONL and CSV: rows from the first line starting at or after this byte (no need to wait for the row count)',
         nonNegativeInt('--byte'),
       )
       .option('--limit <m>', 'how many rows (at most 500)', nonNegativeInt('--limit'), 20)

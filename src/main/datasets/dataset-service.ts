@@ -480,9 +480,6 @@ export class DatasetService {
       );
       return { path: file, format, offset, ...page, problems: [], problemCount: 0 };
     }
-    if (byteOffset !== undefined && format !== 'jsonl') {
-      throw new AppError('INVALID_INPUT', `${file}: pages by byte offset are for JSONL; CSV records are paged by row.`);
-    }
     // A first look at a JSONL file: its head is read while its real path and size are checked with one quick
     // exec (no Python start), and the page answered from it while the helper starts the index in the background.
     // Read bytes are used only when the real path is the one read (no symlink on the way).
@@ -510,8 +507,10 @@ export class DatasetService {
         const start = from.numbered || target === 0 ? from : { ...from, start: target - 1 };
         read = await readJsonlRows(t.session, index, start, { byte: target }, limit, !from.numbered && target > 0);
       }
-    } else {
+    } else if (byteOffset === undefined) {
       read = await readCsvRows(t.session, index, offset, limit);
+    } else {
+      read = await readCsvRowsAtByte(t.session, index, byteOffset, limit);
     }
     if (byteOffset === undefined && offset === 0 && read.rows.length === 0 && index.state.error) {
       throw new AppError('INTERNAL', `Indexing ${file} on the host failed: ${index.state.error}`);
@@ -1053,6 +1052,101 @@ function endForRow(index: LineIndex, row: number, from: number): number | undefi
   if (edge.row !== null && edge.row >= row && edge.start > from) return edge.start;
   if (index.state.complete) return Math.max(index.state.size, from);
   return undefined;
+}
+
+/** How much of the text after a candidate record start is parsed to judge it. */
+const CSV_RESYNC_WINDOW = 64 * 1024;
+
+/**
+ * Where records start in bytes read from a seek (the byte before the position asked for), -1 when there is no
+ * newline: one of the first line starts after it, the earliest whose next ten records have the header's width and
+ * no quoted field left open. A seek can land inside a quoted field that spans lines; read from there, the quotes
+ * pair up wrongly and every record after it comes out garbled, so that start is passed over.
+ */
+function csvResync(bytes: Buffer, width: number): number {
+  const starts: number[] = [];
+  for (let at = bytes.indexOf(10) + 1; at > 0 && starts.length < 4; at = bytes.indexOf(10, at) + 1) starts.push(at);
+  if (starts.length === 0) return -1;
+  const fits = (at: number): number =>
+    parseCsvRecords(utf8Lenient.decode(bytes.subarray(at, at + CSV_RESYNC_WINDOW)))
+      .slice(0, 10)
+      .filter((r) => r.fields.length === width && !r.unterminated).length;
+  let best = starts[0]!;
+  let bestFit = fits(best);
+  for (const at of starts.slice(1)) {
+    const fit = fits(at);
+    if (fit > bestFit) [best, bestFit] = [at, fit];
+  }
+  return best;
+}
+
+/**
+ * A page of CSV records from the first line start at or after byte `byte` (issue 21, as JSONL pages by byte): in
+ * the counted part read from the nearest checkpoint before it, so the records keep their numbers; past it,
+ * unnumbered until the index gets there. A seek can land inside a quoted field that spans lines: the records read
+ * from there then show a wrong field count as their problem, and the next page by byte goes on from where they end.
+ */
+async function readCsvRowsAtByte(
+  session: HostSession,
+  index: LineIndex,
+  byte: number,
+  limit: number,
+): Promise<ReadResult> {
+  const target = Math.min(byte, Math.max(index.state.size, index.state.fileSize ?? 0));
+  const from = pointForByte(index, target);
+  const file = index.state.file;
+  const header =
+    index.state.header ??
+    parseCsvRecords(utf8Lenient.decode(await session.readFile(file, { maxBytes: COLD_CHUNK })))[0]?.fields ??
+    [];
+  // Numbered: from the checkpoint. Else from the byte before, so a seek that lands on a line start keeps that line.
+  const start = from.numbered ? from.start : Math.max(0, target - 1);
+  let bytes = Buffer.alloc(0);
+  let atEnd = false;
+  let want = COLD_CHUNK;
+  for (;;) {
+    const more = await session.readFile(file, { offset: start + bytes.length, maxBytes: want });
+    bytes = Buffer.concat([bytes, more]);
+    atEnd = more.length < want;
+    if (atEnd || bytes.length >= CSV_RANGE_MAX) break;
+    const from$ = from.numbered ? 0 : csvResync(bytes, header.length);
+    if (from$ >= 0 && parseCsvRecords(utf8Lenient.decode(bytes.subarray(from$))).length > limit + 2) break;
+    want = NEXT_CHUNK;
+  }
+  const skip = from.numbered || target === 0 ? 0 : csvResync(bytes, header.length);
+  if (skip < 0) return { rows: [], byteStart: start + bytes.length, byteEnd: start + bytes.length };
+  const bodyStart = start + skip;
+  const body = bytes.subarray(skip);
+  const parsed = parseCsvRecords(utf8Lenient.decode(body));
+  // Where each relative line of the body starts.
+  const lineStarts = [0];
+  for (let at = body.indexOf(10); at >= 0; at = body.indexOf(10, at + 1)) lineStarts.push(at + 1);
+  const startOf = (record: { line: number }): number => bodyStart + lineStarts[record.line]!;
+  // Reading stopped before the end: the last record may be cut, and is left for the next page.
+  let records = atEnd ? parsed : parsed.slice(0, -1);
+  let end = !atEnd && parsed.length > 0 ? startOf(parsed[parsed.length - 1]!) : bodyStart + body.length;
+  // The header, when reading from the start of the file.
+  const headerFirst = bodyStart === 0 && records.length > 0;
+  if (headerFirst) records = records.slice(1);
+  const rows: DatasetRow[] = [];
+  records.forEach((record, i) => {
+    if (startOf(record) < target) return;
+    if (rows.length >= limit) {
+      end = Math.min(end, startOf(record));
+      return;
+    }
+    const { value, error } = csvRow(header, record.fields);
+    const problem = record.unterminated ? 'a quoted field is never closed' : error;
+    const numbered = from.numbered && from.row !== null;
+    rows.push({
+      row: numbered ? from.row! + i : null,
+      line: numbered && from.line !== null ? from.line + record.line : null,
+      value,
+      ...(problem ? { error: problem } : {}),
+    });
+  });
+  const first = records.find((r) => startOf(r) >= target);
+  return { rows, byteStart: first ? startOf(first) : end, byteEnd: end };
 }
 
 async function readCsvRows(session: HostSession, index: LineIndex, offset: number, limit: number): Promise<ReadResult> {

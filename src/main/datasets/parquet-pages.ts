@@ -16,7 +16,20 @@ interface OpenFile {
   bytesRead: number;
   /** Page locations found by walking the page headers of column chunks without an offset index. */
   walked: Map<string, WalkedChunk>;
+  /** The file without the caches (for reading ahead). */
+  raw: AsyncBuffer;
+  /** Row groups whose column chunks were read whole after a walked page (pages then come from memory). */
+  fetched: FetchedGroups;
 }
+
+/** Whole row groups read ahead, kept in memory (a few per file, the oldest dropped first). */
+interface FetchedGroups {
+  ranges: Array<{ group: number; start: number; end: number; data: ArrayBuffer }>;
+  started: Set<number>;
+}
+/** Row groups read ahead per file, and the largest one that is. */
+const MAX_FETCHED_GROUPS = 4;
+const MAX_FETCHED_GROUP_BYTES = 128 * 1024 * 1024;
 
 /** As hyparquet's PageLocation (an offset index entry: the page's header included in its size). */
 interface PageLocation {
@@ -79,7 +92,18 @@ async function openParquet(session: HostSession, key: string, file: string, size
     opened = (async () => {
       const { cachedAsyncBuffer, parquetMetadataAsync } = await hyparquet();
       const state = { bytesRead: 0 };
-      const file$ = cachedAsyncBuffer(sftpAsyncBuffer(session, file, size, (n) => (state.bytesRead += n)));
+      const raw = sftpAsyncBuffer(session, file, size, (n) => (state.bytesRead += n));
+      const cached = cachedAsyncBuffer(raw);
+      const fetched: FetchedGroups = { ranges: [], started: new Set() };
+      // Slices inside a row group read ahead come from memory; the rest as before (footer and small slices cached).
+      const file$: AsyncBuffer = {
+        byteLength: size,
+        slice(start: number, end?: number) {
+          const stop = end ?? size;
+          const hit = fetched.ranges.find((r) => r.start <= start && stop <= r.end);
+          return hit ? hit.data.slice(start - hit.start, stop - hit.start) : cached.slice(start, end);
+        },
+      };
       try {
         const metadata = await parquetMetadataAsync(file$);
         return {
@@ -87,6 +111,8 @@ async function openParquet(session: HostSession, key: string, file: string, size
           file: file$,
           metadata,
           walked: new Map<string, WalkedChunk>(),
+          fetched,
+          raw,
           get bytesRead() {
             return state.bytesRead;
           },
@@ -171,11 +197,37 @@ async function walkedPageLocations(
       groupStart += Number(group.num_rows);
       const indexed = group.columns.every((c) => c.offset_index_offset !== undefined && c.offset_index_length);
       if (!flat || indexed || groupStart <= rowStart || start >= rowEnd) return undefined;
+      // Read whole already: hyparquet's own reading of the chunks is served from memory.
+      if (parquet.fetched.ranges.some((r) => r.group === g)) return undefined;
       const until = Math.min(rowEnd, groupStart) - start;
       const found = await Promise.all(group.columns.map((c) => walkChunk(parquet, g, c, until)));
       if (found.some((pages) => !pages)) return undefined;
+      // The next pages of this row group (random pages, scrolling) are likely: it is read whole meanwhile.
+      readAhead(parquet, g);
       return Object.fromEntries(group.columns.map((c, i) => [c.meta_data!.path_in_schema.join('.'), found[i]!]));
     }),
+  );
+}
+
+/** Reads row group `g`'s column chunks whole in the background (once, when not too large), kept for its pages. */
+function readAhead(parquet: OpenFile, g: number): void {
+  const { fetched } = parquet;
+  if (fetched.started.has(g)) return;
+  fetched.started.add(g);
+  const chunks = parquet.metadata.row_groups[g]!.columns.map((c) => {
+    const meta = c.meta_data!;
+    const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+    return { start, end: start + Number(meta.total_compressed_size) };
+  });
+  const start = Math.min(...chunks.map((c) => c.start));
+  const end = Math.max(...chunks.map((c) => c.end));
+  if (end - start > MAX_FETCHED_GROUP_BYTES) return;
+  Promise.resolve(parquet.raw.slice(start, end)).then(
+    (data) => {
+      fetched.ranges.push({ group: g, start, end, data });
+      while (fetched.ranges.length > MAX_FETCHED_GROUPS) fetched.started.delete(fetched.ranges.shift()!.group);
+    },
+    () => fetched.started.delete(g),
   );
 }
 

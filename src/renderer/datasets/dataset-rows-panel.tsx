@@ -166,7 +166,7 @@ export function DatasetRowsPanel({
         </details>
       ) : null}
       {hostComputes(entry) ? <SearchBar runId={runId} entry={entry} onPick={goTo} onError={setError} /> : null}
-      {entry.format === 'jsonl' && index && !index.complete && index.size > 0 ? (
+      {(entry.format === 'jsonl' || entry.format === 'csv') && index && !index.complete && index.size > 0 ? (
         <ByteSeek
           runId={runId}
           entry={entry}
