@@ -22,12 +22,14 @@
 //
 // Targets: main-process CPU < 1 core while runs stream status; frames within 16 ms on the experiment page (p95 of
 // the rAF interval ≤ 16.7 ms × 1.25, no long task > 50 ms); 0 double starts; 0 lost runs; the Runs list's own.
-// SLURM: the issue's single-node SLURM cluster joins the matrix once experiments can place cells on a SLURM host;
-// until then the result says why it is not measured (`slurm.measured: false, reason`).
+// SLURM: the single-node SLURM cluster of test/support/slurm-cluster.ts (slurm-wlm, 2 GPUs as GRES) is added as a
+// host `cluster` (`--scheduler slurm`, the same sshd) and a one-cell probe experiment on it asks whether experiments
+// take SLURM hosts; when they do it joins the matrix (its cells are sbatch jobs in SLURM's own queue), when not (or
+// where slurm-wlm is missing, or with --no-slurm) the result says why (`slurm.measured: false, reason`).
 // Writes bench/results/experiment.json (with the load average); exits 1 when a target is missed.
 //
 //   npm run bench:experiment -- [--runs 200] [--hosts 10] [--gpus 10] [--min-s 20] [--max-s 60] [--window-s 30]
-//                               [--tick-s 2] [--runs-list 10000 | 0] [--timeout-min 12] [--keep]
+//                               [--tick-s 2] [--runs-list 10000 | 0] [--timeout-min 12] [--no-slurm] [--keep]
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -40,6 +42,7 @@ import { writeFakeGpuBox } from '../test/support/fake-gpu-box';
 import { isProcessAlive, terminateProcess } from '../test/support/process-tree';
 import { runPtw } from '../test/support/run-cli';
 import { startServeProcess, type ServeProcess } from '../test/support/serve-process';
+import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '../test/support/slurm-cluster';
 import { startTestHost, type TestHost } from '../test/support/test-host';
 import { BUSYBOX_IMAGE } from '../test/support/test-images';
 
@@ -60,6 +63,9 @@ const TICK_S = arg('tick-s', 2);
 const RUNS_LIST = arg('runs-list', 10_000);
 const TIMEOUT_MS = arg('timeout-min', 12) * 60_000;
 const keep = process.argv.includes('--keep');
+const SLURM = !process.argv.includes('--no-slurm');
+/** GPUs of the single-node SLURM cluster (GRES backed by /dev/null device files). */
+const SLURM_GPUS = 2;
 
 const FINAL = new Set(['scored', 'evaluation-failed', 'no-model', 'failed']);
 /** The agents of the matrix: custom commands sleeping a random time in [MIN_S, MAX_S] (busybox ash's $RANDOM). */
@@ -87,6 +93,8 @@ function cpuSeconds(pid: number): number {
 interface SimHost {
   name: string;
   runRoot: string;
+  /** A SLURM cluster: its runs are jobs in SLURM's queue, not entries of a dispatcher's. */
+  slurm?: boolean;
 }
 
 /** Queue entries on every host, by state folder. */
@@ -94,6 +102,7 @@ function queueCounts(hosts: SimHost[]): { entries: number; byState: Record<strin
   const byState: Record<string, number> = {};
   let entries = 0;
   for (const h of hosts) {
+    if (h.slurm) entries += runFolders(h).filter((r) => !slurmProbeRuns.has(r)).length;
     for (const state of ['pending', 'claimed', 'started', 'done', 'withdrawn']) {
       const dir = path.join(h.runRoot, '.ptw-queue', state);
       const n = existsSync(dir) ? readdirSync(dir).filter((f) => /^r-.*\.json$/.test(f)).length : 0;
@@ -113,6 +122,9 @@ function agentStarts(runDir: string): number {
     .filter((l) => l.includes('"agent-started"'))
     .filter((l) => (JSON.parse(l) as { type?: string }).type === 'agent-started').length;
 }
+
+/** The run folders of the probe that checks whether experiments take a SLURM host (not the matrix's). */
+const slurmProbeRuns = new Set<string>();
 
 function runFolders(h: SimHost): string[] {
   return existsSync(h.runRoot) ? readdirSync(h.runRoot).filter((n) => n.startsWith('r-')) : [];
@@ -241,6 +253,59 @@ async function runsListBench(): Promise<unknown> {
   return { exitCode: code, ...(JSON.parse(readFileSync(file, 'utf8')) as object) };
 }
 
+/**
+ * Adds the SLURM cluster as a host (`--scheduler slurm`, the same sshd, its own run root) and asks whether
+ * experiments take it, with a one-cell experiment on it alone (stopped at once). When they do, the cluster joins the
+ * matrix (pushed onto `hosts`); when not, the answer is the reason the result gives.
+ */
+async function joinSlurmCluster(
+  cluster: SlurmCluster,
+  host: TestHost,
+  hosts: SimHost[],
+  work: string,
+  env: Record<string, string>,
+): Promise<{ measured: boolean; reason?: string; host?: string; gpus?: number }> {
+  const sim: SimHost = { name: 'cluster', runRoot: path.join(work, 'hosts', 'cluster'), slurm: true };
+  const add = await runPtw(
+    [
+      ...['host', 'add', sim.name, '--ssh', `${host.sshd.username}@127.0.0.1:${host.sshd.port}`],
+      ...['--identity', host.sshd.privateKeyPath, '--docker-socket', host.dockerd.socketPath],
+      ...['--run-root', sim.runRoot, '--image', BUSYBOX_IMAGE],
+      ...['--scheduler', 'slurm', '--partition', cluster.partition],
+    ],
+    env,
+  );
+  if (add.code !== 0) return { measured: false, reason: `ptw host add --scheduler slurm failed: ${add.stderr.trim()}` };
+  const file = path.join(work, 'slurm-probe.yaml');
+  await writeFile(
+    file,
+    [
+      'name: slurm probe',
+      'tasks: [rehearsal]',
+      'agents:',
+      '  - { agent: custom, model: probe, command: [sh, -c, "sleep 1"] }',
+      'seeds: 1',
+      'budget: 2m',
+      `hosts: [${sim.name}]`,
+      `image: ${BUSYBOX_IMAGE}`,
+      '',
+    ].join('\n'),
+  );
+  const started = await runPtw(['experiment', 'start', file, '--json'], env, 240_000);
+  for (const run of runFolders(sim)) slurmProbeRuns.add(run);
+  if (started.code !== 0) {
+    return {
+      measured: false,
+      reason: `experiments do not take the SLURM host yet: ptw experiment start on it said: ${started.stderr.trim()}`,
+    };
+  }
+  const { id } = JSON.parse(started.stdout) as { id: string };
+  await runPtw(['experiment', 'stop', id, '--json'], env, 120_000);
+  for (const run of runFolders(sim)) slurmProbeRuns.add(run);
+  hosts.push(sim);
+  return { measured: true, host: sim.name, gpus: cluster.gpus };
+}
+
 async function main(): Promise<void> {
   delete process.env.SSH_AUTH_SOCK; // the bench's own key only, never the developer's agent
   const loadAtStart = os.loadavg();
@@ -253,6 +318,7 @@ async function main(): Promise<void> {
     return { name, runRoot: path.join(work, 'hosts', name) };
   });
   let host: TestHost | undefined;
+  let cluster: SlurmCluster | undefined;
   let chrome: LaunchedChromium | undefined;
   let serve: ServeProcess | undefined;
   const servePids: number[] = [];
@@ -271,12 +337,14 @@ async function main(): Promise<void> {
         if (sup > 0 && isProcessAlive(sup)) await terminateProcess(sup, 3_000).catch(() => undefined);
       }
     }
+    cluster?.client(['scancel', '--full', '-u', os.userInfo().username]);
     if (host) {
       const docker = host.dockerd.docker;
       const left = await docker.listContainers({ all: true, filters: { label: ['ptw.run'] } }).catch(() => []);
       await Promise.allSettled(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
       await host.stop().catch(() => undefined);
     }
+    await cluster?.stop().catch(() => undefined);
     if (!keep) await rm(work, { recursive: true, force: true });
   };
 
@@ -286,10 +354,17 @@ async function main(): Promise<void> {
   try {
     // --- the hosts ---------------------------------------------------------------------------------------------
     const fake = await writeFakeGpuBox({ binDir: path.join(work, 'fakebin'), gpus: GPUS });
+    const hostHome = path.join(work, 'host-home');
+    await mkdir(hostHome, { recursive: true });
+    const slurmWhyNot = SLURM ? slurmUnavailableReason() : 'left out (--no-slurm)';
+    if (!slurmWhyNot) cluster = await startSlurmCluster({ gpus: SLURM_GPUS });
     host = await startTestHost({
       sshd: {
         extraConfig: [
-          `SetEnv PATH=${fake.binDir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+          // sshd obeys the first SetEnv line only: every variable on it. HOME is an empty folder: bash sources the
+          // SSH user's ~/.bashrc for every exec, and a developer's (e.g. `pyenv init`, which rehashes under a lock)
+          // would be measured with every host command instead of the app.
+          `SetEnv PATH=${fake.binDir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin HOME=${hostHome}${cluster ? ` SLURM_CONF=${cluster.conf}` : ''}`,
           // Every simulated host is a connection to this one sshd: let them all in at once.
           'MaxStartups 100:30:200',
           'MaxSessions 100',
@@ -321,6 +396,11 @@ async function main(): Promise<void> {
     // One check trusts the sshd's key for its address, which every simulated host shares.
     const check = await runPtw(['host', 'check', hosts[0]!.name, '--accept-new-host-key', '--json'], env, 120_000);
     if (!check.stderr.includes('Accepted (--accept-new-host-key)')) throw new Error(`host check: ${check.stderr}`);
+    result.slurm = cluster
+      ? await joinSlurmCluster(cluster, host, hosts, work, env)
+      : { measured: false, reason: slurmWhyNot };
+    const slurmSaid = result.slurm as { measured: boolean; reason?: string };
+    log(`SLURM cluster: ${slurmSaid.measured ? 'in the matrix' : `not measured: ${slurmSaid.reason}`}`);
     log(`${HOSTS} simulated hosts × ${GPUS} GPUs ready (${Math.round((performance.now() - startedAt) / 1000)} s)`);
 
     // --- the app -------------------------------------------------------------------------------------------------
@@ -348,14 +428,17 @@ async function main(): Promise<void> {
       if (allQueuedMs === null && queueCounts(hosts).entries >= cells) allQueuedMs = performance.now() - t0;
       if (
         firstStartMs === null &&
-        hosts.some((h) => runFolders(h).some((r) => agentStarts(path.join(h.runRoot, r)) > 0))
+        hosts.some((h) => runFolders(h).some((r) => !slurmProbeRuns.has(r) && agentStarts(path.join(h.runRoot, r)) > 0))
       )
         firstStartMs = performance.now() - t0;
     }, 250);
+    const before = new Set(readdirSync(path.join(env.PTW_HOME, 'experiments')));
     await page.getByTestId('experiment-launch').click();
     await page.getByTestId('experiment-grid').waitFor({ timeout: TIMEOUT_MS });
     const placeMs = performance.now() - t0;
-    const ids = readdirSync(path.join(env.PTW_HOME, 'experiments')).filter((n) => n.startsWith('exp-'));
+    const ids = readdirSync(path.join(env.PTW_HOME, 'experiments')).filter(
+      (n) => n.startsWith('exp-') && !before.has(n),
+    );
     if (ids.length !== 1) throw new Error(`expected one experiment in PTW_HOME, found ${ids.join(', ')}`);
     const id = ids[0]!;
     const placedOn = Object.fromEntries(hosts.map((h) => [h.name, queueCounts([h]).entries]));
@@ -437,13 +520,22 @@ async function main(): Promise<void> {
     servePids.push(serve.pid);
     await openApp(page, serve);
     await openExperiment(page, id);
-    const resumed = await runPtw(['experiment', 'resume', id, '--json'], { ...env, ...serveEnv }, 300_000);
-    if (resumed.code !== 0) throw new Error(`ptw experiment resume failed: ${resumed.stderr}`);
+    // As a user would press Resume again when a host was too slow to answer the first time.
+    const resumeProblems: string[] = [];
+    for (;;) {
+      const resumed = await runPtw(['experiment', 'resume', id, '--json'], { ...env, ...serveEnv }, 300_000);
+      if (resumed.code === 0) break;
+      resumeProblems.push(resumed.stderr.trim());
+      log(`ptw experiment resume failed (${resumeProblems.length}): ${resumed.stderr.trim()}`);
+      if (resumeProblems.length >= 3)
+        throw new Error(`ptw experiment resume failed 3 times:\n${resumeProblems.join('\n')}`);
+    }
     const recoverMs = performance.now() - t1;
     result.faults = {
       killed: { serve: true, dispatcherOf: victim.name, dispatcherPid: dispatcher || null },
       atKill,
       restartAndResumeMs: Math.round(recoverMs),
+      resumeProblems,
       dispatcherAfterResume: dispatcherPid(victim) > 0,
     };
 
@@ -485,6 +577,11 @@ async function main(): Promise<void> {
     const doubleStarts = Object.entries(starts).filter(([, n]) => n > 1);
     const inTwoRoots = [...roots].filter(([, where]) => where.length > 1);
     const retried = detail.cells.filter((c) => c.attempts.length > 1).length;
+    const cellsByHost: Record<string, Record<string, number>> = {};
+    for (const c of detail.cells) {
+      const mine = (cellsByHost[c.host] ??= {});
+      mine[c.status] = (mine[c.status] ?? 0) + 1;
+    }
     result.placement = {
       cells,
       placeAllMs: Math.round(placeMs),
@@ -503,6 +600,7 @@ async function main(): Promise<void> {
       doubleStartRuns: doubleStarts.slice(0, 20),
       runInTwoRunRoots: inTwoRoots.length,
       cellsRetried: retried,
+      cellsByHost,
     };
     result.pageErrors = pageErrors;
     log(
@@ -512,11 +610,13 @@ async function main(): Promise<void> {
     await cleanup();
   }
 
-  result.slurm = {
-    measured: false,
-    reason:
-      'experiments place cells on SSH hosts only: src/main/experiments/experiment-service.ts refuses a host with a scheduler ("experiments queue runs on SSH hosts only for now"), so the SLURM cluster cannot join the matrix yet',
-  };
+  const slurmHost = hosts.find((h) => h.slurm);
+  if (slurmHost && result.outcome) {
+    const onCluster = (result.outcome as { cellsByHost: Record<string, Record<string, number>> }).cellsByHost[
+      slurmHost.name
+    ];
+    result.slurm = { ...(result.slurm as object), cells: onCluster ?? {} };
+  }
   log('the Runs list at 10,000 runs (bench/runs-list-bench.ts)');
   result.runsList = await runsListBench();
 
