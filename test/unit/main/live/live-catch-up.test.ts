@@ -79,6 +79,38 @@ describe('screen-state catch-up', () => {
     return text;
   };
 
+  /**
+   * A run being recorded on a "host" that is this machine (LocalHostSession: real shell, real tail): its cast starts
+   * as `castHead`, its state says running; a service over it with these catch-up limits.
+   */
+  const hostRun = async (castHead: string, catchUp: { maxLagMs: number; maxBytes: number }) => {
+    const hostRunDir = path.join(home, 'host-run');
+    await mkdir(path.join(hostRunDir, 'record'), { recursive: true });
+    await writeFile(
+      path.join(home, 'runs', runId, 'sync.json'),
+      JSON.stringify({ schema: 1, runId, host: 'local', hostRunDir, complete: false }),
+    );
+    const castFile = path.join(hostRunDir, 'record', 'terminal.cast');
+    await writeFile(castFile, castHead);
+    const state = (status: 'running' | 'finished') =>
+      writeFile(
+        path.join(hostRunDir, 'state.json'),
+        JSON.stringify({ status, stoppedAt: status === 'running' ? null : 1 }),
+      );
+    await state('running');
+    const session = new LocalHostSession('/nonexistent/docker.sock');
+    const service = new LiveStreamService({
+      runsDir: path.join(home, 'runs'),
+      session: () => Promise.resolve(session),
+      runs: liveTestRuns(home, { session }),
+      events: hub,
+      screens,
+      endCheckMs: 200,
+      catchUp,
+    });
+    return { castFile, service, finish: () => state('finished') };
+  };
+
   beforeEach(async () => {
     home = await mkdtemp(path.join(os.tmpdir(), 'ptw-live-catchup-'));
     const dir = path.join(home, 'runs', runId);
@@ -162,24 +194,13 @@ describe('screen-state catch-up', () => {
   it('follows a cast being written on a host (real tail -F), snapshotting often with sequences cut across events', async () => {
     // A "host" here is this machine (LocalHostSession: real shell, real tail); the run is not complete, so the
     // stream follows the host's cast as the agent writes it, a 37-character event at a time, faster than the viewer.
-    const hostRunDir = path.join(home, 'host-run');
-    await mkdir(path.join(hostRunDir, 'record'), { recursive: true });
-    await writeFile(
-      path.join(home, 'runs', runId, 'sync.json'),
-      JSON.stringify({ schema: 1, runId, host: 'local', hostRunDir, complete: false }),
-    );
-    const castFile = path.join(hostRunDir, 'record', 'terminal.cast');
-    await writeFile(castFile, '{"version": 2, "width": 80, "height": 24, "timestamp": 1765108800}\n');
-    await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'running', stoppedAt: null }));
-    const session = new LocalHostSession('/nonexistent/docker.sock');
-    const tight = new LiveStreamService({
-      runsDir: path.join(home, 'runs'),
-      session: () => Promise.resolve(session),
-      runs: liveTestRuns(home, { session }),
-      events: hub,
-      screens,
-      endCheckMs: 200,
-      catchUp: { maxLagMs: 20, maxBytes: 8 * 1024 },
+    const {
+      castFile,
+      service: tight,
+      finish,
+    } = await hostRun('{"version": 2, "width": 80, "height": 24, "timestamp": 1765108800}\n', {
+      maxLagMs: 20,
+      maxBytes: 8 * 1024,
     });
     try {
       const v = slowViewer(hub, tight, 'p1', 80, 24, 1_500);
@@ -195,7 +216,7 @@ describe('screen-state catch-up', () => {
         await appendFile(castFile, batch.join('\n') + '\n');
         await new Promise((r) => setTimeout(r, 2));
       }
-      await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'finished', stoppedAt: 1 }));
+      await finish();
       await until(() => v.ends.length > 0);
       await v.settled();
       expect(v.ends[0]?.reason).toBe('run-ended');
@@ -209,24 +230,13 @@ describe('screen-state catch-up', () => {
   }, 120_000);
 
   it('gives every viewer of a run one follow and one headless terminal, joined late and left by reference, through chunks cut mid-character', async () => {
-    const hostRunDir = path.join(home, 'host-run');
-    await mkdir(path.join(hostRunDir, 'record'), { recursive: true });
-    await writeFile(
-      path.join(home, 'runs', runId, 'sync.json'),
-      JSON.stringify({ schema: 1, runId, host: 'local', hostRunDir, complete: false }),
-    );
-    const castFile = path.join(hostRunDir, 'record', 'terminal.cast');
-    await writeFile(castFile, '{"version": 2, "width": 80, "height": 24, "timestamp": 1765108800}\n');
-    await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'running', stoppedAt: null }));
-    const session = new LocalHostSession('/nonexistent/docker.sock');
-    const shared = new LiveStreamService({
-      runsDir: path.join(home, 'runs'),
-      session: () => Promise.resolve(session),
-      runs: liveTestRuns(home, { session }),
-      events: hub,
-      screens,
-      endCheckMs: 200,
-      catchUp: { maxLagMs: 20, maxBytes: 8 * 1024 },
+    const {
+      castFile,
+      service: shared,
+      finish,
+    } = await hostRun('{"version": 2, "width": 80, "height": 24, "timestamp": 1765108800}\n', {
+      maxLagMs: 20,
+      maxBytes: 8 * 1024,
     });
     try {
       const fast = slowViewer(hub, shared, 'p1', 80, 24, 1_000_000);
@@ -256,7 +266,7 @@ describe('screen-state catch-up', () => {
           expect(screens.openScreens).toBe(1);
         }
       }
-      await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'finished', stoppedAt: 1 }));
+      await finish();
       await until(() => slow.ends.length > 0 && (late?.ends.length ?? 0) > 0);
       await Promise.all([slow.settled(), late!.settled()]);
       const expected = await castScreen(await readFile(castFile, 'utf8'));
@@ -274,28 +284,17 @@ describe('screen-state catch-up', () => {
   }, 120_000);
 
   it('reopened from an offset on the host, shows only what follows it, and its snapshots still hold everything', async () => {
-    const hostRunDir = path.join(home, 'host-run');
-    await mkdir(path.join(hostRunDir, 'record'), { recursive: true });
-    await writeFile(
-      path.join(home, 'runs', runId, 'sync.json'),
-      JSON.stringify({ schema: 1, runId, host: 'local', hostRunDir, complete: false }),
-    );
-    const castFile = path.join(hostRunDir, 'record', 'terminal.cast');
     // Wraparound off before the offset: the snapshot's screen is wrong unless the screen saw the start too.
     const head = ['{"version": 2, "width": 80, "height": 24}', JSON.stringify([0, 'o', '\u001b[?7l'])];
     for (let n = 0; n < 99; n++) head.push(JSON.stringify([n / 10, 'o', floodPiece(n)]));
-    await writeFile(castFile, head.join('\n') + '\n');
     const fromOffset = Buffer.byteLength(head.slice(0, 51).join('\n') + '\n');
-    await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'running', stoppedAt: null }));
-    const session = new LocalHostSession('/nonexistent/docker.sock');
-    const host = new LiveStreamService({
-      runsDir: path.join(home, 'runs'),
-      session: () => Promise.resolve(session),
-      runs: liveTestRuns(home, { session }),
-      events: hub,
-      screens,
-      endCheckMs: 200,
-      catchUp: { maxLagMs: 50, maxBytes: 64 * 1024 },
+    const {
+      castFile,
+      service: host,
+      finish,
+    } = await hostRun(head.join('\n') + '\n', {
+      maxLagMs: 50,
+      maxBytes: 64 * 1024,
     });
     try {
       const v = slowViewer(hub, host, 'p1', 80, 24, 1_000_000);
@@ -309,7 +308,7 @@ describe('screen-state catch-up', () => {
       const more: string[] = [];
       for (let n = 99; n < 40_000; n++) more.push(JSON.stringify([10 + n / 1000, 'o', floodPiece(n)]));
       await appendFile(castFile, more.join('\n') + '\n');
-      await writeFile(path.join(hostRunDir, 'state.json'), JSON.stringify({ status: 'finished', stoppedAt: 1 }));
+      await finish();
       await until(() => v.ends.length > 0);
       await v.settled();
       expect(v.screen.snapshots).toBeGreaterThan(0);
