@@ -204,6 +204,7 @@ interface SizeResult {
 
 async function measureOurs(
   page: Page,
+  home: string,
   serveUrl: string,
   ids: { mirrored: string; cold: string },
   times: number[],
@@ -219,7 +220,15 @@ async function measureOurs(
   };
   const opened = `(${DRIVER}?.shown() === true)`;
   await openRun(ids.mirrored);
+  const indexJson = path.join(home, 'runs', ids.mirrored, '.replay', 'index.json');
+  const before = (await stat(indexJson)).mtimeMs;
   const openMs = await timed(page, click('run-tab-replay'), opened);
+  if ((await stat(indexJson)).mtimeMs !== before) {
+    throw new Error(
+      'ptw serve indexed the mirrored run again instead of reading its index: is dist/ built from this checkout? ' +
+        '(npm run bench:replay builds it first)',
+    );
+  }
   const seeks: number[] = [];
   for (const t of times) {
     seeks.push(
@@ -319,7 +328,7 @@ async function main(): Promise<void> {
       const times = seekTimes(g.duration, SEEKS, SEED + mb);
       const page = await chrome.browser.newPage({ viewport: { width: 1400, height: 1000 } });
       page.on('pageerror', (e) => pageErrors.push(`ours ${mb} MB: ${e.message}`));
-      const ours = await measureOurs(page, serve.pageUrl('testDriver=1'), runIds(mb), times);
+      const ours = await measureOurs(page, home, serve.pageUrl('testDriver=1'), runIds(mb), times);
       await page.close();
       console.log(
         `${mb} MB ours: open ${Math.round(ours.openMs)} ms, reopen ${Math.round(ours.reopenMs)} ms, cold open ${Math.round(ours.coldOpenMs)} ms, seek p50 ${ours.seekMs.p50} p99 ${ours.seekMs.p99} ms`,
