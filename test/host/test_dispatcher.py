@@ -274,7 +274,8 @@ class DispatcherFilesTest(unittest.TestCase):
     def test_an_infrastructure_failure_is_retried_and_recorded_an_agent_failure_is_not(self):
         self.finish("lost", {"status": "failed", "error": "the agent container x does not exist"})
         self.finish("gave-up", {"status": "no-model", "exitCode": 2, "stopReason": "agent-exited"})
-        self.assertEqual(self.dispatcher.held_gpus(), {0})
+        # Final runs free their GPU at once, before the tick that files them (the app's rebalancing reads it).
+        self.assertEqual(self.dispatcher.held_gpus(), set())
         self.dispatcher.watch_started()
         self.assertEqual(self.queue.ids("pending"), ["lost"])
         retried = self.queue.read("pending", "lost")
@@ -285,6 +286,13 @@ class DispatcherFilesTest(unittest.TestCase):
         with open(os.path.join(self.queue.dir, "retries.jsonl")) as handle:
             lines = [json.loads(line) for line in handle]
         self.assertEqual([(l["id"], l["kind"], l["attempt"]) for l in lines], [("lost", "infrastructure", 2)])
+        self.assertEqual(self.dispatcher.held_gpus(), set())
+
+    def test_a_started_run_holds_its_gpus_until_its_folder_says_final(self):
+        self.finish("busy", {"status": "running"})
+        self.assertEqual(self.dispatcher.held_gpus(), {0})
+        with open(os.path.join(self.root, "busy", "state.json"), "w") as handle:
+            json.dump({"status": "scored"}, handle)
         self.assertEqual(self.dispatcher.held_gpus(), set())
 
     def test_a_full_disk_pauses_the_host_with_the_reason(self):

@@ -222,7 +222,12 @@ class Dispatcher:
         for entry_id in self.queue.ids("started") + self.queue.ids("claimed"):
             entry = self.queue.read("started", entry_id) or self.queue.read("claimed", entry_id) or {}
             attempts = entry.get("attempts") or []
-            if attempts and attempts[-1].get("final") is None:
+            if not attempts or attempts[-1].get("final") is not None:
+                continue
+            # A run that ended frees its GPUs now, not at the next tick that files it as done (what
+            # `dispatch --status --gpus` tells the app's rebalancing would lag otherwise).
+            state = read_json(os.path.join(attempts[-1].get("runDir") or "", "state.json")) or {}
+            if state.get("status") not in FINAL_STATUSES:
                 held.update(attempts[-1].get("gpus") or [])
         return held
 
