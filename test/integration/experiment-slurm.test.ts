@@ -107,7 +107,7 @@ env:
     expect(folders.sort()).toEqual(detail.cells.map((c) => c.runId).sort());
   }, 300_000);
 
-  it("shows a pending job with SLURM's reason, and stop scancels it", async () => {
+  it("shows a pending job with SLURM's reason; stop scancels it, resume submits it again", async () => {
     // Take the whole node, so the experiment's job waits.
     const blocker = cluster.client(['sbatch', '--parsable', '--exclusive', '--time=5', '--wrap', 'sleep 120']);
     expect(blocker.code, blocker.stderr).toBe(0);
@@ -133,8 +133,32 @@ env:
       const supervisorDir = path.join(t.runDir(cell.runId), '.supervisor');
       expect(existsSync(path.join(supervisorDir, 'secrets.json'))).toBe(false);
       expect(agentStarts(cell.runId)).toBe(0);
+
+      // Resume submits it again as a second attempt (the first never began), which runs once the node is free.
+      const resumed = await t.ptw(['experiment', 'resume', id, '--json']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const again = (JSON.parse(resumed.stdout) as ExperimentDetail).cells[0]!;
+      expect(again.runId).toBe(`${cell.runId}r2`);
+      expect(again.status).toBe('queued');
+      expect(again.attempts.map((a) => a.runId)).toEqual([cell.runId, `${cell.runId}r2`]);
+      expect(jobIdOf(again.runId)).not.toBe(jobId);
+      // A second resume submits nothing more: the new job is SLURM's to start.
+      expect((await t.ptw(['experiment', 'resume', id])).code).toBe(0);
+      expect(readdirSync(t.runRoot).filter((n) => n.startsWith(cell.runId))).toHaveLength(2);
+
+      expect(cluster.client(['scancel', blocker.stdout.trim()]).code).toBe(0);
+      let done = again;
+      const until = Date.now() + 90_000;
+      while (!FINAL.includes(done.status)) {
+        if (Date.now() > until) throw new Error(`the resubmitted run never ended: ${JSON.stringify(done)}`);
+        await sleep(1_000);
+        done = (await show(id)).cells[0]!;
+      }
+      expect(done).toMatchObject({ status: 'scored', runId: `${cell.runId}r2` });
+      expect(agentStarts(cell.runId)).toBe(0);
+      expect(agentStarts(done.runId)).toBe(1);
     } finally {
       cluster.client(['scancel', blocker.stdout.trim()]);
     }
-  }, 120_000);
+  }, 200_000);
 });

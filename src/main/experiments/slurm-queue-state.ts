@@ -222,13 +222,16 @@ export function slurmEntry(
   return { ...base, state: 'pending' };
 }
 
-/** The job ids worth asking SLURM about: those of attempts whose run is not final yet. */
-export function jobsToAsk(attempts: ReadonlyMap<string, readonly SlurmAttempt[]>): string[] {
+/**
+ * The job ids worth asking SLURM about: those of current attempts whose run is not final yet (`all`: every current
+ * attempt's, for deciding what to cancel or submit again).
+ */
+export function jobsToAsk(attempts: ReadonlyMap<string, readonly SlurmAttempt[]>, all = false): string[] {
   const out: string[] = [];
   for (const list of attempts.values()) {
     const current = list.at(-1);
     if (!current?.jobId) continue;
-    if (current.state?.status && FINAL_RUN.has(current.state.status)) continue;
+    if (!all && current.state?.status && FINAL_RUN.has(current.state.status)) continue;
     out.push(current.jobId);
   }
   return out;

@@ -63,12 +63,12 @@ export function slurmQueueBackend(launch: LaunchDeps, now: () => number = Date.n
     return result.stdout;
   };
 
-  const read = async (s: HostSession, host: string, runRoot: string, ids: string[]): Promise<HostRead> => {
+  const read = async (s: HostSession, host: string, runRoot: string, ids: string[], all = false): Promise<HostRead> => {
     if (ids.length === 0) return { attempts: new Map(), jobs: new Map(), answered: true };
     const attempts = parseSlurmAttempts(
       await run(s, host, slurmAttemptsScript(runRoot, ids), "Reading the experiment's run folders"),
     );
-    const jobIds = jobsToAsk(attempts);
+    const jobIds = jobsToAsk(attempts, all);
     if (jobIds.length === 0) return { attempts, jobs: new Map(), answered: true };
     const asked = await s.exec(slurmJobsScript(jobIds), { timeoutMs: 60_000 });
     return { attempts, ...parseSlurmJobs(asked.stdout, jobIds, now()) };
@@ -118,7 +118,7 @@ export function slurmQueueBackend(launch: LaunchDeps, now: () => number = Date.n
     move: async (host, runRoot, move) => {
       const s = await session(host);
       const ids = [...(move.withdraw ?? []), ...(move.requeue ?? [])];
-      const { attempts, jobs, answered } = await read(s, host, runRoot, ids);
+      const { attempts, jobs, answered } = await read(s, host, runRoot, ids, true);
       const profile = await launch.profile(host);
       const moved: string[] = [];
       const current = (id: string) => attempts.get(id)?.at(-1);

@@ -93,6 +93,7 @@ describe('the run folders of a SLURM experiment, read by the attempts script (ru
       { runId: 'r-b', number: 1, jobId: '13', began: false, withdrawn: false, state: null },
     ]);
     expect(jobsToAsk(attempts)).toEqual(['13']);
+    expect(jobsToAsk(attempts, true).sort()).toEqual(['13', '20']);
   });
 
   it('refuses an id the script could not quote into a glob safely', () => {
