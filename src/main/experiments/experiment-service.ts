@@ -518,7 +518,7 @@ export class ExperimentService {
       },
     });
     const hosts = matrix.hosts.filter(movable);
-    const outcome = await rebalanceExperiment(record, { hosts, gpusPerRun: matrix.gpusPerRun }, io);
+    const outcome = await rebalanceExperiment(record, { id, hosts, gpusPerRun: matrix.gpusPerRun }, io);
     if (outcome.moved.length > 0) {
       await this.save(record);
       this.options.onChanged(id);

@@ -72,6 +72,31 @@ export function followMoves(
   return { changed, held };
 }
 
+/** How long a held replacement may wait for its move before it counts as left behind by a mover that died. */
+export const STRAY_AFTER_MS = 10 * 60_000;
+
+/**
+ * Replacements of this experiment held on its hosts that no cell leads to (after followMoves) and older than
+ * {@link STRAY_AFTER_MS}: a mover died between queuing one and giving the run away, or its host's move-out failed.
+ * They never ran and never will; dropping them removes their keys. Only when every host answered: a pointer on a
+ * host that did not could name one. Pure.
+ */
+export function strayReplacements(
+  record: MovableRecord,
+  experimentId: string,
+  statuses: ReadonlyMap<string, QueueStatus | null | undefined>,
+  now: number,
+): HeldTarget[] {
+  if ([...statuses.values()].some((s) => !s)) return [];
+  const positions = new Set(record.cells.map((c) => `${c.host}\0${c.entryId}`));
+  return [...statuses].flatMap(([host, status]) =>
+    (status?.entries ?? [])
+      .filter((e) => e.state === 'held' && e.experimentId === experimentId && !positions.has(`${host}\0${e.id}`))
+      .filter((e) => e.enqueuedAt !== undefined && now - e.enqueuedAt > STRAY_AFTER_MS)
+      .map((e) => ({ host, runRoot: record.hosts[host]?.runRoot ?? status!.root, entryId: e.id })),
+  );
+}
+
 /** Queue order on a host: higher priority first, then first queued first (as run_queue.pending sorts). */
 function queueOrder(a: QueueStatus['entries'][number], b: QueueStatus['entries'][number]): number {
   return (
@@ -137,7 +162,7 @@ function errorText(err: unknown): string {
  */
 export async function rebalanceExperiment(
   record: MovableRecord,
-  options: { hosts: readonly string[]; gpusPerRun: number },
+  options: { id: string; hosts: readonly string[]; gpusPerRun: number },
   io: RebalanceIo,
 ): Promise<RebalanceOutcome> {
   const outcome: RebalanceOutcome = { moved: [], notes: [], queued: 0 };
@@ -164,6 +189,11 @@ export async function rebalanceExperiment(
       outcome.notes.push(`finishing the move to ${target.host} failed: ${errorText(err)}`);
     });
     await io.drain(target.host, target.runRoot).catch(() => undefined);
+  }
+  for (const stray of strayReplacements(record, options.id, statuses, Date.now())) {
+    await io.held(stray.host, stray.runRoot, { drop: [stray.entryId] }).catch((err: unknown) => {
+      outcome.notes.push(`dropping a replacement left on ${stray.host} failed: ${errorText(err)}`);
+    });
   }
   for (const cell of record.cells) {
     const was = before.get(cell.key)!;

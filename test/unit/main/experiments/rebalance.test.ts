@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueStatus } from '../../../../src/main/experiments/host-queue';
 import { planRebalance, type RebalanceHost } from '../../../../src/main/experiments/rebalance';
-import { followMoves, rebalanceHosts, type MovableRecord } from '../../../../src/main/experiments/rebalancer';
+import {
+  followMoves,
+  rebalanceHosts,
+  STRAY_AFTER_MS,
+  strayReplacements,
+  type MovableRecord,
+} from '../../../../src/main/experiments/rebalancer';
 
 // The rebalancing decision (which queued runs move where) and following a moved run to its new host, on the shapes
 // `dispatch --status --gpus` prints. Moving them on real hosts is test/integration/experiment-rebalance.test.ts.
@@ -174,5 +180,27 @@ describe('followMoves and rebalanceHosts', () => {
       { name: 'b', reachable: false, paused: false, freeGpus: 0, pending: 0, movable: [] },
       { name: 'c', reachable: false, paused: false, freeGpus: 0, pending: 0, movable: [] },
     ]);
+  });
+
+  it('drops only old held replacements of this experiment that no cell leads to, and only when every host answered', () => {
+    const record: MovableRecord = {
+      hosts: { a: { runRoot: '/ra' }, b: { runRoot: '/rb' } },
+      cells: [{ key: 'k1', host: 'b', entryId: 'named' }],
+    };
+    const now = 100 * STRAY_AFTER_MS;
+    const old = now - STRAY_AFTER_MS - 1;
+    const b = status([
+      entry('named', 'held', { experimentId: 'exp-1', enqueuedAt: old }), // a cell's place: activated, never dropped
+      entry('left', 'held', { experimentId: 'exp-1', enqueuedAt: old }),
+      entry('in-flight', 'held', { experimentId: 'exp-1', enqueuedAt: now - 1_000 }), // another instance's move
+      entry('other', 'held', { experimentId: 'exp-2', enqueuedAt: old }),
+    ]);
+    const a = status([entry('x', 'moved', { movedTo: { host: 'b', entryId: 'named', runRoot: '/rb' } })]);
+    const statuses = new Map([
+      ['a', a],
+      ['b', b],
+    ]);
+    expect(strayReplacements(record, 'exp-1', statuses, now)).toEqual([{ host: 'b', runRoot: '/rb', entryId: 'left' }]);
+    expect(strayReplacements(record, 'exp-1', new Map([...statuses, ['c', null]]), now)).toEqual([]);
   });
 });
