@@ -420,7 +420,7 @@ async function main(): Promise<void> {
       .waitFor({ timeout: 60_000 });
 
     // --- placement -----------------------------------------------------------------------------------------------
-    log(`launching ${cells} runs over ${HOSTS} hosts`);
+    log(`launching ${cells} runs over ${hosts.length} hosts`);
     const t0 = performance.now();
     let allQueuedMs: number | null = null;
     let firstStartMs: number | null = null;
