@@ -32,6 +32,10 @@ export interface HostIndexState {
   indexMs: number;
   indexBytes: number;
   error: string | null;
+  /** SHA-1 of the file's first `headLen` bytes and of the 4 KiB before `indexedBytes`, as the helper last saw them. */
+  headLen?: number;
+  headHash?: string;
+  tailHash?: string;
   /** From the helper's answer only: whether a builder holds the lock, and the file as it is now. */
   building?: boolean;
   fileSize?: number;

@@ -208,6 +208,42 @@ describe('datasets open at once, whatever their size (local host, real helper)',
     }
   }, 60_000);
 
+  it('asks the host helper again about a finished index only when the file changed', async () => {
+    const file = path.join(ws, 'settled.jsonl');
+    const rows = (base: number): string =>
+      Array.from({ length: 5000 }, (_, i) => JSON.stringify({ id: base + i })).join('\n') + '\n';
+    writeFileSync(file, rows(1000));
+    // The real local session, counting commands run (a helper start each).
+    let execs = 0;
+    const counting = Object.create(session) as LocalHostSession;
+    counting.exec = async (command, options) => {
+      execs++;
+      return session.exec(command, options);
+    };
+    const s = new DatasetService({
+      run: async () => ({ host: 'local', runDir, task: { kind: 'rehearsal' } }),
+      session: async () => counting,
+      hostDirs: async () => ({ runRoot: work }),
+      resourcesDir: () => resources,
+      indexTtlMs: 0,
+    });
+    await until(
+      () => s.indexStatus('r-1', 'settled.jsonl'),
+      (v) => v.index.complete && v.index.checked,
+    );
+    const settled = execs;
+    for (const offset of [0, 2500, 4990]) {
+      const page = await s.page('r-1', 'settled.jsonl', offset, 5);
+      expect(ids(page)[0]).toBe(1000 + offset);
+    }
+    expect(execs).toBe(settled);
+    // Rewritten in place, the same size: noticed by its first bytes, the helper asked, the new rows shown.
+    writeFileSync(file, rows(2000));
+    const page = await s.page('r-1', 'settled.jsonl', 10, 5);
+    expect(ids(page)).toEqual([2010, 2011, 2012, 2013, 2014]);
+    expect(execs).toBeGreaterThan(settled);
+  }, 60_000);
+
   it('extends the index of a file that grows, and starts over when it is rewritten', async () => {
     const file = path.join(ws, 'grow.jsonl');
     const rows = (from: number, n: number): string =>
