@@ -507,7 +507,11 @@ export class ExperimentService {
     // Runs move between hosts whose queue is the dispatcher's (a scheduler's queue, e.g. SLURM's, is its own).
     const movable = (host: string): boolean => {
       const profile = profiles.get(host);
-      return profile !== undefined && !profile.scheduler && !this.options.backendFor?.(profile);
+      try {
+        return profile !== undefined && this.backend(profile).movable;
+      } catch {
+        return false; // a kind of host with no queue backend here
+      }
     };
     const io = sshRebalanceIo(this.options.launch, {
       ...(this.options.dispatcherTickSeconds ? { tickSeconds: this.options.dispatcherTickSeconds } : {}),
