@@ -129,6 +129,12 @@ env:
     const movedKeys = new Set(outcomes.flatMap((o) => o.moved.map((m) => m.key)));
     expect(movedKeys.size, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(1);
     for (const m of outcomes.flatMap((o) => o.moved)) expect([m.from, m.to]).toEqual([hostB, hostA]);
+    // Where both instances moved (or followed) the same run, they name the same replacement: the one the host's
+    // pointer names.
+    for (const key of movedKeys) {
+      const named = new Set(outcomes.flatMap((o) => o.moved.filter((m) => m.key === key).map((m) => m.runId)));
+      expect(named.size, key).toBe(1);
+    }
 
     // `show` follows each moved cell: same key, the new host and run id, where it came from.
     const after = await show(id);
