@@ -11,6 +11,12 @@ import { CastIndex } from './cast-index';
  * `PTW_HOME/runs/<id>/.replay/` (rebuilt when the cast grows or changes). One index build per cast at a time;
  * concurrent opens share it. Other casts (an import, a bundle) can be opened by path with {@link openFile}.
  */
+/**
+ * A live run syncs every few seconds; each pass re-reads up to a segment to rebuild the terminal where it stopped,
+ * so passes are spaced out: an open finds at most this much output not yet indexed.
+ */
+export const PREPARE_INTERVAL_MS = 10_000;
+
 export class ReplayService {
   private readonly open = new Map<string, Promise<CastIndex>>();
   /** Casts opened by path (`replay.openFile`): their key, the file and where its index is cached. */
@@ -18,12 +24,19 @@ export class ReplayService {
   /** Runs whose index is being brought up to their mirrored cast in the background, and those to do once more. */
   private readonly preparing = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /** Runs whose next pass waits for the interval since their last one, and when that last one ended. */
+  private readonly waiting = new Map<string, NodeJS.Timeout>();
+  private readonly lastPass = new Map<string, number>();
+  /** Background passes, one after another. */
+  private backgroundQueue: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
 
   constructor(
     private readonly options: {
       home: string;
       onProgress?: (progress: { id: string; bytesDone: number; bytesTotal: number; done: boolean }) => void;
+      /** Least time between two background passes of one run (default {@link PREPARE_INTERVAL_MS}). */
+      prepareIntervalMs?: number;
     },
   ) {}
 
@@ -72,8 +85,9 @@ export class ReplayService {
 
   /**
    * Indexes what a sync just added to a run's mirrored cast, in the background (the terminal in a worker thread
-   * when there is much to do), so the first open of its Replay tab finds the index made, as a reopen does. Syncs
-   * arriving meanwhile are folded into one more pass. A run without a cast yet is left alone.
+   * when there is much to do), so the first open of its Replay tab finds the index made, as a reopen does. At most
+   * one pass per run every `prepareIntervalMs` (syncs meanwhile fold into the next) and one pass at a time over all
+   * runs, so a hundred live runs cost no more than one. A run without a cast yet is left alone.
    */
   prepareRun(id: string): void {
     if (this.stopping.signal.aborted || !isRunId(id)) return;
@@ -81,29 +95,46 @@ export class ReplayService {
       this.again.add(id);
       return;
     }
+    if (this.waiting.has(id)) return;
+    const interval = this.options.prepareIntervalMs ?? PREPARE_INTERVAL_MS;
+    const wait = (this.lastPass.get(id) ?? -Infinity) + interval - Date.now();
+    if (wait > 0) {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        this.prepareRun(id);
+      }, wait);
+      timer.unref();
+      this.waiting.set(id, timer);
+      return;
+    }
     const { castFile, cacheDir } = this.runCast(id);
     const pass = async (): Promise<void> => {
-      do {
-        this.again.delete(id);
-        const info = await stat(castFile).catch(() => null);
-        if (!info?.isFile() || info.size === 0) return;
-        await this.index(id, castFile, cacheDir, { completeLinesOnly: true }).catch(() => undefined);
-      } while (this.again.has(id) && !this.stopping.signal.aborted);
+      const info = await stat(castFile).catch(() => null);
+      if (!info?.isFile() || info.size === 0 || this.stopping.signal.aborted) return;
+      await this.index(id, castFile, cacheDir, { completeLinesOnly: true }).catch(() => undefined);
     };
+    const run = this.backgroundQueue.then(pass);
+    this.backgroundQueue = run;
     this.preparing.set(
       id,
-      pass().finally(() => this.preparing.delete(id)),
+      run.finally(() => {
+        this.preparing.delete(id);
+        this.lastPass.set(id, Date.now());
+        if (this.again.delete(id)) this.prepareRun(id);
+      }),
     );
   }
 
-  /** Resolves when the run's background indexing (if any) has ended. */
+  /** Resolves when the run's background indexing has ended (a pass folded in after it included). */
   async prepared(id: string): Promise<void> {
-    await this.preparing.get(id);
+    for (let pass = this.preparing.get(id); pass; pass = this.preparing.get(id)) await pass;
   }
 
   /** Stops background indexing (the cache stays as it was) and waits for it to end. */
   async dispose(): Promise<void> {
     this.stopping.abort();
+    for (const timer of this.waiting.values()) clearTimeout(timer);
+    this.waiting.clear();
     await Promise.all([...this.preparing.values()]);
   }
 

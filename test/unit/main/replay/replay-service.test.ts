@@ -30,7 +30,11 @@ describe('ReplayService: indexing a run while it is mirrored', () => {
     const home = path.join(tmp, 'grow');
     const { cast, whole } = await runWithCast(home, 3 * 1024 * 1024);
     const progress: number[] = [];
-    const replay = new ReplayService({ home, onProgress: (p) => progress.push(p.bytesDone) });
+    const replay = new ReplayService({
+      home,
+      onProgress: (p) => progress.push(p.bytesDone),
+      prepareIntervalMs: 0,
+    });
     // A sync that stopped mid-line (the mirror was writing when the pass began): the half line is left for later.
     const lineEnd = whole.indexOf(0x0a, Math.floor(whole.length / 2)) + 1;
     await writeFile(cast, whole.subarray(0, lineEnd + 10));
@@ -70,19 +74,46 @@ describe('ReplayService: indexing a run while it is mirrored', () => {
     await replay.dispose();
   }, 60_000);
 
+  it('spaces a run’s passes out; an open in between indexes the rest itself', async () => {
+    const home = path.join(tmp, 'spaced');
+    const { cast, whole } = await runWithCast(home, 2 * 1024 * 1024);
+    const replay = new ReplayService({ home, prepareIntervalMs: 60_000 });
+    const half = whole.indexOf(0x0a, whole.length >> 1) + 1;
+    await writeFile(cast, whole.subarray(0, half));
+    replay.prepareRun(ID);
+    await replay.prepared(ID);
+    const indexFile = CastIndex.indexFile(path.join(home, 'runs', ID, '.replay'));
+    const castBytes = async () => (JSON.parse(await readFile(indexFile, 'utf8')) as { castBytes: number }).castBytes;
+    expect(await castBytes()).toBe(half);
+    // The next sync within the interval: its pass waits.
+    await appendFile(cast, whole.subarray(half));
+    replay.prepareRun(ID);
+    await replay.prepared(ID);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await castBytes()).toBe(half);
+    const opened = await replay.openRun(ID);
+    expect(opened.bytes).toBe(whole.length);
+    expect(await castBytes()).toBe(whole.length);
+    await replay.dispose();
+  }, 60_000);
+
   it('leaves a run without a cast alone, and dispose stops a pass leaving the cache as it was', async () => {
     const home = path.join(tmp, 'stop');
     const { cast, whole } = await runWithCast(home, 4 * 1024 * 1024);
-    const replay = new ReplayService({ home });
+    let started: () => void = () => undefined;
+    const indexing = new Promise<void>((resolve) => (started = resolve));
+    const replay = new ReplayService({ home, prepareIntervalMs: 0, onProgress: () => started() });
     replay.prepareRun(ID);
     await replay.prepared(ID);
     const cacheDir = path.join(home, 'runs', ID, '.replay');
     await expect(readdir(cacheDir)).rejects.toThrow(/ENOENT/);
 
+    // Stopped once it has read its first MiB (of four): nothing is left in the cache.
     await writeFile(cast, whole);
     replay.prepareRun(ID);
+    await indexing;
     await replay.dispose();
-    expect((await readdir(cacheDir)).filter((f) => f !== '.')).toEqual([]);
+    expect(await readdir(cacheDir)).toEqual([]);
     // Once disposed, later syncs start nothing.
     replay.prepareRun(ID);
     await replay.prepared(ID);
