@@ -22,6 +22,15 @@ export interface BenchHost {
   cleanup(): Promise<void>;
 }
 
+/** `ptw host add NAME` of the test host (its sshd, key and dockerd) with this run root and image. */
+export function hostAddArgs(name: string, host: TestHost, runRoot: string, image: string): string[] {
+  return [
+    ...['host', 'add', name, '--ssh', `${host.sshd.username}@127.0.0.1:${host.sshd.port}`],
+    ...['--identity', host.sshd.privateKeyPath, '--docker-socket', host.dockerd.socketPath],
+    ...['--run-root', runRoot, '--image', image],
+  ];
+}
+
 export async function startBenchHost(): Promise<BenchHost> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'ptw-bench-host-'));
   const runRoot = path.join(work, 'host-runs');
@@ -48,24 +57,7 @@ export async function startBenchHost(): Promise<BenchHost> {
     await buildDebianImage(host.dockerd.docker, BENCH_IMAGE, { packages: ['python3'] });
     await mkdir(path.join(work, 'home', '.ssh'), { recursive: true });
     const env = { HOME: path.join(work, 'home'), PTW_HOME: path.join(work, 'ptw-home') };
-    const add = await runPtw(
-      [
-        'host',
-        'add',
-        hostName,
-        '--ssh',
-        `${host.sshd.username}@127.0.0.1:${host.sshd.port}`,
-        '--identity',
-        host.sshd.privateKeyPath,
-        '--docker-socket',
-        host.dockerd.socketPath,
-        '--run-root',
-        runRoot,
-        '--image',
-        BENCH_IMAGE,
-      ],
-      env,
-    );
+    const add = await runPtw(hostAddArgs(hostName, host, runRoot, BENCH_IMAGE), env);
     if (add.code !== 0) throw new Error(`ptw host add failed: ${add.stderr}`);
     const check = await runPtw(['host', 'check', hostName, '--accept-new-host-key', '--json'], env, 120_000);
     if (!check.stderr.includes('Accepted (--accept-new-host-key)')) throw new Error(`host check: ${check.stderr}`);

@@ -45,6 +45,8 @@ import { startServeProcess, type ServeProcess } from '../test/support/serve-proc
 import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '../test/support/slurm-cluster';
 import { startTestHost, type TestHost } from '../test/support/test-host';
 import { BUSYBOX_IMAGE } from '../test/support/test-images';
+import { hostAddArgs } from './bench-host';
+import { gotoRetrying } from './bench-page';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -169,17 +171,7 @@ async function pageCounts(page: Page): Promise<Record<string, number>> {
 }
 
 async function openApp(page: Page, serve: ServeProcess): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const loaded = await page.goto(serve.url).then(
-      () => true,
-      (err: unknown) => {
-        if (attempt >= 5) throw err;
-        return false;
-      },
-    );
-    if (loaded) break;
-    await sleep(2_000);
-  }
+  await gotoRetrying(page, serve.url);
   await page.waitForFunction(
     () => document.querySelector('[data-testid="connection-footer"]')?.getAttribute('data-connection') === 'online',
     null,
@@ -268,10 +260,11 @@ async function joinSlurmCluster(
   const sim: SimHost = { name: 'cluster', runRoot: path.join(work, 'hosts', 'cluster'), slurm: true };
   const add = await runPtw(
     [
-      ...['host', 'add', sim.name, '--ssh', `${host.sshd.username}@127.0.0.1:${host.sshd.port}`],
-      ...['--identity', host.sshd.privateKeyPath, '--docker-socket', host.dockerd.socketPath],
-      ...['--run-root', sim.runRoot, '--image', BUSYBOX_IMAGE],
-      ...['--scheduler', 'slurm', '--partition', cluster.partition],
+      ...hostAddArgs(sim.name, host, sim.runRoot, BUSYBOX_IMAGE),
+      '--scheduler',
+      'slurm',
+      '--partition',
+      cluster.partition,
     ],
     env,
   );
@@ -373,24 +366,7 @@ async function main(): Promise<void> {
     });
     await mkdir(path.join(env.HOME, '.ssh'), { recursive: true });
     for (const h of hosts) {
-      const add = await runPtw(
-        [
-          'host',
-          'add',
-          h.name,
-          '--ssh',
-          `${host.sshd.username}@127.0.0.1:${host.sshd.port}`,
-          '--identity',
-          host.sshd.privateKeyPath,
-          '--docker-socket',
-          host.dockerd.socketPath,
-          '--run-root',
-          h.runRoot,
-          '--image',
-          BUSYBOX_IMAGE,
-        ],
-        env,
-      );
+      const add = await runPtw(hostAddArgs(h.name, host, h.runRoot, BUSYBOX_IMAGE), env);
       if (add.code !== 0) throw new Error(`ptw host add ${h.name} failed: ${add.stderr}`);
     }
     // One check trusts the sshd's key for its address, which every simulated host shares.

@@ -21,6 +21,7 @@ import { RunService } from '../src/main/runs/run-service';
 import { launchChromium } from '../test/support/chromium';
 import { writeGeneratedRuns } from '../test/support/generated-runs';
 import { startServeProcess } from '../test/support/serve-process';
+import { gotoRetrying } from './bench-page';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -89,17 +90,7 @@ async function main(): Promise<void> {
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     // Retried: with 10,000 folders being read at start-up on a busy machine, the first connection can be reset.
-    for (let attempt = 1; ; attempt++) {
-      const loaded = await page.goto(serve.url).then(
-        () => true,
-        (err: unknown) => {
-          if (attempt >= 5) throw err;
-          return false;
-        },
-      );
-      if (loaded) break;
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
+    await gotoRetrying(page, serve.url);
     await page.getByTestId('nav-hosts').waitFor();
     await page.waitForFunction(
       () => document.querySelector('[data-testid="connection-footer"]')?.getAttribute('data-connection') === 'online',
