@@ -134,17 +134,23 @@ env:
       expect(existsSync(path.join(supervisorDir, 'secrets.json'))).toBe(false);
       expect(agentStarts(cell.runId)).toBe(0);
 
-      // Resume submits it again as a second attempt (the first never began), which runs once the node is free.
-      const resumed = await t.ptw(['experiment', 'resume', id, '--json']);
-      expect(resumed.code, resumed.stderr).toBe(0);
-      const again = (JSON.parse(resumed.stdout) as ExperimentDetail).cells[0]!;
+      // Two app instances resume at once: the cell is submitted again once, as a second attempt (the first never
+      // began; the new run folder's mkdir decides between them), and runs once the node is free.
+      const resumed = await Promise.all([
+        t.ptw(['experiment', 'resume', id, '--json']),
+        t.ptw(['experiment', 'resume', id, '--json']),
+      ]);
+      for (const r of resumed) expect(r.code, r.stderr).toBe(0);
+      const again = (await show(id)).cells[0]!;
       expect(again.runId).toBe(`${cell.runId}r2`);
       expect(again.status).toBe('queued');
       expect(again.attempts.map((a) => a.runId)).toEqual([cell.runId, `${cell.runId}r2`]);
       expect(jobIdOf(again.runId)).not.toBe(jobId);
-      // A second resume submits nothing more: the new job is SLURM's to start.
+      // Another resume submits nothing more: the new job is SLURM's to start.
       expect((await t.ptw(['experiment', 'resume', id])).code).toBe(0);
       expect(readdirSync(t.runRoot).filter((n) => n.startsWith(cell.runId))).toHaveLength(2);
+      const jobs = cluster.client(['squeue', '-h', '-t', 'all', '-o', '%j']).stdout;
+      expect(jobs.split('\n').filter((j) => j === `ptw-${again.runId}`)).toHaveLength(1);
 
       expect(cluster.client(['scancel', blocker.stdout.trim()]).code).toBe(0);
       let done = again;

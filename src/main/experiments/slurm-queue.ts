@@ -153,10 +153,18 @@ export function slurmQueueBackend(launch: LaunchDeps, now: () => number = Date.n
         const runJson = runJsonSchema.parse(
           JSON.parse((await s.readFile(path.posix.join(runRoot, a.runId, 'run.json'))).toString('utf8')),
         );
-        await launchRun(launch, runJson.spec, {
-          runId: `${id}r${a.number + 1}`,
-          ...(runJson.experiment ? { experiment: runJson.experiment } : {}),
-        });
+        const runId = `${id}r${a.number + 1}`;
+        try {
+          await launchRun(launch, runJson.spec, {
+            runId,
+            ...(runJson.experiment ? { experiment: runJson.experiment } : {}),
+          });
+        } catch (err) {
+          // Two app instances resuming at once: the run folder's mkdir lets one of them submit the attempt.
+          const there = await s.exec(`test -d ${shellQuote(path.posix.join(runRoot, runId))}`);
+          if (there.code === 0 && err instanceof AppError && err.code === 'RUN_ROOT_NOT_WRITABLE') continue;
+          throw err;
+        }
         moved.push(id);
       }
       return moved;
