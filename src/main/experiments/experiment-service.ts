@@ -203,10 +203,10 @@ export class ExperimentService {
     const own = this.options.backendFor?.(profile);
     if (own) return own;
     if (profile.scheduler) {
-      // SLURM's queue is its own: its backend submits each cell as an sbatch job (not built yet, issue 17).
+      // SLURM's queue is its own: its backend (slurm-queue.ts, wired by experiments-feature.ts) submits sbatch jobs.
       throw new AppError(
         'INVALID_INPUT',
-        `${profile.name} is a SLURM cluster; experiments queue runs on SSH hosts only for now. Leave it out of hosts.`,
+        `${profile.name} is a SLURM cluster and this service was given no queue backend for SLURM (backendFor).`,
       );
     }
     return this.sshBackend();

@@ -64,7 +64,7 @@ describe('ExperimentService without a host', () => {
     expect(await service.list()).toEqual([]);
   });
 
-  it('refuses a SLURM host (its own queue) before reaching it', async () => {
+  it('without a SLURM backend (backendFor), refuses a SLURM host (its own queue) before reaching it', async () => {
     const refused = await service.start(matrix('cluster')).catch((e: unknown) => e);
     expect((refused as AppError).message).toMatch(/cluster is a SLURM cluster/);
     expect(await service.list()).toEqual([]);
