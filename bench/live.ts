@@ -37,7 +37,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { WebSocket, WebSocketServer } from 'ws';
-import { SNAPSHOT_SCROLLBACK } from '../src/main/live/screen-tracker';
+import { SCREEN_SCROLLBACK, SNAPSHOT_SCROLLBACK } from '../src/main/live/screen-tracker';
 import type { ProbeResults } from '../src/renderer/live/render-probe';
 import { chromiumArgs, chromiumPath } from '../test/support/chromium';
 import { startServeProcess, type ServeProcess } from '../test/support/serve-process';
@@ -742,6 +742,8 @@ async function main(): Promise<void> {
         pageHeapBytes: shown.catchUp.pageHeapBytes,
         scrollbackLines: 50_000,
         snapshotScrollbackLines: SNAPSHOT_SCROLLBACK,
+        // Main's headless terminal per followed run (shared by its viewers), and what a viewer that joins late gets.
+        runScreenScrollbackLines: SCREEN_SCROLLBACK,
       },
       medianRatio: median(rounds.flatMap((r) => (r.ratio === null ? [] : [r.ratio]))),
       perRound: rounds.map((r) => ({

@@ -32,7 +32,7 @@ import {
   type StreamSource,
 } from './live-stream-state';
 import { startPeekShell } from './peek-shell';
-import { ScreenTracker } from './screen-tracker';
+import { SCREEN_SCROLLBACK, ScreenTracker, SNAPSHOT_SCROLLBACK } from './screen-tracker';
 
 /**
  * Live terminal streams of runs (issue 5), one per viewer (a window, a browser tab), each with its own flow window,
@@ -543,6 +543,7 @@ export class LiveStreamService {
       stale: false,
       sentAt: [],
       sentOffset: fromOffset,
+      joined: false,
     };
     stream.catchUp = state;
     stream.offset = fromOffset;
@@ -553,6 +554,7 @@ export class LiveStreamService {
       state.mode = 'skipping';
       state.skipped = missed;
       state.totalSkipped = missed;
+      state.joined = true;
       stream.offset = follow.readOffset;
       this.snapshotWhenDrained(stream);
     }
@@ -744,7 +746,10 @@ export class LiveStreamService {
     const { follow } = state;
     const castTime = follow.castTime;
     const snapshotOffset = stream.offset;
-    this.screens.snapshot(follow.screen).then(
+    // Under a flood, a short scrollback (cheap to make and to render); a viewer that just joined, all there is.
+    const scrollback = state.joined ? SCREEN_SCROLLBACK : SNAPSHOT_SCROLLBACK;
+    state.joined = false;
+    this.screens.snapshot(follow.screen, scrollback).then(
       (snapshot) => {
         if (stream.ended) return;
         const data = Buffer.from(`\x1bc${snapshot.data}`, 'utf8');

@@ -65,6 +65,8 @@ export interface CatchUpState {
   sentAt: Array<{ end: number; at: number }>;
   /** The stream's end, held until the viewer is back in `live` (its last snapshot sent). */
   endWhenLive?: () => void;
+  /** A viewer that joined a follow already past its point: its first snapshot carries all the screen's scrollback. */
+  joined: boolean;
   /**
    * The cast offset of what the viewer was last sent: while skipping, the read offset runs ahead of its screen, and
    * a viewer that reopens from there would miss the skipped part's effect (markers sent meanwhile carry this one).

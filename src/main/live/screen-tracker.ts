@@ -24,16 +24,19 @@ export interface ScreenOptions {
 }
 
 export interface ScreenTrackerOptions {
-  /** Lines of scrollback each screen keeps, and a snapshot carries. */
+  /** Lines of scrollback each screen keeps, and the most a snapshot carries. */
   readonly scrollback?: number;
   readonly highBytes?: number;
   readonly lowBytes?: number;
 }
 
+/** Lines of scrollback each screen keeps: what a viewer that joins a run's follow late gets (the rest is in Replay). */
+export const SCREEN_SCROLLBACK = 1000;
+
 /**
- * Recent scrollback in a snapshot: enough to scroll back a dozen screens; the rest is in Replay. A snapshot is
- * serialized on the worker that must also parse the flood, and rendered by a page that is behind: 300 lines serialize
- * in about a third of the time 1000 took (~70 KB each, several a second under a flood).
+ * Recent scrollback in a catch-up snapshot during a flood: enough to scroll back a dozen screens; the rest is in
+ * Replay. It is serialized on the worker that must also parse the flood, and rendered by a page that is behind, several
+ * times a second: 300 lines serialize in about a third of the time 1000 take (~70 KB).
  */
 export const SNAPSHOT_SCROLLBACK = 300;
 
@@ -91,8 +94,8 @@ const activeExtras = (term, b, pen) => {
   return out ? out + cup(b.y, b.x) : '';
 };
 const ALT_ON = '\\x1b[?1049h\\x1b[H';
-const snapshotData = (term, serializer) => {
-  const full = serializer.serialize({ scrollback: workerData.scrollback });
+const snapshotData = (term, serializer, scrollback) => {
+  const full = serializer.serialize({ scrollback: Math.min(scrollback, workerData.scrollback) });
   try {
     const core = term._core;
     const buffers = core.buffers;
@@ -124,7 +127,7 @@ parentPort.on('message', (m) => {
     // Each op goes through xterm's write queue, so it happens after every byte written before it.
     if (m.op === 'write') s.term.write(m.data, () => parentPort.postMessage({ op: 'written', id: m.id, bytes: m.data.length }));
     else if (m.op === 'resize') s.term.write('', () => s.term.resize(clampSize(m.cols, MAX_SIZE), clampSize(m.rows, MAX_SIZE)));
-    else if (m.op === 'snapshot') s.term.write('', () => parentPort.postMessage({ op: 'snapshot', id: m.id, seq: m.seq, data: snapshotData(s.term, s.serializer), cols: s.term.cols, rows: s.term.rows }));
+    else if (m.op === 'snapshot') s.term.write('', () => parentPort.postMessage({ op: 'snapshot', id: m.id, seq: m.seq, data: snapshotData(s.term, s.serializer, m.scrollback), cols: s.term.cols, rows: s.term.rows }));
     else if (m.op === 'close') { screens.delete(m.id); s.term.write('', () => s.term.dispose()); }
   } catch (err) {
     parentPort.postMessage({ op: 'error', error: String((err && err.stack) || err) });
@@ -151,7 +154,7 @@ export class ScreenTracker {
   private readonly lowBytes: number;
 
   constructor(options: ScreenTrackerOptions = {}) {
-    this.scrollback = options.scrollback ?? SNAPSHOT_SCROLLBACK;
+    this.scrollback = options.scrollback ?? SCREEN_SCROLLBACK;
     // A snapshot waits for everything queued before it: 512 KiB is ~15 ms of parsing on a free core.
     this.highBytes = options.highBytes ?? 512 * 1024;
     this.lowBytes = options.lowBytes ?? 128 * 1024;
@@ -191,15 +194,15 @@ export class ScreenTracker {
     if (this.screens.has(screen)) this.post({ op: 'resize', id: screen, cols, rows });
   }
 
-  /** The screen once every byte written before this call is parsed. */
-  snapshot(screen: number): Promise<ScreenSnapshot> {
+  /** The screen once every byte written before this call is parsed, with up to `scrollback` lines above it. */
+  snapshot(screen: number, scrollback = this.scrollback): Promise<ScreenSnapshot> {
     const entry = this.screens.get(screen);
     if (!entry) return Promise.reject(new Error('no such screen'));
     if (this.failure) return Promise.reject(this.failure);
     const seq = this.nextSeq++;
     return new Promise((resolve, reject) => {
       entry.snapshots.set(seq, { resolve, reject });
-      this.post({ op: 'snapshot', id: screen, seq });
+      this.post({ op: 'snapshot', id: screen, seq, scrollback });
     });
   }
 

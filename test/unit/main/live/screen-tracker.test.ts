@@ -1,7 +1,7 @@
 // The screen worker: a snapshot is the screen at exactly the bytes written before it (in a real worker thread with
 // @xterm/headless), written into a fresh terminal it gives the same screen, and too much unparsed pauses the source.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScreenTracker } from '../../../../src/main/live/screen-tracker';
+import { SCREEN_SCROLLBACK, ScreenTracker, SNAPSHOT_SCROLLBACK } from '../../../../src/main/live/screen-tracker';
 import { floodText, HeadlessScreen } from '../../../support/live-screens';
 
 describe('ScreenTracker', () => {
@@ -43,6 +43,28 @@ describe('ScreenTracker', () => {
     expect(pressure).toEqual([]);
     tracker.close(screen);
     expect(tracker.openScreens).toBe(0);
+  });
+
+  it('carries as much scrollback as asked, up to what the screen keeps, with the same screen', async () => {
+    tracker = new ScreenTracker();
+    const screen = tracker.open({ cols: 80, rows: 24, onPressure: () => undefined });
+    let lines = '';
+    for (let n = 0; n < 2 * SCREEN_SCROLLBACK; n++) lines += `\x1b[3${n % 8}mline ${n}\x1b[0m\r\n`;
+    tracker.write(screen, Buffer.from(lines));
+    const short = await tracker.snapshot(screen, SNAPSHOT_SCROLLBACK);
+    const whole = await tracker.snapshot(screen);
+    const restore = async (data: string) => {
+      const restored = new HeadlessScreen(80, 24, 5 * SCREEN_SCROLLBACK);
+      await restored.write('\x1bc' + data);
+      const text = { screen: await restored.screen(), length: restored.term.buffer.active.length };
+      restored.dispose();
+      return text;
+    };
+    const [a, b] = [await restore(short.data), await restore(whole.data)];
+    expect(a.screen).toBe(b.screen);
+    expect(a.length).toBe(24 + SNAPSHOT_SCROLLBACK);
+    expect(b.length).toBe(24 + SCREEN_SCROLLBACK);
+    expect(short.data.length).toBeLessThan(whole.data.length / 2);
   });
 
   it('carries what the serializer leaves out: the scroll region, the saved cursor, the pen, origin mode, the alternate screen’s way back', async () => {
