@@ -36,6 +36,17 @@ def reference(content):
     return starts, is_row
 
 
+def pieces(seed, count, kinds, rest):
+    """`count` pieces of a file: with kinds = [k0, k1, ...] piece i is kinds[r] for a random r < len(kinds) + rest
+    (`rest` more chances of the last one); a kind is bytes, or a function of i and the generator giving bytes."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        kind = kinds[min(rng.randrange(len(kinds) + rest), len(kinds) - 1)]
+        out.append(kind(i, rng) if callable(kind) else kind)
+    return out
+
+
 def read_checkpoints(path):
     with open(path, "rb") as f:
         blob = f.read()
@@ -88,22 +99,15 @@ class IndexTest(unittest.TestCase):
         return state
 
     def test_blank_and_whitespace_lines_crlf_and_a_last_line_without_newline(self):
-        rng = random.Random(7)
-        pieces = []
-        for i in range(400):
-            kind = rng.randrange(10)
-            if kind == 0:
-                pieces.append(b"\n")
-            elif kind == 1:
-                pieces.append(b"  \t \r\n")
-            elif kind == 2:
-                pieces.append(b'{"id": %d, "crlf": true}\r\n' % i)
-            elif kind == 3:
-                pieces.append(b'{"id": %d, "long": "%s"}\n' % (i, b"y" * rng.randrange(200, 900)))
-            else:
-                pieces.append(b'{"id": %d}\n' % i)
+        body = b"".join(pieces(7, 400, [
+            b"\n",
+            b"  \t \r\n",
+            lambda i, rng: b'{"id": %d, "crlf": true}\r\n' % i,
+            lambda i, rng: b'{"id": %d, "long": "%s"}\n' % (i, b"y" * rng.randrange(200, 900)),
+            lambda i, rng: b'{"id": %d}\n' % i,
+        ], 5))
         for tail in (b"", b'{"id": "tail"}', b"   "):
-            content = b"\n\n" + b"".join(pieces) + tail
+            content = b"\n\n" + body + tail
             name = "mixed%d.jsonl" % len(tail)
             with open(os.path.join(self.ws, name), "wb") as f:
                 f.write(content)
@@ -111,17 +115,11 @@ class IndexTest(unittest.TestCase):
             self.assertEqual(bool(state["tail"] and state["tail"]["row"]), tail.strip() != b"")
 
     def test_windows_counted_side_by_side_give_the_same_index(self):
-        rng = random.Random(11)
-        pieces = []
-        for i in range(600):
-            kind = rng.randrange(8)
-            if kind == 0:
-                pieces.append(b"\n \n")
-            elif kind == 1:
-                pieces.append(b'{"id": %d, "long": "%s"}\n' % (i, b"z" * rng.randrange(300, 1500)))
-            else:
-                pieces.append(b'{"id": %d}\r\n' % i)
-        content = b"".join(pieces) + b'{"last": 1}'
+        content = b"".join(pieces(11, 600, [
+            b"\n \n",
+            lambda i, rng: b'{"id": %d, "long": "%s"}\n' % (i, b"z" * rng.randrange(300, 1500)),
+            lambda i, rng: b'{"id": %d}\r\n' % i,
+        ], 5)) + b'{"last": 1}'
         with open(os.path.join(self.ws, "par.jsonl"), "wb") as f:
             f.write(content)
         forks = []
@@ -147,22 +145,11 @@ class IndexTest(unittest.TestCase):
     def test_mapped_windows_switch_between_long_and_short_lines(self):
         # Stretches of long lines (one find per line) and of short ones (bytes.count over copied segments), blank
         # and whitespace-only lines in both, segments and windows far smaller than the stretches.
-        rng = random.Random(5)
-        pieces = []
-        for stretch in range(12):
-            for i in range(80):
-                kind = rng.randrange(12)
-                if kind == 0:
-                    pieces.append(b"\n")
-                elif kind == 1:
-                    pieces.append(b" \t\r\n")
-                elif kind == 2:
-                    pieces.append(b"\x01{}\n")
-                elif stretch % 2:
-                    pieces.append(b'{"n": %d}\n' % i)
-                else:
-                    pieces.append(b'{"n": %d, "s": "%s"}\r\n' % (i, b"w" * rng.randrange(100, 400)))
-        content = b"".join(pieces) + b'{"tail": true}'
+        short = lambda i, rng: b'{"n": %d}\n' % i  # noqa: E731
+        long = lambda i, rng: b'{"n": %d, "s": "%s"}\r\n' % (i, b"w" * rng.randrange(100, 400))  # noqa: E731
+        content = b"".join(
+            b"".join(pieces(stretch, 80, [b"\n", b" \t\r\n", b"\x01{}\n", short if stretch % 2 else long], 8))
+            for stretch in range(12)) + b'{"tail": true}'
         with open(os.path.join(self.ws, "mixed.jsonl"), "wb") as f:
             f.write(content)
         line_count.PARALLEL_MIN = 0
@@ -247,20 +234,14 @@ class IndexTest(unittest.TestCase):
             self.assertEqual(starts.get(offset), (line, row), offset)
 
     def test_search_finds_hits_across_steps_and_numbers_them_from_the_index(self):
-        rng = random.Random(3)
-        lines = []
-        for i in range(400):
-            kind = rng.randrange(9)
-            if kind == 0:
-                lines.append(b"")
-            elif kind == 1:
-                lines.append(b" \t\r")
-            elif kind == 2:
-                lines.append(b'{"t": "a ZeBrA and a zebra %d"}' % i)
-            elif kind == 3:
-                lines.append(b'{"t": "zebr')  # broken JSON holding most of the query: no hit
-            else:
-                lines.append(b'{"t": "%s %d"}' % (b"q" * rng.randrange(0, 300), i))
+        # A broken line holding most of the query: no hit.
+        lines = pieces(3, 400, [
+            b"",
+            b" \t\r",
+            lambda i, rng: b'{"t": "a ZeBrA and a zebra %d"}' % i,
+            b'{"t": "zebr',
+            lambda i, rng: b'{"t": "%s %d"}' % (b"q" * rng.randrange(0, 300), i),
+        ], 5)
         lines.append(b'{"t": "the last zebra, no newline"}')
         content = b"\n".join(lines)
         with open(os.path.join(self.ws, "z.jsonl"), "wb") as f:
