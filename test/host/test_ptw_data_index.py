@@ -254,17 +254,18 @@ class IndexTest(unittest.TestCase):
                 expected.append((row, number))
             row += 1
         self.build("z.jsonl")
-        saved = search.SEARCH_CHUNK
+        saved = search.SEARCH_CHUNK, search.MAX_PROBES
         search.SEARCH_CHUNK = 7
         try:
-            for cache_dir in (None, self.cache):
+            # Each place of the query's rarest byte checked, or (no probes allowed) every step lower-cased whole.
+            for search.MAX_PROBES, cache_dir in ((16, None), (16, self.cache), (-1, None)):
                 args = type("A", (), {"workspace": self.ws, "file": "z.jsonl", "query": "ZEBRA", "limit": 1000,
                                       "stream": False, "cache_dir": cache_dir})
                 result = search.cmd_search(args)
-                self.assertEqual([(h["row"], h["line"]) for h in result["hits"]], expected, cache_dir)
+                self.assertEqual([(h["row"], h["line"]) for h in result["hits"]], expected, (search.MAX_PROBES, cache_dir))
                 self.assertEqual(result["scannedBytes"], len(content))
         finally:
-            search.SEARCH_CHUNK = saved
+            search.SEARCH_CHUNK, search.MAX_PROBES = saved
 
     def test_search_numbers_rows_as_the_index_does(self):
         rows = [b'{"t": "plain %d"}' % i for i in range(200)]

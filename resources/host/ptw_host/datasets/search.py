@@ -135,17 +135,56 @@ def search_jsonl(real, needle, out, checkpoints=()):
     return None
 
 
+# Letters from the most to the least common in English text; other bytes rank as FREQUENT below.
+LETTER_RANK = b'etaoinsrhldcumfpgwybvkxjqz'
+FREQUENT = frozenset(b' "\',:{}')
+# More places of the probe byte than this in a step: the step is lower-cased and searched whole instead.
+MAX_PROBES = 16
+
+
+def probe_of(raw_needle):
+    """The needle's rarest byte (by English letter frequency; quotes, spaces and JSON punctuation count as common),
+    its index in the needle, and the bytes it may appear as (both cases of a letter)."""
+    def rarity(c):
+        if c in FREQUENT:
+            return -1
+        low = bytes([c]).lower()[0]
+        return LETTER_RANK.find(bytes([low])) if low in LETTER_RANK else len(LETTER_RANK) // 2
+    k = max(range(len(raw_needle)), key=lambda i: rarity(raw_needle[i]))
+    c = raw_needle[k:k + 1]
+    return k, sorted({c, c.upper()})
+
+
+def first_hit(m, pos, end, size, raw_needle, probe):
+    """Where the first case-insensitive match starting in [pos, end) is, or -1: checked at each place of the
+    needle's rarest byte when there are few (memchr over the map, no copy), else by lower-casing the step."""
+    k, probes = probe
+    places = []
+    for b in probes:
+        at = m.find(b, pos + k, min(size, end + k))
+        while at >= 0 and len(places) <= MAX_PROBES:
+            places.append(at - k)
+            at = m.find(b, at + 1, min(size, end + k))
+    if len(places) <= MAX_PROBES:
+        n = len(raw_needle)
+        for start in sorted(places):
+            if m[start:start + n].lower() == raw_needle:
+                return start
+        return -1
+    at = m[pos:min(size, end + len(raw_needle) - 1)].lower().find(raw_needle)
+    return pos + at if at >= 0 else -1
+
+
 def search_mapped(m, size, needle, raw_needle, out, counter):
-    overlap = len(raw_needle) - 1
+    probe = probe_of(raw_needle)
     pos = 0
     while pos < size:
         end = min(size, pos + SEARCH_CHUNK)
-        at = m[pos:min(size, end + overlap)].lower().find(raw_needle)
-        if at < 0:
+        hit = first_hit(m, pos, end, size, raw_needle, probe)
+        if hit < 0:
             pos = end
             out.progress(pos)
             continue
-        hit = pos + at
         start = m.rfind(b'\n', counter.pos, hit) + 1 or counter.pos
         nl = m.find(b'\n', hit)
         stop = size if nl < 0 else nl + 1
