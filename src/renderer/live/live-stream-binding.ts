@@ -13,6 +13,14 @@ import { utf8CutBefore } from '../../shared/utf8';
 /** The largest single write into xterm (see `StreamBinding.receive`). */
 export const MAX_WRITE = 32 * 1024;
 
+/**
+ * The largest write of a catch-up snapshot: it comes while the page is behind, so its pieces are small (each is
+ * parsed in one go, a few ms), and the screen it draws is held until its end (synchronized output, mode 2026).
+ */
+export const SNAPSHOT_WRITE = 8 * 1024;
+const HOLD_REPAINT = '\x1b[?2026h';
+const REPAINT = '\x1b[?2026l';
+
 export interface TerminalSink {
   write(data: string | Uint8Array, callback: () => void): void;
 }
@@ -143,7 +151,8 @@ export class StreamBinding {
     const sink = this.options.castEvents;
     const snapshot = event.snapshot;
     if (snapshot && sink) this.inOrder(() => sink.resize(snapshot.cols, snapshot.rows));
-    this.receive(event.data, event.offset);
+    if (snapshot) this.receiveSnapshot(event.data, event.offset);
+    else this.receive(event.data, event.offset);
     // Main sends the next screen once this one is rendered: its ack goes at once, not after the batching delay.
     if (snapshot) this.inOrder(() => this.flushAck());
     if (!sink) return;
@@ -169,18 +178,38 @@ export class StreamBinding {
    * its time budget between writes (it yields to the page every ~12 ms), not inside one, so a 256 KiB write would
    * hold the page for one long task.
    */
-  private receive(data: string | Uint8Array, offset: number): void {
+  private receive(data: string | Uint8Array, offset: number, pieceBytes = MAX_WRITE): void {
     this.offset = offset;
     if (data.length === 0) return;
-    if (typeof data === 'string' || data.length <= MAX_WRITE) {
+    if (typeof data === 'string' || data.length <= pieceBytes) {
       this.write(data);
       return;
     }
     for (let at = 0; at < data.length;) {
-      const cut = utf8CutBefore(data, at + MAX_WRITE);
+      const cut = utf8CutBefore(data, at + pieceBytes);
       this.write(data.subarray(at, cut));
       at = cut;
     }
+  }
+
+  /**
+   * A snapshot (a full reset, then the serialized screen): its reset, then the rest in small pieces with repaints
+   * held until the last one, so the page neither parses it in one long task nor paints it half drawn. The mode is
+   * one the snapshot never leaves set (the serializer does not write it), and writes outside the stream's bytes are
+   * not acked.
+   */
+  private receiveSnapshot(data: string | Uint8Array, offset: number): void {
+    // Main sends bytes; anything else is written as it is (acks count what main counted).
+    if (typeof data === 'string' || data.length < 2 || data[0] !== 0x1b || data[1] !== 0x63) {
+      this.receive(data, offset);
+      return;
+    }
+    const bytes = data;
+    this.offset = offset;
+    this.write(bytes.subarray(0, 2));
+    this.options.sink.write(HOLD_REPAINT, () => undefined);
+    this.receive(bytes.subarray(2), offset, SNAPSHOT_WRITE);
+    this.options.sink.write(REPAINT, () => undefined);
   }
 
   private write(data: string | Uint8Array): void {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandInput } from '../../../../src/shared/contract';
-import { MAX_WRITE, StreamBinding, type StreamStatus } from '../../../../src/renderer/live/live-stream-binding';
+import {
+  MAX_WRITE,
+  SNAPSHOT_WRITE,
+  StreamBinding,
+  type StreamStatus,
+} from '../../../../src/renderer/live/live-stream-binding';
 import { deferred, fakeClient } from '../fakes';
 
 const opened = (streamId: string) => ({
@@ -252,12 +257,14 @@ describe('StreamBinding', () => {
     });
     fake.emit('live.data', { streamId: 's1', data: '', offset: 2, resize: { cols: 90, rows: 20 } });
     fake.emit('live.data', { streamId: 's1', data: 'after', offset: 3, marker: { label: 'epoch 2', castTime: 13 } });
-    // Nothing applied before xterm has parsed what came before it.
-    expect(log).toEqual(['write before', 'write \x1bcSCREEN', 'write after']);
+    // Nothing applied before xterm has parsed what came before it. The snapshot's reset, then its screen with
+    // repaints held until its end.
+    const snapshotWrites = ['write \x1bc', 'write \x1b[?2026h', 'write SCREEN', 'write \x1b[?2026l'];
+    expect(log).toEqual(['write before', ...snapshotWrites, 'write after']);
     renderAll();
     expect(log).toEqual([
       'write before',
-      'write \x1bcSCREEN',
+      ...snapshotWrites,
       'write after',
       'resize 100x30',
       'skipped 7000000 at 1765108812500',
@@ -305,6 +312,38 @@ describe('StreamBinding', () => {
     renderAll();
     await tick();
     expect(acks()).toEqual([{ streamId: 's1', bytes: 'plain output'.length + screen.length }]);
+    binding.dispose();
+  });
+
+  it('writes a large snapshot in small pieces between its reset and the repaint, acking exactly its bytes', async () => {
+    const fake = fakeClient({
+      'live.open': () => opened('s1'),
+      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
+    });
+    const { sink, writes, renderAll } = slowSink();
+    const binding = bind(fake, sink);
+    await binding.start();
+    const screen = new TextEncoder().encode('\x1bc' + '\x1b[32m漢字 line\r\n'.repeat(4_000));
+    fake.emit('live.data', {
+      streamId: 's1',
+      data: screen,
+      offset: 9,
+      snapshot: { skippedBytes: 1, totalSkippedBytes: 1, castTime: null, at: null, cols: 80, rows: 24 },
+    });
+    const text = writes.map((w) => (typeof w.data === 'string' ? w.data : new TextDecoder().decode(w.data)));
+    expect(text.slice(0, 2)).toEqual(['\x1bc', '\x1b[?2026h']);
+    expect(text.at(-2)).toBe('\x1b[?2026l');
+    const pieces = writes.slice(2, -2).map((w) => w.data as Uint8Array);
+    expect(pieces.length).toBeGreaterThan(screen.length / SNAPSHOT_WRITE - 1);
+    for (const piece of pieces) expect(piece.length).toBeLessThanOrEqual(SNAPSHOT_WRITE);
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    expect(text.slice(0, 1).join('') + pieces.map((p) => decoder.decode(p)).join('')).toBe(
+      new TextDecoder().decode(screen),
+    );
+    renderAll();
+    await tick();
+    const acked = fake.calls.filter((c) => c.command === 'live.ack').map((c) => (c.input as { bytes: number }).bytes);
+    expect(acked.reduce((a, b) => a + b, 0)).toBe(screen.length);
     binding.dispose();
   });
 });
