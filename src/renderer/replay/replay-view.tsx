@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { ReplayHit, ReplayIndex } from '../../shared/contract-replay';
 import type { AppErrorData } from '../../shared/errors';
+import { markerTicks } from '../../shared/replay/replay-seek';
 import type { RunTabProps } from '../common/run-tabs';
 import { currentRunPosition, publishRunPosition, subscribeRunPosition } from '../common/run-position';
 import { useAppStore } from '../store/store-context';
@@ -30,6 +31,9 @@ export function formatReplayTime(seconds: number): string {
 export function ReplayTab({ run }: RunTabProps) {
   return <ReplayPlayer key={run.id} runId={run.id} runStartedAt={run.startedAt ?? null} />;
 }
+
+/** Markers listed beside the player until "Show all" is pressed. */
+const MARKERS_SHOWN = 200;
 
 type Load =
   | { status: 'loading'; done: number; total: number }
@@ -119,6 +123,10 @@ function ReplayReady({
   const [controller, setController] = useState<ReplayController | null>(null);
   const [timeMs, setTimeMs] = useState(0);
   const [state, setState] = useState<ReplayState | null>(null);
+  // A 10-hour session can hold thousands of markers: drawn as at most a few hundred ticks and, until asked, listed
+  // as the first MARKERS_SHOWN (rendering them all made opening the tab take a second).
+  const ticks = useMemo(() => markerTicks(index.markers, index.duration), [index]);
+  const [allMarkers, setAllMarkers] = useState(false);
   // A ref, so that an embedding view passing a new function each render does not restart the player.
   const onControllerRef = useRef(onController);
   useEffect(() => {
@@ -253,12 +261,12 @@ function ReplayReady({
           onChange={(e) => seek(Number(e.target.value))}
         />
         <div className="replay-marker-track" aria-hidden="true">
-          {index.markers.map((m, i) => (
+          {ticks.map((tick, i) => (
             <span
               key={i}
               className="replay-marker-tick"
-              style={{ left: `${durationMs > 0 ? (m.t * 1000 * 100) / durationMs : 0}%` }}
-              title={m.label}
+              style={{ left: `${tick.percent}%` }}
+              title={tick.count > 1 ? `${tick.marker.label} (+${tick.count - 1} more)` : tick.marker.label}
             />
           ))}
         </div>
@@ -271,7 +279,7 @@ function ReplayReady({
           <section className="replay-markers" aria-label="Markers">
             <h4 className="subsection-title">Markers</h4>
             <ul data-testid="replay-markers">
-              {index.markers.map((m, i) => (
+              {(allMarkers ? index.markers : index.markers.slice(0, MARKERS_SHOWN)).map((m, i) => (
                 <li key={i}>
                   <button type="button" className="replay-link" onClick={() => seek(m.t * 1000)}>
                     <span className="cell-mono muted">{formatReplayTime(m.t)}</span> {m.label}
@@ -279,6 +287,16 @@ function ReplayReady({
                 </li>
               ))}
             </ul>
+            {!allMarkers && index.markers.length > MARKERS_SHOWN ? (
+              <button
+                type="button"
+                className="button button-quiet"
+                data-testid="replay-markers-all"
+                onClick={() => setAllMarkers(true)}
+              >
+                Show all {index.markers.length} markers
+              </button>
+            ) : null}
           </section>
         ) : null}
         <ReplaySearch runId={runId} onPick={(hit) => seek(hit.t * 1000)} />

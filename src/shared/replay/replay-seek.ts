@@ -75,3 +75,23 @@ export function advancePlayClock(
   // The part of this step past the allowed idle time continues from the next event.
   return nextEvent + (t - Math.max(now, idleEnd));
 }
+
+/**
+ * Where to draw marker ticks on a scrubber: one per `buckets`-th of the duration that holds any (the first marker
+ * of each, with how many it stands for), so a 10-hour session with thousands of markers draws at most `buckets`.
+ */
+export function markerTicks<M extends { t: number }>(
+  markers: readonly M[],
+  duration: number,
+  buckets = 400,
+): Array<{ percent: number; marker: M; count: number }> {
+  const ticks = new Map<number, { percent: number; marker: M; count: number }>();
+  for (const marker of markers) {
+    const at = duration > 0 ? Math.min(1, Math.max(0, marker.t / duration)) : 0;
+    const bucket = Math.min(buckets - 1, Math.floor(at * buckets));
+    const tick = ticks.get(bucket);
+    if (tick) tick.count++;
+    else ticks.set(bucket, { percent: at * 100, marker, count: 1 });
+  }
+  return [...ticks.values()];
+}

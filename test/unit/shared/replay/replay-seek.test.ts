@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { advancePlayClock, segmentForTime, segmentOpsUntil } from '../../../../src/shared/replay/replay-seek';
+import {
+  advancePlayClock,
+  markerTicks,
+  segmentForTime,
+  segmentOpsUntil,
+} from '../../../../src/shared/replay/replay-seek';
 
 describe('replay seek helpers', () => {
   it('picks the last segment starting at or before a time', () => {
@@ -21,6 +26,22 @@ describe('replay seek helpers', () => {
     });
     expect(segmentOpsUntil(segment, 3, 10)).toEqual({ ops: [{ kind: 'output', data: 'cc' }], next: 5 });
     expect(segmentOpsUntil(segment, 0, 0.5)).toEqual({ ops: [], next: 0 });
+  });
+
+  it('draws one marker tick per stretch of the scrubber, however many markers fall in it', () => {
+    const markers = Array.from({ length: 10_000 }, (_, i) => ({ t: i * 3.6, label: `checkpoint ${i}` }));
+    const ticks = markerTicks(markers, 36_000, 400);
+    expect(ticks).toHaveLength(400);
+    expect(ticks.reduce((n, tick) => n + tick.count, 0)).toBe(10_000);
+    expect(ticks[0]).toEqual({ percent: 0, marker: markers[0], count: 25 });
+    expect(ticks[1]!.percent).toBeCloseTo(0.25);
+    // A few markers: each its own tick, where it is; a marker past the end (a cast still growing) at the end.
+    expect(markerTicks([{ t: 5 }, { t: 50 }, { t: 200 }], 100)).toEqual([
+      { percent: 5, marker: { t: 5 }, count: 1 },
+      { percent: 50, marker: { t: 50 }, count: 1 },
+      { percent: 100, marker: { t: 200 }, count: 1 },
+    ]);
+    expect(markerTicks([{ t: 0 }], 0)).toEqual([{ percent: 0, marker: { t: 0 }, count: 1 }]);
   });
 
   it('cuts idle gaps longer than the limit while playing', () => {
