@@ -22,14 +22,18 @@ interface OpenFile {
   fetched: FetchedGroups;
 }
 
-/** Whole row groups read ahead, kept in memory (a few per file, the oldest dropped first). */
+/** A file's row groups read whole after a page of them was shown, kept in memory for its next pages. */
 interface FetchedGroups {
   ranges: Array<{ group: number; start: number; end: number; data: ArrayBuffer }>;
-  started: Set<number>;
+  /** Read-aheads started (settled once the group is in `ranges`, or failed). */
+  started: Map<number, Promise<void>>;
 }
-/** Row groups read ahead per file, and the largest one that is. */
-const MAX_FETCHED_GROUPS = 4;
-const MAX_FETCHED_GROUP_BYTES = 128 * 1024 * 1024;
+/** The largest row group read ahead, and all of them kept, over every open file (the oldest dropped first). */
+const MAX_FETCHED_GROUP_BYTES = 64 * 1024 * 1024;
+/** How long a page waits for its row group's read-ahead to finish before reading its own pages beside it. */
+const READ_AHEAD_WAIT_MS = 300;
+const FETCHED_BUDGET = 256 * 1024 * 1024;
+const fetchedOrder: Array<{ owner: FetchedGroups; group: number; bytes: number }> = [];
 
 /** As hyparquet's PageLocation (an offset index entry: the page's header included in its size). */
 interface PageLocation {
@@ -94,7 +98,7 @@ async function openParquet(session: HostSession, key: string, file: string, size
       const state = { bytesRead: 0 };
       const raw = sftpAsyncBuffer(session, file, size, (n) => (state.bytesRead += n));
       const cached = cachedAsyncBuffer(raw);
-      const fetched: FetchedGroups = { ranges: [], started: new Set() };
+      const fetched: FetchedGroups = { ranges: [], started: new Map() };
       // Slices inside a row group read ahead come from memory; the rest as before (footer and small slices cached).
       const file$: AsyncBuffer = {
         byteLength: size,
@@ -149,6 +153,8 @@ export async function readParquetPage(
     // Row groups without an offset index (pyarrow's default): the pages the rows are on, found by walking page
     // headers from the chunk's start, instead of the whole column chunk (megabytes for a first look).
     const pageLocationsByGroup = await walkedPageLocations(parquet, offset, rowEnd);
+    // The row groups the page is in are read whole meanwhile: the next pages (scrolling, a jump) come from memory.
+    setImmediate(() => touchedGroups(parquet, offset, rowEnd).forEach((g) => readAhead(parquet, g)));
     objects = await parquetReadObjects({
       file: parquet.file,
       metadata: parquet.metadata,
@@ -196,24 +202,35 @@ async function walkedPageLocations(
       const start = groupStart;
       groupStart += Number(group.num_rows);
       const indexed = group.columns.every((c) => c.offset_index_offset !== undefined && c.offset_index_length);
-      if (!flat || indexed || groupStart <= rowStart || start >= rowEnd) return undefined;
-      // Read whole already: hyparquet's own reading of the chunks is served from memory.
-      if (parquet.fetched.ranges.some((r) => r.group === g)) return undefined;
+      if (groupStart <= rowStart || start >= rowEnd) return undefined;
+      // Read whole already or being read: hyparquet's own reads of the chunks then come from memory.
+      const ahead = parquet.fetched.started.get(g);
+      if (ahead) await Promise.race([ahead, new Promise((resolve) => setTimeout(resolve, READ_AHEAD_WAIT_MS))]);
+      if (!flat || indexed || parquet.fetched.ranges.some((r) => r.group === g)) return undefined;
       const until = Math.min(rowEnd, groupStart) - start;
       const found = await Promise.all(group.columns.map((c) => walkChunk(parquet, g, c, until)));
       if (found.some((pages) => !pages)) return undefined;
-      // The next pages of this row group (random pages, scrolling) are likely: it is read whole meanwhile.
-      readAhead(parquet, g);
       return Object.fromEntries(group.columns.map((c, i) => [c.meta_data!.path_in_schema.join('.'), found[i]!]));
     }),
   );
+}
+
+/** The row groups rows [rowStart, rowEnd) are in. */
+function touchedGroups(parquet: OpenFile, rowStart: number, rowEnd: number): number[] {
+  const out: number[] = [];
+  let groupStart = 0;
+  parquet.metadata.row_groups.forEach((group, g) => {
+    const start = groupStart;
+    groupStart += Number(group.num_rows);
+    if (groupStart > rowStart && start < rowEnd) out.push(g);
+  });
+  return out;
 }
 
 /** Reads row group `g`'s column chunks whole in the background (once, when not too large), kept for its pages. */
 function readAhead(parquet: OpenFile, g: number): void {
   const { fetched } = parquet;
   if (fetched.started.has(g)) return;
-  fetched.started.add(g);
   const chunks = parquet.metadata.row_groups[g]!.columns.map((c) => {
     const meta = c.meta_data!;
     const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
@@ -222,13 +239,23 @@ function readAhead(parquet: OpenFile, g: number): void {
   const start = Math.min(...chunks.map((c) => c.start));
   const end = Math.max(...chunks.map((c) => c.end));
   if (end - start > MAX_FETCHED_GROUP_BYTES) return;
-  Promise.resolve(parquet.raw.slice(start, end)).then(
+  const done = Promise.resolve(parquet.raw.slice(start, end)).then(
     (data) => {
       fetched.ranges.push({ group: g, start, end, data });
-      while (fetched.ranges.length > MAX_FETCHED_GROUPS) fetched.started.delete(fetched.ranges.shift()!.group);
+      fetchedOrder.push({ owner: fetched, group: g, bytes: end - start });
+      let total = fetchedOrder.reduce((n, f) => n + f.bytes, 0);
+      while (total > FETCHED_BUDGET && fetchedOrder.length > 1) {
+        const old = fetchedOrder.shift()!;
+        old.owner.ranges = old.owner.ranges.filter((r) => r.group !== old.group);
+        old.owner.started.delete(old.group);
+        total -= old.bytes;
+      }
     },
-    () => fetched.started.delete(g),
+    () => {
+      fetched.started.delete(g);
+    },
   );
+  fetched.started.set(g, done);
 }
 
 /** The data pages of a column chunk from its start until one starting at or past row `until` (or the last). */
