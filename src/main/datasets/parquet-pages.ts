@@ -153,8 +153,6 @@ export async function readParquetPage(
     // Row groups without an offset index (pyarrow's default): the pages the rows are on, found by walking page
     // headers from the chunk's start, instead of the whole column chunk (megabytes for a first look).
     const pageLocationsByGroup = await walkedPageLocations(parquet, offset, rowEnd);
-    // The row groups the page is in are read whole meanwhile: the next pages (scrolling, a jump) come from memory.
-    setImmediate(() => touchedGroups(parquet, offset, rowEnd).forEach((g) => readAhead(parquet, g)));
     objects = await parquetReadObjects({
       file: parquet.file,
       metadata: parquet.metadata,
@@ -164,6 +162,9 @@ export async function readParquetPage(
       // Not in hyparquet's option types: the page locations its planner takes from an offset index (plan.js).
       ...({ pageLocationsByGroup } as object),
     });
+    // Answered: the row groups the page is in are read whole now, so the next pages (scrolling, a jump) come from
+    // memory.
+    touchedGroups(parquet, offset, rowEnd).forEach((g) => readAhead(parquet, g));
   } catch (err) {
     throw new AppError(
       'INVALID_INPUT',
