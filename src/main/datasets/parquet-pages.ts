@@ -208,12 +208,23 @@ async function walkedPageLocations(
       const ahead = parquet.fetched.started.get(g);
       if (ahead) await Promise.race([ahead, new Promise((resolve) => setTimeout(resolve, READ_AHEAD_WAIT_MS))]);
       if (!flat || indexed || parquet.fetched.ranges.some((r) => r.group === g)) return undefined;
-      const until = Math.min(rowEnd, groupStart) - start;
-      const found = await Promise.all(group.columns.map((c) => walkChunk(parquet, g, c, until)));
-      if (found.some((pages) => !pages)) return undefined;
-      return Object.fromEntries(group.columns.map((c, i) => [c.meta_data!.path_in_schema.join('.'), found[i]!]));
+      return groupPageLocations(parquet, g, Math.min(rowEnd, groupStart) - start);
     }),
   );
+}
+
+/** Row group `g`'s data pages per column up to the one holding row `until` of the group (walked as needed). */
+async function groupPageLocations(
+  parquet: OpenFile,
+  g: number,
+  until: number,
+): Promise<Record<string, PageLocation[]> | undefined> {
+  const flat = parquet.metadata.schema.slice(1).every((e) => !e.num_children && e.repetition_type !== 'REPEATED');
+  const { columns } = parquet.metadata.row_groups[g]!;
+  if (!flat) return undefined;
+  const found = await Promise.all(columns.map((c) => walkChunk(parquet, g, c, until)));
+  if (found.some((pages) => !pages)) return undefined;
+  return Object.fromEntries(columns.map((c, i) => [c.meta_data!.path_in_schema.join('.'), found[i]!]));
 }
 
 /** The row groups rows [rowStart, rowEnd) are in. */
@@ -375,19 +386,29 @@ export async function scanParquet(
   const { parquetReadObjects, toJson } = await hyparquet();
   const total = Number(parquet.metadata.num_rows);
   let groupStart = 0;
-  for (const group of parquet.metadata.row_groups) {
+  for (const [g, group] of parquet.metadata.row_groups.entries()) {
     const groupEnd = groupStart + Number(group.num_rows);
-    // With an offset index a slice reads and decodes only its pages; without one, every slice would decode the
-    // row group from its start: it is read whole, once.
+    // Slices that double from 10 000 rows: the first hits come after a page or two, and pages on a slice's edge are
+    // decoded twice at most log(n) times. With an offset index a slice reads only its pages; without one, the
+    // group is read whole first (from memory then) and its pages found by walking their headers; where they
+    // cannot be (a nested column), every slice would decode the group from its start: it is taken in one slice.
     const indexed = group.columns.every((c) => c.offset_index_offset !== undefined && c.offset_index_length);
-    const step = indexed ? 10_000 : Math.max(1, groupEnd - groupStart);
-    for (let start = groupStart; start < groupEnd; start += step) {
+    let locations: Record<string, PageLocation[]> | undefined;
+    if (!indexed) {
+      readAhead(parquet, g);
+      await parquet.fetched.started.get(g);
+      locations = await groupPageLocations(parquet, g, groupEnd - groupStart);
+    }
+    const pageLocationsByGroup = parquet.metadata.row_groups.map((_, i) => (i === g ? locations : undefined));
+    let step = indexed || locations ? 10_000 : Math.max(1, groupEnd - groupStart);
+    for (let start = groupStart; start < groupEnd; start += step, step *= 2) {
       const rows = await parquetReadObjects({
         file: parquet.file,
         metadata: parquet.metadata,
         rowStart: start,
         rowEnd: Math.min(groupEnd, start + step),
         useOffsetIndex: true,
+        ...({ pageLocationsByGroup } as object),
       });
       if (
         !onRows(

@@ -446,5 +446,8 @@ describe('datasets open at once, whatever their size (local host, real helper)',
     await pageAt(45_000);
     await pageAt(60_000);
     expect(reads.length).toBe(settled);
+    // A streaming search over it, slice by slice through the walked pages: every hit, in order.
+    const found = await s.search('r-1', 'no-offset-index.parquet', 'text 7499', 100, { searchId: 'nx', peerId: 'p' });
+    expect(found.hits.map((h) => h.row)).toEqual([7499, ...Array.from({ length: 10 }, (_, i) => 74_990 + i)]);
   }, 60_000);
 });
