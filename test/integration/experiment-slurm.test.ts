@@ -37,7 +37,7 @@ const FINAL = ['scored', 'evaluation-failed', 'no-model', 'failed'];
     await cluster?.stop();
   }, 60_000);
 
-  const matrix = (name: string, seeds: number) => `name: ${name}
+  const matrix = (name: string, seeds: number, extra: string) => `name: ${name}
 tasks: [rehearsal]
 agents:
   - agent: rehearsal
@@ -46,11 +46,11 @@ budget: 1m
 hosts: [${t.hostName}]
 env:
   PTW_REHEARSAL_SECONDS: "2"
-`;
+${extra}`;
 
-  async function start(name: string, seeds: number): Promise<string> {
+  async function start(name: string, seeds: number, extra = ''): Promise<string> {
     const file = path.join(t.work, `${name}.yaml`);
-    writeFileSync(file, matrix(name, seeds));
+    writeFileSync(file, matrix(name, seeds, extra));
     const started = await t.ptw(['experiment', 'start', file, '--json'], {}, 240_000);
     expect(started.code, started.stderr).toBe(0);
     return (JSON.parse(started.stdout) as { id: string }).id;
@@ -107,22 +107,34 @@ env:
     expect(folders.sort()).toEqual(detail.cells.map((c) => c.runId).sort());
   }, 300_000);
 
-  it("shows a pending job with SLURM's reason; stop scancels it, resume submits it again", async () => {
+  it("shows a pending job with SLURM's reason; retries a job cancelled before it began; stop scancels, resume resubmits", async () => {
     // Take the whole node, so the experiment's job waits.
     const blocker = cluster.client(['sbatch', '--parsable', '--exclusive', '--time=5', '--wrap', 'sleep 120']);
     expect(blocker.code, blocker.stderr).toBe(0);
     try {
-      const id = await start('slurm stop', 1);
-      let cell = (await show(id)).cells[0]!;
+      const id = await start('slurm stop', 1, 'retries: 1');
+      const pendingCell = async (): Promise<ExperimentDetail['cells'][number]> => {
+        let c = (await show(id)).cells[0]!;
+        const deadline = Date.now() + 30_000;
+        while (!/pending \((Resources|Priority)\)/.test(c.reason ?? '')) {
+          if (Date.now() > deadline) throw new Error(`never pending with a reason: ${JSON.stringify(c)}`);
+          await sleep(500);
+          c = (await show(id)).cells[0]!;
+        }
+        expect(c).toMatchObject({ status: 'queued' });
+        expect(c.reason).toMatch(new RegExp(`^SLURM job ${jobIdOf(c.runId)}: pending`));
+        return c;
+      };
+      const first = await pendingCell();
+
+      // An administrator's scancel ends the job before it began: an infrastructure failure, retried once (the
+      // matrix's retries: 1) as <id>r2 by the next look at the experiment, and recorded in the cell's attempts.
+      expect(cluster.client(['scancel', jobIdOf(first.runId)]).code).toBe(0);
+      const cell = await pendingCell();
+      expect(cell.runId).toBe(`${first.runId}r2`);
+      expect(cell.attempts[0]).toMatchObject({ runId: first.runId, outcome: 'infrastructure' });
+      expect(cell.attempts[0]!.reason).toMatch(/cancelled.*before the run started/);
       const jobId = jobIdOf(cell.runId);
-      const deadline = Date.now() + 30_000;
-      while (!/pending \((Resources|Priority)\)/.test(cell.reason ?? '')) {
-        if (Date.now() > deadline) throw new Error(`never pending with a reason: ${JSON.stringify(cell)}`);
-        await sleep(500);
-        cell = (await show(id)).cells[0]!;
-      }
-      expect(cell).toMatchObject({ status: 'queued' });
-      expect(cell.reason).toMatch(new RegExp(`^SLURM job ${jobId}: pending`));
 
       const stopped = await t.ptw(['experiment', 'stop', id, '--json']);
       expect(stopped.code, stopped.stderr).toBe(0);
@@ -134,7 +146,7 @@ env:
       expect(existsSync(path.join(supervisorDir, 'secrets.json'))).toBe(false);
       expect(agentStarts(cell.runId)).toBe(0);
 
-      // Two app instances resume at once: the cell is submitted again once, as a second attempt (the first never
+      // Two app instances resume at once: the cell is submitted again once, as a third attempt (the second never
       // began; the new run folder's mkdir decides between them), and runs once the node is free.
       const resumed = await Promise.all([
         t.ptw(['experiment', 'resume', id, '--json']),
@@ -142,13 +154,14 @@ env:
       ]);
       for (const r of resumed) expect(r.code, r.stderr).toBe(0);
       const again = (await show(id)).cells[0]!;
-      expect(again.runId).toBe(`${cell.runId}r2`);
+      expect(again.runId).toBe(`${first.runId}r3`);
       expect(again.status).toBe('queued');
-      expect(again.attempts.map((a) => a.runId)).toEqual([cell.runId, `${cell.runId}r2`]);
+      expect(again.attempts.map((a) => a.runId)).toEqual([first.runId, cell.runId, again.runId]);
+      expect(again.attempts[1]).toMatchObject({ outcome: 'withdrawn' });
       expect(jobIdOf(again.runId)).not.toBe(jobId);
       // Another resume submits nothing more: the new job is SLURM's to start.
       expect((await t.ptw(['experiment', 'resume', id])).code).toBe(0);
-      expect(readdirSync(t.runRoot).filter((n) => n.startsWith(cell.runId))).toHaveLength(2);
+      expect(readdirSync(t.runRoot).filter((n) => n.startsWith(first.runId))).toHaveLength(3);
       const jobs = cluster.client(['squeue', '-h', '-t', 'all', '-o', '%j']).stdout;
       expect(jobs.split('\n').filter((j) => j === `ptw-${again.runId}`)).toHaveLength(1);
 
@@ -160,7 +173,8 @@ env:
         await sleep(1_000);
         done = (await show(id)).cells[0]!;
       }
-      expect(done).toMatchObject({ status: 'scored', runId: `${cell.runId}r2` });
+      expect(done).toMatchObject({ status: 'scored', runId: again.runId });
+      expect(agentStarts(first.runId)).toBe(0);
       expect(agentStarts(cell.runId)).toBe(0);
       expect(agentStarts(done.runId)).toBe(1);
     } finally {

@@ -14,6 +14,15 @@ import type { QueueStatus } from './host-queue';
 export const SLURM_WITHDRAWN_FILE = '.supervisor/withdrawn';
 /** Written by the job on its node (`slurm-job create`): the job began. */
 export const SLURM_JOB_RECORD_FILE = '.supervisor/slurm-job.json';
+/** Left in an attempt's run folder when a retry follows it: `{ kind, why, at }` (the retry's record). */
+export const SLURM_RETRIED_FILE = '.supervisor/experiment-retried.json';
+/** The matrix's retry policy, left in each attempt's run folder at submission (no secrets). */
+export const SLURM_RETRIES_FILE = '.supervisor/experiment-retries.json';
+
+export interface RetryPolicy {
+  infrastructure: number;
+  agent: number;
+}
 
 /** One attempt of a cell as its run folder shows it. */
 export interface SlurmAttempt {
@@ -26,6 +35,10 @@ export interface SlurmAttempt {
   withdrawn: boolean;
   /** state.json (written by the supervisor, or by `slurm-job stop`); null before either ran. */
   state: RunStateLite | null;
+  /** The matrix's retry policy, when the attempt was submitted by an experiment that had one. */
+  retries?: RetryPolicy;
+  /** Why a retry followed it. */
+  retried?: AttemptOutcome;
 }
 
 export interface RunStateLite {
@@ -34,6 +47,8 @@ export interface RunStateLite {
   deadline?: number | null;
   error?: string | null;
   score?: number | null;
+  exitCode?: number | null;
+  stopReason?: string | null;
 }
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -53,6 +68,8 @@ export function slurmAttemptsScript(runRoot: string, ids: readonly string[]): st
     `    if [ -f "$d/${SLURM_WITHDRAWN_FILE}" ]; then echo withdrawn; fi`,
     // JSON has no raw newline inside a string, so the file fits on one line.
     '    if [ -f "$d/state.json" ]; then printf "state "; tr "\\n" " " < "$d/state.json"; echo; fi',
+    `    if [ -f "$d/${SLURM_RETRIES_FILE}" ]; then printf "retries "; tr "\\n" " " < "$d/${SLURM_RETRIES_FILE}"; echo; fi`,
+    `    if [ -f "$d/${SLURM_RETRIED_FILE}" ]; then printf "retried "; tr "\\n" " " < "$d/${SLURM_RETRIED_FILE}"; echo; fi`,
     '  done',
     'done',
   ].join('\n');
@@ -70,7 +87,29 @@ function stateFrom(json: string): RunStateLite | null {
       deadline: num(state.deadline),
       error: typeof state.error === 'string' ? state.error : null,
       score: typeof accuracy === 'number' ? accuracy * 100 : null,
+      exitCode: num(state.exitCode),
+      stopReason: typeof state.stopReason === 'string' ? state.stopReason : null,
     };
+  } catch {
+    return null;
+  }
+}
+
+function retriedFrom(json: string): AttemptOutcome | null {
+  try {
+    const value = JSON.parse(json) as { kind?: unknown; why?: unknown };
+    if (value.kind !== 'agent' && value.kind !== 'infrastructure') return null;
+    return { kind: value.kind, why: typeof value.why === 'string' ? value.why : null };
+  } catch {
+    return null;
+  }
+}
+
+function retriesFrom(json: string): RetryPolicy | null {
+  try {
+    const value = JSON.parse(json) as Partial<RetryPolicy>;
+    const count = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+    return { infrastructure: count(value.infrastructure), agent: count(value.agent) };
   } catch {
     return null;
   }
@@ -99,6 +138,13 @@ export function parseSlurmAttempts(text: string): Map<string, SlurmAttempt[]> {
     else if (line === 'began') current.began = true;
     else if (line === 'withdrawn') current.withdrawn = true;
     else if (line.startsWith('state ')) current.state = stateFrom(line.slice(6));
+    else if (line.startsWith('retried ')) {
+      const retried = retriedFrom(line.slice(8));
+      if (retried) current.retried = retried;
+    } else if (line.startsWith('retries ')) {
+      const policy = retriesFrom(line.slice(8));
+      if (policy) current.retries = policy;
+    }
   }
   for (const list of out.values()) list.sort((a, b) => a.number - b.number);
   return out;
@@ -179,6 +225,75 @@ export function resubmittable(attempt: SlurmAttempt, job: RunScheduler | undefin
   return isFinalSlurmState(job.state) || (job.state === 'UNKNOWN' && answered);
 }
 
+export type AttemptOutcome = { kind: 'result' | 'agent' | 'infrastructure' | 'withdrawn'; why: string | null };
+
+/**
+ * How a final attempt ended, as the dispatcher classifies a docker host's runs (ptw_host/dispatcher.py `classify`),
+ * plus SLURM's own ways to fail a run: a job that ended or vanished before its run began (a failed node, a
+ * preemption, an administrator's scancel) is the infrastructure's; a withdrawn one (`experiment stop`) nobody's.
+ * Null while the attempt is not final.
+ */
+export function classifyAttempt(
+  attempt: SlurmAttempt,
+  job: RunScheduler | undefined,
+  answered: boolean,
+): AttemptOutcome | null {
+  if (attempt.withdrawn && !attempt.began) return { kind: 'withdrawn', why: 'withdrawn by experiment stop' };
+  const state = attempt.state;
+  const status = state?.status ?? null;
+  if (!status || !FINAL_RUN.has(status)) {
+    if (!resubmittable(attempt, job, answered) || !job) return null;
+    return { kind: 'infrastructure', why: `${schedulerStatusText(job)} before the run started` };
+  }
+  const error = state?.error ?? '';
+  if (status === 'failed') {
+    if (!attempt.began && !state?.startedAt && job && isFinalSlurmState(job.state))
+      return { kind: 'infrastructure', why: `${schedulerStatusText(job)} before the run started` };
+    return { kind: 'infrastructure', why: error || 'the supervisor failed the run' };
+  }
+  if (/no space left/i.test(error)) return { kind: 'infrastructure', why: 'the disk filled up' };
+  if (
+    status === 'no-model' &&
+    (state?.exitCode ?? null) === null &&
+    !['budget', 'user-stop'].includes(state?.stopReason ?? '')
+  )
+    return { kind: 'infrastructure', why: 'the agent container was lost (its exit code is unknown)' };
+  if (status === 'no-model') return { kind: 'agent', why: `the agent left no model (exit ${state?.exitCode ?? '?'})` };
+  if (status === 'evaluation-failed') return { kind: 'agent', why: "the evaluation of the agent's model failed" };
+  return { kind: 'result', why: null };
+}
+
+/** How an attempt that has a later one ended: as classified, or the infrastructure's when it never got a state. */
+export function pastOutcome(attempt: SlurmAttempt): AttemptOutcome {
+  return (
+    attempt.retried ??
+    classifyAttempt(attempt, undefined, true) ?? { kind: 'infrastructure', why: 'its job ended before the run started' }
+  );
+}
+
+/**
+ * Whether the cell's current attempt is due another one under the matrix's retry policy (kept in its first run
+ * folder): its outcome's kind against the earlier attempts that ended the same way. A job that ended before its run
+ * began is retried only when it cannot have begun (resubmittable). Null: no retry.
+ */
+export function retryDue(
+  attempts: readonly SlurmAttempt[],
+  jobs: ReadonlyMap<string, RunScheduler>,
+  answered: boolean,
+): AttemptOutcome | null {
+  const current = attempts.at(-1);
+  const policy = attempts[0]?.retries;
+  if (!current || !policy) return null;
+  const jobOf = (a: SlurmAttempt) => (a.jobId ? jobs.get(a.jobId) : undefined);
+  const outcome = classifyAttempt(current, jobOf(current), answered);
+  if (!outcome || (outcome.kind !== 'agent' && outcome.kind !== 'infrastructure')) return null;
+  // A run that never began is submitted again only once its job cannot begin any more.
+  const begun = current.began || !!current.state?.startedAt;
+  if (!begun && !resubmittable(current, jobOf(current), answered)) return null;
+  const made = attempts.slice(0, -1).filter((a) => pastOutcome(a).kind === outcome.kind).length;
+  return made < policy[outcome.kind] ? outcome : null;
+}
+
 /**
  * A cell as the queue's entry the experiment page reads (host-queue.ts's QueueStatus): `pending` while SLURM queues
  * its job (with SLURM's reason as `note`), `started` once the job runs, `done` once the run is final, `withdrawn`
@@ -195,12 +310,15 @@ export function slurmEntry(
   if (!current) return null;
   const job = current.jobId ? jobs.get(current.jobId) : undefined;
   const note = job ? schedulerStatusText(job) : current.jobId ? undefined : 'no SLURM job id in the run folder';
-  const history = attempts.map((a) => ({
-    runId: a.runId,
-    final: a.state?.status && FINAL_RUN.has(a.state.status) ? a.state.status : null,
-    outcome: null,
-    reason: a === current ? null : (a.state?.error ?? (a.withdrawn ? 'withdrawn' : null)),
-  }));
+  const history = attempts.map((a) => {
+    const outcome = a === current ? classifyAttempt(a, job, answered) : pastOutcome(a);
+    return {
+      runId: a.runId,
+      final: a.state?.status && FINAL_RUN.has(a.state.status) ? a.state.status : null,
+      outcome: outcome?.kind ?? null,
+      reason: outcome?.why ?? null,
+    };
+  });
   const base = {
     id,
     attempts: history,
@@ -231,7 +349,10 @@ export function jobsToAsk(attempts: ReadonlyMap<string, readonly SlurmAttempt[]>
   for (const list of attempts.values()) {
     const current = list.at(-1);
     if (!current?.jobId) continue;
-    if (!all && current.state?.status && FINAL_RUN.has(current.state.status)) continue;
+    const final = !!current.state?.status && FINAL_RUN.has(current.state.status);
+    // A run failed before it began (its job cancelled or lost) is asked about too: a retry waits for its job's end.
+    const failedEarly = current.state?.status === 'failed' && !current.began && !current.state.startedAt;
+    if (!all && final && !failedEarly) continue;
     out.push(current.jobId);
   }
   return out;

@@ -15,10 +15,14 @@ import {
   parseSlurmAttempts,
   parseSlurmJobs,
   resubmittable,
+  retryDue,
   slurmAttemptsScript,
   slurmEntry,
   slurmJobsScript,
+  SLURM_RETRIED_FILE,
+  SLURM_RETRIES_FILE,
   SLURM_WITHDRAWN_FILE,
+  type RetryPolicy,
   type SlurmAttempt,
 } from './slurm-queue-state';
 
@@ -74,6 +78,35 @@ export function slurmQueueBackend(launch: LaunchDeps, now: () => number = Date.n
     return { attempts, ...parseSlurmJobs(asked.stdout, jobIds, now()) };
   };
 
+  /** Leaves the matrix's retry policy in a run folder (read back with its attempts). */
+  const writeRetries = async (s: HostSession, runDir: string, retries: RetryPolicy): Promise<void> => {
+    await s.writeFile(path.posix.join(runDir, SLURM_RETRIES_FILE), `${JSON.stringify(retries)}\n`, { mode: 0o644 });
+  };
+
+  /**
+   * Submits a cell again as its next attempt `<id>r<n>`, from the current attempt's run.json (same spec, same
+   * experiment, same retry policy). False when another app instance submitted it first: the run folder's mkdir
+   * lets exactly one of them have it.
+   */
+  const resubmit = async (s: HostSession, runRoot: string, id: string, a: SlurmAttempt): Promise<boolean> => {
+    const runJson = runJsonSchema.parse(
+      JSON.parse((await s.readFile(path.posix.join(runRoot, a.runId, 'run.json'))).toString('utf8')),
+    );
+    const runId = `${id}r${a.number + 1}`;
+    try {
+      const launched = await launchRun(launch, runJson.spec, {
+        runId,
+        ...(runJson.experiment ? { experiment: runJson.experiment } : {}),
+      });
+      if (a.retries) await writeRetries(s, launched.hostRunDir, a.retries);
+      return true;
+    } catch (err) {
+      const there = await s.exec(`test -d ${shellQuote(path.posix.join(runRoot, runId))}`);
+      if (there.code === 0 && err instanceof AppError && err.code === 'RUN_ROOT_NOT_WRITABLE') return false;
+      throw err;
+    }
+  };
+
   return {
     movable: false,
 
@@ -95,6 +128,8 @@ export function slurmQueueBackend(launch: LaunchDeps, now: () => number = Date.n
       const launched = await launchRun(launch, slurmCellSpec(input), {
         experiment: { id: input.experimentId, name: input.experimentName },
       });
+      const hostName = (input.spec as { host: string }).host;
+      await writeRetries(await session(hostName), launched.hostRunDir, input.retries);
       const scheduler = await readSchedulerRecord(launched.mirror.dir);
       return {
         runId: launched.id,
@@ -106,8 +141,21 @@ export function slurmQueueBackend(launch: LaunchDeps, now: () => number = Date.n
     drain: async () => undefined,
     resume: async () => undefined,
 
+    // With no dispatcher on the cluster, a look at the cells also makes the retries the matrix's policy allows.
     status: async (host, runRoot, ids): Promise<QueueStatus> => {
-      const { attempts, jobs, answered } = await read(await session(host), host, runRoot, ids);
+      const s = await session(host);
+      let { attempts, jobs, answered } = await read(s, host, runRoot, ids);
+      let retried = false;
+      for (const id of ids) {
+        const outcome = retryDue(attempts.get(id) ?? [], jobs, answered);
+        if (!outcome) continue;
+        const current = attempts.get(id)!.at(-1)!;
+        // The retry's record, in the attempt it follows (the cell's attempts show it).
+        const record = `${JSON.stringify({ ...outcome, at: now() })}\n`;
+        await s.writeFile(path.posix.join(runRoot, current.runId, SLURM_RETRIED_FILE), record, { mode: 0o644 });
+        retried = (await resubmit(s, runRoot, id, current)) || retried;
+      }
+      if (retried) ({ attempts, jobs, answered } = await read(s, host, runRoot, ids));
       const entries = ids.flatMap((id) => {
         const entry = slurmEntry(id, attempts.get(id) ?? [], jobs, answered);
         return entry ? [entry] : [];
@@ -150,22 +198,7 @@ export function slurmQueueBackend(launch: LaunchDeps, now: () => number = Date.n
       for (const id of move.requeue ?? []) {
         const a = current(id);
         if (!a || !resubmittable(a, a.jobId ? jobs.get(a.jobId) : undefined, answered)) continue;
-        const runJson = runJsonSchema.parse(
-          JSON.parse((await s.readFile(path.posix.join(runRoot, a.runId, 'run.json'))).toString('utf8')),
-        );
-        const runId = `${id}r${a.number + 1}`;
-        try {
-          await launchRun(launch, runJson.spec, {
-            runId,
-            ...(runJson.experiment ? { experiment: runJson.experiment } : {}),
-          });
-        } catch (err) {
-          // Two app instances resuming at once: the run folder's mkdir lets one of them submit the attempt.
-          const there = await s.exec(`test -d ${shellQuote(path.posix.join(runRoot, runId))}`);
-          if (there.code === 0 && err instanceof AppError && err.code === 'RUN_ROOT_NOT_WRITABLE') continue;
-          throw err;
-        }
-        moved.push(id);
+        if (await resubmit(s, runRoot, id, a)) moved.push(id);
       }
       return moved;
     },

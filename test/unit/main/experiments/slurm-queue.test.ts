@@ -6,11 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { QueueBackend } from '../../../../src/main/experiments/experiment-service';
 import { queueBackendFor, slurmCellSpec } from '../../../../src/main/experiments/slurm-queue';
 import {
+  classifyAttempt,
   jobsToAsk,
   parseSinfoGpus,
   parseSlurmAttempts,
   parseSlurmJobs,
   resubmittable,
+  retryDue,
   slurmAttemptsScript,
   slurmEntry,
   slurmJobsScript,
@@ -64,7 +66,13 @@ describe('the run folders of a SLURM experiment, read by the attempts script (ru
       }
     };
     // r-a: cancelled while pending (withdrawn), then resubmitted twice; the third attempt scored.
-    folder('r-a', { '.supervisor/slurm-job-id': '11\n', '.supervisor/withdrawn': '', 'record/.keep': '' });
+    folder('r-a', {
+      '.supervisor/slurm-job-id': '11\n',
+      '.supervisor/withdrawn': '',
+      'record/.keep': '',
+      '.supervisor/experiment-retries.json': '{"infrastructure":2,"agent":0}\n',
+      '.supervisor/experiment-retried.json': '{"kind":"infrastructure","why":"SLURM job 11: node_fail","at":1}\n',
+    });
     folder('r-ar2', { '.supervisor/slurm-job-id': '12\n', 'record/slurm-12.out': 'ptw: job 12' });
     folder('r-ar10', {
       '.supervisor/slurm-job-id': '20\n',
@@ -89,6 +97,10 @@ describe('the run folders of a SLURM experiment, read by the attempts script (ru
       ['r-ar10', 10, '20', true, false],
     ]);
     expect(attempts.get('r-a')!.at(-1)!.state).toMatchObject({ status: 'scored', startedAt: 5, score: 25 });
+    expect(attempts.get('r-a')![0]).toMatchObject({
+      retries: { infrastructure: 2, agent: 0 },
+      retried: { kind: 'infrastructure', why: 'SLURM job 11: node_fail' },
+    });
     expect(attempts.get('r-b')).toEqual([
       { runId: 'r-b', number: 1, jobId: '13', began: false, withdrawn: false, state: null },
     ]);
@@ -206,6 +218,56 @@ describe('a cell’s state from its attempts and its job', () => {
     );
     expect(resubmittable(attempt(), jobOf(job('UNKNOWN')), false)).toBe(false);
     expect(resubmittable(attempt(), undefined, true)).toBe(false);
+  });
+});
+
+describe('retries on SLURM (the matrix’s policy, as the dispatcher applies it on docker hosts)', () => {
+  const attempt = (over: Partial<SlurmAttempt> = {}): SlurmAttempt => ({
+    ...{ runId: 'r-a', number: 1, jobId: '5', began: true, withdrawn: false, state: null },
+    ...over,
+  });
+  const jobs = (state: string): Map<string, RunScheduler> =>
+    new Map([
+      [
+        '5',
+        { kind: 'slurm', jobId: '5', state, reason: null, node: null, exitCode: null, source: 'squeue', checkedAt: 1 },
+      ],
+    ]);
+  const policy = { infrastructure: 1, agent: 0 };
+
+  it('classifies a final attempt: the agent’s result, its own failure, or the infrastructure’s', () => {
+    const of = (state: SlurmAttempt['state'], over: Partial<SlurmAttempt> = {}) =>
+      classifyAttempt(attempt({ state, ...over }), jobs('COMPLETED').get('5'), true)?.kind;
+    expect(of({ status: 'scored', score: 50 })).toBe('result');
+    expect(of({ status: 'no-model', exitCode: 1, stopReason: 'agent-exited' })).toBe('agent');
+    expect(of({ status: 'evaluation-failed' })).toBe('agent');
+    expect(of({ status: 'failed', error: 'could not create the container' })).toBe('infrastructure');
+    expect(of({ status: 'no-model', exitCode: null, stopReason: null })).toBe('infrastructure');
+    expect(of({ status: 'evaluation-failed', error: 'No space left on device' })).toBe('infrastructure');
+    expect(of({ status: 'running' })).toBeUndefined();
+    // A job that ended before its run began (an administrator's scancel, a failed node): the infrastructure's.
+    expect(of(null, { began: false })).toBe('infrastructure');
+    expect(of({ status: 'failed' }, { began: false, withdrawn: true })).toBe('withdrawn');
+  });
+
+  it('retries an infrastructure failure up to the policy’s count, never an agent failure by default', () => {
+    const failed = attempt({ state: { status: 'failed', startedAt: 2 }, retries: policy });
+    expect(retryDue([failed], jobs('COMPLETED'), true)).toMatchObject({ kind: 'infrastructure' });
+    const second = attempt({ runId: 'r-ar2', number: 2, state: { status: 'failed', startedAt: 3 } });
+    expect(retryDue([failed, second], jobs('COMPLETED'), true)).toBeNull();
+    const agent = attempt({ state: { status: 'no-model', exitCode: 2, stopReason: 'agent-exited' }, retries: policy });
+    expect(retryDue([agent], jobs('COMPLETED'), true)).toBeNull();
+    // No policy left in the folder (a run not from an experiment): nothing.
+    expect(retryDue([attempt({ state: { status: 'failed', startedAt: 2 } })], jobs('COMPLETED'), true)).toBeNull();
+  });
+
+  it('retries a job that ended before it began only once SLURM cannot start it any more', () => {
+    const early = attempt({ began: false, retries: policy });
+    expect(retryDue([early], jobs('CANCELLED'), true)).toMatchObject({ kind: 'infrastructure' });
+    expect(retryDue([early], jobs('PENDING'), true)).toBeNull();
+    expect(retryDue([early], jobs('UNKNOWN'), false)).toBeNull();
+    // Withdrawn by `experiment stop`: resume's to submit again, not a retry.
+    expect(retryDue([attempt({ began: false, withdrawn: true, retries: policy })], jobs('CANCELLED'), true)).toBeNull();
   });
 });
 
