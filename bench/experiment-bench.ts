@@ -149,10 +149,26 @@ function runFolders(h: SimHost): string[] {
   return existsSync(h.runRoot) ? readdirSync(h.runRoot).filter((n) => n.startsWith('r-')) : [];
 }
 
+/** A process's argv as one string ('' when it is gone). */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The pid in a pid file when that process is still the one the file names (its argv mentions `mark`): a file left
+ * by a process that ended may name a pid the system gave since to another program, which must not be killed.
+ */
+function livePid(file: string, mark: string): number {
+  const pid = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0;
+  return pid > 0 && isProcessAlive(pid) && cmdline(pid).includes(mark) ? pid : 0;
+}
+
 function dispatcherPid(h: SimHost): number {
-  const lock = path.join(h.runRoot, '.ptw-queue', 'dispatcher.lock');
-  const pid = existsSync(lock) ? Number(readFileSync(lock, 'utf8').trim()) : 0;
-  return pid > 0 && isProcessAlive(pid) ? pid : 0;
+  return livePid(path.join(h.runRoot, '.ptw-queue', 'dispatcher.lock'), h.runRoot);
 }
 
 function matrixYaml(hosts: SimHost[]): string {
@@ -343,8 +359,8 @@ async function main(): Promise<void> {
       if (pid > 0) await terminateProcess(pid, 3_000).catch(() => undefined);
       for (const run of runFolders(h)) {
         const pidFile = path.join(h.runRoot, run, '.supervisor', 'supervisor.pid');
-        const sup = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
-        if (sup > 0 && isProcessAlive(sup)) await terminateProcess(sup, 3_000).catch(() => undefined);
+        const sup = livePid(pidFile, path.join(h.runRoot, run));
+        if (sup > 0) await terminateProcess(sup, 3_000).catch(() => undefined);
       }
     }
     cluster?.client(['scancel', '--full', '-u', os.userInfo().username]);
