@@ -4,38 +4,21 @@
 // experiment's job pends behind a job holding the node, shows SLURM's reason, and `experiment stop` scancels it.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentDetail } from '../../src/shared/contract-experiments';
-import { sleep, startRunTestHost, type RunTestHost } from '../support/run-test-host';
-import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '../support/slurm-cluster';
-import { checkTestHostAvailability } from '../support/test-host-availability';
+import { sleep, type RunTestHost } from '../support/run-test-host';
+import type { SlurmCluster } from '../support/slurm-cluster';
+import { slurmSuiteSkipReason, slurmTestHostHooks } from '../support/slurm-test-host';
 
-const hostReady = checkTestHostAvailability();
-const skipReason = hostReady.ok ? slurmUnavailableReason() : hostReady.reason;
-if (skipReason) process.stderr.write(`[slurm] skipping the SLURM experiment suite: ${skipReason}\n`);
+const skipReason = slurmSuiteSkipReason('SLURM experiment');
 
 const FINAL = ['scored', 'evaluation-failed', 'no-model', 'failed'];
 
 (skipReason ? describe.skip : describe)('an experiment whose host is a SLURM cluster', () => {
+  const started = slurmTestHostHooks({ gpus: 1 });
   let cluster: SlurmCluster;
   let t: RunTestHost;
-
-  beforeAll(async () => {
-    cluster = await startSlurmCluster({ gpus: 1 });
-    t = await startRunTestHost({
-      nvidiaSmi: 'none',
-      hostName: 'cluster',
-      sshdConfig: [`SetEnv SLURM_CONF=${cluster.conf}`],
-      addFlags: ['--scheduler', 'slurm', '--partition', cluster.partition],
-    });
-  }, 300_000);
-
-  afterAll(async () => {
-    cluster?.client(['scancel', '--full', '-u', 'root']);
-    await sleep(1_000);
-    await t?.cleanup();
-    await cluster?.stop();
-  }, 60_000);
+  beforeAll(() => void ({ cluster, t } = started()));
 
   const matrix = (name: string, seeds: number, extra: string) => `name: ${name}
 tasks: [rehearsal]

@@ -4,38 +4,20 @@
 // the job found again by the id in the run folder from an empty PTW_HOME.
 import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../src/shared/contract';
 import type { RunScheduler } from '../../src/shared/runs/run-scheduler';
-import { runStartArgs, sleep, startRunTestHost, type RunTestHost } from '../support/run-test-host';
-import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '../support/slurm-cluster';
-import { checkTestHostAvailability } from '../support/test-host-availability';
+import { runStartArgs, sleep, type RunTestHost } from '../support/run-test-host';
+import type { SlurmCluster } from '../support/slurm-cluster';
+import { slurmSuiteSkipReason, slurmTestHostHooks } from '../support/slurm-test-host';
 
-const hostReady = checkTestHostAvailability();
-const skipReason = hostReady.ok ? slurmUnavailableReason() : hostReady.reason;
-if (skipReason) process.stderr.write(`[slurm] skipping the SLURM backend suite: ${skipReason}\n`);
+const skipReason = slurmSuiteSkipReason('SLURM backend');
 
 (skipReason ? describe.skip : describe)('runs as SLURM jobs on a real single-node cluster', () => {
+  const started = slurmTestHostHooks({ gpus: 1 });
   let cluster: SlurmCluster;
   let t: RunTestHost;
-
-  beforeAll(async () => {
-    cluster = await startSlurmCluster({ gpus: 1 });
-    t = await startRunTestHost({
-      nvidiaSmi: 'none',
-      hostName: 'cluster',
-      sshdConfig: [`SetEnv SLURM_CONF=${cluster.conf}`],
-      addFlags: ['--scheduler', 'slurm', '--partition', cluster.partition],
-    });
-  }, 300_000);
-
-  afterAll(async () => {
-    // Jobs first (their TERM traps remove their containers), then the host, then the cluster's daemons.
-    cluster?.client(['scancel', '--full', '-u', 'root']);
-    await sleep(1_000);
-    await t?.cleanup();
-    await cluster?.stop();
-  }, 60_000);
+  beforeAll(() => void ({ cluster, t } = started()));
 
   const show = async (id: string, home?: string): Promise<RunDetail> => {
     const shown = await t.ptw(['run', 'show', id, '--json'], home ? { PTW_HOME: home } : {});
