@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
 import type { ExperimentCell } from '../../shared/contract-experiments';
 import { EmptyState, ListError, LoadingState, RefreshButton, SectionLayout } from '../shell/section-layout';
 import { useNow } from '../shell/use-now';
@@ -278,7 +278,8 @@ function ExperimentPage({ id, onBack }: { id: string; onBack: () => void }) {
 }
 
 function ExperimentGridView({ cells, now }: { cells: Parameters<typeof experimentGrid>[0]; now: number }) {
-  const grid = experimentGrid(cells);
+  // The grid is laid out again only when the hosts answered; a clock tick re-renders only the tiles it changes.
+  const grid = useMemo(() => experimentGrid(cells), [cells]);
   return (
     <div className="experiment-grid-scroll">
       <table className="table experiment-grid" data-testid="experiment-grid">
@@ -314,7 +315,19 @@ function ExperimentGridView({ cells, now }: { cells: Parameters<typeof experimen
   );
 }
 
-function CellTile({ cell, now }: { cell: ExperimentCell; now: number }) {
+/** What a tile shows depends on the clock only through its rounded progress (a running cell's percent). */
+const tilePercent = (cell: ExperimentCell, now: number): number | null => {
+  const progress = cellProgress(cell, now);
+  return progress === null ? null : Math.round(progress * 100);
+};
+
+/** A tile re-renders when its cell changed or its percent moved: 200 tiles ticking every second cost frames. */
+const CellTile = memo(
+  CellTileView,
+  (a, b) => a.cell === b.cell && tilePercent(a.cell, a.now) === tilePercent(b.cell, b.now),
+);
+
+function CellTileView({ cell, now }: { cell: ExperimentCell; now: number }) {
   const progress = cellProgress(cell, now);
   const text = cellText(cell, now);
   return (
