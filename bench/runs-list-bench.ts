@@ -91,9 +91,11 @@ async function main(): Promise<void> {
     page.on('pageerror', (e) => problems.push(e.message));
     // Retried: with 10,000 folders being read at start-up on a busy machine, the first connection can be reset.
     await gotoRetrying(page, serve.url);
-    await page.getByTestId('nav-hosts').waitFor();
+    await page.getByTestId('nav-hosts').waitFor({ timeout: 120_000 });
     await page.waitForFunction(
       () => document.querySelector('[data-testid="connection-footer"]')?.getAttribute('data-connection') === 'online',
+      undefined,
+      { timeout: 120_000 },
     );
     // The list loads at start-up; open Runs once so it has arrived, then leave and measure coming back.
     await page.getByTestId('nav-runs').click();
