@@ -18,23 +18,20 @@ export function integrityFeature(
   },
 ): FeatureRegistration<keyof typeof integrityCommands> {
   const { runs, events } = deps;
-  const service = new IntegrityService({
+  // Both services reach a run's mirror and host the same way.
+  const runAccess = {
     runsDir: runs.runsDir,
-    run: (id) => runs.get(id),
-    runHost: (id) => runs.hostTarget(id),
+    run: (id: string) => runs.get(id),
+    runHost: (id: string) => runs.hostTarget(id),
     session: deps.session,
     profile: deps.profile,
+  };
+  const service = new IntegrityService({
+    ...runAccess,
     resourcesDir: deps.resourcesDir,
     onChanged: (runId, verdict) => events.emit('integrity.changed', { runId, verdict }),
   });
-  const judge = new PtbJudgeService({
-    runsDir: runs.runsDir,
-    run: (id) => runs.get(id),
-    runHost: (id) => runs.hostTarget(id),
-    session: deps.session,
-    profile: deps.profile,
-    secret: deps.secret,
-  });
+  const judge = new PtbJudgeService({ ...runAccess, secret: deps.secret });
   const models = new IntegrityModelTable(path.join(path.dirname(runs.runsDir), 'integrity-models.json'));
   return {
     handlers: {

@@ -36,14 +36,27 @@ function bind(fake: ReturnType<typeof fakeClient>, sink: ReturnType<typeof slowS
   });
 }
 
+/** Run r1's stream opened as s1, every ack answered. */
+const ackingClient = () =>
+  fakeClient({
+    'live.open': () => opened('s1'),
+    'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
+  });
+
+/** {@link bind} over a slow sink and an acking client, started. */
+async function startedBinding() {
+  const fake = ackingClient();
+  const slow = slowSink();
+  const binding = bind(fake, slow.sink);
+  await binding.start();
+  return { fake, binding, ...slow };
+}
+
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
 describe('StreamBinding', () => {
   it('writes data in order and acks only what xterm has taken, batched', async () => {
-    const fake = fakeClient({
-      'live.open': () => opened('s1'),
-      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
-    });
+    const fake = ackingClient();
     const { sink, writes, renderAll } = slowSink();
     const statuses: StreamStatus[] = [];
     const binding = new StreamBinding({
@@ -71,13 +84,7 @@ describe('StreamBinding', () => {
   });
 
   it('writes a large message of bytes in pieces cut between characters, and acks every byte', async () => {
-    const fake = fakeClient({
-      'live.open': () => opened('s1'),
-      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
-    });
-    const { sink, writes, renderAll } = slowSink();
-    const binding = bind(fake, sink);
-    await binding.start();
+    const { fake, writes, renderAll, binding } = await startedBinding();
     // 3-byte characters after one ASCII byte: every 32 KiB boundary falls inside a character.
     const bytes = new TextEncoder().encode('a' + '漢'.repeat(40_000));
     fake.emit('live.data', { streamId: 's1', data: bytes, offset: 5 });
@@ -217,10 +224,7 @@ describe('StreamBinding', () => {
   });
 
   it('applies a snapshot, resizes and markers in order with the writes around them, acking only output', async () => {
-    const fake = fakeClient({
-      'live.open': () => opened('s1'),
-      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
-    });
+    const fake = ackingClient();
     const { sink, writes, renderAll } = slowSink();
     const log: string[] = [];
     const binding = new StreamBinding({
@@ -280,10 +284,7 @@ describe('StreamBinding', () => {
   });
 
   it('acks a snapshot as soon as xterm has parsed it (main sends the next screen then), not after the batching delay', async () => {
-    const fake = fakeClient({
-      'live.open': () => opened('s1'),
-      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
-    });
+    const fake = ackingClient();
     const { sink, renderAll } = slowSink();
     const binding = new StreamBinding({
       client: fake.client,
@@ -316,13 +317,7 @@ describe('StreamBinding', () => {
   });
 
   it('writes a large snapshot in small pieces between its reset and the repaint, acking exactly its bytes', async () => {
-    const fake = fakeClient({
-      'live.open': () => opened('s1'),
-      'live.ack': () => ({ ok: true, data: { unacked: 0 } }),
-    });
-    const { sink, writes, renderAll } = slowSink();
-    const binding = bind(fake, sink);
-    await binding.start();
+    const { fake, writes, renderAll, binding } = await startedBinding();
     const screen = new TextEncoder().encode('\x1bc' + '\x1b[32m漢字 line\r\n'.repeat(4_000));
     fake.emit('live.data', {
       streamId: 's1',
